@@ -1,0 +1,43 @@
+"""Benchmark: `clinesync validate` of one file and of 1,000 files, whole process, through the venv's own script.
+
+Prints figures; asserts nothing. Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fleet import EXAMPLE, write_fleet
+
+CLINESYNC = str(Path(sys.executable).parent / "clinesync")
+
+
+def timed(command: list[str], repeat: int) -> float:
+    """Median wall time of `command` over `repeat` runs, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        fleet = Path(scratch) / "fleet"
+        write_fleet(fleet, 1000)
+        one = timed([CLINESYNC, "validate", str(EXAMPLE)], repeat=9)
+        help_time = timed([CLINESYNC, "--help"], repeat=9)
+        many = timed([CLINESYNC, "validate", str(fleet)], repeat=3)
+    print(f"clinesync --help:                 {help_time * 1000:7.1f} ms")
+    print(f"validate 1 file:                  {one * 1000:7.1f} ms")
+    print(f"validate 1,000 files:             {many * 1000:7.1f} ms  ({1000 / many:,.0f} files/s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+"""`python -m clinesync`."""
+
+from clinesync.cli import main
+
+if __name__ == "__main__":
+    main()

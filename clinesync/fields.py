@@ -1,0 +1,104 @@
+"""What clinesync knows about RemoteConfig fields beyond their types: identities, URLs, headers, secrets.
+
+Checks, diff and masking all read these tables, so a field added here is handled everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+Path = tuple[str | int, ...]
+
+# Lists whose items are compared by identity, not position, keyed by the list's field name.
+IDENTITY_KEYS: dict[str, str] = {
+    "models": "id",
+    "customModels": "name",
+    "allowedMCPServers": "id",
+    "remoteMCPServers": "name",
+    "globalRules": "name",
+    "globalWorkflows": "name",
+    "globalSkills": "name",
+}
+
+# Fields whose value is a map of HTTP header name to value.
+HEADER_MAPS = frozenset(
+    {
+        "openAiHeaders",
+        "headers",
+        "openTelemetryOtlpHeaders",
+        "openTelemetryOtlpMetricsHeaders",
+        "openTelemetryOtlpLogsHeaders",
+    }
+)
+
+# Fields holding a URL that members' Cline will connect to.
+URL_FIELDS = frozenset(
+    {
+        "openAiBaseUrl",
+        "baseUrl",
+        "awsBedrockEndpoint",
+        "openTelemetryOtlpEndpoint",
+        "openTelemetryOtlpMetricsEndpoint",
+        "openTelemetryOtlpLogsEndpoint",
+        "url",
+        "endpoint",
+    }
+)
+
+SECRET_FIELDS = frozenset({"secretAccessKey", "accessKeyId"})
+
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
+_CREDENTIAL_WORDS = ("token", "secret", "password", "key", "cookie", "auth")
+
+# Required by the console's provider panels (CS142).
+PROVIDER_REQUIRED: dict[str, tuple[str, ...]] = {
+    "OpenAiCompatible": ("openAiBaseUrl",),
+    "AwsBedrock": ("awsRegion",),
+    "Vertex": ("vertexProjectId", "vertexRegion"),
+    "LiteLLM": ("baseUrl",),
+}
+
+DEPRECATED_FIELDS: dict[str, str] = {"yoloModeAllowed": "Cline no longer honours it"}
+
+
+def is_credential_header(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _CREDENTIAL_HEADERS or any(word in lowered for word in _CREDENTIAL_WORDS)
+
+
+def is_header_path(path: Path) -> bool:
+    """True when `path` names one header inside a header map."""
+    return len(path) >= 2 and path[-2] in HEADER_MAPS and isinstance(path[-1], str)
+
+
+def is_sensitive_path(path: Path) -> bool:
+    """True for values that are credentials by their name alone, wherever their value came from."""
+    if not path or not isinstance(path[-1], str):
+        return False
+    if path[-1] in SECRET_FIELDS:
+        return True
+    return is_header_path(path) and is_credential_header(path[-1])
+
+
+def walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every node of a document, parents before children, with its path."""
+    stack: list[tuple[Path, Any]] = [(path, value)]
+    while stack:
+        here, node = stack.pop()
+        yield here, node
+        if isinstance(node, dict):
+            stack.extend((here + (key,), child) for key, child in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((here + (index,), child) for index, child in reversed(list(enumerate(node))))
+
+
+def dotted(path: Path) -> str:
+    """`remoteConfig.providerSettings.OpenAiCompatible.models[0].id` for humans."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text or "(file)"

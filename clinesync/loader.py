@@ -1,0 +1,256 @@
+"""Reading organization files: YAML to plain data, with the line and column of every key and value.
+
+The loader builds data straight from libyaml's events rather than through PyYAML's constructor, so that:
+anchors and aliases are refused before anything is expanded (no alias bombs), duplicate keys are caught
+(PyYAML keeps the last silently), custom tags never construct objects, and nesting depth is bounded
+without recursion. Mapping keys are always their text: `on:` stays "on", never True.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from clinesync.fields import Path, dotted
+from clinesync.problems import Problem
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null")}
+_COLLECTION_TAGS = {_CORE + "map", _CORE + "seq"}
+
+
+@dataclass(frozen=True)
+class Mark:
+    line: int
+    column: int
+
+
+@dataclass
+class LoadedFile:
+    """One file's data and where each part of it stands. `data` is None when the file could not be read."""
+
+    path: str
+    data: Any = None
+    problems: list[Problem] = field(default_factory=list)
+    values: dict[Path, Mark] = field(default_factory=dict)
+    keys: dict[Path, Mark] = field(default_factory=dict)
+    # The source text of plain scalars that YAML turned into something other than a string.
+    converted: dict[Path, str] = field(default_factory=dict)
+
+    def value_mark(self, path: Path) -> Mark:
+        """Where the value at `path` starts, or its nearest located ancestor."""
+        for end in range(len(path), -1, -1):
+            mark = self.values.get(path[:end])
+            if mark:
+                return mark
+        return Mark(1, 1)
+
+    def key_mark(self, path: Path) -> Mark:
+        return self.keys.get(path) or self.value_mark(path)
+
+    def problem(self, rule: str, mark: Mark, message: str) -> Problem:
+        return Problem.of(rule, self.path, mark.line, mark.column, message)
+
+
+class _Refused(Exception):
+    def __init__(self, mark: Mark, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+
+
+def _mark(yaml_mark: Any) -> Mark:
+    return Mark(yaml_mark.line + 1, yaml_mark.column + 1)
+
+
+def load_file(path: str | os.PathLike[str]) -> LoadedFile:
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as stream:
+            raw = stream.read(MAX_BYTES + 1)
+    except OSError as error:
+        return _refused(LoadedFile(name), Mark(1, 1), f"cannot read the file: {error.strerror}")
+    return load_bytes(raw, name)
+
+
+def load_bytes(raw: bytes, name: str) -> LoadedFile:
+    loaded = LoadedFile(name)
+    if len(raw) > MAX_BYTES:
+        return _refused(loaded, Mark(1, 1), "the file is over 1 MiB; an organization file is far smaller")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        mark = Mark(before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1)
+        return _refused(
+            loaded, mark, f"the file is not UTF-8 (byte 0x{raw[error.start]:02x}): save it as UTF-8"
+        )
+    if not text.strip():
+        return _refused(loaded, Mark(1, 1), "the file is empty: an organization file is one YAML mapping")
+    try:
+        loaded.data = _Composer(loaded).compose(text)
+    except _Refused as refusal:
+        return _refused(loaded, refusal.mark, str(refusal))
+    except yaml.MarkedYAMLError as error:
+        mark = _mark(error.problem_mark) if error.problem_mark else Mark(1, 1)
+        return _refused(loaded, mark, f"invalid YAML: {error.problem}")
+    except yaml.reader.ReaderError as error:
+        before = text[: error.position]
+        mark = Mark(before.count("\n") + 1, error.position - (before.rfind("\n") + 1) + 1)
+        return _refused(
+            loaded,
+            mark,
+            f"invalid YAML: character U+{error.character:04X} is not allowed "
+            "(control characters and NUL are not text)",
+        )
+    except yaml.YAMLError as error:
+        return _refused(loaded, Mark(1, 1), f"invalid YAML: {error}")
+    return loaded
+
+
+def _refused(loaded: LoadedFile, mark: Mark, message: str) -> LoadedFile:
+    loaded.data = None
+    loaded.problems.append(loaded.problem("CS103", mark, message))
+    return loaded
+
+
+class _Composer:
+    """Turns libyaml events into dicts, lists and scalars, recording marks in the LoadedFile."""
+
+    def __init__(self, loaded: LoadedFile) -> None:
+        self.loaded = loaded
+
+    def compose(self, text: str) -> Any:
+        loader = _Loader(text)
+        try:
+            loader.get_event()  # stream start
+            if loader.check_event(yaml.StreamEndEvent):
+                raise _Refused(Mark(1, 1), "the file has no YAML document")
+            loader.get_event()  # document start
+            data = self._document(loader)
+            loader.get_event()  # document end
+            if not loader.check_event(yaml.StreamEndEvent):
+                extra = loader.peek_event()
+                raise _Refused(
+                    _mark(extra.start_mark), "the file holds more than one YAML document: keep one"
+                )
+            return data
+        finally:
+            loader.dispose()
+
+    def _document(self, loader: Any) -> Any:
+        first = loader.peek_event()
+        if not isinstance(first, yaml.MappingStartEvent):
+            kind = "a list" if isinstance(first, yaml.SequenceStartEvent) else "a single value"
+            raise _Refused(_mark(first.start_mark), f"the document is {kind}, not a mapping of settings")
+        # Each frame: [container, path, pending key or None].
+        stack: list[list[Any]] = []
+        root: Any = None
+        while True:
+            event = loader.get_event()
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                stack.pop()
+                if not stack:
+                    return root
+                continue
+            frame = stack[-1] if stack else None
+            if frame is not None and isinstance(frame[0], dict) and frame[2] is None:
+                frame[2] = self._key(event, frame)
+                continue
+            path = self._child_path(frame)
+            value = self._node(event, path)
+            if frame is None:
+                root = value
+            elif isinstance(frame[0], dict):
+                frame[0][frame[2]] = value
+                frame[2] = None
+            else:
+                frame[0].append(value)
+            if isinstance(value, (dict, list)):
+                if len(stack) >= MAX_DEPTH:
+                    raise _Refused(_mark(event.start_mark), f"nesting deeper than {MAX_DEPTH} levels")
+                stack.append([value, path, None])
+
+    @staticmethod
+    def _child_path(frame: list[Any] | None) -> Path:
+        if frame is None:
+            return ()
+        container, path, key = frame
+        return path + ((key,) if isinstance(container, dict) else (len(container),))
+
+    def _key(self, event: Any, frame: list[Any]) -> str:
+        mark = _mark(event.start_mark)
+        if not isinstance(event, yaml.ScalarEvent):
+            raise _Refused(mark, "a mapping key must be plain text, not a list, mapping or alias")
+        self._refuse_anchor_or_tag(event, _SCALAR_TAGS)
+        key = event.value
+        if key == "<<" and not event.style:
+            raise _Refused(mark, "YAML merge keys ('<<') are not supported: write the settings out")
+        container, path, _ = frame
+        if key in container:
+            first = self.loaded.keys[path + (key,)]
+            self.loaded.problems.append(
+                self.loaded.problem(
+                    "CS102",
+                    mark,
+                    f"duplicate key '{key}' in {dotted(path)} (first at line {first.line}): "
+                    "YAML would silently keep only the last one",
+                )
+            )
+            return key
+        self.loaded.keys[path + (key,)] = mark
+        return key
+
+    def _node(self, event: Any, path: Path) -> Any:
+        mark = _mark(event.start_mark)
+        self.loaded.values[path] = mark
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(
+                mark, f"alias '*{event.anchor}': anchors and aliases are not supported, write the value out"
+            )
+        if isinstance(event, yaml.MappingStartEvent):
+            self._refuse_anchor_or_tag(event, _COLLECTION_TAGS)
+            return {}
+        if isinstance(event, yaml.SequenceStartEvent):
+            self._refuse_anchor_or_tag(event, _COLLECTION_TAGS)
+            return []
+        self._refuse_anchor_or_tag(event, _SCALAR_TAGS)
+        return self._scalar(event, path)
+
+    def _scalar(self, event: Any, path: Path) -> Any:
+        if event.tag in (None, "!"):
+            if event.style or event.tag == "!":
+                return event.value  # quoted or block text is always a string
+            tag = _Constructor.resolve(yaml.ScalarNode, event.value, (True, False))
+        else:
+            tag = event.tag
+        if tag == _CORE + "str":
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            value = _Constructor.yaml_constructors[tag](_Constructor, node)
+        except (ValueError, OverflowError, yaml.YAMLError):
+            return event.value  # looks like a date or number but is not one: it stays the text written
+        if event.tag is None:
+            self.loaded.converted[path] = event.value
+        return value
+
+    @staticmethod
+    def _refuse_anchor_or_tag(event: Any, allowed_tags: set[str]) -> None:
+        mark = _mark(event.start_mark)
+        if event.anchor is not None:
+            raise _Refused(
+                mark, f"anchor '&{event.anchor}': anchors and aliases are not supported, write the value out"
+            )
+        if event.tag not in (None, "!") and event.tag not in allowed_tags:
+            raise _Refused(mark, f"tag '{event.tag}' is not supported: remove it")
+
+
+# SafeConstructor's scalar methods need an instance for their own bookkeeping only.
+_Constructor = yaml.SafeLoader("")

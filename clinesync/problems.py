@@ -1,0 +1,82 @@
+"""Problems found in organization files: the rule catalogue and the located problem value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Level(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: Level
+    summary: str
+
+
+def _catalogue(*rules: tuple[str, Level, str]) -> dict[str, Rule]:
+    return {rule_id: Rule(rule_id, level, summary) for rule_id, level, summary in rules}
+
+
+E, W = Level.ERROR, Level.WARNING
+
+# The stable rule ids of SPEC §1.2. Ids are never reused or renumbered.
+RULES: dict[str, Rule] = _catalogue(
+    ("CS100", E, "schema violation: wrong type, missing required field, value not allowed"),
+    ("CS101", E, "unknown key"),
+    ("CS102", E, "duplicate key in a YAML mapping"),
+    (
+        "CS103",
+        E,
+        "not a single YAML mapping: empty, not UTF-8, too large, invalid YAML, anchors, aliases or tags",
+    ),
+    ("CS104", E, "two files declare the same organization"),
+    ("CS110", W, "plain http:// URL to a host that is not loopback"),
+    ("CS111", E, "URL field that is not an absolute http(s) URL"),
+    ("CS120", E, "azureApiVersion not of the form YYYY-MM-DD or YYYY-MM-DD-preview"),
+    ("CS121", W, "Azure settings on a base URL that is not an Azure host"),
+    ("CS122", W, "Azure host without azureApiVersion"),
+    ("CS123", W, "Azure base URL ending in /openai without /deployments/<name>"),
+    ("CS130", E, "header name that is not an HTTP token, or header value with CR, LF or NUL"),
+    ("CS131", W, "credential written as a literal instead of ${env:...}"),
+    ("CS132", E, "value that looks like a redaction placeholder"),
+    ("CS140", E, "duplicate identity in a list"),
+    ("CS141", W, "empty provider block"),
+    ("CS142", E, "provider without the field its console panel requires"),
+    ("CS150", W, "deprecated field"),
+    ("CS160", E, "skill whose front matter name differs from its entry name"),
+    ("CS170", E, "malformed ${...} reference, or unset variable"),
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding, located in a file. Line and column count from 1."""
+
+    file: str
+    line: int
+    column: int
+    rule: str
+    message: str
+    level: Level
+
+    @classmethod
+    def of(cls, rule: str, file: str, line: int, column: int, message: str) -> Problem:
+        return cls(file, line, column, rule, message, RULES[rule].level)
+
+    @property
+    def is_error(self) -> bool:
+        return self.level is Level.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file, self.line, self.column, self.rule)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.level}: {self.message} [{self.rule}]"

@@ -1,0 +1,62 @@
+"""Rendering problems for people (text), programs (JSON) and GitHub Actions (workflow annotations)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from clinesync.problems import Problem
+
+FORMAT_VERSION = "1"
+
+
+def problems_text(problems: Iterable[Problem]) -> str:
+    return "".join(f"{problem}\n" for problem in problems)
+
+
+def problems_json(problems: list[Problem], files: list[str], exit_code: int) -> str:
+    document = {
+        "format_version": FORMAT_VERSION,
+        "files": files,
+        "problems": [
+            {
+                "file": problem.file,
+                "line": problem.line,
+                "column": problem.column,
+                "level": str(problem.level),
+                "rule": problem.rule,
+                "message": problem.message,
+            }
+            for problem in problems
+        ],
+        "summary": _summary(problems, len(files)) | {"exit_code": exit_code},
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def problems_github(problems: Iterable[Problem]) -> str:
+    return "".join(
+        f"::{problem.level} file={_escape_property(problem.file)},line={problem.line},col={problem.column},"
+        f"title={problem.rule}::{_escape_data(problem.message)}\n"
+        for problem in problems
+    )
+
+
+def summary_line(problems: list[Problem], file_count: int) -> str:
+    counts = _summary(problems, file_count)
+    files = "file" if file_count == 1 else "files"
+    return f"{file_count} {files} checked: {counts['errors']} errors, {counts['warnings']} warnings."
+
+
+def _summary(problems: list[Problem], file_count: int) -> dict[str, int]:
+    errors = sum(1 for problem in problems if problem.is_error)
+    return {"files": file_count, "errors": errors, "warnings": len(problems) - errors}
+
+
+# GitHub's workflow-command escaping: data escapes %, CR, LF; properties also : and ,
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

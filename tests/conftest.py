@@ -1,0 +1,102 @@
+"""Shared fixtures: the CLI runner, the real Cline payloads, and a guard that fails any off-machine connection."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from clinesync.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+FILES = Path(__file__).resolve().parent / "files"
+
+
+CLINE_FIXTURES = FILES / "cline"
+
+
+def cline_payload(name: str) -> Any:
+    return json.loads((CLINE_FIXTURES / name).read_text("utf-8"))
+
+
+def cline_remote_configs() -> dict[str, dict[str, Any]]:
+    """Every RemoteConfig in Cline's real payloads, decoded from its JSON string where it is one."""
+    configs = {
+        "cached-remote-config-org": cline_payload("cached-remote-config-org.json"),
+        "organization-remote-config-response": json.loads(
+            cline_payload("organization-remote-config-response.json")["data"]["value"]
+        ),
+        "recorded-production-remote-config-response": json.loads(
+            cline_payload("recorded-production-remote-config-response.json")["response"]["data"]["value"]
+        ),
+        "user-remote-config-discovery": json.loads(
+            cline_payload("user-remote-config-discovery.json")["value"]
+        ),
+    }
+    return configs
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    """Run clinesync in-process as a user would from a shell."""
+    runner = CliRunner()
+    result = runner.invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the test from an empty directory, as on a fresh machine."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("CLINESYNC_CONSOLE", "CLINE_API_KEY", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test reaches beyond this machine: connecting anywhere but loopback fails the test."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise AssertionError(f"test tried to reach {host}: tests stay on 127.0.0.1")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def env_without(*names: str) -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key not in names}

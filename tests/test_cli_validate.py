@@ -1,0 +1,110 @@
+"""The admin's story: write org files, run `clinesync validate`, get every mistake located, in any format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import EXAMPLES, FILES, run, write
+
+BAD = FILES / "invalid"
+
+
+def test_examples_validate_clean() -> None:
+    result = run("validate", str(EXAMPLES))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert "3 files checked: 0 errors, 0 warnings." in result.stderr
+
+
+def test_all_problems_of_all_files_in_one_run(in_tmp: Path) -> None:
+    write(in_tmp / "a.yaml", (BAD / "CS101-typo.yaml").read_text())
+    write(in_tmp / "b.yaml", (BAD / "CS150-deprecated.yaml").read_text().replace("121Y", "121Z"))
+    result = run("validate", "a.yaml", "b.yaml")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "a.yaml:5:5: error: provider OpenAiCompatible needs openAiBaseUrl: the console's panel requires it [CS142]",
+        "a.yaml:6:7: error: unknown key 'openAIBaseUrl' in remoteConfig.providerSettings.OpenAiCompatible: "
+        "Cline would drop it silently; did you mean openAiBaseUrl? [CS101]",
+        "b.yaml:4:3: warning: yoloModeAllowed is deprecated: Cline no longer honours it; remove it [CS150]",
+    ]
+    assert result.stderr == "2 files checked: 2 errors, 1 warnings.\n"
+
+
+def test_warnings_pass_unless_strict() -> None:
+    target = str(BAD / "CS150-deprecated.yaml")
+    assert run("validate", target).exit_code == 0
+    assert run("validate", "--strict", target).exit_code == 1
+
+
+def test_directories_are_searched_recursively_in_path_order_skipping_hidden(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "b" / "two.yml", "organization: org-B\nenabled: maybe\n")
+    write(in_tmp / "orgs" / "a.yaml", "organization: org-A\nenabled: maybe\n")
+    write(in_tmp / "orgs" / ".github" / "workflows" / "ci.yaml", "on: push\n")
+    write(in_tmp / "orgs" / "notes.txt", "not yaml\n")
+    result = run("validate", "orgs", "--format", "json")
+    report = json.loads(result.stdout)
+    assert report["files"] == ["orgs/a.yaml", "orgs/b/two.yml"]
+    assert [problem["file"] for problem in report["problems"]] == ["orgs/a.yaml", "orgs/b/two.yml"]
+
+
+def test_json_format_is_data() -> None:
+    result = run("validate", "--format", "json", str(BAD / "CS120-api-version.yaml"))
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert report["format_version"] == "1"
+    assert report["summary"] == {"files": 1, "errors": 1, "warnings": 0, "exit_code": 1}
+    [problem] = report["problems"]
+    assert (problem["line"], problem["column"], problem["level"], problem["rule"]) == (
+        7,
+        24,
+        "error",
+        "CS120",
+    )
+
+
+def test_github_annotations() -> None:
+    result = run("validate", "--format", "github", str(BAD / "CS110-http-endpoint.yaml"))
+    assert result.exit_code == 0
+    path = str(BAD / "CS110-http-endpoint.yaml").replace(":", "%3A").replace(",", "%2C")
+    assert result.stdout.startswith(f"::warning file={path},line=6,col=22,title=CS110::")
+
+
+def test_validate_needs_no_secrets(in_tmp: Path) -> None:
+    result = run("validate", str(EXAMPLES / "org.yaml"), env={"AZURE_OPENAI_KEY": ""})
+    assert result.exit_code == 0
+
+
+def test_global_options_before_and_after_the_command() -> None:
+    target = str(BAD / "CS150-deprecated.yaml")
+    assert run("-q", "validate", target).stderr == ""
+    assert run("validate", target, "--quiet").stderr == ""
+    assert run("validate", target).stderr != ""
+
+
+def test_missing_path_is_a_clear_error() -> None:
+    result = run("validate", "no/such/org.yaml")
+    assert (result.exit_code, result.stderr) == (1, "Error: no/such/org.yaml: no such file or directory\n")
+
+
+def test_directory_without_files(in_tmp: Path) -> None:
+    (in_tmp / "empty").mkdir()
+    result = run("validate", "empty")
+    assert result.exit_code == 1 and "no *.yaml or *.yml files" in result.stderr
+
+
+def test_usage_errors_exit_1_not_2() -> None:
+    assert run("validate").exit_code == 1
+    assert run("validate", "--format", "xml", str(EXAMPLES)).exit_code == 1
+    assert run("no-such-command").exit_code == 1
+
+
+def test_schema_command_prints_the_packaged_schema() -> None:
+    result = run("schema")
+    assert json.loads(result.stdout)["title"] == "clinesync organization file"
+    assert result.stderr.startswith("# ") and result.stderr.strip().endswith("org.schema.json")
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("clinesync, version ")

@@ -1,0 +1,74 @@
+"""The loader on byte-level input: encodings, sizes, nesting, and the marks it records."""
+
+from __future__ import annotations
+
+import datetime
+
+from clinesync.loader import MAX_BYTES, Mark, load_bytes
+
+
+def only_problem(raw: bytes) -> tuple[int, int, str, str]:
+    loaded = load_bytes(raw, "org.yaml")
+    assert loaded.data is None
+    [problem] = loaded.problems
+    return problem.line, problem.column, problem.rule, problem.message
+
+
+def test_marks_of_keys_and_values_count_from_one() -> None:
+    loaded = load_bytes(b"organization: org-x\nremoteConfig:\n  models:\n    - id: a\n", "org.yaml")
+    assert loaded.keys[("remoteConfig", "models")] == Mark(3, 3)
+    assert loaded.values[("remoteConfig", "models", 0, "id")] == Mark(4, 11)
+    assert loaded.value_mark(("remoteConfig", "models", 0, "missing")) == Mark(4, 7)
+
+
+def test_yaml_conversions_are_remembered_with_their_source_text() -> None:
+    loaded = load_bytes(b"a: 2024-06-01\nb: no\nc: '2024-06-01'\nd: 1e3\n", "org.yaml")
+    assert loaded.data == {"a": datetime.date(2024, 6, 1), "b": False, "c": "2024-06-01", "d": "1e3"}
+    assert loaded.converted == {("a",): "2024-06-01", ("b",): "no"}
+
+
+def test_keys_are_always_their_text() -> None:
+    assert load_bytes(b"on: 1\n2: x\nnull: y\n", "org.yaml").data == {"on": 1, "2": "x", "null": "y"}
+
+
+def test_empty_and_blank_files_are_refused() -> None:
+    assert only_problem(b"")[:3] == (1, 1, "CS103")
+    assert "empty" in only_problem(b" \n\n")[3]
+
+
+def test_a_comment_only_file_has_no_document() -> None:
+    assert "no YAML document" in only_problem(b"# nothing here\n")[3]
+
+
+def test_non_utf8_is_located_at_the_bad_byte() -> None:
+    line, column, rule, message = only_problem(b"organization: org-x\nname: caf\xe9\n")
+    assert (line, column, rule) == (2, 10, "CS103")
+    assert "not UTF-8" in message
+
+
+def test_utf16_is_refused_and_a_utf8_bom_is_accepted() -> None:
+    assert only_problem("organization: org-x\n".encode("utf-16"))[2] == "CS103"
+    assert load_bytes(b"\xef\xbb\xbforganization: org-x\n", "org.yaml").data == {"organization": "org-x"}
+
+
+def test_nul_byte_is_located() -> None:
+    assert only_problem(b"organization: org-x\nname: a\x00b\n")[:3] == (2, 8, "CS103")
+
+
+def test_over_one_mebibyte_is_refused_without_parsing() -> None:
+    *_, rule, message = only_problem(b"a: " + b"x" * MAX_BYTES)
+    assert rule == "CS103" and "over 1 MiB" in message
+
+
+def test_deep_nesting_is_refused_not_recursed() -> None:
+    assert "nesting deeper than 64" in only_problem(b"a: " + b"[" * 100 + b"]" * 100 + b"\n")[3]
+    *_, rule, message = only_problem(b"a: " + b"[" * 10_000 + b"]" * 10_000 + b"\n")
+    assert rule == "CS103" and "nesting" in message
+
+
+def test_complex_keys_are_refused() -> None:
+    assert "mapping key must be plain text" in only_problem(b"? [a, b]\n: c\n")[3]
+
+
+def test_a_scalar_document_is_not_a_mapping() -> None:
+    assert "a single value" in only_problem(b"just text\n")[3]

@@ -1,0 +1,73 @@
+"""Every CS rule, shown firing on its own bad-input file and silent on near misses.
+
+Each file under files/invalid declares what validate must find, as `# expect: LINE:COL RULE text` comments;
+the test asserts exactly that set of located problems, no more and no fewer.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, FILES
+
+from clinesync.problems import RULES
+from clinesync.validate import check_file, check_files
+
+INVALID = sorted((FILES / "invalid").glob("*.yaml"))
+VALID = sorted((FILES / "valid").glob("*.yaml")) + sorted(EXAMPLES.glob("*.yaml"))
+_EXPECT = re.compile(r"^# expect: (\d+):(\d+) (CS\d{3})(?: (.*))?$", re.MULTILINE)
+
+
+def expectations(path: Path) -> list[tuple[int, int, str, str]]:
+    return [
+        (int(line), int(col), rule, text or "") for line, col, rule, text in _EXPECT.findall(path.read_text())
+    ]
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda path: path.stem)
+def test_bad_input_is_found_at_its_exact_location(path: Path) -> None:
+    expected = expectations(path)
+    assert expected, f"{path.name} declares no expectation"
+    problems = check_file(str(path)).problems
+    assert sorted((p.line, p.column, p.rule) for p in problems) == sorted(
+        (e[0], e[1], e[2]) for e in expected
+    )
+    for line, column, rule, text in expected:
+        message = next(p.message for p in problems if (p.line, p.column, p.rule) == (line, column, rule))
+        assert text in message
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda path: path.stem)
+def test_near_misses_and_examples_raise_nothing(path: Path) -> None:
+    assert check_file(str(path)).problems == []
+
+
+def test_every_rule_has_a_file_that_shows_it_firing() -> None:
+    fired = {rule for path in INVALID for _, _, rule, _ in expectations(path)}
+    # CS104 needs two files: test_duplicate_organization_across_files. CS103's byte-level cases: test_loader.
+    assert set(RULES) - fired == {"CS104"}
+
+
+def test_duplicate_organization_across_files(tmp_path: Path) -> None:
+    one = tmp_path / "a.yaml"
+    two = tmp_path / "b.yaml"
+    one.write_text("organization: org-01JZPE4CHW5XTP73W95762121Y\n")
+    two.write_text("name: Copy\norganization: org-01JZPE4CHW5XTP73W95762121Y\n")
+    first, second = check_files([str(one), str(two)])
+    assert first.problems == []
+    [problem] = second.problems
+    assert (problem.line, problem.column, problem.rule) == (2, 15, "CS104")
+    assert str(one) in problem.message
+
+
+def test_distinct_organizations_are_not_duplicates(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("organization: org-01JZPE4CHW5XTP73W95762121Y\n")
+    (tmp_path / "b.yaml").write_text("organization: org-01JZPE4CHW5XTP73W95762121Z\n")
+    assert all(item.problems == [] for item in check_files(sorted(map(str, tmp_path.iterdir()))))
+
+
+def test_problem_lines_have_the_contract_format() -> None:
+    [problem] = check_file(str(FILES / "invalid" / "CS150-deprecated.yaml")).problems
+    assert re.fullmatch(r".+CS150-deprecated\.yaml:4:3: warning: .+ \[CS150\]", str(problem))

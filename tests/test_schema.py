@@ -1,0 +1,99 @@
+"""The packaged schema: valid against its meta-schema, documented field by field, and true to Cline's payloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, cline_remote_configs
+from jsonschema import Draft202012Validator
+
+from clinesync.fields import walk
+from clinesync.schema import remote_config_errors, schema, schema_path
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    Draft202012Validator.check_schema(schema())
+    assert schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_packaged_schema_is_the_top_level_file() -> None:
+    assert (REPO / "schemas" / "org.schema.json").read_text() == Path(schema_path()).read_text()
+
+
+def _property_schemas() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for path, node in walk(schema()):
+        if len(path) >= 2 and path[-2] == "properties" and isinstance(node, dict):
+            found.append((".".join(map(str, path)), node))
+    return found
+
+
+def test_every_field_has_a_console_label_and_a_description() -> None:
+    definitions = schema()["$defs"]
+    undocumented = []
+    for where, node in _property_schemas():
+        target = node
+        if "$ref" in node and "title" not in node:
+            target = definitions[node["$ref"].rsplit("/", 1)[1]]
+        if not target.get("title") or not target.get("description"):
+            undocumented.append(where)
+    assert undocumented == []
+
+
+def test_every_remote_config_field_of_cline_is_known() -> None:
+    remote = schema()["$defs"]["RemoteConfig"]["properties"]
+    cline_fields = [
+        "version",
+        "providerSettings",
+        "telemetryEnabled",
+        "kanbanEnabled",
+        "mcpMarketplaceEnabled",
+        "allowedMCPServers",
+        "remoteMCPServers",
+        "blockPersonalRemoteMCPServers",
+        "yoloModeAllowed",
+        "openTelemetryEnabled",
+        "openTelemetryMetricsExporter",
+        "openTelemetryLogsExporter",
+        "openTelemetryOtlpProtocol",
+        "openTelemetryOtlpEndpoint",
+        "openTelemetryOtlpHeaders",
+        "openTelemetryOtlpMetricsProtocol",
+        "openTelemetryOtlpMetricsEndpoint",
+        "openTelemetryOtlpMetricsHeaders",
+        "openTelemetryOtlpLogsProtocol",
+        "openTelemetryOtlpLogsEndpoint",
+        "openTelemetryOtlpLogsHeaders",
+        "openTelemetryMetricExportInterval",
+        "openTelemetryOtlpInsecure",
+        "openTelemetryLogBatchSize",
+        "openTelemetryLogBatchTimeout",
+        "openTelemetryLogMaxQueueSize",
+        "enterpriseTelemetry",
+        "globalRules",
+        "globalWorkflows",
+        "globalSkills",
+    ]
+    assert sorted(remote) == sorted(cline_fields)
+    providers = schema()["$defs"]["RemoteConfig"]["properties"]["providerSettings"]["properties"]
+    assert sorted(providers) == sorted(
+        ["OpenAiCompatible", "AwsBedrock", "Vertex", "LiteLLM", "Anthropic", "Cline"]
+    )
+
+
+@pytest.mark.parametrize("name", sorted(cline_remote_configs()))
+def test_real_cline_payloads_are_valid_remote_configs(name: str) -> None:
+    assert remote_config_errors(cline_remote_configs()[name]) == []
+
+
+def test_a_stored_document_needs_its_version() -> None:
+    assert remote_config_errors({}) == ["value: 'version' is a required property"]
+
+
+def test_unknown_fields_are_rejected_at_every_level() -> None:
+    errors = remote_config_errors(
+        {"version": "v1", "providerSettings": {"OpenAiCompatible": {"models": [{"id": "a", "maxTokenz": 1}]}}}
+    )
+    assert len(errors) == 1 and "maxTokenz" in errors[0]
