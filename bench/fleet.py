@@ -18,6 +18,8 @@ def write_fleet(directory: Path, count: int) -> list[Path]:
     paths = []
     for index in range(count):
         path = directory / f"org-{index:05d}.yaml"
-        path.write_text(template.replace(EXAMPLE_ORG, org_id(index)).replace("Acme", f"Acme {index}"), "utf-8")
+        path.write_text(
+            template.replace(EXAMPLE_ORG, org_id(index)).replace("Acme", f"Acme {index}"), "utf-8"
+        )
         paths.append(path)
     return paths
