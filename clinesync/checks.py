@@ -97,7 +97,7 @@ def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
                 mark,
                 f"{dotted(path)}: {value!r} is not an absolute http(s) URL (e.g. https://host/path)",
             )
-        elif parts.scheme == "http" and not _is_loopback(host):
+        elif parts.scheme == "http" and not is_loopback(host):
             yield loaded.problem(
                 "CS110",
                 mark,
@@ -106,7 +106,7 @@ def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
             )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:

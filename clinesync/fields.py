@@ -6,9 +6,20 @@ Checks, diff and masking all read these tables, so a field added here is handled
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
-Path = tuple[str | int, ...]
+
+class Item(NamedTuple):
+    """A list item named by its identity: `models[id=gpt-4o]`."""
+
+    key: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"[{self.key}={self.value}]"
+
+
+Path = tuple[str | int | Item, ...]
 
 # Lists whose items are compared by identity, not position, keyed by the list's field name.
 IDENTITY_KEYS: dict[str, str] = {
@@ -93,12 +104,45 @@ def walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
             stack.extend((here + (index,), child) for index, child in reversed(list(enumerate(node))))
 
 
+def identified_items(name: Any, items: Any) -> dict[str, Any] | None:
+    """The items of an identity-keyed list by identity, or None when the list has no usable identities
+    (missing, not text, or repeated); such a list is then compared as a whole."""
+    key = IDENTITY_KEYS.get(name) if isinstance(name, str) else None
+    if key is None or not isinstance(items, list):
+        return None
+    named = {item.get(key): item for item in items if isinstance(item, dict)}
+    if len(named) != len(items) or not all(isinstance(identity, str) for identity in named):
+        return None
+    return named
+
+
+def walk_identified(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Like `walk`, but items of identity-keyed lists are named `Item(key, identity)`, as in plans."""
+    stack: list[tuple[Path, Any]] = [(path, value)]
+    while stack:
+        here, node = stack.pop()
+        yield here, node
+        if isinstance(node, dict):
+            stack.extend((here + (key,), child) for key, child in reversed(node.items()))
+        elif isinstance(node, list):
+            named = identified_items(here[-1] if here else None, node)
+            key = IDENTITY_KEYS.get(str(here[-1])) if here else None
+            if named is not None and key is not None:
+                stack.extend(
+                    (here + (Item(key, identity),), child) for identity, child in reversed(named.items())
+                )
+            else:
+                stack.extend((here + (index,), child) for index, child in reversed(list(enumerate(node))))
+
+
 def dotted(path: Path) -> str:
-    """`remoteConfig.providerSettings.OpenAiCompatible.models[0].id` for humans."""
+    """`remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4o].maxTokens` for humans."""
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif isinstance(part, Item):
+            text += str(part)
         else:
             text += f".{part}" if text else part
     return text or "(file)"

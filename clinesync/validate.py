@@ -25,9 +25,16 @@ class CheckedFile:
 
     @property
     def organization(self) -> str | None:
+        return self._text("organization")
+
+    @property
+    def name(self) -> str | None:
+        return self._text("name")
+
+    def _text(self, key: str) -> str | None:
         data = self.loaded.data
-        org = data.get("organization") if isinstance(data, dict) else None
-        return org if isinstance(org, str) else None
+        value = data.get(key) if isinstance(data, dict) else None
+        return value if isinstance(value, str) else None
 
 
 def check_file(path: str) -> CheckedFile:

@@ -10,10 +10,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, FILES
 
 from clinesync.problems import RULES
 from clinesync.validate import check_file, check_files
+
+from conftest import EXAMPLES, FILES
 
 INVALID = sorted((FILES / "invalid").glob("*.yaml"))
 VALID = sorted((FILES / "valid").glob("*.yaml")) + sorted(EXAMPLES.glob("*.yaml"))

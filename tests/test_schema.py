@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, cline_remote_configs
 from jsonschema import Draft202012Validator
 
 from clinesync.fields import walk
 from clinesync.schema import remote_config_errors, schema, schema_path
+
+from conftest import REPO, cline_remote_configs
 
 
 def test_schema_is_valid_draft_2020_12() -> None:

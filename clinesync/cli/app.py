@@ -1,7 +1,7 @@
-"""The command line: parses options, calls the core, prints, and turns results into exit codes.
+"""The CLI's plumbing: the command group, global options, output, and the mapping of outcomes to exit codes.
 
-This is the only layer that prints or exits. Heavy modules are imported inside the commands that need them,
-so `clinesync --help` stays fast.
+The CLI is the only layer that prints or exits. Heavy modules are imported inside the commands that need
+them, so `clinesync --help` stays fast.
 """
 
 from __future__ import annotations
@@ -161,7 +161,36 @@ def main() -> None:
     cli.main()
 
 
-def _expand(paths: tuple[str, ...]) -> list[str]:
+def settings() -> Settings:
+    return _settings(click.get_current_context())
+
+
+class Output:
+    """Where the CLI writes: machine output on stdout, messages on stderr, both scrubbed of known secrets."""
+
+    def __init__(self) -> None:
+        from clinesync.masking import Redactor
+
+        self.settings = settings()
+        self.redact = Redactor()
+
+    def out(self, text: str) -> None:
+        click.echo(self.redact(text), nl=False, color=self.settings.color)
+
+    def err(self, text: str) -> None:
+        click.echo(self.redact(text), nl=False, err=True, color=self.settings.color)
+
+    def info(self, text: str) -> None:
+        """A message that --quiet silences."""
+        if not self.settings.quiet:
+            self.err(text)
+
+    @staticmethod
+    def style(text: str, **styles: Any) -> str:
+        return click.style(text, **styles)
+
+
+def expand_paths(paths: tuple[str, ...]) -> list[str]:
     from clinesync.paths import PathError, expand
 
     try:
@@ -171,51 +200,3 @@ def _expand(paths: tuple[str, ...]) -> list[str]:
     if not files:
         raise UserError(f"no *.yaml or *.yml files in {', '.join(paths)}")
     return files
-
-
-@cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--strict", is_flag=True, help="Warnings fail too.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="github: workflow annotations.",
-)
-@global_options
-@command
-def validate(paths: tuple[str, ...], strict: bool, output_format: str) -> int:
-    """Check organization files against the schema and the CS rules. No console, no secrets needed."""
-    from clinesync import report
-    from clinesync.validate import check_files
-
-    files = _expand(paths)
-    checked = check_files(files)
-    problems = [problem for item in checked for problem in item.problems]
-    failed = any(problem.is_error or strict for problem in problems)
-    code = EXIT_ERROR if failed else EXIT_OK
-    if output_format == "json":
-        click.echo(report.problems_json(problems, files, code), nl=False)
-    elif output_format == "github":
-        click.echo(report.problems_github(problems), nl=False)
-    else:
-        click.echo(report.problems_text(problems), nl=False)
-    if not _settings(click.get_current_context()).quiet:
-        click.echo(report.summary_line(problems, len(files)), err=True)
-    return code
-
-
-@cli.command()
-@global_options
-@command
-def schema() -> int:
-    """Print the packaged JSON Schema (its path on stderr), for editor set-up."""
-    from clinesync.schema import schema_path
-
-    path = schema_path()
-    click.echo(f"# {path}", err=True)
-    with open(path, encoding="utf-8") as stream:
-        click.echo(stream.read(), nl=False)
-    return EXIT_OK

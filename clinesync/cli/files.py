@@ -1,0 +1,55 @@
+"""File commands: `validate` and `schema`. No console, no secrets."""
+
+from __future__ import annotations
+
+import click
+
+from clinesync.cli.app import EXIT_ERROR, EXIT_OK, Output, cli, command, expand_paths, global_options
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--strict", is_flag=True, help="Warnings fail too.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="github: workflow annotations.",
+)
+@global_options
+@command
+def validate(paths: tuple[str, ...], strict: bool, output_format: str) -> int:
+    """Check organization files against the schema and the CS rules. No console, no secrets needed."""
+    from clinesync import report
+    from clinesync.validate import check_files
+
+    output = Output()
+    files = expand_paths(paths)
+    checked = check_files(files)
+    problems = [problem for item in checked for problem in item.problems]
+    failed = any(problem.is_error or strict for problem in problems)
+    code = EXIT_ERROR if failed else EXIT_OK
+    if output_format == "json":
+        output.out(report.problems_json(problems, files, code))
+    elif output_format == "github":
+        output.out(report.problems_github(problems))
+    else:
+        output.out(report.problems_text(problems))
+    output.info(report.summary_line(problems, len(files)) + "\n")
+    return code
+
+
+@cli.command()
+@global_options
+@command
+def schema() -> int:
+    """Print the packaged JSON Schema (its path on stderr), for editor set-up."""
+    from clinesync.schema import schema_path
+
+    path = schema_path()
+    click.echo(f"# {path}", err=True)
+    with open(path, encoding="utf-8") as stream:
+        click.echo(stream.read(), nl=False)
+    return EXIT_OK

@@ -1,0 +1,223 @@
+"""The GitOps loop: `plan`, `apply` (files or a saved plan) and `drift`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from clinesync.cli.app import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    Output,
+    UserError,
+    cli,
+    command,
+    expand_paths,
+    global_options,
+    settings,
+)
+
+if TYPE_CHECKING:
+    from clinesync.apply import OrgResult
+    from clinesync.consoles.base import Console
+    from clinesync.plan import Plan
+
+_FORMATS = click.Choice(["text", "json", "markdown"])
+
+
+def open_console() -> Console:
+    from clinesync.consoles import ConsoleError
+    from clinesync.consoles import open_console as open_target
+
+    chosen = settings()
+    try:
+        return open_target(chosen.console, chosen.token_file)
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+
+
+def make_plan(output: Output, files: list[str], console: Console, prune_unknown: bool) -> Plan:
+    from clinesync.plan import make_plan as plan_files
+
+    plan = plan_files(files, console, os.environ, prune_unknown)
+    output.redact.add(plan.secrets)
+    for org in plan.organizations:
+        for problem in org.problems:
+            output.err(f"{problem}\n")
+        for warning in org.warnings:
+            output.err(f"Warning: {org.organization}: {warning}\n")
+    return plan
+
+
+def render(output: Output, plan: Plan, output_format: str, mode: str) -> None:
+    from clinesync.render.json_format import plan_json
+    from clinesync.render.markdown import plan_markdown
+    from clinesync.render.text import plan_text
+
+    if output_format == "json":
+        output.out(plan_json(plan))
+    elif output_format == "markdown":
+        output.out(plan_markdown(plan, mode))
+    else:
+        output.out(plan_text(plan, output.style, mode))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--out", "plan_file", type=click.Path(dir_okay=False), help="Save the plan for `apply PLANFILE`."
+)
+@click.option("--format", "output_format", type=_FORMATS, default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
+@click.option("--prune-unknown", is_flag=True, help="Remove live fields this version does not know.")
+@global_options
+@command
+def plan(
+    paths: tuple[str, ...],
+    plan_file: str | None,
+    output_format: str,
+    detailed_exitcode: bool,
+    prune_unknown: bool,
+) -> int:
+    """Show what apply would change. Never writes to the console."""
+    output = Output()
+    console = open_console()
+    try:
+        result = make_plan(output, expand_paths(paths), console, prune_unknown)
+    finally:
+        console.close()
+    render(output, result, output_format, "plan")
+    if plan_file:
+        _save(output, result, plan_file)
+    if result.failed:
+        return EXIT_ERROR
+    return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+
+
+def _save(output: Output, result: Plan, plan_file: str) -> None:
+    from clinesync import planfile
+
+    try:
+        text = planfile.dumps(result)
+        with open(plan_file, "w", encoding="utf-8") as stream:
+            stream.write(output.redact(text))
+    except planfile.PlanFileError as error:
+        raise UserError(str(error)) from None
+    except OSError as error:
+        raise UserError(f"cannot write {plan_file}: {error.strerror}") from None
+    output.info(f"Plan saved to {plan_file}. Apply it with: clinesync apply {plan_file}\n")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--prune-unknown", is_flag=True, help="Remove live fields this version does not know.")
+@global_options
+@command
+def apply(paths: tuple[str, ...], auto_approve: bool, prune_unknown: bool) -> int:
+    """Apply the files (after showing the plan and asking), or a saved plan without asking."""
+    from clinesync.planfile import is_plan_file
+
+    output = Output()
+    console = open_console()
+    try:
+        if len(paths) == 1 and is_plan_file(paths[0]):
+            return _apply_saved(output, console, paths[0])
+        result = make_plan(output, expand_paths(paths), console, prune_unknown)
+        render(output, result, "text", "plan")
+        if not result.has_changes:
+            return EXIT_ERROR if result.failed else EXIT_OK
+        if not auto_approve and not confirmed(output):
+            return EXIT_ERROR
+        return apply_and_report(output, result, console)
+    finally:
+        console.close()
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def confirmed(output: Output) -> bool:
+    if not stdin_is_terminal():
+        raise UserError(
+            "refusing to apply without confirmation: no terminal on stdin. Pass --auto-approve, "
+            "or apply a saved, reviewed plan: clinesync plan --out PLANFILE, then clinesync apply PLANFILE"
+        )
+    answer = click.prompt("\nApply these changes? Only 'yes' is accepted", default="", show_default=False)
+    if answer != "yes":
+        output.err("Apply cancelled. Nothing was written.\n")
+        return False
+    return True
+
+
+def _apply_saved(output: Output, console: Console, plan_path: str) -> int:
+    from clinesync import planfile
+
+    try:
+        saved = planfile.load(plan_path)
+    except planfile.PlanFileError as error:
+        raise UserError(str(error)) from None
+    files = [entry.file for entry in saved.organizations]
+    missing = [name for name in files if not os.path.isfile(name)]
+    if missing:
+        raise UserError(f"the plan names files that are not here: {', '.join(missing)}. Nothing was written.")
+    result = make_plan(output, files, console, saved.prune_unknown)
+    reasons = planfile.refusals(saved, result)
+    if reasons:
+        output.err("".join(f"Error: {reason}\n" for reason in reasons))
+        output.err("The saved plan was not applied. Nothing was written.\n")
+        return EXIT_ERROR
+    render(output, result, "text", "plan")
+    if not result.has_changes:
+        return EXIT_OK
+    return apply_and_report(output, result, console)
+
+
+def apply_and_report(output: Output, result: Plan, console: Console) -> int:
+    from clinesync.apply import apply_plan, count
+    from clinesync.render.lines import change_line
+    from clinesync.render.text import organization_label
+
+    results = apply_plan(result, console)
+    output.out("\n")
+    for item in results:
+        if item.outcome == "unchanged":
+            continue
+        output.out(f"{organization_label(item.plan)}: {_outcome(item)}\n")
+        for change in item.unverified:
+            output.out(f"    {change_line(change, item.plan.sensitive)}\n")
+    output.out(
+        f"\nApply complete: {count(results, 'applied')} applied, {count(results, 'unchanged')} unchanged, "
+        f"{count(results, 'failed')} failed, {count(results, 'not attempted')} not attempted.\n"
+    )
+    return EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
+
+
+def _outcome(item: OrgResult) -> str:
+    if item.outcome == "applied":
+        return f"applied (revision {item.revision})" if item.revision else "applied"
+    return f"{item.outcome}: {item.error}"
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "output_format", type=_FORMATS, default="text", show_default=True)
+@global_options
+@command
+def drift(paths: tuple[str, ...], output_format: str) -> int:
+    """Read-only check for cron: exit 0 in sync, 2 when live differs from the files, 1 on errors."""
+    output = Output()
+    console = open_console()
+    try:
+        result = make_plan(output, expand_paths(paths), console, prune_unknown=False)
+    finally:
+        console.close()
+    render(output, result, output_format, "drift")
+    if result.failed:
+        return EXIT_ERROR
+    return EXIT_CHANGES if result.has_changes else EXIT_OK

@@ -1,0 +1,167 @@
+"""Commands about one organization's live state: `export`, `history` and `rollback`."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import click
+
+from clinesync.cli.app import EXIT_ERROR, EXIT_OK, Output, UserError, cli, command, global_options
+from clinesync.cli.gitops import open_console
+
+_ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
+
+
+def organization_argument(value: str) -> str:
+    if not _ORGANIZATION.match(value):
+        raise UserError(f"{value!r} is not an organization id (org- followed by the id in the admin console)")
+    return value
+
+
+@cli.command()
+@click.argument("organization")
+@click.option("-o", "--output", "target", type=click.Path(dir_okay=False), help="Write to FILE, not stdout.")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.option(
+    "--include-secrets", is_flag=True, help="Write sensitive values in clear (do not commit the file)."
+)
+@global_options
+@command
+def export(organization: str, target: str | None, force: bool, include_secrets: bool) -> int:
+    """Write an organization's live state as an organization file."""
+    from clinesync.consoles.base import ConsoleError
+    from clinesync.export import export_organization
+
+    organization = organization_argument(organization)
+    output = Output()
+    console = open_console()
+    try:
+        live = console.read(organization)
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    finally:
+        console.close()
+    if live.document is None:
+        raise UserError(f"{organization} has no configuration in {console.description}")
+    exported = export_organization(organization, live.document, console.description, include_secrets)
+    for field in exported.left_out:
+        output.err(
+            f"Warning: live field {field} is not known to this version of clinesync: left out "
+            "(apply keeps it)\n"
+        )
+    if target:
+        _write_new(target, exported.text, force)
+        output.info(f"Wrote {target}.\n")
+    elif include_secrets:
+        click.echo(exported.text, nl=False)  # asked for in clear: the one output not scrubbed
+    else:
+        output.out(exported.text)
+    if exported.variables:
+        output.info(
+            f"Set these environment variables before plan or apply: {', '.join(exported.variables)}\n"
+        )
+    return EXIT_OK
+
+
+def _write_new(target: str, text: str, force: bool) -> None:
+    try:
+        with open(target, "w" if force else "x", encoding="utf-8") as stream:
+            stream.write(text)
+    except FileExistsError:
+        raise UserError(f"{target} exists: pass --force to overwrite it") from None
+    except OSError as error:
+        raise UserError(f"cannot write {target}: {error.strerror}") from None
+
+
+@cli.command()
+@click.argument("organization")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@global_options
+@command
+def history(organization: str, output_format: str) -> int:
+    """List an organization's revisions (consoles that keep them)."""
+    from clinesync.consoles.base import ConsoleError
+
+    organization = organization_argument(organization)
+    output = Output()
+    console = open_console()
+    try:
+        revisions = console.history(organization)
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    finally:
+        console.close()
+    if output_format == "json":
+        entries = [
+            {
+                "revision": r.number,
+                "enabled": r.document.enabled,
+                "created_at": r.created_at,
+                "providers": _providers(r.document.config),
+            }
+            for r in revisions
+        ]
+        output.out(
+            json.dumps(
+                {"console": console.description, "organization": organization, "revisions": entries}, indent=2
+            )
+            + "\n"
+        )
+        return EXIT_OK
+    output.out(f"Console: {console.description}\n\n")
+    if not revisions:
+        output.out(f"{organization} has no revisions.\n")
+        return EXIT_OK
+    output.out(f"{'REVISION':<10}{'CREATED':<27}{'ENABLED':<9}PROVIDERS\n")
+    for index, revision in enumerate(revisions):
+        current = "  (current)" if index == len(revisions) - 1 else ""
+        providers = ", ".join(_providers(revision.document.config)) or "-"
+        output.out(
+            f"{revision.number:<10}{revision.created_at:<27}{str(revision.document.enabled).lower():<9}"
+            f"{providers}{current}\n"
+        )
+    return EXIT_OK
+
+
+def _providers(config: dict) -> list[str]:
+    settings = config.get("providerSettings")
+    return sorted(settings) if isinstance(settings, dict) else []
+
+
+@cli.command()
+@click.argument("organization")
+@click.option("--to", "revision", type=int, required=True, help="The revision to restore.")
+@click.option("--auto-approve", is_flag=True, help="Roll back without asking.")
+@global_options
+@command
+def rollback(organization: str, revision: int, auto_approve: bool) -> int:
+    """Restore an earlier revision, as a new revision: shows the plan and asks, like apply."""
+    from clinesync.cli.gitops import apply_and_report, confirmed, render
+    from clinesync.consoles.base import ConsoleError
+    from clinesync.desired import Desired
+    from clinesync.plan import Plan, plan_organization
+
+    organization = organization_argument(organization)
+    output = Output()
+    console = open_console()
+    try:
+        revisions = {r.number: r for r in console.history(organization)}
+        if revision not in revisions:
+            known = ", ".join(map(str, revisions)) or "none"
+            raise UserError(f"{organization} has no revision {revision} (revisions: {known})")
+        desired = Desired(f"revision {revision}", organization, None, revisions[revision].document)
+        org = plan_organization(desired, console.read(organization), prune_unknown=True)
+        result = Plan(console.description, console.identity, [org], prune_unknown=True)
+        render(output, result, "text", "plan")
+        if not result.has_changes:
+            return EXIT_OK
+        if not auto_approve and not confirmed(output):
+            return EXIT_ERROR
+        return apply_and_report(output, result, console)
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    finally:
+        console.close()

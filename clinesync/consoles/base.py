@@ -1,0 +1,64 @@
+"""The console interface: where live state is read and written, one document per organization.
+
+A console implements `read`, `write` and, where it keeps them, `history`. The local SQLite console and the
+HTTP console sit behind this one interface, so the same contract tests run against both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from clinesync.document import Document
+
+
+class ConsoleError(Exception):
+    """A console failure, with a message that says what to do. Never carries a token or a header value."""
+
+
+class Conflict(ConsoleError):
+    """The live document changed since it was read (compare-and-swap or If-Match refused)."""
+
+
+class WritesUnsupported(ConsoleError):
+    """The console has no write endpoint (Cline's hosted console today)."""
+
+
+class HistoryUnsupported(ConsoleError):
+    pass
+
+
+@dataclass(frozen=True)
+class Live:
+    """What a console holds for an organization. `document` is None when it has no configuration yet;
+    `revision` is the token to send back with a write, or None when the console offers none."""
+
+    document: Document | None
+    revision: str | None
+
+
+@dataclass(frozen=True)
+class Revision:
+    number: int
+    document: Document
+    created_at: str
+
+
+class Console(Protocol):
+    @property
+    def description(self) -> str:
+        """How output names it: `local .clinesync/console.db`, `https://api.cline.bot`."""
+        ...
+
+    @property
+    def identity(self) -> str:
+        """A stable name for saved plans: the absolute database path, or the URL."""
+        ...
+
+    def read(self, organization: str) -> Live: ...
+
+    def write(self, organization: str, document: Document, if_match: str | None) -> Live: ...
+
+    def history(self, organization: str) -> list[Revision]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,133 @@
+"""The embedded local console: a SQLite database holding every organization's documents as numbered revisions.
+
+One current document per organization (its highest revision). Each write is one transaction that checks the
+revision the writer read (compare-and-swap), so two writers never lose each other's update, and a process
+killed mid-write leaves the previous revision intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from clinesync.consoles.base import Conflict, ConsoleError, Live, Revision
+from clinesync.document import Document
+
+DEFAULT_PATH = os.path.join(".clinesync", "console.db")
+NO_REVISION = "0"  # the revision of an organization with no configuration yet
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS revisions (
+    organization TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    enabled INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (organization, revision)
+)
+"""
+
+
+class LocalConsole:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connection() as connection:
+                connection.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise ConsoleError(f"cannot open the local console {self.path}: {error}") from None
+
+    @property
+    def description(self) -> str:
+        return f"local {self.path}"
+
+    @property
+    def identity(self) -> str:
+        return f"sqlite:{self.path.resolve()}"
+
+    def _connection(self) -> sqlite3.Connection:
+        # One connection per thread: sqlite3 connections must not be shared across threads.
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            self._local.connection = connection
+        return connection
+
+    def read(self, organization: str) -> Live:
+        row = self._query(
+            "SELECT revision, enabled, value FROM revisions WHERE organization = ? ORDER BY revision DESC LIMIT 1",
+            (organization,),
+        ).fetchone()
+        if row is None:
+            return Live(None, NO_REVISION)
+        revision, enabled, value = row
+        return Live(Document(bool(enabled), _decode(value, organization)), str(revision))
+
+    def write(self, organization: str, document: Document, if_match: str | None) -> Live:
+        connection = self._connection()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                (current,) = connection.execute(
+                    "SELECT COALESCE(MAX(revision), 0) FROM revisions WHERE organization = ?", (organization,)
+                ).fetchone()
+                if if_match is not None and if_match != str(current):
+                    raise Conflict(
+                        f"{organization} changed in the console since it was read (revision {if_match}, now "
+                        f"{current}): plan again"
+                    )
+                connection.execute(
+                    "INSERT INTO revisions VALUES (?, ?, ?, ?, ?)",
+                    (organization, current + 1, int(document.enabled), document.wire_value(), _now()),
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:
+            raise ConsoleError(f"local console {self.path}: {error}") from None
+        return Live(document, str(current + 1))
+
+    def history(self, organization: str) -> list[Revision]:
+        rows = self._query(
+            "SELECT revision, enabled, value, created_at FROM revisions WHERE organization = ? ORDER BY revision",
+            (organization,),
+        ).fetchall()
+        return [
+            Revision(number, Document(bool(enabled), _decode(value, organization)), created_at)
+            for number, enabled, value, created_at in rows
+        ]
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    def _query(self, sql: str, parameters: tuple[object, ...]) -> sqlite3.Cursor:
+        try:
+            return self._connection().execute(sql, parameters)
+        except sqlite3.Error as error:
+            raise ConsoleError(f"local console {self.path}: {error}") from None
+
+
+def _decode(value: str, organization: str) -> dict:
+    try:
+        config = json.loads(value)
+    except ValueError:
+        raise ConsoleError(f"{organization}: the stored value is not JSON") from None
+    if not isinstance(config, dict):
+        raise ConsoleError(f"{organization}: the stored value is not a JSON object")
+    return config
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,137 @@
+"""The difference between a live and a desired document, as a list of changes named by path.
+
+Lists with an identity are compared by it (`models[id=gpt-4o]`), so order is never a change. Additions are
+listed leaf by leaf, so each value can be masked on its own; removals are listed once, at the highest level.
+Values are compared as Cline sees them: 128000 equals 128000.0, true does not equal 1.
+
+deepdiff was weighed for this and not used: its paths are positional, its results need translating into
+identity paths and leaf additions anyway, and it costs tens of milliseconds on documents that are equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from clinesync.document import same
+from clinesync.fields import IDENTITY_KEYS, Item, Path, dotted, identified_items
+
+Operation = Literal["add", "remove", "change"]
+
+
+@dataclass(frozen=True)
+class Change:
+    op: Operation
+    path: Path
+    before: Any = None
+    after: Any = None
+
+    @property
+    def where(self) -> str:
+        return dotted(self.path)
+
+
+_ABSENT = object()
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
+    """Changes that turn `before` (None: nothing yet) into `after`."""
+    if before is not None and same(before, after):
+        return []
+    changes: list[Change] = []
+    _diff(before if before is not None else {}, after, (), changes)
+    return changes
+
+
+def _diff(before: Any, after: Any, path: Path, changes: list[Change]) -> None:
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key, value in after.items():
+            if key in before:
+                _diff(before[key], value, path + (key,), changes)
+            else:
+                _added(value, path + (key,), changes)
+        for key, value in before.items():
+            if key not in after:
+                changes.append(Change("remove", path + (key,), before=value))
+        return
+    name = path[-1] if path else None
+    if isinstance(before, list) and isinstance(after, list):
+        old, new = identified_items(name, before), identified_items(name, after)
+        if old is not None and new is not None:
+            key = IDENTITY_KEYS[str(name)]
+            for identity, item in new.items():
+                here = path + (Item(key, identity),)
+                if identity in old:
+                    _diff(old[identity], item, here, changes)
+                else:
+                    _added(item, here, changes)
+            for identity, item in old.items():
+                if identity not in new:
+                    changes.append(Change("remove", path + (Item(key, identity),), before=item))
+            return
+    if not same(before, after):
+        changes.append(Change("change", path, before=before, after=after))
+
+
+def _added(value: Any, path: Path, changes: list[Change]) -> None:
+    """An addition, leaf by leaf through mappings and identity lists; a plain list or scalar is one leaf."""
+    count = len(changes)
+    if isinstance(value, dict):
+        identity = path[-1].key if path and isinstance(path[-1], Item) else None
+        for key, child in value.items():
+            if key != identity:  # `models[id=gpt-4o].id` would repeat the path
+                _added(child, path + (key,), changes)
+    elif isinstance(value, list) and (named := identified_items(path[-1] if path else None, value)):
+        key = IDENTITY_KEYS[str(path[-1])]
+        for identity, item in named.items():
+            _added(item, path + (Item(key, identity),), changes)
+    if len(changes) == count:  # a scalar, an empty container, or an item that is only its identity
+        changes.append(Change("add", path, after=value))
+
+
+def apply_changes(before: dict[str, Any] | None, changes: list[Change]) -> dict[str, Any]:
+    """Replay changes onto a copy of `before`: the property tests check that diff and write agree."""
+    import copy
+
+    tree: dict[str, Any] = copy.deepcopy(before) if before is not None else {}
+    for change in changes:
+        parent = tree
+        for index, part in enumerate(change.path[:-1]):
+            parent = _step(parent, part, change.path[index + 1], create=change.op == "add")
+        last = change.path[-1]
+        if change.op == "remove":
+            if isinstance(last, Item):
+                parent[:] = [
+                    item
+                    for item in parent
+                    if not (isinstance(item, dict) and item.get(last.key) == last.value)
+                ]
+            else:
+                del parent[last]
+        elif isinstance(last, Item):
+            existing = _find(parent, last)
+            if existing is None:
+                parent.append(change.after)
+            else:
+                parent[parent.index(existing)] = change.after
+        else:
+            parent[last] = change.after
+    return tree
+
+
+def _step(node: Any, part: Any, following: Any, create: bool) -> Any:
+    if isinstance(part, Item):
+        found = _find(node, part)
+        if found is None:
+            found = {part.key: part.value}
+            node.append(found)
+        return found
+    if part not in node and create:
+        node[part] = [] if isinstance(following, Item) else {}
+    return node[part]
+
+
+def _find(items: list[Any], item: Item) -> Any:
+    return next(
+        (entry for entry in items if isinstance(entry, dict) and entry.get(item.key) == item.value), None
+    )

@@ -1,0 +1,63 @@
+"""The document a console stores per organization: the `enabled` toggle and the RemoteConfig value.
+
+Canonical form ignores what Cline ignores: key order, and the order of identity-keyed lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from clinesync.fields import identified_items
+
+
+@dataclass(frozen=True)
+class Document:
+    enabled: bool
+    config: dict[str, Any]
+
+    def tree(self) -> dict[str, Any]:
+        """The shape plans speak of: `enabled` and `remoteConfig.*`."""
+        return {"enabled": self.enabled, "remoteConfig": self.config}
+
+    @classmethod
+    def from_tree(cls, tree: dict[str, Any]) -> Document:
+        return cls(bool(tree["enabled"]), tree["remoteConfig"])
+
+    def wire_value(self) -> str:
+        """The RemoteConfig as the JSON string Cline's API carries."""
+        return json.dumps(self.config, ensure_ascii=False, separators=(",", ":"))
+
+    def canonical(self) -> str:
+        return canonical_json(self.tree())
+
+    def fingerprint(self, salt: str) -> str:
+        return fingerprint(self.canonical(), salt)
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(_canonical(value, None), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def fingerprint(text: str, salt: str) -> str:
+    return hashlib.sha256(f"{salt}\0{text}".encode()).hexdigest()
+
+
+def _canonical(value: Any, name: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _canonical(child, key) for key, child in value.items()}
+    if isinstance(value, list):
+        named = identified_items(name, value)
+        if named is not None:
+            return [_canonical(named[identity], None) for identity in sorted(named)]
+        return [_canonical(child, None) for child in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # JSON has one number type: 128000.0 is 128000
+    return value
+
+
+def same(left: Any, right: Any) -> bool:
+    """Equal as Cline would see them: key and identity order ignored, 1 == 1.0, true is not 1."""
+    return canonical_json(left) == canonical_json(right)

@@ -1,0 +1,79 @@
+"""Impact lines: what a reviewer must not miss in a plan, in words (SPEC §4)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from clinesync.checks import is_loopback
+from clinesync.diff import Change
+from clinesync.fields import URL_FIELDS, Path
+
+
+def impacts(
+    live: dict[str, Any] | None,
+    desired: dict[str, Any],
+    changes: list[Change],
+    from_environment: frozenset[Path],
+) -> list[str]:
+    if not changes:
+        return []
+    lines: list[str] = []
+    was_enabled = bool(live and live.get("enabled"))
+    if desired["enabled"] and not was_enabled:
+        lines.append("enabling remote configuration locks every member to these providers")
+    elif was_enabled and not desired["enabled"]:
+        lines.append(
+            "disabling remote configuration unlocks every member's settings and deletes their cached copy"
+        )
+    old_providers, new_providers = _providers(live), _providers(desired)
+    lines += [
+        f"provider {name} added: every member is forced onto it"
+        for name in sorted(new_providers - old_providers)
+    ]
+    lines += [f"provider {name} removed: members lose it" for name in sorted(old_providers - new_providers)]
+    for change in changes:
+        lines += _url_impacts(change, from_environment)
+        if (
+            change.path[-1] == "azureIdentity"
+            and change.op != "remove"
+            and bool(change.after) != bool(change.before)
+        ):
+            lines.append(
+                "Azure identity authentication switched on: members sign in with Entra ID instead of an API key"
+                if change.after
+                else "Azure identity authentication switched off: members need an API key again"
+            )
+    return list(dict.fromkeys(lines))
+
+
+def _providers(tree: dict[str, Any] | None) -> set[str]:
+    settings = ((tree or {}).get("remoteConfig") or {}).get("providerSettings") or {}
+    return set(settings) if isinstance(settings, dict) else set()
+
+
+def _url_impacts(change: Change, from_environment: frozenset[Path]) -> list[str]:
+    if change.op == "remove" or change.path[-1] not in URL_FIELDS or not isinstance(change.after, str):
+        return []
+    where, secret = change.where, change.path in from_environment
+    new = _parts(change.after)
+    if new is None:
+        return []
+    lines = []
+    old = _parts(change.before) if change.op == "change" else None
+    if old is not None and old.hostname != new.hostname:
+        lines.append(
+            f"{where} moves to another host: requests and code go elsewhere"
+            if secret
+            else f"{where} moves from {old.hostname} to {new.hostname}: requests and code go elsewhere"
+        )
+    if new.scheme == "http" and not is_loopback(new.hostname or ""):
+        lines.append(f"{where} is a plain http:// endpoint: traffic, code and credentials travel unencrypted")
+    return lines
+
+
+def _parts(url: Any) -> Any:
+    try:
+        return urlsplit(url) if isinstance(url, str) else None
+    except ValueError:
+        return None

@@ -1,0 +1,54 @@
+"""What output may show. Values from `${env:...}` and credentials by name are sensitive (SPEC §4): they show
+as `(sensitive)`. The Redactor is the last line of defence: it scrubs known secret values from any text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from clinesync.fields import Path, is_sensitive_path, walk_identified
+
+SENSITIVE = "(sensitive)"
+SENSITIVE_CHANGED = "(sensitive value changed)"
+_SHORTEST_SECRET = 4  # shorter values would scrub ordinary words out of the output
+
+
+def is_sensitive(path: Path, from_environment: frozenset[Path]) -> bool:
+    return path in from_environment or is_sensitive_path(path)
+
+
+def holds_sensitive(value: Any, path: Path, from_environment: frozenset[Path]) -> bool:
+    """True when `value` at `path`, or anything inside it, is sensitive."""
+    return any(is_sensitive(where, from_environment) for where, _ in walk_identified(value, path))
+
+
+def masked(value: Any, path: Path, from_environment: frozenset[Path]) -> Any:
+    """A copy of `value` with every sensitive part replaced by `(sensitive)`."""
+    if value is None:
+        return None
+    if is_sensitive(path, from_environment):
+        return SENSITIVE
+    if isinstance(value, dict):
+        return {key: masked(child, path + (key,), from_environment) for key, child in value.items()}
+    if isinstance(value, list):
+        items = dict(walk_identified(value, path))
+        children = [where for where in items if len(where) == len(path) + 1]
+        return [masked(items[where], where, from_environment) for where in children]
+    return value
+
+
+class Redactor:
+    """Replaces every known secret value in text with `(sensitive)`."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        self._secrets.update(secret for secret in secrets if len(secret) >= _SHORTEST_SECRET)
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, SENSITIVE)
+        return text

@@ -1,0 +1,134 @@
+"""Plans: per organization, what apply would change, computed from the files and the live console.
+
+`plan_organization` is pure; `make_plan` feeds it files and live documents. A plan never writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from clinesync.consoles.base import Console, ConsoleError, Live
+from clinesync.desired import Desired, resolve
+from clinesync.diff import Change, diff
+from clinesync.document import Document
+from clinesync.fields import dotted
+from clinesync.impacts import impacts
+from clinesync.problems import Problem
+from clinesync.unknown import keep_unknown, unknown_fields
+from clinesync.validate import check_files
+
+Action = Literal["create", "update", "no-op", "failed"]
+
+
+@dataclass
+class OrgPlan:
+    file: str
+    organization: str | None
+    name: str | None = None
+    action: Action = "failed"
+    changes: list[Change] = field(default_factory=list)
+    impacts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    error: str | None = None
+    desired: Desired | None = None
+    live: Live | None = None
+    target: Document | None = None  # what apply writes: the desired document plus kept unknown fields
+
+    @property
+    def sensitive(self) -> frozenset:
+        return self.desired.sensitive if self.desired else frozenset()
+
+
+@dataclass
+class Plan:
+    console: str
+    console_identity: str
+    organizations: list[OrgPlan]
+    prune_unknown: bool = False
+
+    def count(self, action: Action) -> int:
+        return sum(1 for org in self.organizations if org.action == action)
+
+    @property
+    def change_count(self) -> int:
+        return sum(len(org.changes) for org in self.organizations)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.change_count > 0
+
+    @property
+    def failed(self) -> bool:
+        return self.count("failed") > 0
+
+    @property
+    def secrets(self) -> set[str]:
+        return {secret for org in self.organizations if org.desired for secret in org.desired.secrets}
+
+
+def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False) -> OrgPlan:
+    desired_tree = desired.document.tree()
+    live_tree = live.document.tree() if live.document else None
+    target_tree, warnings = desired_tree, []
+    if live_tree is not None and not prune_unknown:
+        unknown = unknown_fields(live_tree)
+        if unknown:
+            target_tree, kept = keep_unknown(desired_tree, live_tree, unknown)
+            warnings = [
+                f"live field {dotted(path)} is not known to this version of clinesync: kept "
+                "(--prune-unknown removes it)"
+                for path in kept
+            ]
+    changes = diff(live_tree, target_tree)
+    action: Action = "create" if live_tree is None else "update" if changes else "no-op"
+    return OrgPlan(
+        file=desired.file,
+        organization=desired.organization,
+        name=desired.name,
+        action=action,
+        changes=changes,
+        impacts=impacts(live_tree, desired_tree, changes, desired.sensitive),
+        warnings=warnings,
+        desired=desired,
+        live=live,
+        target=Document.from_tree(target_tree),
+    )
+
+
+def make_plan(
+    paths: list[str], console: Console, environ: Mapping[str, str], prune_unknown: bool = False
+) -> Plan:
+    organizations = []
+    for checked in check_files(paths):
+        base = OrgPlan(checked.path, checked.organization, checked.name, problems=list(checked.problems))
+        if checked.has_errors:
+            organizations.append(_failed(base, checked.problems))
+            continue
+        desired = resolve(checked, environ)
+        if isinstance(desired, list):
+            base.problems += desired
+            organizations.append(_failed(base, desired))
+            continue
+        try:
+            live = console.read(desired.organization)
+        except ConsoleError as error:
+            base.desired, base.error = desired, str(error)
+            organizations.append(base)
+            continue
+        org = plan_organization(desired, live, prune_unknown)
+        org.problems = base.problems
+        organizations.append(org)
+    return Plan(console.description, console.identity, organizations, prune_unknown)
+
+
+def _failed(org: OrgPlan, problems: list[Problem]) -> OrgPlan:
+    errors = [problem for problem in problems if problem.is_error]
+    org.error = (
+        f"{errors[0].message} ({errors[0].file}:{errors[0].line}:{errors[0].column})"
+        if len(errors) == 1
+        else f"the file has {len(errors)} errors"
+    )
+    return org

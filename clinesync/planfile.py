@@ -1,0 +1,131 @@
+"""Saved plans (`plan --out`): what was reviewed, so that `apply PLANFILE` applies exactly that or nothing.
+
+A plan file records, per organization, salted fingerprints of the live document it was computed against and
+of the document apply will write, plus the masked changes for display. It holds no secret in clear.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from clinesync.document import fingerprint
+from clinesync.plan import OrgPlan, Plan
+from clinesync.render.json_format import organization_json
+
+KIND = "clinesync-plan"
+FORMAT_VERSION = "1"
+
+
+class PlanFileError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SavedOrganization:
+    organization: str
+    file: str
+    live: str
+    desired: str
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    console_identity: str
+    console: str
+    salt: str
+    prune_unknown: bool
+    organizations: list[SavedOrganization]
+
+
+def live_fingerprint(org: OrgPlan, salt: str) -> str:
+    document = org.live.document if org.live else None
+    return fingerprint(document.canonical() if document else "null", salt)
+
+
+def desired_fingerprint(org: OrgPlan, salt: str) -> str:
+    assert org.target is not None
+    return org.target.fingerprint(salt)
+
+
+def dumps(plan: Plan) -> str:
+    if plan.failed:
+        raise PlanFileError("a plan with failed organizations is not saved: fix them and plan again")
+    salt = secrets.token_hex(16)
+    document: dict[str, Any] = {
+        "kind": KIND,
+        "format_version": FORMAT_VERSION,
+        "console": plan.console,
+        "console_identity": plan.console_identity,
+        "prune_unknown": plan.prune_unknown,
+        "salt": salt,
+        "organizations": [
+            {
+                **organization_json(org),
+                "live_fingerprint": live_fingerprint(org, salt),
+                "desired_fingerprint": desired_fingerprint(org, salt),
+            }
+            for org in plan.organizations
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def is_plan_file(path: str) -> bool:
+    """A single argument that is a JSON file rather than YAML: cheap to tell by its first character."""
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(64).lstrip()[:1] == b"{"
+    except OSError:
+        return False
+
+
+def load(path: str) -> SavedPlan:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            document = json.load(stream)
+        if document.get("kind") != KIND:
+            raise PlanFileError(f"{path} is not a clinesync plan file")
+        if document.get("format_version") != FORMAT_VERSION:
+            raise PlanFileError(f"{path}: plan format {document.get('format_version')} is not supported")
+        return SavedPlan(
+            console_identity=document["console_identity"],
+            console=document["console"],
+            salt=document["salt"],
+            prune_unknown=bool(document["prune_unknown"]),
+            organizations=[
+                SavedOrganization(
+                    entry["organization"],
+                    entry["file"],
+                    entry["live_fingerprint"],
+                    entry["desired_fingerprint"],
+                )
+                for entry in document["organizations"]
+            ],
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise PlanFileError(
+            f"{path} is not a readable clinesync plan file ({type(error).__name__})"
+        ) from None
+
+
+def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
+    """Why the fresh plan is not the reviewed one; empty when it is."""
+    if fresh.console_identity != saved.console_identity:
+        return [f"the plan was made against {saved.console}, not {fresh.console}"]
+    by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
+    reasons = []
+    for entry in saved.organizations:
+        org = by_file.get(os.path.normpath(entry.file))
+        if org is None or org.action == "failed":
+            reasons.append(f"{entry.organization} ({entry.file}): {org.error if org else 'file missing'}")
+        elif org.organization != entry.organization:
+            reasons.append(f"{entry.file} now declares {org.organization}, not {entry.organization}")
+        elif live_fingerprint(org, saved.salt) != entry.live:
+            reasons.append(f"{entry.organization}: plan is stale: live changed since the plan; plan again")
+        elif desired_fingerprint(org, saved.salt) != entry.desired:
+            reasons.append(f"{entry.organization}: files or variables changed since the plan; plan again")
+    return reasons

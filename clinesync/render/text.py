@@ -1,0 +1,62 @@
+"""Plans, drift and apply results as text for a terminal (SPEC §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from clinesync.plan import OrgPlan, Plan
+from clinesync.render.lines import change_line
+
+Style = Callable[..., str]  # click.style, or a plain pass-through without color
+
+_HEADINGS = {
+    "plan": {"create": "will be created", "update": "will be updated"},
+    "drift": {"create": "has no configuration in the console", "update": "has drifted from its file"},
+}
+_COLORS = {"+": "green", "-": "red", "~": "yellow", "!": "magenta"}
+
+
+def console_line(description: str) -> str:
+    return f"Console: {description}\n"
+
+
+def organization_label(org: OrgPlan) -> str:
+    details = ", ".join(part for part in (org.name, org.file) if part)
+    return f"{org.organization or org.file} ({details})"
+
+
+def plan_text(plan: Plan, style: Style, mode: str = "plan") -> str:
+    out = [console_line(plan.console)]
+    for org in plan.organizations:
+        if org.action == "failed":
+            out.append(
+                f"\n{style(organization_label(org), bold=True)} {style('failed', fg='red')}: {org.error}\n"
+            )
+        elif org.changes:
+            out.append(f"\n{style(organization_label(org), bold=True)} {_HEADINGS[mode][org.action]}:\n")
+            for change in org.changes:
+                line = change_line(change, org.sensitive)
+                out.append(f"  {style(line, fg=_COLORS[line[0]])}\n")
+            out.extend(f"  {style('! ' + impact, fg=_COLORS['!'], bold=True)}\n" for impact in org.impacts)
+    out.append("\n" + summary(plan, mode) + "\n")
+    return "".join(out)
+
+
+def summary(plan: Plan, mode: str = "plan") -> str:
+    if not plan.has_changes and not plan.failed:
+        return (
+            "No changes. Live state matches the files."
+            if mode == "plan"
+            else "No drift. Live state matches the files."
+        )
+    creates, updates = plan.count("create"), plan.count("update")
+    parts = [f"{creates} to create"] if creates else []
+    parts.append(f"{updates} to update" if mode == "plan" else f"{updates} drifted")
+    parts.append(f"{plan.count('no-op')} unchanged")
+    if plan.failed:
+        parts.append(f"{plan.count('failed')} failed")
+    first = creates or updates
+    parts[0] = parts[0].replace(" ", f" organization{'s' if first != 1 else ''} ", 1)
+    changes = plan.change_count
+    label = "Plan" if mode == "plan" else "Drift"
+    return f"{label}: {', '.join(parts)}, {changes} change{'s' if changes != 1 else ''}."

@@ -1,0 +1,308 @@
+"""The admin's GitOps loop on the embedded console, end to end through the CLI: plan, apply, plan again,
+saved plans, drift, export, history and rollback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from clinesync.cli import gitops
+from clinesync.consoles.local import LocalConsole
+from clinesync.document import Document
+
+from conftest import EXAMPLES, run, write
+
+ORG = "org-01JZPE4CHW5XTP73W95762121Y"
+SECRET = "sk-planted-9f8e7d6c5b4a"
+ENV = {"AZURE_OPENAI_KEY": SECRET}
+
+
+@pytest.fixture
+def org_file(in_tmp: Path) -> Path:
+    return Path(shutil.copy(EXAMPLES / "org.yaml", in_tmp / "org.yaml"))
+
+
+def revisions(organization: str = ORG, database: str = ".clinesync/console.db") -> int:
+    with sqlite3.connect(database) as connection:
+        (count,) = connection.execute(
+            "SELECT COUNT(*) FROM revisions WHERE organization = ?", (organization,)
+        ).fetchone()
+    return count
+
+
+def test_plan_shows_the_creation_and_exits_2_with_detailed_exitcode(org_file: Path) -> None:
+    result = run("plan", "org.yaml", "--detailed-exitcode", env=ENV)
+    assert result.exit_code == 2, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Console: local .clinesync/console.db"
+    assert f"{ORG} (Acme Engineering, org.yaml) will be created:" in lines
+    assert "  + remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4o].maxTokens: 16384" in lines
+    assert "  + remoteConfig.providerSettings.OpenAiCompatible.openAiHeaders.api-key: (sensitive)" in lines
+    assert "  ! enabling remote configuration locks every member to these providers" in lines
+    assert lines[-1] == "Plan: 1 organization to create, 0 to update, 0 unchanged, 15 changes."
+    assert run("plan", "org.yaml", env=ENV).exit_code == 0
+
+
+def test_plan_never_writes(org_file: Path) -> None:
+    run("plan", "org.yaml", env=ENV)
+    assert revisions() == 0
+
+
+def test_apply_then_plan_shows_no_changes_and_a_second_apply_writes_nothing(org_file: Path) -> None:
+    applied = run("apply", "org.yaml", "--auto-approve", env=ENV)
+    assert applied.exit_code == 0, applied.output
+    assert f"{ORG} (Acme Engineering, org.yaml): applied (revision 1)" in applied.stdout
+    assert applied.stdout.endswith("Apply complete: 1 applied, 0 unchanged, 0 failed, 0 not attempted.\n")
+    again = run("plan", "org.yaml", "--detailed-exitcode", env=ENV)
+    assert (again.exit_code, again.stdout.splitlines()[-1]) == (
+        0,
+        "No changes. Live state matches the files.",
+    )
+    second = run("apply", "org.yaml", "--auto-approve", env=ENV)
+    assert second.exit_code == 0 and "No changes." in second.stdout
+    assert revisions() == 1
+
+
+def test_reordering_models_is_not_a_change(org_file: Path) -> None:
+    run("apply", "org.yaml", "--auto-approve", env=ENV)
+    first = "        - id: gpt-4o\n          contextWindow: 128000\n          maxTokens: 16384\n          supportsImages: true\n"
+    second = first.replace("gpt-4o", "gpt-4o-mini")
+    text = org_file.read_text()
+    assert first + second in text
+    org_file.write_text(text.replace(first + second, second + first))
+    result = run("plan", "org.yaml", "--detailed-exitcode", env=ENV)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_changed_value_is_an_update_with_its_path(org_file: Path) -> None:
+    run("apply", "org.yaml", "--auto-approve", env=ENV)
+    text = org_file.read_text()
+    org_file.write_text(text.replace("maxTokens: 16384", "maxTokens: 8192", 1))
+    result = run("plan", "org.yaml", env=ENV)
+    assert (
+        "  ~ remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4o].maxTokens: 16384 -> 8192"
+        in result.stdout
+    )
+    assert result.stdout.splitlines()[-1] == "Plan: 1 organization to update, 0 unchanged, 1 change."
+
+
+def test_a_changed_secret_shows_only_that_it_changed(org_file: Path) -> None:
+    run("apply", "org.yaml", "--auto-approve", env=ENV)
+    result = run("plan", "org.yaml", env={"AZURE_OPENAI_KEY": "sk-rotated-1234567"})
+    assert (
+        "  ~ remoteConfig.providerSettings.OpenAiCompatible.openAiHeaders.api-key: (sensitive value changed)"
+        in result.stdout
+    )
+    assert "sk-rotated-1234567" not in result.output and SECRET not in result.output
+
+
+def test_an_unset_variable_is_a_located_error(org_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AZURE_OPENAI_KEY", raising=False)
+    result = run("plan", "org.yaml")
+    assert result.exit_code == 1
+    assert "org.yaml:16:18: error: environment variable AZURE_OPENAI_KEY is not set [CS170]" in result.stderr
+    assert (
+        f"{ORG} (Acme Engineering, org.yaml) failed: environment variable AZURE_OPENAI_KEY is not set "
+        "(org.yaml:16:18)"
+    ) in result.stdout
+    assert (
+        result.stdout.splitlines()[-1] == "Plan: 0 organizations to update, 0 unchanged, 1 failed, 0 changes."
+    )
+
+
+def test_apply_refuses_without_a_terminal_and_writes_nothing(org_file: Path) -> None:
+    result = run("apply", "org.yaml", env=ENV)
+    assert result.exit_code == 1
+    assert "refusing to apply without confirmation: no terminal on stdin" in result.stderr
+    assert revisions() == 0
+
+
+@pytest.mark.parametrize(("answer", "code", "written"), [("yes\n", 0, 1), ("y\n", 1, 0), ("no\n", 1, 0)])
+def test_apply_asks_and_only_yes_is_accepted(
+    org_file: Path, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, written: int
+) -> None:
+    monkeypatch.setattr(gitops, "stdin_is_terminal", lambda: True)
+    result = run("apply", "org.yaml", env=ENV, input=answer)
+    assert "Apply these changes? Only 'yes' is accepted:" in result.stdout
+    assert result.exit_code == code
+    assert revisions() == written
+
+
+def test_a_saved_plan_applies_without_asking(org_file: Path) -> None:
+    assert run("plan", "org.yaml", "--out", "reviewed.plan", env=ENV).exit_code == 0
+    result = run("apply", "reviewed.plan", env=ENV)
+    assert result.exit_code == 0, result.output
+    assert revisions() == 1
+
+
+def test_a_stale_saved_plan_is_refused_and_nothing_is_written(org_file: Path) -> None:
+    run("plan", "org.yaml", "--out", "reviewed.plan", env=ENV)
+    console = LocalConsole(".clinesync/console.db")
+    console.write(ORG, Document(False, {"version": "v1"}), None)  # someone clicks in the console
+    console.close()
+    result = run("apply", "reviewed.plan", env=ENV)
+    assert result.exit_code == 1
+    assert f"Error: {ORG}: plan is stale: live changed since the plan; plan again" in result.stderr
+    assert revisions() == 1
+
+
+def test_a_changed_variable_after_the_plan_is_refused(org_file: Path) -> None:
+    run("plan", "org.yaml", "--out", "reviewed.plan", env=ENV)
+    result = run("apply", "reviewed.plan", env={"AZURE_OPENAI_KEY": "sk-another-key-5678"})
+    assert result.exit_code == 1
+    assert f"Error: {ORG}: files or variables changed since the plan; plan again" in result.stderr
+    assert revisions() == 0
+
+
+def test_a_changed_file_after_the_plan_is_refused(org_file: Path) -> None:
+    run("plan", "org.yaml", "--out", "reviewed.plan", env=ENV)
+    org_file.write_text(org_file.read_text().replace("telemetryEnabled: true", "telemetryEnabled: false"))
+    result = run("apply", "reviewed.plan", env=ENV)
+    assert result.exit_code == 1 and "files or variables changed since the plan" in result.stderr
+    assert revisions() == 0
+
+
+def test_a_saved_plan_is_refused_against_another_console(org_file: Path) -> None:
+    run("plan", "org.yaml", "--out", "reviewed.plan", env=ENV)
+    result = run("--console", "other.db", "apply", "reviewed.plan", env=ENV)
+    assert result.exit_code == 1 and "the plan was made against local .clinesync/console.db" in result.stderr
+
+
+def test_a_damaged_plan_file_is_a_clear_error(org_file: Path) -> None:
+    write(org_file.parent / "bad.plan", '{"kind": "clinesync-plan", "format_version": "1"}')
+    result = run("apply", "bad.plan", env=ENV)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: bad.plan is not a readable clinesync plan file (KeyError)\n",
+    )
+
+
+def test_drift_exits_0_in_sync_and_2_with_the_difference(org_file: Path) -> None:
+    run("apply", "org.yaml", "--auto-approve", env=ENV)
+    assert run("drift", "org.yaml", env=ENV).exit_code == 0
+    console = LocalConsole(".clinesync/console.db")
+    live = console.read(ORG)
+    assert live.document is not None
+    console.write(ORG, Document(True, {**live.document.config, "telemetryEnabled": False}), live.revision)
+    console.close()
+    result = run("drift", "org.yaml", env=ENV)
+    assert result.exit_code == 2
+    assert f"{ORG} (Acme Engineering, org.yaml) has drifted from its file:" in result.stdout
+    assert "  ~ remoteConfig.telemetryEnabled: false -> true" in result.stdout
+    report = json.loads(run("drift", "org.yaml", "--format", "json", env=ENV).stdout)
+    assert report["summary"]["update"] == 1
+
+
+def test_one_broken_file_does_not_stop_the_others(in_tmp: Path) -> None:
+    shutil.copy(EXAMPLES / "vllm-gateway.yaml", in_tmp / "a.yaml")
+    write(in_tmp / "b.yaml", "organization: org-01JZPE4CHW5XTP73W95762121B\nenabled: maybe\n")
+    result = run("apply", ".", "--auto-approve", env={"GATEWAY_TOKEN": "gw-token-123456"})
+    assert result.exit_code == 1
+    assert "Apply complete: 1 applied, 0 unchanged, 1 failed, 0 not attempted." in result.stdout
+    assert revisions("org-01JZPF0V3K8Q2N4R6T8W0Y2A4C") == 1
+
+
+def test_plan_json_is_the_documented_object(org_file: Path) -> None:
+    report = json.loads(run("plan", "org.yaml", "--format", "json", env=ENV).stdout)
+    assert report["format_version"] == "1"
+    assert report["console"] == "local .clinesync/console.db"
+    [org] = report["organizations"]
+    assert (org["organization"], org["file"], org["action"]) == (ORG, "org.yaml", "create")
+    key = next(c for c in org["changes"] if c["path"].endswith("api-key"))
+    assert key == {
+        "op": "add",
+        "path": "remoteConfig.providerSettings.OpenAiCompatible.openAiHeaders.api-key",
+        "before": None,
+        "after": "(sensitive)",
+        "sensitive": True,
+    }
+    assert report["summary"] == {
+        "organizations": 1,
+        "create": 1,
+        "update": 0,
+        "no_op": 0,
+        "failed": 0,
+        "changes": 15,
+    }
+
+
+def test_plan_markdown_for_a_pull_request(org_file: Path) -> None:
+    text = run("plan", "org.yaml", "--format", "markdown", env=ENV).stdout
+    assert text.startswith("<!-- clinesync-plan -->\n### clinesync plan: Plan: 1 organization to create")
+    assert f"#### `{ORG} (Acme Engineering, org.yaml)`: create, 15 changes\n\n```diff\n! enabling" in text
+    assert "+ remoteConfig.providerSettings.OpenAiCompatible.openAiHeaders.api-key: (sensitive)" in text
+    assert "<details>" not in text  # 17 lines stay open
+
+
+def test_long_markdown_plans_fold(in_tmp: Path) -> None:
+    shutil.copy(EXAMPLES / "platform-multi-provider.yaml", in_tmp / "platform.yaml")
+    env = {"DOCS_MCP_TOKEN": "docs-token-1234", "OTEL_API_KEY": "otel-key-5678"}
+    text = run("plan", "platform.yaml", "--format", "markdown", env=env).stdout
+    assert "<details><summary>Show all changes</summary>\n\n```diff\n" in text
+
+
+def test_unknown_live_fields_are_kept_with_a_warning_unless_pruned(org_file: Path) -> None:
+    run("apply", "org.yaml", "--auto-approve", env=ENV)
+    console = LocalConsole(".clinesync/console.db")
+    live = console.read(ORG)
+    assert live.document is not None
+    config = {**live.document.config, "futureSetting": {"on": True}}
+    console.write(ORG, Document(True, config), live.revision)
+    console.close()
+    kept = run("plan", "org.yaml", "--detailed-exitcode", env=ENV)
+    assert kept.exit_code == 0
+    assert "Warning: " + ORG + ": live field remoteConfig.futureSetting is not known" in kept.stderr
+    pruned = run("plan", "org.yaml", "--prune-unknown", env=ENV)
+    assert "  - remoteConfig.futureSetting" in pruned.stdout
+
+
+def test_export_then_plan_shows_no_changes(org_file: Path) -> None:
+    run("apply", "org.yaml", "--auto-approve", env=ENV)
+    result = run("export", ORG, "-o", "exported.yaml")
+    assert result.exit_code == 0
+    assert "OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY" in result.stderr
+    exported = Path("exported.yaml").read_text()
+    assert SECRET not in exported and "${env:OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY}" in exported
+    assert run("validate", "exported.yaml").exit_code == 0
+    plan = run(
+        "plan", "exported.yaml", "--detailed-exitcode", env={"OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY": SECRET}
+    )
+    assert plan.exit_code == 0, plan.output
+
+
+def test_export_refuses_to_overwrite(org_file: Path) -> None:
+    run("apply", "org.yaml", "--auto-approve", env=ENV)
+    write(Path("kept.yaml"), "precious\n")
+    result = run("export", ORG, "-o", "kept.yaml")
+    assert result.exit_code == 1 and "kept.yaml exists: pass --force" in result.stderr
+    assert Path("kept.yaml").read_text() == "precious\n"
+
+
+def test_export_of_an_unknown_organization(in_tmp: Path) -> None:
+    result = run("export", ORG)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {ORG} has no configuration in local .clinesync/console.db\n",
+    )
+    assert run("export", "../etc/passwd").exit_code == 1
+
+
+def test_history_and_rollback_restore_an_earlier_revision(org_file: Path) -> None:
+    run("apply", "org.yaml", "--auto-approve", env=ENV)
+    org_file.write_text(org_file.read_text().replace("telemetryEnabled: true", "telemetryEnabled: false"))
+    run("apply", "org.yaml", "--auto-approve", env=ENV)
+    history = run("history", ORG)
+    assert history.stdout.splitlines()[0] == "Console: local .clinesync/console.db"
+    assert [line.split()[0] for line in history.stdout.splitlines()[3:]] == ["1", "2"]
+    result = run("rollback", ORG, "--to", "1", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "  ~ remoteConfig.telemetryEnabled: false -> true" in result.stdout
+    assert revisions() == 3
+    console = LocalConsole(".clinesync/console.db")
+    assert console.read(ORG).document == console.history(ORG)[0].document
+    console.close()
+    assert run("rollback", ORG, "--to", "9", "--auto-approve").exit_code == 1
