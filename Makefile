@@ -12,9 +12,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# The main job on the embedded local console with examples/org.yaml.
+# The main job on the embedded local console (.clinesync/console.db) with examples/org.yaml:
+# validate, plan, apply, and a second plan that must show no changes. The key is a stand-in, not a secret.
+DEMO_ENV := AZURE_OPENAI_KEY=$${AZURE_OPENAI_KEY:-demo-stand-in-key}
 demo: $(STAMP)
 	$(BIN)/clinesync validate examples/
+	$(DEMO_ENV) $(BIN)/clinesync plan examples/org.yaml
+	$(DEMO_ENV) $(BIN)/clinesync apply examples/org.yaml --auto-approve
+	$(DEMO_ENV) $(BIN)/clinesync plan examples/org.yaml --detailed-exitcode
 
 # The whole suite: lint, then every test. Non-zero on any failure.
 test: $(STAMP)
@@ -27,6 +32,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/validate_bench.py
+	$(BIN)/python bench/gitops_bench.py
 
 clean:
 	rm -rf $(VENV) .clinesync build dist *.egg-info .pytest_cache .ruff_cache

@@ -5,26 +5,10 @@ Prints figures; asserts nothing. Run with `make bench`.
 
 from __future__ import annotations
 
-import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from fleet import EXAMPLE, write_fleet
-
-CLINESYNC = str(Path(sys.executable).parent / "clinesync")
-
-
-def timed(command: list[str], repeat: int) -> float:
-    """Median wall time of `command` over `repeat` runs, in seconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from common import CLINESYNC, EXAMPLE, timed, write_fleet
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """Export: a live document written as an organization file, so an existing organization can be adopted.
 
-Sensitive values become `${env:NAME}` references (the names and live values are returned so the caller can
-list the names), literal `${` is escaped as `$${`, and live fields this version does not know are left out
+A console cannot say which of its values came from `${env:...}`, so export is conservative: every header value
+and every S3-style key becomes a `${env:NAME}` reference (the names and live values are returned so the
+caller can list the names); literal `${` is escaped as `$${`; and live fields this version does not know are left out
 (apply keeps them), so `export` then `plan` with the variables set shows no changes.
 """
 
@@ -16,7 +17,7 @@ import yaml
 
 from clinesync import envref
 from clinesync.document import Document
-from clinesync.fields import Item, Path, dotted, is_sensitive_path, walk, walk_identified
+from clinesync.fields import Item, Path, dotted, is_header_path, is_sensitive_path, walk, walk_identified
 from clinesync.unknown import unknown_fields
 
 _SKIPPED_IN_NAMES = {"remoteConfig", "providerSettings", "enterpriseTelemetry", "promptUploading"}
@@ -41,8 +42,9 @@ def export_organization(
     for path, value in list(walk(tree)):
         if not isinstance(value, str):
             continue
-        if is_sensitive_path(identified[path]) and not include_secrets:
-            name = _unique(_variable_name(identified[path]), variables)
+        where = identified[path]
+        if (is_sensitive_path(where) or is_header_path(where)) and not include_secrets:
+            name = _unique(_variable_name(where), variables)
             variables[name] = value
             _set(tree, path, envref.reference(name))
         else:

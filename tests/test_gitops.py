@@ -19,6 +19,7 @@ from conftest import EXAMPLES, run, write
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 SECRET = "sk-planted-9f8e7d6c5b4a"
 ENV = {"AZURE_OPENAI_KEY": SECRET}
+ENV_EXPORTED = {"OPENAICOMPATIBLE_OPENAIHEADERS_X_TENANT_ID": "acme"}  # export hides every header value
 
 
 @pytest.fixture
@@ -269,7 +270,10 @@ def test_export_then_plan_shows_no_changes(org_file: Path) -> None:
     assert SECRET not in exported and "${env:OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY}" in exported
     assert run("validate", "exported.yaml").exit_code == 0
     plan = run(
-        "plan", "exported.yaml", "--detailed-exitcode", env={"OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY": SECRET}
+        "plan",
+        "exported.yaml",
+        "--detailed-exitcode",
+        env={**ENV_EXPORTED, "OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY": SECRET},
     )
     assert plan.exit_code == 0, plan.output
 

@@ -9,6 +9,8 @@ import click
 
 from clinesync.cli.app import EXIT_ERROR, EXIT_OK, Output, UserError, cli, command, global_options
 from clinesync.cli.gitops import open_console
+from clinesync.document import Document
+from clinesync.fields import Path, walk_identified
 
 _ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
 
@@ -126,6 +128,10 @@ def history(organization: str, output_format: str) -> int:
     return EXIT_OK
 
 
+def _text_paths(document: Document) -> frozenset[Path]:
+    return frozenset(path for path, value in walk_identified(document.tree()) if isinstance(value, str))
+
+
 def _providers(config: dict) -> list[str]:
     settings = config.get("providerSettings")
     return sorted(settings) if isinstance(settings, dict) else []
@@ -152,8 +158,11 @@ def rollback(organization: str, revision: int, auto_approve: bool) -> int:
         if revision not in revisions:
             known = ", ".join(map(str, revisions)) or "none"
             raise UserError(f"{organization} has no revision {revision} (revisions: {known})")
-        desired = Desired(f"revision {revision}", organization, None, revisions[revision].document)
-        org = plan_organization(desired, console.read(organization), prune_unknown=True)
+        restored, live = revisions[revision].document, console.read(organization)
+        # The console cannot say which stored values came from ${env:...}: show no text value at all.
+        hidden = _text_paths(restored) | (_text_paths(live.document) if live.document else frozenset())
+        desired = Desired(f"revision {revision}", organization, None, restored, sensitive=hidden)
+        org = plan_organization(desired, live, prune_unknown=True)
         result = Plan(console.description, console.identity, [org], prune_unknown=True)
         render(output, result, "text", "plan")
         if not result.has_changes:
