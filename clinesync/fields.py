@@ -92,18 +92,6 @@ def is_sensitive_path(path: Path) -> bool:
     return is_header_path(path) and is_credential_header(path[-1])
 
 
-def walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """Every node of a document, parents before children, with its path."""
-    stack: list[tuple[Path, Any]] = [(path, value)]
-    while stack:
-        here, node = stack.pop()
-        yield here, node
-        if isinstance(node, dict):
-            stack.extend((here + (key,), child) for key, child in reversed(node.items()))
-        elif isinstance(node, list):
-            stack.extend((here + (index,), child) for index, child in reversed(list(enumerate(node))))
-
-
 def identified_items(name: Any, items: Any) -> dict[str, Any] | None:
     """The items of an identity-keyed list by identity, or None when the list has no usable identities
     (missing, not text, or repeated); such a list is then compared as a whole."""
@@ -116,8 +104,9 @@ def identified_items(name: Any, items: Any) -> dict[str, Any] | None:
     return named
 
 
-def walk_identified(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """Like `walk`, but items of identity-keyed lists are named `Item(key, identity)`, as in plans."""
+def walk(value: Any, path: Path = (), identified: bool = False) -> Iterator[tuple[Path, Any]]:
+    """Every node of a document, parents before children, with its path. With `identified`, items of
+    identity-keyed lists are named `Item(key, identity)`, as plans name them; otherwise by position."""
     stack: list[tuple[Path, Any]] = [(path, value)]
     while stack:
         here, node = stack.pop()
@@ -125,14 +114,18 @@ def walk_identified(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
         if isinstance(node, dict):
             stack.extend((here + (key,), child) for key, child in reversed(node.items()))
         elif isinstance(node, list):
-            named = identified_items(here[-1] if here else None, node)
-            key = IDENTITY_KEYS.get(str(here[-1])) if here else None
-            if named is not None and key is not None:
+            named = identified_items(here[-1] if here else None, node) if identified else None
+            if named is not None:
+                key = IDENTITY_KEYS[str(here[-1])]
                 stack.extend(
                     (here + (Item(key, identity),), child) for identity, child in reversed(named.items())
                 )
             else:
                 stack.extend((here + (index,), child) for index, child in reversed(list(enumerate(node))))
+
+
+def walk_identified(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    return walk(value, path, identified=True)
 
 
 def dotted(path: Path) -> str:

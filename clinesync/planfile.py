@@ -75,12 +75,16 @@ def dumps(plan: Plan) -> str:
 
 
 def is_plan_file(path: str) -> bool:
-    """A single argument that is a JSON file rather than YAML: cheap to tell by its first character."""
+    """A JSON object that says it is a plan. A YAML file in flow style (`{organization: ...}`) is not JSON."""
     try:
         with open(path, "rb") as stream:
-            return stream.read(64).lstrip()[:1] == b"{"
-    except OSError:
+            if stream.read(64).lstrip()[:1] != b"{":
+                return False
+            stream.seek(0)
+            document = json.load(stream)
+    except (OSError, ValueError):
         return False
+    return isinstance(document, dict) and document.get("kind") == KIND
 
 
 def load(path: str) -> SavedPlan:

@@ -310,3 +310,27 @@ def test_history_and_rollback_restore_an_earlier_revision(org_file: Path) -> Non
     assert console.read(ORG).document == console.history(ORG)[0].document
     console.close()
     assert run("rollback", ORG, "--to", "9", "--auto-approve").exit_code == 1
+
+
+def test_a_flow_style_yaml_file_is_not_taken_for_a_plan(in_tmp: Path) -> None:
+    write(
+        in_tmp / "flow.yaml",
+        "{organization: org-01JZPE4CHW5XTP73W95762121F, remoteConfig: {kanbanEnabled: true}}\n",
+    )
+    result = run("apply", "flow.yaml", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "applied (revision 1)" in result.stdout
+
+
+def test_an_internal_error_is_one_scrubbed_line(org_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError(f"boom with {SECRET}")
+
+    monkeypatch.setattr("clinesync.apply.apply_plan", broken)
+    result = run("apply", "org.yaml", "--auto-approve", env=ENV)
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+        1,
+        "Error: internal error (RuntimeError); run with --verbose for details and please report it",
+    )
+    verbose = run("-v", "apply", "org.yaml", "--auto-approve", env=ENV)
+    assert "RuntimeError: boom with (sensitive)" in verbose.stderr and SECRET not in verbose.output

@@ -10,7 +10,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -31,6 +31,7 @@ class Settings:
     no_color: bool = False
     quiet: bool = False
     verbose: bool = False
+    secrets: set[str] = field(default_factory=set)  # every known secret value, scrubbed from all output
 
     @property
     def color(self) -> bool | None:
@@ -117,23 +118,10 @@ class ClinesyncGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             code = 130
-        except Exception as error:  # a bug in clinesync: one line, the details only when asked for
-            click.echo(
-                f"Error: internal error ({type(error).__name__}); "
-                "run with --verbose for details and please report it",
-                err=True,
-            )
-            if _verbose(args):
-                import traceback
-
-                traceback.print_exc()
+        except Exception as error:  # commands catch their own (see `command`); this is click's own failure
+            click.echo(f"Error: internal error ({type(error).__name__})", err=True)
             code = EXIT_ERROR
         sys.exit(code if isinstance(code, int) else EXIT_OK)
-
-
-def _verbose(args: Any) -> bool:
-    arguments = sys.argv[1:] if args is None else list(args)
-    return "-v" in arguments or "--verbose" in arguments
 
 
 def command(function: Callable[..., int]) -> Callable[..., int]:
@@ -144,7 +132,18 @@ def command(function: Callable[..., int]) -> Callable[..., int]:
         try:
             return function(*args, **kwargs)
         except UserError as error:
-            click.echo(f"Error: {error}", err=True)
+            Output().err(f"Error: {error}\n")
+            return EXIT_ERROR
+        except Exception as error:  # a bug in clinesync: one line, the details only when asked for
+            output = Output()
+            output.err(
+                f"Error: internal error ({type(error).__name__}); run with --verbose for details "
+                "and please report it\n"
+            )
+            if output.settings.verbose:
+                import traceback
+
+                output.err(traceback.format_exc())
             return EXIT_ERROR
 
     return run
@@ -172,7 +171,11 @@ class Output:
         from clinesync.masking import Redactor
 
         self.settings = settings()
-        self.redact = Redactor()
+        self.redact = Redactor(self.settings.secrets)
+
+    def add_secrets(self, secrets: set[str]) -> None:
+        self.settings.secrets.update(secrets)
+        self.redact.add(secrets)
 
     def out(self, text: str) -> None:
         click.echo(self.redact(text), nl=False, color=self.settings.color)

@@ -44,7 +44,7 @@ def make_plan(output: Output, files: list[str], console: Console, prune_unknown:
     from clinesync.plan import make_plan as plan_files
 
     plan = plan_files(files, console, os.environ, prune_unknown)
-    output.redact.add(plan.secrets)
+    output.add_secrets(plan.secrets)
     for org in plan.organizations:
         for problem in org.problems:
             output.err(f"{problem}\n")
