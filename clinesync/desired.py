@@ -26,6 +26,7 @@ class Desired:
     document: Document
     sensitive: frozenset[Path] = field(default_factory=frozenset)  # plan paths, e.g. remoteConfig...api-key
     secrets: frozenset[str] = field(default_factory=frozenset)
+    references: Mapping[Path, str] = field(default_factory=dict)  # sensitive path -> `${env:NAME}` as written
 
 
 def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[Problem]:
@@ -37,7 +38,7 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
     }
     problems: list[Problem] = []
     secrets: set[str] = set()
-    from_environment: set[tuple] = set()
+    from_environment: dict[Path, str] = {}
     for path, value in list(walk(tree["remoteConfig"], ("remoteConfig",))):
         if not isinstance(value, str) or "$" not in value:
             continue
@@ -51,7 +52,7 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
             continue
         _set(tree, path, resolved)
         if sensitive:
-            from_environment.add(path)
+            from_environment[path] = value
             secrets.add(resolved)
     if problems:
         return problems
@@ -64,6 +65,7 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
         document=Document.from_tree(tree),
         sensitive=frozenset(positional[path] for path in from_environment),
         secrets=frozenset(secret for secret in secrets if secret),
+        references={positional[path]: written for path, written in from_environment.items()},
     )
 
 

@@ -38,17 +38,17 @@ def masked(value: Any, path: Path, from_environment: frozenset[Path]) -> Any:
 
 
 class Redactor:
-    """Replaces every known secret value in text with `(sensitive)`."""
+    """Replaces every known secret value in text with `(sensitive)`. Given a set, it follows that set, so
+    secrets learnt later (a console's token, a plan's values) are scrubbed too."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: set[str] = set()
-        self.add(secrets)
+        self._secrets: set[str] = secrets if isinstance(secrets, set) else set(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
-        self._secrets.update(secret for secret in secrets if len(secret) >= _SHORTEST_SECRET)
+        self._secrets.update(secrets)
 
     def __call__(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
-            if secret in text:
+            if len(secret) >= _SHORTEST_SECRET and secret in text:
                 text = text.replace(secret, SENSITIVE)
         return text

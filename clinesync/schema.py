@@ -44,11 +44,24 @@ def _remote_config_validator() -> Any:
 
 
 def remote_config_errors(value: Any) -> list[str]:
-    """Why `value` is not a valid RemoteConfig (as a console server checks a written document)."""
-    return [
-        f"{dotted(tuple(error.absolute_path)) if error.absolute_path else 'value'}: {error.message}"
-        for error in _remote_config_validator().iter_errors(value)
-    ]
+    """Why `value` is not a valid RemoteConfig, as a console server answers a write: field names and rules,
+    never the values themselves (a value may be a credential)."""
+    return sorted(_values_free(error) for error in _remote_config_validator().iter_errors(value))
+
+
+def _values_free(error: Any) -> str:
+    where = dotted(tuple(error.absolute_path)) if error.absolute_path else "value"
+    kind = error.validator
+    if kind == "additionalProperties":
+        return f"{where}: unknown fields {', '.join(repr(key) for key in _unknown_keys(error))}"
+    if kind == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return f"{where}: missing {', '.join(repr(name) for name in missing)}"
+    if kind == "type":
+        return f"{where}: must be {_TYPE_NAMES.get(error.validator_value, error.validator_value)}"
+    if kind == "enum":
+        return f"{where}: must be one of {', '.join(json.dumps(option) for option in error.validator_value)}"
+    return f"{where}: does not satisfy '{kind}'"
 
 
 def schema_problems(loaded: LoadedFile) -> list[Problem]:

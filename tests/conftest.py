@@ -100,3 +100,49 @@ def write(path: Path, text: str) -> Path:
 
 def env_without(*names: str) -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in names}
+
+
+TOKEN = "tok-planted-4c1e8b7a9d2f"
+
+
+@dataclass
+class RunningServer:
+    server: Any
+    database: Path
+    log: Any
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.server.console.close()
+
+
+def start_server(database: Path, **options: Any) -> RunningServer:
+    """A clinesync console server on a free 127.0.0.1 port, serving from a thread."""
+    import io
+    import threading
+
+    from clinesync.consoles.local import LocalConsole
+    from clinesync.server import ConsoleServer
+
+    log = io.StringIO()
+    server = ConsoleServer(("127.0.0.1", 0), LocalConsole(database), [TOKEN], log=log, **options)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return RunningServer(server, database, log)
+
+
+@pytest.fixture
+def console_server(tmp_path: Path) -> Iterator[RunningServer]:
+    running = start_server(tmp_path / "served.db")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def http_env(console_server: RunningServer) -> dict[str, str]:
+    """The environment a CLI run needs to talk to the test server."""
+    return {"CLINESYNC_CONSOLE": console_server.url, "CLINE_API_KEY": TOKEN, "CLINESYNC_RETRIES": "1"}

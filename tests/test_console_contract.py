@@ -10,22 +10,37 @@ from pathlib import Path
 import pytest
 
 from clinesync.consoles.base import Conflict, Console
+from clinesync.consoles.http import HttpConsole
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
+
+from conftest import TOKEN, start_server
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 OTHER = "org-01JZPE4CHW5XTP73W95762121Z"
 
-CONSOLES: dict[str, Callable[[Path], Console]] = {
-    "local": lambda directory: LocalConsole(directory / "console.db"),
-}
+
+def local(directory: Path) -> Iterator[Console]:
+    console = LocalConsole(directory / "console.db")
+    yield console
+    console.close()
+
+
+def http(directory: Path) -> Iterator[Console]:
+    """The HTTP client against `clinesync serve`, over real sockets on 127.0.0.1."""
+    running = start_server(directory / "served.db")
+    console = HttpConsole(running.url, TOKEN, retries=0)
+    yield console
+    console.close()
+    running.stop()
+
+
+CONSOLES: dict[str, Callable[[Path], Iterator[Console]]] = {"local": local, "http": http}
 
 
 @pytest.fixture(params=sorted(CONSOLES))
 def console(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Console]:
-    opened = CONSOLES[request.param](tmp_path)
-    yield opened
-    opened.close()
+    yield from CONSOLES[request.param](tmp_path)
 
 
 def document(version: str = "v1", **fields: object) -> Document:
@@ -50,7 +65,7 @@ def test_every_write_is_a_new_numbered_revision(console: Console) -> None:
     history = console.history(ORG)
     assert [revision.number for revision in history] == [1, 2, 3]
     assert [revision.document.config["telemetryEnabled"] for revision in history] == [True, False, True]
-    assert console.read(ORG).revision == "3"
+    assert console.read(ORG).document == history[-1].document
 
 
 def test_organizations_are_separate(console: Console) -> None:
@@ -69,13 +84,14 @@ def test_a_write_against_a_stale_revision_is_refused(console: Console) -> None:
 
 
 def test_concurrent_writers_never_lose_a_write(console: Console) -> None:
-    """Eight writers each read-modify-write their own field, retrying on conflict: every field survives."""
+    """Eight writers each read-modify-write their own rule, retrying on conflict: every rule survives."""
 
     def writer(index: int) -> None:
         while True:
             live = console.read(ORG)
             config = dict(live.document.config) if live.document else {"version": "v1"}
-            config[f"field{index}"] = index
+            rule = {"name": f"rule{index}", "alwaysEnabled": True, "contents": "x"}
+            config["globalRules"] = [*config.get("globalRules", []), rule]
             try:
                 console.write(ORG, Document(True, config), live.revision)
                 return
@@ -89,5 +105,5 @@ def test_concurrent_writers_never_lose_a_write(console: Console) -> None:
         thread.join(timeout=30)
     final = console.read(ORG).document
     assert final is not None
-    assert {key for key in final.config if key.startswith("field")} == {f"field{index}" for index in range(8)}
+    assert {rule["name"] for rule in final.config["globalRules"]} == {f"rule{index}" for index in range(8)}
     assert len(console.history(ORG)) == 8

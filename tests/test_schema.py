@@ -90,11 +90,18 @@ def test_real_cline_payloads_are_valid_remote_configs(name: str) -> None:
 
 
 def test_a_stored_document_needs_its_version() -> None:
-    assert remote_config_errors({}) == ["value: 'version' is a required property"]
+    assert remote_config_errors({}) == ["value: missing 'version'"]
+
+
+def test_console_errors_name_fields_never_values() -> None:
+    errors = remote_config_errors(
+        {"version": "v1", "telemetryEnabled": "s3cr3t-value", "extra": "s3cr3t-value"}
+    )
+    assert errors == ["telemetryEnabled: must be true or false", "value: unknown fields 'extra'"]
 
 
 def test_unknown_fields_are_rejected_at_every_level() -> None:
     errors = remote_config_errors(
         {"version": "v1", "providerSettings": {"OpenAiCompatible": {"models": [{"id": "a", "maxTokenz": 1}]}}}
     )
-    assert len(errors) == 1 and "maxTokenz" in errors[0]
+    assert errors == ["providerSettings.OpenAiCompatible.models[0]: unknown fields 'maxTokenz'"]

@@ -174,8 +174,7 @@ class Output:
         self.redact = Redactor(self.settings.secrets)
 
     def add_secrets(self, secrets: set[str]) -> None:
-        self.settings.secrets.update(secrets)
-        self.redact.add(secrets)
+        self.redact.add(secrets)  # the settings' own set: every Output of this run scrubs them
 
     def out(self, text: str) -> None:
         click.echo(self.redact(text), nl=False, color=self.settings.color)

@@ -35,9 +35,11 @@ def open_console() -> Console:
 
     chosen = settings()
     try:
-        return open_target(chosen.console, chosen.token_file)
+        console = open_target(chosen.console, chosen.token_file)
     except ConsoleError as error:
         raise UserError(str(error)) from None
+    chosen.secrets.update(console.secrets)
+    return console
 
 
 def make_plan(output: Output, files: list[str], console: Console, prune_unknown: bool) -> Plan:
@@ -116,10 +118,37 @@ def _save(output: Output, result: Plan, plan_file: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--prune-unknown", is_flag=True, help="Remove live fields this version does not know.")
+@click.option(
+    "--manual", is_flag=True, help="Print the admin-console steps instead of writing, then wait for them."
+)
+@click.option(
+    "--timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="With --manual: seconds to wait.",
+)
+@click.option(
+    "--poll-interval",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="With --manual: seconds between reads.",
+)
 @global_options
 @command
-def apply(paths: tuple[str, ...], auto_approve: bool, prune_unknown: bool) -> int:
-    """Apply the files (after showing the plan and asking), or a saved plan without asking."""
+def apply(
+    paths: tuple[str, ...],
+    auto_approve: bool,
+    prune_unknown: bool,
+    manual: bool,
+    timeout: float,
+    poll_interval: float,
+) -> int:
+    """Apply the files (after showing the plan and asking), or a saved plan without asking.
+
+    With --manual, for consoles that refuse writes (Cline's hosted console today): print each change as a step
+    in the admin console, then read until live matches the files or --timeout passes."""
     from clinesync.planfile import is_plan_file
 
     output = Output()
@@ -131,6 +160,8 @@ def apply(paths: tuple[str, ...], auto_approve: bool, prune_unknown: bool) -> in
         render(output, result, "text", "plan")
         if not result.has_changes:
             return EXIT_ERROR if result.failed else EXIT_OK
+        if manual:
+            return _apply_manually(output, result, console, timeout, poll_interval)
         if not auto_approve and not confirmed(output):
             return EXIT_ERROR
         return apply_and_report(output, result, console)
@@ -198,9 +229,31 @@ def apply_and_report(output: Output, result: Plan, console: Console) -> int:
     return EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
 
 
+def _apply_manually(output: Output, result: Plan, console: Console, timeout: float, interval: float) -> int:
+    from clinesync.manual import steps, wait_until_applied
+    from clinesync.render.lines import change_line
+    from clinesync.render.text import organization_label
+
+    pending = [org for org in result.organizations if org.changes and org.action != "failed"]
+    for org in pending:
+        output.out(f"\nIn the admin console, for {organization_label(org)}:\n")
+        output.out("".join(f"  {number}. {step}\n" for number, step in enumerate(steps(org), 1)))
+    output.info(f"\nWaiting until {console.description} matches the files (timeout {timeout:g} s)...\n")
+    waited = wait_until_applied(pending, console, timeout, interval)
+    output.out("\n")
+    for item in waited:
+        if item.matched:
+            output.out(f"{organization_label(item.org)}: matches the files (verified)\n")
+            continue
+        output.out(f"{organization_label(item.org)}: still differs after {timeout:g} s:\n")
+        output.out("".join(f"    {change_line(change, item.org.sensitive)}\n" for change in item.remaining))
+    return EXIT_OK if all(item.matched for item in waited) and not result.failed else EXIT_ERROR
+
+
 def _outcome(item: OrgResult) -> str:
     if item.outcome == "applied":
-        return f"applied (revision {item.revision})" if item.revision else "applied"
+        revision = (item.revision or "").strip('"')  # an HTTP console's ETag comes quoted
+        return f"applied (revision {revision})" if revision else "applied"
     return f"{item.outcome}: {item.error}"
 
 

@@ -51,6 +51,10 @@ class LocalConsole:
     def identity(self) -> str:
         return f"sqlite:{self.path.resolve()}"
 
+    @property
+    def secrets(self) -> frozenset[str]:
+        return frozenset()
+
     def _connection(self) -> sqlite3.Connection:
         # One connection per thread: sqlite3 connections must not be shared across threads.
         connection = getattr(self._local, "connection", None)

@@ -45,10 +45,10 @@ def change_line(change: Change, from_environment: frozenset[Path]) -> str:
     if change.op == "remove" or (change.op == "add" and _is_bare_item(change)):
         return f"{symbol} {shown.path}"
     if change.op == "add":
-        return f"{symbol} {shown.path}: {_value(shown.after)}"
+        return f"{symbol} {shown.path}: {value_text(shown.after)}"
     if shown.before == SENSITIVE or shown.after == SENSITIVE:
         return f"{symbol} {shown.path}: {SENSITIVE_CHANGED}"
-    return f"{symbol} {shown.path}: {_value(shown.before)} -> {_value(shown.after)}"
+    return f"{symbol} {shown.path}: {value_text(shown.before)} -> {value_text(shown.after)}"
 
 
 def _is_bare_item(change: Change) -> bool:
@@ -56,7 +56,8 @@ def _is_bare_item(change: Change) -> bool:
     return isinstance(last, Item) and change.after == {last.key: last.value}
 
 
-def _value(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A value as JSON, long ones shortened."""
     if value == SENSITIVE:
         return SENSITIVE
     text = json.dumps(value, ensure_ascii=False)

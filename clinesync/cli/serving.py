@@ -1,0 +1,65 @@
+"""`clinesync serve`: run the console server over a local console database."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import click
+
+from clinesync.cli.app import EXIT_OK, Output, UserError, cli, command, global_options
+from clinesync.consoles.local import DEFAULT_PATH
+
+
+@cli.command()
+@click.option("--db", "database", default=DEFAULT_PATH, show_default=True, help="The local console database.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; loopback unless told.")
+@click.option(
+    "--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
+)
+@click.option(
+    "--token-file",
+    "server_token_file",
+    type=click.Path(dir_okay=False),
+    help="Accepted tokens, one a line (else CLINESYNC_SERVER_TOKENS, comma-separated).",
+)
+@click.option(
+    "--latency-ms",
+    default=0.0,
+    type=click.FloatRange(0, 10_000),
+    hidden=True,
+    help="Delay every answer, to benchmark clients as over a network.",
+)
+@global_options
+@command
+def serve(database: str, host: str, port: int, read_only: bool, latency_ms: float) -> int:
+    """Serve the console API (SPEC §6) over a local console database.
+
+    Accepted tokens come from --token-file (one a line) or CLINESYNC_SERVER_TOKENS (comma-separated)."""
+    from clinesync.consoles.base import ConsoleError
+    from clinesync.consoles.local import LocalConsole
+    from clinesync.server import ConsoleServer, read_tokens
+
+    output = Output()
+    try:
+        tokens = read_tokens(output.settings.token_file, os.environ.get("CLINESYNC_SERVER_TOKENS"))
+        output.add_secrets(set(tokens))
+        server = ConsoleServer(
+            (host, port), LocalConsole(database), tokens, latency=latency_ms / 1000, read_only=read_only
+        )
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    except OSError as error:
+        raise UserError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        output.err(f"Warning: listening on {host}: reachable from other machines; put TLS in front of it\n")
+    output.err(f"clinesync console server on {server.url} (database {database}); Ctrl-C stops it\n")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        output.err("Stopped.\n")
+    finally:
+        server.server_close()
+        server.console.close()
+    return EXIT_OK

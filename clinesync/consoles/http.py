@@ -1,0 +1,253 @@
+"""The HTTP console: Cline's API (`https://api.cline.bot`) or a clinesync console server (SPEC §6).
+
+Reads are Cline's documented `GET /api/v1/organizations/{id}/remote-config`; writes are the mirroring PUT.
+Connection failures, 429, 502, 503 and 504 are retried with exponential backoff and jitter, honouring
+Retry-After, a bounded number of times. Every failure becomes one ConsoleError line that says what to do;
+no message carries the token, a header or a body.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import re
+import time
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from clinesync import __version__
+from clinesync.consoles.base import (
+    Conflict,
+    ConsoleError,
+    HistoryUnsupported,
+    Live,
+    Revision,
+    WritesUnsupported,
+)
+from clinesync.document import Document
+
+_RETRIED_STATUSES = frozenset({429, 502, 503, 504})
+_ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
+_LONGEST_WAIT = 60.0
+
+
+class HttpConsole:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._token = token
+        self.retries = retries
+        self.backoff = backoff
+        self._client = httpx.Client(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": f"clinesync/{__version__}"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    @property
+    def description(self) -> str:
+        return self.url
+
+    @property
+    def identity(self) -> str:
+        return self.url
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return frozenset({self._token})
+
+    def close(self) -> None:
+        self._client.close()
+
+    def read(self, organization: str) -> Live:
+        return _live(self._request("GET", _config_path(organization), organization), organization)
+
+    def write(self, organization: str, document: Document, if_match: str | None) -> Live:
+        body = {"enabled": document.enabled, "value": document.wire_value()}
+        headers = {"If-Match": if_match} if if_match else {}
+        try:
+            response = self._request("PUT", _config_path(organization), organization, body, headers)
+        except Conflict:
+            # A PUT that reached the console but whose answer was lost is retried with the same If-Match and
+            # refused. If live is what we wrote, it landed (once): nothing was lost or overwritten.
+            live = self.read(organization)
+            if live.document is not None and live.document.canonical() == document.canonical():
+                return live
+            raise
+        return _live(response, organization)
+
+    def history(self, organization: str) -> list[Revision]:
+        try:
+            response = self._request("GET", _config_path(organization) + "/revisions", organization)
+        except _PathNotFound:
+            raise HistoryUnsupported(f"{self.url} keeps no revision history") from None
+        entries = _data(response)
+        if not isinstance(entries, list):
+            raise ConsoleError(f"{self.url}: the revisions answer is not a list")
+        try:
+            return [
+                Revision(
+                    int(entry["revision"]),
+                    Document(bool(entry["enabled"]), _config(entry["value"], organization)),
+                    str(entry.get("createdAt", "")),
+                )
+                for entry in entries
+            ]
+        except (KeyError, TypeError, ValueError):
+            raise ConsoleError(f"{self.url}: a revision in the answer is malformed") from None
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        organization: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                response = self._client.request(method, path, json=body, headers=headers)
+            except httpx.TimeoutException:
+                failure = f"{self.url} did not answer within the timeout"
+                wait = None
+            except httpx.TransportError as error:
+                failure = f"cannot reach {self.url} ({_transport_reason(error)})"
+                wait = None
+            else:
+                if response.status_code not in _RETRIED_STATUSES:
+                    _raise_for_status(response, method, organization, self.url)
+                    return response
+                failure = f"{self.url} answered {response.status_code} ({_error_text(response)})"
+                wait = _retry_after(response)
+            if attempt >= self.retries:
+                attempts = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                raise ConsoleError(f"{failure}, after {attempts}: try again later")
+            time.sleep(wait if wait is not None else self._backoff(attempt))
+            attempt += 1
+
+    def _backoff(self, attempt: int) -> float:
+        return min(_LONGEST_WAIT, self.backoff * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+class _PathNotFound(ConsoleError):
+    pass
+
+
+def _config_path(organization: str) -> str:
+    if not _ORGANIZATION.match(organization):
+        raise ConsoleError(f"{organization!r} is not an organization id")
+    return f"/api/v1/organizations/{quote(organization, safe='')}/remote-config"
+
+
+def _raise_for_status(response: httpx.Response, method: str, organization: str, url: str) -> None:
+    status = response.status_code
+    if status < 300:
+        return
+    reason = _error_text(response)
+    if status == 401:
+        raise ConsoleError(f"{url} refused the token (401): check CLINE_API_KEY or --token-file")
+    if status == 403:
+        raise ConsoleError(
+            f"{url} forbids this (403): the token's account must be an admin of {organization}"
+        )
+    if method == "PUT" and status in (404, 405):
+        raise WritesUnsupported(
+            f"{url} does not accept writes of remote configuration (HTTP {status}): Cline's hosted console has "
+            "no write endpoint today. Use `clinesync apply --manual` for the console steps"
+        )
+    if status == 404:
+        if reason == "unknown path":
+            raise _PathNotFound(f"{url}: {reason}")
+        raise ConsoleError(
+            f"{organization} not found at {url} (404): check the id and that the token's account is an admin of it"
+        )
+    if status == 412:
+        raise Conflict(f"{organization} changed in the console since it was read (412): plan again")
+    if status == 413:
+        raise ConsoleError(f"{url} refused the document as too large (413)")
+    if status == 400:
+        raise ConsoleError(f"{url} rejected the document for {organization} (400): {reason}")
+    raise ConsoleError(f"{url} answered {status} ({reason}) for {organization}")
+
+
+def _error_text(response: httpx.Response) -> str:
+    """The `error` of Cline's envelope, one line and bounded; never the raw body."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if not isinstance(error, str) or not error:
+        return response.reason_phrase or "no reason given"
+    return " ".join(error.split())[:300]
+
+
+def _data(response: httpx.Response) -> Any:
+    try:
+        envelope = response.json()
+    except ValueError:
+        raise ConsoleError(
+            f"{response.url.host} answered with something that is not JSON (HTTP {response.status_code})"
+        ) from None
+    if not isinstance(envelope, dict) or "data" not in envelope or envelope.get("success") is False:
+        raise ConsoleError(f"{response.url.host} answered without Cline's envelope ({{success, data}})")
+    return envelope["data"]
+
+
+def _live(response: httpx.Response, organization: str) -> Live:
+    data = _data(response)
+    revision = response.headers.get("ETag")
+    if data is None:
+        return Live(None, revision)
+    if not isinstance(data, dict) or not isinstance(data.get("enabled"), bool) or "value" not in data:
+        raise ConsoleError(f"the console's answer for {organization} has no enabled/value")
+    return Live(Document(data["enabled"], _config(data["value"], organization)), revision)
+
+
+def _config(value: Any, organization: str) -> dict[str, Any]:
+    try:
+        config = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        config = None
+    if not isinstance(config, dict):
+        raise ConsoleError(f"the console's value for {organization} is not a JSON object")
+    return config
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    header = response.headers.get("Retry-After")
+    if not header:
+        return None
+    try:
+        return min(_LONGEST_WAIT, max(0.0, float(header)))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return min(_LONGEST_WAIT, max(0.0, when.timestamp() - time.time()))
+
+
+def _transport_reason(error: httpx.TransportError) -> str:
+    if isinstance(error, httpx.ConnectError):
+        text = str(error)
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
+            return "TLS certificate not trusted: set SSL_CERT_FILE to your CA bundle"
+        return "connection refused or host not found"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "the connection closed mid-answer"
+    return type(error).__name__

@@ -1,0 +1,112 @@
+"""The manual path for consoles that refuse writes (Cline's hosted console today): each change as a step in
+the admin console, named by the console's own labels (the schema's titles), and a wait until live matches.
+
+Sensitive values are never printed: a step names the `${env:NAME}` to paste from, or says the value is secret.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from clinesync.consoles.base import Console, ConsoleError
+from clinesync.diff import Change, diff
+from clinesync.fields import Item, Path
+from clinesync.masking import SENSITIVE, is_sensitive, masked
+from clinesync.plan import OrgPlan
+from clinesync.render.lines import value_text
+from clinesync.schema import schema
+
+
+def steps(org: OrgPlan) -> list[str]:
+    """The console steps that make live equal the desired document, in order."""
+    lines = ["Open Settings → Cline Settings in the admin console (app.cline.bot)."]
+    for change in org.changes:
+        lines.append(_step(change, org))
+    lines.append("Close the provider panel and press Save on the settings page.")
+    return lines
+
+
+def _step(change: Change, org: OrgPlan) -> str:
+    label = " → ".join(labels(change.path))
+    if change.op == "remove":
+        return f"{label}: remove it"
+    if change.path == ("enabled",):
+        return f"{label}: turn {'on' if change.after else 'off'}"
+    if len(change.path) == 3 and change.path[1] == "providerSettings" and change.op == "add":
+        return f"{label}: choose it in the API Provider dropdown"
+    return f"{label}: set to {_shown(change, org)}"
+
+
+def _shown(change: Change, org: OrgPlan) -> str:
+    if is_sensitive(change.path, org.sensitive):
+        reference = org.desired.references.get(change.path) if org.desired else None
+        return (
+            f"{SENSITIVE}: paste the value of {reference}" if reference else f"{SENSITIVE}: the secret value"
+        )
+    return value_text(masked(change.after, change.path, org.sensitive))
+
+
+def labels(path: Path) -> list[str]:
+    """`API Provider → OpenAI Compatible → Models → gpt-4o → Max Output Tokens` for a plan path."""
+    names: list[str] = []
+    node: dict[str, Any] = schema()
+    for part in path:
+        node = _resolve(node)
+        if isinstance(part, Item):
+            names.append(part.value)
+            node = node.get("items", {})
+            continue
+        child = node.get("properties", {}).get(part)
+        if child is None:  # a header name, shown as typed
+            names.append(str(part))
+            extra = node.get("additionalProperties")
+            node = extra if isinstance(extra, dict) else {}
+            continue
+        if part != "remoteConfig":  # the whole document, not a console field
+            names.append(child.get("title") or _resolve(child).get("title") or str(part))
+        node = child
+    return names
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = schema()["$defs"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+@dataclass
+class Waited:
+    org: OrgPlan
+    matched: bool
+    remaining: list[Change]
+
+
+def wait_until_applied(
+    orgs: list[OrgPlan],
+    console: Console,
+    timeout: float,
+    interval: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[Waited]:
+    """Re-read each organization until live equals what apply would have written, or the timeout passes."""
+    deadline = clock() + timeout
+    pending = {id(org): org for org in orgs}
+    remaining: dict[int, list[Change]] = {id(org): org.changes for org in orgs}
+    while True:
+        for key, org in list(pending.items()):
+            assert org.organization and org.target
+            try:
+                live = console.read(org.organization)
+            except ConsoleError:
+                continue  # a passing failure: the next round reads again
+            remaining[key] = diff(live.document.tree() if live.document else None, org.target.tree())
+            if not remaining[key]:
+                del pending[key]
+        if not pending or clock() >= deadline:
+            break
+        sleep(min(interval, max(0.0, deadline - clock())))
+    return [Waited(org, id(org) not in pending, remaining[id(org)]) for org in orgs]

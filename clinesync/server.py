@@ -1,0 +1,251 @@
+"""`clinesync serve`: the console protocol of SPEC §6 over a local console database.
+
+The read side answers exactly as Cline's documented API; the write side mirrors it, with ETag/If-Match so a
+concurrent change is refused (412) instead of overwritten. Every write is one SQLite transaction: a write is
+acknowledged only after it is committed, so an acknowledged write is never lost.
+
+Built on the standard library's ThreadingHTTPServer: the work is small JSON bodies and short SQLite
+transactions, a thread per connection serves that well, and it adds no runtime dependency. What it lacks is
+added here: a per-connection socket timeout (a stalled client cannot hold a thread forever), a body limit
+checked before reading, constant-time token comparison, and an access log that never records headers or bodies.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TextIO
+from urllib.parse import unquote, urlsplit
+
+from clinesync import __version__
+from clinesync.consoles.base import Conflict, ConsoleError, Live
+from clinesync.consoles.local import LocalConsole
+from clinesync.document import Document
+from clinesync.schema import remote_config_errors
+
+MAX_BODY = 1024 * 1024
+_ROUTE = re.compile(r"/api/v1/organizations/([^/]+)/remote-config(/revisions)?/?\Z")
+_ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
+_ETAG = re.compile(r'\A(?:W/)?"?([0-9]+)"?\Z')
+
+
+class Reply(Exception):
+    """An answer other than success: `{"success": false, "error": message}` with this status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ConsoleServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        console: LocalConsole,
+        tokens: Iterable[str],
+        log: TextIO | None = sys.stderr,
+        latency: float = 0.0,
+        read_only: bool = False,
+    ) -> None:
+        self.console = console
+        self.tokens = [token.encode() for token in tokens if token]
+        if not self.tokens:
+            raise ConsoleError("the server needs at least one token: --token-file or CLINESYNC_SERVER_TOKENS")
+        self.log = log
+        self.latency = latency  # added to every answer, to measure clients as if over a network
+        self.read_only = read_only  # answer writes with 405, as Cline's hosted console does
+        self.requests = {"GET": 0, "PUT": 0}
+        self._count_lock = threading.Lock()
+        remote_config_errors({"version": "v1"})  # compile the validator now, not on the first write
+        super().__init__(address, Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def count(self, method: str) -> None:
+        with self._count_lock:
+            self.requests[method] = self.requests.get(method, 0) + 1
+
+    def authorized(self, header: str | None) -> bool:
+        if not header or not header.startswith("Bearer "):
+            return False
+        offered = header[len("Bearer ") :].strip().encode()
+        # Compare with every token, in constant time, so timing reveals neither a token nor which one matched.
+        return any([hmac.compare_digest(offered, token) for token in self.tokens])
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: ConsoleServer
+    protocol_version = "HTTP/1.1"
+    server_version = f"clinesync/{__version__}"
+    timeout = 30  # seconds a client may stall mid-request before its connection is closed
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def _handle(self, method: str) -> None:
+        started = time.monotonic()
+        self._body_read = False
+        self.server.count(method)
+        headers: dict[str, str] = {}
+        try:
+            status, data, headers = self._route(method)
+            body: dict[str, Any] = {"success": True, "data": data}
+        except Reply as reply:
+            status, body = reply.status, {"success": False, "error": str(reply)}
+        except Exception:  # a bug: answer 500, never a traceback or a value
+            status, body = 500, {"success": False, "error": "internal error"}
+        if not self._body_read and (
+            self.headers.get("Content-Length", "0") != "0" or self.headers.get("Transfer-Encoding")
+        ):
+            self.close_connection = True  # a body left unread would be taken for the next request
+        if self.server.latency:
+            time.sleep(self.server.latency)
+        self._send(status, body, headers)
+        self._log(method, status, started)
+
+    def _route(self, method: str) -> tuple[int, Any, dict[str, str]]:
+        if not self.server.authorized(self.headers.get("Authorization")):
+            raise Reply(401, "missing or wrong token")
+        path = urlsplit(self.path).path
+        if path.rstrip("/") == "/api/v1/users/me" and method == "GET":
+            return 200, {"id": "clinesync-console", "displayName": "clinesync console server"}, {}
+        match = _ROUTE.match(path)
+        if not match:
+            raise Reply(404, "unknown path")
+        organization = unquote(match.group(1))
+        if not _ORGANIZATION.match(organization):
+            raise Reply(400, "invalid organization id")
+        if match.group(2):
+            if method != "GET":
+                raise Reply(405, "method not allowed")
+            return 200, self._revisions(organization), {}
+        if method == "GET":
+            return self._answer(self.server.console.read(organization))
+        if method == "PUT" and self.server.read_only:
+            raise Reply(405, "this console does not accept writes")
+        if method == "PUT":
+            document = self._document()
+            try:
+                live = self.server.console.write(
+                    organization, document, _if_match(self.headers.get("If-Match"))
+                )
+            except Conflict:
+                raise Reply(412, "If-Match does not match the current revision") from None
+            return self._answer(live)
+        raise Reply(405, "method not allowed")
+
+    @staticmethod
+    def _answer(live: Live) -> tuple[int, Any, dict[str, str]]:
+        etag = {"ETag": f'"{live.revision}"'} if live.revision else {}
+        if live.document is None:
+            return 200, None, etag
+        return 200, {"enabled": live.document.enabled, "value": live.document.wire_value()}, etag
+
+    def _revisions(self, organization: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "revision": r.number,
+                "enabled": r.document.enabled,
+                "value": r.document.wire_value(),
+                "createdAt": r.created_at,
+            }
+            for r in self.server.console.history(organization)
+        ]
+
+    def _document(self) -> Document:
+        if self.headers.get("Transfer-Encoding"):
+            raise Reply(400, "send the body with Content-Length, not chunked")
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            raise Reply(400, "Content-Length required") from None
+        if length > MAX_BODY:
+            raise Reply(413, f"body over {MAX_BODY} bytes")
+        raw = self.rfile.read(length)
+        self._body_read = True
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise Reply(400, "body is not JSON") from None
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("enabled"), bool)
+            or not isinstance(body.get("value"), str)
+        ):
+            raise Reply(400, 'body must be {"enabled": bool, "value": "<RemoteConfig as a JSON string>"}')
+        try:
+            config = json.loads(body["value"])
+        except ValueError:
+            raise Reply(400, "value is not a JSON string of a RemoteConfig") from None
+        problems = remote_config_errors(config)
+        if problems:
+            raise Reply(400, "invalid RemoteConfig: " + "; ".join(problems[:10]))
+        return Document(body["enabled"], config)
+
+    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if status == 429:
+            self.send_header("Retry-After", "1")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _log(self, method: str, status: int, started: float) -> None:
+        if self.server.log is None:
+            return
+        path = "".join(char if char.isprintable() else "?" for char in urlsplit(self.path).path)[:200]
+        elapsed = (time.monotonic() - started) * 1000
+        self.server.log.write(f"{self.client_address[0]} {method} {path} {status} {elapsed:.1f}ms\n")
+        self.server.log.flush()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """The standard library's own log would print request lines verbatim; `_log` replaces it."""
+
+
+def _if_match(header: str | None) -> str | None:
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG.match(header.strip())
+    if not match:
+        raise Reply(412, "If-Match is not a revision of this console")
+    return match.group(1)
+
+
+def read_tokens(token_file: str | None, environ_value: str | None) -> list[str]:
+    """Tokens from a file (one a line, `#` comments) or a comma-separated environment variable."""
+    if token_file:
+        try:
+            with open(token_file, encoding="utf-8") as stream:
+                lines = stream.read().splitlines()
+        except OSError as error:
+            raise ConsoleError(f"cannot read the token file {token_file}: {error.strerror}") from None
+        return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return [token.strip() for token in (environ_value or "").split(",") if token.strip()]

@@ -1,0 +1,244 @@
+"""The HTTP console client: Cline's envelope, retries, and every failure as one line that says what to do.
+
+Protocol-level faults use httpx.MockTransport; socket-level ones (server down, connection dropped, a stalled
+server) use real sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from clinesync.consoles import http as http_module
+from clinesync.consoles.base import Conflict, ConsoleError, HistoryUnsupported, WritesUnsupported
+from clinesync.consoles.http import HttpConsole
+from clinesync.document import Document
+
+from conftest import TOKEN, cline_payload
+
+ORG = "org-01JZPE4CHW5XTP73W95762121Y"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@pytest.fixture(autouse=True)
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff sleeps are recorded, not slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr(http_module.time, "sleep", recorded.append)
+    return recorded
+
+
+def console(handler: Handler, retries: int = 3) -> HttpConsole:
+    return HttpConsole(
+        "https://console.example.test", TOKEN, retries=retries, transport=httpx.MockTransport(handler)
+    )
+
+
+def envelope(data: object, status: int = 200, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json={"success": True, "data": data}, headers=headers)
+
+
+def failure(status: int, error: str, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json={"success": False, "error": error}, headers=headers)
+
+
+def sequence(*responses: httpx.Response) -> tuple[Handler, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return handler, seen
+
+
+def test_the_recorded_production_response_parses() -> None:
+    recorded = cline_payload("recorded-production-remote-config-response.json")
+    handler, seen = sequence(httpx.Response(recorded["status"], json=recorded["response"]))
+    live = console(handler).read(ORG)
+    assert live.document is not None and live.document.enabled is True
+    assert (
+        live.document.config["enterpriseTelemetry"]["promptUploading"]["s3AccessSettings"]["region"]
+        == "us-west-2"
+    )
+    assert live.revision is None  # Cline's console sends no ETag
+    [request] = seen
+    assert request.url.path == f"/api/v1/organizations/{ORG}/remote-config"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["User-Agent"].startswith("clinesync/")
+
+
+def test_no_configuration_yet_is_data_null() -> None:
+    handler, _ = sequence(envelope(None))
+    assert console(handler).read(ORG).document is None
+
+
+def test_a_write_sends_cline_shape_and_if_match() -> None:
+    handler, seen = sequence(envelope({"enabled": True, "value": '{"version":"v1"}'}, ETag='"2"'))
+    live = console(handler).write(ORG, Document(True, {"version": "v1"}), '"1"')
+    assert live.revision == '"2"'
+    [request] = seen
+    assert (request.method, request.headers["If-Match"]) == ("PUT", '"1"')
+    assert json.loads(request.content) == {"enabled": True, "value": '{"version":"v1"}'}
+
+
+def test_5xx_are_retried_with_backoff_then_succeed(waits: list[float]) -> None:
+    handler, seen = sequence(failure(502, "bad gateway"), failure(503, "busy"), envelope(None))
+    assert console(handler).read(ORG).document is None
+    assert len(seen) == 3 and len(waits) == 2 and waits[1] > 0
+
+
+def test_retries_are_bounded() -> None:
+    handler, seen = sequence(failure(503, "busy"))
+    with pytest.raises(ConsoleError, match="answered 503 \\(busy\\), after 3 attempts: try again later"):
+        console(handler, retries=2).read(ORG)
+    assert len(seen) == 3
+
+
+def test_429_honours_retry_after(waits: list[float]) -> None:
+    handler, _ = sequence(failure(429, "slow down", **{"Retry-After": "7"}), envelope(None))
+    console(handler).read(ORG)
+    assert waits == [7.0]
+
+
+def test_500_is_not_retried() -> None:
+    handler, seen = sequence(failure(500, "internal error"))
+    with pytest.raises(ConsoleError, match=f"answered 500 \\(internal error\\) for {ORG}"):
+        console(handler).read(ORG)
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        (failure(401, "unauthorized"), "refused the token \\(401\\): check CLINE_API_KEY or --token-file"),
+        (failure(403, "forbidden"), f"the token's account must be an admin of {ORG}"),
+        (
+            failure(404, "not found"),
+            f"{ORG} not found at .* check the id and that the token's account is an admin",
+        ),
+        (httpx.Response(200, text="<html>oops</html>"), "answered with something that is not JSON"),
+        (
+            envelope({"enabled": True, "value": "{not json"}),
+            f"the console's value for {ORG} is not a JSON object",
+        ),
+        (httpx.Response(200, json={"data": {"enabled": "yes"}}), "has no enabled/value"),
+        (httpx.Response(200, json=[1, 2]), "without Cline's envelope"),
+    ],
+)
+def test_failures_are_one_line_that_says_what_to_do(response: httpx.Response, message: str) -> None:
+    handler, _ = sequence(response)
+    with pytest.raises(ConsoleError, match=message) as raised:
+        console(handler).read(ORG)
+    assert "\n" not in str(raised.value) and TOKEN not in str(raised.value)
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_a_console_without_a_write_endpoint(status: int) -> None:
+    handler, _ = sequence(failure(status, "method not allowed"))
+    with pytest.raises(WritesUnsupported, match="apply --manual"):
+        console(handler).write(ORG, Document(True, {"version": "v1"}), None)
+
+
+def test_a_refused_if_match_is_a_conflict() -> None:
+    handler, _ = sequence(
+        failure(412, "precondition failed"), envelope({"enabled": False, "value": '{"version":"v1"}'})
+    )
+    with pytest.raises(Conflict):
+        console(handler).write(ORG, Document(True, {"version": "v1"}), '"1"')
+
+
+def test_a_retried_write_that_had_landed_is_not_a_conflict() -> None:
+    """The first PUT is stored but its answer lost (502); the retry's If-Match is then refused (412). Live is
+    what was written, so the write happened once and apply goes on."""
+    stored = {"enabled": True, "value": '{"version":"v1","kanbanEnabled":true}'}
+    handler, seen = sequence(
+        failure(502, "bad gateway"), failure(412, "precondition failed"), envelope(stored, ETag='"2"')
+    )
+    live = console(handler).write(ORG, Document(True, {"version": "v1", "kanbanEnabled": True}), '"1"')
+    assert live.revision == '"2"'
+    assert [request.method for request in seen] == ["PUT", "PUT", "GET"]
+
+
+def test_history_on_a_console_without_it() -> None:
+    handler, _ = sequence(failure(404, "unknown path"))
+    with pytest.raises(HistoryUnsupported):
+        console(handler).history(ORG)
+
+
+def test_an_odd_organization_id_never_reaches_the_network() -> None:
+    handler, seen = sequence(envelope(None))
+    with pytest.raises(ConsoleError, match="is not an organization id"):
+        console(handler).read("org-x/../../users/me")
+    assert seen == []
+
+
+# Socket-level faults, on real sockets.
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Callable[[socket.socket], None]], str]]:
+    """A listening socket on 127.0.0.1 whose every connection is handed to `behave`; stopped after the test."""
+    listeners: list[socket.socket] = []
+
+    def start(behave: Callable[[socket.socket], None]) -> str:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listeners.append(listener)
+
+        def serve() -> None:
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return
+                with connection:
+                    behave(connection)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    yield start
+    for listener in listeners:
+        listener.close()
+
+
+def test_server_down() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # bound, never listening: connections are refused
+        with pytest.raises(
+            ConsoleError, match=r"cannot reach .* \(connection refused or host not found\), after 2 attempts"
+        ):
+            HttpConsole(f"http://127.0.0.1:{port}", TOKEN, retries=1).read(ORG)
+
+
+def test_connection_dropped_mid_response(raw_server: Callable[..., str]) -> None:
+    def half_answer(connection: socket.socket) -> None:
+        connection.recv(65536)
+        connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"success": tr')
+
+    url = raw_server(half_answer)
+    with pytest.raises(ConsoleError, match="closed mid-answer"):
+        HttpConsole(url, TOKEN, retries=1).read(ORG)
+
+
+def test_a_slow_server_past_the_timeout(raw_server: Callable[..., str]) -> None:
+    release = threading.Event()
+
+    def stall(connection: socket.socket) -> None:
+        connection.recv(65536)
+        release.wait(5)
+
+    url = raw_server(stall)
+    try:
+        with pytest.raises(ConsoleError, match="did not answer within the timeout, after 1 attempt:"):
+            HttpConsole(url, TOKEN, timeout=0.3, retries=0).read(ORG)
+    finally:
+        release.set()

@@ -1,0 +1,190 @@
+"""`clinesync serve` under abuse: tokens, bodies, odd paths, concurrent writers. Raw HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+
+import httpx
+import pytest
+
+from clinesync.server import MAX_BODY
+
+from conftest import TOKEN, RunningServer
+
+ORG = "org-01JZPE4CHW5XTP73W95762121Y"
+PATH = f"/api/v1/organizations/{ORG}/remote-config"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def client(server: RunningServer, headers: dict[str, str] | None = None) -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers=AUTH if headers is None else headers, timeout=10)
+
+
+def body(config: object, enabled: bool = True) -> dict[str, object]:
+    return {"enabled": enabled, "value": json.dumps(config)}
+
+
+def test_reads_answer_as_clines_api(console_server: RunningServer) -> None:
+    with client(console_server) as http:
+        empty = http.get(PATH)
+        assert (empty.status_code, empty.json(), empty.headers["ETag"]) == (
+            200,
+            {"success": True, "data": None},
+            '"0"',
+        )
+        written = http.put(PATH, json=body({"version": "v1", "kanbanEnabled": True}))
+        assert written.json() == {
+            "success": True,
+            "data": {"enabled": True, "value": '{"version":"v1","kanbanEnabled":true}'},
+        }
+        assert written.headers["ETag"] == '"1"'
+        assert http.get(PATH).json() == written.json()
+        me = http.get("/api/v1/users/me")
+        assert me.status_code == 200 and me.json()["success"] is True
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}, {"Authorization": f"Basic {TOKEN}"}],
+)
+def test_missing_or_wrong_token(console_server: RunningServer, headers: dict[str, str]) -> None:
+    with client(console_server, headers) as http:
+        for response in (http.get(PATH), http.put(PATH, json=body({"version": "v1"})), http.get("/nowhere")):
+            assert (response.status_code, response.json()) == (
+                401,
+                {"success": False, "error": "missing or wrong token"},
+            )
+
+
+def test_oversized_body_is_refused_unread(console_server: RunningServer) -> None:
+    with client(console_server) as http:
+        big = {
+            "enabled": True,
+            "value": json.dumps(
+                {
+                    "version": "v1",
+                    "globalRules": [{"name": "r", "alwaysEnabled": True, "contents": "x" * (MAX_BODY + 1)}],
+                }
+            ),
+        }
+        response = http.put(PATH, json=big)
+        assert response.status_code == 413
+        assert http.get(PATH).json()["data"] is None
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"{not json", "body is not JSON"),
+        (b"[1, 2]", 'body must be {"enabled": bool'),
+        (json.dumps({"enabled": "yes", "value": "{}"}).encode(), 'body must be {"enabled": bool'),
+        (json.dumps({"enabled": True, "value": "{oops"}).encode(), "value is not a JSON string"),
+        (
+            json.dumps(body({"version": "v1", "telemetryEnabled": "secret-ish-value"})).encode(),
+            "invalid RemoteConfig: telemetryEnabled: must be true or false",
+        ),
+        (
+            json.dumps(body({"providerSettings": {}})).encode(),
+            "invalid RemoteConfig: value: missing 'version'",
+        ),
+    ],
+)
+def test_malformed_bodies_and_invalid_values(
+    console_server: RunningServer, content: bytes, error: str
+) -> None:
+    with client(console_server) as http:
+        response = http.put(PATH, content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(error)
+    assert "secret-ish-value" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/organizations/org-..%2F..%2Fetc/remote-config", 400),
+        ("/api/v1/organizations/..%2Forg-x/remote-config", 400),
+        ("/api/v1/organizations/org-x/%2e%2e/org-y/remote-config", 404),
+        (f"/api/v1/organizations/org-{'a' * 5000}/remote-config", 400),
+        ("/api/v1/organizations/org-%00x/remote-config", 400),
+        ("/api/v1/organizations//remote-config", 404),
+        ("/etc/passwd", 404),
+    ],
+)
+def test_odd_organization_ids_and_paths(console_server: RunningServer, path: str, status: int) -> None:
+    with client(console_server) as http:
+        assert http.get(path).status_code == status
+
+
+def test_other_methods(console_server: RunningServer) -> None:
+    with client(console_server) as http:
+        assert http.delete(PATH).status_code == 405
+        assert http.put(PATH + "/revisions", json=body({"version": "v1"})).status_code == 405
+
+
+def test_if_match_mismatch_is_412_and_nothing_changes(console_server: RunningServer) -> None:
+    with client(console_server) as http:
+        http.put(PATH, json=body({"version": "v1"}))
+        refused = http.put(
+            PATH, json=body({"version": "v1", "kanbanEnabled": False}), headers={"If-Match": '"0"'}
+        )
+        assert refused.status_code == 412
+        garbage = http.put(PATH, json=body({"version": "v1"}), headers={"If-Match": "nonsense"})
+        assert garbage.status_code == 412
+        assert http.get(PATH).headers["ETag"] == '"1"'
+
+
+def test_many_concurrent_writers_lose_no_update(console_server: RunningServer) -> None:
+    """Sixteen writers each add their rule with read, PUT If-Match, retry on 412: every rule survives and
+    every acknowledged write is a revision."""
+    acknowledged = []
+
+    def writer(index: int) -> None:
+        with client(console_server) as http:
+            for _ in range(200):  # bounded
+                read = http.get(PATH)
+                data = read.json()["data"]
+                config = json.loads(data["value"]) if data else {"version": "v1"}
+                config["globalRules"] = [
+                    *config.get("globalRules", []),
+                    {"name": f"rule{index}", "alwaysEnabled": False, "contents": "x"},
+                ]
+                answer = http.put(PATH, json=body(config), headers={"If-Match": read.headers["ETag"]})
+                if answer.status_code == 200:
+                    acknowledged.append(answer.headers["ETag"])
+                    return
+                assert answer.status_code == 412
+
+    threads = [threading.Thread(target=writer, args=(index,)) for index in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with client(console_server) as http:
+        final = json.loads(http.get(PATH).json()["data"]["value"])
+        history = http.get(PATH + "/revisions").json()["data"]
+    assert sorted(rule["name"] for rule in final["globalRules"]) == sorted(
+        f"rule{index}" for index in range(16)
+    )
+    assert len(acknowledged) == len(history) == 16
+
+
+def test_a_stalled_client_does_not_hold_the_server(console_server: RunningServer) -> None:
+    with socket.create_connection(console_server.server.server_address[:2]) as stalled:
+        stalled.sendall(b"PUT " + PATH.encode() + b" HTTP/1.1\r\nHost: x\r\n")  # never finishes
+        with client(console_server) as http:
+            assert http.get(PATH).status_code == 200
+
+
+def test_the_log_records_requests_but_never_tokens_or_bodies(console_server: RunningServer) -> None:
+    with client(console_server) as http:
+        http.put(
+            PATH, json=body({"version": "v1", "openTelemetryOtlpHeaders": {"x-key": "body-secret-1234"}})
+        )
+        http.get(PATH, headers={"Authorization": "Bearer a-wrong-token-5678"})
+    log = console_server.log.getvalue()
+    assert f"PUT {PATH} 200" in log and f"GET {PATH} 401" in log
+    for secret in (TOKEN, "body-secret-1234", "a-wrong-token-5678"):
+        assert secret not in log
