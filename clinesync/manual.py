@@ -23,7 +23,13 @@ from clinesync.schema import schema
 def steps(org: OrgPlan) -> list[str]:
     """The console steps that make live equal the desired document, in order."""
     lines = ["Open Settings → Cline Settings in the admin console (app.cline.bot)."]
+    live = org.live.document.config if org.live and org.live.document else {}
+    chosen = set(live.get("providerSettings") or {})
     for change in org.changes:
+        provider = change.path[2] if change.path[:2] == ("remoteConfig", "providerSettings") else None
+        if provider is not None and provider not in chosen and change.op == "add":
+            chosen.add(provider)
+            lines.append(f"API Provider: choose {labels(change.path[:3])[-1]} in the dropdown")
         lines.append(_step(change, org))
     lines.append("Close the provider panel and press Save on the settings page.")
     return lines
@@ -35,8 +41,6 @@ def _step(change: Change, org: OrgPlan) -> str:
         return f"{label}: remove it"
     if change.path == ("enabled",):
         return f"{label}: turn {'on' if change.after else 'off'}"
-    if len(change.path) == 3 and change.path[1] == "providerSettings" and change.op == "add":
-        return f"{label}: choose it in the API Provider dropdown"
     return f"{label}: set to {_shown(change, org)}"
 
 

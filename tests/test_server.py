@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -188,3 +193,50 @@ def test_the_log_records_requests_but_never_tokens_or_bodies(console_server: Run
     assert f"PUT {PATH} 200" in log and f"GET {PATH} 401" in log
     for secret in (TOKEN, "body-secret-1234", "a-wrong-token-5678"):
         assert secret not in log
+
+
+def test_clinesync_serve_runs_binds_loopback_and_stops_on_sigterm(tmp_path: Path) -> None:
+    (tmp_path / "tokens").write_text(f"# accepted tokens\n{TOKEN}\n")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "clinesync",
+            "serve",
+            "--db",
+            str(tmp_path / "c.db"),
+            "--port",
+            "0",
+            "--token-file",
+            str(tmp_path / "tokens"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        first = server.stderr.readline()
+        assert first.startswith("clinesync console server on http://127.0.0.1:"), first
+        url = first.split(" on ", 1)[1].split(" ", 1)[0]
+        with httpx.Client(base_url=url, headers=AUTH, timeout=10) as http:
+            assert http.get(PATH).status_code == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, rest = server.communicate(timeout=10)
+    assert server.returncode == 0
+    assert "Stopped." in rest and TOKEN not in first + rest
+
+
+def test_serve_without_tokens_refuses_to_start(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "clinesync", "serve", "--db", str(tmp_path / "c.db"), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={k: v for k, v in os.environ.items() if k != "CLINESYNC_SERVER_TOKENS"},
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr
+        == "Error: the server needs at least one token: --token-file or CLINESYNC_SERVER_TOKENS\n"
+    )

@@ -17,12 +17,7 @@ from clinesync.consoles.local import DEFAULT_PATH
 @click.option(
     "--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
 )
-@click.option(
-    "--token-file",
-    "server_token_file",
-    type=click.Path(dir_okay=False),
-    help="Accepted tokens, one a line (else CLINESYNC_SERVER_TOKENS, comma-separated).",
-)
+@click.option("--read-only", is_flag=True, help="Answer writes with 405, as Cline's hosted console does.")
 @click.option(
     "--latency-ms",
     default=0.0,
