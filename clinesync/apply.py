@@ -1,16 +1,19 @@
 """Applying a plan: one whole-document write per organization that changes, then a re-read that verifies it.
 
 An organization without changes is never written, so a second apply makes zero writes. One organization's
-failure does not stop the others, except when the console refuses writes altogether.
+failure does not stop the others, except when the console refuses writes altogether: then the writes not
+yet started are not attempted.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-from clinesync.consoles.base import Console, ConsoleError, WritesUnsupported
+from clinesync.consoles.base import Console, ConsoleError, Live, WritesUnsupported
 from clinesync.diff import Change, diff
+from clinesync.fleet import DEFAULT_PARALLELISM, Progress, concurrently
 from clinesync.plan import OrgPlan, Plan
 
 Outcome = Literal["applied", "unchanged", "failed", "not attempted"]
@@ -25,33 +28,48 @@ class OrgResult:
     unverified: list[Change] = field(default_factory=list)  # how live differs from what was written
 
 
-def apply_plan(plan: Plan, console: Console) -> list[OrgResult]:
-    results: list[OrgResult] = []
-    refused: WritesUnsupported | None = None
+def apply_plan(
+    plan: Plan, console: Console, parallelism: int = DEFAULT_PARALLELISM, progress: Progress | None = None
+) -> list[OrgResult]:
+    """Write every organization with changes at once (one write and one verifying read each)."""
+    todo = [org for org in plan.organizations if org.changes and org.action != "failed"]
+    refused = threading.Event()
+
+    def write(org: OrgPlan) -> tuple[Live, Live]:
+        if refused.is_set():
+            raise _NotAttempted("not attempted: the console refuses writes")
+        assert org.organization and org.target and org.live
+        try:
+            written = console.write(org.organization, org.target, org.live.revision)
+        except WritesUnsupported:
+            refused.set()
+            raise
+        return written, console.read(org.organization)
+
+    outcomes = dict(zip(map(id, todo), concurrently(write, todo, parallelism, progress), strict=True))
+    results = []
     for org in plan.organizations:
         if org.action == "failed":
             results.append(OrgResult(org, "failed", org.error))
         elif not org.changes:
             results.append(OrgResult(org, "unchanged"))
-        elif refused is not None:
-            results.append(OrgResult(org, "not attempted", str(refused)))
         else:
-            try:
-                results.append(apply_organization(org, console))
-            except WritesUnsupported as error:
-                refused = error
-                results.append(OrgResult(org, "failed", str(error)))
-            except ConsoleError as error:
-                results.append(OrgResult(org, "failed", str(error)))
+            results.append(_result(org, outcomes[id(org)]))
     return results
 
 
-def apply_organization(org: OrgPlan, console: Console) -> OrgResult:
-    assert org.organization and org.target and org.live
-    written = console.write(org.organization, org.target, org.live.revision)
-    reread = console.read(org.organization)
-    live_tree = reread.document.tree() if reread.document else None
-    unverified = diff(live_tree, org.target.tree())
+class _NotAttempted(ConsoleError):
+    pass
+
+
+def _result(org: OrgPlan, outcome: tuple[Live, Live] | ConsoleError) -> OrgResult:
+    if isinstance(outcome, _NotAttempted):
+        return OrgResult(org, "not attempted", str(outcome))
+    if isinstance(outcome, ConsoleError):
+        return OrgResult(org, "failed", str(outcome))
+    assert org.target is not None
+    written, reread = outcome
+    unverified = diff(reread.document.tree() if reread.document else None, org.target.tree())
     if unverified:
         return OrgResult(
             org,

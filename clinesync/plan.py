@@ -14,6 +14,7 @@ from clinesync.desired import Desired, resolve
 from clinesync.diff import Change, diff
 from clinesync.document import Document
 from clinesync.fields import dotted
+from clinesync.fleet import DEFAULT_PARALLELISM, Progress, concurrently
 from clinesync.impacts import impacts
 from clinesync.problems import Problem
 from clinesync.unknown import keep_unknown, unknown_fields
@@ -99,28 +100,38 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
 
 
 def make_plan(
-    paths: list[str], console: Console, environ: Mapping[str, str], prune_unknown: bool = False
+    paths: list[str],
+    console: Console,
+    environ: Mapping[str, str],
+    prune_unknown: bool = False,
+    parallelism: int = DEFAULT_PARALLELISM,
+    progress: Progress | None = None,
 ) -> Plan:
-    organizations = []
+    """Check and resolve every file here, read every live document at once (one read each), then diff here."""
+    organizations: list[OrgPlan] = []
+    to_read: list[tuple[int, Desired]] = []
     for checked in check_files(paths):
-        base = OrgPlan(checked.path, checked.organization, checked.name, problems=list(checked.problems))
+        org = OrgPlan(checked.path, checked.organization, checked.name, problems=list(checked.problems))
+        organizations.append(org)
         if checked.has_errors:
-            organizations.append(_failed(base, checked.problems))
+            _failed(org, checked.problems)
             continue
         desired = resolve(checked, environ)
         if isinstance(desired, list):
-            base.problems += desired
-            organizations.append(_failed(base, desired))
+            org.problems += desired
+            _failed(org, desired)
+        else:
+            to_read.append((len(organizations) - 1, desired))
+    lives = concurrently(
+        console.read, [desired.organization for _, desired in to_read], parallelism, progress
+    )
+    for (index, desired), live in zip(to_read, lives, strict=True):
+        if isinstance(live, ConsoleError):
+            organizations[index].desired, organizations[index].error = desired, str(live)
             continue
-        try:
-            live = console.read(desired.organization)
-        except ConsoleError as error:
-            base.desired, base.error = desired, str(error)
-            organizations.append(base)
-            continue
-        org = plan_organization(desired, live, prune_unknown)
-        org.problems = base.problems
-        organizations.append(org)
+        planned = plan_organization(desired, live, prune_unknown)
+        planned.problems = organizations[index].problems
+        organizations[index] = planned
     return Plan(console.description, console.identity, organizations, prune_unknown)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from clinesync.fields import Path, dotted
 from clinesync.loader import LoadedFile
 from clinesync.problems import Problem
+from clinesync.schemacheck import Validator
 
 SCHEMA_FILE = "org.schema.json"
 
@@ -27,20 +28,19 @@ def schema() -> dict[str, Any]:
 
 
 @functools.cache
-def _validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(schema())
+def _validator() -> Validator:
+    return Validator(schema())
 
 
 @functools.cache
-def _remote_config_validator() -> Any:
-    from jsonschema import Draft202012Validator
+def _remote_config_validator() -> Validator:
+    return Validator(stored_document_schema())
 
-    # A stored document always has its version (Cline's schema requires it); a file may leave it out.
-    return Draft202012Validator(
-        {"$defs": schema()["$defs"], "$ref": "#/$defs/RemoteConfig", "required": ["version"]}
-    )
+
+def stored_document_schema() -> dict[str, Any]:
+    """What a console checks a written RemoteConfig against. A stored document always has its version
+    (Cline's schema requires it); a file may leave it out."""
+    return {"$defs": schema()["$defs"], "$ref": "#/$defs/RemoteConfig", "required": ["version"]}
 
 
 def remote_config_errors(value: Any) -> list[str]:
@@ -107,10 +107,8 @@ def _problems_for(error: Any, loaded: LoadedFile) -> list[Problem]:
         message = f"{where}: {_describe(error.instance)} is not allowed; use one of {allowed}"
     elif kind == "const":
         message = f"{where}: must be {json.dumps(error.validator_value)}, got {_describe(error.instance)}"
-    elif kind == "pattern":
+    else:  # pattern: the one keyword left (schemacheck.KEYWORDS)
         message = f"{where}: {_describe(error.instance)} is not of the expected form ({_pattern_hint(path)})"
-    else:
-        message = f"{where}: {error.message}"
     return [loaded.problem("CS100", loaded.value_mark(path), message)]
 
 

@@ -31,6 +31,9 @@ from clinesync.document import Document
 from clinesync.schema import remote_config_errors
 
 MAX_BODY = 1024 * 1024
+# A body refused unread (413, 401, 400) up to this size is read and discarded before the answer, so the client,
+# still sending, gets the answer rather than a reset connection; a larger one is cut off.
+_DRAINED_AT_MOST = 8 * MAX_BODY
 _ROUTE = re.compile(r"/api/v1/organizations/([^/]+)/remote-config(/revisions)?/?\Z")
 _ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
 _ETAG = re.compile(r'\A(?:W/)?"?([0-9]+)"?\Z')
@@ -213,6 +216,16 @@ class Handler(BaseHTTPRequestHandler):
             raise Reply(400, "invalid RemoteConfig: " + "; ".join(problems[:10]))
         return Document(body["enabled"], config)
 
+    def _discard_body(self) -> None:
+        """A body left unread would be taken for the next request: read it away, or close the connection."""
+        length = self.headers.get("Content-Length", "0")
+        if self.headers.get("Transfer-Encoding") or not length.isdigit() or int(length) > _DRAINED_AT_MOST:
+            self.close_connection = True
+            return
+        remaining = int(length)
+        while remaining > 0 and (chunk := self.rfile.read(min(65536, remaining))):
+            remaining -= len(chunk)
+
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
         payload = json.dumps(body, ensure_ascii=False).encode()
         self.send_response(status)
@@ -220,8 +233,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         for name, value in headers.items():
             self.send_header(name, value)
-        if status == 429:
-            self.send_header("Retry-After", "1")
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(payload)
 

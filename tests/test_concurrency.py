@@ -43,6 +43,7 @@ def test_racing_processes_never_lose_an_acknowledged_write(in_tmp: Path) -> None
     files = [org_file(in_tmp / f"{index}.yaml", index == 0, f"model-{index}") for index in range(2)]
     env = {**os.environ, "CLINESYNC_CONSOLE": str(in_tmp / "console.db")}
     applied = refused = in_sync = 0
+    outputs: list[str] = []
     for _ in range(5):  # bounded: 10 processes in all
         processes = [
             subprocess.Popen(
@@ -56,6 +57,7 @@ def test_racing_processes_never_lose_an_acknowledged_write(in_tmp: Path) -> None
         ]
         for process in processes:
             output, _ = process.communicate(timeout=60)
+            outputs.append(output)
             applied += output.count(": applied (revision")
             refused += output.count("changed in the console since it was read")
             in_sync += output.count("No changes. Live state matches the files.")
@@ -63,6 +65,6 @@ def test_racing_processes_never_lose_an_acknowledged_write(in_tmp: Path) -> None
     console = LocalConsole(in_tmp / "console.db")
     history = console.history(ORG)
     console.close()
-    assert applied == len(history) >= 5
-    assert applied + refused + in_sync == 10
+    assert applied == len(history) >= 5, outputs
+    assert applied + refused + in_sync == 10, outputs
     assert [revision.number for revision in history] == list(range(1, len(history) + 1))

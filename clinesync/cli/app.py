@@ -6,10 +6,12 @@ them, so `clinesync --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,7 +194,8 @@ class Output:
         return click.style(text, **styles)
 
 
-def expand_paths(paths: tuple[str, ...]) -> list[str]:
+def expand_paths(paths: tuple[str, ...], shard: tuple[int, int] | None = None) -> list[str]:
+    """The organization files named, in path order; with a shard K/N, every N-th from the K-th."""
     from clinesync.paths import PathError, expand
 
     try:
@@ -201,4 +204,56 @@ def expand_paths(paths: tuple[str, ...]) -> list[str]:
         raise UserError(str(error)) from None
     if not files:
         raise UserError(f"no *.yaml or *.yml files in {', '.join(paths)}")
+    if shard:
+        number, count = shard
+        files = files[number - 1 :: count]
     return files
+
+
+def _parse_shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    number, _, count = value.partition("/")
+    if not (number.isdigit() and count.isdigit() and 1 <= int(number) <= int(count)):
+        raise click.BadParameter("K/N with 1 <= K <= N, e.g. 2/4", param_hint="--shard")
+    return int(number), int(count)
+
+
+def fleet_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--parallelism and --shard, for every command that takes PATH... (SPEC §7)."""
+    function = click.option(
+        "--shard",
+        metavar="K/N",
+        callback=_parse_shard,
+        help="Only every N-th organization, from the K-th (1-based), in path order: split a fleet across CI jobs.",
+    )(function)
+    return click.option(
+        "--parallelism",
+        default=16,
+        show_default=True,
+        type=click.IntRange(1, 256),
+        help="Organizations read or written at once.",
+    )(function)
+
+
+def progress(output: Output, label: str) -> Callable[[int, int], None] | None:
+    """A one-line counter on stderr, only when stderr is a terminal; it shows from the second organization on."""
+    if output.settings.quiet or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        if total > 1:
+            output.err(f"\r{label}: {done}/{total}" + ("\n" if done == total else ""))
+
+    return show
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Thousands of parsed documents alive at once make every cyclic collection walk them all; a short-lived
+    command creates no garbage cycles worth that, so collection waits until it is done."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import click
 
-from clinesync.cli.app import EXIT_ERROR, EXIT_OK, Output, cli, command, expand_paths, global_options
+from clinesync.cli.app import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Output,
+    cli,
+    command,
+    expand_paths,
+    fleet_options,
+    global_options,
+    paused_gc,
+)
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
+@fleet_options
 @click.option(
     "--format",
     "output_format",
@@ -20,14 +31,17 @@ from clinesync.cli.app import EXIT_ERROR, EXIT_OK, Output, cli, command, expand_
 )
 @global_options
 @command
-def validate(paths: tuple[str, ...], strict: bool, output_format: str) -> int:
+def validate(
+    paths: tuple[str, ...], strict: bool, output_format: str, parallelism: int, shard: tuple[int, int] | None
+) -> int:
     """Check organization files against the schema and the CS rules. No console, no secrets needed."""
     from clinesync import report
     from clinesync.validate import check_files
 
     output = Output()
-    files = expand_paths(paths)
-    checked = check_files(files)
+    files = expand_paths(paths, shard)
+    with paused_gc():
+        checked = check_files(files)
     problems = [problem for item in checked for problem in item.problems]
     failed = any(problem.is_error or strict for problem in problems)
     code = EXIT_ERROR if failed else EXIT_OK

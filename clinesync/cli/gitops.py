@@ -17,7 +17,10 @@ from clinesync.cli.app import (
     cli,
     command,
     expand_paths,
+    fleet_options,
     global_options,
+    paused_gc,
+    progress,
     settings,
 )
 
@@ -42,10 +45,15 @@ def open_console() -> Console:
     return console
 
 
-def make_plan(output: Output, files: list[str], console: Console, prune_unknown: bool) -> Plan:
+def make_plan(
+    output: Output, files: list[str], console: Console, prune_unknown: bool, parallelism: int = 16
+) -> Plan:
     from clinesync.plan import make_plan as plan_files
 
-    plan = plan_files(files, console, os.environ, prune_unknown)
+    with paused_gc():
+        plan = plan_files(
+            files, console, os.environ, prune_unknown, parallelism, progress(output, "Reading live state")
+        )
     output.add_secrets(plan.secrets)
     for org in plan.organizations:
         for problem in org.problems:
@@ -76,6 +84,7 @@ def render(output: Output, plan: Plan, output_format: str, mode: str) -> None:
 @click.option("--format", "output_format", type=_FORMATS, default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option("--prune-unknown", is_flag=True, help="Remove live fields this version does not know.")
+@fleet_options
 @global_options
 @command
 def plan(
@@ -84,12 +93,14 @@ def plan(
     output_format: str,
     detailed_exitcode: bool,
     prune_unknown: bool,
+    parallelism: int,
+    shard: tuple[int, int] | None,
 ) -> int:
     """Show what apply would change. Never writes to the console."""
     output = Output()
     console = open_console()
     try:
-        result = make_plan(output, expand_paths(paths), console, prune_unknown)
+        result = make_plan(output, expand_paths(paths, shard), console, prune_unknown, parallelism)
     finally:
         console.close()
     render(output, result, output_format, "plan")
@@ -135,6 +146,7 @@ def _save(output: Output, result: Plan, plan_file: str) -> None:
     type=click.FloatRange(0.1),
     help="With --manual: seconds between reads.",
 )
+@fleet_options
 @global_options
 @command
 def apply(
@@ -144,6 +156,8 @@ def apply(
     manual: bool,
     timeout: float,
     poll_interval: float,
+    parallelism: int,
+    shard: tuple[int, int] | None,
 ) -> int:
     """Apply the files (after showing the plan and asking), or a saved plan without asking.
 
@@ -155,8 +169,8 @@ def apply(
     console = open_console()
     try:
         if len(paths) == 1 and is_plan_file(paths[0]):
-            return _apply_saved(output, console, paths[0])
-        result = make_plan(output, expand_paths(paths), console, prune_unknown)
+            return _apply_saved(output, console, paths[0], parallelism)
+        result = make_plan(output, expand_paths(paths, shard), console, prune_unknown, parallelism)
         render(output, result, "text", "plan")
         if not result.has_changes:
             return EXIT_ERROR if result.failed else EXIT_OK
@@ -164,7 +178,7 @@ def apply(
             return _apply_manually(output, result, console, timeout, poll_interval)
         if not auto_approve and not confirmed(output):
             return EXIT_ERROR
-        return apply_and_report(output, result, console)
+        return apply_and_report(output, result, console, parallelism)
     finally:
         console.close()
 
@@ -186,7 +200,7 @@ def confirmed(output: Output) -> bool:
     return True
 
 
-def _apply_saved(output: Output, console: Console, plan_path: str) -> int:
+def _apply_saved(output: Output, console: Console, plan_path: str, parallelism: int) -> int:
     from clinesync import planfile
 
     try:
@@ -197,7 +211,7 @@ def _apply_saved(output: Output, console: Console, plan_path: str) -> int:
     missing = [name for name in files if not os.path.isfile(name)]
     if missing:
         raise UserError(f"the plan names files that are not here: {', '.join(missing)}. Nothing was written.")
-    result = make_plan(output, files, console, saved.prune_unknown)
+    result = make_plan(output, files, console, saved.prune_unknown, parallelism)
     reasons = planfile.refusals(saved, result)
     if reasons:
         output.err("".join(f"Error: {reason}\n" for reason in reasons))
@@ -206,15 +220,15 @@ def _apply_saved(output: Output, console: Console, plan_path: str) -> int:
     render(output, result, "text", "plan")
     if not result.has_changes:
         return EXIT_OK
-    return apply_and_report(output, result, console)
+    return apply_and_report(output, result, console, parallelism)
 
 
-def apply_and_report(output: Output, result: Plan, console: Console) -> int:
+def apply_and_report(output: Output, result: Plan, console: Console, parallelism: int = 16) -> int:
     from clinesync.apply import apply_plan, count
     from clinesync.render.lines import change_line
     from clinesync.render.text import organization_label
 
-    results = apply_plan(result, console)
+    results = apply_plan(result, console, parallelism, progress(output, "Writing"))
     output.out("\n")
     for item in results:
         if item.outcome == "unchanged":
@@ -260,14 +274,15 @@ def _outcome(item: OrgResult) -> str:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "output_format", type=_FORMATS, default="text", show_default=True)
+@fleet_options
 @global_options
 @command
-def drift(paths: tuple[str, ...], output_format: str) -> int:
+def drift(paths: tuple[str, ...], output_format: str, parallelism: int, shard: tuple[int, int] | None) -> int:
     """Read-only check for cron: exit 0 in sync, 2 when live differs from the files, 1 on errors."""
     output = Output()
     console = open_console()
     try:
-        result = make_plan(output, expand_paths(paths), console, prune_unknown=False)
+        result = make_plan(output, expand_paths(paths, shard), console, False, parallelism)
     finally:
         console.close()
     render(output, result, output_format, "drift")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 import click
 
 from clinesync.cli.app import EXIT_ERROR, EXIT_OK, Output, UserError, cli, command, global_options
 from clinesync.cli.gitops import open_console
-from clinesync.document import Document
-from clinesync.fields import Path, walk_identified
+
+if TYPE_CHECKING:
+    from clinesync.document import Document
+    from clinesync.fields import Path
 
 _ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
 
@@ -129,6 +132,8 @@ def history(organization: str, output_format: str) -> int:
 
 
 def _text_paths(document: Document) -> frozenset[Path]:
+    from clinesync.fields import walk_identified
+
     return frozenset(path for path, value in walk_identified(document.tree()) if isinstance(value, str))
 
 

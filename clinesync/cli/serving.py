@@ -8,11 +8,10 @@ import signal
 import click
 
 from clinesync.cli.app import EXIT_OK, Output, UserError, cli, command, global_options
-from clinesync.consoles.local import DEFAULT_PATH
 
 
 @cli.command()
-@click.option("--db", "database", default=DEFAULT_PATH, show_default=True, help="The local console database.")
+@click.option("--db", "database", help="The local console database.  [default: .clinesync/console.db]")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; loopback unless told.")
 @click.option(
     "--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
@@ -27,15 +26,16 @@ from clinesync.consoles.local import DEFAULT_PATH
 )
 @global_options
 @command
-def serve(database: str, host: str, port: int, read_only: bool, latency_ms: float) -> int:
+def serve(database: str | None, host: str, port: int, read_only: bool, latency_ms: float) -> int:
     """Serve the console API (SPEC §6) over a local console database.
 
     Accepted tokens come from --token-file (one a line) or CLINESYNC_SERVER_TOKENS (comma-separated)."""
     from clinesync.consoles.base import ConsoleError
-    from clinesync.consoles.local import LocalConsole
+    from clinesync.consoles.local import DEFAULT_PATH, LocalConsole
     from clinesync.server import ConsoleServer, read_tokens
 
     output = Output()
+    database = database or DEFAULT_PATH
     try:
         tokens = read_tokens(output.settings.token_file, os.environ.get("CLINESYNC_SERVER_TOKENS"))
         output.add_secrets(set(tokens))

@@ -12,6 +12,7 @@ import email.utils
 import json
 import random
 import re
+import threading
 import time
 from typing import Any
 from urllib.parse import quote
@@ -49,13 +50,18 @@ class HttpConsole:
         self._token = token
         self.retries = retries
         self.backoff = backoff
-        self._client = httpx.Client(
-            base_url=self.url,
-            headers={"Authorization": f"Bearer {token}", "User-Agent": f"clinesync/{__version__}"},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._options: dict[str, Any] = {
+            "base_url": self.url,
+            "headers": {"Authorization": f"Bearer {token}", "User-Agent": f"clinesync/{__version__}"},
+            "timeout": httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            "transport": transport,
+            "follow_redirects": False,
+        }
+        # One client per thread: a fleet's reads run in a thread pool, and separate clients keep their
+        # connection pools from contending.
+        self._local = threading.local()
+        self._clients: list[httpx.Client] = []
+        self._clients_lock = threading.Lock()
 
     @property
     def description(self) -> str:
@@ -69,8 +75,20 @@ class HttpConsole:
     def secrets(self) -> frozenset[str]:
         return frozenset({self._token})
 
+    @property
+    def _client(self) -> httpx.Client:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = httpx.Client(**self._options)
+            with self._clients_lock:
+                self._clients.append(client)
+        return client
+
     def close(self) -> None:
-        self._client.close()
+        with self._clients_lock:
+            for client in self._clients:
+                client.close()
+            self._clients.clear()
 
     def read(self, organization: str) -> Live:
         return _live(self._request("GET", _config_path(organization), organization), organization)
