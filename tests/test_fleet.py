@@ -1,0 +1,191 @@
+"""Fleets (SPEC §7): many organizations per run, concurrent but bounded, in path order, each one isolated."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from clinesync.apply import apply_plan
+from clinesync.cli import app
+from clinesync.consoles.base import ConsoleError, Live
+from clinesync.consoles.local import LocalConsole
+from clinesync.document import Document
+from clinesync.plan import make_plan
+
+from conftest import TOKEN, RunningServer, run, write
+
+
+def org(index: int) -> str:
+    return f"org-01JZPE4CHW5XTP73W9576{index:05d}"
+
+
+def fleet(directory: Path, count: int, telemetry: bool = True) -> list[str]:
+    return [
+        str(
+            write(
+                directory / f"org-{index:03d}.yaml",
+                f"organization: {org(index)}\nremoteConfig:\n  telemetryEnabled: {str(telemetry).lower()}\n",
+            )
+        )
+        for index in range(count)
+    ]
+
+
+class ShuffledConsole(LocalConsole):
+    """Answers reads after a random delay, so they complete out of order."""
+
+    def read(self, organization: str) -> Live:
+        time.sleep(random.uniform(0, 0.02))
+        return super().read(organization)
+
+
+class BarrierConsole(LocalConsole):
+    """Each read waits until `parties` reads are in flight at once: it only passes if reads are concurrent."""
+
+    def __init__(self, path: Path, parties: int) -> None:
+        super().__init__(path)
+        self.barrier = threading.Barrier(parties, timeout=10)
+        self.in_flight = self.most_in_flight = 0
+        self.lock = threading.Lock()
+
+    def read(self, organization: str) -> Live:
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.barrier.parties > 1:
+                self.barrier.wait()
+            return super().read(organization)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_results_are_in_path_order_whatever_the_completion_order(tmp_path: Path) -> None:
+    files = fleet(tmp_path / "orgs", 40)
+    plan = make_plan(files, ShuffledConsole(tmp_path / "c.db"), {}, parallelism=16)
+    assert [item.file for item in plan.organizations] == files
+
+
+def test_reads_run_concurrently_up_to_the_bound(tmp_path: Path) -> None:
+    console = BarrierConsole(tmp_path / "c.db", parties=8)
+    make_plan(fleet(tmp_path / "orgs", 16), console, {}, parallelism=8)  # would time out if reads were serial
+    assert console.most_in_flight == 8
+
+
+def test_parallelism_1_reads_one_at_a_time(tmp_path: Path) -> None:
+    console = BarrierConsole(tmp_path / "c.db", parties=1)
+    make_plan(fleet(tmp_path / "orgs", 6), console, {}, parallelism=1)
+    assert console.most_in_flight == 1
+
+
+class FlakyConsole(LocalConsole):
+    """Fails reads of one organization and writes of another."""
+
+    def read(self, organization: str) -> Live:
+        if organization == org(1):
+            raise ConsoleError(f"{organization}: cannot reach the console (connection refused)")
+        return super().read(organization)
+
+    def write(self, organization: str, document: Document, if_match: str | None) -> Live:
+        if organization == org(2):
+            raise ConsoleError(f"{organization}: the console answered 500")
+        return super().write(organization, document, if_match)
+
+
+def test_one_organizations_failure_leaves_the_others(tmp_path: Path) -> None:
+    files = fleet(tmp_path / "orgs", 5)
+    write(Path(files[3]), "organization: not-an-id\n")
+    console = FlakyConsole(tmp_path / "c.db")
+    plan = make_plan(files, console, {})
+    assert [item.action for item in plan.organizations] == ["create", "failed", "create", "failed", "create"]
+    results = apply_plan(plan, console)
+    assert [result.outcome for result in results] == ["applied", "failed", "failed", "failed", "applied"]
+
+
+def test_cli_summaries_carry_every_organizations_result(in_tmp: Path) -> None:
+    fleet(in_tmp / "orgs", 3)
+    write(in_tmp / "orgs" / "org-001.yaml", "organization: org-01JZPE4CHW5XTP73W957600001\nenabled: maybe\n")
+    applied = run("apply", "orgs", "--auto-approve")
+    assert applied.exit_code == 1
+    assert "Apply complete: 2 applied, 0 unchanged, 1 failed, 0 not attempted." in applied.stdout
+    report = json.loads(run("plan", "orgs", "--format", "json").stdout)
+    assert [entry["action"] for entry in report["organizations"]] == ["no-op", "failed", "no-op"]
+    assert report["summary"]["failed"] == 1
+    markdown = run("drift", "orgs", "--format", "markdown").stdout
+    assert "❌ `org-01JZPE4CHW5XTP73W957600001 (orgs/org-001.yaml)` failed" in markdown
+
+
+def test_shard_takes_every_nth_from_the_kth(in_tmp: Path) -> None:
+    fleet(in_tmp / "orgs", 5)
+    report = json.loads(run("plan", "orgs", "--shard", "2/2", "--format", "json").stdout)
+    assert [entry["file"] for entry in report["organizations"]] == ["orgs/org-001.yaml", "orgs/org-003.yaml"]
+    shards = [
+        json.loads(run("validate", "orgs", "--shard", f"{k}/3", "--format", "json").stdout)["files"]
+        for k in (1, 2, 3)
+    ]
+    assert sorted(name for shard in shards for name in shard) == sorted(
+        f"orgs/org-{i:03d}.yaml" for i in range(5)
+    )
+
+
+@pytest.mark.parametrize("shard", ["0/2", "3/2", "2", "a/b", "1/0"])
+def test_a_bad_shard_is_a_usage_error(in_tmp: Path, shard: str) -> None:
+    fleet(in_tmp / "orgs", 2)
+    result = run("plan", "orgs", "--shard", shard)
+    assert result.exit_code == 1 and "K/N with 1 <= K <= N" in result.stderr
+
+
+def test_progress_shows_only_on_a_terminal_and_for_more_than_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[str] = []
+
+    class Recorder:
+        settings = app.Settings()
+
+        def err(self, text: str) -> None:
+            shown.append(text)
+
+    monkeypatch.setattr(app.sys.stderr, "isatty", lambda: False, raising=False)
+    assert app.progress(Recorder(), "Reading") is None  # type: ignore[arg-type]
+    monkeypatch.setattr(app.sys.stderr, "isatty", lambda: True, raising=False)
+    show = app.progress(Recorder(), "Reading")  # type: ignore[arg-type]
+    assert show is not None
+    show(1, 1)
+    assert shown == []
+    show(1, 2)
+    show(2, 2)
+    assert shown == ["\rReading: 1/2", "\rReading: 2/2\n"]
+
+
+def test_no_progress_in_captured_output(in_tmp: Path) -> None:
+    fleet(in_tmp / "orgs", 3)
+    assert "\r" not in run("plan", "orgs").stderr
+
+
+def test_one_read_per_organization_and_writes_only_for_changes(
+    in_tmp: Path, console_server: RunningServer
+) -> None:
+    env = {"CLINESYNC_CONSOLE": console_server.url, "CLINE_API_KEY": TOKEN}
+    files = fleet(in_tmp / "orgs", 20)
+    requests = console_server.server.requests
+
+    def counted(*args: str) -> tuple[int, int]:
+        before = dict(requests)
+        assert run(*args, env=env).exit_code in (0, 2)
+        return requests["GET"] - before["GET"], requests["PUT"] - before["PUT"]
+
+    assert counted("plan", "orgs") == (20, 0)
+    assert counted("apply", "orgs", "--auto-approve") == (
+        20 + 20,
+        20,
+    )  # read, then a verifying read per write
+    for name in files[:5]:
+        Path(name).write_text(Path(name).read_text().replace("true", "false"))
+    assert counted("apply", "orgs", "--auto-approve") == (20 + 5, 5)
+    assert counted("drift", "orgs") == (20, 0)
+    assert counted("apply", "orgs", "--auto-approve") == (20, 0)
