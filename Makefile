@@ -30,10 +30,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: $(STAMP)
-	$(BIN)/python bench/validate_bench.py
-	$(BIN)/python bench/gitops_bench.py
-	$(BIN)/python bench/http_bench.py
+# Benchmarks run from a regular (not editable) install, as users have it, beside octoDNS as the peer.
+BENCH := .venv-bench
+PEERS := .venv-peers
+bench:
+	test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install -q . httpx
+	test -x $(PEERS)/bin/octodns-sync || ($(PYTHON) -m venv $(PEERS) && $(PEERS)/bin/python -m pip install -q octodns)
+	OCTODNS_SYNC=$(PEERS)/bin/octodns-sync $(BENCH)/bin/python bench/speed.py
 
 clean:
-	rm -rf $(VENV) .clinesync build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH) $(PEERS) .clinesync build dist *.egg-info .pytest_cache .ruff_cache

@@ -14,14 +14,19 @@ EXAMPLE_ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 CLINESYNC = str(Path(sys.executable).parent / "clinesync")
 
 
-def timed(command: list[str], repeat: int = 1, **options: object) -> float:
-    """Median wall time of `command` over `repeat` runs, in seconds."""
+def timings(command: list[str], repeat: int = 1, **options: object) -> list[float]:
+    """Wall times of `command` over `repeat` runs, in seconds, fastest first."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True, **options)  # type: ignore[call-overload]
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return sorted(times)
+
+
+def timed(command: list[str], repeat: int = 1, **options: object) -> float:
+    """Median wall time of `command` over `repeat` runs, in seconds."""
+    return statistics.median(timings(command, repeat, **options))
 
 
 def org_id(index: int) -> str:

@@ -6,7 +6,6 @@ reports everything.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,7 +22,6 @@ from clinesync.fields import (
     Path,
     dotted,
     is_credential_header,
-    walk,
 )
 from clinesync.loader import LoadedFile
 from clinesync.problems import Problem
@@ -55,7 +53,7 @@ def is_azure_host(host: str) -> bool:
 
 
 def _strings(loaded: LoadedFile) -> Iterator[tuple[Path, str]]:
-    for path, value in walk(loaded.data):
+    for path, value in loaded.nodes:
         if isinstance(value, str):
             yield path, value
 
@@ -109,6 +107,8 @@ def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
 def is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
+    import ipaddress  # only for plain-http URLs
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -177,7 +177,7 @@ def _valid_api_version(version: str) -> bool:
 
 
 def check_headers(loaded: LoadedFile) -> Iterator[Problem]:
-    for path, value in walk(loaded.data):
+    for path, value in loaded.nodes:
         if not path or path[-1] not in HEADER_MAPS or not isinstance(value, dict):
             continue
         for name, header in value.items():
@@ -230,7 +230,7 @@ def check_placeholders(loaded: LoadedFile) -> Iterator[Problem]:
 
 
 def check_identities(loaded: LoadedFile) -> Iterator[Problem]:
-    for path, value in walk(loaded.data):
+    for path, value in loaded.nodes:
         if not path or not isinstance(value, list) or path[-1] not in IDENTITY_KEYS:
             continue
         key = IDENTITY_KEYS[str(path[-1])]
@@ -274,7 +274,7 @@ def check_providers(loaded: LoadedFile) -> Iterator[Problem]:
 
 
 def check_deprecated(loaded: LoadedFile) -> Iterator[Problem]:
-    for path, _ in walk(loaded.data):
+    for path, _ in loaded.nodes:
         if len(path) == 2 and path[0] == "remoteConfig" and path[1] in DEPRECATED_FIELDS:
             yield loaded.problem(
                 "CS150",

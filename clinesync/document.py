@@ -5,7 +5,6 @@ Canonical form ignores what Cline ignores: key order, and the order of identity-
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +41,8 @@ def canonical_json(value: Any) -> str:
 
 
 def fingerprint(text: str, salt: str) -> str:
+    import hashlib  # only saved plans need it; loading OpenSSL costs start-up time
+
     return hashlib.sha256(f"{salt}\0{text}".encode()).hexdigest()
 
 

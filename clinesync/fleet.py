@@ -1,15 +1,15 @@
 """Console I/O for many organizations at once: a bounded pool of threads, results in input order.
 
 Only I/O runs in the pool (reads, writes); parsing, validation and diffing stay on the calling thread, since
-CPU work inside many I/O threads runs slower under the GIL. A ConsoleError is that item's result, so one
+CPU work inside many I/O threads runs slower under the GIL. The caller submits reads as it goes, so parsing
+the next file overlaps the network wait of the last. A ConsoleError is that item's result, so one
 organization's failure never stops the others; anything else is a bug and propagates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from clinesync.consoles.base import ConsoleError
 
@@ -20,28 +20,55 @@ Progress = Callable[[int, int], None]  # (done, total)
 DEFAULT_PARALLELISM = 16
 
 
+class Pool:
+    """Runs submitted tasks on at most `parallelism` threads while the caller goes on; `results()` waits
+    and returns them in submission order. With one thread, or one item expected, tasks run at once inline."""
+
+    def __init__(
+        self, parallelism: int = DEFAULT_PARALLELISM, expected: int = 2, progress: Progress | None = None
+    ) -> None:
+        self._progress = progress
+        self._inline = parallelism <= 1 or expected <= 1
+        self._results: list[Any] = []
+        self._executor: Any = None
+        if not self._inline:
+            from concurrent.futures import ThreadPoolExecutor  # ~8 ms of start-up one organization skips
+
+            self._executor = ThreadPoolExecutor(max_workers=min(parallelism, expected))
+
+    def submit(self, task: Callable[[Item], Result], item: Item) -> None:
+        if self._inline:
+            self._results.append(_attempt(task, item))
+        else:
+            self._results.append(self._executor.submit(_attempt, task, item))
+
+    def results(self) -> list[Any]:
+        if self._inline:
+            if self._progress:
+                for done in range(1, len(self._results) + 1):
+                    self._progress(done, len(self._results))
+            return self._results
+        from concurrent.futures import as_completed
+
+        try:
+            for done, _ in enumerate(as_completed(self._results), 1):
+                if self._progress:
+                    self._progress(done, len(self._results))
+            return [future.result() for future in self._results]
+        finally:
+            self._executor.shutdown()
+
+
 def concurrently(
     task: Callable[[Item], Result],
     items: Sequence[Item],
     parallelism: int = DEFAULT_PARALLELISM,
     progress: Progress | None = None,
 ) -> list[Result | ConsoleError]:
-    results: list[Result | ConsoleError] = [ConsoleError("not run")] * len(items)
-    if not items:
-        return results
-    if parallelism <= 1 or len(items) == 1:
-        for index, item in enumerate(items):
-            results[index] = _attempt(task, item)
-            if progress:
-                progress(index + 1, len(items))
-        return results
-    with ThreadPoolExecutor(max_workers=min(parallelism, len(items))) as pool:
-        futures = {pool.submit(_attempt, task, item): index for index, item in enumerate(items)}
-        for done, future in enumerate(as_completed(futures), 1):
-            results[futures[future]] = future.result()
-            if progress:
-                progress(done, len(items))
-    return results
+    pool = Pool(parallelism, len(items), progress)
+    for item in items:
+        pool.submit(task, item)
+    return pool.results()
 
 
 def _attempt(task: Callable[[Item], Result], item: Item) -> Result | ConsoleError:

@@ -8,13 +8,14 @@ without recursion. Mapping keys are always their text: `on:` stays "on", never T
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
-from clinesync.fields import Path, dotted
+from clinesync.fields import Path, dotted, walk
 from clinesync.problems import Problem
 
 MAX_BYTES = 1024 * 1024
@@ -26,8 +27,7 @@ _SCALAR_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null")
 _COLLECTION_TAGS = {_CORE + "map", _CORE + "seq"}
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(NamedTuple):
     line: int
     column: int
 
@@ -51,6 +51,11 @@ class LoadedFile:
             if mark:
                 return mark
         return Mark(1, 1)
+
+    @functools.cached_property
+    def nodes(self) -> list[tuple[Path, Any]]:
+        """Every node of the data with its path, walked once and shared by every check."""
+        return list(walk(self.data))
 
     def key_mark(self, path: Path) -> Mark:
         return self.keys.get(path) or self.value_mark(path)

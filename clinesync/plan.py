@@ -14,11 +14,11 @@ from clinesync.desired import Desired, resolve
 from clinesync.diff import Change, diff
 from clinesync.document import Document
 from clinesync.fields import dotted
-from clinesync.fleet import DEFAULT_PARALLELISM, Progress, concurrently
+from clinesync.fleet import DEFAULT_PARALLELISM, Pool, Progress
 from clinesync.impacts import impacts
 from clinesync.problems import Problem
 from clinesync.unknown import keep_unknown, unknown_fields
-from clinesync.validate import check_files
+from clinesync.validate import iter_checked
 
 Action = Literal["create", "update", "no-op", "failed"]
 
@@ -107,10 +107,12 @@ def make_plan(
     parallelism: int = DEFAULT_PARALLELISM,
     progress: Progress | None = None,
 ) -> Plan:
-    """Check and resolve every file here, read every live document at once (one read each), then diff here."""
+    """Check and resolve each file here, sending its one read to the pool at once, so parsing the next file
+    overlaps the wait; then diff here, in path order."""
     organizations: list[OrgPlan] = []
     to_read: list[tuple[int, Desired]] = []
-    for checked in check_files(paths):
+    reads = Pool(parallelism, len(paths), progress)
+    for checked in iter_checked(paths):
         org = OrgPlan(checked.path, checked.organization, checked.name, problems=list(checked.problems))
         organizations.append(org)
         if checked.has_errors:
@@ -122,10 +124,8 @@ def make_plan(
             _failed(org, desired)
         else:
             to_read.append((len(organizations) - 1, desired))
-    lives = concurrently(
-        console.read, [desired.organization for _, desired in to_read], parallelism, progress
-    )
-    for (index, desired), live in zip(to_read, lives, strict=True):
+            reads.submit(console.read, desired.organization)
+    for (index, desired), live in zip(to_read, reads.results(), strict=True):
         if isinstance(live, ConsoleError):
             organizations[index].desired, organizations[index].error = desired, str(live)
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from clinesync.checks import run_checks
@@ -46,26 +47,27 @@ def check_file(path: str) -> CheckedFile:
     return CheckedFile(loaded, sorted(problems, key=Problem.sort_key))
 
 
-def check_files(paths: list[str]) -> list[CheckedFile]:
-    checked = [check_file(path) for path in paths]
-    _check_duplicate_organizations(checked)
-    return checked
-
-
-def _check_duplicate_organizations(checked: list[CheckedFile]) -> None:
-    first: dict[str, CheckedFile] = {}
-    for item in checked:
-        org = item.organization
-        if org is None:
-            continue
-        if org not in first:
-            first[org] = item
-            continue
-        mark = item.loaded.value_mark(("organization",))
-        item.problems.append(
-            item.loaded.problem(
-                "CS104",
-                mark,
-                f"organization {org} is also declared in {first[org].path}: one file per organization",
+def iter_checked(paths: list[str]) -> Iterator[CheckedFile]:
+    """Each file checked as it comes, so a caller can act on one while the next is read. An organization
+    declared again (CS104) is an error in the later file: the first one wins."""
+    first: dict[str, str] = {}
+    for path in paths:
+        checked = check_file(path)
+        organization = checked.organization
+        if organization is not None and organization in first:
+            mark = checked.loaded.value_mark(("organization",))
+            checked.problems.append(
+                checked.loaded.problem(
+                    "CS104",
+                    mark,
+                    f"organization {organization} is also declared in "
+                    f"{first[organization]}: one file per organization",
+                )
             )
-        )
+        elif organization is not None:
+            first[organization] = checked.path
+        yield checked
+
+
+def check_files(paths: list[str]) -> list[CheckedFile]:
+    return list(iter_checked(paths))

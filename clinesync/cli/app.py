@@ -12,7 +12,6 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -26,14 +25,16 @@ class UserError(Exception):
     """An expected failure: its message is shown as is, and the command exits 1."""
 
 
-@dataclass
 class Settings:
-    console: str | None = None
-    token_file: str | None = None
-    no_color: bool = False
-    quiet: bool = False
-    verbose: bool = False
-    secrets: set[str] = field(default_factory=set)  # every known secret value, scrubbed from all output
+    """The global options of one run, and every secret value learnt during it (scrubbed from all output)."""
+
+    def __init__(self) -> None:
+        self.console: str | None = None
+        self.token_file: str | None = None
+        self.no_color = False
+        self.quiet = False
+        self.verbose = False
+        self.secrets: set[str] = set()
 
     @property
     def color(self) -> bool | None:

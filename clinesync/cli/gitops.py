@@ -64,15 +64,17 @@ def make_plan(
 
 
 def render(output: Output, plan: Plan, output_format: str, mode: str) -> None:
-    from clinesync.render.json_format import plan_json
-    from clinesync.render.markdown import plan_markdown
-    from clinesync.render.text import plan_text
-
     if output_format == "json":
+        from clinesync.render.json_format import plan_json
+
         output.out(plan_json(plan))
     elif output_format == "markdown":
+        from clinesync.render.markdown import plan_markdown
+
         output.out(plan_markdown(plan, mode))
     else:
+        from clinesync.render.text import plan_text
+
         output.out(plan_text(plan, output.style, mode))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING
 
@@ -100,6 +99,8 @@ def history(organization: str, output_format: str) -> int:
     finally:
         console.close()
     if output_format == "json":
+        import json
+
         entries = [
             {
                 "revision": r.number,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 
 import click
 
@@ -30,6 +29,8 @@ def serve(database: str | None, host: str, port: int, read_only: bool, latency_m
     """Serve the console API (SPEC §6) over a local console database.
 
     Accepted tokens come from --token-file (one a line) or CLINESYNC_SERVER_TOKENS (comma-separated)."""
+    import signal
+
     from clinesync.consoles.base import ConsoleError
     from clinesync.consoles.local import DEFAULT_PATH, LocalConsole
     from clinesync.server import ConsoleServer, read_tokens
