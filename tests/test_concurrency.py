@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from clinesync.apply import apply_plan
@@ -68,3 +69,30 @@ def test_racing_processes_never_lose_an_acknowledged_write(in_tmp: Path) -> None
     assert applied == len(history) >= 5, outputs
     assert applied + refused + in_sync == 10, outputs
     assert [revision.number for revision in history] == list(range(1, len(history) + 1))
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    """First use by several processes at the same moment: each must open it, none may see "locked"."""
+    go = tmp_path / "go"
+    # Each process imports, then waits for `go`, so all open the database within a millisecond of each other.
+    script = (
+        "import os, sys, time\n"
+        "from clinesync.consoles.local import LocalConsole\n"
+        "deadline = time.monotonic() + 20\n"
+        "while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.0005)\n"
+        f"LocalConsole(sys.argv[1]).read('{ORG}')\n"
+    )
+    for round_number in range(2):  # bounded: 16 processes in all
+        database = tmp_path / f"fresh{round_number}" / "console.db"
+        go.unlink(missing_ok=True)
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, str(database), str(go)], stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(8)
+        ]
+        time.sleep(1.0)  # every process reaches its wait
+        go.touch()
+        errors = [process.communicate(timeout=60)[1] for process in processes]
+        assert [process.returncode for process in processes] == [0] * 8, errors

@@ -11,6 +11,8 @@ import json
 import os
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -60,7 +62,8 @@ class LocalConsole:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                _when_unlocked(lambda: connection.execute("PRAGMA journal_mode=WAL"))
             connection.execute("PRAGMA synchronous=FULL")
             self._local.connection = connection
         return connection
@@ -131,6 +134,19 @@ def _decode(value: str, organization: str) -> dict:
     if not isinstance(config, dict):
         raise ConsoleError(f"{organization}: the stored value is not a JSON object")
     return config
+
+
+def _when_unlocked(step: Callable[[], object], attempts: int = 100) -> None:
+    """Switching a new database to WAL needs it to itself, and SQLite answers "locked" at once instead of
+    waiting out the busy timeout when another process opens it at the same moment: try again, a while."""
+    for attempt in range(attempts):
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def _now() -> str:
