@@ -233,7 +233,9 @@ def test_plan_json_is_the_documented_object(org_file: Path) -> None:
 
 def test_plan_markdown_for_a_pull_request(org_file: Path) -> None:
     text = run("plan", "org.yaml", "--format", "markdown", env=ENV).stdout
-    assert text.startswith("<!-- clinesync-plan -->\n### clinesync plan: Plan: 1 organization to create")
+    assert text.startswith(
+        "<!-- clinesync-plan -->\n### clinesync plan: 1 organization to create, 0 to update"
+    )
     assert f"#### `{ORG} (Acme Engineering, org.yaml)`: create, 15 changes\n\n```diff\n! enabling" in text
     assert "+ remoteConfig.providerSettings.OpenAiCompatible.openAiHeaders.api-key: (sensitive)" in text
     assert "<details>" not in text  # 17 lines stay open

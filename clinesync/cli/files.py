@@ -67,3 +67,17 @@ def schema() -> int:
     with open(path, encoding="utf-8") as stream:
         click.echo(stream.read(), nl=False)
     return EXIT_OK
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@global_options
+@command
+def completion(shell: str) -> int:
+    """Print the shell completion script: eval "$(clinesync completion bash)" in ~/.bashrc."""
+    from click.shell_completion import get_completion_class
+
+    completer = get_completion_class(shell)
+    assert completer is not None
+    Output().out(completer(cli, {}, "clinesync", "_CLINESYNC_COMPLETE").source())
+    return EXIT_OK

@@ -63,6 +63,20 @@ def make_plan(
     return plan
 
 
+def step_summary(output: Output, plan: Plan, mode: str) -> None:
+    """In GitHub Actions, the plan or drift also goes to the job's summary page, as markdown."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    from clinesync.render.markdown import plan_markdown
+
+    try:
+        with open(path, "a", encoding="utf-8") as stream:
+            stream.write(output.redact(plan_markdown(plan, mode)) + "\n")
+    except OSError as error:
+        output.err(f"Warning: cannot append to GITHUB_STEP_SUMMARY ({error.strerror})\n")
+
+
 def render(output: Output, plan: Plan, output_format: str, mode: str) -> None:
     if output_format == "json":
         from clinesync.render.json_format import plan_json
@@ -106,6 +120,7 @@ def plan(
     finally:
         console.close()
     render(output, result, output_format, "plan")
+    step_summary(output, result, "plan")
     if plan_file:
         _save(output, result, plan_file)
     if result.failed:
@@ -288,6 +303,7 @@ def drift(paths: tuple[str, ...], output_format: str, parallelism: int, shard: t
     finally:
         console.close()
     render(output, result, output_format, "drift")
+    step_summary(output, result, "drift")
     if result.failed:
         return EXIT_ERROR
     return EXIT_CHANGES if result.has_changes else EXIT_OK

@@ -1,5 +1,6 @@
-"""Plans as markdown for a pull-request comment: a summary line, a section per organization, changes in a diff
-block with impact lines first, long plans folded."""
+"""Plans and drift as markdown for a pull-request comment or a job summary: a hidden marker (so a workflow can
+update its earlier comment instead of adding one), a summary line, a section per organization with its file,
+changes in a diff block with impact lines first, long sections folded in <details>. Values are masked."""
 
 from __future__ import annotations
 
@@ -7,27 +8,28 @@ from clinesync.plan import Plan
 from clinesync.render.lines import change_line
 from clinesync.render.text import organization_label, summary
 
-MARKER = "<!-- clinesync-plan -->"
+MARKERS = {"plan": "<!-- clinesync-plan -->", "drift": "<!-- clinesync-drift -->"}
 _FOLD_AFTER_LINES = 20
 
 
 def plan_markdown(plan: Plan, mode: str = "plan") -> str:
-    title = "clinesync plan" if mode == "plan" else "clinesync drift"
-    out = [MARKER, f"### {title}: {summary(plan, mode)}", "", f"Console: `{plan.console}`", ""]
+    headline = summary(plan, mode).split(": ", 1)[-1].rstrip(".")
+    out = [MARKERS[mode], f"### clinesync {mode}: {headline}", "", f"Console: `{plan.console}`", ""]
     for org in plan.organizations:
+        label = f"`{organization_label(org)}`"
         if org.action == "failed":
-            out += [f"#### ❌ `{organization_label(org)}` failed", "", f"> {org.error}", ""]
+            out += [f"#### ❌ {label} failed", "", f"> {org.error}", ""]
             continue
         if not org.changes:
             continue
         lines = [f"! {impact}" for impact in org.impacts]
         lines += [change_line(change, org.sensitive) for change in org.changes]
         block = ["```diff", *lines, "```"]
-        out.append(f"#### `{organization_label(org)}`: {org.action}, {len(org.changes)} changes")
-        out.append("")
+        count = len(org.changes)
+        verb = org.action if mode == "plan" else "drifted"
+        out += [f"#### {label}: {verb}, {count} change{'s' if count != 1 else ''}", ""]
         if len(lines) > _FOLD_AFTER_LINES:
-            out += ["<details><summary>Show all changes</summary>", "", *block, "", "</details>"]
+            out += ["<details><summary>Show all changes</summary>", "", *block, "", "</details>", ""]
         else:
-            out += block
-        out.append("")
+            out += [*block, ""]
     return "\n".join(out).rstrip("\n") + "\n"

@@ -50,7 +50,7 @@ def summary(plan: Plan, mode: str = "plan") -> str:
             else "No drift. Live state matches the files."
         )
     creates, updates = plan.count("create"), plan.count("update")
-    parts = [f"{creates} to create"] if creates else []
+    parts = [f"{creates} {'to create' if mode == 'plan' else 'missing'}"] if creates else []
     parts.append(f"{updates} to update" if mode == "plan" else f"{updates} drifted")
     parts.append(f"{plan.count('no-op')} unchanged")
     if plan.failed:
