@@ -26,7 +26,7 @@ def plan_markdown(plan: Plan, mode: str = "plan") -> str:
         lines += [change_line(change, org.sensitive) for change in org.changes]
         block = ["```diff", *lines, "```"]
         count = len(org.changes)
-        verb = org.action if mode == "plan" else "drifted"
+        verb = org.action if mode == "plan" else "missing" if org.action == "create" else "drifted"
         out += [f"#### {label}: {verb}, {count} change{'s' if count != 1 else ''}", ""]
         if len(lines) > _FOLD_AFTER_LINES:
             out += ["<details><summary>Show all changes</summary>", "", *block, "", "</details>", ""]
