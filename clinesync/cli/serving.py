@@ -26,7 +26,7 @@ from clinesync.cli.app import EXIT_OK, Output, UserError, cli, command, global_o
 @global_options
 @command
 def serve(database: str | None, host: str, port: int, read_only: bool, latency_ms: float) -> int:
-    """Serve the console API (SPEC §6) over a local console database.
+    """Serve Cline's remote-config API, with writes, over a local console database.
 
     Accepted tokens come from --token-file (one a line) or CLINESYNC_SERVER_TOKENS (comma-separated)."""
     import signal

@@ -1,0 +1,174 @@
+"""The CI examples work: each workflow parses, and its `run:` steps, executed as shell the way the CI service
+runs them, carry an organization through plan, apply of the saved plan, and drift against `clinesync serve`
+on loopback.
+
+Steps that need the CI service itself are not run: `uses:` actions, installing clinesync (it is on PATH
+here), and the `gh` download of the reviewed plan (the test copies the plan artifact, as it would)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from clinesync.consoles.local import LocalConsole
+from clinesync.document import Document
+
+from conftest import EXAMPLES, TOKEN, RunningServer
+
+GITHUB = EXAMPLES / "ci" / "github"
+GITLAB = EXAMPLES / "ci" / "gitlab" / ".gitlab-ci.yml"
+SECRET = "ci-planted-secret-7e6d5c"
+ORG = "org-01JZPE4CHW5XTP73W95762121Y"
+_EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def workflow(name: str) -> dict[str, Any]:
+    return yaml.safe_load((GITHUB / name).read_text())
+
+
+def runnable(step: dict[str, Any]) -> bool:
+    script = step.get("run", "")
+    return bool(script) and "pip install" not in script and not re.search(r"(^|\s)gh\s", script)
+
+
+class Runner:
+    """Runs a job's shell steps in one workspace, as the CI service would, with its env expressions filled."""
+
+    def __init__(self, workspace: Path, server: RunningServer, summary: Path) -> None:
+        self.workspace = workspace
+        self.values = {
+            "vars.CLINESYNC_CONSOLE": server.url,
+            "secrets.CLINE_API_KEY": TOKEN,
+            "secrets.AZURE_OPENAI_KEY": SECRET,
+        }
+        self.base = {
+            **{key: value for key, value in os.environ.items() if not key.startswith(("CLINE", "AZURE"))},
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_STEP_SUMMARY": str(summary),
+        }
+        self.outputs: list[str] = []
+
+    def fill(self, text: str, matrix: dict[str, str]) -> str:
+        known = {**self.values, **{f"matrix.{key}": value for key, value in matrix.items()}}
+
+        def value(match: re.Match[str]) -> str:
+            assert match.group(1) in known, f"the test does not know ${{{{ {match.group(1)} }}}}"
+            return known[match.group(1)]
+
+        return _EXPRESSION.sub(value, text)
+
+    def job(self, job: dict[str, Any], matrix: dict[str, str] | None = None) -> int:
+        matrix = matrix or {}
+        env = {
+            **self.base,
+            **{key: self.fill(str(value), matrix) for key, value in job.get("env", {}).items()},
+        }
+        for step in filter(runnable, job["steps"]):
+            code = self.shell(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], env)
+            if code != 0:
+                return code
+        return 0
+
+    def shell(self, command: list[str], env: dict[str, str]) -> int:
+        result = subprocess.run(
+            command, cwd=self.workspace, env=env, capture_output=True, text=True, timeout=120
+        )
+        self.outputs.append(result.stdout + result.stderr)
+        return result.returncode
+
+
+@pytest.fixture
+def runner(tmp_path: Path, console_server: RunningServer) -> Runner:
+    workspace = tmp_path / "repo"
+    (workspace / "orgs").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "org.yaml", workspace / "orgs" / "acme.yaml")
+    return Runner(workspace, console_server, tmp_path / "summary.md")
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in GITHUB.glob("*.yml")))
+def test_each_github_workflow_parses_and_keeps_secrets_in_secrets(name: str) -> None:
+    text = (GITHUB / name).read_text()
+    document = workflow(name)
+    assert document["jobs"] and (document.get("on") or document.get(True))  # YAML 1.1 reads `on` as true
+    for job in document["jobs"].values():
+        assert job["steps"]
+        for key, value in job.get("env", {}).items():
+            if key in ("CLINE_API_KEY", "AZURE_OPENAI_KEY"):
+                assert value == f"${{{{ secrets.{key} }}}}"
+    assert "sk-" not in text
+
+
+def test_pull_request_plan_then_apply_on_merge_then_drift(runner: Runner, tmp_path: Path) -> None:
+    assert runner.job(workflow("clinesync-pr.yml")["jobs"]["plan"]) == 0, runner.outputs
+    plan_md = (runner.workspace / "plan.md").read_text()
+    assert plan_md.startswith("<!-- clinesync-plan -->") and "create" in plan_md
+    reviewed = runner.workspace / "reviewed"
+    reviewed.mkdir()
+    shutil.copy(
+        runner.workspace / "clinesync.plan", reviewed / "clinesync.plan"
+    )  # what `gh run download` does
+    assert runner.job(workflow("clinesync-apply.yml")["jobs"]["apply"]) == 0, runner.outputs
+    assert "applied (revision 1)" in runner.outputs[-1]
+    assert runner.job(workflow("clinesync-drift.yml")["jobs"]["drift"]) == 0, runner.outputs
+    assert '"update": 0' in (runner.workspace / "drift.json").read_text()
+    summary = (tmp_path / "summary.md").read_text()
+    assert "<!-- clinesync-plan -->" in summary and "<!-- clinesync-drift -->" in summary
+    assert all(SECRET not in output and TOKEN not in output for output in runner.outputs)
+
+
+def test_apply_on_merge_refuses_a_stale_plan(runner: Runner, console_server: RunningServer) -> None:
+    runner.job(workflow("clinesync-pr.yml")["jobs"]["plan"])
+    (runner.workspace / "reviewed").mkdir()
+    shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
+    someone = LocalConsole(console_server.database)
+    someone.write(ORG, Document(True, {"version": "v1"}), None)  # a change in the console after review
+    someone.close()
+    assert runner.job(workflow("clinesync-apply.yml")["jobs"]["apply"]) == 1
+    assert "plan is stale" in runner.outputs[-1]
+
+
+def test_nightly_drift_fails_the_job_when_live_differs(runner: Runner, console_server: RunningServer) -> None:
+    someone = LocalConsole(console_server.database)
+    someone.write(ORG, Document(True, {"version": "v1"}), None)
+    someone.close()
+    assert runner.job(workflow("clinesync-drift.yml")["jobs"]["drift"]) == 2
+    assert '"update": 1' in (runner.workspace / "drift.json").read_text()
+
+
+def test_the_sharded_fleet_covers_every_organization(runner: Runner) -> None:
+    for index in range(6):
+        text = (EXAMPLES / "vllm-gateway.yaml").read_text().replace("0Y2A4C", f"0Y2A{index:02d}")
+        (runner.workspace / "orgs" / f"lab-{index}.yaml").write_text(text)
+    runner.base["GATEWAY_TOKEN"] = "gateway-token-0000"
+    job = workflow("clinesync-fleet.yml")["jobs"]["drift"]
+    seen = []
+    for shard in job["strategy"]["matrix"]["shard"]:
+        assert (
+            runner.job(job, {"shard": str(shard)}) == 2
+        )  # nothing applied yet: every organization is missing
+        report = (runner.workspace / f"drift-{shard}.json").read_text()
+        seen += re.findall(r'"file": "([^"]+)"', report)
+    assert sorted(seen) == sorted(f"orgs/{path.name}" for path in (runner.workspace / "orgs").iterdir())
+
+
+def test_gitlab_jobs_plan_and_apply_the_saved_plan(runner: Runner) -> None:
+    pipeline = yaml.safe_load(GITLAB.read_text())
+    assert {"validate", "plan", "apply", "drift"} <= set(pipeline)
+    env = {
+        **runner.base,
+        "CLINESYNC_CONSOLE": runner.values["vars.CLINESYNC_CONSOLE"],
+        "CLINE_API_KEY": TOKEN,
+        "AZURE_OPENAI_KEY": SECRET,
+    }
+    for name in ("validate", "plan", "apply", "drift"):
+        for line in pipeline[name]["script"]:
+            assert runner.shell(["sh", "-c", line], env) == 0, runner.outputs
+    assert "applied (revision 1)" in runner.outputs[-2]
