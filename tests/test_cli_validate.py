@@ -108,3 +108,15 @@ def test_schema_command_prints_the_packaged_schema() -> None:
 def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0 and result.stdout.startswith("clinesync, version ")
+
+
+def test_a_clinesyncignore_skips_what_it_names(in_tmp: Path) -> None:
+    write(in_tmp / "repo" / "orgs" / "a.yaml", "organization: org-01JZPE4CHW5XTP73W95762121A\n")
+    write(in_tmp / "repo" / "ci" / "deploy.yml", "jobs: {}\n")
+    write(in_tmp / "repo" / "mkdocs.yml", "site_name: x\n")
+    write(in_tmp / "repo" / "orgs" / "draft-b.yaml", "not: an org\n")
+    write(in_tmp / "repo" / ".clinesyncignore", "# not organizations\nci/\nmkdocs.yml\norgs/draft-*\n")
+    report = json.loads(run("validate", "repo", "--format", "json").stdout)
+    assert report["files"] == ["repo/orgs/a.yaml"]
+    named = run("validate", "repo/mkdocs.yml")  # a file named on the command line is always checked
+    assert named.exit_code == 1
