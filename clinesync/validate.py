@@ -39,7 +39,10 @@ class CheckedFile:
 
 
 def check_file(path: str) -> CheckedFile:
-    loaded = load_file(path)
+    return check_loaded(load_file(path))
+
+
+def check_loaded(loaded: LoadedFile) -> CheckedFile:
     problems = list(loaded.problems)
     if loaded.data is not None:
         problems += schema_problems(loaded)

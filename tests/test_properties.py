@@ -1,0 +1,88 @@
+"""Properties that must hold for any input, checked on generated cases (hypothesis).
+
+- validate never raises, and every problem it reports has a location inside the file;
+- for any two valid documents A and B, applying the plan from A to B leaves B live, and a second plan is empty;
+- diff and replay agree on any pair of valid documents;
+- export then plan is empty for any valid live document.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import mutated_files, remote_configs, yaml_texts
+
+from clinesync.apply import apply_plan
+from clinesync.consoles.local import LocalConsole
+from clinesync.desired import Desired
+from clinesync.diff import apply_changes, diff
+from clinesync.document import Document, same
+from clinesync.export import export_organization
+from clinesync.loader import load_bytes
+from clinesync.plan import Plan, make_plan, plan_organization
+from clinesync.validate import check_loaded
+
+ORG = "org-01JZPE4CHW5XTP73W95762121Y"
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@SETTINGS
+@given(
+    st.one_of(yaml_texts(), mutated_files(), st.binary(max_size=300).map(lambda raw: raw.decode("latin-1")))
+)
+def test_validate_never_raises_and_locates_every_problem(text: str) -> None:
+    raw = text.encode("utf-8")
+    problems = check_loaded(load_bytes(raw, "org.yaml")).problems
+    lines = raw.count(b"\n") + 1
+    for problem in problems:
+        assert 1 <= problem.line <= lines + 1 and problem.column >= 1, problem
+        assert problem.file == "org.yaml" and problem.rule.startswith("CS")
+
+
+@SETTINGS
+@given(remote_configs(), remote_configs(), st.booleans(), st.booleans())
+def test_diff_and_replay_agree(first: dict[str, Any], second: dict[str, Any], on: bool, off: bool) -> None:
+    before = {"enabled": on, "remoteConfig": first}
+    after = {"enabled": off, "remoteConfig": second}
+    assert same(apply_changes(before, diff(before, after)), after)
+    assert diff(after, copy.deepcopy(after)) == []
+
+
+@SETTINGS
+@given(remote_configs(), remote_configs(), st.booleans())
+def test_applying_the_plan_from_a_to_b_leaves_b_and_a_second_plan_is_empty(
+    tmp_path_factory: Any, first: dict[str, Any], second: dict[str, Any], enabled: bool
+) -> None:
+    console = LocalConsole(tmp_path_factory.mktemp("console") / "console.db")
+    console.write(ORG, Document(True, first), None)
+    desired = Desired("generated.yaml", ORG, None, Document(enabled, second))
+    plan = Plan(console.description, console.identity, [plan_organization(desired, console.read(ORG))])
+    results = apply_plan(plan, console)
+    assert [result.outcome for result in results] == (["applied"] if plan.has_changes else ["unchanged"])
+    live = console.read(ORG).document
+    assert live is not None and same(live.tree(), Document(enabled, second).tree())
+    assert plan_organization(desired, console.read(ORG)).changes == []
+    console.close()
+
+
+@SETTINGS
+@given(remote_configs(), st.booleans())
+def test_export_then_plan_is_empty(tmp_path_factory: Any, config: dict[str, Any], enabled: bool) -> None:
+    directory: Path = tmp_path_factory.mktemp("export")
+    console = LocalConsole(directory / "console.db")
+    console.write(ORG, Document(enabled, config), None)
+    exported = export_organization(ORG, Document(enabled, config), console.description)
+    path = directory / "exported.yaml"
+    path.write_text(exported.text)
+    [org] = make_plan([str(path)], console, exported.variables).organizations
+    assert org.error is None, (org.error, [str(problem) for problem in org.problems])
+    assert org.changes == []
+    console.close()
