@@ -88,7 +88,10 @@ def _problems_for(error: Any, loaded: LoadedFile) -> list[Problem]:
     path: Path = tuple(error.absolute_path)
     kind = error.validator
     if kind == "additionalProperties":
-        return [_unknown_key(loaded, path, key, error.schema) for key in _unknown_keys(error)]
+        unknown = _unknown_keys(error)
+        # Past a few hundred unknown keys a suggestion for each is noise, and costly on a hostile file.
+        suggest = len(unknown) <= _MOST_SUGGESTIONS
+        return [_unknown_key(loaded, path, key, error.schema, suggest) for key in unknown]
     if kind == "required":
         missing = [name for name in error.validator_value if name not in error.instance]
         return [
@@ -120,10 +123,15 @@ def _unknown_keys(error: Any) -> list[str]:
     return [key for key in error.instance if key not in known]
 
 
-def _unknown_key(loaded: LoadedFile, path: Path, key: str, where_schema: dict[str, Any]) -> Problem:
-    known = list(where_schema.get("properties", {}))
+_MOST_SUGGESTIONS = 200
+
+
+def _unknown_key(
+    loaded: LoadedFile, path: Path, key: str, where_schema: dict[str, Any], suggest: bool
+) -> Problem:
+    known = tuple(where_schema.get("properties", {}))
     message = f"unknown key '{key}' in {dotted(path)}: Cline would drop it silently"
-    suggestion = _closest(key, known)
+    suggestion = _closest(key, known) if suggest else None
     if suggestion:
         message += f"; did you mean {suggestion}?"
     lookalikes = [char for char in key if ord(char) > 127]
@@ -135,16 +143,21 @@ def _unknown_key(loaded: LoadedFile, path: Path, key: str, where_schema: dict[st
     return loaded.problem("CS101", loaded.key_mark(path + (key,)), message)
 
 
-def _closest(key: str, known: list[str]) -> str | None:
+def _closest(key: str, known: tuple[str, ...]) -> str | None:
     import difflib
 
-    folded = {_fold(name): name for name in known}
+    folded = _folded(known)
     if _fold(key) in folded:
         return folded[_fold(key)]
     matches = difflib.get_close_matches(key.lower(), [name.lower() for name in known], n=1, cutoff=0.6)
     if matches:
         return next(name for name in known if name.lower() == matches[0])
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _folded(known: tuple[str, ...]) -> dict[str, str]:
+    return {_fold(name): name for name in known}
 
 
 def _fold(key: str) -> str:
