@@ -3,6 +3,7 @@ as `(sensitive)`. The Redactor is the last line of defence: it scrubs known secr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -49,6 +50,19 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
-            if len(secret) >= _SHORTEST_SECRET and secret in text:
-                text = text.replace(secret, SENSITIVE)
+            if len(secret) < _SHORTEST_SECRET:
+                continue
+            for form in _forms(secret):
+                if form in text:
+                    text = text.replace(form, SENSITIVE)
         return text
+
+
+def _forms(secret: str) -> list[str]:
+    """The secret as written, and as it appears escaped in JSON (a RemoteConfig value is JSON inside JSON,
+    so twice) or encoded in a URL: a console that echoes a request back shows it in any of these."""
+    from urllib.parse import quote
+
+    once = json.dumps(secret)[1:-1]
+    twice = json.dumps(once)[1:-1]
+    return list(dict.fromkeys((secret, once, twice, quote(secret, safe=""))))

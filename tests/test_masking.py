@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from urllib.parse import quote
+
 from clinesync.diff import Change
 from clinesync.fields import Item
 from clinesync.masking import Redactor, masked
@@ -43,3 +46,13 @@ def test_mcp_headers_inside_identity_lists_are_masked() -> None:
 def test_the_redactor_scrubs_known_secrets_longest_first() -> None:
     redact = Redactor(["s3cr3t-value", "s3cr3t", "abc"])
     assert redact("a s3cr3t-value and s3cr3t, abc") == "a (sensitive) and (sensitive), abc"
+
+
+def test_the_redactor_scrubs_escaped_and_encoded_forms_too() -> None:
+    secret = 'sk"with\\odd/chars'
+    redact = Redactor([secret])
+    once = json.dumps(secret)[1:-1]
+    assert redact(f"raw {secret}") == "raw (sensitive)"
+    assert redact(f"json {once}") == "json (sensitive)"
+    assert redact(f"twice {json.dumps(once)[1:-1]}") == "twice (sensitive)"
+    assert redact(f"url {quote(secret, safe='')}") == "url (sensitive)"
