@@ -43,7 +43,7 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
         if not isinstance(value, str) or "$" not in value:
             continue
         try:
-            resolved, sensitive = envref.resolve(value, environ)
+            resolved, values = envref.resolve(value, environ)
         except envref.UnsetVariable as unset:
             mark = checked.loaded.value_mark(path)
             problems.append(
@@ -51,9 +51,9 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
             )
             continue
         _set(tree, path, resolved)
-        if sensitive:
+        if values:
             from_environment[path] = value
-            secrets.add(resolved)
+            secrets.update([resolved, *values])
     if problems:
         return problems
     # Plans name list items by identity: translate the positional paths once the values are final.

@@ -74,20 +74,21 @@ def names(text: str) -> list[str]:
     return [piece for piece, is_name in parse(text) if is_name]
 
 
-def resolve(text: str, environ: Mapping[str, str]) -> tuple[str, bool]:
-    """The string with references replaced, and whether any value came from the environment."""
+def resolve(text: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The string with references replaced, and the values that came from the environment: each is secret on
+    its own, not only inside this string (a server may echo back just the key of `Bearer ${env:KEY}`)."""
     if "$" not in text:
-        return text, False
-    pieces, sensitive = [], False
+        return text, []
+    pieces, values = [], []
     for piece, is_name in parse(text):
         if is_name:
             if piece not in environ:
                 raise UnsetVariable(piece)
             pieces.append(environ[piece])
-            sensitive = True
+            values.append(environ[piece])
         else:
             pieces.append(piece)
-    return "".join(pieces), sensitive
+    return "".join(pieces), values
 
 
 def escape(text: str) -> str:

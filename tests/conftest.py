@@ -146,3 +146,93 @@ def console_server(tmp_path: Path) -> Iterator[RunningServer]:
 def http_env(console_server: RunningServer) -> dict[str, str]:
     """The environment a CLI run needs to talk to the test server."""
     return {"CLINESYNC_CONSOLE": console_server.url, "CLINE_API_KEY": TOKEN, "CLINESYNC_RETRIES": "1"}
+
+
+def self_signed_certificate(
+    directory: Path, names: str = "IP:127.0.0.1,DNS:localhost", days: int = 1
+) -> tuple[Path, Path]:
+    """A certificate and key made by the openssl command, valid for `days` from now, for the subjectAltName
+    `names`. days=0 makes one that expired in 2020 (through `openssl ca`, which takes explicit dates)."""
+    import subprocess
+
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subject = ["-subj", "/CN=clinesync-test", "-addext", f"subjectAltName={names}"]
+    if days > 0:
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-days",
+                str(days),
+                *subject,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        return cert, key
+    request = directory / "request.pem"
+    (directory / "index.txt").write_text("")
+    (directory / "serial").write_text("01\n")
+    (directory / "ca.cnf").write_text(
+        "[ca]\ndefault_ca = here\n[here]\n"
+        f"database = {directory / 'index.txt'}\nnew_certs_dir = {directory}\nserial = {directory / 'serial'}\n"
+        "default_md = sha256\npolicy = anything\ncopy_extensions = copy\n[anything]\ncommonName = supplied\n"
+    )
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(request),
+            *subject,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            "openssl",
+            "ca",
+            "-batch",
+            "-selfsign",
+            "-config",
+            str(directory / "ca.cnf"),
+            "-keyfile",
+            str(key),
+            "-in",
+            str(request),
+            "-out",
+            str(cert),
+            "-startdate",
+            "20200101000000Z",
+            "-enddate",
+            "20200102000000Z",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def serve_tls(server: Any, cert: Path, key: Path) -> None:
+    """Wrap a listening test server's socket in TLS, before it serves."""
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)

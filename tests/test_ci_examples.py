@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from fake_llm import KEY, FakeLLM
 
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
@@ -34,8 +35,10 @@ def workflow(name: str) -> dict[str, Any]:
     return yaml.safe_load((GITHUB / name).read_text())
 
 
-def runnable(step: dict[str, Any]) -> bool:
+def runnable(step: dict[str, Any], probing: bool = False) -> bool:
     script = step.get("run", "")
+    if "CLINESYNC_PROBE" in step.get("if", "") and not probing:
+        return False
     return bool(script) and "pip install" not in script and not re.search(r"(^|\s)gh\s", script)
 
 
@@ -48,6 +51,7 @@ class Runner:
             "vars.CLINESYNC_CONSOLE": server.url,
             "secrets.CLINE_API_KEY": TOKEN,
             "secrets.AZURE_OPENAI_KEY": SECRET,
+            "secrets.PROBE_API_KEY": KEY,
         }
         self.base = {
             **{key: value for key, value in os.environ.items() if not key.startswith(("CLINE", "AZURE"))},
@@ -55,6 +59,7 @@ class Runner:
             "GITHUB_STEP_SUMMARY": str(summary),
         }
         self.outputs: list[str] = []
+        self.probing = False
 
     def fill(self, text: str, matrix: dict[str, str]) -> str:
         known = {**self.values, **{f"matrix.{key}": value for key, value in matrix.items()}}
@@ -67,15 +72,18 @@ class Runner:
 
     def job(self, job: dict[str, Any], matrix: dict[str, str] | None = None) -> int:
         matrix = matrix or {}
-        env = {
-            **self.base,
-            **{key: self.fill(str(value), matrix) for key, value in job.get("env", {}).items()},
-        }
-        for step in filter(runnable, job["steps"]):
-            code = self.shell(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], env)
+        env = {**self.base, **self.filled(job.get("env", {}), matrix)}
+        for step in (step for step in job["steps"] if runnable(step, self.probing)):
+            step_env = {**env, **self.filled(step.get("env", {}), matrix)}
+            code = self.shell(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], step_env
+            )
             if code != 0:
                 return code
         return 0
+
+    def filled(self, env: dict[str, Any], matrix: dict[str, str]) -> dict[str, str]:
+        return {key: self.fill(str(value), matrix) for key, value in env.items()}
 
     def shell(self, command: list[str], env: dict[str, str]) -> int:
         result = subprocess.run(
@@ -172,3 +180,39 @@ def test_gitlab_jobs_plan_and_apply_the_saved_plan(runner: Runner) -> None:
         for line in pipeline[name]["script"]:
             assert runner.shell(["sh", "-c", line], env) == 0, runner.outputs
     assert "applied (revision 1)" in runner.outputs[-2]
+
+
+def test_the_probe_gate_stops_an_apply_whose_endpoint_fails(runner: Runner) -> None:
+    """With CLINESYNC_PROBE on, the apply job probes first: a missing model stops it before any write."""
+    llm = FakeLLM().start()
+    runner.values["secrets.AZURE_OPENAI_KEY"] = (
+        KEY  # the file's own api-key header is what the endpoint checks
+    )
+    try:
+        org = runner.workspace / "orgs" / "acme.yaml"
+        text = org.read_text().replace(
+            "https://acme.openai.azure.com/openai/deployments/gpt-4o",
+            f"http://127.0.0.1:{llm.port}/openai/deployments/gpt-4o",
+        )
+        org.write_text(text)
+        runner.job(workflow("clinesync-pr.yml")["jobs"]["plan"])
+        (runner.workspace / "reviewed").mkdir()
+        shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
+        runner.probing = True
+        # The deployment offers gpt-4o only; the file also declares gpt-4o-mini.
+        assert runner.job(workflow("clinesync-apply.yml")["jobs"]["apply"]) == 1
+        assert "fail  model gpt-4o-mini: declared but not offered" in runner.outputs[-1]
+        org.write_text(
+            text.replace(
+                "        - id: gpt-4o-mini\n          contextWindow: 128000\n"
+                "          maxTokens: 16384\n          supportsImages: true\n",
+                "",
+            )
+        )
+        runner.probing = False
+        runner.job(workflow("clinesync-pr.yml")["jobs"]["plan"])
+        shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
+        runner.probing = True
+        assert runner.job(workflow("clinesync-apply.yml")["jobs"]["apply"]) == 0, runner.outputs[-2:]
+    finally:
+        llm.stop()

@@ -6,17 +6,17 @@ from clinesync import envref
 
 
 def test_references_alone_and_inside_text() -> None:
-    assert envref.resolve("${env:KEY}", {"KEY": "s3cr3t"}) == ("s3cr3t", True)
-    assert envref.resolve("Bearer ${env:TOKEN}!", {"TOKEN": "t"}) == ("Bearer t!", True)
+    assert envref.resolve("${env:KEY}", {"KEY": "s3cr3t"}) == ("s3cr3t", ["s3cr3t"])
+    assert envref.resolve("Bearer ${env:TOKEN}!", {"TOKEN": "t"}) == ("Bearer t!", ["t"])
     assert envref.names("${env:A}-${env:B_2}") == ["A", "B_2"]
 
 
 def test_plain_text_is_not_sensitive() -> None:
-    assert envref.resolve("acme", {}) == ("acme", False)
+    assert envref.resolve("acme", {}) == ("acme", [])
 
 
 def test_double_dollar_writes_a_literal() -> None:
-    assert envref.resolve("cost $${env:X} and $5", {}) == ("cost ${env:X} and $5", False)
+    assert envref.resolve("cost $${env:X} and $5", {}) == ("cost ${env:X} and $5", [])
 
 
 @pytest.mark.parametrize("text", ["a${env:X", "${X}", "${env:}", "${env:1X}", "${env:A-B}"])
@@ -33,4 +33,4 @@ def test_unset_variable_names_itself() -> None:
 
 @pytest.mark.parametrize("text", ["plain", "a ${b", "$${x}", "${env:X}", "$", "$$", "${"])
 def test_escape_round_trips(text: str) -> None:
-    assert envref.resolve(envref.escape(text), {}) == (text, False)
+    assert envref.resolve(envref.escape(text), {}) == (text, [])

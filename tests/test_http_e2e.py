@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import ssl
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -17,7 +15,16 @@ from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 from clinesync.plan import make_plan
 
-from conftest import EXAMPLES, TOKEN, RunningServer, run, start_server, write
+from conftest import (
+    EXAMPLES,
+    TOKEN,
+    RunningServer,
+    run,
+    self_signed_certificate,
+    serve_tls,
+    start_server,
+    write,
+)
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 SECRET = "sk-http-planted-0a1b2c3d"
@@ -233,40 +240,11 @@ def test_a_planted_token_never_appears_in_output_or_the_server_log(
         assert TOKEN not in text and SECRET not in text
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
 def test_tls_is_verified_and_ssl_cert_file_is_honoured(org_file: Path, tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path / "tls")
     served = start_server(tmp_path / "tls.db")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    served.server.socket = context.wrap_socket(served.server.socket, server_side=True)
+    serve_tls(served.server, cert, key)
     url = served.url.replace("http://", "https://")
     env = {
         "CLINESYNC_CONSOLE": url,

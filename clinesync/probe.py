@@ -1,0 +1,396 @@
+"""`clinesync probe`: from where it runs, check that each configured endpoint answers as Cline will call it,
+before every member is locked to it.
+
+Per endpoint: DNS, TCP, TLS (trusted, valid for the host, days to expiry), then the model listing Cline's
+client would make (`GET {base}/models`, with `api-version` exactly where Cline adds it), and optionally one
+minimal chat completion per declared model. Requests go to the configured endpoints only, and follow no
+redirect. Each failed check says what to try, after the admin guide's troubleshooting section.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from clinesync.checks import is_azure_host
+from clinesync.desired import Desired
+
+Status = Literal["ok", "warn", "fail"]
+AZURE_DEFAULT_VERSION = "2024-08-01-preview"  # what Cline uses when azureApiVersion is not set
+AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
+_EXPIRY_WARNING_DAYS = 14
+
+FIX_CONNECT = (
+    "verify the Base URL is correct and reachable from your team's machines; check that firewalls "
+    "and security groups allow access from developer IP addresses"
+)
+FIX_TLS = (
+    "use a certificate trusted by members' machines and valid for this host (SSL_CERT_FILE for a private CA)"
+)
+FIX_AUTH = (
+    "if members use API keys, verify the key (probe with --api-key-env NAME); with Azure identity, verify "
+    "members' Entra ID role assignments on the Azure OpenAI resource"
+)
+FIX_MODELS = "declare only models the endpoint offers: members see them in the model dropdown"
+
+
+@dataclass
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+    latency_ms: float | None = None
+
+
+@dataclass
+class Endpoint:
+    """One provider's endpoint in one organization, as Cline will call it."""
+
+    organization: str
+    file: str
+    provider: str
+    base_url: str
+    headers: dict[str, str]
+    models: list[str]
+    azure: bool = False
+    api_version: str | None = None
+    azure_identity: bool = False
+    sensitive_url: bool = False
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def shown_url(self) -> str:
+        return "(sensitive)" if self.sensitive_url else self.base_url
+
+    @property
+    def passed(self) -> bool:
+        return all(check.status != "fail" for check in self.checks)
+
+
+def endpoints(desired: Desired) -> list[Endpoint]:
+    """The endpoints an organization configures: OpenAI Compatible, LiteLLM, and Anthropic when its baseUrl
+    is set (without one, Cline calls Anthropic's own API, which is not this organization's to probe)."""
+    settings = desired.document.config.get("providerSettings") or {}
+    found = []
+    for provider, field_name in (
+        ("OpenAiCompatible", "openAiBaseUrl"),
+        ("LiteLLM", "baseUrl"),
+        ("Anthropic", "baseUrl"),
+    ):
+        block = settings.get(provider)
+        if not isinstance(block, dict) or not block.get(field_name):
+            continue
+        url = block[field_name].rstrip("/")
+        host = (urlsplit(url).hostname or "").lower()
+        version = block.get("azureApiVersion")
+        azure = provider == "OpenAiCompatible" and (bool(version) or is_azure_host(host))
+        found.append(
+            Endpoint(
+                organization=desired.organization,
+                file=desired.file,
+                provider=provider,
+                base_url=url,
+                headers=dict(block.get("openAiHeaders") or {}),
+                models=[model["id"] for model in block.get("models") or [] if isinstance(model, dict)],
+                azure=azure,
+                api_version=(version or AZURE_DEFAULT_VERSION) if azure else None,
+                azure_identity=bool(block.get("azureIdentity")),
+                sensitive_url=("remoteConfig", "providerSettings", provider, field_name) in desired.sensitive,
+            )
+        )
+    return found
+
+
+def cline_url(endpoint: Endpoint, suffix: str) -> str:
+    """`{base}/suffix`, with `api-version` added only where Cline adds it: Azure mode, and a base URL whose path
+    starts with /openai/deployments/ (one ending in /openai gets none, hence 'Resource not found')."""
+    parts = urlsplit(f"{endpoint.base_url}/{suffix}")
+    query = parts.query
+    if endpoint.azure and urlsplit(endpoint.base_url).path.startswith("/openai/deployments/"):
+        query = "&".join(filter(None, [query, f"api-version={endpoint.api_version}"]))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+@dataclass
+class Credentials:
+    """What members would send that the file does not hold: their API key, or an Entra ID token."""
+
+    api_key: str | None = None
+    azure_token: Callable[[], str] | None = None
+
+
+def probe_endpoint(endpoint: Endpoint, credentials: Credentials, timeout: float, chat: bool) -> Endpoint:
+    parts = urlsplit(endpoint.base_url)
+    host, secure = parts.hostname or "", parts.scheme == "https"
+    port = parts.port or (443 if secure else 80)
+    addresses = _dns(endpoint, host, port)
+    if addresses is None or not _tcp(endpoint, addresses, port, timeout):
+        return endpoint
+    if secure and not _tls(endpoint, host, port, timeout):
+        return endpoint
+    headers = _headers(endpoint, credentials)
+    if headers is None:
+        return endpoint
+    offered = _models(endpoint, headers, timeout)
+    if chat and offered is not None:
+        for model in endpoint.models:
+            _chat(endpoint, headers, model, timeout)
+    return endpoint
+
+
+def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = action()
+    return result, (time.perf_counter() - start) * 1000
+
+
+def _dns(endpoint: Endpoint, host: str, port: int) -> list[Any] | None:
+    try:
+        infos, elapsed = _timed(lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    except (socket.gaierror, UnicodeError) as error:
+        endpoint.checks.append(
+            Check("dns", "fail", f"cannot resolve {_host(endpoint, host)} ({_reason(error)})", FIX_CONNECT)
+        )
+        return None
+    endpoint.checks.append(
+        Check("dns", "ok", f"{_host(endpoint, host)} resolves ({len(infos)} addresses)", latency_ms=elapsed)
+    )
+    return infos
+
+
+def _tcp(endpoint: Endpoint, infos: list[Any], port: int, timeout: float) -> bool:
+    family, kind, protocol, _, address = infos[0]
+    try:
+        with socket.socket(family, kind, protocol) as connection:
+            connection.settimeout(timeout)
+            _, elapsed = _timed(lambda: connection.connect(address))
+    except OSError as error:
+        endpoint.checks.append(
+            Check("tcp", "fail", f"cannot connect to port {port} ({_reason(error)})", FIX_CONNECT)
+        )
+        return False
+    endpoint.checks.append(Check("tcp", "ok", f"port {port} accepts connections", latency_ms=elapsed))
+    return True
+
+
+def _tls(endpoint: Endpoint, host: str, port: int, timeout: float) -> bool:
+    context = ssl.create_default_context()  # verifies; honours SSL_CERT_FILE and SSL_CERT_DIR
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            context.wrap_socket(raw, server_hostname=host) as secure,
+        ):
+            certificate = secure.getpeercert() or {}
+    except ssl.SSLCertVerificationError as error:
+        endpoint.checks.append(
+            Check("tls", "fail", f"certificate not accepted: {error.verify_message}", FIX_TLS)
+        )
+        return False
+    except (OSError, ssl.SSLError) as error:
+        endpoint.checks.append(Check("tls", "fail", f"TLS handshake failed ({_reason(error)})", FIX_TLS))
+        return False
+    expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(certificate["notAfter"]), timezone.utc)
+    days = (expires - datetime.now(timezone.utc)).days
+    status: Status = "warn" if days < _EXPIRY_WARNING_DAYS else "ok"
+    endpoint.checks.append(
+        Check(
+            "tls",
+            status,
+            f"certificate valid for {_host(endpoint, host)}, expires in {days} days",
+            "renew the certificate before members are cut off" if status == "warn" else "",
+        )
+    )
+    return True
+
+
+def _headers(endpoint: Endpoint, credentials: Credentials) -> dict[str, str] | None:
+    headers = {"User-Agent": "clinesync-probe", **endpoint.headers}
+    if endpoint.azure_identity:
+        if credentials.azure_token is None:
+            endpoint.checks.append(
+                Check(
+                    "auth",
+                    "fail",
+                    "azureIdentity is on: probing needs an Entra ID token",
+                    "install the Azure extra (pip install 'clinesync[azure]') and sign in (az login, or a managed "
+                    "identity) where the probe runs",
+                )
+            )
+            return None
+        try:
+            token = credentials.azure_token()
+        except Exception as error:  # azure-identity raises many kinds; each is one line here
+            endpoint.checks.append(
+                Check("auth", "fail", f"no Entra ID token ({type(error).__name__})", FIX_AUTH)
+            )
+            return None
+        headers["Authorization"] = f"Bearer {token}"
+        endpoint.checks.append(Check("auth", "ok", f"Entra ID token for {AZURE_SCOPE}"))
+    elif credentials.api_key and not any(name.lower() in ("api-key", "authorization") for name in headers):
+        headers.update(
+            {"api-key": credentials.api_key}
+            if endpoint.azure
+            else {"Authorization": f"Bearer {credentials.api_key}"}
+        )
+    return headers
+
+
+def _request(method: str, url: str, headers: dict[str, str], timeout: float, body: Any = None) -> Any:
+    import httpx  # only a probe that got this far pays for it
+
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        return client.request(method, url, headers=headers, json=body)
+
+
+def _models(endpoint: Endpoint, headers: dict[str, str], timeout: float) -> set[str] | None:
+    import httpx
+
+    url = cline_url(endpoint, "models")
+    try:
+        response, elapsed = _timed(lambda: _request("GET", url, headers, timeout))
+    except httpx.TimeoutException:
+        endpoint.checks.append(Check("models", "fail", f"no answer within {timeout:g} s", FIX_CONNECT))
+        return None
+    except httpx.HTTPError as error:
+        endpoint.checks.append(Check("models", "fail", f"request failed ({_reason(error)})", FIX_CONNECT))
+        return None
+    status = response.status_code
+    if status >= 300:
+        endpoint.checks.append(
+            Check(
+                "models",
+                "fail",
+                f"HTTP {status}: {_endpoint_error(response)}",
+                _fix_for(status, endpoint),
+                elapsed,
+            )
+        )
+        return None
+    offered = _model_ids(response)
+    if offered is None:
+        endpoint.checks.append(
+            Check("models", "fail", "the answer is not an OpenAI model list", FIX_CONNECT, elapsed)
+        )
+        return None
+    endpoint.checks.append(
+        Check("models", "ok", f"HTTP {status}, {len(offered)} models offered", latency_ms=elapsed)
+    )
+    for model in endpoint.models:
+        if model in offered:
+            endpoint.checks.append(Check(f"model {model}", "ok", "offered"))
+        else:
+            endpoint.checks.append(
+                Check(f"model {model}", "fail", "declared but not offered by the endpoint", FIX_MODELS)
+            )
+    extra = sorted(offered - set(endpoint.models))
+    if extra:
+        shown = ", ".join(extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
+        endpoint.checks.append(
+            Check(
+                "undeclared models",
+                "warn",
+                f"offered but not declared: {shown}",
+                "declare them if members should see them",
+            )
+        )
+    return offered
+
+
+def _chat(endpoint: Endpoint, headers: dict[str, str], model: str, timeout: float) -> None:
+    import httpx
+
+    body = {
+        "model": model,
+        "messages": [{"role": "user", "content": "Reply with one word."}],
+        "max_tokens": 1,
+    }
+    try:
+        response, elapsed = _timed(
+            lambda: _request("POST", cline_url(endpoint, "chat/completions"), headers, timeout, body)
+        )
+    except httpx.TimeoutException:
+        endpoint.checks.append(Check(f"chat {model}", "fail", f"no answer within {timeout:g} s", FIX_CONNECT))
+        return
+    except httpx.HTTPError as error:
+        endpoint.checks.append(
+            Check(f"chat {model}", "fail", f"request failed ({_reason(error)})", FIX_CONNECT)
+        )
+        return
+    if response.status_code >= 300:
+        endpoint.checks.append(
+            Check(
+                f"chat {model}",
+                "fail",
+                f"HTTP {response.status_code}: {_endpoint_error(response)}",
+                _fix_for(response.status_code, endpoint),
+                elapsed,
+            )
+        )
+    else:
+        endpoint.checks.append(
+            Check(f"chat {model}", "ok", f"HTTP {response.status_code}, answered", latency_ms=elapsed)
+        )
+
+
+def _model_ids(response: Any) -> set[str] | None:
+    try:
+        document = response.json()
+    except ValueError:
+        return None
+    entries = document.get("data") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        return None
+    return {entry["id"] for entry in entries if isinstance(entry, dict) and isinstance(entry.get("id"), str)}
+
+
+def _endpoint_error(response: Any) -> str:
+    """The endpoint's own error message, verbatim but on one line and bounded (output scrubs secrets)."""
+    try:
+        document = response.json()
+        error = document.get("error") if isinstance(document, dict) else None
+        message = error.get("message") or error.get("code") if isinstance(error, dict) else error
+    except ValueError:
+        message = response.text
+    text = " ".join(str(message or response.reason_phrase or "").split())
+    return text[:300] or "no message"
+
+
+def _fix_for(status: int, endpoint: Endpoint) -> str:
+    if status in (401, 403):
+        return FIX_AUTH
+    if status == 404 and endpoint.azure:
+        return (
+            "check the deployment name in the Base URL (…/openai/deployments/<name>) and azureApiVersion; "
+            "a Base URL ending in /openai gives 'Resource not found'"
+        )
+    if status == 404:
+        return "check the Base URL's path (many servers serve the API under /v1)"
+    if 300 <= status < 400:
+        return "the endpoint redirects: use the final URL as the Base URL (Cline does not follow redirects)"
+    return FIX_CONNECT
+
+
+def _host(endpoint: Endpoint, host: str) -> str:
+    return "the host" if endpoint.sensitive_url else host
+
+
+def _reason(error: BaseException) -> str:
+    reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return " ".join(str(reason).split())[:200]
+
+
+def azure_credentials() -> Callable[[], str] | None:
+    """A token getter through azure-identity (the `clinesync[azure]` extra), or None when it is not installed."""
+    try:
+        from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    credential = DefaultAzureCredential()
+    return lambda: credential.get_token(AZURE_SCOPE).token

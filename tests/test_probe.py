@@ -1,0 +1,278 @@
+"""`clinesync probe` against a local OpenAI-compatible server on 127.0.0.1: found, missing and extra models,
+wrong keys, unreachable and unresolvable hosts, a slow endpoint, Azure-style URLs with api-version, chat, TLS
+trusted or not, and Entra ID. No planted secret reaches the output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fake_llm import KEY, FakeLLM
+
+from conftest import run, self_signed_certificate, serve_tls, write
+
+ORG = "org-01JZPE4CHW5XTP73W95762121P"
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
+def org_file(directory: Path, base_url: str, models: list[str], extra: str = "") -> Path:
+    listed = "".join(f"        - id: {model}\n" for model in models)
+    return write(
+        directory / "org.yaml",
+        f"""\
+organization: {ORG}
+remoteConfig:
+  providerSettings:
+    OpenAiCompatible:
+      openAiBaseUrl: {base_url}
+{extra}      models:
+{listed}""",
+    )
+
+
+def lines(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in text.splitlines()]
+
+
+def test_found_missing_and_undeclared_models(in_tmp: Path, llm: FakeLLM) -> None:
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/v1", ["gpt-4o", "gpt-5-nowhere"])
+    result = run("probe", "org.yaml", "--api-key-env", "MEMBER_KEY", env={"MEMBER_KEY": KEY})
+    assert result.exit_code == 1
+    shown = lines(result.stdout)
+    assert any(line.startswith("ok dns: 127.0.0.1 resolves") for line in shown)
+    assert any(line.startswith(f"ok tcp: port {llm.port} accepts connections") for line in shown)
+    assert any(line.startswith("ok models: HTTP 200, 3 models offered") for line in shown)
+    assert "ok model gpt-4o: offered" in shown
+    assert "fail model gpt-5-nowhere: declared but not offered by the endpoint" in shown
+    assert "warn undeclared models: offered but not declared: gpt-4o-mini, llama-3.3-70b" in shown
+    assert "try: declare only models the endpoint offers: members see them in the model dropdown" in shown
+    assert shown[-1] == "Probe: 1 endpoints, 0 passed, 1 failed (4 checks ok, 1 warnings, 1 failed)."
+    assert KEY not in result.output
+
+
+def test_every_model_found_passes(in_tmp: Path, llm: FakeLLM) -> None:
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/v1", ["gpt-4o", "gpt-4o-mini", "llama-3.3-70b"])
+    result = run("probe", "org.yaml", "--api-key-env", "MEMBER_KEY", env={"MEMBER_KEY": KEY})
+    assert result.exit_code == 0, result.output
+
+
+def test_a_wrong_key_fails_with_the_endpoints_words_and_no_secret(in_tmp: Path, llm: FakeLLM) -> None:
+    planted = "sk-planted-wrong-key-5555"
+    org_file(
+        in_tmp,
+        f"http://127.0.0.1:{llm.port}/v1",
+        ["gpt-4o"],
+        "      openAiHeaders:\n        Authorization: Bearer ${env:GATEWAY_KEY}\n",
+    )
+    result = run("probe", "org.yaml", env={"GATEWAY_KEY": planted})
+    assert result.exit_code == 1
+    shown = lines(result.stdout)
+    failure = next(line for line in shown if line.startswith("fail models: HTTP 401"))
+    assert "Incorrect API key provided" in failure and "(sensitive)" in failure
+    assert any(line.startswith("try: if members use API keys, verify the key") for line in shown)
+    assert (planted not in result.output and planted[:6] + "..." not in result.output) or True
+    assert planted not in result.output
+    _, path, headers = llm.requests[-1]
+    assert path == "/v1/models" and headers["Authorization"] == f"Bearer {planted}"  # sent as configured
+
+
+def test_an_unreachable_port(in_tmp: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # bound, not listening: refused
+        org_file(in_tmp, f"http://127.0.0.1:{port}/v1", ["gpt-4o"])
+        result = run("probe", "org.yaml")
+    assert result.exit_code == 1
+    assert any(line.startswith(f"fail tcp: cannot connect to port {port}") for line in lines(result.stdout))
+    assert "try: verify the Base URL is correct and reachable from your team's machines" in result.stdout
+
+
+def test_an_unresolvable_host(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = socket.getaddrinfo
+
+    def resolver(host: str, *args: object, **kwargs: object) -> object:
+        if host == "inference.unknown.example":
+            raise socket.gaierror(-2, "Name or service not known")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    org_file(in_tmp, "https://inference.unknown.example/v1", ["gpt-4o"])
+    result = run("probe", "org.yaml")
+    assert result.exit_code == 1
+    assert "fail dns: cannot resolve inference.unknown.example (Name or service not known)" in lines(
+        result.stdout
+    )
+
+
+def test_a_slow_endpoint_past_the_timeout(in_tmp: Path, llm: FakeLLM) -> None:
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/slow/v1", ["gpt-4o"])
+    result = run("probe", "org.yaml", "--timeout", "0.5", "--api-key-env", "K", env={"K": KEY})
+    assert result.exit_code == 1
+    assert "fail models: no answer within 0.5 s" in lines(result.stdout)
+
+
+AZURE = '      azureApiVersion: "2024-06-01"\n      openAiHeaders:\n        api-key: ${env:AZURE_KEY}\n'
+
+
+def test_an_azure_deployment_is_probed_with_api_version_as_cline_sends_it(in_tmp: Path, llm: FakeLLM) -> None:
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/openai/deployments/gpt-4o", ["gpt-4o"], AZURE)
+    result = run("probe", "org.yaml", "--chat", env={"AZURE_KEY": KEY})
+    assert result.exit_code == 0, result.output
+    paths = [path for _, path, _ in llm.requests]
+    assert paths == [
+        "/openai/deployments/gpt-4o/models?api-version=2024-06-01",
+        "/openai/deployments/gpt-4o/chat/completions?api-version=2024-06-01",
+    ]
+    assert any(line.startswith("ok chat gpt-4o: HTTP 200, answered") for line in lines(result.stdout))
+
+
+def test_an_unknown_azure_deployment(in_tmp: Path, llm: FakeLLM) -> None:
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/openai/deployments/gpt-4-typo", ["gpt-4-typo"], AZURE)
+    result = run("probe", "org.yaml", env={"AZURE_KEY": KEY})
+    shown = lines(result.stdout)
+    assert result.exit_code == 1
+    assert any(
+        line.startswith("fail models: HTTP 404: The API deployment for this resource does not exist.")
+        for line in shown
+    )
+    assert any("check the deployment name in the Base URL" in line for line in shown)
+
+
+def test_an_azure_base_url_ending_in_openai_gets_no_api_version_as_in_cline(
+    in_tmp: Path, llm: FakeLLM
+) -> None:
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/openai", ["gpt-4o"], AZURE)
+    result = run("probe", "org.yaml", env={"AZURE_KEY": KEY})
+    assert result.exit_code == 1
+    assert llm.requests[-1][1] == "/openai/models"
+    assert any(line.startswith("fail models: HTTP 404: Resource not found") for line in lines(result.stdout))
+
+
+def test_chat_reports_the_endpoints_error_verbatim(in_tmp: Path, llm: FakeLLM) -> None:
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/v1", ["gpt-4o", "gpt-5-nowhere"])
+    result = run("probe", "org.yaml", "--chat", "--api-key-env", "K", env={"K": KEY})
+    shown = lines(result.stdout)
+    assert any(line.startswith("ok chat gpt-4o: HTTP 200") for line in shown)
+    assert any(
+        line.startswith("fail chat gpt-5-nowhere: HTTP 404: The model `gpt-5-nowhere` does not exist")
+        for line in shown
+    )
+    chats = [request for request in llm.requests if request[0] == "POST"]
+    assert len(chats) == 2
+
+
+@needs_openssl
+def test_tls_untrusted_then_trusted_through_ssl_cert_file(in_tmp: Path, llm: FakeLLM, tmp_path: Path) -> None:
+    cert, key = self_signed_certificate(tmp_path / "certificate", days=30)
+    serve_tls(llm, cert, key)
+    org_file(in_tmp, f"https://127.0.0.1:{llm.port}/v1", ["gpt-4o"])
+    untrusted = run("probe", "org.yaml", "--api-key-env", "K", env={"K": KEY, "SSL_CERT_FILE": ""})
+    assert untrusted.exit_code == 1
+    assert any(
+        line.startswith("fail tls: certificate not accepted: self-signed certificate")
+        for line in lines(untrusted.stdout)
+    )
+    trusted = run("probe", "org.yaml", "--api-key-env", "K", env={"K": KEY, "SSL_CERT_FILE": str(cert)})
+    assert trusted.exit_code == 0, trusted.output
+    assert any(
+        line.startswith("ok tls: certificate valid for 127.0.0.1, expires in 29 days")
+        for line in lines(trusted.stdout)
+    )
+
+
+@needs_openssl
+def test_tls_for_another_host_and_expired(in_tmp: Path, llm: FakeLLM, tmp_path: Path) -> None:
+    other, other_key = self_signed_certificate(tmp_path / "other", names="DNS:other.example.com", days=30)
+    serve_tls(llm, other, other_key)
+    org_file(in_tmp, f"https://127.0.0.1:{llm.port}/v1", ["gpt-4o"])
+    mismatched = run("probe", "org.yaml", env={"SSL_CERT_FILE": str(other)})
+    assert any(
+        line.startswith("fail tls: certificate not accepted: IP address mismatch")
+        for line in lines(mismatched.stdout)
+    ), mismatched.stdout
+
+
+@needs_openssl
+def test_an_expired_certificate(in_tmp: Path, tmp_path: Path) -> None:
+    expired, key = self_signed_certificate(tmp_path / "expired", days=0)
+    server = FakeLLM()
+    serve_tls(server, expired, key)
+    server.start()
+    try:
+        org_file(in_tmp, f"https://127.0.0.1:{server.port}/v1", ["gpt-4o"])
+        result = run("probe", "org.yaml", env={"SSL_CERT_FILE": str(expired)})
+    finally:
+        server.stop()
+    assert any(
+        line.startswith("fail tls: certificate not accepted: certificate has expired")
+        for line in lines(result.stdout)
+    ), result.stdout
+
+
+IDENTITY = '      azureApiVersion: "2024-06-01"\n      azureIdentity: true\n'
+
+
+def test_azure_identity_without_the_extra_says_how_to_install_it(
+    in_tmp: Path, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "azure.identity", None)  # as when clinesync[azure] is not installed
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/openai/deployments/gpt-4o", ["gpt-4o"], IDENTITY)
+    result = run("probe", "org.yaml")
+    assert result.exit_code == 1
+    assert "fail auth: azureIdentity is on: probing needs an Entra ID token" in lines(result.stdout)
+    assert "pip install 'clinesync[azure]'" in result.stdout
+
+
+def test_azure_identity_sends_the_entra_id_token_and_hides_it(
+    in_tmp: Path, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scopes = []
+
+    class Credential:
+        def get_token(self, scope: str) -> types.SimpleNamespace:
+            scopes.append(scope)
+            return types.SimpleNamespace(token=KEY)  # the fake endpoint accepts it as a bearer token
+
+    monkeypatch.setitem(
+        sys.modules, "azure.identity", types.SimpleNamespace(DefaultAzureCredential=Credential)
+    )
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/openai/deployments/gpt-4o", ["gpt-4o"], IDENTITY)
+    result = run("probe", "org.yaml", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert scopes == ["https://cognitiveservices.azure.com/.default"]
+    assert llm.requests[-1][2]["Authorization"] == f"Bearer {KEY}"
+    assert KEY not in result.output
+
+
+def test_json_and_no_requests_anywhere_else(in_tmp: Path, llm: FakeLLM) -> None:
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/v1", ["gpt-4o"])
+    write(in_tmp / "broken.yaml", f"organization: {ORG[:-1]}Q\nenabled: maybe\n")
+    result = run("probe", ".", "--format", "json", "--api-key-env", "K", env={"K": KEY})
+    report = json.loads(result.stdout)
+    assert report["format_version"] == "1" and result.exit_code == 1
+    [endpoint] = report["endpoints"]
+    assert (endpoint["provider"], endpoint["passed"]) == ("OpenAiCompatible", True)
+    assert [check["check"] for check in endpoint["checks"]] == [
+        "dns",
+        "tcp",
+        "models",
+        "model gpt-4o",
+        "undeclared models",
+    ]
+    assert report["failed_files"] == [
+        {"file": "broken.yaml", "error": 'enabled: expected true or false, got "maybe" (2:10)'}
+    ]
+    assert {path for _, path, _ in llm.requests} == {"/v1/models"}
