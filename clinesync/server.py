@@ -262,10 +262,7 @@ def _if_match(header: str | None) -> str | None:
 def read_tokens(token_file: str | None, environ_value: str | None) -> list[str]:
     """Tokens from a file (one a line, `#` comments) or a comma-separated environment variable."""
     if token_file:
-        try:
-            with open(token_file, encoding="utf-8") as stream:
-                lines = stream.read().splitlines()
-        except OSError as error:
-            raise ConsoleError(f"cannot read the token file {token_file}: {error.strerror}") from None
-        return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        from clinesync.consoles import read_token_file
+
+        return read_token_file(token_file)
     return [token.strip() for token in (environ_value or "").split(",") if token.strip()]

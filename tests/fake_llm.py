@@ -36,7 +36,22 @@ class FakeLLM(ThreadingHTTPServer):
         self.server_close()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class JsonHandler(BaseHTTPRequestHandler):
+    """Answers JSON and keeps quiet: the base of the tests' own small servers."""
+
+    def _answer(self, status: int, body: dict[str, Any]) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+class _Handler(JsonHandler):
     server: FakeLLM
 
     def do_GET(self) -> None:
@@ -116,14 +131,3 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(200, {"choices": [{"message": {"role": "assistant", "content": "Hi"}}]})
         else:
             self._answer(404, {"error": {"code": "404", "message": "Resource not found"}})
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *_: object) -> None:
-        pass

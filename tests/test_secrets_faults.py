@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from fake_llm import JsonHandler
 
 from conftest import run, write
 
@@ -58,7 +59,7 @@ class EchoingConsole(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Echo)
 
 
-class _Echo(BaseHTTPRequestHandler):
+class _Echo(JsonHandler):
     server: EchoingConsole
 
     def do_GET(self) -> None:
@@ -78,17 +79,6 @@ class _Echo(BaseHTTPRequestHandler):
         else:
             self.server.stored = json.loads(body)
             self._answer(200, {"success": True, "data": self.server.stored})
-
-    def _answer(self, status: int, body: dict[str, object]) -> None:
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *_: object) -> None:
-        pass
 
 
 @pytest.fixture(params=["read", "write", "verify"])

@@ -63,6 +63,27 @@ def make_plan(
     return plan
 
 
+def plan_files(
+    output: Output,
+    paths: tuple[str, ...],
+    shard: tuple[int, int] | None,
+    prune_unknown: bool,
+    parallelism: int,
+) -> Plan:
+    """The plan for PATH... against the chosen console, which is closed again before anything is shown."""
+    console = open_console()
+    try:
+        return make_plan(output, expand_paths(paths, shard), console, prune_unknown, parallelism)
+    finally:
+        console.close()
+
+
+def publish(output: Output, plan: Plan, output_format: str, mode: str) -> None:
+    """A plan or drift report on stdout, and in GitHub Actions also on the job's summary page."""
+    render(output, plan, output_format, mode)
+    step_summary(output, plan, mode)
+
+
 def step_summary(output: Output, plan: Plan, mode: str) -> None:
     """In GitHub Actions, the plan or drift also goes to the job's summary page, as markdown."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -114,13 +135,8 @@ def plan(
 ) -> int:
     """Show what apply would change. Never writes to the console."""
     output = Output()
-    console = open_console()
-    try:
-        result = make_plan(output, expand_paths(paths, shard), console, prune_unknown, parallelism)
-    finally:
-        console.close()
-    render(output, result, output_format, "plan")
-    step_summary(output, result, "plan")
+    result = plan_files(output, paths, shard, prune_unknown, parallelism)
+    publish(output, result, output_format, "plan")
     if plan_file:
         _save(output, result, plan_file)
     if result.failed:
@@ -297,13 +313,8 @@ def _outcome(item: OrgResult) -> str:
 def drift(paths: tuple[str, ...], output_format: str, parallelism: int, shard: tuple[int, int] | None) -> int:
     """Read-only check for cron: exit 0 in sync, 2 when live differs from the files, 1 on errors."""
     output = Output()
-    console = open_console()
-    try:
-        result = make_plan(output, expand_paths(paths, shard), console, False, parallelism)
-    finally:
-        console.close()
-    render(output, result, output_format, "drift")
-    step_summary(output, result, "drift")
+    result = plan_files(output, paths, shard, False, parallelism)
+    publish(output, result, output_format, "drift")
     if result.failed:
         return EXIT_ERROR
     return EXIT_CHANGES if result.has_changes else EXIT_OK

@@ -30,18 +30,24 @@ def open_console(
 
 def read_token(token_file: str | None, environ: Mapping[str, str]) -> str:
     if token_file:
-        try:
-            with open(token_file, encoding="utf-8") as stream:
-                token = stream.read().strip()
-        except OSError as error:
-            raise ConsoleError(f"cannot read the token file {token_file}: {error.strerror}") from None
-        if not token:
+        tokens = read_token_file(token_file)
+        if not tokens:
             raise ConsoleError(f"the token file {token_file} is empty")
-        return token
+        return tokens[0]
     token = environ.get("CLINE_API_KEY", "").strip()
     if not token:
         raise ConsoleError("no console token: set CLINE_API_KEY or pass --token-file FILE")
     return token
+
+
+def read_token_file(path: str) -> list[str]:
+    """The tokens in a file, one a line; blank lines and `#` comments are skipped."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            lines = stream.read().splitlines()
+    except OSError as error:
+        raise ConsoleError(f"cannot read the token file {path}: {error.strerror}") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def _number(environ: Mapping[str, str], name: str, default: float) -> float:
