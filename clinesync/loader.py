@@ -235,8 +235,10 @@ class _Composer:
             tag = _Constructor.resolve(yaml.ScalarNode, event.value, (True, False))
         else:
             tag = event.tag
-        if tag == _CORE + "str":
-            return event.value
+        if tag == _CORE + "str" or tag not in _Constructor.yaml_constructors:
+            return (
+                event.value
+            )  # a value `<<` resolves to YAML's merge tag, which only means something as a key
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             value = _Constructor.yaml_constructors[tag](_Constructor, node)

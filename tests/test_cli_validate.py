@@ -120,3 +120,18 @@ def test_a_clinesyncignore_skips_what_it_names(in_tmp: Path) -> None:
     assert report["files"] == ["repo/orgs/a.yaml"]
     named = run("validate", "repo/mkdocs.yml")  # a file named on the command line is always checked
     assert named.exit_code == 1
+
+
+def test_the_command_table_matches_every_commands_own_help() -> None:
+    import click
+
+    from clinesync.cli import cli
+    from clinesync.cli.app import COMMANDS
+
+    context = click.Context(cli)
+    for name, (module, short_help) in COMMANDS.items():
+        command = cli.get_command(context, name)
+        assert command is not None and command.callback is not None
+        assert command.callback.__module__ == f"clinesync.cli.{module}"
+        assert command.get_short_help_str(limit=1000) == short_help
+    assert set(cli.commands) == set(COMMANDS)

@@ -72,3 +72,8 @@ def test_complex_keys_are_refused() -> None:
 
 def test_a_scalar_document_is_not_a_mapping() -> None:
     assert "a single value" in only_problem(b"just text\n")[3]
+
+
+def test_a_merge_sign_as_a_value_is_text() -> None:
+    """Found by test_properties: `<<` as a plain value resolves to YAML's merge tag."""
+    assert load_bytes(b"organization: <<\n", "org.yaml").data == {"organization": "<<"}

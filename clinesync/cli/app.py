@@ -105,8 +105,59 @@ def global_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+# Each command, the module that defines it, and its one-line help: `--help` lists commands from here and a
+# run imports only its own command's module, so start-up pays for one command, not eleven. A test keeps the
+# help here equal to each command's own.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "apply": (
+        "gitops",
+        "Apply the files (after showing the plan and asking), or a saved plan without asking.",
+    ),
+    "completion": (
+        "files",
+        'Print the shell completion script: eval "$(clinesync completion bash)" in ~/.bashrc.',
+    ),
+    "drift": (
+        "gitops",
+        "Read-only check for cron: exit 0 in sync, 2 when live differs from the files, 1 on errors.",
+    ),
+    "export": ("revisions", "Write an organization's live state as an organization file."),
+    "history": ("revisions", "List an organization's revisions (consoles that keep them)."),
+    "plan": ("gitops", "Show what apply would change."),
+    "probe": (
+        "probing",
+        "Check that each configured endpoint answers as Cline will call it: DNS, TCP, TLS, the "
+        "model listing, every declared model offered (and with --chat, a completion).",
+    ),
+    "rollback": (
+        "revisions",
+        "Restore an earlier revision, as a new revision: shows the plan and asks, like apply.",
+    ),
+    "schema": ("files", "Print the packaged JSON Schema (its path on stderr), for editor set-up."),
+    "serve": ("serving", "Serve Cline's remote-config API, with writes, over a local console database."),
+    "validate": ("files", "Check organization files against the schema and the CS rules."),
+}
+
+
 class ClinesyncGroup(click.Group):
-    """Maps every outcome to SPEC §3's exit codes; click's own usage errors would exit 2 ("changes")."""
+    """Loads commands on demand (COMMANDS), and maps every outcome to SPEC §3's exit codes; click's own usage
+    errors would exit 2 ("changes")."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        if name not in self.commands:
+            import importlib
+
+            importlib.import_module(f"clinesync.cli.{COMMANDS[name][0]}")  # its decorators register it here
+        return self.commands.get(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
     def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
         extra.pop("standalone_mode", None)
@@ -152,8 +203,21 @@ def command(function: Callable[..., int]) -> Callable[..., int]:
     return run
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"clinesync, version {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=ClinesyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="clinesync")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @global_options
 def cli() -> None:
     """Infrastructure-as-code for Cline organization settings: validate, plan, apply, drift."""
