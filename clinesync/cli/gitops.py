@@ -48,10 +48,10 @@ def open_console() -> Console:
 def make_plan(
     output: Output, files: list[str], console: Console, prune_unknown: bool, parallelism: int = 16
 ) -> Plan:
-    from clinesync.plan import make_plan as plan_files
+    from clinesync.plan import make_plan as compute_plan
 
     with paused_gc():
-        plan = plan_files(
+        plan = compute_plan(
             files, console, os.environ, prune_unknown, parallelism, progress(output, "Reading live state")
         )
     output.add_secrets(plan.secrets)
