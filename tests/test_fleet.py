@@ -189,3 +189,12 @@ def test_one_read_per_organization_and_writes_only_for_changes(
     assert counted("apply", "orgs", "--auto-approve") == (20 + 5, 5)
     assert counted("drift", "orgs") == (20, 0)
     assert counted("apply", "orgs", "--auto-approve") == (20, 0)
+
+
+def test_verbose_lists_the_organizations_without_changes(in_tmp: Path) -> None:
+    fleet(in_tmp / "orgs", 2)
+    run("apply", "orgs", "--auto-approve")
+    assert "matches its file" not in run("plan", "orgs").stdout
+    verbose = run("-v", "plan", "orgs").stdout
+    assert f"{org(0)} (orgs/org-000.yaml) matches its file." in verbose
+    assert f"{org(1)} (orgs/org-001.yaml) matches its file." in verbose

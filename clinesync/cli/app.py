@@ -94,7 +94,7 @@ _GLOBAL_OPTIONS = (
         is_flag=True,
         expose_value=False,
         callback=_store("verbose"),
-        help="More detail on stderr.",
+        help="More detail: organizations without changes, tracebacks of internal errors.",
     ),
 )
 

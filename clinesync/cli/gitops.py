@@ -110,7 +110,7 @@ def render(output: Output, plan: Plan, output_format: str, mode: str) -> None:
     else:
         from clinesync.render.text import plan_text
 
-        output.out(plan_text(plan, output.style, mode))
+        output.out(plan_text(plan, output.style, mode, output.settings.verbose))
 
 
 @cli.command()

@@ -25,7 +25,8 @@ def organization_label(org: OrgPlan) -> str:
     return f"{org.organization or org.file} ({details})"
 
 
-def plan_text(plan: Plan, style: Style, mode: str = "plan") -> str:
+def plan_text(plan: Plan, style: Style, mode: str = "plan", verbose: bool = False) -> str:
+    """The plan; with `verbose`, organizations without changes are listed too."""
     out = [console_line(plan.console)]
     for org in plan.organizations:
         if org.action == "failed":
@@ -38,6 +39,8 @@ def plan_text(plan: Plan, style: Style, mode: str = "plan") -> str:
                 line = change_line(change, org.sensitive)
                 out.append(f"  {style(line, fg=_COLORS[line[0]])}\n")
             out.extend(f"  {style('! ' + impact, fg=_COLORS['!'], bold=True)}\n" for impact in org.impacts)
+        elif verbose:
+            out.append(f"\n{organization_label(org)} matches its file.\n")
     out.append("\n" + summary(plan, mode) + "\n")
     return "".join(out)
 
