@@ -13,7 +13,7 @@ from typing import Any
 
 from clinesync import envref
 from clinesync.document import Document
-from clinesync.fields import Path, walk, walk_identified
+from clinesync.fields import Path, identified_paths, walk
 from clinesync.problems import Problem
 from clinesync.validate import CheckedFile
 
@@ -57,7 +57,7 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
     if problems:
         return problems
     # Plans name list items by identity: translate the positional paths once the values are final.
-    positional = dict(zip((p for p, _ in walk(tree)), (p for p, _ in walk_identified(tree)), strict=True))
+    positional = identified_paths(tree)
     return Desired(
         file=checked.path,
         organization=data["organization"],

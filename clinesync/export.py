@@ -17,7 +17,7 @@ import yaml
 
 from clinesync import envref
 from clinesync.document import Document
-from clinesync.fields import Item, Path, dotted, is_header_path, is_sensitive_path, walk, walk_identified
+from clinesync.fields import Item, Path, dotted, identified_paths, is_header_path, is_sensitive_path, walk
 from clinesync.unknown import unknown_fields
 
 _SKIPPED_IN_NAMES = {"remoteConfig", "providerSettings", "enterpriseTelemetry", "promptUploading"}
@@ -37,7 +37,7 @@ def export_organization(
     left_out = unknown_fields(tree)
     for path in sorted(left_out, key=len, reverse=True):
         _delete(tree, path)
-    identified = dict(zip((p for p, _ in walk(tree)), (p for p, _ in walk_identified(tree)), strict=True))
+    identified = identified_paths(tree)
     variables: dict[str, str] = {}
     for path, value in list(walk(tree)):
         if not isinstance(value, str):

@@ -104,28 +104,38 @@ def identified_items(name: Any, items: Any) -> dict[str, Any] | None:
     return named
 
 
+def children(node: Any, path: Path = (), identified: bool = False) -> list[tuple[Path, Any]]:
+    """The direct children of a node with their paths. With `identified`, items of identity-keyed lists are
+    named `Item(key, identity)`, as plans name them; otherwise by position."""
+    if isinstance(node, dict):
+        return [(path + (key,), child) for key, child in node.items()]
+    if not isinstance(node, list):
+        return []
+    named = identified_items(path[-1] if path else None, node) if identified else None
+    if named is not None:
+        key = IDENTITY_KEYS[str(path[-1])]
+        return [(path + (Item(key, identity),), child) for identity, child in named.items()]
+    return [(path + (index,), child) for index, child in enumerate(node)]
+
+
 def walk(value: Any, path: Path = (), identified: bool = False) -> Iterator[tuple[Path, Any]]:
-    """Every node of a document, parents before children, with its path. With `identified`, items of
-    identity-keyed lists are named `Item(key, identity)`, as plans name them; otherwise by position."""
+    """Every node of a document, parents before children, with its path (see `children`)."""
     stack: list[tuple[Path, Any]] = [(path, value)]
     while stack:
         here, node = stack.pop()
         yield here, node
-        if isinstance(node, dict):
-            stack.extend((here + (key,), child) for key, child in reversed(node.items()))
-        elif isinstance(node, list):
-            named = identified_items(here[-1] if here else None, node) if identified else None
-            if named is not None:
-                key = IDENTITY_KEYS[str(here[-1])]
-                stack.extend(
-                    (here + (Item(key, identity),), child) for identity, child in reversed(named.items())
-                )
-            else:
-                stack.extend((here + (index,), child) for index, child in reversed(list(enumerate(node))))
+        stack.extend(reversed(children(node, here, identified)))
 
 
 def walk_identified(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
     return walk(value, path, identified=True)
+
+
+def identified_paths(tree: Any) -> dict[Path, Path]:
+    """Each node's positional path (`models[0]`) mapped to the path plans use (`models[id=gpt-4o]`)."""
+    return dict(
+        zip((path for path, _ in walk(tree)), (path for path, _ in walk_identified(tree)), strict=True)
+    )
 
 
 def dotted(path: Path) -> str:

@@ -17,7 +17,7 @@ from clinesync.fields import Item, Path
 from clinesync.masking import SENSITIVE, is_sensitive, masked
 from clinesync.plan import OrgPlan
 from clinesync.render.lines import value_text
-from clinesync.schema import schema
+from clinesync.schema import resolve_ref, schema
 
 
 def steps(org: OrgPlan) -> list[str]:
@@ -58,7 +58,7 @@ def labels(path: Path) -> list[str]:
     names: list[str] = []
     node: dict[str, Any] = schema()
     for part in path:
-        node = _resolve(node)
+        node = resolve_ref(node)
         if isinstance(part, Item):
             names.append(part.value)
             node = node.get("items", {})
@@ -70,15 +70,9 @@ def labels(path: Path) -> list[str]:
             node = extra if isinstance(extra, dict) else {}
             continue
         if part != "remoteConfig":  # the whole document, not a console field
-            names.append(child.get("title") or _resolve(child).get("title") or str(part))
+            names.append(child.get("title") or resolve_ref(child).get("title") or str(part))
         node = child
     return names
-
-
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        node = schema()["$defs"][node["$ref"].rsplit("/", 1)[1]]
-    return node
 
 
 @dataclass

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from clinesync.fields import Path, is_sensitive_path, walk_identified
+from clinesync.fields import Path, children, is_sensitive_path, walk_identified
 
 SENSITIVE = "(sensitive)"
 SENSITIVE_CHANGED = "(sensitive value changed)"
@@ -32,9 +32,9 @@ def masked(value: Any, path: Path, from_environment: frozenset[Path]) -> Any:
     if isinstance(value, dict):
         return {key: masked(child, path + (key,), from_environment) for key, child in value.items()}
     if isinstance(value, list):
-        items = dict(walk_identified(value, path))
-        children = [where for where in items if len(where) == len(path) + 1]
-        return [masked(items[where], where, from_environment) for where in children]
+        return [
+            masked(child, where, from_environment) for where, child in children(value, path, identified=True)
+        ]
     return value
 
 

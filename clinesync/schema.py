@@ -46,6 +46,13 @@ def stored_document_schema() -> dict[str, Any]:
     return {"$defs": schema()["$defs"], "$ref": "#/$defs/RemoteConfig", "required": ["version"]}
 
 
+def resolve_ref(node: dict[str, Any]) -> dict[str, Any]:
+    """A schema node with its `$ref` (into the schema's own $defs) followed."""
+    while "$ref" in node:
+        node = schema()["$defs"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
 def remote_config_errors(value: Any) -> list[str]:
     """Why `value` is not a valid RemoteConfig, as a console server answers a write: field names and rules,
     never the values themselves (a value may be a credential)."""

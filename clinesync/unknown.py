@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 from clinesync.fields import IDENTITY_KEYS, Item, Path, identified_items
-from clinesync.schema import schema
+from clinesync.schema import resolve_ref, schema
 
 
 def unknown_fields(tree: dict[str, Any]) -> list[Path]:
@@ -32,14 +32,8 @@ def keep_unknown(
     return merged, kept
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        node = schema()["$defs"][node["$ref"].rsplit("/", 1)[1]]
-    return node
-
-
 def _walk(value: Any, node: dict[str, Any], path: Path, found: list[Path]) -> None:
-    node = _resolve(node)
+    node = resolve_ref(node)
     if isinstance(value, dict) and "properties" in node:
         for key, child in value.items():
             if key in node["properties"]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from clinesync.diff import apply_changes, diff
+from replay import apply_changes
+
+from clinesync.diff import diff
 from clinesync.document import same
 
 

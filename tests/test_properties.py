@@ -14,12 +14,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from replay import apply_changes
 from strategies import mutated_files, remote_configs, yaml_texts
 
 from clinesync.apply import apply_plan
 from clinesync.consoles.local import LocalConsole
 from clinesync.desired import Desired
-from clinesync.diff import apply_changes, diff
+from clinesync.diff import diff
 from clinesync.document import Document, same
 from clinesync.export import export_organization
 from clinesync.loader import load_bytes
