@@ -1,7 +1,9 @@
 """Checks beyond the schema (SPEC §1.2, CS110–CS170): mistakes that are valid JSON but wrong for Cline.
 
 Every check reads the loaded data defensively, so it runs even when the schema found problems: one run
-reports everything.
+reports everything. Text holding a `${env:...}` reference is checked once resolved (`LoadedFile.resolved_view`),
+where problems name the reference, never the value; the checks of what is written in the file (references,
+literal credentials, placeholders) run on the file as written only.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from clinesync.fields import (
     DEPRECATED_FIELDS,
     HEADER_MAPS,
     IDENTITY_KEYS,
-    PROVIDER_REQUIRED,
+    NOT_IN_CLI_CLIENT,
     SECRET_FIELDS,
-    URL_FIELDS,
+    UPLOAD_TUNING_FIELDS,
     Path,
     dotted,
     is_credential_header,
+    is_url_path,
 )
 from clinesync.loader import LoadedFile
 from clinesync.problems import Problem
@@ -35,7 +38,6 @@ _AZURE_SUFFIXES = (
     ".azure.us",
     ".azure.com",
 )
-_API_VERSION = re.compile(r"(\d{4})-(\d{2})-(\d{2})(-preview)?\Z")
 _HTTP_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 _PLACEHOLDER = re.compile(
     r"\(sensitive\)|\[masked\]|<redacted>|\[redacted\]|\bREDACTED\b|##[A-Za-z0-9_]+##|\*{4,}", re.IGNORECASE
@@ -70,18 +72,27 @@ def _provider_path(name: str) -> Path:
 
 
 def check_references(loaded: LoadedFile) -> Iterator[Problem]:
+    if loaded.resolved:
+        return
     for path, value in _strings(loaded):
         if "${" not in value:
             continue
         try:
-            envref.parse(value)
+            referenced = envref.has_reference(value)
         except envref.MalformedReference as error:
             yield loaded.problem("CS170", loaded.value_mark(path), f"{dotted(path)}: {error}")
+            continue
+        if referenced and path[0] != "remoteConfig":
+            yield loaded.problem(
+                "CS170",
+                loaded.value_mark(path),
+                f"{dotted(path)}: references are resolved inside remoteConfig only; write the value itself",
+            )
 
 
 def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
     for path, value in _strings(loaded):
-        if not path or path[-1] not in URL_FIELDS or "${" in value:
+        if not is_url_path(path) or loaded.deferred(value):
             continue
         mark = loaded.value_mark(path)
         try:
@@ -93,13 +104,14 @@ def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
             yield loaded.problem(
                 "CS111",
                 mark,
-                f"{dotted(path)}: {value!r} is not an absolute http(s) URL (e.g. https://host/path)",
+                f"{dotted(path)}: {loaded.shown(path, repr(value))} is not an absolute http(s) URL "
+                "(e.g. https://host/path)",
             )
         elif parts.scheme == "http" and not is_loopback(host):
             yield loaded.problem(
                 "CS110",
                 mark,
-                f"{dotted(path)}: plain http:// to {host} sends traffic unencrypted; "
+                f"{dotted(path)}: plain http:// to {loaded.shown(path, host)} sends traffic unencrypted; "
                 "use https:// in production",
             )
 
@@ -121,28 +133,22 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
             continue
         base = _provider_path(name)
         version = provider.get("azureApiVersion")
-        if isinstance(version, str) and not _valid_api_version(version):
-            yield loaded.problem(
-                "CS120",
-                loaded.value_mark(base + ("azureApiVersion",)),
-                f"azureApiVersion {version!r} is not of the form YYYY-MM-DD or "
-                'YYYY-MM-DD-preview (e.g. "2024-06-01")',
-            )
         url = provider.get("openAiBaseUrl")
-        if not isinstance(url, str) or "${" in url:
+        if not isinstance(url, str) or loaded.deferred(url):
             continue
         try:
             parts = urlsplit(url)
             host = (parts.hostname or "").lower()
         except ValueError:
             continue
-        url_mark = loaded.value_mark(base + ("openAiBaseUrl",))
+        url_path = base + ("openAiBaseUrl",)
+        url_mark, shown_host = loaded.value_mark(url_path), loaded.shown(url_path, host)
         if is_azure_host(host):
             if version is None:
                 yield loaded.problem(
                     "CS122",
                     url_mark,
-                    f"{host} is an Azure host but azureApiVersion is not set: "
+                    f"{shown_host} is an Azure host but azureApiVersion is not set: "
                     "Cline will use 2024-08-01-preview; set it explicitly",
                 )
             path = parts.path.rstrip("/")
@@ -159,36 +165,26 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
                 yield loaded.problem(
                     "CS121",
                     loaded.key_mark(base + ("azureApiVersion",)),
-                    f"azureApiVersion is set but {host} is not an Azure host: "
+                    f"azureApiVersion is set but {shown_host} is not an Azure host: "
                     "leave it empty for non-Azure endpoints",
                 )
             if provider.get("azureIdentity") is True:
                 yield loaded.problem(
                     "CS121",
                     loaded.key_mark(base + ("azureIdentity",)),
-                    f"azureIdentity is on but {host} is not an Azure host: "
+                    f"azureIdentity is on but {shown_host} is not an Azure host: "
                     "Entra ID tokens only work with Azure OpenAI",
                 )
-
-
-def _valid_api_version(version: str) -> bool:
-    match = _API_VERSION.match(version)
-    return bool(match) and 1 <= int(match.group(2)) <= 12 and 1 <= int(match.group(3)) <= 31
 
 
 def check_headers(loaded: LoadedFile) -> Iterator[Problem]:
     for path, value in loaded.nodes:
         if not path or path[-1] not in HEADER_MAPS or not isinstance(value, dict):
             continue
+        seen: dict[str, str] = {}
         for name, header in value.items():
             where = path + (name,)
-            if not _HTTP_TOKEN.match(name):
-                yield loaded.problem(
-                    "CS130",
-                    loaded.key_mark(where),
-                    f"header name {name!r} is not a valid HTTP header name "
-                    "(letters, digits and !#$%&'*+.^_`|~- only)",
-                )
+            yield from _header_name_problems(loaded, where, name, seen)
             if not isinstance(header, str):
                 continue
             if any(char in header for char in "\r\n\0"):
@@ -197,7 +193,7 @@ def check_headers(loaded: LoadedFile) -> Iterator[Problem]:
                     loaded.value_mark(where),
                     f"header {name!r} has a line break or NUL in its value: that would inject headers",
                 )
-            elif is_credential_header(name) and _is_literal_secret(header):
+            elif not loaded.resolved and is_credential_header(name) and _is_literal_secret(header):
                 yield loaded.problem(
                     "CS131",
                     loaded.value_mark(where),
@@ -206,7 +202,39 @@ def check_headers(loaded: LoadedFile) -> Iterator[Problem]:
                 )
 
 
+def _header_name_problems(
+    loaded: LoadedFile, where: Path, name: str, seen: dict[str, str]
+) -> Iterator[Problem]:
+    if loaded.resolved:
+        return  # names are never references: the file as written was checked
+    mark = loaded.key_mark(where)
+    if not _HTTP_TOKEN.match(name):
+        yield loaded.problem(
+            "CS130",
+            mark,
+            f"header name {name!r} is not a valid HTTP header name (letters, digits and !#$%&'*+.^_`|~- only)",
+        )
+    elif name == "__proto__":
+        yield loaded.problem(
+            "CS130",
+            mark,
+            "header name '__proto__' is dropped by Cline's JSON parser: members would not send it",
+        )
+    folded = name.lower()
+    if folded in seen:
+        yield loaded.problem(
+            "CS130",
+            mark,
+            f"header {name!r} is also written as {seen[folded]!r}: HTTP header names ignore case, "
+            "so only one of them would be sent; keep one",
+        )
+    else:
+        seen[folded] = name
+
+
 def check_secrets(loaded: LoadedFile) -> Iterator[Problem]:
+    if loaded.resolved:
+        return
     for path, value in _strings(loaded):
         if path and path[-1] in SECRET_FIELDS and _is_literal_secret(value):
             yield loaded.problem(
@@ -218,6 +246,8 @@ def check_secrets(loaded: LoadedFile) -> Iterator[Problem]:
 
 
 def check_placeholders(loaded: LoadedFile) -> Iterator[Problem]:
+    if loaded.resolved:
+        return  # a value written in the file; the environment's values are whatever the secret store holds
     for path, value in _strings(loaded):
         match = _PLACEHOLDER.search(value)
         if match and path and path[-1] not in ("contents", "name"):
@@ -239,12 +269,15 @@ def check_identities(loaded: LoadedFile) -> Iterator[Problem]:
             identity = item.get(key) if isinstance(item, dict) else None
             if not isinstance(identity, str):
                 continue
+            if loaded.deferred(identity):
+                continue
             if identity in seen:
                 first = loaded.value_mark(path + (seen[identity], key))
+                shown = loaded.shown(path + (index, key), repr(identity))
                 yield loaded.problem(
                     "CS140",
                     loaded.value_mark(path + (index, key)),
-                    f"{dotted(path)}: {key} {identity!r} appears twice (first at line "
+                    f"{dotted(path)}: {key} {shown} appears twice (first at line "
                     f"{first.line}); each {key} must be unique",
                 )
             else:
@@ -253,24 +286,12 @@ def check_identities(loaded: LoadedFile) -> Iterator[Problem]:
 
 def check_providers(loaded: LoadedFile) -> Iterator[Problem]:
     for name, provider in _providers(loaded):
-        path = _provider_path(name)
         if provider == {} or provider is None:
             yield loaded.problem(
                 "CS141",
-                loaded.key_mark(path),
+                loaded.key_mark(_provider_path(name)),
                 f"provider {name} is empty: Cline still forces it on every member; configure it or remove it",
             )
-            if provider is None:
-                continue
-        if not isinstance(provider, dict):
-            continue
-        for field_name in PROVIDER_REQUIRED.get(name, ()):
-            if provider.get(field_name) in (None, ""):
-                yield loaded.problem(
-                    "CS142",
-                    loaded.key_mark(path),
-                    f"provider {name} needs {field_name}: the console's panel requires it",
-                )
 
 
 def check_deprecated(loaded: LoadedFile) -> Iterator[Problem]:
@@ -289,26 +310,49 @@ def check_skills(loaded: LoadedFile) -> Iterator[Problem]:
     if not isinstance(skills, list):
         return
     for index, skill in enumerate(skills):
-        if not isinstance(skill, dict) or not isinstance(skill.get("name"), str):
+        if not isinstance(skill, dict):
             continue
-        contents = skill.get("contents")
-        if not isinstance(contents, str):
+        name, contents = skill.get("name"), skill.get("contents")
+        if not isinstance(name, str) or not isinstance(contents, str):
             continue
+        if loaded.deferred(name) or loaded.deferred(contents):
+            continue
+        path = ("remoteConfig", "globalSkills", index)
+        shown = loaded.shown(path + ("name",), repr(name))
         declared = front_matter_name(contents)
-        path = ("remoteConfig", "globalSkills", index, "contents")
         if declared is None:
             yield loaded.problem(
                 "CS160",
-                loaded.value_mark(path),
-                f"skill {skill['name']!r}: contents must start with front matter "
-                f"('---', 'name: {skill['name']}', '---')",
+                loaded.value_mark(path + ("contents",)),
+                f"skill {shown}: contents must start with front matter "
+                f"('---', 'name: <the skill's name>', '---')",
             )
-        elif declared != skill["name"]:
+        elif declared != name:
+            said = loaded.shown(path + ("contents",), repr(declared))
             yield loaded.problem(
                 "CS160",
-                loaded.value_mark(path),
-                f"skill {skill['name']!r}: its front matter says name {declared!r}; make them equal",
+                loaded.value_mark(path + ("contents",)),
+                f"skill {shown}: its front matter says name {said}; make them equal",
             )
+
+
+def check_cli_client(loaded: LoadedFile) -> Iterator[Problem]:
+    """Settings that Cline's command-line client drops: its copy of the schema is older (Cline 2026-08)."""
+    if loaded.resolved:
+        return
+    for path, _ in loaded.nodes:
+        if len(path) == 2 and path[0] == "remoteConfig" and path[1] in NOT_IN_CLI_CLIENT:
+            field_name = path[1]
+        elif len(path) == 5 and path[1] == "enterpriseTelemetry" and path[4] in UPLOAD_TUNING_FIELDS:
+            field_name = f"{path[3]}.{path[4]}"
+        else:
+            continue
+        yield loaded.problem(
+            "CS151",
+            loaded.key_mark(path),
+            f"{field_name} is not enforced for members who use Cline's command-line client: its copy of "
+            "the schema (as of Cline 2026-08) lacks it and drops it; the VS Code extension enforces it",
+        )
 
 
 def front_matter_name(contents: str) -> str | None:
@@ -346,4 +390,5 @@ CHECKS: tuple[Check, ...] = (
     check_providers,
     check_deprecated,
     check_skills,
+    check_cli_client,
 )

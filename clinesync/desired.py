@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clinesync import envref
+from clinesync.checks import run_checks
 from clinesync.document import Document
 from clinesync.fields import Path, identified_paths, walk
 from clinesync.problems import Problem
+from clinesync.schema import schema_problems
 from clinesync.validate import CheckedFile
 
 
@@ -30,16 +32,15 @@ class Desired:
 
 
 def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[Problem]:
-    """The desired document of a file without errors, or the located problems (unset variables, CS170)."""
+    """The desired document of a file without errors, or the errors that stop it: an unset variable (CS170),
+    or a resolved value that breaks a rule that checks text. Every problem found is added to
+    `checked.problems`, warnings included."""
     data = checked.loaded.data
-    tree = {
-        "enabled": data.get("enabled", True),
-        "remoteConfig": {"version": "v1", **copy.deepcopy(data.get("remoteConfig") or {})},
-    }
+    remote = copy.deepcopy(data.get("remoteConfig") or {})
     problems: list[Problem] = []
     secrets: set[str] = set()
     from_environment: dict[Path, str] = {}
-    for path, value in list(walk(tree["remoteConfig"], ("remoteConfig",))):
+    for path, value in list(walk(remote, ("remoteConfig",))):
         if not isinstance(value, str) or "$" not in value:
             continue
         try:
@@ -50,12 +51,17 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
                 checked.loaded.problem("CS170", mark, f"environment variable {unset.name} is not set")
             )
             continue
-        _set(tree, path, resolved)
+        _set(remote, path[1:], resolved)
         if values:
             from_environment[path] = value
             secrets.update([resolved, *values])
-    if problems:
-        return problems
+    if not problems and from_environment:
+        problems = _resolved_problems(checked, {**data, "remoteConfig": remote}, from_environment)
+    checked.problems += problems
+    errors = [problem for problem in problems if problem.is_error]
+    if errors:
+        return errors
+    tree = {"enabled": data.get("enabled", True), "remoteConfig": {"version": "v1", **remote}}
     # Plans name list items by identity: translate the positional paths once the values are final.
     positional = identified_paths(tree)
     return Desired(
@@ -67,6 +73,17 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
         secrets=frozenset(secret for secret in secrets if secret),
         references={positional[path]: written for path, written in from_environment.items()},
     )
+
+
+def _resolved_problems(
+    checked: CheckedFile, data: dict[str, Any], references: dict[Path, str]
+) -> list[Problem]:
+    """The problems of the resolved values that the file as written did not show: the same rules, located at
+    the reference and naming it, never the value."""
+    view = checked.loaded.resolved_view(data, references)
+    already = set(checked.problems)
+    found = schema_problems(view) + run_checks(view)
+    return sorted({problem for problem in found if problem not in already}, key=Problem.sort_key)
 
 
 def _set(tree: Any, path: Path, value: Any) -> None:

@@ -18,6 +18,7 @@ import yaml
 from clinesync import envref
 from clinesync.document import Document
 from clinesync.fields import Item, Path, dotted, identified_paths, is_header_path, is_sensitive_path, walk
+from clinesync.loader import CORE_STR, core_tag
 from clinesync.unknown import unknown_fields
 
 _SKIPPED_IN_NAMES = {"remoteConfig", "providerSettings", "enterpriseTelemetry", "promptUploading"}
@@ -90,12 +91,13 @@ def _delete(tree: Any, path: Path) -> None:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Multi-line text (rules, skills) as readable `|` blocks."""
+    """Multi-line text (rules, skills) as readable `|` blocks; text that YAML 1.2 would read as something
+    else (`08`, `1e3`) quoted, as PyYAML's YAML 1.1 rules alone would not."""
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    style = "|" if "\n" in value else '"' if core_tag(value) != CORE_STR else None
+    return dumper.represent_scalar(CORE_STR, value, style=style)
 
 
 _Dumper.add_representer(str, _represent_str)

@@ -62,14 +62,6 @@ SECRET_FIELDS = frozenset({"secretAccessKey", "accessKeyId"})
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
 _CREDENTIAL_WORDS = ("token", "secret", "password", "key", "cookie", "auth")
 
-# Required by the console's provider panels (CS142).
-PROVIDER_REQUIRED: dict[str, tuple[str, ...]] = {
-    "OpenAiCompatible": ("openAiBaseUrl",),
-    "AwsBedrock": ("awsRegion",),
-    "Vertex": ("vertexProjectId", "vertexRegion"),
-    "LiteLLM": ("baseUrl",),
-}
-
 DEPRECATED_FIELDS: dict[str, str] = {"yoloModeAllowed": "Cline no longer honours it"}
 
 
@@ -81,6 +73,19 @@ def is_credential_header(name: str) -> bool:
 def is_header_path(path: Path) -> bool:
     """True when `path` names one header inside a header map."""
     return len(path) >= 2 and path[-2] in HEADER_MAPS and isinstance(path[-1], str)
+
+
+def is_url_path(path: Path) -> bool:
+    """True when `path` names a URL field; a header that happens to be called `url` is a header."""
+    return bool(path) and path[-1] in URL_FIELDS and not is_header_path(path)
+
+
+# Read by the extension but not by Cline's command-line client, whose copy of the schema is older
+# (sdk/packages/shared/src/remote-config/schema.ts, as of Cline 2026-08): CS151.
+NOT_IN_CLI_CLIENT = frozenset({"globalSkills"})
+UPLOAD_TUNING_FIELDS = frozenset(
+    {"intervalMs", "maxRetries", "batchSize", "maxQueueSize", "maxFailedAgeMs", "backfillEnabled"}
+)
 
 
 def is_sensitive_path(path: Path) -> bool:

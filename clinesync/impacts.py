@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from clinesync.checks import is_loopback
 from clinesync.diff import Change
-from clinesync.fields import URL_FIELDS, Path
+from clinesync.fields import Path, is_url_path
 
 
 def impacts(
@@ -53,7 +53,7 @@ def _providers(tree: dict[str, Any] | None) -> set[str]:
 
 
 def _url_impacts(change: Change, from_environment: frozenset[Path]) -> list[str]:
-    if change.op == "remove" or change.path[-1] not in URL_FIELDS or not isinstance(change.after, str):
+    if change.op == "remove" or not is_url_path(change.path) or not isinstance(change.after, str):
         return []
     where, secret = change.where, change.path in from_environment
     new = _parts(change.after)

@@ -3,13 +3,16 @@
 The loader builds data straight from libyaml's events rather than through PyYAML's constructor, so that:
 anchors and aliases are refused before anything is expanded (no alias bombs), duplicate keys are caught
 (PyYAML keeps the last silently), custom tags never construct objects, and nesting depth is bounded
-without recursion. Mapping keys are always their text: `on:` stays "on", never True.
+without recursion. Mapping keys are always their text: `on:` stays "on", never True. Plain scalars are
+resolved by YAML 1.2's core schema, as editors (yaml-language-server) read them, not by PyYAML's YAML 1.1 rules.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -43,6 +46,28 @@ class LoadedFile:
     keys: dict[Path, Mark] = field(default_factory=dict)
     # The source text of plain scalars that YAML turned into something other than a string.
     converted: dict[Path, str] = field(default_factory=dict)
+    # A resolved view (`resolved_view`) holds values from `${env:...}`; `references` maps each such path to
+    # the text as written, so that problems name the reference, never the value.
+    resolved: bool = False
+    references: dict[Path, str] = field(default_factory=dict)
+
+    def deferred(self, value: Any) -> bool:
+        """True for text whose references are not resolved yet: its checks wait for the resolved view."""
+        return not self.resolved and isinstance(value, str) and "${" in value
+
+    def shown(self, path: Path, text: str) -> str:
+        """`text` (a value, or part of one) as a problem may show it, or the reference it came from."""
+        written = self.references.get(path)
+        if written is None:
+            return text
+        whole = written.startswith("${") and written.find("}") == len(written) - 1
+        return f"the value of {written}" if whole else f"the value of {written!r}"
+
+    def resolved_view(self, data: Any, references: dict[Path, str]) -> LoadedFile:
+        """The same file with `data` in place of what was written, for the checks of resolved values."""
+        return LoadedFile(
+            self.path, data, [], self.values, self.keys, self.converted, resolved=True, references=references
+        )
 
     def value_mark(self, path: Path) -> Mark:
         """Where the value at `path` starts, or its nearest located ancestor."""
@@ -229,21 +254,15 @@ class _Composer:
         return self._scalar(event, path)
 
     def _scalar(self, event: Any, path: Path) -> Any:
-        if event.tag in (None, "!"):
-            if event.style or event.tag == "!":
-                return event.value  # quoted or block text is always a string
-            tag = _Constructor.resolve(yaml.ScalarNode, event.value, (True, False))
-        else:
-            tag = event.tag
-        if tag == _CORE + "str" or tag not in _Constructor.yaml_constructors:
-            return (
-                event.value
-            )  # a value `<<` resolves to YAML's merge tag, which only means something as a key
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        if event.style or event.tag == "!":
+            return event.value  # quoted or block text is always a string
+        tag = event.tag or core_tag(event.value)
+        if tag == CORE_STR:
+            return event.value
         try:
-            value = _Constructor.yaml_constructors[tag](_Constructor, node)
-        except (ValueError, OverflowError, yaml.YAMLError):
-            return event.value  # looks like a date or number but is not one: it stays the text written
+            value = _CONSTRUCT[tag](event.value)
+        except (KeyError, ValueError):
+            return event.value  # `!!int abc` is not a number: it stays the text written
         if event.tag is None:
             self.loaded.converted[path] = event.value
         return value
@@ -259,5 +278,49 @@ class _Composer:
             raise _Refused(mark, f"tag '{event.tag}' is not supported: remove it")
 
 
-# SafeConstructor's scalar methods need an instance for their own bookkeeping only.
-_Constructor = yaml.SafeLoader("")
+# YAML 1.2's core schema (what yaml-language-server reads): only these plain scalars are not text, so
+# `2024-06-01`, `no`, `on` and `1:30` stay the strings they look like.
+_NULL = re.compile(r"(?:null|Null|NULL|~|)\Z")
+_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z")
+_INT = re.compile(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
+_FLOAT = re.compile(
+    r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
+)
+
+
+CORE_STR = _CORE + "str"
+
+
+def core_tag(text: str) -> str:
+    """The tag YAML 1.2's core schema gives a plain scalar."""
+    for pattern, name in ((_NULL, "null"), (_BOOL, "bool"), (_INT, "int"), (_FLOAT, "float")):
+        if pattern.match(text):
+            return _CORE + name
+    return CORE_STR
+
+
+def _int(text: str) -> int:
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text)
+
+
+def _float(text: str) -> float:
+    lowered = text.lower()
+    if lowered.endswith(".inf"):
+        return float(lowered.replace(".inf", "inf"))
+    if lowered == ".nan":
+        return math.nan
+    return float(text)
+
+
+_CONSTRUCT = {
+    _CORE + "null": lambda text: None if _NULL.match(text) else _not(text),
+    _CORE + "bool": lambda text: text.lower() == "true" if _BOOL.match(text) else _not(text),
+    _CORE + "int": _int,
+    _CORE + "float": _float,
+}
+
+
+def _not(text: str) -> Any:
+    raise ValueError(text)

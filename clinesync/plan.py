@@ -113,14 +113,13 @@ def make_plan(
     to_read: list[tuple[int, Desired]] = []
     reads = Pool(parallelism, len(paths), progress)
     for checked in iter_checked(paths):
-        org = OrgPlan(checked.path, checked.organization, checked.name, problems=list(checked.problems))
+        org = OrgPlan(checked.path, checked.organization, checked.name, problems=checked.problems)
         organizations.append(org)
         if checked.has_errors:
             _failed(org, checked.problems)
             continue
         desired = resolve(checked, environ)
         if isinstance(desired, list):
-            org.problems += desired
             _failed(org, desired)
         else:
             to_read.append((len(organizations) - 1, desired))

@@ -29,7 +29,11 @@ E, W = Level.ERROR, Level.WARNING
 
 # The stable rule ids of SPEC §1.2. Ids are never reused or renumbered.
 RULES: dict[str, Rule] = _catalogue(
-    ("CS100", E, "schema violation: wrong type, missing required field, value not allowed"),
+    (
+        "CS100",
+        E,
+        "schema violation: wrong type, missing required field, value not allowed, number Cline cannot read",
+    ),
     ("CS101", E, "unknown key"),
     ("CS102", E, "duplicate key in a YAML mapping"),
     (
@@ -44,13 +48,18 @@ RULES: dict[str, Rule] = _catalogue(
     ("CS121", W, "Azure settings on a base URL that is not an Azure host"),
     ("CS122", W, "Azure host without azureApiVersion"),
     ("CS123", W, "Azure base URL ending in /openai without /deployments/<name>"),
-    ("CS130", E, "header name that is not an HTTP token, or header value with CR, LF or NUL"),
+    (
+        "CS130",
+        E,
+        "header name that is not an HTTP token, __proto__ or repeated in another case, or header value with CR, LF or NUL",
+    ),
     ("CS131", W, "credential written as a literal instead of ${env:...}"),
     ("CS132", E, "value that looks like a redaction placeholder"),
     ("CS140", E, "duplicate identity in a list"),
     ("CS141", W, "empty provider block"),
     ("CS142", E, "provider without the field its console panel requires"),
     ("CS150", W, "deprecated field"),
+    ("CS151", W, "setting that Cline's command-line client drops (its schema is older, as of Cline 2026-08)"),
     ("CS160", E, "skill whose front matter name differs from its entry name"),
     ("CS170", E, "malformed ${...} reference, or unset variable"),
 )

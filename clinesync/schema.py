@@ -1,10 +1,15 @@
-"""The packaged JSON Schema, one compiled validator per process, and its errors as located problems."""
+"""The packaged JSON Schema, validated by jsonschema (Draft 2020-12), and its errors as located problems.
+
+The schema is the contract: every constraint JSON Schema can state lives there, so editors show it too. A few
+of its errors keep the rule ids users know (CS120, CS142); numbers Cline cannot read (NaN, infinities, integers
+beyond 2^53) are not JSON at all, so no schema can state them: they are checked here, as CS100.
+"""
 
 from __future__ import annotations
 
-import datetime
 import functools
 import json
+import math
 import os
 import unicodedata
 from typing import Any
@@ -12,7 +17,6 @@ from typing import Any
 from clinesync.fields import Path, dotted
 from clinesync.loader import LoadedFile
 from clinesync.problems import Problem
-from clinesync.schemacheck import Validator
 
 SCHEMA_FILE = "org.schema.json"
 
@@ -31,13 +35,20 @@ def schema() -> dict[str, Any]:
 
 
 @functools.cache
-def _validator() -> Validator:
-    return Validator(schema())
+def _validator() -> Any:
+    return _compiled(schema())
 
 
 @functools.cache
-def _remote_config_validator() -> Validator:
-    return Validator(stored_document_schema())
+def _remote_config_validator() -> Any:
+    return _compiled(stored_document_schema())
+
+
+def _compiled(document: dict[str, Any]) -> Any:
+    # Imported here: only the commands that validate pay for jsonschema's import.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(document)
 
 
 def stored_document_schema() -> dict[str, Any]:
@@ -62,6 +73,8 @@ def remote_config_errors(value: Any) -> list[str]:
 def _values_free(error: Any) -> str:
     where = dotted(tuple(error.absolute_path)) if error.absolute_path else "value"
     kind = error.validator
+    if kind == "minimum":
+        return f"{where}: must be at least {error.validator_value}"
     if kind == "additionalProperties":
         return f"{where}: unknown fields {', '.join(repr(key) for key in _unknown_keys(error))}"
     if kind == "required":
@@ -75,9 +88,40 @@ def _values_free(error: Any) -> str:
 
 
 def schema_problems(loaded: LoadedFile) -> list[Problem]:
-    problems: list[Problem] = []
+    problems = _number_problems(loaded)
     for error in _validator().iter_errors(loaded.data):
+        if isinstance(error.instance, str) and loaded.deferred(error.instance) and error.validator != "type":
+            continue  # a reference is text: its value is checked once resolved
+        if isinstance(error.instance, float) and not math.isfinite(error.instance):
+            continue  # reported by _number_problems, with the reason
         problems.extend(_problems_for(error, loaded))
+    return problems
+
+
+_EXACT_INTEGERS = 2**53
+
+
+def _number_problems(loaded: LoadedFile) -> list[Problem]:
+    """Numbers Cline's JSON.parse cannot read (NaN, infinities: the whole document fails) or reads as another
+    number (integers beyond 2^53 arrive rounded)."""
+    problems = []
+    for path, value in loaded.nodes:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        written = loaded.converted.get(path, str(value))
+        if isinstance(value, float) and math.isnan(value):
+            reason = "is not a number: JSON has no NaN, and Cline could not load the document at all"
+        elif isinstance(value, float) and math.isinf(value):
+            reason = (
+                "is beyond what a float64 holds" if "inf" not in written.lower() else "is infinite"
+            ) + ": JSON has no infinity, and Cline could not load the document at all"
+        elif isinstance(value, int) and abs(value) > _EXACT_INTEGERS:
+            reason = f"is beyond 2^53: Cline reads numbers as float64 and would get {int(float(value))}"
+        else:
+            continue
+        problems.append(
+            loaded.problem("CS100", loaded.value_mark(path), f"{dotted(path)}: {written} {reason}")
+        )
     return problems
 
 
@@ -101,28 +145,63 @@ def _problems_for(error: Any, loaded: LoadedFile) -> list[Problem]:
         return [_unknown_key(loaded, path, key, error.schema, suggest) for key in unknown]
     if kind == "required":
         missing = [name for name in error.validator_value if name not in error.instance]
+        return [_missing(loaded, path, name) for name in missing]
+    if kind == "minLength" and _is_provider(path[:-1]):
+        return [_missing(loaded, path[:-1], str(path[-1]))]
+    if kind == "pattern" and path[-1:] == ("azureApiVersion",):
         return [
             loaded.problem(
-                "CS100",
+                "CS120",
                 loaded.value_mark(path),
-                f"{dotted(path + (name,))}: required field '{name}' is missing",
+                f"azureApiVersion {loaded.shown(path, json.dumps(error.instance))} is not of the form "
+                'YYYY-MM-DD or YYYY-MM-DD-preview (e.g. "2024-06-01")',
             )
-            for name in missing
         ]
     where = dotted(path)
+    shown = loaded.shown(path, _describe(error.instance))
     if kind == "type":
         message = (
             f"{where}: expected {_TYPE_NAMES.get(error.validator_value, error.validator_value)}, "
-            f"got {_describe(error.instance)}{_conversion_hint(loaded, path, error.instance)}"
+            f"got {shown}{_conversion_hint(loaded, path, error.instance, error.validator_value)}"
         )
     elif kind == "enum":
         allowed = ", ".join(json.dumps(option) for option in error.validator_value)
-        message = f"{where}: {_describe(error.instance)} is not allowed; use one of {allowed}"
+        message = f"{where}: {shown} is not allowed; use one of {allowed}"
     elif kind == "const":
-        message = f"{where}: must be {json.dumps(error.validator_value)}, got {_describe(error.instance)}"
-    else:  # pattern: the one keyword left (schemacheck.KEYWORDS)
-        message = f"{where}: {_describe(error.instance)} is not of the expected form ({_pattern_hint(path)})"
+        message = f"{where}: must be {json.dumps(error.validator_value)}, got {shown}"
+    elif kind == "minimum":
+        message = f"{where}: {shown} is below {error.validator_value}: {_why_minimum(path)}"
+    elif kind == "minLength":
+        message = f"{where}: must not be empty"
+    elif kind == "pattern":
+        message = f"{where}: {shown} is not of the expected form ({_pattern_hint(path)})"
+    else:  # a keyword the schema gained since this was written: still located, still an error
+        message = f"{where}: {shown} does not satisfy the schema's '{kind}'"
     return [loaded.problem("CS100", loaded.value_mark(path), message)]
+
+
+def _is_provider(path: Path) -> bool:
+    return len(path) == 3 and path[:2] == ("remoteConfig", "providerSettings")
+
+
+def _missing(loaded: LoadedFile, path: Path, name: str) -> Problem:
+    """A required field. A provider's keep CS142 and the console's wording: the panel requires them."""
+    if _is_provider(path):
+        return loaded.problem(
+            "CS142",
+            loaded.key_mark(path),
+            f"provider {path[-1]} needs {name}: the console's panel requires it",
+        )
+    return loaded.problem(
+        "CS100", loaded.value_mark(path), f"{dotted(path + (name,))}: required field '{name}' is missing"
+    )
+
+
+def _why_minimum(path: Path) -> str:
+    name = str(path[-1]) if path else "value"
+    return (
+        f"a negative {name} means nothing (Cline would pass it on, and the endpoint refuse it or misbehave)"
+    )
 
 
 def _unknown_keys(error: Any) -> list[str]:
@@ -178,8 +257,6 @@ def _describe(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "nothing (null)"
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return f"the date {value.isoformat()}"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -189,23 +266,23 @@ def _describe(value: Any) -> str:
     return json.dumps(value)
 
 
-def _conversion_hint(loaded: LoadedFile, path: Path, value: Any) -> str:
-    """YAML turned unquoted text into a date, boolean, number or null: say so, and say to quote it."""
+_YAML11_BOOLEANS = {"yes": "true", "on": "true", "y": "true", "no": "false", "off": "false", "n": "false"}
+
+
+def _conversion_hint(loaded: LoadedFile, path: Path, value: Any, expected: str) -> str:
+    """Say how to write what the author likely meant, where YAML 1.2 reads it otherwise."""
     source = loaded.converted.get(path)
-    if source is None:
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return f": write {value.lower()} without quotes"
+    if source is not None:  # unquoted text that YAML 1.2 reads as a number, boolean or null
+        kind = "a boolean" if isinstance(value, bool) else "null" if value is None else "a number"
+        return f' (YAML reads the unquoted {source} as {kind}): quote it, "{source}"'
+    if expected != "boolean" or not isinstance(value, str) or path in loaded.references:
         return ""
-    kind = (
-        "a date"
-        if isinstance(value, (datetime.date, datetime.datetime))
-        else "a boolean"
-        if isinstance(value, bool)
-        else "null"
-        if value is None
-        else "a number"
-    )
-    return f' (YAML reads the unquoted {source} as {kind}): quote it, "{source}"'
+    if value.lower() in ("true", "false"):
+        return f": write {value.lower()} without quotes"
+    meant = _YAML11_BOOLEANS.get(value.lower())
+    if meant:
+        return f" (YAML 1.2, as editors read it, takes {value} as text): write {meant}"
+    return ""
 
 
 _PATTERN_HINTS = {

@@ -66,8 +66,10 @@ def _value(name: str, node: dict[str, Any]) -> st.SearchStrategy[Any]:
             _SAFE,
         )
         return st.lists(skill, max_size=2, unique_by=lambda item: item["name"])
-    if name in HEADER_MAPS:
-        return st.dictionaries(_HEADER_NAMES, _SAFE, max_size=3)
+    if name in HEADER_MAPS:  # HTTP names ignore case: one header per folded name (CS130)
+        return st.dictionaries(_HEADER_NAMES, _SAFE, max_size=3).filter(
+            lambda headers: len({header.lower() for header in headers}) == len(headers)
+        )
     if "enum" in node:
         return st.sampled_from(node["enum"])
     if "pattern" in node:  # the exporter lists

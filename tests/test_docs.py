@@ -54,4 +54,5 @@ def test_the_bad_example_fires_and_the_fixed_one_does_not(rule: str, tmp_path: P
     bad, fixed = examples(section, "Bad"), examples(section, "Fixed")
     assert bad and fixed
     assert rule in fired(bad)
-    assert fired(fixed) == set()
+    # Every global skill draws CS151 until Cline's command-line client reads skills.
+    assert fired(fixed) - ({"CS151"} if rule == "CS160" else set()) == set()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
+import math
+
+import pytest
 
 from clinesync.loader import MAX_BYTES, Mark, load_bytes
 
@@ -22,9 +24,47 @@ def test_marks_of_keys_and_values_count_from_one() -> None:
 
 
 def test_yaml_conversions_are_remembered_with_their_source_text() -> None:
-    loaded = load_bytes(b"a: 2024-06-01\nb: no\nc: '2024-06-01'\nd: 1e3\n", "org.yaml")
-    assert loaded.data == {"a": datetime.date(2024, 6, 1), "b": False, "c": "2024-06-01", "d": "1e3"}
-    assert loaded.converted == {("a",): "2024-06-01", ("b",): "no"}
+    loaded = load_bytes(b"a: 2024-06-01\nb: no\nc: '2024-06-01'\nd: 1e3\ne: TRUE\n", "org.yaml")
+    assert loaded.data == {"a": "2024-06-01", "b": "no", "c": "2024-06-01", "d": 1000.0, "e": True}
+    assert loaded.converted == {("d",): "1e3", ("e",): "TRUE"}
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        # YAML 1.2's core schema, as yaml-language-server reads it: these are text, not YAML 1.1's values.
+        ("2024-06-01", "2024-06-01"),
+        ("no", "no"),
+        ("on", "on"),
+        ("Yes", "Yes"),
+        ("1:30", "1:30"),
+        ("1_000", "1_000"),
+        ("0b101", "0b101"),
+        # and these are its non-text values
+        ("null", None),
+        ("~", None),
+        ("", None),
+        ("False", False),
+        ("012", 12),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("-.5", -0.5),
+        ("5.", 5.0),
+        ("1e3", 1000.0),
+        ("-.inf", -math.inf),
+        ("9007199254740993", 9007199254740993),
+        # explicit tags still construct, and a value that does not fit its tag stays text
+        ("!!int 5", 5),
+        ("!!str 5", "5"),
+        ("!!int five", "five"),
+    ],
+)
+def test_plain_scalars_are_resolved_as_yaml_1_2_reads_them(written: str, value: object) -> None:
+    assert load_bytes(f"a: {written}\n".encode(), "org.yaml").data == {"a": value}
+
+
+def test_nan_is_a_number_for_the_checks_to_refuse() -> None:
+    assert math.isnan(load_bytes(b"a: .NaN\n", "org.yaml").data["a"])
 
 
 def test_keys_are_always_their_text() -> None:

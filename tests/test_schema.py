@@ -19,6 +19,28 @@ def test_schema_is_valid_draft_2020_12() -> None:
     assert schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
+def test_the_runtime_validates_with_jsonschema_so_any_keyword_the_schema_gains_is_enforced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import copy
+
+    from clinesync import schema as schema_module
+    from clinesync.loader import load_bytes
+
+    grown = copy.deepcopy(schema())
+    grown["properties"]["name"]["maxLength"] = 5  # a keyword no code in clinesync names
+    monkeypatch.setattr(schema_module, "schema", lambda: grown)
+    schema_module._validator.cache_clear()
+    try:
+        loaded = load_bytes(b"organization: org-01JZPE4CHW5XTP73W95762121Y\nname: far too long\n", "org.yaml")
+        [problem] = schema_module.schema_problems(loaded)
+    finally:
+        schema_module._validator.cache_clear()
+    assert isinstance(schema_module._compiled(grown), Draft202012Validator)
+    assert (problem.rule, problem.line, problem.column) == ("CS100", 2, 7)
+    assert "maxLength" in problem.message
+
+
 def test_packaged_schema_is_the_top_level_file() -> None:
     assert (REPO / "schemas" / "org.schema.json").read_text() == Path(schema_path()).read_text()
 
@@ -102,6 +124,14 @@ def test_console_errors_name_fields_never_values() -> None:
 
 def test_unknown_fields_are_rejected_at_every_level() -> None:
     errors = remote_config_errors(
-        {"version": "v1", "providerSettings": {"OpenAiCompatible": {"models": [{"id": "a", "maxTokenz": 1}]}}}
+        {
+            "version": "v1",
+            "providerSettings": {
+                "OpenAiCompatible": {
+                    "openAiBaseUrl": "https://x.example",
+                    "models": [{"id": "a", "maxTokenz": 1}],
+                }
+            },
+        }
     )
     assert errors == ["providerSettings.OpenAiCompatible.models[0]: unknown fields 'maxTokenz'"]

@@ -20,6 +20,11 @@ SECRETS = {
     "BASE_URL": "https://planted-host.example.com/v1",
 }
 
+# Rotated values: reversed, and still a URL where a URL is expected (clinesync refuses one that is not).
+ROTATED = {name: value[::-1] for name, value in SECRETS.items()} | {
+    "BASE_URL": "https://rotated.example.com/v1"
+}
+
 FILE = """\
 organization: {org}
 name: Secrets
@@ -72,7 +77,9 @@ def outputs(in_tmp: Path) -> list[tuple[str, str]]:
         record(*verbose, "apply", "reviewed.plan")
     # Rotate every secret and change the model: sensitive values change, in every format.
     write(in_tmp / "orgs" / "secrets.yaml", FILE.format(org=ORG, model="gpt-4o-mini"))
-    rotated = {name: value[::-1] for name, value in SECRETS.items()}
+    rotated = {name: value[::-1] for name, value in SECRETS.items()} | {
+        "BASE_URL": "https://rotated.example.com/v1"
+    }
     for output_format in ("text", "json", "markdown"):
         record("plan", "orgs", "--format", output_format, env=rotated)
         record("drift", "orgs", "--format", output_format)
@@ -103,7 +110,7 @@ def test_no_file_written_holds_a_planted_secret(outputs: list[tuple[str, str]], 
     assert {path.name for path in written} >= {"reviewed.plan", "exported.yaml"}
     for path in written:
         assert_clean(path.read_text(errors="replace"), str(path))
-    rotated = {name: secret[::-1] for name, secret in SECRETS.items()}
+    rotated = ROTATED
     assert not any(secret in (in_tmp / "reviewed.plan").read_text() for secret in rotated.values())
     # A console cannot say a URL came from the environment; every credential-bearing value it can name is hidden.
     exported = (in_tmp / "exported.yaml").read_text()

@@ -67,9 +67,9 @@ def probe(
     found, failed_files = [], []
     with paused_gc():
         for checked in iter_checked(expand_paths(paths, shard)):
+            desired = None if checked.has_errors else resolve(checked, os.environ)
             for problem in checked.problems:
                 output.err(f"{problem}\n")
-            desired = None if checked.has_errors else resolve(checked, os.environ)
             if desired is None or isinstance(desired, list):
                 errors = [p for p in (desired or checked.problems) if p.is_error]
                 failed_files.append(
