@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench bench-validate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ bench:
 	$(BENCH)/bin/python -m pip install -q . httpx
 	test -x $(PEERS)/bin/octodns-sync || ($(PYTHON) -m venv $(PEERS) && $(PEERS)/bin/python -m pip install -q octodns)
 	OCTODNS_SYNC=$(PEERS)/bin/octodns-sync $(BENCH)/bin/python bench/speed.py
+
+# validate beside octodns-validate, in one paired run (issue targets: <= 1.0x the peer, 1,000 files <= 1 s).
+bench-validate:
+	test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install -q . httpx
+	test -x $(PEERS)/bin/octodns-sync || ($(PYTHON) -m venv $(PEERS) && $(PEERS)/bin/python -m pip install -q octodns)
+	OCTODNS_VALIDATE=$(PEERS)/bin/octodns-validate $(BENCH)/bin/python bench/validate.py
 
 clean:
 	rm -rf $(VENV) $(BENCH) $(PEERS) .clinesync build dist *.egg-info .pytest_cache .ruff_cache

@@ -44,3 +44,19 @@ def write_fleet(directory: Path, count: int) -> list[Path]:
         )
         paths.append(path)
     return paths
+
+
+def octodns_config(work: Path) -> Path:
+    """The peer's smallest real job: one tiny zone, YAML to YAML. Returns its configuration file."""
+    (work / "zones").mkdir(exist_ok=True)
+    (work / "dump").mkdir(exist_ok=True)
+    (work / "zones" / "example.com.yaml").write_text(
+        "---\n'':\n  type: A\n  value: 192.0.2.1\nwww:\n  type: CNAME\n  value: example.com.\n"
+    )
+    config = work / "octodns.yaml"
+    config.write_text(
+        "providers:\n  config:\n    class: octodns.provider.yaml.YamlProvider\n    directory: ./zones\n"
+        "  dump:\n    class: octodns.provider.yaml.YamlProvider\n    directory: ./dump\n"
+        "zones:\n  example.com.:\n    sources: [config]\n    targets: [dump]\n"
+    )
+    return config

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import httpx
-from common import CLINESYNC, EXAMPLE, org_id, timed, timings, write_fleet
+from common import CLINESYNC, EXAMPLE, octodns_config, org_id, timed, timings, write_fleet
 
 TOKEN = "bench-token-not-a-secret"
 OCTODNS_SYNC = os.path.abspath(os.environ["OCTODNS_SYNC"]) if os.environ.get("OCTODNS_SYNC") else ""
@@ -99,17 +99,8 @@ def requests_per_second(url: str, clients: int = 8, each: int = 500) -> float:
 def octodns(work: Path) -> float | None:
     if not OCTODNS_SYNC or not shutil.which(OCTODNS_SYNC):
         return None
-    (work / "zones").mkdir()
-    (work / "dump").mkdir()
-    (work / "zones" / "example.com.yaml").write_text(
-        "---\n'':\n  type: A\n  value: 192.0.2.1\nwww:\n  type: CNAME\n  value: example.com.\n"
-    )
-    (work / "octodns.yaml").write_text(
-        "providers:\n  config:\n    class: octodns.provider.yaml.YamlProvider\n    directory: ./zones\n"
-        "  dump:\n    class: octodns.provider.yaml.YamlProvider\n    directory: ./dump\n"
-        "zones:\n  example.com.:\n    sources: [config]\n    targets: [dump]\n"
-    )
-    return timed([OCTODNS_SYNC, "--config-file", "octodns.yaml"], repeat=9, cwd=work)
+    config = octodns_config(work)
+    return timed([OCTODNS_SYNC, "--config-file", str(config)], repeat=9, cwd=work)
 
 
 def main() -> None:

@@ -5,10 +5,10 @@ Canonical form ignores what Cline ignores: key order, and the order of identity-
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from clinesync import strictjson
 from clinesync.fields import identified_items
 
 
@@ -27,7 +27,7 @@ class Document:
 
     def wire_value(self) -> str:
         """The RemoteConfig as the JSON string Cline's API carries."""
-        return json.dumps(self.config, ensure_ascii=False, separators=(",", ":"))
+        return strictjson.dumps(self.config, ensure_ascii=False, separators=(",", ":"))
 
     def canonical(self) -> str:
         return canonical_json(self.tree())
@@ -37,7 +37,9 @@ class Document:
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(_canonical(value, None), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return strictjson.dumps(
+        _canonical(value, None), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
 
 
 def fingerprint(text: str, salt: str) -> str:

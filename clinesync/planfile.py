@@ -6,12 +6,12 @@ of the document apply will write, plus the masked changes for display. It holds 
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from clinesync import strictjson
 from clinesync.document import fingerprint
 from clinesync.plan import OrgPlan, Plan
 from clinesync.render.json_format import organization_json
@@ -71,7 +71,7 @@ def dumps(plan: Plan) -> str:
             for org in plan.organizations
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return strictjson.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def is_plan_file(path: str) -> bool:
@@ -81,7 +81,7 @@ def is_plan_file(path: str) -> bool:
             if stream.read(64).lstrip()[:1] != b"{":
                 return False
             stream.seek(0)
-            document = json.load(stream)
+            document = strictjson.loads(stream.read())
     except (OSError, ValueError):
         return False
     return isinstance(document, dict) and document.get("kind") == KIND
@@ -90,7 +90,7 @@ def is_plan_file(path: str) -> bool:
 def load(path: str) -> SavedPlan:
     try:
         with open(path, encoding="utf-8") as stream:
-            document = json.load(stream)
+            document = strictjson.loads(stream.read())
         if document.get("kind") != KIND:
             raise PlanFileError(f"{path} is not a clinesync plan file")
         if document.get("format_version") != FORMAT_VERSION:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
+from clinesync import strictjson
 from clinesync.problems import Problem
 
 FORMAT_VERSION = "1"
@@ -31,7 +31,7 @@ def problems_json(problems: list[Problem], files: list[str], exit_code: int) -> 
         ],
         "summary": _summary(problems, len(files)) | {"exit_code": exit_code},
     }
-    return json.dumps(document, indent=2) + "\n"
+    return strictjson.dumps(document, indent=2) + "\n"
 
 
 def problems_github(problems: Iterable[Problem]) -> str:

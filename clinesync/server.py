@@ -13,7 +13,6 @@ checked before reading, constant-time token comparison, and an access log that n
 from __future__ import annotations
 
 import hmac
-import json
 import re
 import socket
 import sys
@@ -24,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
-from clinesync import __version__
+from clinesync import __version__, strictjson
 from clinesync.consoles.base import Conflict, ConsoleError, Live
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
@@ -198,7 +197,9 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         self._body_read = True
         try:
-            body = json.loads(raw)
+            body = strictjson.loads(raw)
+        except strictjson.NotStrictJSON as error:
+            raise Reply(400, f"body is not strict JSON: {error}") from None
         except (ValueError, UnicodeDecodeError):
             raise Reply(400, "body is not JSON") from None
         if (
@@ -208,13 +209,25 @@ class Handler(BaseHTTPRequestHandler):
         ):
             raise Reply(400, 'body must be {"enabled": bool, "value": "<RemoteConfig as a JSON string>"}')
         try:
-            config = json.loads(body["value"])
+            config = strictjson.loads(body["value"])
+        except strictjson.NotStrictJSON as error:
+            raise Reply(400, f"value is not JSON that Cline can read: {error}") from None
         except ValueError:
             raise Reply(400, "value is not a JSON string of a RemoteConfig") from None
-        problems = remote_config_errors(config)
+        try:
+            problems = remote_config_errors(config)
+        except RecursionError:
+            raise Reply(400, "value is nested too deeply for a RemoteConfig") from None
         if problems:
             raise Reply(400, "invalid RemoteConfig: " + "; ".join(problems[:10]))
-        return Document(body["enabled"], config)
+        document = Document(body["enabled"], config)
+        try:
+            document.wire_value().encode()
+        except UnicodeEncodeError:
+            raise Reply(
+                400, "value holds a lone surrogate escape (\\ud800-\\udfff): it is not text"
+            ) from None
+        return document
 
     def _discard_body(self) -> None:
         """A body left unread would be taken for the next request: read it away, or close the connection."""
@@ -227,7 +240,7 @@ class Handler(BaseHTTPRequestHandler):
             remaining -= len(chunk)
 
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
-        payload = json.dumps(body, ensure_ascii=False).encode()
+        payload = strictjson.dumps(body, ensure_ascii=False).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

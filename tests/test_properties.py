@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from replay import apply_changes
 from strategies import mutated_files, remote_configs, yaml_texts
 
+from clinesync import strictjson
 from clinesync.apply import apply_plan
 from clinesync.consoles.local import LocalConsole
 from clinesync.desired import Desired
@@ -87,3 +88,22 @@ def test_export_then_plan_is_empty(tmp_path_factory: Any, config: dict[str, Any]
     assert org.error is None, (org.error, [str(problem) for problem in org.problems])
     assert org.changes == []
     console.close()
+
+
+_ANY_NUMBER = st.floats() | st.integers(min_value=-(2**70), max_value=2**70)
+
+
+@SETTINGS
+@given(_ANY_NUMBER)
+def test_a_number_validate_accepts_is_one_cline_reads_exactly(number: float) -> None:
+    """NaN, infinities and integers beyond 2^53 included: what passes is strict JSON that a float64 holds."""
+    written = repr(number).replace("nan", ".nan").replace("inf", ".inf")
+    raw = f"organization: {ORG}\nremoteConfig:\n  openTelemetryLogBatchSize: {written}\n".encode()
+    loaded = load_bytes(raw, "org.yaml")
+    problems = check_loaded(loaded).problems
+    value = loaded.data["remoteConfig"]["openTelemetryLogBatchSize"]
+    if not problems:
+        text = strictjson.dumps(value)  # raises on NaN and infinities
+        assert float(text) == value and (not isinstance(value, int) or int(float(text)) == value)
+    else:  # refused where it stands (a negative one also for being below 0)
+        assert {(problem.rule, problem.line, problem.column) for problem in problems} == {("CS100", 3, 30)}

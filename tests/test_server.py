@@ -94,6 +94,41 @@ def test_oversized_body_is_refused_unread(console_server: RunningServer) -> None
             json.dumps(body({"providerSettings": {}})).encode(),
             "invalid RemoteConfig: value: missing 'version'",
         ),
+        # Values Cline's JSON.parse cannot read, and text that is not text: 400, never stored, never a 500.
+        (
+            b'{"enabled": true, "value": "{\\"version\\": \\"v1\\", \\"x\\": NaN}"}',
+            "value is not JSON that Cline",
+        ),
+        (
+            json.dumps(body({"version": "v1", "openTelemetryLogBatchSize": float("inf")})).encode(),
+            "value is not JSON that Cline can read: Infinity",
+        ),
+        (
+            json.dumps({"enabled": True, "value": '{"version": "v1", "kanbanEnabled": 1e400}'}).encode(),
+            "value is not JSON that Cline can read: 1e400",
+        ),
+        (b'{"enabled": NaN, "value": "{}"}', "body is not strict JSON"),
+        (
+            json.dumps({"enabled": True, "value": '{"version": "\\ud800"}'}).encode(),
+            "value holds a lone surrogate",
+        ),
+        (
+            json.dumps({"enabled": True, "value": "[" * 100_000 + "]" * 100_000}).encode(),
+            "value is not JSON that Cline can read: nested",
+        ),
+        (
+            json.dumps(
+                {
+                    "enabled": True,
+                    "value": json.dumps({"version": "v1", "providerSettings": {"x": [[[[[[[[]]]]]]]]}}),
+                }
+            ).encode(),
+            "invalid RemoteConfig",
+        ),
+        (
+            b'{"enabled": true, "value": "{}", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "body is not strict JSON: nested",
+        ),
     ],
 )
 def test_malformed_bodies_and_invalid_values(

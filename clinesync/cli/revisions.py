@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from clinesync import strictjson
 from clinesync.cli.app import EXIT_ERROR, EXIT_OK, Output, UserError, cli, command, global_options
 from clinesync.cli.gitops import open_console
 
@@ -99,8 +100,6 @@ def history(organization: str, output_format: str) -> int:
     finally:
         console.close()
     if output_format == "json":
-        import json
-
         entries = [
             {
                 "revision": r.number,
@@ -111,7 +110,7 @@ def history(organization: str, output_format: str) -> int:
             for r in revisions
         ]
         output.out(
-            json.dumps(
+            strictjson.dumps(
                 {"console": console.description, "organization": organization, "revisions": entries}, indent=2
             )
             + "\n"

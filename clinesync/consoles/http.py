@@ -9,7 +9,6 @@ no message carries the token, a header or a body.
 from __future__ import annotations
 
 import email.utils
-import json
 import random
 import re
 import threading
@@ -19,7 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
-from clinesync import __version__
+from clinesync import __version__, strictjson
 from clinesync.consoles.base import (
     Conflict,
     ConsoleError,
@@ -237,7 +236,12 @@ def _live(response: httpx.Response, organization: str) -> Live:
 
 def _config(value: Any, organization: str) -> dict[str, Any]:
     try:
-        config = json.loads(value) if isinstance(value, str) else None
+        config = strictjson.loads(value) if isinstance(value, str) else None
+    except strictjson.NotStrictJSON as error:
+        raise ConsoleError(
+            f"the console's value for {organization} is not JSON that Cline can read ({error}): members "
+            "would keep a stale copy; fix it in the console"
+        ) from None
     except ValueError:
         config = None
     if not isinstance(config, dict):

@@ -7,7 +7,6 @@ killed mid-write leaves the previous revision intact.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
+from clinesync import strictjson
 from clinesync.consoles.base import Conflict, ConsoleError, Live, Revision
 from clinesync.document import Document
 
@@ -128,7 +128,11 @@ class LocalConsole:
 
 def _decode(value: str, organization: str) -> dict:
     try:
-        config = json.loads(value)
+        config = strictjson.loads(value)
+    except strictjson.NotStrictJSON as error:
+        raise ConsoleError(
+            f"{organization}: the stored value is not JSON that Cline can read ({error})"
+        ) from None
     except ValueError:
         raise ConsoleError(f"{organization}: the stored value is not JSON") from None
     if not isinstance(config, dict):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from clinesync import strictjson
 from clinesync.plan import OrgPlan, Plan
 from clinesync.render.lines import mask_change
 
@@ -45,4 +45,4 @@ def plan_json(plan: Plan, extra: dict[str, Any] | None = None) -> str:
         "summary": summary_json(plan),
         **(extra or {}),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return strictjson.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from clinesync import strictjson
 from clinesync.probe import Endpoint
 
 FORMAT_VERSION = "1"
@@ -73,4 +73,4 @@ def probe_json(endpoints: list[Endpoint], failed_files: list[tuple[str, str]]) -
             "failed_files": len(failed_files),
         },
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return strictjson.dumps(document, indent=2, ensure_ascii=False) + "\n"
