@@ -29,6 +29,7 @@ class Desired:
     sensitive: frozenset[Path] = field(default_factory=frozenset)  # plan paths, e.g. remoteConfig...api-key
     secrets: frozenset[str] = field(default_factory=frozenset)
     references: Mapping[Path, str] = field(default_factory=dict)  # sensitive path -> `${env:NAME}` as written
+    from_console: bool = False  # a stored revision (rollback), not a file: its values are shown as live ones
 
 
 def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[Problem]:

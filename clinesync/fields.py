@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from clinesync.escape import visible
+
 
 class Item(NamedTuple):
     """A list item named by its identity: `models[id=gpt-4o]`."""
@@ -58,6 +60,23 @@ URL_FIELDS = frozenset(
 )
 
 SECRET_FIELDS = frozenset({"secretAccessKey", "accessKeyId"})
+
+# Text fields that never hold a secret (ids, names, regions, versions): live values of these are shown. Enums
+# and patterned fields are shown too (`masking`); every other live text is not.
+PUBLIC_TEXT_FIELDS = frozenset(
+    {
+        "version",
+        "id",
+        "name",
+        "baseModelId",
+        "azureApiVersion",
+        "awsRegion",
+        "vertexProjectId",
+        "vertexRegion",
+        "region",
+        "bucket",
+    }
+)
 
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
 _CREDENTIAL_WORDS = ("token", "secret", "password", "key", "cookie", "auth")
@@ -153,4 +172,4 @@ def dotted(path: Path) -> str:
             text += str(part)
         else:
             text += f".{part}" if text else part
-    return text or "(file)"
+    return visible(text) or "(file)"  # header names and ids are text from files or live

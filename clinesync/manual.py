@@ -14,7 +14,7 @@ from typing import Any
 from clinesync.consoles.base import Console, ConsoleError
 from clinesync.diff import Change, diff
 from clinesync.fields import Item, Path
-from clinesync.masking import SENSITIVE, is_sensitive, masked
+from clinesync.masking import SENSITIVE, is_sensitive
 from clinesync.plan import OrgPlan
 from clinesync.render.lines import value_text
 from clinesync.schema import resolve_ref, schema
@@ -45,12 +45,12 @@ def _step(change: Change, org: OrgPlan) -> str:
 
 
 def _shown(change: Change, org: OrgPlan) -> str:
-    if is_sensitive(change.path, org.sensitive):
+    if is_sensitive(change.path, org.mask.from_environment):
         reference = org.desired.references.get(change.path) if org.desired else None
         return (
             f"{SENSITIVE}: paste the value of {reference}" if reference else f"{SENSITIVE}: the secret value"
         )
-    return value_text(masked(change.after, change.path, org.sensitive))
+    return value_text(org.mask.after(change.after, change.path))
 
 
 def labels(path: Path) -> list[str]:

@@ -1,13 +1,28 @@
-"""What output may show. Values from `${env:...}` and credentials by name are sensitive (SPEC §4): they show
-as `(sensitive)`. The Redactor is the last line of defence: it scrubs known secret values from any text."""
+"""What output may show (SPEC §4), and the Redactor, the last line of defence that scrubs known secrets.
+
+A value written in the file is shown unless it is sensitive: from `${env:...}`, or a credential by its name.
+A live value is shown only where the field never holds a secret (ids, names, booleans, numbers, enums): a
+console cannot say which of its values were secrets, so clinesync does not guess in the reader's disfavour.
+A URL is shown with its userinfo and query values masked, on either side, so the host it moves from and to
+stays reviewable.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from clinesync.fields import Path, children, is_sensitive_path, walk_identified
+from clinesync.fields import (
+    PUBLIC_TEXT_FIELDS,
+    Path,
+    children,
+    is_header_path,
+    is_sensitive_path,
+    is_url_path,
+    walk_identified,
+)
 
 SENSITIVE = "(sensitive)"
 SENSITIVE_CHANGED = "(sensitive value changed)"
@@ -23,19 +38,73 @@ def holds_sensitive(value: Any, path: Path, from_environment: frozenset[Path]) -
     return any(is_sensitive(where, from_environment) for where, _ in walk_identified(value, path))
 
 
-def masked(value: Any, path: Path, from_environment: frozenset[Path]) -> Any:
-    """A copy of `value` with every sensitive part replaced by `(sensitive)`."""
+@dataclass(frozen=True)
+class Mask:
+    """How one organization's changes are shown: `before` is live; `after` is the file's, or, for a rollback,
+    a stored revision, which is live too."""
+
+    from_environment: frozenset[Path] = frozenset()
+    after_is_live: bool = False
+
+    def before(self, value: Any, path: Path) -> Any:
+        return masked(value, path, self.from_environment, live=True)
+
+    def after(self, value: Any, path: Path) -> Any:
+        return masked(value, path, self.from_environment, live=self.after_is_live)
+
+
+def masked(value: Any, path: Path, from_environment: frozenset[Path], live: bool = False) -> Any:
+    """A copy of `value` with every part output may not show replaced by `(sensitive)`."""
     if value is None:
         return None
     if is_sensitive(path, from_environment):
         return SENSITIVE
     if isinstance(value, dict):
-        return {key: masked(child, path + (key,), from_environment) for key, child in value.items()}
+        return {key: masked(child, path + (key,), from_environment, live) for key, child in value.items()}
     if isinstance(value, list):
         return [
-            masked(child, where, from_environment) for where, child in children(value, path, identified=True)
+            masked(child, where, from_environment, live)
+            for where, child in children(value, path, identified=True)
         ]
+    if isinstance(value, str) and is_url_path(path):
+        return masked_url(value, live)
+    if live and not _public(value, path):
+        return SENSITIVE
     return value
+
+
+def _public(value: Any, path: Path) -> bool:
+    """A live value whose field never holds a secret. Fields unknown to this version may hold anything."""
+    from clinesync.schema import field_schema  # the schema is loaded only when a live value is shown
+
+    node = field_schema(path)
+    if node is None or is_header_path(path):
+        return False
+    if isinstance(value, (bool, int, float)):
+        return True
+    return isinstance(value, str) and (path[-1] in PUBLIC_TEXT_FIELDS or "enum" in node or "pattern" in node)
+
+
+def masked_url(url: str, live: bool = True) -> str:
+    """The URL with userinfo and query values replaced; a live value that is not a URL is not shown."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return SENSITIVE if live else url
+    if not host:
+        return SENSITIVE if live else url
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{SENSITIVE}@{netloc.rsplit('@', 1)[1]}"
+    query = "&".join(
+        f"{pair.split('=', 1)[0]}={SENSITIVE}" if "=" in pair else pair
+        for pair in parts.query.split("&")
+        if pair
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 class Redactor:
@@ -56,6 +125,13 @@ class Redactor:
                 if form in text:
                     text = text.replace(form, SENSITIVE)
         return text
+
+
+def clipped(text: str, redact: Redactor, limit: int = 300) -> str:
+    """Text echoed from elsewhere, on one line, scrubbed and then cut: cutting first could leave a prefix of a
+    secret that the scrubbing no longer recognises."""
+    text = redact(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _forms(secret: str) -> list[str]:

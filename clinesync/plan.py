@@ -16,6 +16,7 @@ from clinesync.document import Document
 from clinesync.fields import dotted
 from clinesync.fleet import DEFAULT_PARALLELISM, Pool, Progress
 from clinesync.impacts import impacts
+from clinesync.masking import Mask
 from clinesync.problems import Problem
 from clinesync.unknown import keep_unknown, unknown_fields
 from clinesync.validate import iter_checked
@@ -39,8 +40,11 @@ class OrgPlan:
     target: Document | None = None  # what apply writes: the desired document plus kept unknown fields
 
     @property
-    def sensitive(self) -> frozenset:
-        return self.desired.sensitive if self.desired else frozenset()
+    def mask(self) -> Mask:
+        """How this organization's changes are shown (SPEC §4)."""
+        if self.desired is None:
+            return Mask()
+        return Mask(self.desired.sensitive, after_is_live=self.desired.from_console)
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from clinesync.escape import visible
+
 
 class Level(str, Enum):
     ERROR = "error"
@@ -88,4 +90,4 @@ class Problem:
         return (self.file, self.line, self.column, self.rule)
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.level}: {self.message} [{self.rule}]"
+        return visible(f"{self.file}:{self.line}:{self.column}: {self.level}: {self.message} [{self.rule}]")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from clinesync import strictjson
+from clinesync.escape import visible
 from clinesync.problems import Problem
 
 FORMAT_VERSION = "1"
@@ -55,7 +56,7 @@ def _summary(problems: list[Problem], file_count: int) -> dict[str, int]:
 
 # GitHub's workflow-command escaping: data escapes %, CR, LF; properties also : and ,
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:

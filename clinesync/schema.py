@@ -64,6 +64,26 @@ def resolve_ref(node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
+@functools.lru_cache(maxsize=4096)
+def field_schema(path: Path) -> dict[str, Any] | None:
+    """The schema of the field at a plan path (`remoteConfig...models[id=x].id`), or None where the schema
+    does not know it: a live field a later Cline added."""
+    node: dict[str, Any] = schema()
+    for part in path:
+        node = resolve_ref(node)
+        if isinstance(part, str):
+            child = node.get("properties", {}).get(part)
+            if child is None:
+                extra = node.get("additionalProperties")
+                child = extra if isinstance(extra, dict) else None
+        else:  # a list item, by position or identity
+            child = node.get("items")
+        if child is None:
+            return None
+        node = child
+    return resolve_ref(node)
+
+
 def remote_config_errors(value: Any) -> list[str]:
     """Why `value` is not a valid RemoteConfig, as a console server answers a write: field names and rules,
     never the values themselves (a value may be a credential)."""

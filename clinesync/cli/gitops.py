@@ -23,6 +23,7 @@ from clinesync.cli.app import (
     progress,
     settings,
 )
+from clinesync.escape import visible
 
 if TYPE_CHECKING:
     from clinesync.apply import OrgResult
@@ -59,7 +60,7 @@ def make_plan(
         for problem in org.problems:
             output.err(f"{problem}\n")
         for warning in org.warnings:
-            output.err(f"Warning: {org.organization}: {warning}\n")
+            output.err(visible(f"Warning: {org.organization}: {warning}") + "\n")
     return plan
 
 
@@ -268,7 +269,7 @@ def apply_and_report(output: Output, result: Plan, console: Console, parallelism
             continue
         output.out(f"{organization_label(item.plan)}: {_outcome(item)}\n")
         for change in item.unverified:
-            output.out(f"    {change_line(change, item.plan.sensitive)}\n")
+            output.out(f"    {change_line(change, item.plan.mask)}\n")
     output.out(
         f"\nApply complete: {count(results, 'applied')} applied, {count(results, 'unchanged')} unchanged, "
         f"{count(results, 'failed')} failed, {count(results, 'not attempted')} not attempted.\n"
@@ -284,7 +285,7 @@ def _apply_manually(output: Output, result: Plan, console: Console, timeout: flo
     pending = [org for org in result.organizations if org.changes and org.action != "failed"]
     for org in pending:
         output.out(f"\nIn the admin console, for {organization_label(org)}:\n")
-        output.out("".join(f"  {number}. {step}\n" for number, step in enumerate(steps(org), 1)))
+        output.out("".join(f"  {number}. {visible(step)}\n" for number, step in enumerate(steps(org), 1)))
     output.info(f"\nWaiting until {console.description} matches the files (timeout {timeout:g} s)...\n")
     waited = wait_until_applied(pending, console, timeout, interval)
     output.out("\n")
@@ -293,15 +294,15 @@ def _apply_manually(output: Output, result: Plan, console: Console, timeout: flo
             output.out(f"{organization_label(item.org)}: matches the files (verified)\n")
             continue
         output.out(f"{organization_label(item.org)}: still differs after {timeout:g} s:\n")
-        output.out("".join(f"    {change_line(change, item.org.sensitive)}\n" for change in item.remaining))
+        output.out("".join(f"    {change_line(change, item.org.mask)}\n" for change in item.remaining))
     return EXIT_OK if all(item.matched for item in waited) and not result.failed else EXIT_ERROR
 
 
 def _outcome(item: OrgResult) -> str:
     if item.outcome == "applied":
         revision = (item.revision or "").strip('"')  # an HTTP console's ETag comes quoted
-        return f"applied (revision {revision})" if revision else "applied"
-    return f"{item.outcome}: {item.error}"
+        return visible(f"applied (revision {revision})" if revision else "applied")
+    return visible(f"{item.outcome}: {item.error}")
 
 
 @cli.command()

@@ -12,8 +12,7 @@ from clinesync.cli.app import EXIT_ERROR, EXIT_OK, Output, UserError, cli, comma
 from clinesync.cli.gitops import open_console
 
 if TYPE_CHECKING:
-    from clinesync.document import Document
-    from clinesync.fields import Path
+    pass
 
 _ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
 
@@ -131,12 +130,6 @@ def history(organization: str, output_format: str) -> int:
     return EXIT_OK
 
 
-def _text_paths(document: Document) -> frozenset[Path]:
-    from clinesync.fields import walk_identified
-
-    return frozenset(path for path, value in walk_identified(document.tree()) if isinstance(value, str))
-
-
 def _providers(config: dict) -> list[str]:
     settings = config.get("providerSettings")
     return sorted(settings) if isinstance(settings, dict) else []
@@ -164,9 +157,9 @@ def rollback(organization: str, revision: int, auto_approve: bool) -> int:
             known = ", ".join(map(str, revisions)) or "none"
             raise UserError(f"{organization} has no revision {revision} (revisions: {known})")
         restored, live = revisions[revision].document, console.read(organization)
-        # The console cannot say which stored values came from ${env:...}: show no text value at all.
-        hidden = _text_paths(restored) | (_text_paths(live.document) if live.document else frozenset())
-        desired = Desired(f"revision {revision}", organization, None, restored, sensitive=hidden)
+        # Both sides come from the console, which cannot say which values were secrets: both are shown as
+        # live values are (SPEC §4), so a base URL's move stays visible and its credentials do not.
+        desired = Desired(f"revision {revision}", organization, None, restored, from_console=True)
         org = plan_organization(desired, live, prune_unknown=True)
         result = Plan(console.description, console.identity, [org], prune_unknown=True)
         render(output, result, "text", "plan")

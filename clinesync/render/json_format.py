@@ -17,7 +17,7 @@ def organization_json(org: OrgPlan) -> dict[str, Any]:
         "name": org.name,
         "file": org.file,
         "action": org.action,
-        "changes": [mask_change(change, org.sensitive).__dict__ for change in org.changes],
+        "changes": [mask_change(change, org.mask).__dict__ for change in org.changes],
         "impacts": org.impacts,
         "warnings": org.warnings + [str(problem) for problem in org.problems if not problem.is_error],
     }

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinesync.diff import Change
-from clinesync.fields import Item, Path
-from clinesync.masking import SENSITIVE, SENSITIVE_CHANGED, holds_sensitive, masked
+from clinesync.escape import visible
+from clinesync.fields import Item
+from clinesync.masking import SENSITIVE, SENSITIVE_CHANGED, Mask
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 _LONGEST_VALUE = 160
@@ -16,7 +17,7 @@ _LONGEST_VALUE = 160
 
 @dataclass(frozen=True)
 class MaskedChange:
-    """A change as output may show it: sensitive values replaced."""
+    """A change as output may show it: what may not be shown replaced by `(sensitive)`."""
 
     op: str
     path: str
@@ -25,28 +26,22 @@ class MaskedChange:
     sensitive: bool
 
 
-def mask_change(change: Change, from_environment: frozenset[Path]) -> MaskedChange:
-    sensitive = holds_sensitive(change.before, change.path, from_environment) or holds_sensitive(
-        change.after, change.path, from_environment
-    )
-    return MaskedChange(
-        change.op,
-        change.where,
-        masked(change.before, change.path, from_environment),
-        masked(change.after, change.path, from_environment),
-        sensitive,
-    )
+def mask_change(change: Change, mask: Mask) -> MaskedChange:
+    before, after = mask.before(change.before, change.path), mask.after(change.after, change.path)
+    sensitive = before != change.before or after != change.after
+    return MaskedChange(change.op, change.where, before, after, sensitive)
 
 
-def change_line(change: Change, from_environment: frozenset[Path]) -> str:
-    """`~ path: before -> after`, `+ path: value`, `- path`; sensitive values never shown."""
-    shown = mask_change(change, from_environment)
+def change_line(change: Change, mask: Mask) -> str:
+    """`~ path: before -> after`, `+ path: value`, `- path`; what may not be shown never is; text from files or
+    live escaped, so that no value can hide or forge a line."""
+    shown = mask_change(change, mask)
     symbol = SYMBOLS[change.op]
     if change.op == "remove" or (change.op == "add" and _is_bare_item(change)):
         return f"{symbol} {shown.path}"
     if change.op == "add":
         return f"{symbol} {shown.path}: {value_text(shown.after)}"
-    if shown.before == SENSITIVE or shown.after == SENSITIVE:
+    if shown.after == SENSITIVE:
         return f"{symbol} {shown.path}: {SENSITIVE_CHANGED}"
     return f"{symbol} {shown.path}: {value_text(shown.before)} -> {value_text(shown.after)}"
 
@@ -60,7 +55,7 @@ def value_text(value: Any) -> str:
     """A value as JSON, long ones shortened."""
     if value == SENSITIVE:
         return SENSITIVE
-    text = json.dumps(value, ensure_ascii=False)
+    text = visible(json.dumps(value, ensure_ascii=False))
     if len(text) > _LONGEST_VALUE:
         return f"{text[: _LONGEST_VALUE - 20]}... ({len(text)} characters)"
     return text

@@ -4,6 +4,7 @@ changes in a diff block with impact lines first, long sections folded in <detail
 
 from __future__ import annotations
 
+from clinesync.escape import code_span, visible
 from clinesync.plan import Plan
 from clinesync.render.lines import change_line
 from clinesync.render.text import organization_label, summary
@@ -14,16 +15,16 @@ _FOLD_AFTER_LINES = 20
 
 def plan_markdown(plan: Plan, mode: str = "plan") -> str:
     headline = summary(plan, mode).split(": ", 1)[-1].rstrip(".")
-    out = [MARKERS[mode], f"### clinesync {mode}: {headline}", "", f"Console: `{plan.console}`", ""]
+    out = [MARKERS[mode], f"### clinesync {mode}: {headline}", "", f"Console: {code_span(plan.console)}", ""]
     for org in plan.organizations:
-        label = f"`{organization_label(org)}`"
+        label = code_span(organization_label(org))
         if org.action == "failed":
-            out += [f"#### ❌ {label} failed", "", f"> {org.error}", ""]
+            out += [f"#### ❌ {label} failed", "", f"> {code_span(org.error or '')}", ""]
             continue
         if not org.changes:
             continue
-        lines = [f"! {impact}" for impact in org.impacts]
-        lines += [change_line(change, org.sensitive) for change in org.changes]
+        lines = [f"! {visible(impact)}" for impact in org.impacts]
+        lines += [change_line(change, org.mask) for change in org.changes]
         block = ["```diff", *lines, "```"]
         count = len(org.changes)
         verb = org.action if mode == "plan" else "missing" if org.action == "create" else "drifted"

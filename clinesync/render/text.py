@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from clinesync.escape import visible
 from clinesync.plan import OrgPlan, Plan
 from clinesync.render.lines import change_line
 
@@ -17,12 +18,12 @@ _COLORS = {"+": "green", "-": "red", "~": "yellow", "!": "magenta"}
 
 
 def console_line(description: str) -> str:
-    return f"Console: {description}\n"
+    return f"Console: {visible(description)}\n"
 
 
 def organization_label(org: OrgPlan) -> str:
     details = ", ".join(part for part in (org.name, org.file) if part)
-    return f"{org.organization or org.file} ({details})"
+    return visible(f"{org.organization or org.file} ({details})")
 
 
 def plan_text(plan: Plan, style: Style, mode: str = "plan", verbose: bool = False) -> str:
@@ -31,14 +32,16 @@ def plan_text(plan: Plan, style: Style, mode: str = "plan", verbose: bool = Fals
     for org in plan.organizations:
         if org.action == "failed":
             out.append(
-                f"\n{style(organization_label(org), bold=True)} {style('failed', fg='red')}: {org.error}\n"
+                f"\n{style(organization_label(org), bold=True)} {style('failed', fg='red')}: {visible(org.error or '')}\n"
             )
         elif org.changes:
             out.append(f"\n{style(organization_label(org), bold=True)} {_HEADINGS[mode][org.action]}:\n")
             for change in org.changes:
-                line = change_line(change, org.sensitive)
+                line = change_line(change, org.mask)
                 out.append(f"  {style(line, fg=_COLORS[line[0]])}\n")
-            out.extend(f"  {style('! ' + impact, fg=_COLORS['!'], bold=True)}\n" for impact in org.impacts)
+            out.extend(
+                f"  {style('! ' + visible(impact), fg=_COLORS['!'], bold=True)}\n" for impact in org.impacts
+            )
         elif verbose:
             out.append(f"\n{organization_label(org)} matches its file.\n")
     out.append("\n" + summary(plan, mode) + "\n")
