@@ -1,23 +1,38 @@
 """Export: a live document written as an organization file, so an existing organization can be adopted.
 
-A console cannot say which of its values came from `${env:...}`, so export is conservative: every header value
-and every S3-style key becomes a `${env:NAME}` reference (the names and live values are returned so the
-caller can list the names); literal `${` is escaped as `$${`; and live fields this version does not know are left out
-(apply keeps them), so `export` then `plan` with the variables set shows no changes.
+No credential is written in clear: credential headers, S3-style keys, and the userinfo and query values of
+URLs become `${env:NAME}` references (the names and live values are returned so the caller can list the
+names). A value that is not a credential is written as it is, so `export` then `plan` needs only the
+variables of real secrets. Variable names carry the organization, so files exported into one directory never
+share a name for different values. Literal `${` is escaped as `$${`; live fields this version does not know
+are left out (apply keeps them), so `export` then `plan` with the variables set shows no changes.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
 from clinesync import envref
 from clinesync.document import Document
-from clinesync.fields import Item, Path, dotted, identified_paths, is_header_path, is_sensitive_path, walk
+from clinesync.fields import (
+    Item,
+    Path,
+    dotted,
+    identified_paths,
+    is_credential_value,
+    is_header_path,
+    is_sensitive_path,
+    is_url_path,
+    walk,
+)
 from clinesync.loader import CORE_STR, core_tag
 from clinesync.unknown import unknown_fields
 
@@ -40,14 +55,22 @@ def export_organization(
         _delete(tree, path)
     identified = identified_paths(tree)
     variables: dict[str, str] = {}
+
+    def variable(where: Path, value: str, part: str = "") -> str:
+        name = _unique(_variable_name(organization, where, part), variables)
+        variables[name] = value
+        return envref.reference(name)
+
     for path, value in list(walk(tree)):
         if not isinstance(value, str):
             continue
         where = identified[path]
-        if (is_sensitive_path(where) or is_header_path(where)) and not include_secrets:
-            name = _unique(_variable_name(where), variables)
-            variables[name] = value
-            _set(tree, path, envref.reference(name))
+        if include_secrets:
+            _set(tree, path, envref.escape(value))
+        elif is_sensitive_path(where) or (is_header_path(where) and is_credential_value(value)):
+            _set(tree, path, variable(where, value))
+        elif is_url_path(where):
+            _set(tree, path, _url_with_references(value, functools.partial(variable, where)))
         else:
             _set(tree, path, envref.escape(value))
     header = [f"# Exported from {console} by clinesync export."]
@@ -60,12 +83,39 @@ def export_organization(
     return Exported(text, variables, [dotted(path) for path in left_out])
 
 
-def _variable_name(path: Path) -> str:
+def _variable_name(organization: str, path: Path, part: str = "") -> str:
+    key = re.sub(r"[^A-Za-z0-9]", "", organization.removeprefix("org-"))[-6:]
     parts = [
         part.value if isinstance(part, Item) else str(part) for part in path if part not in _SKIPPED_IN_NAMES
     ]
-    name = re.sub(r"[^A-Za-z0-9]+", "_", "_".join(parts)).strip("_").upper()
-    return name if name and not name[0].isdigit() else f"_{name}"
+    name = re.sub(r"[^A-Za-z0-9]+", "_", "_".join(["CLINE", key, *parts, part])).strip("_").upper()
+    return name
+
+
+def _url_with_references(url: str, reference: Callable[[str, str], str]) -> str:
+    """The URL with its userinfo and each query value as a reference; the rest written as it is. A URL that
+    does not split cleanly is a reference as a whole."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return reference(url, "")
+    if "@" not in parts.netloc and not parts.query:
+        return envref.escape(url)
+    if urlunsplit(parts) != url:
+        return reference(url, "")
+    netloc = envref.escape(parts.netloc)
+    if "@" in parts.netloc:
+        userinfo, host = parts.netloc.rsplit("@", 1)
+        netloc = f"{reference(userinfo, 'userinfo')}@{envref.escape(host)}"
+    pairs = []
+    for pair in parts.query.split("&") if parts.query else []:
+        key, equals, value = pair.partition("=")
+        pairs.append(
+            f"{envref.escape(key)}={reference(value, key)}" if equals and value else envref.escape(pair)
+        )
+    return urlunsplit(
+        (parts.scheme, netloc, envref.escape(parts.path), "&".join(pairs), envref.escape(parts.fragment))
+    )
 
 
 def _unique(name: str, taken: dict[str, str]) -> str:

@@ -5,6 +5,7 @@ Checks, diff and masking all read these tables, so a field added here is handled
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -87,6 +88,14 @@ DEPRECATED_FIELDS: dict[str, str] = {"yoloModeAllowed": "Cline no longer honours
 def is_credential_header(name: str) -> bool:
     lowered = name.lower()
     return lowered in _CREDENTIAL_HEADERS or any(word in lowered for word in _CREDENTIAL_WORDS)
+
+
+_AUTH_SCHEME = re.compile(r"(?:bearer|basic|token|digest|bot|apikey)\s+\S", re.IGNORECASE)
+
+
+def is_credential_value(value: str) -> bool:
+    """A header value that carries an HTTP authentication scheme (`Bearer ...`), whatever the header's name."""
+    return bool(_AUTH_SCHEME.match(value))
 
 
 def is_header_path(path: Path) -> bool:

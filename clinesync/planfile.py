@@ -1,7 +1,11 @@
 """Saved plans (`plan --out`): what was reviewed, so that `apply PLANFILE` applies exactly that or nothing.
 
 A plan file records, per organization, salted fingerprints of the live document it was computed against and
-of the document apply will write, plus the masked changes for display. It holds no secret in clear.
+of the document apply will write, plus the masked changes for display. It holds no secret in clear, and no
+fingerprint that lets a guess at a secret be checked cheaply: the per-organization fingerprints cover only
+what output may show (SPEC §4), and everything else, secrets included, is bound by one salted scrypt over the
+whole plan, so each guess costs as much as scrypt (N=2^15, r=8: about 0.1 s and 32 MiB) and must get every
+secret of every organization right at once.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinesync import strictjson
-from clinesync.document import fingerprint
+from clinesync.document import Document, canonical_json, fingerprint
+from clinesync.masking import masked
 from clinesync.plan import OrgPlan, Plan
 from clinesync.render.json_format import organization_json
 
@@ -39,16 +44,37 @@ class SavedPlan:
     salt: str
     prune_unknown: bool
     organizations: list[SavedOrganization]
+    secrets: str
+
+
+def _live(org: OrgPlan) -> Document | None:
+    return org.live.document if org.live else None
 
 
 def live_fingerprint(org: OrgPlan, salt: str) -> str:
-    document = org.live.document if org.live else None
-    return fingerprint(document.canonical() if document else "null", salt)
+    return fingerprint(_shown(_live(org)), salt)
 
 
 def desired_fingerprint(org: OrgPlan, salt: str) -> str:
-    assert org.target is not None
-    return org.target.fingerprint(salt)
+    return fingerprint(_shown(org.target), salt)
+
+
+def _shown(document: Document | None) -> str:
+    """The document as output may show live values: what a cheap fingerprint may cover."""
+    return canonical_json(masked(document.tree(), (), frozenset(), live=True)) if document else "null"
+
+
+def secrets_fingerprint(organizations: list[OrgPlan], salt: str) -> str:
+    """Every value of every organization's live and desired documents, bound by one deliberately slow KDF."""
+    import hashlib
+
+    whole = "\0".join(f"{_whole(_live(org))}\0{_whole(org.target)}" for org in organizations).encode()
+    digest = hashlib.scrypt(whole, salt=bytes.fromhex(salt), n=2**15, r=8, p=1, maxmem=2**26, dklen=32)
+    return digest.hex()
+
+
+def _whole(document: Document | None) -> str:
+    return document.canonical() if document else "null"
 
 
 def dumps(plan: Plan) -> str:
@@ -62,6 +88,7 @@ def dumps(plan: Plan) -> str:
         "console_identity": plan.console_identity,
         "prune_unknown": plan.prune_unknown,
         "salt": salt,
+        "secrets_fingerprint": secrets_fingerprint(plan.organizations, salt),
         "organizations": [
             {
                 **organization_json(org),
@@ -109,6 +136,7 @@ def load(path: str) -> SavedPlan:
                 )
                 for entry in document["organizations"]
             ],
+            secrets=document["secrets_fingerprint"],
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise PlanFileError(
@@ -132,4 +160,12 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
             reasons.append(f"{entry.organization}: plan is stale: live changed since the plan; plan again")
         elif desired_fingerprint(org, saved.salt) != entry.desired:
             reasons.append(f"{entry.organization}: files or variables changed since the plan; plan again")
+    if reasons:
+        return reasons
+    in_saved_order = [by_file[os.path.normpath(entry.file)] for entry in saved.organizations]
+    if secrets_fingerprint(in_saved_order, saved.salt) != saved.secrets:
+        return [
+            "files, variables or live changed since the plan, in a value that is not shown (a secret from the "
+            "environment, or a live value); plan again"
+        ]
     return reasons

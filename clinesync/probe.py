@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from clinesync.checks import is_azure_host
 from clinesync.desired import Desired
+from clinesync.masking import Redactor, clipped
 
 Status = Literal["ok", "warn", "fail"]
 AZURE_DEFAULT_VERSION = "2024-08-01-preview"  # what Cline uses when azureApiVersion is not set
@@ -124,6 +125,8 @@ class Credentials:
 
     api_key: str | None = None
     azure_token: Callable[[], str] | None = None
+    # Every secret the run knows: an endpoint's echoed error is scrubbed of them before it is cut.
+    redact: Redactor = field(default_factory=Redactor)
 
 
 def probe_endpoint(endpoint: Endpoint, credentials: Credentials, timeout: float, chat: bool) -> Endpoint:
@@ -138,10 +141,10 @@ def probe_endpoint(endpoint: Endpoint, credentials: Credentials, timeout: float,
     headers = _headers(endpoint, credentials)
     if headers is None:
         return endpoint
-    offered = _models(endpoint, headers, timeout)
+    offered = _models(endpoint, headers, timeout, credentials.redact)
     if chat and offered is not None:
         for model in endpoint.models:
-            _chat(endpoint, headers, model, timeout)
+            _chat(endpoint, headers, model, timeout, credentials.redact)
     return endpoint
 
 
@@ -249,7 +252,7 @@ def _request(method: str, url: str, headers: dict[str, str], timeout: float, bod
         return client.request(method, url, headers=headers, json=body)
 
 
-def _models(endpoint: Endpoint, headers: dict[str, str], timeout: float) -> set[str] | None:
+def _models(endpoint: Endpoint, headers: dict[str, str], timeout: float, redact: Redactor) -> set[str] | None:
     import httpx
 
     url = cline_url(endpoint, "models")
@@ -267,7 +270,7 @@ def _models(endpoint: Endpoint, headers: dict[str, str], timeout: float) -> set[
             Check(
                 "models",
                 "fail",
-                f"HTTP {status}: {_endpoint_error(response)}",
+                f"HTTP {status}: {_endpoint_error(response, redact)}",
                 _fix_for(status, endpoint),
                 elapsed,
             )
@@ -303,7 +306,7 @@ def _models(endpoint: Endpoint, headers: dict[str, str], timeout: float) -> set[
     return offered
 
 
-def _chat(endpoint: Endpoint, headers: dict[str, str], model: str, timeout: float) -> None:
+def _chat(endpoint: Endpoint, headers: dict[str, str], model: str, timeout: float, redact: Redactor) -> None:
     import httpx
 
     body = {
@@ -328,7 +331,7 @@ def _chat(endpoint: Endpoint, headers: dict[str, str], model: str, timeout: floa
             Check(
                 f"chat {model}",
                 "fail",
-                f"HTTP {response.status_code}: {_endpoint_error(response)}",
+                f"HTTP {response.status_code}: {_endpoint_error(response, redact)}",
                 _fix_for(response.status_code, endpoint),
                 elapsed,
             )
@@ -350,16 +353,15 @@ def _model_ids(response: Any) -> set[str] | None:
     return {entry["id"] for entry in entries if isinstance(entry, dict) and isinstance(entry.get("id"), str)}
 
 
-def _endpoint_error(response: Any) -> str:
-    """The endpoint's own error message, verbatim but on one line and bounded (output scrubs secrets)."""
+def _endpoint_error(response: Any, redact: Redactor) -> str:
+    """The endpoint's own error message, scrubbed of secrets, then on one line and bounded."""
     try:
         document = response.json()
         error = document.get("error") if isinstance(document, dict) else None
         message = error.get("message") or error.get("code") if isinstance(error, dict) else error
     except ValueError:
         message = response.text
-    text = " ".join(str(message or response.reason_phrase or "").split())
-    return text[:300] or "no message"
+    return clipped(str(message or response.reason_phrase or ""), redact) or "no message"
 
 
 def _fix_for(status: int, endpoint: Endpoint) -> str:

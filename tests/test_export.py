@@ -62,7 +62,7 @@ def test_sensitive_values_become_references_and_literal_dollars_survive(in_tmp: 
         "globalRules": [{"name": "r", "alwaysEnabled": True, "contents": "Cost: ${price}\nSecond line"}],
     }
     exported = export_organization("org-x", Document(True, config), "test")
-    assert exported.variables == {"REMOTEMCPSERVERS_DOCS_HEADERS_X_KEY": "k-123456"}
+    assert exported.variables == {"CLINE_X_REMOTEMCPSERVERS_DOCS_HEADERS_X_KEY": "k-123456"}
     assert "k-123456" not in exported.text
     assert "Cost: $${price}" in exported.text and "contents: |-" in exported.text
     assert os.linesep == "\n"

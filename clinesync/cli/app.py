@@ -34,6 +34,7 @@ class Settings:
         self.no_color = False
         self.quiet = False
         self.verbose = False
+        self.insecure_http = False
         self.secrets: set[str] = set()
 
     @property
@@ -72,6 +73,13 @@ _GLOBAL_OPTIONS = (
         expose_value=False,
         callback=_store("token_file"),
         help="File holding the console API token (else CLINE_API_KEY).",
+    ),
+    click.option(
+        "--insecure-http",
+        is_flag=True,
+        expose_value=False,
+        callback=_store("insecure_http"),
+        help="Allow an http:// console on a host that is not loopback (the token crosses the network in clear).",
     ),
     click.option(
         "--no-color",

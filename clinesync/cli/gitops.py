@@ -39,7 +39,9 @@ def open_console() -> Console:
 
     chosen = settings()
     try:
-        console = open_target(chosen.console, chosen.token_file)
+        console = open_target(
+            chosen.console, chosen.token_file, secrets=chosen.secrets, insecure_http=chosen.insecure_http
+        )
     except ConsoleError as error:
         raise UserError(str(error)) from None
     chosen.secrets.update(console.secrets)
@@ -147,11 +149,10 @@ def plan(
 
 def _save(output: Output, result: Plan, plan_file: str) -> None:
     from clinesync import planfile
+    from clinesync.privatefile import write_private
 
     try:
-        text = planfile.dumps(result)
-        with open(plan_file, "w", encoding="utf-8") as stream:
-            stream.write(output.redact(text))
+        write_private(plan_file, output.redact(planfile.dumps(result)), overwrite=True)
     except planfile.PlanFileError as error:
         raise UserError(str(error)) from None
     except OSError as error:

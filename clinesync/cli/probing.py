@@ -58,7 +58,7 @@ def probe(
     from clinesync.validate import iter_checked
 
     output = Output()
-    credentials = Credentials()
+    credentials = Credentials(redact=output.redact)
     if api_key_env:
         credentials.api_key = os.environ.get(api_key_env)
         if not credentials.api_key:

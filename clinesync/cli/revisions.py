@@ -69,9 +69,10 @@ def export(organization: str, target: str | None, force: bool, include_secrets: 
 
 
 def _write_new(target: str, text: str, force: bool) -> None:
+    from clinesync.privatefile import write_private
+
     try:
-        with open(target, "w" if force else "x", encoding="utf-8") as stream:
-            stream.write(text)
+        write_private(target, text, overwrite=force)
     except FileExistsError:
         raise UserError(f"{target} exists: pass --force to overwrite it") from None
     except OSError as error:

@@ -10,22 +10,47 @@ from clinesync.consoles.local import DEFAULT_PATH, LocalConsole
 
 
 def open_console(
-    target: str | None, token_file: str | None = None, environ: Mapping[str, str] = os.environ
+    target: str | None,
+    token_file: str | None = None,
+    environ: Mapping[str, str] = os.environ,
+    secrets: set[str] | None = None,
+    insecure_http: bool = False,
 ) -> Console:
     """The embedded local console when `target` is empty; a database path or `sqlite:PATH`; an http(s) URL,
-    with its token from `token_file` or CLINE_API_KEY (never from an argument)."""
+    with its token from `token_file` or CLINE_API_KEY (never from an argument). `secrets` is the run's set
+    of known secrets, which errors echoed by an HTTP console are scrubbed of."""
     if not target:
         return LocalConsole(DEFAULT_PATH)
     if target.startswith(("http://", "https://")):
         from clinesync.consoles.http import HttpConsole
+        from clinesync.masking import Redactor
 
+        _refuse_plain_http(target, insecure_http)
         return HttpConsole(
             target,
             read_token(token_file, environ),
             timeout=_number(environ, "CLINESYNC_TIMEOUT", 30.0),
             retries=int(_number(environ, "CLINESYNC_RETRIES", 4)),
+            redact=Redactor(secrets if secrets is not None else set()),
         )
     return LocalConsole(target.removeprefix("sqlite:"))
+
+
+def _refuse_plain_http(target: str, insecure_http: bool) -> None:
+    """The token would cross the network in clear: plain http:// is for loopback, unless asked for."""
+    from urllib.parse import urlsplit
+
+    from clinesync.checks import is_loopback
+
+    try:
+        host = urlsplit(target).hostname or ""
+    except ValueError:
+        raise ConsoleError("the console URL is not a valid URL") from None
+    if target.startswith("http://") and not is_loopback(host) and not insecure_http:
+        raise ConsoleError(
+            f"refusing the plain http:// console on {host}: the token would cross the network in clear. "
+            "Use https://, or pass --insecure-http on a network you trust"
+        )
 
 
 def read_token(token_file: str | None, environ: Mapping[str, str]) -> str:

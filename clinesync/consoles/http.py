@@ -28,6 +28,7 @@ from clinesync.consoles.base import (
     WritesUnsupported,
 )
 from clinesync.document import Document
+from clinesync.masking import Redactor, clipped, masked_url
 
 _RETRIED_STATUSES = frozenset({429, 502, 503, 504})
 _ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
@@ -44,13 +45,18 @@ class HttpConsole:
         retries: int = 4,
         backoff: float = 0.5,
         transport: httpx.BaseTransport | None = None,
+        redact: Redactor | None = None,
     ) -> None:
-        self.url = url.rstrip("/")
+        # Credentials in the console URL itself are used, never printed: `url` is what output names.
+        self.url = masked_url(url.rstrip("/"), live=False)
         self._token = token
         self.retries = retries
         self.backoff = backoff
+        # Errors echoed by the console are scrubbed of every secret known to the run, then cut to a line.
+        self._redact = redact if redact is not None else Redactor()
+        self._redact.add({token})
         self._options: dict[str, Any] = {
-            "base_url": self.url,
+            "base_url": url.rstrip("/"),
             "headers": {"Authorization": f"Bearer {token}", "User-Agent": f"clinesync/{__version__}"},
             "timeout": httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             "transport": transport,
@@ -146,9 +152,11 @@ class HttpConsole:
                 wait = None
             else:
                 if response.status_code not in _RETRIED_STATUSES:
-                    _raise_for_status(response, method, organization, self.url)
+                    _raise_for_status(response, method, organization, self.url, self._redact)
                     return response
-                failure = f"{self.url} answered {response.status_code} ({_error_text(response)})"
+                failure = (
+                    f"{self.url} answered {response.status_code} ({_error_text(response, self._redact)})"
+                )
                 wait = _retry_after(response)
             if attempt >= self.retries:
                 attempts = f"{attempt + 1} attempt{'s' if attempt else ''}"
@@ -170,11 +178,13 @@ def _config_path(organization: str) -> str:
     return f"/api/v1/organizations/{quote(organization, safe='')}/remote-config"
 
 
-def _raise_for_status(response: httpx.Response, method: str, organization: str, url: str) -> None:
+def _raise_for_status(
+    response: httpx.Response, method: str, organization: str, url: str, redact: Redactor
+) -> None:
     status = response.status_code
     if status < 300:
         return
-    reason = _error_text(response)
+    reason = _error_text(response, redact)
     if status == 401:
         raise ConsoleError(f"{url} refused the token (401): check CLINE_API_KEY or --token-file")
     if status == 403:
@@ -201,15 +211,15 @@ def _raise_for_status(response: httpx.Response, method: str, organization: str, 
     raise ConsoleError(f"{url} answered {status} ({reason}) for {organization}")
 
 
-def _error_text(response: httpx.Response) -> str:
-    """The `error` of Cline's envelope, one line and bounded; never the raw body."""
+def _error_text(response: httpx.Response, redact: Redactor) -> str:
+    """The `error` of Cline's envelope, scrubbed, one line and bounded; never the raw body."""
     try:
         error = response.json().get("error")
     except (ValueError, AttributeError):
         error = None
     if not isinstance(error, str) or not error:
         return response.reason_phrase or "no reason given"
-    return " ".join(error.split())[:300]
+    return clipped(error, redact)
 
 
 def _data(response: httpx.Response) -> Any:

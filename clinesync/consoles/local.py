@@ -7,6 +7,7 @@ killed mid-write leaves the previous revision intact.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -39,7 +40,7 @@ class LocalConsole:
         self.path = Path(path)
         self._local = threading.local()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
             with self._connection() as connection:
                 connection.execute(_SCHEMA)
         except (OSError, sqlite3.Error) as error:
@@ -124,6 +125,18 @@ class LocalConsole:
             return self._connection().execute(sql, parameters)
         except sqlite3.Error as error:
             raise ConsoleError(f"local console {self.path}: {error}") from None
+
+
+def _create_private(path: Path) -> None:
+    """A new console's folder (0700) and database (0600): it holds every organization's secrets. SQLite gives
+    its -wal and -shm files the database's mode. Existing folders and files are left as their owner set them."""
+    if path.exists():
+        return
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process created it a moment ago
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _decode(value: str, organization: str) -> dict:

@@ -1,0 +1,32 @@
+"""Writing files that hold plans or exported settings: readable by their owner only, and never through a link.
+
+The text goes to a new 0600 file in the same folder, which then takes the target's name: a symlink planted at
+the target is replaced, never followed, so no other file is overwritten, and a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+
+def write_private(target: str, text: str, overwrite: bool) -> None:
+    """Write `text` to `target` (mode 0600). Without `overwrite`, FileExistsError when anything, a dangling
+    link included, already has the name."""
+    folder = os.path.dirname(os.path.abspath(target))
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".clinesync-", suffix=".tmp")  # 0600
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            os.link(temporary, target)  # fails if the name exists: no check-then-write race
+            os.unlink(temporary)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
