@@ -156,7 +156,10 @@ def test_a_changed_variable_after_the_plan_is_refused(org_file: Path) -> None:
     assert result.exit_code == 1
     # Which organization's secret changed is not recorded: a per-organization fingerprint of it would let a
     # guess be checked cheaply (SECURITY.md).
-    assert "Error: files, variables or live changed since the plan, in a value that is not shown" in result.stderr
+    assert (
+        "Error: files, variables or live changed since the plan, in a value that is not shown"
+        in result.stderr
+    )
     assert revisions() == 0
 
 

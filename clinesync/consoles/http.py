@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -47,7 +47,8 @@ class HttpConsole:
         transport: httpx.BaseTransport | None = None,
         redact: Redactor | None = None,
     ) -> None:
-        # Credentials in the console URL itself are used, never printed: `url` is what output names.
+        # Credentials in the console URL are never printed (`url` is what output names) and never sent: the
+        # protocol authenticates with the bearer token, which URL userinfo would replace.
         self.url = masked_url(url.rstrip("/"), live=False)
         self._token = token
         self.retries = retries
@@ -56,7 +57,7 @@ class HttpConsole:
         self._redact = redact if redact is not None else Redactor()
         self._redact.add({token})
         self._options: dict[str, Any] = {
-            "base_url": url.rstrip("/"),
+            "base_url": _without_userinfo(url.rstrip("/")),
             "headers": {"Authorization": f"Bearer {token}", "User-Agent": f"clinesync/{__version__}"},
             "timeout": httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             "transport": transport,
@@ -257,6 +258,11 @@ def _config(value: Any, organization: str) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ConsoleError(f"the console's value for {organization} is not a JSON object")
     return config
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
 
 
 def _retry_after(response: httpx.Response) -> float | None:
