@@ -18,7 +18,7 @@ DEMO_ENV := AZURE_OPENAI_KEY=$${AZURE_OPENAI_KEY:-demo-stand-in-key}
 demo: $(STAMP)
 	$(BIN)/clinesync validate examples/
 	$(DEMO_ENV) $(BIN)/clinesync plan examples/org.yaml
-	$(DEMO_ENV) $(BIN)/clinesync apply examples/org.yaml --auto-approve
+	$(DEMO_ENV) $(BIN)/clinesync apply examples/org.yaml --auto-approve --console .clinesync/console.db
 	$(DEMO_ENV) $(BIN)/clinesync plan examples/org.yaml --detailed-exitcode
 
 # The whole suite: lint, then every test. Non-zero on any failure.

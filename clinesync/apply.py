@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-from clinesync.consoles.base import Console, ConsoleError, Live, WritesUnsupported
+from clinesync.consoles.base import Console, ConsoleError, Live, NotAttempted, WritesUnsupported
 from clinesync.diff import Change, diff
 from clinesync.fleet import DEFAULT_PARALLELISM, Progress, concurrently
 from clinesync.plan import OrgPlan, Plan
@@ -37,7 +37,7 @@ def apply_plan(
 
     def write(org: OrgPlan) -> tuple[Live, Live]:
         if refused.is_set():
-            raise _NotAttempted("not attempted: the console refuses writes")
+            raise NotAttempted("not attempted: the console refuses writes")
         assert org.organization and org.target and org.live
         try:
             written = console.write(org.organization, org.target, org.live.revision)
@@ -58,12 +58,8 @@ def apply_plan(
     return results
 
 
-class _NotAttempted(ConsoleError):
-    pass
-
-
 def _result(org: OrgPlan, outcome: tuple[Live, Live] | ConsoleError) -> OrgResult:
-    if isinstance(outcome, _NotAttempted):
+    if isinstance(outcome, NotAttempted):
         return OrgResult(org, "not attempted", str(outcome))
     if isinstance(outcome, ConsoleError):
         return OrgResult(org, "failed", str(outcome))

@@ -2,8 +2,8 @@
 
 Only I/O runs in the pool (reads, writes); parsing, validation and diffing stay on the calling thread, since
 CPU work inside many I/O threads runs slower under the GIL. The caller submits reads as it goes, so parsing
-the next file overlaps the network wait of the last. A ConsoleError is that item's result, so one
-organization's failure never stops the others; anything else is a bug and propagates.
+the next file overlaps the network wait of the last. A failure is that item's result, whatever its kind, so
+one organization's failure never stops the others, and writes that landed are still reported.
 """
 
 from __future__ import annotations
@@ -76,3 +76,5 @@ def _attempt(task: Callable[[Item], Result], item: Item) -> Result | ConsoleErro
         return task(item)
     except ConsoleError as error:
         return error
+    except Exception as error:  # a bug, or an answer no rule foresaw: this item's failure, not the run's
+        return ConsoleError(f"unexpected {type(error).__name__}: please report it")

@@ -73,6 +73,12 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run as on a developer's machine, in CI too: the ones about CI set `CI` themselves."""
+    monkeypatch.delenv("CI", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test reaches beyond this machine: connecting anywhere but loopback fails the test."""
     real_connect = socket.socket.connect

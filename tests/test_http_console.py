@@ -214,7 +214,7 @@ def test_server_down() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # bound, never listening: connections are refused
         with pytest.raises(
-            ConsoleError, match=r"cannot reach .* \(connection refused or host not found\), after 2 attempts"
+            ConsoleError, match=r"cannot reach .* \(connection refused\), after 2 attempts: try again later"
         ):
             HttpConsole(f"http://127.0.0.1:{port}", TOKEN, retries=1).read(ORG)
 

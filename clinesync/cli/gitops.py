@@ -33,14 +33,26 @@ if TYPE_CHECKING:
 _FORMATS = click.Choice(["text", "json", "markdown"])
 
 
-def open_console() -> Console:
+def open_console(writes: bool = False) -> Console:
+    """The chosen console; read-only unless the command `writes`. In CI, a command that writes refuses the
+    embedded console unless it was named: an unset CLINESYNC_CONSOLE must not turn into a local stand-in."""
     from clinesync.consoles import ConsoleError
     from clinesync.consoles import open_console as open_target
 
     chosen = settings()
+    if writes and not chosen.console and os.environ.get("CI"):
+        raise UserError(
+            "CI is set and no console is named: refusing to write to the embedded local console "
+            "(.clinesync/console.db) in its place. Set --console or CLINESYNC_CONSOLE to your console, or "
+            "name the local one explicitly: --console .clinesync/console.db"
+        )
     try:
         console = open_target(
-            chosen.console, chosen.token_file, secrets=chosen.secrets, insecure_http=chosen.insecure_http
+            chosen.console,
+            chosen.token_file,
+            secrets=chosen.secrets,
+            insecure_http=chosen.insecure_http,
+            read_only=not writes,
         )
     except ConsoleError as error:
         raise UserError(str(error)) from None
@@ -52,6 +64,7 @@ def make_plan(
     output: Output, files: list[str], console: Console, prune_unknown: bool, parallelism: int = 16
 ) -> Plan:
     from clinesync.plan import make_plan as compute_plan
+    from clinesync.render.text import organization_label
 
     with paused_gc():
         plan = compute_plan(
@@ -63,6 +76,9 @@ def make_plan(
             output.err(f"{problem}\n")
         for warning in org.warnings:
             output.err(visible(f"Warning: {org.organization}: {warning}") + "\n")
+        if org.action == "failed" and not any(problem.is_error for problem in org.problems):
+            # a file's own errors are printed above; this is the console's failure, on stderr as well
+            output.err(visible(f"Error: {organization_label(org)}: {org.error}") + "\n")
     return plan
 
 
@@ -201,7 +217,7 @@ def apply(
     from clinesync.planfile import is_plan_file
 
     output = Output()
-    console = open_console()
+    console = open_console(writes=not manual)
     try:
         if len(paths) == 1 and is_plan_file(paths[0]):
             return _apply_saved(output, console, paths[0], parallelism)
@@ -269,6 +285,8 @@ def apply_and_report(output: Output, result: Plan, console: Console, parallelism
         if item.outcome == "unchanged":
             continue
         output.out(f"{organization_label(item.plan)}: {_outcome(item)}\n")
+        if item.outcome in ("failed", "not attempted"):
+            output.err(f"Error: {organization_label(item.plan)}: {_outcome(item)}\n")
         for change in item.unverified:
             output.out(f"    {change_line(change, item.plan.mask)}\n")
     output.out(

@@ -151,7 +151,7 @@ def rollback(organization: str, revision: int, auto_approve: bool) -> int:
 
     organization = organization_argument(organization)
     output = Output()
-    console = open_console()
+    console = open_console(writes=True)
     try:
         revisions = {r.number: r for r in console.history(organization)}
         if revision not in revisions:

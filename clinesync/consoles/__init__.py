@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 from clinesync.consoles.base import Console, ConsoleError
@@ -15,12 +16,15 @@ def open_console(
     environ: Mapping[str, str] = os.environ,
     secrets: set[str] | None = None,
     insecure_http: bool = False,
+    read_only: bool = False,
 ) -> Console:
     """The embedded local console when `target` is empty; a database path or `sqlite:PATH`; an http(s) URL,
     with its token from `token_file` or CLINE_API_KEY (never from an argument). `secrets` is the run's set
-    of known secrets, which errors echoed by an HTTP console are scrubbed of."""
+    of known secrets, which errors echoed by an HTTP console are scrubbed of. `read_only` opens a local
+    console without writing anything, and a missing one is an error unless it is the default."""
     if not target:
-        return LocalConsole(DEFAULT_PATH)
+        return LocalConsole(DEFAULT_PATH, read_only=read_only, missing_ok=True)
+    _refuse_lookalike(target)
     if target.startswith(("http://", "https://")):
         from clinesync.consoles.http import HttpConsole
         from clinesync.masking import Redactor
@@ -33,7 +37,29 @@ def open_console(
             retries=int(_number(environ, "CLINESYNC_RETRIES", 4)),
             redact=Redactor(secrets if secrets is not None else set()),
         )
-    return LocalConsole(target.removeprefix("sqlite:"))
+    return LocalConsole(target.removeprefix("sqlite:"), read_only=read_only)
+
+
+_HOST_LIKE = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?(/.*)?\Z|localhost(:\d+)?(/.*)?\Z")
+_DATABASE_ENDINGS = (".db", ".sqlite", ".sqlite3", ".db3")
+
+
+def _refuse_lookalike(target: str) -> None:
+    """A console target that is neither a URL nor plainly a database path would silently become a new local
+    database of that name: a host name (`api.cline.bot`) or a misspelt scheme (`htps://...`)."""
+    if target.startswith(("http://", "https://", "sqlite:")):
+        return
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", target)
+    if scheme:
+        raise ConsoleError(
+            f"console {target!r}: {scheme.group(1)}:// is not a console scheme; did you mean "
+            f"https://{scheme.group(2)}? (a local database is a path or sqlite:PATH)"
+        )
+    if _HOST_LIKE.match(target) and not target.split("/", 1)[0].lower().endswith(_DATABASE_ENDINGS):
+        raise ConsoleError(
+            f"console {target!r} looks like a host, not a database file: did you mean https://{target}? "
+            "(a local database is a path ending in .db, or sqlite:PATH)"
+        )
 
 
 def _refuse_plain_http(target: str, insecure_http: bool) -> None:

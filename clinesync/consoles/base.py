@@ -20,6 +20,15 @@ class Conflict(ConsoleError):
     """The live document changed since it was read (compare-and-swap or If-Match refused)."""
 
 
+class ConsoleDown(ConsoleError):
+    """A failure that holds for every organization of the run: the console is unreachable, its TLS certificate
+    is not trusted, or it refuses the token. The organizations not yet attempted are not attempted."""
+
+
+class NotAttempted(ConsoleError):
+    """Not tried, because an earlier failure settled it: the console is down, or refuses writes."""
+
+
 class WritesUnsupported(ConsoleError):
     """The console has no write endpoint (Cline's hosted console today)."""
 

@@ -2,8 +2,11 @@
 
 Reads are Cline's documented `GET /api/v1/organizations/{id}/remote-config`; writes are the mirroring PUT.
 Connection failures, 429, 502, 503 and 504 are retried with exponential backoff and jitter, honouring
-Retry-After, a bounded number of times. Every failure becomes one ConsoleError line that says what to do;
-no message carries the token, a header or a body.
+Retry-After, a bounded number of times; a TLS or DNS failure is not (it will not heal). `timeout` bounds each
+whole answer, not each read, and an answer over 8 MiB is refused unread. A failure that holds for the whole
+console (unreachable, TLS not trusted, token refused) is remembered, so the rest of a fleet is reported not
+attempted at once instead of each retrying on its own. Every failure becomes one ConsoleError line that says
+what to do; no message carries the token, a header or a body.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import httpx
 from clinesync import __version__, strictjson
 from clinesync.consoles.base import (
     Conflict,
+    ConsoleDown,
     ConsoleError,
     HistoryUnsupported,
     Live,
+    NotAttempted,
     Revision,
     WritesUnsupported,
 )
@@ -33,6 +38,7 @@ from clinesync.masking import Redactor, clipped, masked_url
 _RETRIED_STATUSES = frozenset({429, 502, 503, 504})
 _ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
 _LONGEST_WAIT = 60.0
+MAX_ANSWER = 8 * 1024 * 1024  # a remote-config answer is a few KiB; Cline's server limits writes to 1 MiB
 
 
 class HttpConsole:
@@ -53,6 +59,8 @@ class HttpConsole:
         self._token = token
         self.retries = retries
         self.backoff = backoff
+        self.timeout = timeout
+        self._down: ConsoleDown | None = None  # the failure that settled the whole console, once seen
         # Errors echoed by the console are scrubbed of every secret known to the run, then cut to a line.
         self._redact = redact if redact is not None else Redactor()
         self._redact.add({token})
@@ -143,17 +151,21 @@ class HttpConsole:
     ) -> httpx.Response:
         attempt = 0
         while True:
+            self._raise_if_down()
             try:
-                response = self._client.request(method, path, json=body, headers=headers)
-            except httpx.TimeoutException:
-                failure = f"{self.url} did not answer within the timeout"
-                wait = None
-            except httpx.TransportError as error:
-                failure = f"cannot reach {self.url} ({_transport_reason(error)})"
-                wait = None
+                response = self._answer(method, path, body, headers)
+            except _Unreachable as unreachable:
+                failure, wait = f"cannot reach {self.url} ({unreachable})", None
+                if unreachable.timed_out:
+                    failure = f"{self.url} did not answer within the timeout"
+                if unreachable.final:
+                    self._settle(ConsoleDown(failure))
             else:
                 if response.status_code not in _RETRIED_STATUSES:
-                    _raise_for_status(response, method, organization, self.url, self._redact)
+                    try:
+                        _raise_for_status(response, method, organization, self.url, self._redact)
+                    except ConsoleDown as down:
+                        self._settle(down)
                     return response
                 failure = (
                     f"{self.url} answered {response.status_code} ({_error_text(response, self._redact)})"
@@ -161,9 +173,45 @@ class HttpConsole:
                 wait = _retry_after(response)
             if attempt >= self.retries:
                 attempts = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                if failure.startswith("cannot reach"):
+                    self._settle(ConsoleDown(f"{failure}, after {attempts}: try again later"))
                 raise ConsoleError(f"{failure}, after {attempts}: try again later")
             time.sleep(wait if wait is not None else self._backoff(attempt))
             attempt += 1
+
+    def _answer(self, method: str, path: str, body: Any, headers: dict[str, str] | None) -> httpx.Response:
+        """One exchange, bounded as a whole by `timeout` and in size by MAX_ANSWER: a console that drips bytes
+        or answers without end cannot hold the run."""
+        client = self._client
+        watchdog = threading.Timer(self.timeout, client.close)  # closing the client ends a blocked read
+        watchdog.daemon = True
+        watchdog.start()
+        started = time.monotonic()
+        try:
+            response = client.send(
+                client.build_request(method, path, json=body, headers=headers), stream=True
+            )
+            try:
+                _read_bounded(response)
+            finally:
+                response.close()
+            return response
+        except httpx.HTTPError as error:
+            if isinstance(error, httpx.TimeoutException) or time.monotonic() - started >= self.timeout:
+                raise _Unreachable(f"no whole answer within {self.timeout:g} s", timed_out=True) from None
+            raise _Unreachable(_transport_reason(error), final=_is_final(error)) from None
+        finally:
+            watchdog.cancel()
+            if client.is_closed:  # the watchdog fired: this thread gets a new client next time
+                self._local.client = None
+
+    def _settle(self, down: ConsoleDown) -> None:
+        self._down = self._down or down
+        raise down
+
+    def _raise_if_down(self) -> None:
+        if self._down is not None:
+            raise NotAttempted(f"not attempted: console unreachable ({self._down})")
 
     def _backoff(self, attempt: int) -> float:
         return min(_LONGEST_WAIT, self.backoff * 2**attempt) * random.uniform(0.5, 1.0)
@@ -187,11 +235,9 @@ def _raise_for_status(
         return
     reason = _error_text(response, redact)
     if status == 401:
-        raise ConsoleError(f"{url} refused the token (401): check CLINE_API_KEY or --token-file")
+        raise ConsoleDown(f"{url} refused the token (401): check CLINE_API_KEY or --token-file")
     if status == 403:
-        raise ConsoleError(
-            f"{url} forbids this (403): the token's account must be an admin of {organization}"
-        )
+        raise ConsoleDown(f"{url} forbids this (403): the token's account must be an admin of {organization}")
     if method == "PUT" and status in (404, 405):
         raise WritesUnsupported(
             f"{url} does not accept writes of remote configuration (HTTP {status}): Cline's hosted console has "
@@ -215,7 +261,7 @@ def _raise_for_status(
 def _error_text(response: httpx.Response, redact: Redactor) -> str:
     """The `error` of Cline's envelope, scrubbed, one line and bounded; never the raw body."""
     try:
-        error = response.json().get("error")
+        error = strictjson.loads(response.content).get("error")
     except (ValueError, AttributeError):
         error = None
     if not isinstance(error, str) or not error:
@@ -225,7 +271,7 @@ def _error_text(response: httpx.Response, redact: Redactor) -> str:
 
 def _data(response: httpx.Response) -> Any:
     try:
-        envelope = response.json()
+        envelope = strictjson.loads(response.content)
     except ValueError:
         raise ConsoleError(
             f"{response.url.host} answered with something that is not JSON (HTTP {response.status_code})"
@@ -280,12 +326,67 @@ def _retry_after(response: httpx.Response) -> float | None:
     return min(_LONGEST_WAIT, max(0.0, when.timestamp() - time.time()))
 
 
-def _transport_reason(error: httpx.TransportError) -> str:
+class _Unreachable(Exception):
+    """One exchange failed below HTTP; `final` when retrying cannot help (TLS, DNS, a refused answer)."""
+
+    def __init__(self, reason: str, final: bool = False, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.final = final
+        self.timed_out = timed_out
+
+
+def _read_bounded(response: httpx.Response) -> None:
+    """Read the body, refusing one over MAX_ANSWER (by its Content-Length, unread, or as it arrives)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_ANSWER:
+        raise _TooLarge()
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER:
+            raise _TooLarge()
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # what response.read() would have set: the decoded body
+
+
+class _TooLarge(httpx.HTTPError):
+    def __init__(self) -> None:
+        super().__init__(f"an answer over {MAX_ANSWER // (1024 * 1024)} MiB")
+
+
+def _is_final(error: httpx.HTTPError) -> bool:
+    return isinstance(error, _TooLarge) or _cause(error) in ("tls", "dns")
+
+
+def _cause(error: BaseException) -> str | None:
+    """What really failed beneath httpx's wrapping: `tls` (a certificate not trusted), `dns`, or None."""
+    import socket
+    import ssl
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return "tls"
+        if isinstance(seen, socket.gaierror) or "Name or service not known" in str(seen):
+            return "dns"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _transport_reason(error: httpx.HTTPError) -> str:
+    cause = _cause(error)
+    if cause == "tls":
+        return "TLS certificate not trusted: set SSL_CERT_FILE to your CA bundle"
+    if cause == "dns":
+        return "host not found (DNS): check the console URL"
+    if isinstance(error, _TooLarge):
+        return f"{error}: refused unread"
     if isinstance(error, httpx.ConnectError):
-        text = str(error)
-        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
-            return "TLS certificate not trusted: set SSL_CERT_FILE to your CA bundle"
-        return "connection refused or host not found"
+        return "connection refused"
+    if isinstance(error, httpx.TimeoutException):
+        return "did not answer within the timeout"
     if isinstance(error, httpx.RemoteProtocolError):
         return "the connection closed mid-answer"
+    if isinstance(error, httpx.DecodingError):
+        return "the answer's Content-Encoding could not be decoded"
     return type(error).__name__

@@ -36,15 +36,29 @@ CREATE TABLE IF NOT EXISTS revisions (
 
 
 class LocalConsole:
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    """A console database. `read_only` writes nothing, not even a journal mode or a folder: a missing database
+    is then an error, or, with `missing_ok` (the default path), an empty console."""
+
+    def __init__(self, path: str | os.PathLike[str], read_only: bool = False, missing_ok: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         self._local = threading.local()
+        self._empty = False
+        if read_only and not self.path.exists():
+            if not missing_ok:
+                raise ConsoleError(
+                    f"there is no local console at {self.path}: check the path (plan, drift, history and "
+                    "export never create one)"
+                )
+            self._empty = True
+            return
         try:
-            _create_private(self.path)
+            if not read_only:
+                _create_private(self.path)
             with self._connection() as connection:
-                connection.execute(_SCHEMA)
+                _check_is_console(connection, self.path, create=not read_only)
         except (OSError, sqlite3.Error) as error:
-            raise ConsoleError(f"cannot open the local console {self.path}: {error}") from None
+            raise ConsoleError(f"cannot open the local console {self.path}: {_reason(error)}") from None
 
     @property
     def description(self) -> str:
@@ -62,14 +76,20 @@ class LocalConsole:
         # One connection per thread: sqlite3 connections must not be shared across threads.
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                _when_unlocked(lambda: connection.execute("PRAGMA journal_mode=WAL"))
-            connection.execute("PRAGMA synchronous=FULL")
+            if self.read_only:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                connection = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+            else:
+                connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    _when_unlocked(lambda: connection.execute("PRAGMA journal_mode=WAL"))
+                connection.execute("PRAGMA synchronous=FULL")
             self._local.connection = connection
         return connection
 
     def read(self, organization: str) -> Live:
+        if self._empty:
+            return Live(None, NO_REVISION)
         row = self._query(
             "SELECT revision, enabled, value FROM revisions WHERE organization = ? ORDER BY revision DESC LIMIT 1",
             (organization,),
@@ -80,6 +100,8 @@ class LocalConsole:
         return Live(Document(bool(enabled), _decode(value, organization)), str(revision))
 
     def write(self, organization: str, document: Document, if_match: str | None) -> Live:
+        if self.read_only:
+            raise ConsoleError(f"local console {self.path} was opened read-only")
         connection = self._connection()
         try:
             connection.execute("BEGIN IMMEDIATE")
@@ -105,6 +127,8 @@ class LocalConsole:
         return Live(document, str(current + 1))
 
     def history(self, organization: str) -> list[Revision]:
+        if self._empty:
+            return []
         rows = self._query(
             "SELECT revision, enabled, value, created_at FROM revisions WHERE organization = ? ORDER BY revision",
             (organization,),
@@ -125,6 +149,31 @@ class LocalConsole:
             return self._connection().execute(sql, parameters)
         except sqlite3.Error as error:
             raise ConsoleError(f"local console {self.path}: {error}") from None
+
+
+_COLUMNS = ["organization", "revision", "enabled", "value", "created_at"]
+
+
+def _check_is_console(connection: sqlite3.Connection, path: Path, create: bool) -> None:
+    """Refuse a SQLite file that is not a clinesync console rather than add a table to someone's database."""
+    tables = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    if "revisions" not in tables:
+        if tables or not create:
+            raise ConsoleError(f"{path} is a SQLite database but not a clinesync console: name another file")
+        connection.execute(_SCHEMA)
+        return
+    columns = [row[1] for row in connection.execute("PRAGMA table_info(revisions)")]
+    if columns != _COLUMNS:
+        raise ConsoleError(f"{path} is a SQLite database but not a clinesync console: name another file")
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ConsoleError):
+        return str(error)
+    text = getattr(error, "strerror", None) or str(error)
+    if "file is not a database" in text:
+        return "the file is not a SQLite database"
+    return text
 
 
 def _create_private(path: Path) -> None:
