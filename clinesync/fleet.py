@@ -55,6 +55,9 @@ class Pool:
                 if self._progress:
                     self._progress(done, len(self._results))
             return [future.result() for future in self._results]
+        except BaseException:  # an interrupt: tasks not yet started never start
+            self._executor.shutdown(cancel_futures=True)
+            raise
         finally:
             self._executor.shutdown()
 

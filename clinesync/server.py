@@ -4,14 +4,18 @@ The read side answers exactly as Cline's documented API; the write side mirrors 
 concurrent change is refused (412) instead of overwritten. Every write is one SQLite transaction: a write is
 acknowledged only after it is committed, so an acknowledged write is never lost.
 
-Built on the standard library's ThreadingHTTPServer: the work is small JSON bodies and short SQLite
-transactions, a thread per connection serves that well, and it adds no runtime dependency. What it lacks is
-added here: a per-connection socket timeout (a stalled client cannot hold a thread forever), a body limit
-checked before reading, constant-time token comparison, and an access log that never records headers or bodies.
+Built on the standard library's HTTP server: the work is small JSON bodies and short SQLite transactions, and
+it adds no runtime dependency. What it lacks is added here: a bounded pool of worker threads (connections
+beyond it wait in the listen backlog of 128), a deadline on each request as a whole (a client dripping a header
+line every few seconds cannot hold a worker), a body limit checked before reading, constant-time token
+comparison, JSON answers for every method and malformed request, a `Server` header that names no Python
+version, each finished connection's SQLite handle closed, one log line (never a traceback) for a client that
+disconnects, and an access log that never records headers or bodies.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import re
 import socket
@@ -19,7 +23,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
@@ -30,9 +35,8 @@ from clinesync.document import Document
 from clinesync.schema import remote_config_errors
 
 MAX_BODY = 1024 * 1024
-# A body refused unread (413, 401, 400) up to this size is read and discarded before the answer, so the client,
-# still sending, gets the answer rather than a reset connection; a larger one is cut off.
-_DRAINED_AT_MOST = 8 * MAX_BODY
+WORKERS = 64  # connections served at once; more wait in the listen backlog
+REQUEST_DEADLINE = 30.0  # seconds a request may take from its first byte to its answer
 _ROUTE = re.compile(r"/api/v1/organizations/([^/]+)/remote-config(/revisions)?/?\Z")
 _ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
 _ETAG = re.compile(r'\A(?:W/)?"?([0-9]+)"?\Z')
@@ -46,9 +50,9 @@ class Reply(Exception):
         self.status = status
 
 
-class ConsoleServer(ThreadingHTTPServer):
-    daemon_threads = True
+class ConsoleServer(HTTPServer):
     allow_reuse_address = True
+    request_queue_size = 128  # the listen backlog: a burst of clients waits instead of timing out
 
     def __init__(
         self,
@@ -69,7 +73,31 @@ class ConsoleServer(ThreadingHTTPServer):
         self.requests = {"GET": 0, "PUT": 0}
         self._count_lock = threading.Lock()
         remote_config_errors({"version": "v1"})  # compile the validator now, not on the first write
+        self._workers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="clinesync-serve")
         super().__init__(address, Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._workers.submit(self._serve, request, client_address)
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            self.console.close()  # this worker's SQLite handle: a worker may be idle for long
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One log line, never a traceback: a client that disconnects mid-answer is not the server's fault."""
+        error = sys.exc_info()[1]
+        if self.log is not None:
+            self.log.write(f"{client_address[0]} connection ended: {type(error).__name__}\n")
+            self.log.flush()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._workers.shutdown(wait=False, cancel_futures=True)
 
     @property
     def url(self) -> str:
@@ -92,13 +120,38 @@ class Handler(BaseHTTPRequestHandler):
     server: ConsoleServer
     protocol_version = "HTTP/1.1"
     server_version = f"clinesync/{__version__}"
-    timeout = 30  # seconds a client may stall mid-request before its connection is closed
+    timeout = 30  # seconds a client may stall in one read before its connection is closed
 
     def setup(self) -> None:
         super().setup()
         # Headers and body go out as two writes; without this, Nagle's algorithm and the client's delayed ACK
         # hold the body back ~40 ms on every kept-alive request.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def version_string(self) -> str:
+        return self.server_version  # not the Python version the standard library would add
+
+    def handle_one_request(self) -> None:
+        """Each request, from its first byte to its answer, within REQUEST_DEADLINE: past it the connection
+        is shut, whatever the client is dripping."""
+        deadline = threading.Timer(REQUEST_DEADLINE, self._cut_off)
+        deadline.daemon = True
+        deadline.start()
+        try:
+            super().handle_one_request()
+        finally:
+            deadline.cancel()
+
+    def _cut_off(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):  # already closed
+            self.request.shutdown(socket.SHUT_RDWR)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed request lines and headers get the protocol's JSON error too, and are logged."""
+        self.close_connection = True
+        self._send(code, {"success": False, "error": message or "bad request"}, {})
+        self._log(getattr(self, "command", None) or "-", code, time.monotonic())
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -114,6 +167,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PATCH(self) -> None:
         self._handle("PATCH")
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
+    def do_OPTIONS(self) -> None:
+        self._handle("OPTIONS")
+
+    def do_TRACE(self) -> None:
+        self._handle("TRACE")
 
     def _handle(self, method: str) -> None:
         started = time.monotonic()
@@ -133,6 +195,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # a body left unread would be taken for the next request
         if self.server.latency:
             time.sleep(self.server.latency)
+        if method == "HEAD":  # its answer has no body a client would read: end the connection after it
+            status, body, headers = 405, {"success": False, "error": "method not allowed"}, {}
+            self.close_connection = True
         self._send(status, body, headers)
         self._log(method, status, started)
 
@@ -192,6 +257,8 @@ class Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length", ""))
         except ValueError:
             raise Reply(400, "Content-Length required") from None
+        if length < 0:
+            raise Reply(400, "Content-Length must not be negative")
         if length > MAX_BODY:
             raise Reply(413, f"body over {MAX_BODY} bytes")
         raw = self.rfile.read(length)
@@ -229,16 +296,6 @@ class Handler(BaseHTTPRequestHandler):
             ) from None
         return document
 
-    def _discard_body(self) -> None:
-        """A body left unread would be taken for the next request: read it away, or close the connection."""
-        length = self.headers.get("Content-Length", "0")
-        if self.headers.get("Transfer-Encoding") or not length.isdigit() or int(length) > _DRAINED_AT_MOST:
-            self.close_connection = True
-            return
-        remaining = int(length)
-        while remaining > 0 and (chunk := self.rfile.read(min(65536, remaining))):
-            remaining -= len(chunk)
-
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
         payload = strictjson.dumps(body, ensure_ascii=False).encode()
         self.send_response(status)
@@ -254,7 +311,9 @@ class Handler(BaseHTTPRequestHandler):
     def _log(self, method: str, status: int, started: float) -> None:
         if self.server.log is None:
             return
-        path = "".join(char if char.isprintable() else "?" for char in urlsplit(self.path).path)[:200]
+        path = "".join(
+            char if char.isprintable() else "?" for char in urlsplit(getattr(self, "path", "")).path
+        )[:200]
         elapsed = (time.monotonic() - started) * 1000
         self.server.log.write(f"{self.client_address[0]} {method} {path} {status} {elapsed:.1f}ms\n")
         self.server.log.flush()

@@ -20,13 +20,29 @@ def dumps(value: Any, **options: Any) -> str:
     return json.dumps(value, allow_nan=False, **options)
 
 
-def loads(text: str | bytes) -> Any:
+MAX_DEPTH = 64  # a RemoteConfig is a few levels deep; nothing that nests further is one
+
+
+def loads(text: str | bytes, max_depth: int | None = None) -> Any:
     """Parse as JSON.parse does; NotStrictJSON (a ValueError) for NaN, infinities and numbers that overflow a
-    float64, and for nesting too deep to read."""
+    float64, and for nesting too deep to read or, with `max_depth`, deeper than that."""
     try:
-        return json.loads(text, parse_constant=_constant, parse_float=_finite)
+        value = json.loads(text, parse_constant=_constant, parse_float=_finite)
     except RecursionError:
         raise NotStrictJSON("nested too deeply") from None
+    if max_depth is not None and _depth(value) > max_depth:
+        raise NotStrictJSON(f"nested deeper than {max_depth} levels")
+    return value
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 def _constant(name: str) -> Any:

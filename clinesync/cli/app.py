@@ -19,6 +19,7 @@ import click
 from clinesync import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class UserError(Exception):
@@ -179,7 +180,7 @@ class ClinesyncGroup(click.Group):
             code = EXIT_ERROR
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
-            code = 130
+            code = EXIT_INTERRUPTED
         except Exception as error:  # commands catch their own (see `command`); this is click's own failure
             click.echo(f"Error: internal error ({type(error).__name__})", err=True)
             code = EXIT_ERROR
@@ -196,6 +197,13 @@ def command(function: Callable[..., int]) -> Callable[..., int]:
         except UserError as error:
             Output().err(f"Error: {error}\n")
             return EXIT_ERROR
+        except (KeyboardInterrupt, click.Abort):
+            # Each write is one transaction, and writes not yet started are cancelled: nothing is half
+            # written, and running the command again converges.
+            Output().err(
+                "\nInterrupted. Writes already acknowledged stay; run the command again to converge.\n"
+            )
+            return EXIT_INTERRUPTED
         except Exception as error:  # a bug in clinesync: one line, the details only when asked for
             output = Output()
             output.err(

@@ -30,6 +30,7 @@ def open_console(
         from clinesync.masking import Redactor
 
         _refuse_plain_http(target, insecure_http)
+        _check_ca_bundle(environ)
         return HttpConsole(
             target,
             read_token(token_file, environ),
@@ -79,15 +80,39 @@ def _refuse_plain_http(target: str, insecure_http: bool) -> None:
         )
 
 
+def _check_ca_bundle(environ: Mapping[str, str]) -> None:
+    """SSL_CERT_FILE names the CA bundle TLS trusts: one that cannot be read is a clear error, not a crash."""
+    bundle = environ.get("SSL_CERT_FILE")
+    if bundle and not os.path.isfile(bundle):
+        raise ConsoleError(f"SSL_CERT_FILE names {bundle}, which is not a file: point it at your CA bundle")
+    if bundle:
+        import ssl
+
+        try:
+            ssl.create_default_context(cafile=bundle)
+        except (ssl.SSLError, OSError, ValueError):
+            raise ConsoleError(f"SSL_CERT_FILE names {bundle}, which holds no readable certificate") from None
+
+
 def read_token(token_file: str | None, environ: Mapping[str, str]) -> str:
     if token_file:
         tokens = read_token_file(token_file)
         if not tokens:
             raise ConsoleError(f"the token file {token_file} is empty")
-        return tokens[0]
+        return _sendable(tokens[0], token_file)
     token = environ.get("CLINE_API_KEY", "").strip()
     if not token:
         raise ConsoleError("no console token: set CLINE_API_KEY or pass --token-file FILE")
+    return _sendable(token, "CLINE_API_KEY")
+
+
+def _sendable(token: str, source: str) -> str:
+    """A token HTTP can carry in a header: printable ASCII, no spaces."""
+    if not (token.isascii() and token.isprintable()) or " " in token:
+        raise ConsoleError(
+            f"the token in {source} holds characters an HTTP header cannot carry (non-ASCII, spaces or control "
+            "characters): check that it was copied whole"
+        )
     return token
 
 

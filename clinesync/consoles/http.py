@@ -293,7 +293,7 @@ def _live(response: httpx.Response, organization: str) -> Live:
 
 def _config(value: Any, organization: str) -> dict[str, Any]:
     try:
-        config = strictjson.loads(value) if isinstance(value, str) else None
+        config = strictjson.loads(value, strictjson.MAX_DEPTH) if isinstance(value, str) else None
     except strictjson.NotStrictJSON as error:
         raise ConsoleError(
             f"the console's value for {organization} is not JSON that Cline can read ({error}): members "

@@ -39,7 +39,9 @@ class LocalConsole:
     """A console database. `read_only` writes nothing, not even a journal mode or a folder: a missing database
     is then an error, or, with `missing_ok` (the default path), an empty console."""
 
-    def __init__(self, path: str | os.PathLike[str], read_only: bool = False, missing_ok: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], read_only: bool = False, missing_ok: bool = False
+    ) -> None:
         self.path = Path(path)
         self.read_only = read_only
         self._local = threading.local()
@@ -190,12 +192,12 @@ def _create_private(path: Path) -> None:
 
 def _decode(value: str, organization: str) -> dict:
     try:
-        config = strictjson.loads(value)
+        config = strictjson.loads(value, strictjson.MAX_DEPTH)
     except strictjson.NotStrictJSON as error:
         raise ConsoleError(
             f"{organization}: the stored value is not JSON that Cline can read ({error})"
         ) from None
-    except ValueError:
+    except (ValueError, TypeError):  # not text at all: a row no clinesync wrote
         raise ConsoleError(f"{organization}: the stored value is not JSON") from None
     if not isinstance(config, dict):
         raise ConsoleError(f"{organization}: the stored value is not a JSON object")
