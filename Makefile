@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-validate docs clean
+.PHONY: demo test lint bench bench-validate bench-faults docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ bench-validate:
 	$(BENCH)/bin/python -m pip install -q . httpx
 	test -x $(PEERS)/bin/octodns-sync || ($(PYTHON) -m venv $(PEERS) && $(PEERS)/bin/python -m pip install -q octodns)
 	OCTODNS_VALIDATE=$(PEERS)/bin/octodns-validate $(BENCH)/bin/python bench/validate.py
+
+# Faults and load: a dead console over 1,000 organizations, 200 concurrent clients, descriptors after 10,000.
+bench-faults:
+	test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install -q . httpx
+	$(BENCH)/bin/python bench/faults.py
 
 clean:
 	rm -rf $(VENV) $(BENCH) $(PEERS) .clinesync build dist *.egg-info .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from clinesync import __version__
 from clinesync.server import MAX_BODY
 
 from conftest import TOKEN, RunningServer
@@ -275,3 +276,111 @@ def test_serve_without_tokens_refuses_to_start(tmp_path: Path) -> None:
         result.stderr
         == "Error: the server needs at least one token: --token-file or CLINESYNC_SERVER_TOKENS\n"
     )
+
+
+def raw(server: RunningServer, request: bytes, timeout: float = 10) -> bytes:
+    """One request over a raw socket; the whole answer, until the server closes or the timeout passes."""
+    with socket.create_connection(server.server.server_address[:2], timeout=timeout) as connection:
+        connection.sendall(request)
+        chunks = []
+        try:
+            while chunk := connection.recv(65536):
+                chunks.append(chunk)
+        except TimeoutError:
+            pass
+        return b"".join(chunks)
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "TRACE"])
+def test_every_method_gets_the_protocols_json_and_a_log_line(
+    console_server: RunningServer, method: str
+) -> None:
+    with client(console_server) as http:
+        answer = http.request(method, PATH)
+    assert answer.status_code == 405
+    assert answer.headers["Content-Type"] == "application/json"
+    if method != "HEAD":
+        assert answer.json() == {"success": False, "error": "method not allowed"}
+    assert f" {method} {PATH} 405 " in console_server.log.getvalue()
+
+
+def test_the_server_header_names_no_python_version(console_server: RunningServer) -> None:
+    with client(console_server) as http:
+        assert http.get(PATH).headers["Server"] == f"clinesync/{__version__}"
+    malformed = raw(console_server, b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n")
+    assert malformed.startswith(b"HTTP/1.1 431") and b"Python" not in malformed
+    assert b'{"success": false' in malformed and b"<html" not in malformed.lower()
+
+
+def test_a_negative_content_length_is_refused_not_read(console_server: RunningServer) -> None:
+    head = f"PUT {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: -1\r\n\r\n"
+    answer = raw(console_server, head.encode() + b"x" * 1000, timeout=5)
+    assert answer.startswith(b"HTTP/1.1 400") and b"Content-Length must not be negative" in answer
+
+
+def test_a_client_dripping_headers_is_cut_off_at_the_request_deadline(
+    console_server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinesync import server as server_module
+
+    monkeypatch.setattr(server_module, "REQUEST_DEADLINE", 1.0)
+    closed_by_server = False
+    with socket.create_connection(console_server.server.server_address[:2]) as dripping:
+        dripping.settimeout(0.2)
+        dripping.sendall(f"GET {PATH} HTTP/1.1\r\n".encode())
+        for index in range(40):  # bounded: a header line every 0.2 s, each well within the per-read timeout
+            try:
+                if dripping.recv(1) == b"":
+                    closed_by_server = True
+                    break
+            except TimeoutError:
+                pass
+            except OSError:
+                closed_by_server = True
+                break
+            try:
+                dripping.sendall(f"X-Drip-{index}: 1\r\n".encode())
+            except OSError:
+                closed_by_server = True
+                break
+    assert closed_by_server, "the server held a dripping client for 8 s, past its 1 s request deadline"
+
+
+def test_a_client_that_disconnects_gets_one_log_line_not_a_traceback(
+    console_server: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.create_connection(console_server.server.server_address[:2]) as leaving:
+        leaving.sendall(
+            f"PUT {PATH} HTTP/1.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 100\r\n\r\n{{".encode()
+        )
+        leaving.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # reset
+    with client(console_server) as http:
+        assert http.get(PATH).status_code == 200  # still serving
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_burst_of_200_clients_is_queued_not_refused_and_handles_are_closed(
+    console_server: RunningServer,
+) -> None:
+    import os
+
+    def descriptors() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    before = descriptors()
+    statuses: list[int] = []
+
+    def one() -> None:
+        with client(console_server) as http:
+            statuses.append(http.get(PATH).status_code)
+
+    threads = [threading.Thread(target=one) for _ in range(200)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [200] * 200
+    import time
+
+    time.sleep(0.3)  # let the last workers close their handles
+    assert descriptors() <= before + 8  # no SQLite handle or socket left behind by 200 connections

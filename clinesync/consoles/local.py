@@ -2,7 +2,8 @@
 
 One current document per organization (its highest revision). Each write is one transaction that checks the
 revision the writer read (compare-and-swap), so two writers never lose each other's update, and a process
-killed mid-write leaves the previous revision intact.
+killed mid-write leaves the previous revision intact. The database keeps SQLite's rollback journal, not WAL:
+a reader then needs no -wal or -shm file, so read-only commands leave no trace and work on a read-only mount.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -83,8 +83,8 @@ class LocalConsole:
                 connection = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
             else:
                 connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                    _when_unlocked(lambda: connection.execute("PRAGMA journal_mode=WAL"))
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":  # a console of 0.1
+                    _leave_wal(connection)
                 connection.execute("PRAGMA synchronous=FULL")
             self._local.connection = connection
         return connection
@@ -204,15 +204,15 @@ def _decode(value: str, organization: str) -> dict:
     return config
 
 
-def _when_unlocked(step: Callable[[], object], attempts: int = 100) -> None:
-    """Switching a new database to WAL needs it to itself, and SQLite answers "locked" at once instead of
-    waiting out the busy timeout when another process opens it at the same moment: try again, a while."""
-    for attempt in range(attempts):
+def _leave_wal(connection: sqlite3.Connection, attempts: int = 20) -> None:
+    """Leaving WAL needs the database to itself, and SQLite answers "locked" at once when another process has
+    it open: try a while, then go on in WAL, which works as well (only its readers leave -shm files)."""
+    for _ in range(attempts):
         try:
-            step()
+            connection.execute("PRAGMA journal_mode=DELETE")
             return
         except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or attempt == attempts - 1:
+            if "locked" not in str(error):
                 raise
             time.sleep(0.05)
 

@@ -1,0 +1,288 @@
+"""Under faults: fail fast, fail once, report every organization, never call a fake console real.
+
+Through the CLI, against consoles on 127.0.0.1 that are down, refuse the token, answer garbage, or are not
+consoles at all. Connection attempts are counted at the socket, so "fail once" is a number, not a feeling."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from clinesync.cli import gitops
+from clinesync.consoles.http import _cause, _is_final, _transport_reason
+
+from conftest import TOKEN, run, self_signed_certificate, serve_tls, start_server, write
+
+
+def org_id(index: int) -> str:
+    return f"org-01JZPE4CHW5XTP73W9{index:08d}"
+
+
+def fleet(directory: Path, count: int) -> None:
+    for index in range(count):
+        write(
+            directory / f"org-{index:03d}.yaml",
+            f"organization: {org_id(index)}\nremoteConfig:\n  kanbanEnabled: true\n",
+        )
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every TCP connection attempt this test makes, by address."""
+    attempts: list[Any] = []
+    guarded = socket.socket.connect
+
+    def counted(self: socket.socket, address: Any) -> Any:
+        attempts.append(address)
+        return guarded(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", counted)
+    return attempts
+
+
+def refused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # bound, never listening: connections are refused
+
+
+def test_a_dead_console_is_tried_once_per_worker_and_the_rest_is_not_attempted(
+    in_tmp: Path, connections: list[Any]
+) -> None:
+    fleet(in_tmp / "orgs", 48)
+    env = {
+        "CLINESYNC_CONSOLE": f"http://127.0.0.1:{refused_port()}",
+        "CLINE_API_KEY": TOKEN,
+        "CLINESYNC_RETRIES": "2",
+    }
+    result = run("drift", "orgs", "--parallelism", "4", env=env)
+    assert result.exit_code == 1
+    assert result.stdout.count("not attempted: console unreachable") >= 48 - 4
+    assert "connection refused" in result.stdout
+    # At most the 4 workers' first organizations each make their 3 attempts; no one else connects.
+    assert len(connections) <= 4 * 3
+    assert result.stdout.rstrip().splitlines()[-1].startswith("Drift: ")  # the summary is always printed
+    assert result.stderr.count("Error: org-") == 48  # each failure on stderr too (SPEC §3)
+
+
+def test_a_refused_token_settles_the_fleet_after_one_answer_per_worker(in_tmp: Path, tmp_path: Path) -> None:
+    fleet(in_tmp / "orgs", 30)
+    server = start_server(tmp_path / "served.db")
+    try:
+        env = {"CLINESYNC_CONSOLE": server.url, "CLINE_API_KEY": "wrong-token-4411", "CLINESYNC_RETRIES": "3"}
+        result = run("plan", "orgs", "--parallelism", "2", env=env)
+        reads = server.server.requests["GET"]
+    finally:
+        server.stop()
+    assert result.exit_code == 1
+    assert "refused the token (401)" in result.stdout
+    assert result.stdout.count("not attempted: console unreachable") >= 28
+    assert reads <= 2
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_an_untrusted_certificate_is_not_retried_and_is_named(
+    in_tmp: Path, tmp_path: Path, connections: list[Any]
+) -> None:
+    fleet(in_tmp / "orgs", 10)
+    cert, key = self_signed_certificate(tmp_path / "tls")
+    server = start_server(tmp_path / "tls.db")
+    serve_tls(server.server, cert, key)
+    try:
+        env = {
+            "CLINESYNC_CONSOLE": server.url.replace("http://", "https://"),
+            "CLINE_API_KEY": TOKEN,
+            "CLINESYNC_RETRIES": "4",
+            "SSL_CERT_FILE": "",
+        }
+        result = run("plan", "orgs", "--parallelism", "1", env=env)
+    finally:
+        server.stop()
+    assert result.exit_code == 1
+    assert "TLS certificate not trusted: set SSL_CERT_FILE" in result.stdout
+    assert len(connections) == 1  # not retried, and the other nine not attempted
+
+
+def test_dns_and_tls_failures_are_told_apart_from_the_network() -> None:
+    dns = httpx.ConnectError("[Errno -2] Name or service not known")
+    dns.__context__ = socket.gaierror(-2, "Name or service not known")
+    assert (_cause(dns), _is_final(dns)) == ("dns", True)
+    assert "host not found (DNS)" in _transport_reason(dns)
+    refused = httpx.ConnectError("[Errno 111] Connection refused")
+    assert (_cause(refused), _is_final(refused), _transport_reason(refused)) == (
+        None,
+        False,
+        "connection refused",
+    )
+
+
+class _OddConsole(BaseHTTPRequestHandler):
+    """Answers each organization its own way: garbage encoding, a value nested 5,000 deep, or well."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"success": True, "data": {"enabled": True, "value": '{"version":"v1"}'}}).encode()
+        headers = {"Content-Type": "application/json"}
+        if org_id(0) in self.path:
+            body, headers["Content-Encoding"] = b"\x1f\x8b this is not gzip", "gzip"
+        elif org_id(1) in self.path:
+            value = '{"version":"v1","x":' + "[" * 5000 + "]" * 5000 + "}"
+            body = json.dumps({"success": True, "data": {"enabled": True, "value": value}}).encode()
+        elif org_id(2) in self.path:
+            body, headers["Content-Encoding"] = gzip.compress(body), "gzip"  # well encoded: fine
+        self.send_response(200)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def odd_console() -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), _OddConsole)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_one_bad_answer_fails_its_organization_only(in_tmp: Path, odd_console: str) -> None:
+    fleet(in_tmp / "orgs", 4)
+    env = {"CLINESYNC_CONSOLE": odd_console, "CLINE_API_KEY": TOKEN, "CLINESYNC_RETRIES": "0"}
+    result = run("plan", "orgs", "--format", "json", env=env)
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    actions = [org["action"] for org in report["organizations"]]
+    assert actions == ["failed", "failed", "update", "update"]
+    assert "Content-Encoding could not be decoded" in report["organizations"][0]["error"]
+    assert "nested" in report["organizations"][1]["error"]
+    assert report["summary"]["failed"] == 2 and "internal error" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("target", "suggestion"),
+    [
+        ("api.cline.bot", "did you mean https://api.cline.bot?"),
+        ("htps://api.cline.bot", "did you mean https://api.cline.bot?"),
+        ("localhost:8787", "did you mean https://localhost:8787?"),
+    ],
+)
+def test_a_console_that_looks_like_a_host_is_refused_never_created(
+    in_tmp: Path, target: str, suggestion: str
+) -> None:
+    write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
+    for command in (("plan", "org.yaml"), ("apply", "org.yaml", "--auto-approve")):
+        result = run(*command, "--console", target)
+        assert result.exit_code == 1 and suggestion in result.stderr
+    assert sorted(path.name for path in in_tmp.iterdir()) == ["org.yaml"]
+
+
+def test_in_ci_apply_and_rollback_refuse_an_embedded_console_nobody_named(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
+    monkeypatch.setenv("CI", "true")
+    for command in (
+        ("apply", "org.yaml", "--auto-approve"),
+        ("rollback", org_id(0), "--to", "1", "--auto-approve"),
+    ):
+        refused = run(*command)
+        assert refused.exit_code == 1 and "CI is set and no console is named" in refused.stderr
+    assert not (in_tmp / ".clinesync").exists()
+    named = run("apply", "org.yaml", "--auto-approve", "--console", ".clinesync/console.db")
+    assert named.exit_code == 0 and "1 applied" in named.stdout
+    assert run("plan", "org.yaml").exit_code == 0  # reading needs no naming
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.iterdir())
+        if path.is_file()
+    }
+
+
+def test_read_only_commands_write_nothing_and_refuse_what_is_not_a_console(in_tmp: Path) -> None:
+    write(in_tmp / "org.yaml", f"organization: {org_id(0)}\nremoteConfig:\n  kanbanEnabled: true\n")
+    assert run("apply", "org.yaml", "--auto-approve").exit_code == 0
+    before = digest(in_tmp / ".clinesync")
+    for command in (
+        ("plan", "org.yaml"),
+        ("drift", "org.yaml"),
+        ("history", org_id(0)),
+        ("export", org_id(0)),
+    ):
+        assert run(*command).exit_code == 0, command
+    assert digest(in_tmp / ".clinesync") == before  # no journal mode switch, no table, no -wal file
+    typo = run("drift", "org.yaml", "--console", "consol.db")
+    assert typo.exit_code == 1 and "there is no local console at consol.db" in typo.stderr
+    assert not (in_tmp / "consol.db").exists()
+    with sqlite3.connect(in_tmp / "other.db") as other:
+        other.execute("CREATE TABLE notes (body TEXT)")
+    other_before = digest(in_tmp)["other.db"]
+    for command in (("plan", "org.yaml"), ("apply", "org.yaml", "--auto-approve")):
+        refused = run(*command, "--console", "other.db")
+        assert refused.exit_code == 1 and "not a clinesync console" in refused.stderr
+    assert digest(in_tmp)["other.db"] == other_before
+    (in_tmp / "text.db").write_text("not a database at all\n")
+    assert "not a SQLite database" in run("plan", "org.yaml", "--console", "text.db").stderr
+
+
+def test_a_corrupt_row_is_one_line(in_tmp: Path) -> None:
+    write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
+    assert run("apply", "org.yaml", "--auto-approve").exit_code == 0
+    with sqlite3.connect(in_tmp / ".clinesync" / "console.db") as database:
+        database.execute("UPDATE revisions SET value = 42")  # not text: no clinesync wrote this
+    result = run("plan", "org.yaml")
+    assert result.exit_code == 1 and "the stored value is not a JSON object" in result.output
+    assert "internal error" not in result.output
+
+
+def test_an_interrupt_at_the_prompt_is_one_line_and_exit_130(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
+    monkeypatch.setattr(gitops, "stdin_is_terminal", lambda: True)
+
+    def interrupted(*args: Any, **kwargs: Any) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gitops.click, "prompt", interrupted)
+    result = run("apply", "org.yaml")
+    assert result.exit_code == 130
+    assert "Interrupted." in result.stderr and "internal error" not in result.output
+    assert "has no revisions" in run("history", org_id(0)).output
+    assert run("apply", "org.yaml", "--auto-approve").exit_code == 0  # and a rerun converges
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"SSL_CERT_FILE": "/nonexistent/ca.pem"},
+            "SSL_CERT_FILE names /nonexistent/ca.pem, which is not a file",
+        ),
+        ({"CLINE_API_KEY": "tökén-with-ümlauts"}, "holds characters an HTTP header cannot carry"),
+    ],
+)
+def test_environment_mistakes_are_one_line(in_tmp: Path, environ: dict[str, str], message: str) -> None:
+    write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
+    env = {"CLINESYNC_CONSOLE": "http://127.0.0.1:9", "CLINE_API_KEY": TOKEN, **environ}
+    result = run("plan", "org.yaml", env=env)
+    assert result.exit_code == 1 and message in result.stderr
+    assert "internal error" not in result.output and "tökén" not in result.output
