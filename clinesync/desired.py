@@ -41,6 +41,7 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
     problems: list[Problem] = []
     secrets: set[str] = set()
     from_environment: dict[Path, str] = {}
+    changed = False
     for path, value in list(walk(remote, ("remoteConfig",))):
         if not isinstance(value, str) or "$" not in value:
             continue
@@ -53,10 +54,11 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
             )
             continue
         _set(remote, path[1:], resolved)
+        changed = changed or resolved != value  # a `$${` escape too: its text was not checked as written
         if values:
             from_environment[path] = value
             secrets.update([resolved, *values])
-    if not problems and from_environment:
+    if not problems and changed:
         problems = _resolved_problems(checked, {**data, "remoteConfig": remote}, from_environment)
     checked.problems += problems
     errors = [problem for problem in problems if problem.is_error]

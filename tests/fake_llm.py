@@ -4,9 +4,11 @@ the key), and a path that stalls."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -40,15 +42,32 @@ class JsonHandler(BaseHTTPRequestHandler):
     """Answers JSON and keeps quiet: the base of the tests' own small servers."""
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
-        payload = json.dumps(body).encode()
+        self._answer_bytes(status, json.dumps(body).encode())
+
+    def _answer_bytes(self, status: int, payload: bytes, **headers: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
 
     def log_message(self, *_: object) -> None:
         pass
+
+
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A test server on a free 127.0.0.1 port with `handler`, stopped on leaving; yields its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class _Handler(JsonHandler):

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_llm import JsonHandler, serving
 
 from conftest import TOKEN, run, write
 
@@ -168,7 +167,7 @@ def test_a_console_storing_what_cline_cannot_read_is_reported_not_in_sync(in_tmp
         assert "not JSON that Cline can read" in result.output and "No changes" not in result.output
 
 
-class _NormalisingConsole(BaseHTTPRequestHandler):
+class _NormalisingConsole(JsonHandler):
     """A console that stores a write but answers reads with NaN in the value, as a buggy one might."""
 
     stored: dict[str, Any] | None = None
@@ -178,32 +177,18 @@ class _NormalisingConsole(BaseHTTPRequestHandler):
         if _NormalisingConsole.stored is not None:
             value = _NormalisingConsole.stored["value"][:-1] + ',"openTelemetryLogBatchSize":NaN}'
             data = {"enabled": _NormalisingConsole.stored["enabled"], "value": value}
-        self._reply({"success": True, "data": data})
+        self._answer(200, {"success": True, "data": data})
 
     def do_PUT(self) -> None:
         _NormalisingConsole.stored = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self._reply({"success": True, "data": _NormalisingConsole.stored})
-
-    def _reply(self, body: dict[str, Any]) -> None:
-        payload = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self._answer(200, {"success": True, "data": _NormalisingConsole.stored})
 
 
 @pytest.fixture
 def normalising_console() -> Iterator[str]:
     _NormalisingConsole.stored = None
-    server = HTTPServer(("127.0.0.1", 0), _NormalisingConsole)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(_NormalisingConsole) as url:
+        yield url
 
 
 def test_apply_verifies_by_reading_strictly_as_cline_does(in_tmp: Path, normalising_console: str) -> None:

@@ -11,14 +11,13 @@ import json
 import shutil
 import socket
 import sqlite3
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fake_llm import JsonHandler, serving
 
 from clinesync.cli import gitops
 from clinesync.consoles.http import _cause, _is_final, _transport_reason
@@ -128,37 +127,26 @@ def test_dns_and_tls_failures_are_told_apart_from_the_network() -> None:
     )
 
 
-class _OddConsole(BaseHTTPRequestHandler):
+class _OddConsole(JsonHandler):
     """Answers each organization its own way: garbage encoding, a value nested 5,000 deep, or well."""
 
     def do_GET(self) -> None:
         body = json.dumps({"success": True, "data": {"enabled": True, "value": '{"version":"v1"}'}}).encode()
-        headers = {"Content-Type": "application/json"}
         if org_id(0) in self.path:
-            body, headers["Content-Encoding"] = b"\x1f\x8b this is not gzip", "gzip"
+            self._answer_bytes(200, b"\x1f\x8b this is not gzip", Content_Encoding="gzip")
         elif org_id(1) in self.path:
             value = '{"version":"v1","x":' + "[" * 5000 + "]" * 5000 + "}"
-            body = json.dumps({"success": True, "data": {"enabled": True, "value": value}}).encode()
+            self._answer(200, {"success": True, "data": {"enabled": True, "value": value}})
         elif org_id(2) in self.path:
-            body, headers["Content-Encoding"] = gzip.compress(body), "gzip"  # well encoded: fine
-        self.send_response(200)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+            self._answer_bytes(200, gzip.compress(body), Content_Encoding="gzip")  # well encoded: fine
+        else:
+            self._answer_bytes(200, body)
 
 
 @pytest.fixture
 def odd_console() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), _OddConsole)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(_OddConsole) as url:
+        yield url
 
 
 def test_one_bad_answer_fails_its_organization_only(in_tmp: Path, odd_console: str) -> None:

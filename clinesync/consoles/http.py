@@ -152,14 +152,16 @@ class HttpConsole:
         attempt = 0
         while True:
             self._raise_if_down()
+            unreachable = False  # a refused connection: the whole console is down once retries run out
             try:
                 response = self._answer(method, path, body, headers)
-            except _Unreachable as unreachable:
-                failure, wait = f"cannot reach {self.url} ({unreachable})", None
-                if unreachable.timed_out:
+            except _Unreachable as failed:
+                failure, wait = f"cannot reach {self.url} ({failed})", None
+                if failed.timed_out:
                     failure = f"{self.url} did not answer within the timeout"
-                if unreachable.final:
+                if failed.final:
                     self._settle(ConsoleDown(failure))
+                unreachable = not failed.timed_out
             else:
                 if response.status_code not in _RETRIED_STATUSES:
                     try:
@@ -173,7 +175,7 @@ class HttpConsole:
                 wait = _retry_after(response)
             if attempt >= self.retries:
                 attempts = f"{attempt + 1} attempt{'s' if attempt else ''}"
-                if failure.startswith("cannot reach"):
+                if unreachable:
                     self._settle(ConsoleDown(f"{failure}, after {attempts}: try again later"))
                 raise ConsoleError(f"{failure}, after {attempts}: try again later")
             time.sleep(wait if wait is not None else self._backoff(attempt))
