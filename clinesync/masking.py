@@ -45,11 +45,14 @@ class Mask:
 
     from_environment: frozenset[Path] = frozenset()
     after_is_live: bool = False
+    already_masked: bool = False  # a saved plan's changes, masked when it was made
 
     def before(self, value: Any, path: Path) -> Any:
-        return masked(value, path, self.from_environment, live=True)
+        return value if self.already_masked else masked(value, path, self.from_environment, live=True)
 
     def after(self, value: Any, path: Path) -> Any:
+        if self.already_masked:
+            return value
         return masked(value, path, self.from_environment, live=self.after_is_live)
 
 

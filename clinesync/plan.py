@@ -38,10 +38,13 @@ class OrgPlan:
     desired: Desired | None = None
     live: Live | None = None
     target: Document | None = None  # what apply writes: the desired document plus kept unknown fields
+    saved: bool = False  # read back from a plan file: its changes were masked when it was made
 
     @property
     def mask(self) -> Mask:
         """How this organization's changes are shown (SPEC §4)."""
+        if self.saved:
+            return Mask(already_masked=True)
         if self.desired is None:
             return Mask()
         return Mask(self.desired.sensitive, after_is_live=self.desired.from_console)

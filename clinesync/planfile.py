@@ -15,7 +15,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from clinesync import strictjson
+from clinesync import __version__, strictjson
+from clinesync.diff import Change
 from clinesync.document import Document, canonical_json, fingerprint
 from clinesync.masking import masked
 from clinesync.plan import OrgPlan, Plan
@@ -35,6 +36,7 @@ class SavedOrganization:
     file: str
     live: str
     desired: str
+    changes: bool  # only these are applied, and only these can make the plan stale
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ class SavedPlan:
     prune_unknown: bool
     organizations: list[SavedOrganization]
     secrets: str
+    document: dict[str, Any]  # as saved: what `show` renders
+
+    @property
+    def changing(self) -> list[SavedOrganization]:
+        return [entry for entry in self.organizations if entry.changes]
 
 
 def _live(org: OrgPlan) -> Document | None:
@@ -65,7 +72,8 @@ def _shown(document: Document | None) -> str:
 
 
 def secrets_fingerprint(organizations: list[OrgPlan], salt: str) -> str:
-    """Every value of every organization's live and desired documents, bound by one deliberately slow KDF."""
+    """Every value of the changing organizations' live and desired documents, bound by one deliberately slow
+    KDF."""
     import hashlib
 
     whole = "\0".join(f"{_whole(_live(org))}\0{_whole(org.target)}" for org in organizations).encode()
@@ -87,8 +95,9 @@ def dumps(plan: Plan) -> str:
         "console": plan.console,
         "console_identity": plan.console_identity,
         "prune_unknown": plan.prune_unknown,
+        "clinesync_version": __version__,
         "salt": salt,
-        "secrets_fingerprint": secrets_fingerprint(plan.organizations, salt),
+        "secrets_fingerprint": secrets_fingerprint([org for org in plan.organizations if org.changes], salt),
         "organizations": [
             {
                 **organization_json(org),
@@ -122,7 +131,7 @@ def load(path: str) -> SavedPlan:
             raise PlanFileError(f"{path} is not a clinesync plan file")
         if document.get("format_version") != FORMAT_VERSION:
             raise PlanFileError(f"{path}: plan format {document.get('format_version')} is not supported")
-        return SavedPlan(
+        saved = SavedPlan(
             console_identity=document["console_identity"],
             console=document["console"],
             salt=document["salt"],
@@ -133,15 +142,47 @@ def load(path: str) -> SavedPlan:
                     entry["file"],
                     entry["live_fingerprint"],
                     entry["desired_fingerprint"],
+                    bool(entry["changes"]),
                 )
                 for entry in document["organizations"]
             ],
             secrets=document["secrets_fingerprint"],
+            document=document,
         )
+        made_by = document["clinesync_version"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise PlanFileError(
             f"{path} is not a readable clinesync plan file ({type(error).__name__})"
         ) from None
+    if made_by != __version__:
+        raise PlanFileError(
+            f"{path} was made by clinesync {made_by}, this is {__version__}: plan again with this version "
+            "(or apply it with that one)"
+        )
+    return saved
+
+
+def as_plan(saved: SavedPlan) -> Plan:
+    """The saved plan as it was reviewed, for `show`: its masked changes, impacts and warnings, no console."""
+    organizations = []
+    for entry in saved.document["organizations"]:
+        changes = [
+            Change(change["op"], (change["path"],), change["before"], change["after"])
+            for change in entry["changes"]
+        ]
+        organizations.append(
+            OrgPlan(
+                entry["file"],
+                entry["organization"],
+                entry.get("name"),
+                entry["action"],
+                changes,
+                entry["impacts"],
+                entry["warnings"],
+                saved=True,
+            )
+        )
+    return Plan(saved.console, saved.console_identity, organizations, saved.prune_unknown)
 
 
 def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
@@ -150,7 +191,7 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
         return [f"the plan was made against {saved.console}, not {fresh.console}"]
     by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
     reasons = []
-    for entry in saved.organizations:
+    for entry in saved.changing:  # an organization the plan leaves alone cannot make it stale
         org = by_file.get(os.path.normpath(entry.file))
         if org is None or org.action == "failed":
             reasons.append(f"{entry.organization} ({entry.file}): {org.error if org else 'file missing'}")
@@ -162,7 +203,7 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
             reasons.append(f"{entry.organization}: files or variables changed since the plan; plan again")
     if reasons:
         return reasons
-    in_saved_order = [by_file[os.path.normpath(entry.file)] for entry in saved.organizations]
+    in_saved_order = [by_file[os.path.normpath(entry.file)] for entry in saved.changing]
     if secrets_fingerprint(in_saved_order, saved.salt) != saved.secrets:
         return [
             "files, variables or live changed since the plan, in a value that is not shown (a secret from the "

@@ -42,7 +42,9 @@ def test_plan_shows_the_creation_and_exits_2_with_detailed_exitcode(org_file: Pa
     lines = result.stdout.splitlines()
     assert lines[0] == "Console: local .clinesync/console.db"
     assert f"{ORG} (Acme Engineering, org.yaml) will be created:" in lines
-    assert "  + remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4o].maxTokens: 16384" in lines
+    # a new model is one block: the item, then its fields
+    item = lines.index("  + remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4o]")
+    assert "  +     maxTokens: 16384" in lines[item + 1 : item + 5]
     assert "  + remoteConfig.providerSettings.OpenAiCompatible.openAiHeaders.api-key: (sensitive)" in lines
     assert "  ! enabling remote configuration locks every member to these providers" in lines
     assert lines[-1] == "Plan: 1 organization to create, 0 to update, 0 unchanged, 15 changes."

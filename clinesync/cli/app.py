@@ -144,6 +144,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "schema": ("files", "Print the packaged JSON Schema (its path on stderr), for editor set-up."),
     "serve": ("serving", "Serve Cline's remote-config API, with writes, over a local console database."),
+    "show": ("gitops", "Render a saved plan as it was reviewed (no console, no secrets needed)."),
     "validate": ("files", "Check organization files against the schema and the CS rules."),
 }
 

@@ -217,10 +217,16 @@ def apply(
     from clinesync.planfile import is_plan_file
 
     output = Output()
+    saved_plan = next((path for path in paths if is_plan_file(path)), None)
+    if saved_plan is not None and (len(paths) > 1 or shard is not None or prune_unknown):
+        raise UserError(
+            f"{saved_plan} is a saved plan: it is applied whole, as reviewed; paths, --shard and "
+            "--prune-unknown cannot be added to it"
+        )
     console = open_console(writes=not manual)
     try:
-        if len(paths) == 1 and is_plan_file(paths[0]):
-            return _apply_saved(output, console, paths[0], parallelism)
+        if saved_plan is not None:
+            return _apply_saved(output, console, saved_plan, parallelism, manual, timeout, poll_interval)
         result = make_plan(output, expand_paths(paths, shard), console, prune_unknown, parallelism)
         render(output, result, "text", "plan")
         if not result.has_changes:
@@ -251,17 +257,30 @@ def confirmed(output: Output) -> bool:
     return True
 
 
-def _apply_saved(output: Output, console: Console, plan_path: str, parallelism: int) -> int:
+def _apply_saved(
+    output: Output,
+    console: Console,
+    plan_path: str,
+    parallelism: int,
+    manual: bool,
+    timeout: float,
+    interval: float,
+) -> int:
+    """Apply the organizations the reviewed plan changes, exactly as reviewed, or nothing. The others are not
+    read, planned or written: a change to them since the plan was never reviewed."""
     from clinesync import planfile
 
     try:
         saved = planfile.load(plan_path)
     except planfile.PlanFileError as error:
         raise UserError(str(error)) from None
-    files = [entry.file for entry in saved.organizations]
+    files = [entry.file for entry in saved.changing]
     missing = [name for name in files if not os.path.isfile(name)]
     if missing:
         raise UserError(f"the plan names files that are not here: {', '.join(missing)}. Nothing was written.")
+    skipped = len(saved.organizations) - len(files)
+    if skipped:
+        output.info(f"{skipped} organization(s) the plan leaves unchanged: skipped.\n")
     result = make_plan(output, files, console, saved.prune_unknown, parallelism)
     reasons = planfile.refusals(saved, result)
     if reasons:
@@ -271,6 +290,8 @@ def _apply_saved(output: Output, console: Console, plan_path: str, parallelism: 
     render(output, result, "text", "plan")
     if not result.has_changes:
         return EXIT_OK
+    if manual:
+        return _apply_manually(output, result, console, timeout, interval)
     return apply_and_report(output, result, console, parallelism)
 
 
@@ -322,6 +343,23 @@ def _outcome(item: OrgResult) -> str:
         revision = (item.revision or "").strip('"')  # an HTTP console's ETag comes quoted
         return visible(f"applied (revision {revision})" if revision else "applied")
     return visible(f"{item.outcome}: {item.error}")
+
+
+@cli.command()
+@click.argument("plan_path", metavar="PLANFILE", type=click.Path(dir_okay=False))
+@click.option("--format", "output_format", type=_FORMATS, default="text", show_default=True)
+@global_options
+@command
+def show(plan_path: str, output_format: str) -> int:
+    """Render a saved plan as it was reviewed (no console, no secrets needed)."""
+    from clinesync import planfile
+
+    try:
+        saved = planfile.load(plan_path)
+    except planfile.PlanFileError as error:
+        raise UserError(str(error)) from None
+    render(Output(), planfile.as_plan(saved), output_format, "plan")
+    return EXIT_OK
 
 
 @cli.command()

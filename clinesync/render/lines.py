@@ -1,4 +1,8 @@
-"""One change as one line, masked: shared by the text and markdown renderers."""
+"""An organization's plan as lines, masked: shared by the text and markdown renderers.
+
+Impact lines come first. A list item that is new is one block (`+ models[id=gpt-4.1]` and its fields), and a
+removed one shows what it was (the fields output may show), so a review reads like the change it is.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from typing import Any
 
 from clinesync.diff import Change
 from clinesync.escape import visible
-from clinesync.fields import Item
+from clinesync.fields import Item, Path, children, dotted, walk_identified
 from clinesync.masking import SENSITIVE, SENSITIVE_CHANGED, Mask
+from clinesync.plan import OrgPlan
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 _LONGEST_VALUE = 160
@@ -44,6 +49,74 @@ def change_line(change: Change, mask: Mask) -> str:
     if shown.after == SENSITIVE:
         return f"{symbol} {shown.path}: {SENSITIVE_CHANGED}"
     return f"{symbol} {shown.path}: {value_text(shown.before)} -> {value_text(shown.after)}"
+
+
+def organization_lines(org: OrgPlan) -> list[str]:
+    """`! impact` lines, then the changes, new list items as blocks and removed ones with what they were."""
+    lines = [f"! {visible(impact)}" for impact in org.impacts]
+    live = org.live.document.tree() if org.live is not None and org.live.document is not None else None
+    changes, index = org.changes, 0
+    while index < len(changes):
+        change = changes[index]
+        item = _new_item(change, live)
+        if item is not None:
+            block = [change]
+            while index + len(block) < len(changes) and _under(changes[index + len(block)], item):
+                block.append(changes[index + len(block)])
+            lines += _block(item, block, org.mask)
+            index += len(block)
+            continue
+        lines.append(change_line(change, org.mask))
+        if change.op == "remove" and isinstance(change.path[-1], Item):
+            lines += _what_it_was(change, org.mask)
+        index += 1
+    return lines
+
+
+def _new_item(change: Change, live: Any) -> Path | None:
+    """The path of the list item a leaf addition belongs to, when that item is not live at all."""
+    if change.op != "add" or _is_bare_item(change):
+        return None
+    for end in range(len(change.path) - 1, 0, -1):
+        if isinstance(change.path[end - 1], Item):
+            item = change.path[:end]
+            return None if _exists(live, item) else item
+    return None
+
+
+def _under(change: Change, item: Path) -> bool:
+    return change.op == "add" and change.path[: len(item)] == item and len(change.path) > len(item)
+
+
+def _exists(tree: Any, path: Path) -> bool:
+    node = tree
+    for part in path:
+        found = [child for where, child in children(node, (), identified=True) if where == (part,)]
+        if not found:
+            return False
+        node = found[0]
+    return True
+
+
+def _block(item: Path, changes: list[Change], mask: Mask) -> list[str]:
+    lines = [f"+ {dotted(item)}"]
+    for change in changes:
+        value = value_text(mask.after(change.after, change.path))
+        lines.append(f"+     {dotted(change.path[len(item) :])}: {value}")
+    return lines
+
+
+def _what_it_was(change: Change, mask: Mask) -> list[str]:
+    """The removed item's fields that output may show, from live; its identity is in the path already."""
+    item = change.path[-1]
+    assert isinstance(item, Item)
+    shown = mask.before(change.before, change.path)
+    lines = []
+    for where, value in walk_identified(shown, ()):
+        if isinstance(value, (dict, list)) or where in ((), (item.key,)) or value == SENSITIVE:
+            continue
+        lines.append(f"-     {dotted(where)}: {value_text(value)}")
+    return lines
 
 
 def _is_bare_item(change: Change) -> bool:

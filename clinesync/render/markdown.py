@@ -4,9 +4,9 @@ changes in a diff block with impact lines first, long sections folded in <detail
 
 from __future__ import annotations
 
-from clinesync.escape import code_span, visible
+from clinesync.escape import code_span
 from clinesync.plan import Plan
-from clinesync.render.lines import change_line
+from clinesync.render.lines import organization_lines
 from clinesync.render.text import organization_label, summary
 
 MARKERS = {"plan": "<!-- clinesync-plan -->", "drift": "<!-- clinesync-drift -->"}
@@ -23,8 +23,7 @@ def plan_markdown(plan: Plan, mode: str = "plan") -> str:
             continue
         if not org.changes:
             continue
-        lines = [f"! {visible(impact)}" for impact in org.impacts]
-        lines += [change_line(change, org.mask) for change in org.changes]
+        lines = organization_lines(org)
         block = ["```diff", *lines, "```"]
         count = len(org.changes)
         verb = org.action if mode == "plan" else "missing" if org.action == "create" else "drifted"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from clinesync.escape import visible
 from clinesync.plan import OrgPlan, Plan
-from clinesync.render.lines import change_line
+from clinesync.render.lines import organization_lines
 
 Style = Callable[..., str]  # click.style, or a plain pass-through without color
 
@@ -36,12 +36,8 @@ def plan_text(plan: Plan, style: Style, mode: str = "plan", verbose: bool = Fals
             )
         elif org.changes:
             out.append(f"\n{style(organization_label(org), bold=True)} {_HEADINGS[mode][org.action]}:\n")
-            for change in org.changes:
-                line = change_line(change, org.mask)
-                out.append(f"  {style(line, fg=_COLORS[line[0]])}\n")
-            out.extend(
-                f"  {style('! ' + visible(impact), fg=_COLORS['!'], bold=True)}\n" for impact in org.impacts
-            )
+            for line in organization_lines(org):
+                out.append(f"  {style(line, fg=_COLORS[line[0]], bold=line[0] == '!')}\n")
         elif verbose:
             out.append(f"\n{organization_label(org)} matches its file.\n")
     out.append("\n" + summary(plan, mode) + "\n")
