@@ -253,7 +253,7 @@ def test_long_markdown_plans_fold(in_tmp: Path) -> None:
     shutil.copy(EXAMPLES / "platform-multi-provider.yaml", in_tmp / "platform.yaml")
     env = {"DOCS_MCP_TOKEN": "docs-token-1234", "OTEL_API_KEY": "otel-key-5678"}
     text = run("plan", "platform.yaml", "--format", "markdown", env=env).stdout
-    assert "<details><summary>Show all changes</summary>\n\n```diff\n" in text
+    assert "<details><summary>Show the changes</summary>\n\n```diff\n" in text
 
 
 def test_unknown_live_fields_are_kept_with_a_warning_unless_pruned(org_file: Path) -> None:

@@ -143,7 +143,7 @@ def test_no_text_from_files_or_live_can_hide_or_forge_plan_lines(in_tmp: Path) -
     # Every other `<!--` or `<details>` stands inside a code span or the diff block, where nothing renders.
     for line in lines[1:]:
         if "<!--" in line or "<details>" in line:
-            assert line.startswith("#### `") or line.startswith("- "), line
+            assert line.startswith(("#### `", "| `", "- ")), line
     assert not any(line.startswith(("<!--", "<details>", "+ remoteConfig.fake")) for line in lines[1:])
 
 

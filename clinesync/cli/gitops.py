@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from clinesync.apply import OrgResult
     from clinesync.consoles.base import Console
     from clinesync.plan import Plan
+    from clinesync.planfile import SavedPlan
 
 _FORMATS = click.Choice(["text", "json", "markdown"])
 
@@ -197,6 +198,14 @@ def _save(output: Output, result: Plan, plan_file: str) -> None:
     type=click.FloatRange(0.1),
     help="With --manual: seconds between reads.",
 )
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: per-organization results on stdout (the plan goes to stderr).",
+)
 @fleet_options
 @global_options
 @command
@@ -207,6 +216,7 @@ def apply(
     manual: bool,
     timeout: float,
     poll_interval: float,
+    output_format: str,
     parallelism: int,
     shard: tuple[int, int] | None,
 ) -> int:
@@ -223,19 +233,22 @@ def apply(
             f"{saved_plan} is a saved plan: it is applied whole, as reviewed; paths, --shard and "
             "--prune-unknown cannot be added to it"
         )
+    saved = _load_saved(saved_plan) if saved_plan is not None else None  # a bad plan file is refused first
     console = open_console(writes=not manual)
     try:
-        if saved_plan is not None:
-            return _apply_saved(output, console, saved_plan, parallelism, manual, timeout, poll_interval)
+        if saved is not None:
+            return _apply_saved(
+                output, console, saved, parallelism, manual, timeout, poll_interval, output_format
+            )
         result = make_plan(output, expand_paths(paths, shard), console, prune_unknown, parallelism)
-        render(output, result, "text", "plan")
-        if not result.has_changes:
+        show_plan(output, result, output_format)
+        if not result.has_changes and output_format == "text":
             return EXIT_ERROR if result.failed else EXIT_OK
         if manual:
             return _apply_manually(output, result, console, timeout, poll_interval)
-        if not auto_approve and not confirmed(output):
+        if result.has_changes and not auto_approve and not confirmed(output):
             return EXIT_ERROR
-        return apply_and_report(output, result, console, parallelism)
+        return apply_and_report(output, result, console, parallelism, output_format)
     finally:
         console.close()
 
@@ -257,23 +270,29 @@ def confirmed(output: Output) -> bool:
     return True
 
 
+def _load_saved(plan_path: str) -> SavedPlan:
+    from clinesync import planfile
+
+    try:
+        return planfile.load(plan_path)
+    except planfile.PlanFileError as error:
+        raise UserError(str(error)) from None
+
+
 def _apply_saved(
     output: Output,
     console: Console,
-    plan_path: str,
+    saved: SavedPlan,
     parallelism: int,
     manual: bool,
     timeout: float,
     interval: float,
+    output_format: str,
 ) -> int:
     """Apply the organizations the reviewed plan changes, exactly as reviewed, or nothing. The others are not
     read, planned or written: a change to them since the plan was never reviewed."""
     from clinesync import planfile
 
-    try:
-        saved = planfile.load(plan_path)
-    except planfile.PlanFileError as error:
-        raise UserError(str(error)) from None
     files = [entry.file for entry in saved.changing]
     missing = [name for name in files if not os.path.isfile(name)]
     if missing:
@@ -287,20 +306,41 @@ def _apply_saved(
         output.err("".join(f"Error: {reason}\n" for reason in reasons))
         output.err("The saved plan was not applied. Nothing was written.\n")
         return EXIT_ERROR
-    render(output, result, "text", "plan")
-    if not result.has_changes:
+    show_plan(output, result, output_format)
+    if not result.has_changes and output_format == "text":
         return EXIT_OK
     if manual:
         return _apply_manually(output, result, console, timeout, interval)
-    return apply_and_report(output, result, console, parallelism)
+    return apply_and_report(output, result, console, parallelism, output_format)
 
 
-def apply_and_report(output: Output, result: Plan, console: Console, parallelism: int = 16) -> int:
+def show_plan(output: Output, result: Plan, output_format: str) -> None:
+    """The plan before applying it: on stdout as text, or on stderr when stdout is the JSON report."""
+    if output_format == "json":
+        from clinesync.render.text import plan_text
+
+        output.err(plan_text(result, output.style, "plan", output.settings.verbose))
+    else:
+        render(output, result, "text", "plan")
+
+
+def apply_and_report(
+    output: Output, result: Plan, console: Console, parallelism: int = 16, output_format: str = "text"
+) -> int:
     from clinesync.apply import apply_plan, count
     from clinesync.render.lines import change_line
     from clinesync.render.text import organization_label
 
     results = apply_plan(result, console, parallelism, progress(output, "Writing"))
+    code = EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
+    if output_format == "json":
+        from clinesync.render.apply_json import apply_json
+
+        for item in results:
+            if item.outcome in ("failed", "not attempted"):
+                output.err(f"Error: {organization_label(item.plan)}: {_outcome(item)}\n")
+        output.out(apply_json(console.description, results, code))
+        return code
     output.out("\n")
     for item in results:
         if item.outcome == "unchanged":
@@ -314,7 +354,7 @@ def apply_and_report(output: Output, result: Plan, console: Console, parallelism
         f"\nApply complete: {count(results, 'applied')} applied, {count(results, 'unchanged')} unchanged, "
         f"{count(results, 'failed')} failed, {count(results, 'not attempted')} not attempted.\n"
     )
-    return EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
+    return code
 
 
 def _apply_manually(output: Output, result: Plan, console: Console, timeout: float, interval: float) -> int:
@@ -354,10 +394,7 @@ def show(plan_path: str, output_format: str) -> int:
     """Render a saved plan as it was reviewed (no console, no secrets needed)."""
     from clinesync import planfile
 
-    try:
-        saved = planfile.load(plan_path)
-    except planfile.PlanFileError as error:
-        raise UserError(str(error)) from None
+    saved = _load_saved(plan_path)
     render(Output(), planfile.as_plan(saved), output_format, "plan")
     return EXIT_OK
 

@@ -1,35 +1,115 @@
-"""Plans and drift as markdown for a pull-request comment or a job summary: a hidden marker (so a workflow can
-update its earlier comment instead of adding one), a summary line, a section per organization with its file,
-changes in a diff block with impact lines first, long sections folded in <details>. Values are masked."""
+"""Plans and drift as markdown for a pull-request comment or a job summary.
+
+A hidden marker (so a workflow can update its earlier comment instead of adding one), a summary line, a table of
+the organizations that change, the changes several organizations share shown once, then a section per
+organization (folded when long or when there are several). The whole stays within a comment's 65,536
+characters whatever the fleet: past that it is cut, and says so and where the full plan is. Text from files
+or live is in code spans or diff blocks, where nothing renders as markup.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from clinesync.escape import code_span
-from clinesync.plan import Plan
+from clinesync.plan import OrgPlan, Plan
 from clinesync.render.lines import organization_lines
 from clinesync.render.text import organization_label, summary
 
 MARKERS = {"plan": "<!-- clinesync-plan -->", "drift": "<!-- clinesync-drift -->"}
+MAX_COMMENT = 65_536  # GitHub refuses a longer comment
 _FOLD_AFTER_LINES = 20
+_CUT_RESERVE = 600  # room kept for the note that says what was cut
+_FULL_PLAN = (
+    "the full plan is in this run's artifacts (the saved plan renders with `clinesync show PLANFILE`)"
+)
 
 
-def plan_markdown(plan: Plan, mode: str = "plan") -> str:
+def plan_markdown(plan: Plan, mode: str = "plan", limit: int = MAX_COMMENT) -> str:
     headline = summary(plan, mode).split(": ", 1)[-1].rstrip(".")
-    out = [MARKERS[mode], f"### clinesync {mode}: {headline}", "", f"Console: {code_span(plan.console)}", ""]
-    for org in plan.organizations:
-        label = code_span(organization_label(org))
-        if org.action == "failed":
-            out += [f"#### ❌ {label} failed", "", f"> {code_span(org.error or '')}", ""]
+    head = [MARKERS[mode], f"### clinesync {mode}: {headline}", "", f"Console: {code_span(plan.console)}", ""]
+    listed = [org for org in plan.organizations if org.action == "failed" or org.changes]
+    lines = {id(org): organization_lines(org) for org in listed if org.changes}
+    sections = [_section(org, lines.get(id(org), []), mode, folded=len(listed) > 1) for org in listed]
+    shared = _shared(lines.values()) if len(lines) > 1 else []
+    table = _table(listed, mode) if len(listed) > 1 else []
+    body = _within(head, table, shared, sections, limit - _CUT_RESERVE)
+    return "\n".join(body).rstrip("\n") + "\n"
+
+
+def _within(
+    head: list[str], table: list[str], shared: list[str], sections: list[list[str]], budget: int
+) -> list[str]:
+    """As much as fits: the head, the table (its rows cut at need, so that what several organizations share
+    still shows after it), the shared changes, then whole sections in order."""
+    out, used = list(head), _size(head) + _size(shared)
+    cut_rows = cut_sections = 0
+    for row in table:
+        if used + len(row) + 1 > budget:
+            cut_rows += 1
             continue
-        if not org.changes:
+        out.append(row)
+        used += len(row) + 1
+    out += shared
+    for section in sections:
+        if used + _size(section) > budget:
+            cut_sections += 1
             continue
-        lines = organization_lines(org)
-        block = ["```diff", *lines, "```"]
-        count = len(org.changes)
-        verb = org.action if mode == "plan" else "missing" if org.action == "create" else "drifted"
-        out += [f"#### {label}: {verb}, {count} change{'s' if count != 1 else ''}", ""]
-        if len(lines) > _FOLD_AFTER_LINES:
-            out += ["<details><summary>Show all changes</summary>", "", *block, "", "</details>", ""]
-        else:
-            out += [*block, ""]
-    return "\n".join(out).rstrip("\n") + "\n"
+        out += section
+        used += _size(section)
+    if cut_rows or cut_sections:
+        out += [
+            "",
+            f"**Cut to fit a comment:** {cut_rows} table rows and {cut_sections} organizations' sections "
+            f"are not shown; {_FULL_PLAN}.",
+        ]
+    return out
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+def _table(listed: list[OrgPlan], mode: str) -> list[str]:
+    rows = ["| organization | result | changes |", "|---|---|---:|"]
+    for org in listed:
+        result = "failed" if org.action == "failed" else _verb(org, mode)
+        rows.append(f"| {_cell(organization_label(org))} | {result} | {len(org.changes)} |")
+    return [*rows, ""]
+
+
+def _shared(per_organization: object) -> list[str]:
+    """Lines that several organizations' plans share, once each with how many share it."""
+    counts = Counter(
+        line
+        for lines in per_organization  # type: ignore[attr-defined]
+        for line in dict.fromkeys(lines)
+        if not line[1:].startswith("     ")  # a field inside a block means nothing on its own
+    )
+    common = [(count, line) for line, count in counts.items() if count > 1]
+    if not common:
+        return []
+    common.sort(key=lambda pair: (-pair[0], pair[1]))
+    block = [f"{line}    ({count} organizations)" for count, line in common]
+    return ["Changes several organizations share:", "", "```diff", *block, "```", ""]
+
+
+def _section(org: OrgPlan, lines: list[str], mode: str, folded: bool) -> list[str]:
+    label = code_span(organization_label(org))
+    if org.action == "failed":
+        return [f"#### ❌ {label} failed", "", f"> {code_span(org.error or '')}", ""]
+    count = len(org.changes)
+    heading = [f"#### {label}: {_verb(org, mode)}, {count} change{'s' if count != 1 else ''}", ""]
+    block = ["```diff", *lines, "```"]
+    if folded or len(lines) > _FOLD_AFTER_LINES:
+        return [*heading, "<details><summary>Show the changes</summary>", "", *block, "", "</details>", ""]
+    return [*heading, *block, ""]
+
+
+def _verb(org: OrgPlan, mode: str) -> str:
+    return org.action if mode == "plan" else "missing" if org.action == "create" else "drifted"
+
+
+def _cell(text: str) -> str:
+    """A table cell: a code span, with `|` escaped so that it cannot end the cell."""
+    return code_span(text).replace("|", "\\|")

@@ -1,0 +1,158 @@
+"""Review that reads like a change, and saved plans that apply exactly what was reviewed: scoped to the
+organizations they change, version-bound, renderable with `show`, honoured by `--manual`; comments that fit."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from clinesync.consoles.local import LocalConsole
+from clinesync.document import Document
+from clinesync.plan import make_plan
+from clinesync.render.markdown import MAX_COMMENT
+
+from conftest import TOKEN, run, start_server, write
+
+A, B = "org-01JZPE4CHW5XTP73W957AAAAAA", "org-01JZPE4CHW5XTP73W957BBBBBB"
+
+
+def org(organization: str, model: str, extra: str = "") -> str:
+    return (
+        f"organization: {organization}\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        f"      openAiBaseUrl: https://gw.example.com/v1\n      models:\n        - id: {model}\n"
+        f"          contextWindow: 128000\n{extra}"
+    )
+
+
+def revisions(organization: str) -> int:
+    console = LocalConsole(".clinesync/console.db")
+    count = len(console.history(organization))
+    console.close()
+    return count
+
+
+def test_a_saved_plan_is_stale_only_for_the_organizations_it_changes(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
+    write(in_tmp / "orgs" / "b.yaml", org(B, "gpt-4o"))
+    assert run("apply", "orgs", "--auto-approve").exit_code == 0
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4.1"))  # the pull request changes A only
+    assert run("plan", "orgs", "--out", "reviewed.plan").exit_code == 0
+    # Meanwhile another pull request changes B, and someone edits B in the console.
+    write(in_tmp / "orgs" / "b.yaml", org(B, "o3"))
+    console = LocalConsole(".clinesync/console.db")
+    console.write(B, Document(False, {"version": "v1"}), None)
+    console.close()
+    result = run("apply", "reviewed.plan")
+    assert result.exit_code == 0, result.output
+    assert f"{A} (orgs/a.yaml): applied" in result.stdout
+    assert "1 organization(s) the plan leaves unchanged: skipped." in result.stderr
+    assert revisions(A) == 2 and revisions(B) == 2  # B: the first apply and the console edit, nothing more
+
+
+def test_flags_a_saved_plan_cannot_honour_are_refused_and_another_version_is_refused(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
+    assert run("plan", "orgs", "--out", "reviewed.plan").exit_code == 0
+    for extra in (("--shard", "1/2"), ("orgs/a.yaml",), ("--prune-unknown",)):
+        refused = run("apply", "reviewed.plan", *extra, "--console", ".clinesync/console.db")
+        assert refused.exit_code == 1 and "it is applied whole, as reviewed" in refused.stderr
+    saved = json.loads((in_tmp / "reviewed.plan").read_text())
+    saved["clinesync_version"] = "0.0.1"
+    (in_tmp / "old.plan").write_text(json.dumps(saved))
+    old = run("apply", "old.plan")
+    assert old.exit_code == 1 and "was made by clinesync 0.0.1" in old.stderr
+    assert not (in_tmp / ".clinesync" / "console.db").exists()
+
+
+def test_show_renders_a_saved_plan_as_it_was_reviewed(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o", "  openAiHeaders:\n    api-key: ${env:KEY}\n"))
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
+    planned = run("plan", "orgs", "--out", "reviewed.plan")
+    assert run("show", "reviewed.plan").stdout.splitlines()[:3] == planned.stdout.splitlines()[:3]
+    shown = json.loads(run("show", "reviewed.plan", "--format", "json").stdout)
+    as_planned = json.loads(run("plan", "orgs", "--format", "json").stdout)
+    assert shown["organizations"][0]["changes"] == as_planned["organizations"][0]["changes"]
+    markdown = run("show", "reviewed.plan", "--format", "markdown").stdout
+    assert markdown.startswith("<!-- clinesync-plan -->") and "gw.example.com" in markdown
+
+
+def test_a_new_model_is_one_block_and_a_removed_one_shows_what_it_was(in_tmp: Path) -> None:
+    write(in_tmp / "org.yaml", org(A, "o1-preview"))
+    assert run("apply", "org.yaml", "--auto-approve").exit_code == 0
+    write(in_tmp / "org.yaml", org(A, "gpt-4.1"))
+    lines = run("plan", "org.yaml", "--no-color").stdout.splitlines()
+    models = "remoteConfig.providerSettings.OpenAiCompatible.models"
+    added = lines.index(f"  + {models}[id=gpt-4.1]")
+    assert lines[added + 1] == "  +     contextWindow: 128000"
+    removed = lines.index(f"  - {models}[id=o1-preview]")
+    assert lines[removed + 1] == "  -     contextWindow: 128000"
+    assert lines[3].startswith("  ! ") or all(not line.startswith("  ! ") for line in lines)  # impacts first
+
+
+def test_a_comment_for_a_thousand_organizations_fits_and_says_what_it_cut(in_tmp: Path) -> None:
+    for index in range(1000):
+        write(in_tmp / "orgs" / f"{index:04d}.yaml", org(f"org-01JZPE4CHW5XTP73W9{index:08d}", "gpt-4.1"))
+    console = LocalConsole(in_tmp / "scratch.db")
+    plan = make_plan(sorted(str(path) for path in (in_tmp / "orgs").iterdir()), console, {})
+    console.close()
+    from clinesync.render.markdown import plan_markdown
+
+    text = plan_markdown(plan)
+    assert len(text) <= MAX_COMMENT
+    assert text.splitlines()[5] == "| organization | result | changes |"
+    assert (
+        "+ remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4.1]    (1000 organizations)" in text
+    )
+    assert "**Cut to fit a comment:**" in text and "artifacts" in text
+
+
+def test_apply_reports_per_organization_results_as_json(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
+    write(in_tmp / "orgs" / "b.yaml", f"organization: {B}\nenabled: maybe\n")
+    result = run("apply", "orgs", "--auto-approve", "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1 and report["summary"]["exit_code"] == 1
+    assert [entry["outcome"] for entry in report["organizations"]] == ["applied", "failed"]
+    assert report["summary"] | {"exit_code": 0} == {
+        "applied": 1,
+        "unchanged": 0,
+        "failed": 1,
+        "not_attempted": 0,
+        "exit_code": 0,
+    }
+    assert "will be created" in result.stderr  # the plan, for the people reading the log
+
+
+def test_a_saved_plan_applied_by_hand_is_verified_by_reading_never_called_applied(
+    in_tmp: Path, tmp_path: Path
+) -> None:
+    hosted = start_server(tmp_path / "hosted.db", read_only=True)
+    env = {"CLINESYNC_CONSOLE": hosted.url, "CLINE_API_KEY": TOKEN}
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
+    try:
+        assert run("plan", "orgs", "--out", "reviewed.plan", env=env).exit_code == 0
+        target = make_plan(["orgs/a.yaml"], LocalConsole(tmp_path / "scratch.db"), {}).organizations[0].target
+        assert target is not None
+
+        def admin_clicks_save() -> None:
+            time.sleep(0.5)
+            console = LocalConsole(hosted.database)
+            console.write(A, target, None)
+            console.close()
+
+        threading.Thread(target=admin_clicks_save).start()
+        result = run(
+            "apply", "reviewed.plan", "--manual", "--timeout", "20", "--poll-interval", "0.2", env=env
+        )
+        waited = run(
+            "apply", "reviewed.plan", "--manual", "--timeout", "0.3", "--poll-interval", "0.1", env=env
+        )
+    finally:
+        hosted.stop()
+    assert result.exit_code == 0, result.output
+    assert "In the admin console" in result.stdout and "matches the files (verified)" in result.stdout
+    assert "applied" not in result.stdout.replace("not applied", "")
+    assert hosted.server.requests["PUT"] == 0
+    # once applied by hand, the reviewed plan is spent: live moved on from what it was made against
+    assert waited.exit_code == 1 and "plan is stale" in waited.stderr
