@@ -25,6 +25,13 @@ class CheckedFile:
         return any(problem.is_error for problem in self.problems)
 
     @property
+    def plainly_not_an_organization(self) -> bool:
+        """A YAML mapping with none of an organization file's top-level keys: some other tool's file. A file
+        that does not parse is not plainly anything: it is reported."""
+        data = self.loaded.data
+        return isinstance(data, dict) and not {"organization", "remoteConfig", "apiVersion"} & set(data)
+
+    @property
     def organization(self) -> str | None:
         return self._text("organization")
 

@@ -135,3 +135,18 @@ def test_the_command_table_matches_every_commands_own_help() -> None:
         assert command.callback.__module__ == f"clinesync.cli.{module}"
         assert command.get_short_help_str(limit=1000) == short_help
     assert set(cli.commands) == set(COMMANDS)
+
+
+def test_only_organizations_skips_other_tools_yaml_but_not_broken_organization_files(in_tmp: Path) -> None:
+    write(in_tmp / "mkdocs.yml", "site_name: Docs\n")
+    write(in_tmp / "docker-compose.yml", "services:\n  web:\n    image: nginx\n")
+    write(in_tmp / "org.yaml", "organisation: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig: {}\n")  # a typo
+    write(in_tmp / "broken.yaml", "organization: [unclosed\n")
+    result = run(
+        "validate", "--only-organizations", "mkdocs.yml", "docker-compose.yml", "org.yaml", "broken.yaml"
+    )
+    assert result.exit_code == 1
+    assert "mkdocs.yml" not in result.stdout and "docker-compose.yml" not in result.stdout
+    assert "org.yaml:1:1: error: unknown key 'organisation'" in result.stdout
+    assert "broken.yaml" in result.stdout
+    assert "2 files checked" in result.stderr

@@ -30,6 +30,7 @@ def test_the_hook_validates_staged_organization_files(tmp_path: Path) -> None:
         "GIT_COMMITTER_EMAIL": "t@example.com",
     }
     shutil.copy(EXAMPLES / "org.yaml", repository / "good.yaml")
+    (repository / "mkdocs.yml").write_text("site_name: Docs\nnav: [index.md]\n")  # another tool's file
     (repository / "bad.yaml").write_text("organization: org-01JZPE4CHW5XTP73W95762121B\nenabled: maybe\n")
     subprocess.run(["git", "init", "-q"], cwd=repository, check=True, env=env)
     subprocess.run(["git", "add", "."], cwd=repository, check=True, env=env)
@@ -47,6 +48,6 @@ def test_the_hook_validates_staged_organization_files(tmp_path: Path) -> None:
     failed = hook("good.yaml", "bad.yaml")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert 'bad.yaml:2:10: error: enabled: expected true or false, got "maybe" [CS100]' in failed.stdout
-    passed = hook("good.yaml")
+    passed = hook("good.yaml", "mkdocs.yml")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "clinesync validate" in passed.stdout and "Passed" in passed.stdout

@@ -20,6 +20,12 @@ from clinesync.cli.app import (
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
+@click.option(
+    "--only-organizations",
+    is_flag=True,
+    help="Skip YAML files that are plainly something else (no organization, remoteConfig or apiVersion at "
+    "the top), as a hook over a whole repository meets them: mkdocs.yml, docker-compose.yml.",
+)
 @fleet_options
 @click.option(
     "--format",
@@ -32,7 +38,12 @@ from clinesync.cli.app import (
 @global_options
 @command
 def validate(
-    paths: tuple[str, ...], strict: bool, output_format: str, parallelism: int, shard: tuple[int, int] | None
+    paths: tuple[str, ...],
+    strict: bool,
+    only_organizations: bool,
+    output_format: str,
+    parallelism: int,
+    shard: tuple[int, int] | None,
 ) -> int:
     """Check organization files against the schema and the CS rules. No console, no secrets needed."""
     from clinesync import report
@@ -42,6 +53,9 @@ def validate(
     files = expand_paths(paths, shard)
     with paused_gc():
         checked = check_files(files)
+    if only_organizations:
+        checked = [item for item in checked if not item.plainly_not_an_organization]
+        files = [item.path for item in checked]
     problems = [problem for item in checked for problem in item.problems]
     failed = any(problem.is_error or strict for problem in problems)
     code = EXIT_ERROR if failed else EXIT_OK
