@@ -149,6 +149,17 @@ def test_pull_request_plan_then_apply_on_merge_then_drift(runner: Runner, tmp_pa
     assert all(SECRET not in output and TOKEN not in output for output in runner.outputs)
 
 
+def test_a_plan_that_fails_fails_the_job_so_the_comment_says_so(runner: Runner) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        runner.values["vars.CLINESYNC_CONSOLE"] = f"http://127.0.0.1:{probe.getsockname()[1]}"  # refused
+        runner.base["CLINESYNC_RETRIES"] = "0"
+        assert runner.job(workflow("clinesync-pr.yml")["jobs"]["plan"]) == 1
+    assert "failed" in (runner.workspace / "plan.md").read_text()
+
+
 def test_apply_on_merge_refuses_a_stale_plan(runner: Runner, console_server: RunningServer) -> None:
     runner.job(workflow("clinesync-pr.yml")["jobs"]["plan"])
     (runner.workspace / "reviewed").mkdir()
@@ -200,7 +211,7 @@ def test_gitlab_jobs_plan_and_apply_the_saved_plan(runner: Runner) -> None:
     for name in ("validate", "plan", "apply", "drift"):
         for line in pipeline[name]["script"]:
             assert runner.shell(["sh", "-c", line], env) == 0, runner.outputs
-    assert "applied (revision 1)" in runner.outputs[-2]
+    assert any("applied (revision 1)" in output for output in runner.outputs)
 
 
 def test_the_probe_gate_stops_an_apply_whose_endpoint_fails(runner: Runner) -> None:
@@ -325,7 +336,15 @@ def test_a_pull_request_plans_the_organizations_it_changes_and_all_when_shared_f
 def test_zizmor_finds_nothing_at_medium_or_above_in_the_workflows() -> None:
     zizmor = shutil.which("zizmor") or str(Path(sys.executable).parent / "zizmor")
     result = subprocess.run(
-        [zizmor, "--offline", "--min-severity", "medium", *sorted(map(str, GITHUB.glob("*.yml")))],
+        [
+            zizmor,
+            "--offline",
+            "--min-severity",
+            "medium",
+            *sorted(map(str, GITHUB.glob("*.yml"))),
+            str(EXAMPLES.parent / ".github" / "workflows" / "release.yml"),
+            str(EXAMPLES.parent / "action.yml"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -345,3 +364,43 @@ def test_each_workflow_pins_actions_by_commit_and_grants_least_permissions(name:
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
+
+
+ACTION = EXAMPLES.parent / "action.yml"
+RELEASE = EXAMPLES.parent / ".github" / "workflows" / "release.yml"
+
+
+def test_the_action_runs_a_command_and_exposes_its_exit_code_and_plan(runner: Runner, tmp_path: Path) -> None:
+    """The composite action's shell steps, run as the CI service runs them (its install step is skipped:
+    clinesync is installed here already)."""
+    action = yaml.safe_load(ACTION.read_text())
+    steps = [step for step in action["runs"]["steps"] if runnable(step, {})]
+    inputs = {
+        "inputs.command": "plan",
+        "inputs.args": "orgs/ --detailed-exitcode",
+        "inputs.plan-file": "reviewed.plan",
+        "inputs.allow-changes": "true",
+        "inputs.python-version": "3.12",
+    }
+    runner.values.update(inputs)
+    runner.base.update({"CLINESYNC_CONSOLE": runner.values["vars.CLINESYNC_CONSOLE"], "CLINE_API_KEY": TOKEN})
+    runner.base.update({"AZURE_OPENAI_KEY": SECRET, "GITHUB_ACTION_PATH": str(ACTION.parent)})
+    assert runner.job({"steps": steps}) == 0, runner.outputs
+    assert "exit-code=2\nplan-file=reviewed.plan\n" in runner.github_output.read_text()
+    assert (runner.workspace / "reviewed.plan").exists()
+    runner.values["inputs.allow-changes"] = "false"
+    assert runner.job({"steps": steps}) == 2  # changes fail the step unless allowed
+    assert set(action["outputs"]) == {"exit-code", "plan-file"}
+
+
+def test_the_release_and_the_container_are_built_as_promised() -> None:
+    release = yaml.safe_load(RELEASE.read_text())
+    assert release["permissions"] == {}
+    assert release["jobs"]["publish"]["permissions"]["id-token"] == "write"
+    assert "id-token" not in release["jobs"]["build"]["permissions"]
+    assert any(
+        "pypa/gh-action-pypi-publish@" in step.get("uses", "") for step in release["jobs"]["publish"]["steps"]
+    )
+    dockerfile = (EXAMPLES.parent / "Dockerfile").read_text()
+    assert "FROM python:3.12-slim" in dockerfile
+    assert "\nUSER clinesync\n" in dockerfile and 'ENTRYPOINT ["clinesync"]' in dockerfile
