@@ -21,18 +21,19 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/clinesync apply examples/org.yaml --auto-approve --console .clinesync/console.db
 	$(DEMO_ENV) $(BIN)/clinesync plan examples/org.yaml --detailed-exitcode
 
-# The whole suite: lint, then every test. Non-zero on any failure.
+# The whole suite: lint, types, then every test, on both cores. Non-zero on any failure.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n 2
 
 # The command reference is generated from the CLI; a test fails when it is stale.
 docs: $(STAMP)
 	$(BIN)/python -m clinesync.cli.reference > docs/commands.md
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 # Benchmarks run from a regular (not editable) install, as users have it, beside octoDNS as the peer.
 BENCH := .venv-bench

@@ -134,7 +134,7 @@ def identified_items(name: Any, items: Any) -> dict[str, Any] | None:
     named = {item.get(key): item for item in items if isinstance(item, dict)}
     if len(named) != len(items) or not all(isinstance(identity, str) for identity in named):
         return None
-    return named
+    return {str(identity): item for identity, item in named.items()}
 
 
 def children(node: Any, path: Path = (), identified: bool = False) -> list[tuple[Path, Any]]:

@@ -131,8 +131,8 @@ def load_bytes(raw: bytes, name: str) -> LoadedFile:
         mark = _mark(error.problem_mark) if error.problem_mark else Mark(1, 1)
         return _refused(loaded, mark, f"invalid YAML: {error.problem}")
     except yaml.reader.ReaderError as error:
-        before = text[: error.position]
-        mark = Mark(before.count("\n") + 1, error.position - (before.rfind("\n") + 1) + 1)
+        read = text[: error.position]
+        mark = Mark(read.count("\n") + 1, error.position - (read.rfind("\n") + 1) + 1)
         return _refused(
             loaded,
             mark,
@@ -212,7 +212,8 @@ class _Composer:
         if frame is None:
             return ()
         container, path, key = frame
-        return path + ((key,) if isinstance(container, dict) else (len(container),))
+        child: Path = path
+        return child + ((key,) if isinstance(container, dict) else (len(container),))
 
     def _key(self, event: Any, frame: list[Any]) -> str:
         mark = _mark(event.start_mark)

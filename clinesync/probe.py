@@ -155,6 +155,7 @@ def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def _dns(endpoint: Endpoint, host: str, port: int) -> list[Any] | None:
+    infos: list[Any]
     try:
         infos, elapsed = _timed(lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
     except (socket.gaierror, UnicodeError) as error:
@@ -199,7 +200,7 @@ def _tls(endpoint: Endpoint, host: str, port: int, timeout: float) -> bool:
     except (OSError, ssl.SSLError) as error:
         endpoint.checks.append(Check("tls", "fail", f"TLS handshake failed ({_reason(error)})", FIX_TLS))
         return False
-    expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(certificate["notAfter"]), timezone.utc)
+    expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(str(certificate["notAfter"])), timezone.utc)
     days = (expires - datetime.now(timezone.utc)).days
     status: Status = "warn" if days < _EXPIRY_WARNING_DAYS else "ok"
     endpoint.checks.append(

@@ -102,7 +102,7 @@ class ConsoleServer(HTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def count(self, method: str) -> None:
         with self._count_lock:
@@ -150,8 +150,8 @@ class Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed request lines and headers get the protocol's JSON error too, and are logged."""
         self.close_connection = True
-        self._send(code, {"success": False, "error": message or "bad request"}, {})
         self._log(getattr(self, "command", None) or "-", code, time.monotonic())
+        self._send(code, {"success": False, "error": message or "bad request"}, {})
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -198,8 +198,8 @@ class Handler(BaseHTTPRequestHandler):
         if method == "HEAD":  # its answer has no body a client would read: end the connection after it
             status, body, headers = 405, {"success": False, "error": "method not allowed"}, {}
             self.close_connection = True
+        self._log(method, status, started)  # before the answer: a client that has it finds it logged
         self._send(status, body, headers)
-        self._log(method, status, started)
 
     def _route(self, method: str) -> tuple[int, Any, dict[str, str]]:
         if not self.server.authorized(self.headers.get("Authorization")):

@@ -31,6 +31,7 @@ def free_port() -> int:
 
 def serve(database: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "clinesync", "serve", "--db", str(database), "--port", str(port)]
+    started = log.read_text().count("console server on") if log.exists() else 0
     with log.open("ab") as stream:  # the child keeps its own copy of the descriptor
         server = subprocess.Popen(
             [*command, "--latency-ms", "40"],
@@ -39,7 +40,7 @@ def serve(database: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if "console server on" in log.read_text():
+        if log.read_text().count("console server on") > started:  # this server, not an earlier one
             return server
         time.sleep(0.05)
     raise AssertionError("the server did not start")

@@ -11,8 +11,8 @@ import functools
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NoReturn
 
 import click
 
@@ -47,7 +47,8 @@ def _settings(ctx: click.Context) -> Settings:
     root = ctx.find_root()
     if root.obj is None:
         root.obj = Settings()
-    return root.obj
+    settings: Settings = root.obj
+    return settings
 
 
 def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -169,10 +170,16 @@ class ClinesyncGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
-    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
-        extra.pop("standalone_mode", None)
+    def main(  # always exits, whatever standalone_mode says
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> NoReturn:
         try:
-            code = super().main(args, prog_name or "clinesync", standalone_mode=False, **extra)
+            code = super().main(args, prog_name or "clinesync", complete_var, standalone_mode=False, **extra)
         except click.ClickException as error:
             error.show()
             code = EXIT_ERROR

@@ -37,8 +37,8 @@ _FORMATS = click.Choice(["text", "json", "markdown"])
 def open_console(writes: bool = False) -> Console:
     """The chosen console; read-only unless the command `writes`. In CI, a command that writes refuses the
     embedded console unless it was named: an unset CLINESYNC_CONSOLE must not turn into a local stand-in."""
-    from clinesync.consoles import ConsoleError
     from clinesync.consoles import open_console as open_target
+    from clinesync.consoles.base import ConsoleError
 
     chosen = settings()
     if writes and not chosen.console and os.environ.get("CI"):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +20,9 @@ from clinesync.cli.app import (
     global_options,
     paused_gc,
 )
+
+if TYPE_CHECKING:
+    from clinesync.probe import Endpoint
 
 
 @cli.command()
@@ -53,7 +58,7 @@ def probe(
     needed; requests go to the configured endpoints only."""
     from clinesync.desired import resolve
     from clinesync.fleet import concurrently
-    from clinesync.probe import Credentials, azure_credentials, endpoints, probe_endpoint
+    from clinesync.probe import Credentials, Endpoint, azure_credentials, endpoints, probe_endpoint
     from clinesync.render.probe import probe_json, probe_text
     from clinesync.validate import iter_checked
 
@@ -80,9 +85,14 @@ def probe(
             found += endpoints(desired)
     if any(endpoint.azure_identity for endpoint in found):
         credentials.azure_token = _remembering(output, azure_credentials())
-    results = concurrently(
+    outcomes = concurrently(
         lambda endpoint: probe_endpoint(endpoint, credentials, timeout, chat), found, parallelism
     )
+    # A probe reports its own failures as checks; anything else that stopped one is its failed check too.
+    results = [
+        outcome if isinstance(outcome, Endpoint) else _stopped(endpoint, str(outcome))
+        for endpoint, outcome in zip(found, outcomes, strict=True)
+    ]
     if output_format == "json":
         output.out(probe_json(results, failed_files))
     else:
@@ -90,13 +100,20 @@ def probe(
     return EXIT_OK if all(endpoint.passed for endpoint in results) and not failed_files else EXIT_ERROR
 
 
-def _remembering(output: Output, getter: object) -> object:
+def _stopped(endpoint: Endpoint, reason: str) -> Endpoint:
+    from clinesync.probe import FIX_CONNECT, Check
+
+    endpoint.checks.append(Check("probe", "fail", reason, FIX_CONNECT))
+    return endpoint
+
+
+def _remembering(output: Output, getter: Callable[[], str] | None) -> Callable[[], str] | None:
     """An Entra ID token getter whose tokens are scrubbed from all output."""
     if getter is None:
         return None
 
     def token() -> str:
-        value = getter()  # type: ignore[operator]
+        value = getter()
         output.add_secrets({value})
         return value
 

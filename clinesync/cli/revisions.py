@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -131,7 +131,7 @@ def history(organization: str, output_format: str) -> int:
     return EXIT_OK
 
 
-def _providers(config: dict) -> list[str]:
+def _providers(config: dict[str, Any]) -> list[str]:
     settings = config.get("providerSettings")
     return sorted(settings) if isinstance(settings, dict) else []
 

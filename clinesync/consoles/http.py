@@ -216,7 +216,7 @@ class HttpConsole:
             raise NotAttempted(f"not attempted: console unreachable ({self._down})")
 
     def _backoff(self, attempt: int) -> float:
-        return min(_LONGEST_WAIT, self.backoff * 2**attempt) * random.uniform(0.5, 1.0)
+        return float(min(_LONGEST_WAIT, self.backoff * 2**attempt) * random.uniform(0.5, 1.0))
 
 
 class _PathNotFound(ConsoleError):

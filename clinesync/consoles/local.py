@@ -15,6 +15,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from clinesync import strictjson
 from clinesync.consoles.base import Conflict, ConsoleError, Live, Revision
@@ -190,7 +191,7 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def _decode(value: str, organization: str) -> dict:
+def _decode(value: str, organization: str) -> dict[str, Any]:
     try:
         config = strictjson.loads(value, strictjson.MAX_DEPTH)
     except strictjson.NotStrictJSON as error:
