@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from clinesync import envref
+from clinesync.cline import AZURE_DEFAULT_API_VERSION, is_azure_host, is_loopback
 from clinesync.fields import (
     DEPRECATED_FIELDS,
     HEADER_MAPS,
@@ -31,13 +32,6 @@ from clinesync.problems import Problem
 
 Check = Callable[[LoadedFile], Iterator[Problem]]
 
-_AZURE_SUFFIXES = (
-    ".openai.azure.com",
-    ".cognitiveservices.azure.com",
-    ".services.ai.azure.com",
-    ".azure.us",
-    ".azure.com",
-)
 _HTTP_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 _PLACEHOLDER = re.compile(
     r"\(sensitive\)|\[masked\]|<redacted>|\[redacted\]|\bREDACTED\b|##[A-Za-z0-9_]+##|\*{4,}", re.IGNORECASE
@@ -48,10 +42,6 @@ def run_checks(loaded: LoadedFile) -> list[Problem]:
     if not isinstance(loaded.data, dict):
         return []
     return [problem for check in CHECKS for problem in check(loaded)]
-
-
-def is_azure_host(host: str) -> bool:
-    return any(host.endswith(suffix) for suffix in _AZURE_SUFFIXES)
 
 
 def _strings(loaded: LoadedFile) -> Iterator[tuple[Path, str]]:
@@ -116,17 +106,6 @@ def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
             )
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    import ipaddress  # only for plain-http URLs
-
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
     for name, provider in _providers(loaded):
         if name != "OpenAiCompatible" or not isinstance(provider, dict):
@@ -149,7 +128,7 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
                     "CS122",
                     url_mark,
                     f"{shown_host} is an Azure host but azureApiVersion is not set: "
-                    "Cline will use 2024-08-01-preview; set it explicitly",
+                    f"Cline will use {AZURE_DEFAULT_API_VERSION}; set it explicitly",
                 )
             path = parts.path.rstrip("/")
             if path.endswith("/openai") and "/deployments/" not in path:

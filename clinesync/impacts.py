@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from clinesync.checks import is_loopback
+from clinesync.cline import is_loopback
 from clinesync.diff import Change
 from clinesync.fields import Path, is_url_path
 

@@ -18,12 +18,11 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from clinesync.checks import is_azure_host
+from clinesync.cline import AZURE_DEFAULT_API_VERSION, is_azure_host
 from clinesync.desired import Desired
 from clinesync.masking import Redactor, clipped
 
 Status = Literal["ok", "warn", "fail"]
-AZURE_DEFAULT_VERSION = "2024-08-01-preview"  # what Cline uses when azureApiVersion is not set
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
 _EXPIRY_WARNING_DAYS = 14
 
@@ -101,7 +100,7 @@ def endpoints(desired: Desired) -> list[Endpoint]:
                 headers=dict(block.get("openAiHeaders") or {}),
                 models=[model["id"] for model in block.get("models") or [] if isinstance(model, dict)],
                 azure=azure,
-                api_version=(version or AZURE_DEFAULT_VERSION) if azure else None,
+                api_version=(version or AZURE_DEFAULT_API_VERSION) if azure else None,
                 azure_identity=bool(block.get("azureIdentity")),
                 sensitive_url=("remoteConfig", "providerSettings", provider, field_name) in desired.sensitive,
             )

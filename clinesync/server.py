@@ -29,6 +29,7 @@ from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
 from clinesync import __version__, strictjson
+from clinesync.cline import is_organization_id
 from clinesync.consoles.base import Conflict, ConsoleError, Live
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
@@ -38,16 +39,20 @@ MAX_BODY = 1024 * 1024
 WORKERS = 64  # connections served at once; more wait in the listen backlog
 REQUEST_DEADLINE = 30.0  # seconds a request may take from its first byte to its answer
 _ROUTE = re.compile(r"/api/v1/organizations/([^/]+)/remote-config(/revisions)?/?\Z")
-_ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
 _ETAG = re.compile(r'\A(?:W/)?"?([0-9]+)"?\Z')
 
 
-class Reply(Exception):
-    """An answer other than success: `{"success": false, "error": message}` with this status."""
+UNKNOWN_PATH = "unknown_path"  # the machine code clients read; the message is for people
 
-    def __init__(self, status: int, message: str) -> None:
+
+class Reply(Exception):
+    """An answer other than success: `{"success": false, "error": message}` with this status, and a machine
+    `code` where a client acts on the answer."""
+
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
 
 
 class ConsoleServer(HTTPServer):
@@ -187,6 +192,8 @@ class Handler(BaseHTTPRequestHandler):
             body: dict[str, Any] = {"success": True, "data": data}
         except Reply as reply:
             status, body = reply.status, {"success": False, "error": str(reply)}
+            if reply.code:
+                body["code"] = reply.code
         except Exception:  # a bug: answer 500, never a traceback or a value
             status, body = 500, {"success": False, "error": "internal error"}
         if not self._body_read and (
@@ -209,9 +216,9 @@ class Handler(BaseHTTPRequestHandler):
             return 200, {"id": "clinesync-console", "displayName": "clinesync console server"}, {}
         match = _ROUTE.match(path)
         if not match:
-            raise Reply(404, "unknown path")
+            raise Reply(404, "unknown path", UNKNOWN_PATH)
         organization = unquote(match.group(1))
-        if not _ORGANIZATION.match(organization):
+        if not is_organization_id(organization):
             raise Reply(400, "invalid organization id")
         if match.group(2):
             if method != "GET":

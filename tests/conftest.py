@@ -13,8 +13,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from clinesync.cli import cli
+
+# Property tests: a quick profile for the many runs of a working session, a thorough one where CI runs them
+# (`CI` is set) or when asked for (HYPOTHESIS_PROFILE=thorough).
+settings.register_profile("quick", max_examples=40)
+settings.register_profile("thorough", max_examples=150)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("thorough" if os.environ.get("CI") else "quick")
+)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"

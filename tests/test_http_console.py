@@ -42,8 +42,9 @@ def envelope(data: object, status: int = 200, **headers: str) -> httpx.Response:
     return httpx.Response(status, json={"success": True, "data": data}, headers=headers)
 
 
-def failure(status: int, error: str, **headers: str) -> httpx.Response:
-    return httpx.Response(status, json={"success": False, "error": error}, headers=headers)
+def failure(status: int, error: str, code: str | None = None, **headers: str) -> httpx.Response:
+    body = {"success": False, "error": error} | ({"code": code} if code else {})
+    return httpx.Response(status, json=body, headers=headers)
 
 
 def sequence(*responses: httpx.Response) -> tuple[Handler, list[httpx.Request]]:
@@ -166,8 +167,11 @@ def test_a_retried_write_that_had_landed_is_not_a_conflict() -> None:
 
 
 def test_history_on_a_console_without_it() -> None:
-    handler, _ = sequence(failure(404, "unknown path"))
+    handler, _ = sequence(failure(404, "no such route", "unknown_path"))  # the code decides, not the words
     with pytest.raises(HistoryUnsupported):
+        console(handler).history(ORG)
+    handler, _ = sequence(failure(404, "unknown path"))  # the words alone: an organization not found
+    with pytest.raises(ConsoleError, match="not found"):
         console(handler).history(ORG)
 
 

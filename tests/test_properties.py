@@ -29,8 +29,8 @@ from clinesync.plan import Plan, make_plan, plan_organization
 from clinesync.validate import check_loaded
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
+# How many examples: the profile conftest loads (quick on a developer's machine, thorough in CI).
 SETTINGS = settings(
-    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

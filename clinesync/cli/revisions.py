@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from clinesync import strictjson
 from clinesync.cli.app import EXIT_ERROR, EXIT_OK, Output, UserError, cli, command, global_options
 from clinesync.cli.gitops import open_console
-
-if TYPE_CHECKING:
-    pass
-
-_ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
+from clinesync.cline import is_organization_id
 
 
 def organization_argument(value: str) -> str:
-    if not _ORGANIZATION.match(value):
+    if not is_organization_id(value):
         raise UserError(f"{value!r} is not an organization id (org- followed by the id in the admin console)")
     return value
 

@@ -67,7 +67,7 @@ def _refuse_plain_http(target: str, insecure_http: bool) -> None:
     """The token would cross the network in clear: plain http:// is for loopback, unless asked for."""
     from urllib.parse import urlsplit
 
-    from clinesync.checks import is_loopback
+    from clinesync.cline import is_loopback
 
     try:
         host = urlsplit(target).hostname or ""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import email.utils
 import random
-import re
 import threading
 import time
 from typing import Any
@@ -22,6 +21,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 
 from clinesync import __version__, strictjson
+from clinesync.cline import is_organization_id
 from clinesync.consoles.base import (
     Conflict,
     ConsoleDown,
@@ -36,7 +36,6 @@ from clinesync.document import Document
 from clinesync.masking import Redactor, clipped, masked_url
 
 _RETRIED_STATUSES = frozenset({429, 502, 503, 504})
-_ORGANIZATION = re.compile(r"org-[A-Za-z0-9_-]{1,100}\Z")
 _LONGEST_WAIT = 60.0
 MAX_ANSWER = 8 * 1024 * 1024  # a remote-config answer is a few KiB; Cline's server limits writes to 1 MiB
 
@@ -224,7 +223,7 @@ class _PathNotFound(ConsoleError):
 
 
 def _config_path(organization: str) -> str:
-    if not _ORGANIZATION.match(organization):
+    if not is_organization_id(organization):
         raise ConsoleError(f"{organization!r} is not an organization id")
     return f"/api/v1/organizations/{quote(organization, safe='')}/remote-config"
 
@@ -246,7 +245,7 @@ def _raise_for_status(
             "no write endpoint today. Use `clinesync apply --manual` for the console steps"
         )
     if status == 404:
-        if reason == "unknown path":
+        if _error_code(response) == "unknown_path":  # clinesync serve's code: this console lacks the path
             raise _PathNotFound(f"{url}: {reason}")
         raise ConsoleError(
             f"{organization} not found at {url} (404): check the id and that the token's account is an admin of it"
@@ -269,6 +268,14 @@ def _error_text(response: httpx.Response, redact: Redactor) -> str:
     if not isinstance(error, str) or not error:
         return response.reason_phrase or "no reason given"
     return clipped(error, redact)
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        code = strictjson.loads(response.content).get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, str) else None
 
 
 def _data(response: httpx.Response) -> Any:

@@ -1,0 +1,45 @@
+"""Facts about Cline that several stages share: what an organization id looks like, which hosts are Azure's
+and which loopback, and the API version Cline falls back to. Each fact is stated once, here or in the schema."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+# Cline uses this version when azureApiVersion is not set (apps/vscode, as of Cline 2026-08).
+AZURE_DEFAULT_API_VERSION = "2024-08-01-preview"
+
+_AZURE_SUFFIXES = (
+    ".openai.azure.com",
+    ".cognitiveservices.azure.com",
+    ".services.ai.azure.com",
+    ".azure.us",
+    ".azure.com",
+)
+
+
+@functools.cache
+def _organization_pattern() -> re.Pattern[str]:
+    from clinesync.schema import schema  # the schema states the form; editors show it from there
+
+    return re.compile(schema()["properties"]["organization"]["pattern"])
+
+
+def is_organization_id(text: str) -> bool:
+    """`org-` and the id the admin console shows, as the schema states it."""
+    return _organization_pattern().fullmatch(text) is not None
+
+
+def is_azure_host(host: str) -> bool:
+    return any(host.endswith(suffix) for suffix in _AZURE_SUFFIXES)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    import ipaddress  # only for plain-http URLs
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
