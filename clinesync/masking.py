@@ -21,7 +21,6 @@ from clinesync.fields import (
     is_header_path,
     is_sensitive_path,
     is_url_path,
-    walk_identified,
 )
 
 SENSITIVE = "(sensitive)"
@@ -31,11 +30,6 @@ _SHORTEST_SECRET = 4  # shorter values would scrub ordinary words out of the out
 
 def is_sensitive(path: Path, from_environment: frozenset[Path]) -> bool:
     return path in from_environment or is_sensitive_path(path)
-
-
-def holds_sensitive(value: Any, path: Path, from_environment: frozenset[Path]) -> bool:
-    """True when `value` at `path`, or anything inside it, is sensitive."""
-    return any(is_sensitive(where, from_environment) for where, _ in walk_identified(value, path))
 
 
 @dataclass(frozen=True)
