@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from clinesync.diff import Change
 from clinesync.fields import (
     PUBLIC_TEXT_FIELDS,
     Path,
@@ -48,6 +49,23 @@ class Mask:
         if self.already_masked:
             return value
         return masked(value, path, self.from_environment, live=self.after_is_live)
+
+
+@dataclass(frozen=True)
+class MaskedChange:
+    """A change as output may show it: what may not be shown replaced by `(sensitive)`."""
+
+    op: str
+    path: str
+    before: Any
+    after: Any
+    sensitive: bool
+
+
+def mask_change(change: Change, mask: Mask) -> MaskedChange:
+    before, after = mask.before(change.before, change.path), mask.after(change.after, change.path)
+    sensitive = before != change.before or after != change.after
+    return MaskedChange(change.op, change.where, before, after, sensitive)
 
 
 def masked(value: Any, path: Path, from_environment: frozenset[Path], live: bool = False) -> Any:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from clinesync.consoles.base import Console, ConsoleError, Live
 from clinesync.desired import Desired, resolve
@@ -16,7 +16,7 @@ from clinesync.document import Document
 from clinesync.fields import dotted
 from clinesync.fleet import DEFAULT_PARALLELISM, Pool, Progress
 from clinesync.impacts import impacts
-from clinesync.masking import Mask
+from clinesync.masking import Mask, mask_change
 from clinesync.problems import Problem
 from clinesync.unknown import keep_unknown, unknown_fields
 from clinesync.validate import iter_checked
@@ -75,6 +75,22 @@ class Plan:
     @property
     def secrets(self) -> set[str]:
         return {secret for org in self.organizations if org.desired for secret in org.desired.secrets}
+
+
+def organization_data(org: OrgPlan) -> dict[str, Any]:
+    """An organization's plan as data output and saved plans may hold: changes masked (SPEC §4)."""
+    entry: dict[str, Any] = {
+        "organization": org.organization,
+        "name": org.name,
+        "file": org.file,
+        "action": org.action,
+        "changes": [mask_change(change, org.mask).__dict__ for change in org.changes],
+        "impacts": org.impacts,
+        "warnings": org.warnings + [str(problem) for problem in org.problems if not problem.is_error],
+    }
+    if org.error is not None:
+        entry["error"] = org.error
+    return entry
 
 
 def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False) -> OrgPlan:

@@ -19,8 +19,7 @@ from clinesync import __version__, strictjson
 from clinesync.diff import Change
 from clinesync.document import Document, canonical_json, fingerprint
 from clinesync.masking import masked
-from clinesync.plan import OrgPlan, Plan
-from clinesync.render.json_format import organization_json
+from clinesync.plan import OrgPlan, Plan, organization_data
 
 KIND = "clinesync-plan"
 FORMAT_VERSION = "1"
@@ -100,7 +99,7 @@ def dumps(plan: Plan) -> str:
         "secrets_fingerprint": secrets_fingerprint([org for org in plan.organizations if org.changes], salt),
         "organizations": [
             {
-                **organization_json(org),
+                **organization_data(org),
                 "live_fingerprint": live_fingerprint(org, salt),
                 "desired_fingerprint": desired_fingerprint(org, salt),
             }

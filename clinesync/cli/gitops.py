@@ -26,7 +26,6 @@ from clinesync.cli.app import (
 from clinesync.escape import visible
 
 if TYPE_CHECKING:
-    from clinesync.apply import OrgResult
     from clinesync.consoles.base import Console
     from clinesync.plan import Plan
     from clinesync.planfile import SavedPlan
@@ -328,61 +327,30 @@ def apply_and_report(
     output: Output, result: Plan, console: Console, parallelism: int = 16, output_format: str = "text"
 ) -> int:
     from clinesync.apply import apply_plan, count
-    from clinesync.render.lines import change_line
-    from clinesync.render.text import organization_label
+    from clinesync.render.apply_text import apply_text, failure_lines
 
     results = apply_plan(result, console, parallelism, progress(output, "Writing"))
     code = EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
+    output.err(failure_lines(results))
     if output_format == "json":
         from clinesync.render.apply_json import apply_json
 
-        for item in results:
-            if item.outcome in ("failed", "not attempted"):
-                output.err(f"Error: {organization_label(item.plan)}: {_outcome(item)}\n")
         output.out(apply_json(console.description, results, code))
-        return code
-    output.out("\n")
-    for item in results:
-        if item.outcome == "unchanged":
-            continue
-        output.out(f"{organization_label(item.plan)}: {_outcome(item)}\n")
-        if item.outcome in ("failed", "not attempted"):
-            output.err(f"Error: {organization_label(item.plan)}: {_outcome(item)}\n")
-        for change in item.unverified:
-            output.out(f"    {change_line(change, item.plan.mask)}\n")
-    output.out(
-        f"\nApply complete: {count(results, 'applied')} applied, {count(results, 'unchanged')} unchanged, "
-        f"{count(results, 'failed')} failed, {count(results, 'not attempted')} not attempted.\n"
-    )
+    else:
+        output.out(apply_text(results))
     return code
 
 
 def _apply_manually(output: Output, result: Plan, console: Console, timeout: float, interval: float) -> int:
-    from clinesync.manual import steps, wait_until_applied
-    from clinesync.render.lines import change_line
-    from clinesync.render.text import organization_label
+    from clinesync.manual import wait_until_applied
+    from clinesync.render.manual import checklist_text, waited_text
 
     pending = [org for org in result.organizations if org.changes and org.action != "failed"]
-    for org in pending:
-        output.out(f"\nIn the admin console, for {organization_label(org)}:\n")
-        output.out("".join(f"  {number}. {visible(step)}\n" for number, step in enumerate(steps(org), 1)))
+    output.out(checklist_text(pending))
     output.info(f"\nWaiting until {console.description} matches the files (timeout {timeout:g} s)...\n")
     waited = wait_until_applied(pending, console, timeout, interval)
-    output.out("\n")
-    for item in waited:
-        if item.matched:
-            output.out(f"{organization_label(item.org)}: matches the files (verified)\n")
-            continue
-        output.out(f"{organization_label(item.org)}: still differs after {timeout:g} s:\n")
-        output.out("".join(f"    {change_line(change, item.org.mask)}\n" for change in item.remaining))
+    output.out(waited_text(waited, timeout))
     return EXIT_OK if all(item.matched for item in waited) and not result.failed else EXIT_ERROR
-
-
-def _outcome(item: OrgResult) -> str:
-    if item.outcome == "applied":
-        revision = (item.revision or "").strip('"')  # an HTTP console's ETag comes quoted
-        return visible(f"applied (revision {revision})" if revision else "applied")
-    return visible(f"{item.outcome}: {item.error}")
 
 
 @cli.command()

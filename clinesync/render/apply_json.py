@@ -6,7 +6,7 @@ from typing import Any
 
 from clinesync import strictjson
 from clinesync.apply import OrgResult, count
-from clinesync.render.lines import mask_change
+from clinesync.masking import mask_change
 
 FORMAT_VERSION = "1"
 

@@ -5,25 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from clinesync import strictjson
-from clinesync.plan import OrgPlan, Plan
-from clinesync.render.lines import mask_change
+from clinesync.plan import Plan, organization_data
 
 FORMAT_VERSION = "1"
-
-
-def organization_json(org: OrgPlan) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "organization": org.organization,
-        "name": org.name,
-        "file": org.file,
-        "action": org.action,
-        "changes": [mask_change(change, org.mask).__dict__ for change in org.changes],
-        "impacts": org.impacts,
-        "warnings": org.warnings + [str(problem) for problem in org.problems if not problem.is_error],
-    }
-    if org.error is not None:
-        entry["error"] = org.error
-    return entry
 
 
 def summary_json(plan: Plan) -> dict[str, int]:
@@ -41,7 +25,7 @@ def plan_json(plan: Plan, extra: dict[str, Any] | None = None) -> str:
     document = {
         "format_version": FORMAT_VERSION,
         "console": plan.console,
-        "organizations": [organization_json(org) for org in plan.organizations],
+        "organizations": [organization_data(org) for org in plan.organizations],
         "summary": summary_json(plan),
         **(extra or {}),
     }

@@ -7,34 +7,16 @@ removed one shows what it was (the fields output may show), so a review reads li
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from clinesync.diff import Change
 from clinesync.escape import visible
 from clinesync.fields import Item, Path, children, dotted, walk_identified
-from clinesync.masking import SENSITIVE, SENSITIVE_CHANGED, Mask
+from clinesync.masking import SENSITIVE, SENSITIVE_CHANGED, Mask, mask_change
 from clinesync.plan import OrgPlan
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 _LONGEST_VALUE = 160
-
-
-@dataclass(frozen=True)
-class MaskedChange:
-    """A change as output may show it: what may not be shown replaced by `(sensitive)`."""
-
-    op: str
-    path: str
-    before: Any
-    after: Any
-    sensitive: bool
-
-
-def mask_change(change: Change, mask: Mask) -> MaskedChange:
-    before, after = mask.before(change.before, change.path), mask.after(change.after, change.path)
-    sensitive = before != change.before or after != change.after
-    return MaskedChange(change.op, change.where, before, after, sensitive)
 
 
 def change_line(change: Change, mask: Mask) -> str:

@@ -1,0 +1,38 @@
+"""Apply results as text: each organization that was not left unchanged, what did not verify, and the count."""
+
+from __future__ import annotations
+
+from clinesync.apply import OrgResult, count
+from clinesync.escape import visible
+from clinesync.render.lines import change_line
+from clinesync.render.text import organization_label
+
+
+def apply_text(results: list[OrgResult]) -> str:
+    out = ["\n"]
+    for result in results:
+        if result.outcome == "unchanged":
+            continue
+        out.append(f"{organization_label(result.plan)}: {outcome_text(result)}\n")
+        out += [f"    {change_line(change, result.plan.mask)}\n" for change in result.unverified]
+    out.append(
+        f"\nApply complete: {count(results, 'applied')} applied, {count(results, 'unchanged')} unchanged, "
+        f"{count(results, 'failed')} failed, {count(results, 'not attempted')} not attempted.\n"
+    )
+    return "".join(out)
+
+
+def failure_lines(results: list[OrgResult]) -> str:
+    """Each failure as an error line, for stderr (SPEC §3), whatever the format on stdout."""
+    return "".join(
+        f"Error: {organization_label(result.plan)}: {outcome_text(result)}\n"
+        for result in results
+        if result.outcome in ("failed", "not attempted")
+    )
+
+
+def outcome_text(result: OrgResult) -> str:
+    if result.outcome == "applied":
+        revision = (result.revision or "").strip('"')  # an HTTP console's ETag comes quoted
+        return f"applied (revision {revision})" if revision else "applied"
+    return visible(f"{result.outcome}: {result.error}")
