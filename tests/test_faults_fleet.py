@@ -19,7 +19,7 @@ import httpx
 import pytest
 from fake_llm import JsonHandler, serving
 
-from clinesync.cli import gitops
+from clinesync.cli import app
 from clinesync.consoles.http import _cause, _is_final, _transport_reason
 
 from conftest import TOKEN, run, self_signed_certificate, serve_tls, start_server, write
@@ -245,12 +245,12 @@ def test_an_interrupt_at_the_prompt_is_one_line_and_exit_130(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
-    monkeypatch.setattr(gitops, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(app, "stdin_is_terminal", lambda: True)
 
     def interrupted(*args: Any, **kwargs: Any) -> str:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(gitops.click, "prompt", interrupted)
+    monkeypatch.setattr(app.click, "prompt", interrupted)
     result = run("apply", "org.yaml")
     assert result.exit_code == 130
     assert "Interrupted." in result.stderr and "internal error" not in result.output

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clinesync.cli import gitops
+from clinesync.cli import app
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 
@@ -129,7 +129,7 @@ def test_apply_refuses_without_a_terminal_and_writes_nothing(org_file: Path) -> 
 def test_apply_asks_and_only_yes_is_accepted(
     org_file: Path, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, written: int
 ) -> None:
-    monkeypatch.setattr(gitops, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(app, "stdin_is_terminal", lambda: True)
     result = run("apply", "org.yaml", env=ENV, input=answer)
     assert "Apply these changes? Only 'yes' is accepted:" in result.stdout
     assert result.exit_code == code

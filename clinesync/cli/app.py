@@ -12,11 +12,15 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from clinesync import __version__
+
+if TYPE_CHECKING:
+    from clinesync.consoles.base import Console
+    from clinesync.plan import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -346,3 +350,83 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+# Shared by the commands that talk to a console.
+
+
+def open_console(writes: bool = False) -> Console:
+    """The chosen console; read-only unless the command `writes`. In CI, a command that writes refuses the
+    embedded console unless it was named: an unset CLINESYNC_CONSOLE must not turn into a local stand-in."""
+    from clinesync.consoles import open_console as open_target
+    from clinesync.consoles.base import ConsoleError
+
+    chosen = settings()
+    if writes and not chosen.console and os.environ.get("CI"):
+        raise UserError(
+            "CI is set and no console is named: refusing to write to the embedded local console "
+            "(.clinesync/console.db) in its place. Set --console or CLINESYNC_CONSOLE to your console, or "
+            "name the local one explicitly: --console .clinesync/console.db"
+        )
+    try:
+        console = open_target(
+            chosen.console,
+            chosen.token_file,
+            secrets=chosen.secrets,
+            insecure_http=chosen.insecure_http,
+            read_only=not writes,
+        )
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    chosen.secrets.update(console.secrets)
+    return console
+
+
+def render(output: Output, plan: Plan, output_format: str, mode: str) -> None:
+    if output_format == "json":
+        from clinesync.render.json_format import plan_json
+
+        output.out(plan_json(plan))
+    elif output_format == "markdown":
+        from clinesync.render.markdown import plan_markdown
+
+        output.out(plan_markdown(plan, mode))
+    else:
+        from clinesync.render.text import plan_text
+
+        output.out(plan_text(plan, output.style, mode, output.settings.verbose))
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def confirmed(output: Output) -> bool:
+    if not stdin_is_terminal():
+        raise UserError(
+            "refusing to apply without confirmation: no terminal on stdin. Pass --auto-approve, "
+            "or apply a saved, reviewed plan: clinesync plan --out PLANFILE, then clinesync apply PLANFILE"
+        )
+    answer = click.prompt("\nApply these changes? Only 'yes' is accepted", default="", show_default=False)
+    if answer != "yes":
+        output.err("Apply cancelled. Nothing was written.\n")
+        return False
+    return True
+
+
+def apply_and_report(
+    output: Output, result: Plan, console: Console, parallelism: int = 16, output_format: str = "text"
+) -> int:
+    from clinesync.apply import apply_plan, count
+    from clinesync.render.apply_text import apply_text, failure_lines
+
+    results = apply_plan(result, console, parallelism, progress(output, "Writing"))
+    code = EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
+    output.err(failure_lines(results))
+    if output_format == "json":
+        from clinesync.render.apply_json import apply_json
+
+        output.out(apply_json(console.description, results, code))
+    else:
+        output.out(apply_text(results))
+    return code

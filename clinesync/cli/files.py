@@ -46,7 +46,7 @@ def validate(
     shard: tuple[int, int] | None,
 ) -> int:
     """Check organization files against the schema and the CS rules. No console, no secrets needed."""
-    from clinesync import report
+    from clinesync.render import problems as report
     from clinesync.validate import check_files
 
     output = Output()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -14,14 +13,17 @@ from clinesync.cli.app import (
     EXIT_OK,
     Output,
     UserError,
+    apply_and_report,
     cli,
     command,
+    confirmed,
     expand_paths,
     fleet_options,
     global_options,
+    open_console,
     paused_gc,
     progress,
-    settings,
+    render,
 )
 from clinesync.escape import visible
 
@@ -33,34 +35,7 @@ if TYPE_CHECKING:
 _FORMATS = click.Choice(["text", "json", "markdown"])
 
 
-def open_console(writes: bool = False) -> Console:
-    """The chosen console; read-only unless the command `writes`. In CI, a command that writes refuses the
-    embedded console unless it was named: an unset CLINESYNC_CONSOLE must not turn into a local stand-in."""
-    from clinesync.consoles import open_console as open_target
-    from clinesync.consoles.base import ConsoleError
-
-    chosen = settings()
-    if writes and not chosen.console and os.environ.get("CI"):
-        raise UserError(
-            "CI is set and no console is named: refusing to write to the embedded local console "
-            "(.clinesync/console.db) in its place. Set --console or CLINESYNC_CONSOLE to your console, or "
-            "name the local one explicitly: --console .clinesync/console.db"
-        )
-    try:
-        console = open_target(
-            chosen.console,
-            chosen.token_file,
-            secrets=chosen.secrets,
-            insecure_http=chosen.insecure_http,
-            read_only=not writes,
-        )
-    except ConsoleError as error:
-        raise UserError(str(error)) from None
-    chosen.secrets.update(console.secrets)
-    return console
-
-
-def make_plan(
+def plan_reporting_problems(
     output: Output, files: list[str], console: Console, prune_unknown: bool, parallelism: int = 16
 ) -> Plan:
     from clinesync.plan import make_plan as compute_plan
@@ -92,7 +67,9 @@ def plan_files(
     """The plan for PATH... against the chosen console, which is closed again before anything is shown."""
     console = open_console()
     try:
-        return make_plan(output, expand_paths(paths, shard), console, prune_unknown, parallelism)
+        return plan_reporting_problems(
+            output, expand_paths(paths, shard), console, prune_unknown, parallelism
+        )
     finally:
         console.close()
 
@@ -115,21 +92,6 @@ def step_summary(output: Output, plan: Plan, mode: str) -> None:
             stream.write(output.redact(plan_markdown(plan, mode)) + "\n")
     except OSError as error:
         output.err(f"Warning: cannot append to GITHUB_STEP_SUMMARY ({error.strerror})\n")
-
-
-def render(output: Output, plan: Plan, output_format: str, mode: str) -> None:
-    if output_format == "json":
-        from clinesync.render.json_format import plan_json
-
-        output.out(plan_json(plan))
-    elif output_format == "markdown":
-        from clinesync.render.markdown import plan_markdown
-
-        output.out(plan_markdown(plan, mode))
-    else:
-        from clinesync.render.text import plan_text
-
-        output.out(plan_text(plan, output.style, mode, output.settings.verbose))
 
 
 @cli.command()
@@ -239,7 +201,9 @@ def apply(
             return _apply_saved(
                 output, console, saved, parallelism, manual, timeout, poll_interval, output_format
             )
-        result = make_plan(output, expand_paths(paths, shard), console, prune_unknown, parallelism)
+        result = plan_reporting_problems(
+            output, expand_paths(paths, shard), console, prune_unknown, parallelism
+        )
         show_plan(output, result, output_format)
         if not result.has_changes and output_format == "text":
             return EXIT_ERROR if result.failed else EXIT_OK
@@ -250,23 +214,6 @@ def apply(
         return apply_and_report(output, result, console, parallelism, output_format)
     finally:
         console.close()
-
-
-def stdin_is_terminal() -> bool:
-    return sys.stdin.isatty()
-
-
-def confirmed(output: Output) -> bool:
-    if not stdin_is_terminal():
-        raise UserError(
-            "refusing to apply without confirmation: no terminal on stdin. Pass --auto-approve, "
-            "or apply a saved, reviewed plan: clinesync plan --out PLANFILE, then clinesync apply PLANFILE"
-        )
-    answer = click.prompt("\nApply these changes? Only 'yes' is accepted", default="", show_default=False)
-    if answer != "yes":
-        output.err("Apply cancelled. Nothing was written.\n")
-        return False
-    return True
 
 
 def _load_saved(plan_path: str) -> SavedPlan:
@@ -299,7 +246,7 @@ def _apply_saved(
     skipped = len(saved.organizations) - len(files)
     if skipped:
         output.info(f"{skipped} organization(s) the plan leaves unchanged: skipped.\n")
-    result = make_plan(output, files, console, saved.prune_unknown, parallelism)
+    result = plan_reporting_problems(output, files, console, saved.prune_unknown, parallelism)
     reasons = planfile.refusals(saved, result)
     if reasons:
         output.err("".join(f"Error: {reason}\n" for reason in reasons))
@@ -321,24 +268,6 @@ def show_plan(output: Output, result: Plan, output_format: str) -> None:
         output.err(plan_text(result, output.style, "plan", output.settings.verbose))
     else:
         render(output, result, "text", "plan")
-
-
-def apply_and_report(
-    output: Output, result: Plan, console: Console, parallelism: int = 16, output_format: str = "text"
-) -> int:
-    from clinesync.apply import apply_plan, count
-    from clinesync.render.apply_text import apply_text, failure_lines
-
-    results = apply_plan(result, console, parallelism, progress(output, "Writing"))
-    code = EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
-    output.err(failure_lines(results))
-    if output_format == "json":
-        from clinesync.render.apply_json import apply_json
-
-        output.out(apply_json(console.description, results, code))
-    else:
-        output.out(apply_text(results))
-    return code
 
 
 def _apply_manually(output: Output, result: Plan, console: Console, timeout: float, interval: float) -> int:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from clinesync import strictjson
-from clinesync.cli.app import EXIT_ERROR, EXIT_OK, Output, UserError, cli, command, global_options
-from clinesync.cli.gitops import open_console
+from clinesync.cli.app import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Output,
+    UserError,
+    apply_and_report,
+    cli,
+    command,
+    confirmed,
+    global_options,
+    open_console,
+    render,
+)
 from clinesync.cline import is_organization_id
 
 
@@ -94,41 +102,11 @@ def history(organization: str, output_format: str) -> int:
         raise UserError(str(error)) from None
     finally:
         console.close()
-    if output_format == "json":
-        entries = [
-            {
-                "revision": r.number,
-                "enabled": r.document.enabled,
-                "created_at": r.created_at,
-                "providers": _providers(r.document.config),
-            }
-            for r in revisions
-        ]
-        output.out(
-            strictjson.dumps(
-                {"console": console.description, "organization": organization, "revisions": entries}, indent=2
-            )
-            + "\n"
-        )
-        return EXIT_OK
-    output.out(f"Console: {console.description}\n\n")
-    if not revisions:
-        output.out(f"{organization} has no revisions.\n")
-        return EXIT_OK
-    output.out(f"{'REVISION':<10}{'CREATED':<27}{'ENABLED':<9}PROVIDERS\n")
-    for index, revision in enumerate(revisions):
-        current = "  (current)" if index == len(revisions) - 1 else ""
-        providers = ", ".join(_providers(revision.document.config)) or "-"
-        output.out(
-            f"{revision.number:<10}{revision.created_at:<27}{str(revision.document.enabled).lower():<9}"
-            f"{providers}{current}\n"
-        )
+    from clinesync.render.history import history_json, history_text
+
+    render = history_json if output_format == "json" else history_text
+    output.out(render(console.description, organization, revisions))
     return EXIT_OK
-
-
-def _providers(config: dict[str, Any]) -> list[str]:
-    settings = config.get("providerSettings")
-    return sorted(settings) if isinstance(settings, dict) else []
 
 
 @cli.command()
@@ -139,7 +117,6 @@ def _providers(config: dict[str, Any]) -> list[str]:
 @command
 def rollback(organization: str, revision: int, auto_approve: bool) -> int:
     """Restore an earlier revision, as a new revision: shows the plan and asks, like apply."""
-    from clinesync.cli.gitops import apply_and_report, confirmed, render
     from clinesync.consoles.base import ConsoleError
     from clinesync.desired import Desired
     from clinesync.plan import Plan, plan_organization

@@ -1,0 +1,44 @@
+"""An organization's revisions as a table for people and as JSON for programs (`clinesync history`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clinesync import strictjson
+from clinesync.consoles.base import Revision
+from clinesync.escape import visible
+from clinesync.render.text import console_line
+
+
+def history_text(console: str, organization: str, revisions: list[Revision]) -> str:
+    out = [console_line(console), "\n"]
+    if not revisions:
+        return "".join([*out, f"{organization} has no revisions.\n"])
+    out.append(f"{'REVISION':<10}{'CREATED':<27}{'ENABLED':<9}PROVIDERS\n")
+    for index, revision in enumerate(revisions):
+        current = "  (current)" if index == len(revisions) - 1 else ""
+        providers = visible(", ".join(_providers(revision.document.config))) or "-"
+        enabled = str(revision.document.enabled).lower()
+        out.append(
+            f"{revision.number:<10}{visible(revision.created_at):<27}{enabled:<9}{providers}{current}\n"
+        )
+    return "".join(out)
+
+
+def history_json(console: str, organization: str, revisions: list[Revision]) -> str:
+    entries = [
+        {
+            "revision": revision.number,
+            "enabled": revision.document.enabled,
+            "created_at": revision.created_at,
+            "providers": _providers(revision.document.config),
+        }
+        for revision in revisions
+    ]
+    document = {"console": console, "organization": organization, "revisions": entries}
+    return strictjson.dumps(document, indent=2) + "\n"
+
+
+def _providers(config: dict[str, Any]) -> list[str]:
+    settings = config.get("providerSettings")
+    return sorted(settings) if isinstance(settings, dict) else []
