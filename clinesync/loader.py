@@ -212,8 +212,7 @@ class _Composer:
         if frame is None:
             return ()
         container, path, key = frame
-        child: Path = path
-        return child + ((key,) if isinstance(container, dict) else (len(container),))
+        return (*path, key if isinstance(container, dict) else len(container))
 
     def _key(self, event: Any, frame: list[Any]) -> str:
         mark = _mark(event.start_mark)
