@@ -1,4 +1,4 @@
-"""Plan and drift output against golden files, for a fleet that has every kind of change.
+"""Plan, drift, apply and manual-path output against golden files, for a fleet that has every kind of change.
 
 After a deliberate change to the output, rewrite them with `UPDATE_GOLDEN=1 make test` and review the diff."""
 
@@ -86,6 +86,9 @@ remoteConfig:
         ("plan.md", ("plan", "orgs", "--format", "markdown")),
         ("drift.md", ("drift", "orgs", "--format", "markdown")),
         ("plan.txt", ("plan", "orgs", "--no-color")),
+        ("apply.txt", ("apply", "orgs", "--auto-approve", "--no-color")),
+        ("apply.json", ("apply", "orgs", "--auto-approve", "--format", "json")),
+        ("manual.txt", ("apply", "orgs", "--manual", "--timeout", "0", "--no-color")),
     ],
 )
 def test_output_matches_its_golden_file(in_tmp: Path, name: str, args: tuple[str, ...]) -> None:
