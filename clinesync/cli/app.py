@@ -382,19 +382,35 @@ def open_console(writes: bool = False) -> Console:
     return console
 
 
+def _plan_text(output: Output, plan: Plan, mode: str) -> str:
+    from clinesync.render.text import plan_text
+
+    return plan_text(plan, output.style, mode, output.settings.verbose)
+
+
+def _plan_json(output: Output, plan: Plan, mode: str) -> str:
+    from clinesync.render.json_format import plan_json
+
+    return plan_json(plan)
+
+
+def _plan_markdown(output: Output, plan: Plan, mode: str) -> str:
+    from clinesync.render.markdown import plan_markdown
+
+    return plan_markdown(plan, mode)
+
+
+# Plans and drift, by --format: the one table that also builds the option's choices.
+PLAN_RENDERERS: dict[str, Callable[[Output, Plan, str], str]] = {
+    "text": _plan_text,
+    "json": _plan_json,
+    "markdown": _plan_markdown,
+}
+PLAN_FORMATS = click.Choice(list(PLAN_RENDERERS))
+
+
 def render(output: Output, plan: Plan, output_format: str, mode: str) -> None:
-    if output_format == "json":
-        from clinesync.render.json_format import plan_json
-
-        output.out(plan_json(plan))
-    elif output_format == "markdown":
-        from clinesync.render.markdown import plan_markdown
-
-        output.out(plan_markdown(plan, mode))
-    else:
-        from clinesync.render.text import plan_text
-
-        output.out(plan_text(plan, output.style, mode, output.settings.verbose))
+    output.out(PLAN_RENDERERS[output_format](output, plan, mode))
 
 
 def stdin_is_terminal() -> bool:

@@ -15,6 +15,7 @@ from clinesync.cli.app import (
     global_options,
     paused_gc,
 )
+from clinesync.render.problems import PROBLEM_RENDERERS, summary_line
 
 
 @cli.command()
@@ -30,7 +31,7 @@ from clinesync.cli.app import (
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(list(PROBLEM_RENDERERS)),
     default="text",
     show_default=True,
     help="github: workflow annotations.",
@@ -46,7 +47,6 @@ def validate(
     shard: tuple[int, int] | None,
 ) -> int:
     """Check organization files against the schema and the CS rules. No console, no secrets needed."""
-    from clinesync.render import problems as report
     from clinesync.validate import check_files
 
     output = Output()
@@ -59,13 +59,8 @@ def validate(
     problems = [problem for item in checked for problem in item.problems]
     failed = any(problem.is_error or strict for problem in problems)
     code = EXIT_ERROR if failed else EXIT_OK
-    if output_format == "json":
-        output.out(report.problems_json(problems, files, code))
-    elif output_format == "github":
-        output.out(report.problems_github(problems))
-    else:
-        output.out(report.problems_text(problems))
-    output.info(report.summary_line(problems, len(files)) + "\n")
+    output.out(PROBLEM_RENDERERS[output_format](problems, files, code))
+    output.info(summary_line(problems, len(files)) + "\n")
     return code
 
 

@@ -11,6 +11,7 @@ from clinesync.cli.app import (
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
+    PLAN_FORMATS,
     Output,
     UserError,
     apply_and_report,
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
     from clinesync.consoles.base import Console
     from clinesync.plan import Plan
     from clinesync.planfile import SavedPlan
-
-_FORMATS = click.Choice(["text", "json", "markdown"])
 
 
 def plan_reporting_problems(
@@ -99,7 +98,7 @@ def step_summary(output: Output, plan: Plan, mode: str) -> None:
 @click.option(
     "--out", "plan_file", type=click.Path(dir_okay=False), help="Save the plan for `apply PLANFILE`."
 )
-@click.option("--format", "output_format", type=_FORMATS, default="text", show_default=True)
+@click.option("--format", "output_format", type=PLAN_FORMATS, default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option("--prune-unknown", is_flag=True, help="Remove live fields this version does not know.")
 @fleet_options
@@ -284,7 +283,7 @@ def _apply_manually(output: Output, result: Plan, console: Console, timeout: flo
 
 @cli.command()
 @click.argument("plan_path", metavar="PLANFILE", type=click.Path(dir_okay=False))
-@click.option("--format", "output_format", type=_FORMATS, default="text", show_default=True)
+@click.option("--format", "output_format", type=PLAN_FORMATS, default="text", show_default=True)
 @global_options
 @command
 def show(plan_path: str, output_format: str) -> int:
@@ -298,7 +297,7 @@ def show(plan_path: str, output_format: str) -> int:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "output_format", type=_FORMATS, default="text", show_default=True)
+@click.option("--format", "output_format", type=PLAN_FORMATS, default="text", show_default=True)
 @fleet_options
 @global_options
 @command

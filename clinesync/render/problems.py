@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from clinesync import strictjson
 from clinesync.escape import visible
@@ -61,3 +61,11 @@ def _escape_data(text: str) -> str:
 
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# validate's --format: the one table that also builds the option's choices.
+PROBLEM_RENDERERS: dict[str, Callable[[list[Problem], list[str], int], str]] = {
+    "text": lambda problems, files, code: problems_text(problems),
+    "json": problems_json,
+    "github": lambda problems, files, code: problems_github(problems),
+}
