@@ -157,6 +157,21 @@ def make_plan(
     return Plan(console.description, console.identity, organizations, prune_unknown)
 
 
+def plan_rollback(console: Console, organization: str, revision: int) -> Plan:
+    """The plan that restores an earlier revision as a new one; ConsoleError when the console has no such
+    revision. Both sides come from the console, which cannot say which values were secrets: both are shown as
+    live values are (SPEC §4), so a base URL's move stays visible and its credentials do not."""
+    revisions = {stored.number: stored for stored in console.history(organization)}
+    if revision not in revisions:
+        known = ", ".join(map(str, revisions)) or "none"
+        raise ConsoleError(f"{organization} has no revision {revision} (revisions: {known})")
+    restored = Desired(
+        f"revision {revision}", organization, None, revisions[revision].document, from_console=True
+    )
+    org = plan_organization(restored, console.read(organization), prune_unknown=True)
+    return Plan(console.description, console.identity, [org], prune_unknown=True)
+
+
 def _failed(org: OrgPlan, problems: list[Problem]) -> OrgPlan:
     errors = [problem for problem in problems if problem.is_error]
     org.error = (

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from clinesync import __version__, strictjson
+from clinesync.consoles.base import Console
 from clinesync.diff import Change
 from clinesync.document import Document, canonical_json, fingerprint
 from clinesync.masking import masked
@@ -182,6 +184,23 @@ def as_plan(saved: SavedPlan) -> Plan:
             )
         )
     return Plan(saved.console, saved.console_identity, organizations, saved.prune_unknown)
+
+
+def replan(
+    saved: SavedPlan, console: Console, environ: Mapping[str, str], parallelism: int
+) -> tuple[Plan, list[str]]:
+    """The organizations the saved plan changes, planned again now, and why that fresh plan is not the reviewed
+    one (empty when it is). The others are not read: a change to them since was never reviewed."""
+    from clinesync.plan import make_plan
+
+    files = [entry.file for entry in saved.changing]
+    missing = [name for name in files if not os.path.isfile(name)]
+    if missing:
+        raise PlanFileError(
+            f"the plan names files that are not here: {', '.join(missing)}. Nothing was written."
+        )
+    fresh = make_plan(files, console, environ, saved.prune_unknown, parallelism)
+    return fresh, refusals(saved, fresh)
 
 
 def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:

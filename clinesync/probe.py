@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from clinesync.cline import AZURE_DEFAULT_API_VERSION, is_azure_host
 from clinesync.desired import Desired
 from clinesync.masking import Redactor, clipped
+from clinesync.problems import Problem
 
 Status = Literal["ok", "warn", "fail"]
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
@@ -126,6 +127,54 @@ class Credentials:
     azure_token: Callable[[], str] | None = None
     # Every secret the run knows: an endpoint's echoed error is scrubbed of them before it is cut.
     redact: Redactor = field(default_factory=Redactor)
+
+
+@dataclass
+class Collected:
+    """What the files say to probe: their endpoints, the files that could not be read, every problem found,
+    and the secrets the endpoints' settings hold (for output to scrub)."""
+
+    endpoints: list[Endpoint] = field(default_factory=list)
+    failed_files: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    secrets: set[str] = field(default_factory=set)
+
+
+def collect(files: list[str], environ: Mapping[str, str]) -> Collected:
+    """Check and resolve each file, as plan does, and list the endpoints its members' Cline calls."""
+    from clinesync.desired import resolve
+    from clinesync.validate import iter_checked
+
+    collected = Collected()
+    for checked in iter_checked(files):
+        desired = None if checked.has_errors else resolve(checked, environ)
+        collected.problems += checked.problems
+        if desired is None or isinstance(desired, list):
+            errors = [problem for problem in (desired or checked.problems) if problem.is_error]
+            where = f"{errors[0].message} ({errors[0].line}:{errors[0].column})"
+            collected.failed_files.append((checked.path, where))
+            continue
+        collected.secrets |= desired.secrets
+        collected.endpoints += endpoints(desired)
+    return collected
+
+
+def probe_all(
+    found: list[Endpoint], credentials: Credentials, timeout: float, chat: bool, parallelism: int
+) -> list[Endpoint]:
+    """Every endpoint probed, at most `parallelism` at once; whatever stopped a probe is its failed check."""
+    from clinesync.fleet import concurrently
+
+    outcomes = concurrently(
+        lambda endpoint: probe_endpoint(endpoint, credentials, timeout, chat), found, parallelism
+    )
+    results = []
+    for endpoint, outcome in zip(found, outcomes, strict=True):
+        if not isinstance(outcome, Endpoint):
+            endpoint.checks.append(Check("probe", "fail", str(outcome), FIX_CONNECT))
+            outcome = endpoint
+        results.append(outcome)
+    return results
 
 
 def probe_endpoint(endpoint: Endpoint, credentials: Credentials, timeout: float, chat: bool) -> Endpoint:

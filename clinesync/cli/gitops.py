@@ -38,12 +38,19 @@ def plan_reporting_problems(
     output: Output, files: list[str], console: Console, prune_unknown: bool, parallelism: int = 16
 ) -> Plan:
     from clinesync.plan import make_plan as compute_plan
-    from clinesync.render.text import organization_label
 
     with paused_gc():
         plan = compute_plan(
             files, console, os.environ, prune_unknown, parallelism, progress(output, "Reading live state")
         )
+    report_problems(output, plan)
+    return plan
+
+
+def report_problems(output: Output, plan: Plan) -> None:
+    """Each organization's problems, warnings and console failure, on stderr; its secrets learnt first."""
+    from clinesync.render.text import organization_label
+
     output.add_secrets(plan.secrets)
     for org in plan.organizations:
         for problem in org.problems:
@@ -53,7 +60,6 @@ def plan_reporting_problems(
         if org.action == "failed" and not any(problem.is_error for problem in org.problems):
             # a file's own errors are printed above; this is the console's failure, on stderr as well
             output.err(visible(f"Error: {organization_label(org)}: {org.error}") + "\n")
-    return plan
 
 
 def plan_files(
@@ -238,15 +244,15 @@ def _apply_saved(
     read, planned or written: a change to them since the plan was never reviewed."""
     from clinesync import planfile
 
-    files = [entry.file for entry in saved.changing]
-    missing = [name for name in files if not os.path.isfile(name)]
-    if missing:
-        raise UserError(f"the plan names files that are not here: {', '.join(missing)}. Nothing was written.")
-    skipped = len(saved.organizations) - len(files)
+    skipped = len(saved.organizations) - len(saved.changing)
     if skipped:
         output.info(f"{skipped} organization(s) the plan leaves unchanged: skipped.\n")
-    result = plan_reporting_problems(output, files, console, saved.prune_unknown, parallelism)
-    reasons = planfile.refusals(saved, result)
+    try:
+        with paused_gc():
+            result, reasons = planfile.replan(saved, console, os.environ, parallelism)
+    except planfile.PlanFileError as error:
+        raise UserError(str(error)) from None
+    report_problems(output, result)
     if reasons:
         output.err("".join(f"Error: {reason}\n" for reason in reasons))
         output.err("The saved plan was not applied. Nothing was written.\n")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import click
 
@@ -20,9 +19,6 @@ from clinesync.cli.app import (
     global_options,
     paused_gc,
 )
-
-if TYPE_CHECKING:
-    from clinesync.probe import Endpoint
 
 
 @cli.command()
@@ -56,11 +52,8 @@ def probe(
     """Check that each configured endpoint answers as Cline will call it: DNS, TCP, TLS, the model listing,
     every declared model offered (and with --chat, a completion). Exit 0 when every check passes. No console
     needed; requests go to the configured endpoints only."""
-    from clinesync.desired import resolve
-    from clinesync.fleet import concurrently
-    from clinesync.probe import Credentials, Endpoint, azure_credentials, endpoints, probe_endpoint
+    from clinesync.probe import Credentials, azure_credentials, collect, probe_all
     from clinesync.render.probe import probe_json, probe_text
-    from clinesync.validate import iter_checked
 
     output = Output()
     credentials = Credentials(redact=output.redact)
@@ -69,42 +62,19 @@ def probe(
         if not credentials.api_key:
             raise UserError(f"--api-key-env {api_key_env}: the variable is not set")
         output.add_secrets({credentials.api_key})
-    found, failed_files = [], []
     with paused_gc():
-        for checked in iter_checked(expand_paths(paths, shard)):
-            desired = None if checked.has_errors else resolve(checked, os.environ)
-            for problem in checked.problems:
-                output.err(f"{problem}\n")
-            if desired is None or isinstance(desired, list):
-                errors = [p for p in (desired or checked.problems) if p.is_error]
-                failed_files.append(
-                    (checked.path, f"{errors[0].message} ({errors[0].line}:{errors[0].column})")
-                )
-                continue
-            output.add_secrets(set(desired.secrets))
-            found += endpoints(desired)
-    if any(endpoint.azure_identity for endpoint in found):
+        collected = collect(expand_paths(paths, shard), os.environ)
+    output.add_secrets(collected.secrets)
+    output.err("".join(f"{problem}\n" for problem in collected.problems))
+    if any(endpoint.azure_identity for endpoint in collected.endpoints):
         credentials.azure_token = _remembering(output, azure_credentials())
-    outcomes = concurrently(
-        lambda endpoint: probe_endpoint(endpoint, credentials, timeout, chat), found, parallelism
-    )
-    # A probe reports its own failures as checks; anything else that stopped one is its failed check too.
-    results = [
-        outcome if isinstance(outcome, Endpoint) else _stopped(endpoint, str(outcome))
-        for endpoint, outcome in zip(found, outcomes, strict=True)
-    ]
+    results = probe_all(collected.endpoints, credentials, timeout, chat, parallelism)
     if output_format == "json":
-        output.out(probe_json(results, failed_files))
+        output.out(probe_json(results, collected.failed_files))
     else:
-        output.out(probe_text(results, failed_files, output.style))
-    return EXIT_OK if all(endpoint.passed for endpoint in results) and not failed_files else EXIT_ERROR
-
-
-def _stopped(endpoint: Endpoint, reason: str) -> Endpoint:
-    from clinesync.probe import FIX_CONNECT, Check
-
-    endpoint.checks.append(Check("probe", "fail", reason, FIX_CONNECT))
-    return endpoint
+        output.out(probe_text(results, collected.failed_files, output.style))
+    failed = collected.failed_files or not all(endpoint.passed for endpoint in results)
+    return EXIT_ERROR if failed else EXIT_OK
 
 
 def _remembering(output: Output, getter: Callable[[], str] | None) -> Callable[[], str] | None:

@@ -118,23 +118,13 @@ def history(organization: str, output_format: str) -> int:
 def rollback(organization: str, revision: int, auto_approve: bool) -> int:
     """Restore an earlier revision, as a new revision: shows the plan and asks, like apply."""
     from clinesync.consoles.base import ConsoleError
-    from clinesync.desired import Desired
-    from clinesync.plan import Plan, plan_organization
+    from clinesync.plan import plan_rollback
 
     organization = organization_argument(organization)
     output = Output()
     console = open_console(writes=True)
     try:
-        revisions = {r.number: r for r in console.history(organization)}
-        if revision not in revisions:
-            known = ", ".join(map(str, revisions)) or "none"
-            raise UserError(f"{organization} has no revision {revision} (revisions: {known})")
-        restored, live = revisions[revision].document, console.read(organization)
-        # Both sides come from the console, which cannot say which values were secrets: both are shown as
-        # live values are (SPEC §4), so a base URL's move stays visible and its credentials do not.
-        desired = Desired(f"revision {revision}", organization, None, restored, from_console=True)
-        org = plan_organization(desired, live, prune_unknown=True)
-        result = Plan(console.description, console.identity, [org], prune_unknown=True)
+        result = plan_rollback(console, organization, revision)
         render(output, result, "text", "plan")
         if not result.has_changes:
             return EXIT_OK
