@@ -1,21 +1,19 @@
-"""Shared fixtures: the CLI runner, the real Cline payloads, and a guard that fails any off-machine connection."""
+"""The fixtures: a fresh directory, a console server, no CI variables, and a guard that fails any off-machine
+connection. What tests share besides fixtures is in support.py."""
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import settings
 
-from clinesync.cli import cli
+from support import TOKEN, RunningServer, start_server
 
 # Property tests: a quick profile for the many runs of a working session, a thorough one where CI runs them
 # (`CI` is set) or when asked for (HYPOTHESIS_PROFILE=thorough).
@@ -24,52 +22,6 @@ settings.register_profile("thorough", max_examples=150)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("thorough" if os.environ.get("CI") else "quick")
 )
-
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "examples"
-FILES = Path(__file__).resolve().parent / "files"
-
-
-CLINE_FIXTURES = FILES / "cline"
-
-
-def cline_payload(name: str) -> Any:
-    return json.loads((CLINE_FIXTURES / name).read_text("utf-8"))
-
-
-def cline_remote_configs() -> dict[str, dict[str, Any]]:
-    """Every RemoteConfig in Cline's real payloads, decoded from its JSON string where it is one."""
-    configs = {
-        "cached-remote-config-org": cline_payload("cached-remote-config-org.json"),
-        "organization-remote-config-response": json.loads(
-            cline_payload("organization-remote-config-response.json")["data"]["value"]
-        ),
-        "recorded-production-remote-config-response": json.loads(
-            cline_payload("recorded-production-remote-config-response.json")["response"]["data"]["value"]
-        ),
-        "user-remote-config-discovery": json.loads(
-            cline_payload("user-remote-config-discovery.json")["value"]
-        ),
-    }
-    return configs
-
-
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
-    """Run clinesync in-process as a user would from a shell."""
-    runner = CliRunner()
-    result = runner.invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
-    return Result(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture
@@ -107,49 +59,6 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def env_without(*names: str) -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if key not in names}
-
-
-TOKEN = "tok-planted-4c1e8b7a9d2f"
-
-
-@dataclass
-class RunningServer:
-    server: Any
-    database: Path
-    log: Any
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.server.console.close()
-
-
-def start_server(database: Path, **options: Any) -> RunningServer:
-    """A clinesync console server on a free 127.0.0.1 port, serving from a thread."""
-    import io
-    import threading
-
-    from clinesync.consoles.local import LocalConsole
-    from clinesync.server import ConsoleServer
-
-    log = io.StringIO()
-    server = ConsoleServer(("127.0.0.1", 0), LocalConsole(database), [TOKEN], log=log, **options)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return RunningServer(server, database, log)
-
-
 @pytest.fixture
 def console_server(tmp_path: Path) -> Iterator[RunningServer]:
     running = start_server(tmp_path / "served.db")
@@ -161,93 +70,3 @@ def console_server(tmp_path: Path) -> Iterator[RunningServer]:
 def http_env(console_server: RunningServer) -> dict[str, str]:
     """The environment a CLI run needs to talk to the test server."""
     return {"CLINESYNC_CONSOLE": console_server.url, "CLINE_API_KEY": TOKEN, "CLINESYNC_RETRIES": "1"}
-
-
-def self_signed_certificate(
-    directory: Path, names: str = "IP:127.0.0.1,DNS:localhost", days: int = 1
-) -> tuple[Path, Path]:
-    """A certificate and key made by the openssl command, valid for `days` from now, for the subjectAltName
-    `names`. days=0 makes one that expired in 2020 (through `openssl ca`, which takes explicit dates)."""
-    import subprocess
-
-    directory.mkdir(parents=True, exist_ok=True)
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subject = ["-subj", "/CN=clinesync-test", "-addext", f"subjectAltName={names}"]
-    if days > 0:
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                str(key),
-                "-out",
-                str(cert),
-                "-days",
-                str(days),
-                *subject,
-            ],
-            check=True,
-            capture_output=True,
-        )
-        return cert, key
-    request = directory / "request.pem"
-    (directory / "index.txt").write_text("")
-    (directory / "serial").write_text("01\n")
-    (directory / "ca.cnf").write_text(
-        "[ca]\ndefault_ca = here\n[here]\n"
-        f"database = {directory / 'index.txt'}\nnew_certs_dir = {directory}\nserial = {directory / 'serial'}\n"
-        "default_md = sha256\npolicy = anything\ncopy_extensions = copy\n[anything]\ncommonName = supplied\n"
-    )
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-new",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(request),
-            *subject,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            "openssl",
-            "ca",
-            "-batch",
-            "-selfsign",
-            "-config",
-            str(directory / "ca.cnf"),
-            "-keyfile",
-            str(key),
-            "-in",
-            str(request),
-            "-out",
-            str(cert),
-            "-startdate",
-            "20200101000000Z",
-            "-enddate",
-            "20200102000000Z",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
-def serve_tls(server: Any, cert: Path, key: Path) -> None:
-    """Wrap a listening test server's socket in TLS, before it serves."""
-    import ssl
-
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)

@@ -10,7 +10,7 @@ from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 from clinesync.plan import make_plan
 
-from conftest import write
+from support import write
 
 
 class DroppingConsole(LocalConsole):

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 import yaml
-from fake_llm import KEY, FakeLLM
 
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 
-from conftest import EXAMPLES, TOKEN, RunningServer
+from fake_llm import KEY, FakeLLM
+from support import EXAMPLES, TOKEN, RunningServer
 
 GITHUB = EXAMPLES / "ci" / "github"
 GITLAB = EXAMPLES / "ci" / "gitlab" / ".gitlab-ci.yml"
@@ -258,7 +258,7 @@ def test_the_hosted_console_path_publishes_the_checklist_and_verifies_by_reading
     import threading
     import time
 
-    from conftest import start_server
+    from support import start_server
 
     hosted = start_server(tmp_path / "hosted.db", read_only=True)
     runner.values["vars.CLINESYNC_CONSOLE"] = hosted.url

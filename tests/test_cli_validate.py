@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import EXAMPLES, FILES, run, write
+from support import EXAMPLES, FILES, run, write
 
 BAD = FILES / "invalid"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_llm import JsonHandler, serving
 
-from conftest import TOKEN, run, write
+from fake_llm import JsonHandler, serving
+from support import TOKEN, run, write
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 SECRET = "planted-secret-5e1f0c"

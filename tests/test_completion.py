@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import run
+from support import run
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from clinesync.apply import apply_plan
 from clinesync.consoles.local import LocalConsole
 from clinesync.plan import make_plan
 
-from conftest import write
+from support import write
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 

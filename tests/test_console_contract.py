@@ -14,7 +14,7 @@ from clinesync.consoles.http import HttpConsole
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 
-from conftest import TOKEN, start_server
+from support import TOKEN, start_server
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 OTHER = "org-01JZPE4CHW5XTP73W95762121Z"

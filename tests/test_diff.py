@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from replay import apply_changes
-
 from clinesync.diff import diff
 from clinesync.document import same
+
+from replay import apply_changes
 
 
 def tree(**config: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from clinesync.cli.reference import command_reference
 from clinesync.problems import RULES
 from clinesync.validate import check_files
 
-from conftest import REPO
+from support import REPO
 
 RULES_DOC = (REPO / "docs" / "rules.md").read_text()
 _SECTION = re.compile(r"^## (CS\d{3}): ", re.MULTILINE)

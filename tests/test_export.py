@@ -13,7 +13,7 @@ from clinesync.document import Document
 from clinesync.export import export_organization
 from clinesync.validate import check_file
 
-from conftest import EXAMPLES, cline_remote_configs, run, write
+from support import EXAMPLES, cline_remote_configs, run, write
 
 EXAMPLE_SECRETS = {
     "AZURE_OPENAI_KEY": "azure-key-0001",

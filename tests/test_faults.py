@@ -14,7 +14,7 @@ from pathlib import Path
 
 from clinesync.consoles.local import LocalConsole
 
-from conftest import TOKEN, write
+from support import TOKEN, write
 
 ORG_PREFIX = "org-01JZPE4CHW5XTP73W957F"
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_llm import JsonHandler, serving
 
 from clinesync.cli import app
 from clinesync.consoles.http import _cause, _is_final, _transport_reason
 
-from conftest import TOKEN, run, self_signed_certificate, serve_tls, start_server, write
+from fake_llm import JsonHandler, serving
+from support import TOKEN, run, self_signed_certificate, serve_tls, start_server, write
 
 
 def org_id(index: int) -> str:

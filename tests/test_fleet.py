@@ -17,7 +17,7 @@ from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 from clinesync.plan import make_plan
 
-from conftest import TOKEN, RunningServer, run, write
+from support import TOKEN, RunningServer, run, write
 
 
 def org(index: int) -> str:

@@ -14,7 +14,7 @@ from clinesync.cli import app
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 
-from conftest import EXAMPLES, run, write
+from support import EXAMPLES, run, write
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 SECRET = "sk-planted-9f8e7d6c5b4a"

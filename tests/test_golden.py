@@ -12,7 +12,7 @@ import pytest
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 
-from conftest import run, write
+from support import run, write
 
 GOLDEN = Path(__file__).parent / "golden"
 ENV = {"ACME_KEY": "golden-secret-value-1"}

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from hostile import CASES, Hostile, measure
 
 MEMORY_BOUND_KIB = 200 * 1024

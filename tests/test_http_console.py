@@ -18,7 +18,7 @@ from clinesync.consoles.base import Conflict, ConsoleError, HistoryUnsupported, 
 from clinesync.consoles.http import HttpConsole
 from clinesync.document import Document
 
-from conftest import TOKEN, cline_payload
+from support import TOKEN, cline_payload
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 Handler = Callable[[httpx.Request], httpx.Response]

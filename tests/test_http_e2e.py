@@ -15,7 +15,7 @@ from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 from clinesync.plan import make_plan
 
-from conftest import (
+from support import (
     EXAMPLES,
     TOKEN,
     RunningServer,

@@ -12,7 +12,7 @@ import sys
 import venv
 from pathlib import Path
 
-from conftest import EXAMPLES, REPO
+from support import EXAMPLES, REPO
 
 
 def test_wheel_in_a_fresh_venv_validates_from_another_directory(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, REPO
+from support import EXAMPLES, REPO
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 

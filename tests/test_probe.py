@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_llm import KEY, FakeLLM
 
-from conftest import run, self_signed_certificate, serve_tls, write
+from fake_llm import KEY, FakeLLM
+from support import run, self_signed_certificate, serve_tls, write
 
 ORG = "org-01JZPE4CHW5XTP73W95762121P"
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")

@@ -14,8 +14,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from replay import apply_changes
-from strategies import mutated_files, remote_configs, yaml_texts
 
 from clinesync import strictjson
 from clinesync.apply import apply_plan
@@ -27,6 +25,9 @@ from clinesync.export import export_organization
 from clinesync.loader import load_bytes
 from clinesync.plan import Plan, make_plan, plan_organization
 from clinesync.validate import check_loaded
+
+from replay import apply_changes
+from strategies import mutated_files, remote_configs, yaml_texts
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 # How many examples: the profile conftest loads (quick on a developer's machine, thorough in CI).

@@ -13,7 +13,7 @@ from clinesync.document import Document
 from clinesync.plan import make_plan
 from clinesync.render.markdown import MAX_COMMENT
 
-from conftest import TOKEN, run, start_server, write
+from support import TOKEN, run, start_server, write
 
 A, B = "org-01JZPE4CHW5XTP73W957AAAAAA", "org-01JZPE4CHW5XTP73W957BBBBBB"
 

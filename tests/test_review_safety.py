@@ -18,7 +18,7 @@ from clinesync.document import Document
 from clinesync.masking import Redactor
 from clinesync.probe import _endpoint_error
 
-from conftest import TOKEN, run, start_server, write
+from support import TOKEN, run, start_server, write
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 OTHER = "org-01JZPE4CHW5XTP73W957621ZZZ"

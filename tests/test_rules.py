@@ -14,7 +14,7 @@ import pytest
 from clinesync.problems import RULES
 from clinesync.validate import check_file, check_files
 
-from conftest import EXAMPLES, FILES
+from support import EXAMPLES, FILES
 
 INVALID = sorted((FILES / "invalid").glob("*.yaml"))
 VALID = sorted((FILES / "valid").glob("*.yaml")) + sorted(EXAMPLES.glob("*.yaml"))

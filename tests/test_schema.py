@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from clinesync.fields import walk
 from clinesync.schema import remote_config_errors, schema, schema_path
 
-from conftest import REPO, cline_remote_configs
+from support import REPO, cline_remote_configs
 
 
 def test_schema_is_valid_draft_2020_12() -> None:

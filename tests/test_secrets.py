@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run, write
+from support import run, write
 
 ORG = "org-01JZPE4CHW5XTP73W95762121S"
 SECRETS = {

@@ -11,9 +11,9 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from fake_llm import JsonHandler
 
-from conftest import run, write
+from fake_llm import JsonHandler
+from support import run, write
 
 TOKEN = "tok-echoed-back-99ab"
 SECRETS = {

@@ -17,7 +17,7 @@ import pytest
 from clinesync import __version__
 from clinesync.server import MAX_BODY
 
-from conftest import TOKEN, RunningServer
+from support import TOKEN, RunningServer
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 PATH = f"/api/v1/organizations/{ORG}/remote-config"
