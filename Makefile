@@ -21,11 +21,12 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/clinesync apply examples/org.yaml --auto-approve --console .clinesync/console.db
 	$(DEMO_ENV) $(BIN)/clinesync plan examples/org.yaml --detailed-exitcode
 
-# The whole suite: lint, types, then every test, on both cores. Non-zero on any failure.
+# The whole suite: lint, types, dead code, then every test, on both cores. Non-zero on any failure.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/vulture clinesync vulture_allow.py --min-confidence 80
 	$(BIN)/python -m pytest -n 2
 
 # The command reference is generated from the CLI; a test fails when it is stale.
