@@ -14,7 +14,7 @@ from typing import Any
 from clinesync import envref
 from clinesync.checks import run_checks
 from clinesync.document import Document
-from clinesync.fields import Path, identified_paths, walk
+from clinesync.fields import Path, identified_paths, set_at, walk
 from clinesync.problems import Problem
 from clinesync.schema import schema_problems
 from clinesync.validate import CheckedFile
@@ -53,7 +53,7 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
                 checked.loaded.problem("CS170", mark, f"environment variable {unset.name} is not set")
             )
             continue
-        _set(remote, path[1:], resolved)
+        set_at(remote, path[1:], resolved)
         changed = changed or resolved != value  # a `$${` escape too: its text was not checked as written
         if values:
             from_environment[path] = value
@@ -87,9 +87,3 @@ def _resolved_problems(
     already = set(checked.problems)
     found = schema_problems(view) + run_checks(view)
     return sorted({problem for problem in found if problem not in already}, key=Problem.sort_key)
-
-
-def _set(tree: Any, path: Path, value: Any) -> None:
-    for part in path[:-1]:
-        tree = tree[part]
-    tree[path[-1]] = value

@@ -31,6 +31,7 @@ from clinesync.fields import (
     is_header_path,
     is_sensitive_path,
     is_url_path,
+    set_at,
     walk,
 )
 from clinesync.loader import CORE_STR, core_tag
@@ -66,13 +67,13 @@ def export_organization(
             continue
         where = identified[path]
         if include_secrets:
-            _set(tree, path, envref.escape(value))
+            set_at(tree, path, envref.escape(value))
         elif is_sensitive_path(where) or (is_header_path(where) and is_credential_value(value)):
-            _set(tree, path, variable(where, value))
+            set_at(tree, path, variable(where, value))
         elif is_url_path(where):
-            _set(tree, path, _url_with_references(value, functools.partial(variable, where)))
+            set_at(tree, path, _url_with_references(value, functools.partial(variable, where)))
         else:
-            _set(tree, path, envref.escape(value))
+            set_at(tree, path, envref.escape(value))
     header = [f"# Exported from {console} by clinesync export."]
     if variables:
         header.append(f"# Set these environment variables before plan or apply: {', '.join(variables)}")
@@ -123,12 +124,6 @@ def _unique(name: str, taken: dict[str, str]) -> str:
     while candidate in taken:
         candidate, number = f"{name}_{number}", number + 1
     return candidate
-
-
-def _set(tree: Any, path: Path, value: Any) -> None:
-    for part in path[:-1]:
-        tree = tree[part]
-    tree[path[-1]] = value
 
 
 def _delete(tree: Any, path: Path) -> None:

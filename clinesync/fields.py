@@ -171,6 +171,13 @@ def identified_paths(tree: Any) -> dict[Path, Path]:
     )
 
 
+def set_at(tree: Any, path: Path, value: Any) -> None:
+    """Put `value` at a positional path (keys and list indexes) inside `tree`."""
+    for part in path[:-1]:
+        tree = tree[part]
+    tree[path[-1]] = value
+
+
 def dotted(path: Path) -> str:
     """`remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4o].maxTokens` for humans."""
     text = ""

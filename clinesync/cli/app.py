@@ -19,6 +19,7 @@ import click
 from clinesync import __version__
 
 if TYPE_CHECKING:
+    from clinesync.apply import OrgResult
     from clinesync.consoles.base import Console
     from clinesync.plan import Plan
 
@@ -434,15 +435,30 @@ def apply_and_report(
     output: Output, result: Plan, console: Console, parallelism: int = 16, output_format: str = "text"
 ) -> int:
     from clinesync.apply import apply_plan, count
-    from clinesync.render.apply_text import apply_text, failure_lines
+    from clinesync.render.apply_text import failure_lines
 
     results = apply_plan(result, console, parallelism, progress(output, "Writing"))
     code = EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
     output.err(failure_lines(results))
-    if output_format == "json":
-        from clinesync.render.apply_json import apply_json
-
-        output.out(apply_json(console.description, results, code))
-    else:
-        output.out(apply_text(results))
+    output.out(APPLY_RENDERERS[output_format](console.description, results, code))
     return code
+
+
+def _apply_json(console: str, results: list[OrgResult], exit_code: int) -> str:
+    from clinesync.render.apply_json import apply_json
+
+    return apply_json(console, results, exit_code)
+
+
+def _apply_text(console: str, results: list[OrgResult], exit_code: int) -> str:
+    from clinesync.render.apply_text import apply_text
+
+    return apply_text(console, results, exit_code)
+
+
+# apply's --format: the one table that also builds the option's choices.
+APPLY_RENDERERS: dict[str, Callable[[str, list[OrgResult], int], str]] = {
+    "text": _apply_text,
+    "json": _apply_json,
+}
+APPLY_FORMATS = click.Choice(list(APPLY_RENDERERS))

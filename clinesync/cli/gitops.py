@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from clinesync.cli.app import (
+    APPLY_FORMATS,
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
@@ -167,7 +168,7 @@ def _save(output: Output, result: Plan, plan_file: str) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=APPLY_FORMATS,
     default="text",
     show_default=True,
     help="json: per-organization results on stdout (the plan goes to stderr).",

@@ -19,6 +19,7 @@ from clinesync.cli.app import (
     global_options,
     paused_gc,
 )
+from clinesync.render.probe import PROBE_RENDERERS
 
 
 @cli.command()
@@ -27,7 +28,7 @@ from clinesync.cli.app import (
     "--chat", is_flag=True, help="Also send one minimal chat completion (one token) per declared model."
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format", "output_format", type=click.Choice(list(PROBE_RENDERERS)), default="text", show_default=True
 )
 @click.option(
     "--api-key-env",
@@ -53,7 +54,6 @@ def probe(
     every declared model offered (and with --chat, a completion). Exit 0 when every check passes. No console
     needed; requests go to the configured endpoints only."""
     from clinesync.probe import Credentials, azure_credentials, collect, probe_all
-    from clinesync.render.probe import probe_json, probe_text
 
     output = Output()
     credentials = Credentials(redact=output.redact)
@@ -69,10 +69,7 @@ def probe(
     if any(endpoint.azure_identity for endpoint in collected.endpoints):
         credentials.azure_token = _remembering(output, azure_credentials())
     results = probe_all(collected.endpoints, credentials, timeout, chat, parallelism)
-    if output_format == "json":
-        output.out(probe_json(results, collected.failed_files))
-    else:
-        output.out(probe_text(results, collected.failed_files, output.style))
+    output.out(PROBE_RENDERERS[output_format](results, collected.failed_files, output.style))
     failed = collected.failed_files or not all(endpoint.passed for endpoint in results)
     return EXIT_ERROR if failed else EXIT_OK
 

@@ -18,6 +18,7 @@ from clinesync.cli.app import (
     render,
 )
 from clinesync.cline import is_organization_id
+from clinesync.render.history import HISTORY_RENDERERS
 
 
 def organization_argument(value: str) -> str:
@@ -85,7 +86,7 @@ def _write_new(target: str, text: str, force: bool) -> None:
 @cli.command()
 @click.argument("organization")
 @click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format", "output_format", type=click.Choice(list(HISTORY_RENDERERS)), default="text", show_default=True
 )
 @global_options
 @command
@@ -102,10 +103,7 @@ def history(organization: str, output_format: str) -> int:
         raise UserError(str(error)) from None
     finally:
         console.close()
-    from clinesync.render.history import history_json, history_text
-
-    render = history_json if output_format == "json" else history_text
-    output.out(render(console.description, organization, revisions))
+    output.out(HISTORY_RENDERERS[output_format](console.description, organization, revisions))
     return EXIT_OK
 
 

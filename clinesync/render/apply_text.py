@@ -8,7 +8,7 @@ from clinesync.render.lines import change_line
 from clinesync.render.text import organization_label
 
 
-def apply_text(results: list[OrgResult]) -> str:
+def apply_text(console: str, results: list[OrgResult], exit_code: int) -> str:
     out = ["\n"]
     for result in results:
         if result.outcome == "unchanged":

@@ -42,3 +42,7 @@ def history_json(console: str, organization: str, revisions: list[Revision]) -> 
 def _providers(config: dict[str, Any]) -> list[str]:
     settings = config.get("providerSettings")
     return sorted(settings) if isinstance(settings, dict) else []
+
+
+# history's --format: the one table that also builds the option's choices.
+HISTORY_RENDERERS = {"text": history_text, "json": history_json}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from clinesync import strictjson
@@ -74,3 +75,10 @@ def probe_json(endpoints: list[Endpoint], failed_files: list[tuple[str, str]]) -
         },
     }
     return strictjson.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# probe's --format: the one table that also builds the option's choices (text is styled, on a terminal).
+PROBE_RENDERERS: dict[str, Callable[[list[Endpoint], list[tuple[str, str]], Any], str]] = {
+    "text": probe_text,
+    "json": lambda endpoints, failed_files, style: probe_json(endpoints, failed_files),
+}
