@@ -20,7 +20,7 @@ _AZURE_SUFFIXES = (
 
 @functools.cache
 def _organization_pattern() -> re.Pattern[str]:
-    from clinesync.schema import schema  # the schema states the form; editors show it from there
+    from clinesync.files.schema import schema  # the schema states the form; editors show it from there
 
     return re.compile(schema()["properties"]["organization"]["pattern"])
 

@@ -90,7 +90,7 @@ def masked(value: Any, path: Path, from_environment: frozenset[Path], live: bool
 
 def _public(value: Any, path: Path) -> bool:
     """A live value whose field never holds a secret. Fields unknown to this version may hold anything."""
-    from clinesync.schema import field_schema  # the schema is loaded only when a live value is shown
+    from clinesync.files.schema import field_schema  # the schema is loaded only when a live value is shown
 
     node = field_schema(path)
     if node is None or is_header_path(path):

@@ -19,9 +19,9 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from clinesync.cline import AZURE_DEFAULT_API_VERSION, is_azure_host
-from clinesync.desired import Desired
+from clinesync.files.desired import Desired
+from clinesync.files.problems import Problem
 from clinesync.masking import Redactor, clipped
-from clinesync.problems import Problem
 
 Status = Literal["ok", "warn", "fail"]
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
@@ -142,8 +142,8 @@ class Collected:
 
 def collect(files: list[str], environ: Mapping[str, str]) -> Collected:
     """Check and resolve each file, as plan does, and list the endpoints its members' Cline calls."""
-    from clinesync.desired import resolve
-    from clinesync.validate import iter_checked
+    from clinesync.files.desired import resolve
+    from clinesync.files.validate import iter_checked
 
     collected = Collected()
     for checked in iter_checked(files):

@@ -98,7 +98,7 @@ def start_server(database: Path, **options: Any) -> RunningServer:
     import threading
 
     from clinesync.consoles.local import LocalConsole
-    from clinesync.server import ConsoleServer
+    from clinesync.consoles.server import ConsoleServer
 
     log = io.StringIO()
     server = ConsoleServer(("127.0.0.1", 0), LocalConsole(database), [TOKEN], log=log, **options)

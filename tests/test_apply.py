@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clinesync.apply import apply_plan
 from clinesync.consoles.base import Live, WritesUnsupported
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
-from clinesync.plan import make_plan
+from clinesync.plans.apply import apply_plan
+from clinesync.plans.plan import make_plan
 
 from support import write
 

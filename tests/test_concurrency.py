@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from clinesync.apply import apply_plan
 from clinesync.consoles.local import LocalConsole
-from clinesync.plan import make_plan
+from clinesync.plans.apply import apply_plan
+from clinesync.plans.plan import make_plan
 
 from support import write
 

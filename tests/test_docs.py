@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from clinesync.cli.reference import command_reference
-from clinesync.problems import RULES
-from clinesync.validate import check_files
+from clinesync.files.problems import RULES
+from clinesync.files.validate import check_files
 
 from support import REPO
 

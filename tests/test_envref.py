@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinesync import envref
+from clinesync.files import envref
 
 
 def test_references_alone_and_inside_text() -> None:

@@ -10,8 +10,8 @@ import pytest
 
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
-from clinesync.export import export_organization
-from clinesync.validate import check_file
+from clinesync.files.validate import check_file
+from clinesync.plans.export import export_organization
 
 from support import EXAMPLES, cline_remote_configs, run, write
 

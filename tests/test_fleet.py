@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from clinesync.apply import apply_plan
 from clinesync.cli import app
 from clinesync.consoles.base import ConsoleError, Live
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
-from clinesync.plan import make_plan
+from clinesync.plans.apply import apply_plan
+from clinesync.plans.plan import make_plan
 
 from support import TOKEN, RunningServer, run, write
 

@@ -337,7 +337,7 @@ def test_an_internal_error_is_one_scrubbed_line(org_file: Path, monkeypatch: pyt
     def broken(*_: object) -> None:
         raise RuntimeError(f"boom with {SECRET}")
 
-    monkeypatch.setattr("clinesync.apply.apply_plan", broken)
+    monkeypatch.setattr("clinesync.plans.apply.apply_plan", broken)
     result = run("apply", "org.yaml", "--auto-approve", env=ENV)
     assert (result.exit_code, result.stderr.splitlines()[-1]) == (
         1,

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from clinesync.apply import apply_plan
 from clinesync.consoles.http import HttpConsole
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
-from clinesync.plan import make_plan
+from clinesync.plans.apply import apply_plan
+from clinesync.plans.plan import make_plan
 
 from support import (
     EXAMPLES,

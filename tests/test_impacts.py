@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from clinesync.diff import diff
-from clinesync.impacts import impacts
+from clinesync.plans.impacts import impacts
 
 
 def tree(enabled: bool = True, **providers: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from clinesync.loader import MAX_BYTES, Mark, load_bytes
+from clinesync.files.loader import MAX_BYTES, Mark, load_bytes
 
 
 def only_problem(raw: bytes) -> tuple[int, int, str, str]:

@@ -16,15 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinesync import strictjson
-from clinesync.apply import apply_plan
 from clinesync.consoles.local import LocalConsole
-from clinesync.desired import Desired
 from clinesync.diff import diff
 from clinesync.document import Document, same
-from clinesync.export import export_organization
-from clinesync.loader import load_bytes
-from clinesync.plan import Plan, make_plan, plan_organization
-from clinesync.validate import check_loaded
+from clinesync.files.desired import Desired
+from clinesync.files.loader import load_bytes
+from clinesync.files.validate import check_loaded
+from clinesync.plans.apply import apply_plan
+from clinesync.plans.export import export_organization
+from clinesync.plans.plan import Plan, make_plan, plan_organization
 
 from replay import apply_changes
 from strategies import mutated_files, remote_configs, yaml_texts

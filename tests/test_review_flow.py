@@ -10,7 +10,7 @@ from pathlib import Path
 
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
-from clinesync.plan import make_plan
+from clinesync.plans.plan import make_plan
 from clinesync.render.markdown import MAX_COMMENT
 
 from support import TOKEN, run, start_server, write

@@ -216,7 +216,7 @@ def test_export_writes_no_credential_in_clear_and_names_variables_per_organizati
 
 def _live_value(in_tmp: Path, name: str) -> str:
     """What export took each variable from, read back from the console (the test's own bookkeeping)."""
-    from clinesync.export import export_organization
+    from clinesync.plans.export import export_organization
 
     for organization in (ORG, OTHER):
         console = LocalConsole(in_tmp / ".clinesync" / "console.db")
@@ -270,8 +270,8 @@ def test_a_saved_plan_cannot_confirm_a_guessed_secret(in_tmp: Path) -> None:
     assert salts[0] != salts[1]
     # With the salt in hand, a per-organization fingerprint says nothing about the secret: the same document
     # with another PIN fingerprints the same. Only the whole-plan scrypt binds it.
-    from clinesync.plan import make_plan
-    from clinesync.planfile import desired_fingerprint, secrets_fingerprint
+    from clinesync.plans.plan import make_plan
+    from clinesync.plans.planfile import desired_fingerprint, secrets_fingerprint
 
     for pin in ("123456", "654321"):
         console = LocalConsole(in_tmp / ".clinesync" / "console.db")

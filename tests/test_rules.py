@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from clinesync.problems import RULES
-from clinesync.validate import check_file, check_files
+from clinesync.files.problems import RULES
+from clinesync.files.validate import check_file, check_files
 
 from support import EXAMPLES, FILES
 

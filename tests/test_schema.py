@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from clinesync.fields import walk
-from clinesync.schema import remote_config_errors, schema, schema_path
+from clinesync.files.schema import remote_config_errors, schema, schema_path
 
 from support import REPO, cline_remote_configs
 
@@ -24,8 +24,8 @@ def test_the_runtime_validates_with_jsonschema_so_any_keyword_the_schema_gains_i
 ) -> None:
     import copy
 
-    from clinesync import schema as schema_module
-    from clinesync.loader import load_bytes
+    from clinesync.files import schema as schema_module
+    from clinesync.files.loader import load_bytes
 
     grown = copy.deepcopy(schema())
     grown["properties"]["name"]["maxLength"] = 5  # a keyword no code in clinesync names

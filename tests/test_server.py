@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from clinesync import __version__
-from clinesync.server import MAX_BODY
+from clinesync.consoles.server import MAX_BODY
 
 from support import TOKEN, RunningServer
 
@@ -321,7 +321,7 @@ def test_a_negative_content_length_is_refused_not_read(console_server: RunningSe
 def test_a_client_dripping_headers_is_cut_off_at_the_request_deadline(
     console_server: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clinesync import server as server_module
+    from clinesync.consoles import server as server_module
 
     monkeypatch.setattr(server_module, "REQUEST_DEADLINE", 1.0)
     closed_by_server = False

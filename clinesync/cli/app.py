@@ -19,9 +19,9 @@ import click
 from clinesync import __version__
 
 if TYPE_CHECKING:
-    from clinesync.apply import OrgResult
     from clinesync.consoles.base import Console
-    from clinesync.plan import Plan
+    from clinesync.plans.apply import OrgResult
+    from clinesync.plans.plan import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -290,7 +290,7 @@ class Output:
 
 def expand_paths(paths: tuple[str, ...], shard: tuple[int, int] | None = None) -> list[str]:
     """The organization files named, in path order; with a shard K/N, every N-th from the K-th."""
-    from clinesync.paths import PathError, expand
+    from clinesync.files.paths import PathError, expand
 
     try:
         files = expand(paths)
@@ -434,7 +434,7 @@ def confirmed(output: Output) -> bool:
 def apply_and_report(
     output: Output, result: Plan, console: Console, parallelism: int = 16, output_format: str = "text"
 ) -> int:
-    from clinesync.apply import apply_plan, count
+    from clinesync.plans.apply import apply_plan, count
     from clinesync.render.apply_text import failure_lines
 
     results = apply_plan(result, console, parallelism, progress(output, "Writing"))

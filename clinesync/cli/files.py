@@ -47,7 +47,7 @@ def validate(
     shard: tuple[int, int] | None,
 ) -> int:
     """Check organization files against the schema and the CS rules. No console, no secrets needed."""
-    from clinesync.validate import check_files
+    from clinesync.files.validate import check_files
 
     output = Output()
     files = expand_paths(paths, shard)
@@ -69,7 +69,7 @@ def validate(
 @command
 def schema() -> int:
     """Print the packaged JSON Schema (its path on stderr), for editor set-up."""
-    from clinesync.schema import schema_path
+    from clinesync.files.schema import schema_path
 
     path = schema_path()
     click.echo(f"# {path}", err=True)

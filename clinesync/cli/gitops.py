@@ -31,14 +31,14 @@ from clinesync.escape import visible
 
 if TYPE_CHECKING:
     from clinesync.consoles.base import Console
-    from clinesync.plan import Plan
-    from clinesync.planfile import SavedPlan
+    from clinesync.plans.plan import Plan
+    from clinesync.plans.planfile import SavedPlan
 
 
 def plan_reporting_problems(
     output: Output, files: list[str], console: Console, prune_unknown: bool, parallelism: int = 16
 ) -> Plan:
-    from clinesync.plan import make_plan as compute_plan
+    from clinesync.plans.plan import make_plan as compute_plan
 
     with paused_gc():
         plan = compute_plan(
@@ -132,7 +132,7 @@ def plan(
 
 
 def _save(output: Output, result: Plan, plan_file: str) -> None:
-    from clinesync import planfile
+    from clinesync.plans import planfile
     from clinesync.privatefile import write_private
 
     try:
@@ -191,7 +191,7 @@ def apply(
 
     With --manual, for consoles that refuse writes (Cline's hosted console today): print each change as a step
     in the admin console, then read until live matches the files or --timeout passes."""
-    from clinesync.planfile import is_plan_file
+    from clinesync.plans.planfile import is_plan_file
 
     output = Output()
     saved_plan = next((path for path in paths if is_plan_file(path)), None)
@@ -223,7 +223,7 @@ def apply(
 
 
 def _load_saved(plan_path: str) -> SavedPlan:
-    from clinesync import planfile
+    from clinesync.plans import planfile
 
     try:
         return planfile.load(plan_path)
@@ -243,7 +243,7 @@ def _apply_saved(
 ) -> int:
     """Apply the organizations the reviewed plan changes, exactly as reviewed, or nothing. The others are not
     read, planned or written: a change to them since the plan was never reviewed."""
-    from clinesync import planfile
+    from clinesync.plans import planfile
 
     skipped = len(saved.organizations) - len(saved.changing)
     if skipped:
@@ -277,7 +277,7 @@ def show_plan(output: Output, result: Plan, output_format: str) -> None:
 
 
 def _apply_manually(output: Output, result: Plan, console: Console, timeout: float, interval: float) -> int:
-    from clinesync.manual import wait_until_applied
+    from clinesync.plans.manual import wait_until_applied
     from clinesync.render.manual import checklist_text, waited_text
 
     pending = [org for org in result.organizations if org.changes and org.action != "failed"]
@@ -295,7 +295,7 @@ def _apply_manually(output: Output, result: Plan, console: Console, timeout: flo
 @command
 def show(plan_path: str, output_format: str) -> int:
     """Render a saved plan as it was reviewed (no console, no secrets needed)."""
-    from clinesync import planfile
+    from clinesync.plans import planfile
 
     saved = _load_saved(plan_path)
     render(Output(), planfile.as_plan(saved), output_format, "plan")

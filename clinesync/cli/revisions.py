@@ -39,7 +39,7 @@ def organization_argument(value: str) -> str:
 def export(organization: str, target: str | None, force: bool, include_secrets: bool) -> int:
     """Write an organization's live state as an organization file."""
     from clinesync.consoles.base import ConsoleError
-    from clinesync.export import export_organization
+    from clinesync.plans.export import export_organization
 
     organization = organization_argument(organization)
     output = Output()
@@ -116,7 +116,7 @@ def history(organization: str, output_format: str) -> int:
 def rollback(organization: str, revision: int, auto_approve: bool) -> int:
     """Restore an earlier revision, as a new revision: shows the plan and asks, like apply."""
     from clinesync.consoles.base import ConsoleError
-    from clinesync.plan import plan_rollback
+    from clinesync.plans.plan import plan_rollback
 
     organization = organization_argument(organization)
     output = Output()

@@ -33,7 +33,7 @@ def serve(database: str | None, host: str, port: int, read_only: bool, latency_m
 
     from clinesync.consoles.base import ConsoleError
     from clinesync.consoles.local import DEFAULT_PATH, LocalConsole
-    from clinesync.server import ConsoleServer, read_tokens
+    from clinesync.consoles.server import ConsoleServer, read_tokens
 
     output = Output()
     database = database or DEFAULT_PATH

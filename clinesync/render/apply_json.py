@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from clinesync import strictjson
-from clinesync.apply import OrgResult, count
 from clinesync.masking import mask_change
+from clinesync.plans.apply import OrgResult, count
 
 FORMAT_VERSION = "1"
 

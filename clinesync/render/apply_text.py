@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from clinesync.apply import OrgResult, count
 from clinesync.escape import visible
+from clinesync.plans.apply import OrgResult, count
 from clinesync.render.lines import change_line
 from clinesync.render.text import organization_label
 

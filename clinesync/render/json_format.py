@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clinesync import strictjson
-from clinesync.plan import Plan, organization_data
+from clinesync.plans.plan import Plan, organization_data
 
 FORMAT_VERSION = "1"
 

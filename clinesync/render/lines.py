@@ -13,7 +13,7 @@ from clinesync.diff import Change
 from clinesync.escape import visible
 from clinesync.fields import Item, Path, children, dotted, walk_identified
 from clinesync.masking import SENSITIVE, SENSITIVE_CHANGED, Mask, mask_change
-from clinesync.plan import OrgPlan
+from clinesync.plans.plan import OrgPlan
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 _LONGEST_VALUE = 160

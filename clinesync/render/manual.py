@@ -9,11 +9,11 @@ from typing import Any
 
 from clinesync.diff import Change
 from clinesync.fields import Item, Path
-from clinesync.manual import Waited
+from clinesync.files.schema import resolve_ref, schema
 from clinesync.masking import SENSITIVE, is_sensitive
-from clinesync.plan import OrgPlan
+from clinesync.plans.manual import Waited
+from clinesync.plans.plan import OrgPlan
 from clinesync.render.lines import value_text
-from clinesync.schema import resolve_ref, schema
 
 
 def steps(org: OrgPlan) -> list[str]:

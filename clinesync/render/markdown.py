@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from clinesync.escape import code_span
-from clinesync.plan import OrgPlan, Plan
+from clinesync.plans.plan import OrgPlan, Plan
 from clinesync.render.lines import organization_lines
 from clinesync.render.text import organization_label, summary
 

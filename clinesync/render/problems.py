@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 
 from clinesync import strictjson
 from clinesync.escape import visible
-from clinesync.problems import Problem
+from clinesync.files.problems import Problem
 
 FORMAT_VERSION = "1"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from clinesync.escape import visible
-from clinesync.plan import OrgPlan, Plan
+from clinesync.plans.plan import OrgPlan, Plan
 from clinesync.render.lines import organization_lines
 
 Style = Callable[..., str]  # click.style, or a plain pass-through without color

@@ -15,8 +15,8 @@ import unicodedata
 from typing import Any
 
 from clinesync.fields import Path, dotted
-from clinesync.loader import LoadedFile
-from clinesync.problems import Problem
+from clinesync.files.loader import LoadedFile
+from clinesync.files.problems import Problem
 
 SCHEMA_FILE = "org.schema.json"
 

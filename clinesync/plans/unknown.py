@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 from clinesync.fields import IDENTITY_KEYS, Item, Path, identified_items
-from clinesync.schema import resolve_ref, schema
+from clinesync.files.schema import resolve_ref, schema
 
 
 def unknown_fields(tree: dict[str, Any]) -> list[Path]:

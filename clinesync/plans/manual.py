@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from clinesync.consoles.base import Console, ConsoleError
 from clinesync.diff import Change, diff
-from clinesync.plan import OrgPlan
+from clinesync.plans.plan import OrgPlan
 
 
 @dataclass

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from clinesync import envref
-from clinesync.checks import run_checks
 from clinesync.document import Document
 from clinesync.fields import Path, identified_paths, set_at, walk
-from clinesync.problems import Problem
-from clinesync.schema import schema_problems
-from clinesync.validate import CheckedFile
+from clinesync.files import envref
+from clinesync.files.checks import run_checks
+from clinesync.files.problems import Problem
+from clinesync.files.schema import schema_problems
+from clinesync.files.validate import CheckedFile
 
 
 @dataclass(frozen=True)

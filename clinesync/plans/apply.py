@@ -14,7 +14,7 @@ from typing import Literal
 from clinesync.consoles.base import Console, ConsoleError, Live, NotAttempted, WritesUnsupported
 from clinesync.diff import Change, diff
 from clinesync.fleet import DEFAULT_PARALLELISM, Progress, concurrently
-from clinesync.plan import OrgPlan, Plan
+from clinesync.plans.plan import OrgPlan, Plan
 
 Outcome = Literal["applied", "unchanged", "failed", "not attempted"]
 

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from clinesync.fields import Path, dotted, walk
-from clinesync.problems import Problem
+from clinesync.files.problems import Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64

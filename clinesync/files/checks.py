@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from clinesync import envref
 from clinesync.cline import AZURE_DEFAULT_API_VERSION, is_azure_host, is_loopback
 from clinesync.fields import (
     DEPRECATED_FIELDS,
@@ -27,8 +26,9 @@ from clinesync.fields import (
     is_credential_header,
     is_url_path,
 )
-from clinesync.loader import LoadedFile
-from clinesync.problems import Problem
+from clinesync.files import envref
+from clinesync.files.loader import LoadedFile
+from clinesync.files.problems import Problem
 
 Check = Callable[[LoadedFile], Iterator[Problem]]
 

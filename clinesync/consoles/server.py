@@ -33,7 +33,7 @@ from clinesync.cline import is_organization_id
 from clinesync.consoles.base import Conflict, ConsoleError, Live
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
-from clinesync.schema import remote_config_errors
+from clinesync.files.schema import remote_config_errors
 
 MAX_BODY = 1024 * 1024
 WORKERS = 64  # connections served at once; more wait in the listen backlog

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from clinesync.consoles.base import Console, ConsoleError, Live
-from clinesync.desired import Desired, resolve
 from clinesync.diff import Change, diff
 from clinesync.document import Document
 from clinesync.fields import dotted
+from clinesync.files.desired import Desired, resolve
+from clinesync.files.problems import Problem
+from clinesync.files.validate import iter_checked
 from clinesync.fleet import DEFAULT_PARALLELISM, Pool, Progress
-from clinesync.impacts import impacts
 from clinesync.masking import Mask, mask_change
-from clinesync.problems import Problem
-from clinesync.unknown import keep_unknown, unknown_fields
-from clinesync.validate import iter_checked
+from clinesync.plans.impacts import impacts
+from clinesync.plans.unknown import keep_unknown, unknown_fields
 
 Action = Literal["create", "update", "no-op", "failed"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from clinesync.checks import run_checks
-from clinesync.loader import LoadedFile, load_file
-from clinesync.problems import Problem
-from clinesync.schema import schema_problems
+from clinesync.files.checks import run_checks
+from clinesync.files.loader import LoadedFile, load_file
+from clinesync.files.problems import Problem
+from clinesync.files.schema import schema_problems
 
 
 @dataclass

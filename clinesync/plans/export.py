@@ -20,7 +20,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from clinesync import envref
 from clinesync.document import Document
 from clinesync.fields import (
     Item,
@@ -34,8 +33,9 @@ from clinesync.fields import (
     set_at,
     walk,
 )
-from clinesync.loader import CORE_STR, core_tag
-from clinesync.unknown import unknown_fields
+from clinesync.files import envref
+from clinesync.files.loader import CORE_STR, core_tag
+from clinesync.plans.unknown import unknown_fields
 
 _SKIPPED_IN_NAMES = {"remoteConfig", "providerSettings", "enterpriseTelemetry", "promptUploading"}
 

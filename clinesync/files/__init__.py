@@ -1,0 +1,1 @@
+"""Files: reading organization files, checking them (the schema and the CS rules), resolving references."""

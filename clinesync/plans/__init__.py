@@ -1,0 +1,1 @@
+"""Plans: the difference between the files and the console, saved plans, applying them and verifying."""
