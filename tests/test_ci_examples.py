@@ -163,9 +163,7 @@ def test_a_plan_that_fails_fails_the_job_so_the_comment_says_so(runner: Runner) 
 def test_apply_on_merge_refuses_a_stale_plan(runner: Runner, console_server: RunningServer) -> None:
     runner.job(workflow("clinesync-pr.yml")["jobs"]["plan"])
     (runner.workspace / "reviewed").mkdir()
-    shutil.copy(
-        runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan"
-    )
+    shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
     someone = LocalConsole(console_server.database)
     someone.write(ORG, Document(True, {"version": "v1"}), None)  # a change in the console after review
     someone.close()
@@ -231,9 +229,7 @@ def test_the_probe_gate_stops_an_apply_whose_endpoint_fails(runner: Runner) -> N
         org.write_text(text)
         runner.job(workflow("clinesync-pr.yml")["jobs"]["plan"])
         (runner.workspace / "reviewed").mkdir()
-        shutil.copy(
-            runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan"
-        )
+        shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
         runner.variables["CLINESYNC_PROBE"] = "true"
         # The deployment offers gpt-4o only; the file also declares gpt-4o-mini.
         assert runner.job(workflow("clinesync-apply.yml")["jobs"]["apply"]) == 1
@@ -247,9 +243,7 @@ def test_the_probe_gate_stops_an_apply_whose_endpoint_fails(runner: Runner) -> N
         )
         runner.variables["CLINESYNC_PROBE"] = ""
         runner.job(workflow("clinesync-pr.yml")["jobs"]["plan"])
-        shutil.copy(
-            runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan"
-        )
+        shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
         runner.variables["CLINESYNC_PROBE"] = "true"
         assert runner.job(workflow("clinesync-apply.yml")["jobs"]["apply"]) == 0, runner.outputs[-2:]
     finally:
@@ -272,9 +266,7 @@ def test_the_hosted_console_path_publishes_the_checklist_and_verifies_by_reading
     try:
         assert runner.job(workflow("clinesync-pr.yml")["jobs"]["plan"]) == 0, runner.outputs
         (runner.workspace / "reviewed").mkdir()
-        shutil.copy(
-            runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan"
-        )
+        shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
         from clinesync.plans.plan import make_plan
 
         scratch = LocalConsole(tmp_path / "scratch.db")
