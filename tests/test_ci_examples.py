@@ -275,8 +275,14 @@ def test_the_hosted_console_path_publishes_the_checklist_and_verifies_by_reading
         scratch.close()
         assert org.target is not None
 
-        def admin_clicks_save() -> None:
-            time.sleep(1.0)
+        summary = tmp_path / "summary.md"
+
+        def admin_clicks_save() -> None:  # once the checklist is published, not on a timer
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and (
+                not summary.exists() or "apply these changes" not in summary.read_text()
+            ):
+                time.sleep(0.05)
             console = LocalConsole(hosted.database)
             console.write(ORG, org.target, None)  # type: ignore[arg-type]
             console.close()

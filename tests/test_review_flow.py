@@ -135,8 +135,12 @@ def test_a_saved_plan_applied_by_hand_is_verified_by_reading_never_called_applie
         target = make_plan(["orgs/a.yaml"], LocalConsole(tmp_path / "scratch.db"), {}).organizations[0].target
         assert target is not None
 
-        def admin_clicks_save() -> None:
-            time.sleep(0.5)
+        reads_before = hosted.server.requests["GET"]
+
+        def admin_clicks_save() -> None:  # after apply has read live for its checks, not on a timer
+            deadline = time.monotonic() + 60
+            while hosted.server.requests["GET"] <= reads_before and time.monotonic() < deadline:
+                time.sleep(0.02)
             console = LocalConsole(hosted.database)
             console.write(A, target, None)
             console.close()
