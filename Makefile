@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-validate bench-faults docs clean
+.PHONY: demo test test-quick lint bench bench-validate bench-faults docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/vulture clinesync vulture_allow.py --min-confidence 80
 	$(BIN)/python -m pytest -n 2
+
+# The inner loop: the whole suite but the tests that build a wheel or install from the registry. `make test`
+# (and CI) runs everything.
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not environment"
 
 # The command reference is generated from the CLI; a test fails when it is stale.
 docs: $(STAMP)

@@ -12,9 +12,12 @@ import sys
 import venv
 from pathlib import Path
 
+import pytest
+
 from support import EXAMPLES, REPO
 
 
+@pytest.mark.environment
 def test_wheel_in_a_fresh_venv_validates_from_another_directory(tmp_path: Path) -> None:
     source = tmp_path / "source"  # pip builds inside the tree it is given: keep the checkout clean
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__"))

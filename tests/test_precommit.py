@@ -17,6 +17,7 @@ from support import EXAMPLES, REPO
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 
 
+@pytest.mark.environment
 @pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit is a test dependency: make test installs it")
 def test_the_hook_validates_staged_organization_files(tmp_path: Path) -> None:
     repository = tmp_path / "repo"
