@@ -28,6 +28,23 @@ def paired(first: list[str], second: list[str], rounds: int, **options: object) 
     return statistics.median(ones), statistics.median(twos)
 
 
+_PEAK = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], capture_output=True)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def peak_mib(command: list[str], cwd: Path) -> float:
+    """Peak resident memory of one run of `command`, in MiB, measured by a parent that runs only it."""
+    import subprocess
+
+    child = subprocess.run(
+        [sys.executable, "-c", _PEAK, *command], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return int(child.stdout.strip()) / 1024  # ru_maxrss is in KiB on Linux
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
@@ -44,6 +61,11 @@ def main() -> None:
         fleet = statistics.median(timings([CLINESYNC, "validate", "fleet"], 5, cwd=work))
         print(f"validate 1,000 organizations        {fleet * 1000:8.1f} ms")
         print(f"  ratio to 1 s                      {fleet:8.2f}  (target <= 1.00)")
+        write_fleet(work / "fleet10k", 10_000)
+        print(
+            f"validate 10,000 organizations, peak {peak_mib([CLINESYNC, 'validate', 'fleet10k'], work):8.1f} MiB"
+            "  (target <= 100)"
+        )
 
 
 if __name__ == "__main__":

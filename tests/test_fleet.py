@@ -36,7 +36,15 @@ def fleet(directory: Path, count: int, telemetry: bool = True) -> list[str]:
     ]
 
 
-class ShuffledConsole(LocalConsole):
+class NetworkLike(LocalConsole):
+    """A local database that stands in for a console over the network: its reads go to the thread pool."""
+
+    @property
+    def inline(self) -> bool:
+        return False
+
+
+class ShuffledConsole(NetworkLike):
     """Answers reads after a random delay, so they complete out of order."""
 
     def read(self, organization: str) -> Live:
@@ -44,7 +52,7 @@ class ShuffledConsole(LocalConsole):
         return super().read(organization)
 
 
-class BarrierConsole(LocalConsole):
+class BarrierConsole(NetworkLike):
     """Each read waits until `parties` reads are in flight at once: it only passes if reads are concurrent."""
 
     def __init__(self, path: Path, parties: int) -> None:
@@ -76,6 +84,20 @@ def test_reads_run_concurrently_up_to_the_bound(tmp_path: Path) -> None:
     console = BarrierConsole(tmp_path / "c.db", parties=8)
     make_plan(fleet(tmp_path / "orgs", 16), console, {}, parallelism=8)  # would time out if reads were serial
     assert console.most_in_flight == 8
+
+
+def test_a_local_console_is_read_inline_whatever_the_parallelism(tmp_path: Path) -> None:
+    import threading
+
+    readers: set[int] = set()
+
+    class Recording(LocalConsole):
+        def read(self, organization: str) -> Live:
+            readers.add(threading.get_ident())
+            return super().read(organization)
+
+    make_plan(fleet(tmp_path / "orgs", 20), Recording(tmp_path / "c.db"), {}, parallelism=16)
+    assert readers == {threading.get_ident()}  # threads would only contend for one database
 
 
 def test_parallelism_1_reads_one_at_a_time(tmp_path: Path) -> None:

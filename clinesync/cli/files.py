@@ -47,16 +47,17 @@ def validate(
     shard: tuple[int, int] | None,
 ) -> int:
     """Check organization files against the schema and the CS rules. No console, no secrets needed."""
-    from clinesync.files.validate import check_files
+    from clinesync.files.validate import iter_checked
 
     output = Output()
-    files = expand_paths(paths, shard)
+    files, problems = [], []
     with paused_gc():
-        checked = check_files(files)
-    if only_organizations:
-        checked = [item for item in checked if not item.plainly_not_an_organization]
-        files = [item.path for item in checked]
-    problems = [problem for item in checked for problem in item.problems]
+        # One file at a time, keeping only its problems: memory does not grow with the fleet.
+        for item in iter_checked(expand_paths(paths, shard)):
+            if only_organizations and item.plainly_not_an_organization:
+                continue
+            files.append(item.path)
+            problems += item.problems
     failed = any(problem.is_error or strict for problem in problems)
     code = EXIT_ERROR if failed else EXIT_OK
     output.out(PROBLEM_RENDERERS[output_format](problems, files, code))

@@ -134,7 +134,7 @@ def make_plan(
     overlaps the wait; then diff here, in path order."""
     organizations: list[OrgPlan] = []
     to_read: list[tuple[int, Desired]] = []
-    reads = Pool(parallelism, len(paths), progress)
+    reads = Pool(1 if console.inline else parallelism, len(paths), progress)
     for checked in iter_checked(paths):
         org = OrgPlan(checked.path, checked.organization, checked.name, problems=checked.problems)
         organizations.append(org)
