@@ -46,7 +46,13 @@ def apply_plan(
             raise
         return written, console.read(org.organization)
 
-    outcomes = dict(zip(map(id, todo), concurrently(write, todo, 1 if console.inline else parallelism, progress), strict=True))
+    outcomes = dict(
+        zip(
+            map(id, todo),
+            concurrently(write, todo, 1 if console.inline else parallelism, progress),
+            strict=True,
+        )
+    )
     results = []
     for org in plan.organizations:
         if org.action == "failed":
