@@ -11,6 +11,7 @@ import json
 import shutil
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -274,3 +275,64 @@ def test_environment_mistakes_are_one_line(in_tmp: Path, environ: dict[str, str]
     result = run("plan", "org.yaml", env=env)
     assert result.exit_code == 1 and message in result.stderr
     assert "internal error" not in result.output and "tökén" not in result.output
+
+
+class _DrippingConsole(JsonHandler):
+    """Sends its headers, then a byte of the body at a time, slower than any run should wait."""
+
+    def do_GET(self) -> None:
+        body = b'{"success": true, "data": null}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for byte in body:  # bounded: 31 bytes, 0.3 s apart
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.3)
+
+
+class _EndlessConsole(JsonHandler):
+    """Announces a 20 MiB answer, or streams one without announcing its length."""
+
+    def do_GET(self) -> None:
+        if org_id(0) in self.path:
+            self.send_response(200)
+            self.send_header("Content-Length", str(20 * 1024 * 1024))
+            self.end_headers()
+            return  # never sends it: the client must refuse it unread
+        self.send_response(200)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        chunk = b" " * 65536
+        try:
+            for _ in range(200):  # bounded: 12.5 MiB at most
+                self.wfile.write(chunk)
+        except OSError:
+            return
+
+
+def test_the_timeout_bounds_the_whole_answer_not_each_read(in_tmp: Path) -> None:
+    fleet(in_tmp / "orgs", 1)
+    with serving(_DrippingConsole) as url:
+        env = {
+            "CLINESYNC_CONSOLE": url,
+            "CLINE_API_KEY": TOKEN,
+            "CLINESYNC_RETRIES": "0",
+            "CLINESYNC_TIMEOUT": "1",
+        }
+        result = run("plan", "orgs", env=env)
+    assert result.exit_code == 1
+    assert "did not answer within the timeout" in result.stdout  # 31 bytes at 0.3 s each would take 9 s
+
+
+def test_an_answer_over_8_mib_is_refused_without_reading_it_all(in_tmp: Path) -> None:
+    fleet(in_tmp / "orgs", 2)
+    with serving(_EndlessConsole) as url:
+        env = {"CLINESYNC_CONSOLE": url, "CLINE_API_KEY": TOKEN, "CLINESYNC_RETRIES": "0"}
+        result = run("plan", "orgs", "--format", "json", env=env)
+    report = json.loads(result.stdout)
+    errors = [org["error"] for org in report["organizations"]]
+    assert all("an answer over 8 MiB" in error for error in errors), errors
