@@ -39,9 +39,11 @@ _PLACEHOLDER = re.compile(
 
 
 def run_checks(loaded: LoadedFile) -> list[Problem]:
+    """Every check on a file as written; on a resolved view, the checks of values (not of the writing)."""
     if not isinstance(loaded.data, dict):
         return []
-    return [problem for check in CHECKS for problem in check(loaded)]
+    checks = [check for check in CHECKS if check not in _OF_THE_WRITING] if loaded.resolved else CHECKS
+    return [problem for check in checks for problem in check(loaded)]
 
 
 def _strings(loaded: LoadedFile) -> Iterator[tuple[Path, str]]:
@@ -62,8 +64,6 @@ def _provider_path(name: str) -> Path:
 
 
 def check_references(loaded: LoadedFile) -> Iterator[Problem]:
-    if loaded.resolved:
-        return
     for path, value in _strings(loaded):
         if "${" not in value:
             continue
@@ -212,8 +212,6 @@ def _header_name_problems(
 
 
 def check_secrets(loaded: LoadedFile) -> Iterator[Problem]:
-    if loaded.resolved:
-        return
     for path, value in _strings(loaded):
         if path and path[-1] in SECRET_FIELDS and _is_literal_secret(value):
             yield loaded.problem(
@@ -225,8 +223,6 @@ def check_secrets(loaded: LoadedFile) -> Iterator[Problem]:
 
 
 def check_placeholders(loaded: LoadedFile) -> Iterator[Problem]:
-    if loaded.resolved:
-        return  # a value written in the file; the environment's values are whatever the secret store holds
     for path, value in _strings(loaded):
         match = _PLACEHOLDER.search(value)
         if match and path and path[-1] not in ("contents", "name"):
@@ -317,8 +313,6 @@ def check_skills(loaded: LoadedFile) -> Iterator[Problem]:
 
 def check_cli_client(loaded: LoadedFile) -> Iterator[Problem]:
     """Settings that Cline's command-line client drops: its copy of the schema is older (Cline 2026-08)."""
-    if loaded.resolved:
-        return
     for path, _ in loaded.nodes:
         if len(path) == 2 and path[0] == "remoteConfig" and path[1] in NOT_IN_CLI_CLIENT:
             field_name = path[1]
@@ -371,3 +365,8 @@ CHECKS: tuple[Check, ...] = (
     check_skills,
     check_cli_client,
 )
+
+# About what is written in the file, not what a value resolves to: the references themselves, credentials and
+# placeholders written in clear (the environment's values are whatever the secret store holds), and settings
+# a client drops whatever their value.
+_OF_THE_WRITING = frozenset({check_references, check_secrets, check_placeholders, check_cli_client})
