@@ -76,6 +76,7 @@ class ConsoleServer(HTTPServer):
         self.latency = latency  # added to every answer, to measure clients as if over a network
         self.read_only = read_only  # answer writes with 405, as Cline's hosted console does
         self.requests = {"GET": 0, "PUT": 0}
+        self.writing = threading.Lock()
         self._count_lock = threading.Lock()
         remote_config_errors({"version": "v1"})  # compile the validator now, not on the first write
         self._workers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="clinesync-serve")
@@ -231,9 +232,10 @@ class Handler(BaseHTTPRequestHandler):
         if method == "PUT":
             document = self._document()
             try:
-                live = self.server.console.write(
-                    organization, document, _if_match(self.headers.get("If-Match"))
-                )
+                with self.server.writing:  # writers queue here instead of backing off on SQLite's lock
+                    live = self.server.console.write(
+                        organization, document, _if_match(self.headers.get("If-Match"))
+                    )
             except Conflict:
                 raise Reply(412, "If-Match does not match the current revision") from None
             return self._answer(live)
