@@ -13,6 +13,7 @@ from clinesync.cli.app import (
     EXIT_ERROR,
     EXIT_OK,
     PLAN_FORMATS,
+    PLAN_RENDERERS,
     Output,
     UserError,
     apply_and_report,
@@ -268,12 +269,11 @@ def _apply_saved(
 
 def show_plan(output: Output, result: Plan, output_format: str) -> None:
     """The plan before applying it: on stdout as text, or on stderr when stdout is the JSON report."""
+    text = PLAN_RENDERERS["text"](output, result, "plan")
     if output_format == "json":
-        from clinesync.render.text import plan_text
-
-        output.err(plan_text(result, output.style, "plan", output.settings.verbose))
+        output.err(text)
     else:
-        render(output, result, "text", "plan")
+        output.out(text)
 
 
 def _apply_manually(output: Output, result: Plan, console: Console, timeout: float, interval: float) -> int:

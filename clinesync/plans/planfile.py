@@ -21,7 +21,7 @@ from clinesync.consoles.base import Console
 from clinesync.diff import Change
 from clinesync.document import Document, canonical_json, fingerprint
 from clinesync.masking import masked
-from clinesync.plans.plan import OrgPlan, Plan, organization_data
+from clinesync.plans.plan import OrgPlan, Plan, make_plan, organization_data
 
 KIND = "clinesync-plan"
 FORMAT_VERSION = "1"
@@ -191,8 +191,6 @@ def replan(
 ) -> tuple[Plan, list[str]]:
     """The organizations the saved plan changes, planned again now, and why that fresh plan is not the reviewed
     one (empty when it is). The others are not read: a change to them since was never reviewed."""
-    from clinesync.plans.plan import make_plan
-
     files = [entry.file for entry in saved.changing]
     missing = [name for name in files if not os.path.isfile(name)]
     if missing:

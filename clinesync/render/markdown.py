@@ -10,6 +10,7 @@ or live is in code spans or diff blocks, where nothing renders as markup.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from clinesync.escape import code_span
 from clinesync.plans.plan import OrgPlan, Plan
@@ -78,11 +79,11 @@ def _table(listed: list[OrgPlan], mode: str) -> list[str]:
     return [*rows, ""]
 
 
-def _shared(per_organization: object) -> list[str]:
+def _shared(per_organization: Iterable[list[str]]) -> list[str]:
     """Lines that several organizations' plans share, once each with how many share it."""
     counts = Counter(
         line
-        for lines in per_organization  # type: ignore[attr-defined]
+        for lines in per_organization
         for line in dict.fromkeys(lines)
         if not line[1:].startswith("     ")  # a field inside a block means nothing on its own
     )
