@@ -137,9 +137,11 @@ def test_a_saved_plan_applied_by_hand_is_verified_by_reading_never_called_applie
 
         reads_before = hosted.server.requests["GET"]
 
-        def admin_clicks_save() -> None:  # after apply has read live for its checks, not on a timer
+        def admin_clicks_save() -> None:
+            # Only once apply polls: its second read. The first (the staleness check) may still be in flight
+            # when the server counts it, and a save before its answer would make the plan stale.
             deadline = time.monotonic() + 60
-            while hosted.server.requests["GET"] <= reads_before and time.monotonic() < deadline:
+            while hosted.server.requests["GET"] < reads_before + 2 and time.monotonic() < deadline:
                 time.sleep(0.02)
             console = LocalConsole(hosted.database)
             console.write(A, target, None)
