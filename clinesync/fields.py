@@ -189,3 +189,24 @@ def dotted(path: Path) -> str:
         else:
             text += f".{part}" if text else part
     return visible(text) or "(file)"  # header names and ids are text from files or live
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[([^\]=]+)=([^\]]*)\]|\.")
+
+
+def parse_dotted(text: str) -> Path:
+    """The path `dotted` writes, read back: `remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4o]`.
+    ValueError when it is not one (a key holding a dot cannot be named)."""
+    path: list[str | int | Item] = []
+    position = 0
+    while position < len(text):
+        match = _PATH_PART.match(text, position)
+        dot = match is not None and match.group() == "."
+        if match is None or (dot and (not path or position + 1 == len(text) or text[position + 1] in ".[")):
+            raise ValueError(f"{text!r} is not a dotted path (at character {position + 1})")
+        if match.group(1) is not None:
+            path.append(match.group(1))
+        elif match.group(2) is not None:
+            path.append(Item(match.group(2), match.group(3)))
+        position = match.end()
+    return tuple(path)

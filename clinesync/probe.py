@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from clinesync.cline import AZURE_DEFAULT_API_VERSION, is_azure_host
 from clinesync.files.desired import Desired
 from clinesync.files.problems import Problem
+from clinesync.files.project import Project
 from clinesync.masking import Redactor, clipped
 
 Status = Literal["ok", "warn", "fail"]
@@ -140,13 +141,13 @@ class Collected:
     secrets: set[str] = field(default_factory=set)
 
 
-def collect(files: list[str], environ: Mapping[str, str]) -> Collected:
+def collect(files: list[str], environ: Mapping[str, str], project: Project | None = None) -> Collected:
     """Check and resolve each file, as plan does, and list the endpoints its members' Cline calls."""
     from clinesync.files.desired import resolve
     from clinesync.files.validate import iter_checked
 
     collected = Collected()
-    for checked in iter_checked(files):
+    for checked in iter_checked(files, project):
         desired = None if checked.has_errors else resolve(checked, environ)
         collected.problems += checked.problems
         if desired is None or isinstance(desired, list):

@@ -34,3 +34,31 @@ def test_unset_variable_names_itself() -> None:
 @pytest.mark.parametrize("text", ["plain", "a ${b", "$${x}", "${env:X}", "$", "$$", "${"])
 def test_escape_round_trips(text: str) -> None:
     assert envref.resolve(envref.escape(text), {}) == (text, [])
+
+
+def test_an_environment_reference_may_give_a_default_which_is_not_a_secret() -> None:
+    assert envref.resolve("${env:REGION:-eastus}", {}) == ("eastus", [])
+    assert envref.resolve("${env:REGION:-eastus}", {"REGION": "westus"}) == ("westus", ["westus"])
+    assert envref.resolve("${env:EMPTY:-}", {}) == ("", [])
+
+
+def test_variables_are_substituted_as_literal_text_and_environment_references_stay() -> None:
+    variables = {"gateway": "https://llm.example.com", "odd": "cost ${x}"}
+    text = "${var:gateway}/v1 $${kept} ${env:KEY:-none} ${var:odd}"
+    substituted = envref.substitute_variables(text, variables)
+    assert substituted == "https://llm.example.com/v1 $${kept} ${env:KEY:-none} cost $${x}"
+    assert envref.resolve(substituted, {}) == ("https://llm.example.com/v1 ${kept} none cost ${x}", [])
+    with pytest.raises(envref.UnsetVariable) as raised:
+        envref.substitute_variables("${var:missing}", variables)
+    assert (raised.value.source, raised.value.name) == ("var", "missing")
+
+
+@pytest.mark.parametrize("text", ["${var:A:-x}", "${var:}", "${vars:A}", "${env}"])
+def test_malformed_variable_references(text: str) -> None:
+    with pytest.raises(envref.MalformedReference):
+        envref.parse(text)
+
+
+def test_a_variable_never_reads_the_environment() -> None:
+    with pytest.raises(envref.UnsetVariable):
+        envref.resolve("${var:HOME}", {"HOME": "/root"})

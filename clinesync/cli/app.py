@@ -20,6 +20,7 @@ from clinesync import __version__
 
 if TYPE_CHECKING:
     from clinesync.consoles.base import Console
+    from clinesync.files.project import Project
     from clinesync.plans.apply import OrgResult
     from clinesync.plans.plan import Plan
 
@@ -41,7 +42,10 @@ class Settings:
         self.quiet = False
         self.verbose = False
         self.insecure_http = False
+        self.variables: tuple[str, ...] = ()  # --var NAME=VALUE
+        self.organizations: tuple[str, ...] = ()  # --org ID
         self.secrets: set[str] = set()
+        self.project: Project | None = None  # loaded on first use: `current_project`
 
     @property
     def color(self) -> bool | None:
@@ -87,6 +91,15 @@ _GLOBAL_OPTIONS = (
         expose_value=False,
         callback=_store("insecure_http"),
         help="Allow an http:// console on a host that is not loopback (the token crosses the network in clear).",
+    ),
+    click.option(
+        "--var",
+        "variables",
+        multiple=True,
+        metavar="NAME=VALUE",
+        expose_value=False,
+        callback=_store("variables"),
+        help="A value for ${var:NAME}, over clinesync.yaml's variables (not secret: plans show it). Repeatable.",
     ),
     click.option(
         "--no-color",
@@ -288,20 +301,67 @@ class Output:
         return click.style(text, **styles)
 
 
+def current_project() -> Project:
+    """The project configuration this run uses (SPEC §9), loaded once and named on stderr when there is one,
+    with --var and --org applied."""
+    from clinesync.files.project import Project, ProjectError, find, load
+
+    chosen = settings()
+    if chosen.project is not None:
+        return chosen.project
+    variables = {}
+    for assignment in chosen.variables:
+        name, equals, value = assignment.partition("=")
+        if not equals or not name.isidentifier():
+            raise UserError(f"--var {assignment!r}: write NAME=VALUE")
+        variables[name] = value
+    found = find()
+    try:
+        project = load(found, variables) if found else Project(variables=variables)
+    except ProjectError as error:
+        raise UserError(f"the project configuration is not valid:\n{error}") from None
+    if chosen.organizations:
+        project.organizations = frozenset(chosen.organizations)
+    if project.file:
+        Output().info(f"Using the project configuration {project.file}\n")
+    chosen.project = project
+    return project
+
+
 def expand_paths(paths: tuple[str, ...], shard: tuple[int, int] | None = None) -> list[str]:
-    """The organization files named, in path order; with a shard K/N, every N-th from the K-th."""
+    """The organization files named (or the project configuration's `paths:`), in path order; with a shard
+    K/N, every N-th from the K-th."""
     from clinesync.files.paths import PathError, expand
 
+    project = current_project()
+    if not paths:
+        if not project.paths:
+            raise UserError(
+                "no PATH given: name organization files or folders, or list them under paths: in clinesync.yaml"
+            )
+        paths = project.paths
     try:
-        files = expand(paths)
+        files = expand(paths, project.ignore, project.directory, project.file)
     except PathError as error:
         raise UserError(str(error)) from None
     if not files:
         raise UserError(f"no *.yaml or *.yml files in {', '.join(paths)}")
+    if project.organizations is not None:
+        files = _selected(files, project.organizations)
     if shard:
         number, count = shard
         files = files[number - 1 :: count]
     return files
+
+
+def _selected(files: list[str], organizations: frozenset[str]) -> list[str]:
+    from clinesync.files.paths import declared_organization
+
+    declared = {name: declared_organization(name) for name in files}
+    missing = sorted(organizations - set(declared.values()))
+    if missing:
+        raise UserError(f"--org {', '.join(missing)}: no organization file here declares it")
+    return [name for name, organization in declared.items() if organization in organizations]
 
 
 def _parse_shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, int] | None:
@@ -314,7 +374,16 @@ def _parse_shard(_ctx: click.Context, _param: click.Parameter, value: str | None
 
 
 def fleet_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """--parallelism and --shard, for every command that takes PATH... (SPEC §7)."""
+    """--parallelism, --shard and --org, for every command that takes PATH... (SPEC §7)."""
+    function = click.option(
+        "--org",
+        "organizations",
+        multiple=True,
+        metavar="ID",
+        expose_value=False,
+        callback=_store("organizations"),
+        help="Only this organization (repeatable).",
+    )(function)
     function = click.option(
         "--shard",
         metavar="K/N",
@@ -363,7 +432,8 @@ def open_console(writes: bool = False) -> Console:
     from clinesync.consoles.base import ConsoleError
 
     chosen = settings()
-    if writes and not chosen.console and os.environ.get("CI"):
+    target = chosen.console or current_project().console
+    if writes and not target and os.environ.get("CI"):
         raise UserError(
             "CI is set and no console is named: refusing to write to the embedded local console "
             "(.clinesync/console.db) in its place. Set --console or CLINESYNC_CONSOLE to your console, or "
@@ -371,7 +441,7 @@ def open_console(writes: bool = False) -> Console:
         )
     try:
         console = open_target(
-            chosen.console,
+            target,
             chosen.token_file,
             secrets=chosen.secrets,
             insecure_http=chosen.insecure_http,

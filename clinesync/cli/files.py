@@ -10,6 +10,7 @@ from clinesync.cli.app import (
     Output,
     cli,
     command,
+    current_project,
     expand_paths,
     fleet_options,
     global_options,
@@ -19,7 +20,7 @@ from clinesync.render.problems import PROBLEM_RENDERERS, summary_line
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option(
     "--only-organizations",
@@ -53,7 +54,7 @@ def validate(
     files, problems = [], []
     with paused_gc():
         # One file at a time, keeping only its problems: memory does not grow with the fleet.
-        for item in iter_checked(expand_paths(paths, shard)):
+        for item in iter_checked(expand_paths(paths, shard), current_project()):
             if only_organizations and item.plainly_not_an_organization:
                 continue
             files.append(item.path)

@@ -20,6 +20,7 @@ from clinesync.cli.app import (
     cli,
     command,
     confirmed,
+    current_project,
     expand_paths,
     fleet_options,
     global_options,
@@ -27,6 +28,7 @@ from clinesync.cli.app import (
     paused_gc,
     progress,
     render,
+    settings,
 )
 from clinesync.escape import visible
 
@@ -43,7 +45,13 @@ def plan_reporting_problems(
 
     with paused_gc():
         plan = compute_plan(
-            files, console, os.environ, prune_unknown, parallelism, progress(output, "Reading live state")
+            files,
+            console,
+            os.environ,
+            prune_unknown,
+            parallelism,
+            progress(output, "Reading live state"),
+            current_project(),
         )
     report_problems(output, plan)
     return plan
@@ -102,7 +110,7 @@ def step_summary(output: Output, plan: Plan, mode: str) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--out", "plan_file", type=click.Path(dir_okay=False), help="Save the plan for `apply PLANFILE`."
 )
@@ -146,7 +154,7 @@ def _save(output: Output, result: Plan, plan_file: str) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--prune-unknown", is_flag=True, help="Remove live fields this version does not know.")
 @click.option(
@@ -196,9 +204,11 @@ def apply(
 
     output = Output()
     saved_plan = next((path for path in paths if is_plan_file(path)), None)
-    if saved_plan is not None and (len(paths) > 1 or shard is not None or prune_unknown):
+    if saved_plan is not None and (
+        len(paths) > 1 or shard is not None or prune_unknown or settings().organizations
+    ):
         raise UserError(
-            f"{saved_plan} is a saved plan: it is applied whole, as reviewed; paths, --shard and "
+            f"{saved_plan} is a saved plan: it is applied whole, as reviewed; paths, --shard, --org and "
             "--prune-unknown cannot be added to it"
         )
     saved = _load_saved(saved_plan) if saved_plan is not None else None  # a bad plan file is refused first
@@ -251,7 +261,7 @@ def _apply_saved(
         output.info(f"{skipped} organization(s) the plan leaves unchanged: skipped.\n")
     try:
         with paused_gc():
-            result, reasons = planfile.replan(saved, console, os.environ, parallelism)
+            result, reasons = planfile.replan(saved, console, os.environ, parallelism, current_project())
     except planfile.PlanFileError as error:
         raise UserError(str(error)) from None
     report_problems(output, result)
@@ -303,7 +313,7 @@ def show(plan_path: str, output_format: str) -> int:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "output_format", type=PLAN_FORMATS, default="text", show_default=True)
 @fleet_options
 @global_options

@@ -14,6 +14,7 @@ from clinesync.cli.app import (
     UserError,
     cli,
     command,
+    current_project,
     expand_paths,
     fleet_options,
     global_options,
@@ -23,7 +24,7 @@ from clinesync.render.probe import PROBE_RENDERERS
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--chat", is_flag=True, help="Also send one minimal chat completion (one token) per declared model."
 )
@@ -63,7 +64,7 @@ def probe(
             raise UserError(f"--api-key-env {api_key_env}: the variable is not set")
         output.add_secrets({credentials.api_key})
     with paused_gc():
-        collected = collect(expand_paths(paths, shard), os.environ)
+        collected = collect(expand_paths(paths, shard), os.environ, current_project())
     output.add_secrets(collected.secrets)
     output.err("".join(f"{problem}\n" for problem in collected.problems))
     if any(endpoint.azure_identity for endpoint in collected.endpoints):

@@ -23,8 +23,10 @@ from clinesync.fields import (
     UPLOAD_TUNING_FIELDS,
     Path,
     dotted,
+    identified_paths,
     is_credential_header,
     is_url_path,
+    parse_dotted,
 )
 from clinesync.files import envref
 from clinesync.files.loader import LoadedFile
@@ -352,8 +354,37 @@ def _is_literal_secret(value: str) -> bool:
         return False
 
 
+def check_unmanaged(loaded: LoadedFile) -> Iterator[Problem]:
+    """Unmanaged paths the schema's pattern lets through but that name no field (`remoteConfig..x`), and values
+    the file sets where it says the console's stay (CS106)."""
+    entries = loaded.data.get("unmanaged")
+    paths = []
+    for index, text in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(text, str):
+            try:
+                paths.append(parse_dotted(text))
+            except ValueError as error:
+                yield loaded.problem("CS100", loaded.value_mark(("unmanaged", index)), f"unmanaged: {error}")
+    yield from ignored_values(loaded, paths)
+
+
+def ignored_values(loaded: LoadedFile, unmanaged: list[Path]) -> Iterator[Problem]:
+    """A warning (CS106) at each value the file sets at an unmanaged path: it is never written."""
+    if not unmanaged:
+        return
+    remote = {"remoteConfig": loaded.data.get("remoteConfig"), "enabled": loaded.data.get("enabled")}
+    for path, planned in identified_paths(remote).items():
+        if planned in unmanaged and loaded.data.get(path[0]) is not None:
+            yield loaded.problem(
+                "CS106",
+                loaded.key_mark(path),
+                f"{dotted(planned)} is unmanaged: this value is ignored, the console's stays",
+            )
+
+
 CHECKS: tuple[Check, ...] = (
     check_references,
+    check_unmanaged,
     check_urls,
     check_azure,
     check_headers,
@@ -369,4 +400,6 @@ CHECKS: tuple[Check, ...] = (
 # About what is written in the file, not what a value resolves to: the references themselves, credentials and
 # placeholders written in clear (the environment's values are whatever the secret store holds), and settings
 # a client drops whatever their value.
-_OF_THE_WRITING = frozenset({check_references, check_secrets, check_placeholders, check_cli_client})
+_OF_THE_WRITING = frozenset(
+    {check_references, check_unmanaged, check_secrets, check_placeholders, check_cli_client}
+)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clinesync.document import Document
-from clinesync.fields import Path, identified_paths, set_at, walk
+from clinesync.fields import Path, identified_paths, parse_dotted, set_at, walk
 from clinesync.files import envref
-from clinesync.files.checks import run_checks
+from clinesync.files.checks import ignored_values, run_checks
 from clinesync.files.problems import Problem
 from clinesync.files.schema import schema_problems
 from clinesync.files.validate import CheckedFile
@@ -30,12 +30,18 @@ class Desired:
     secrets: frozenset[str] = field(default_factory=frozenset)
     references: Mapping[Path, str] = field(default_factory=dict)  # sensitive path -> `${env:NAME}` as written
     from_console: bool = False  # a stored revision (rollback), not a file: its values are shown as live ones
+    unmanaged: tuple[Path, ...] = ()  # plan paths left as they are live (SPEC §5)
+    origins: Mapping[Path, str] = field(
+        default_factory=dict
+    )  # plan path -> `base.yaml:LINE`, for inherited values
 
 
-def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[Problem]:
+def resolve(
+    checked: CheckedFile, environ: Mapping[str, str], unmanaged: tuple[Path, ...] = ()
+) -> Desired | list[Problem]:
     """The desired document of a file without errors, or the errors that stop it: an unset variable (CS170),
     or a resolved value that breaks a rule that checks text. Every problem found is added to
-    `checked.problems`, warnings included."""
+    `checked.problems`, warnings included. `unmanaged` adds the project's unmanaged paths to the file's."""
     data = checked.loaded.data
     remote = copy.deepcopy(data.get("remoteConfig") or {})
     problems: list[Problem] = []
@@ -67,6 +73,9 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
     tree = {"enabled": data.get("enabled", True), "remoteConfig": {"version": "v1", **remote}}
     # Plans name list items by identity: translate the positional paths once the values are final.
     positional = identified_paths(tree)
+    own = [parse_dotted(text) for text in data.get("unmanaged", [])]
+    checked.problems += ignored_values(checked.loaded, [path for path in unmanaged if path not in own])
+    left_alone = (*own, *unmanaged)
     return Desired(
         file=checked.path,
         organization=data["organization"],
@@ -75,7 +84,21 @@ def resolve(checked: CheckedFile, environ: Mapping[str, str]) -> Desired | list[
         sensitive=frozenset(positional[path] for path in from_environment),
         secrets=frozenset(secret for secret in secrets if secret),
         references={positional[path]: written for path, written in from_environment.items()},
+        unmanaged=tuple(dict.fromkeys(left_alone)),
+        origins=_origins(checked, positional),
     )
+
+
+def _origins(checked: CheckedFile, positional: dict[Path, Path]) -> dict[Path, str]:
+    """Where each inherited value was set, by plan path: a change to it names the base file and line."""
+    if not checked.loaded.data.get("extends"):
+        return {}
+    values = checked.loaded.values
+    return {
+        planned: f"{mark.file}:{mark.line}"
+        for path, planned in positional.items()
+        if (mark := values.get(path)) is not None and mark.file
+    }
 
 
 def _resolved_problems(

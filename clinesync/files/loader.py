@@ -33,6 +33,7 @@ _COLLECTION_TAGS = {_CORE + "map", _CORE + "seq"}
 class Mark(NamedTuple):
     line: int
     column: int
+    file: str | None = None  # set where the value was inherited from a base (`extends`): that base's path
 
 
 @dataclass
@@ -86,7 +87,7 @@ class LoadedFile:
         return self.keys.get(path) or self.value_mark(path)
 
     def problem(self, rule: str, mark: Mark, message: str) -> Problem:
-        return Problem.of(rule, self.path, mark.line, mark.column, message)
+        return Problem.of(rule, mark.file or self.path, mark.line, mark.column, message)
 
 
 class _Refused(Exception):

@@ -2,13 +2,17 @@
 
 Hidden files and folders are skipped (`.github/`, `.pre-commit-config.yaml`, `.clinesync/` are not
 organizations), and so is whatever a `.clinesyncignore` in the directory names: one pattern a line, relative
-to that directory, `*` and `?` as in the shell, a trailing `/` for a whole folder, `#` for comments.
+to that directory, `*` and `?` as in the shell, a trailing `/` for a whole folder, `#` for comments. The
+project configuration's `ignore:` patterns work the same way, relative to its folder, and the configuration
+file itself is never an organization.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 SUFFIXES = (".yaml", ".yml")
@@ -19,13 +23,23 @@ class PathError(Exception):
     pass
 
 
-def expand(arguments: list[str] | tuple[str, ...]) -> list[str]:
-    """Files in argument order, each directory's files sorted by path. A file named explicitly is always taken."""
+def expand(
+    arguments: Sequence[str],
+    ignore: Sequence[str] = (),
+    root: str = os.curdir,
+    configuration: str | None = None,
+) -> list[str]:
+    """Files in argument order, each directory's files sorted by path. A file named explicitly is always taken;
+    `ignore` patterns (relative to `root`) and the `configuration` file drop files found in directories."""
     files: list[str] = []
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            files.extend(_organization_files(path))
+            files.extend(
+                name
+                for name in _organization_files(path)
+                if not _project_ignores(name, ignore, root, configuration)
+            )
         elif path.is_file():
             files.append(str(path))
         else:
@@ -62,3 +76,26 @@ def _matches(relative: str, patterns: list[str]) -> bool:
         elif fnmatch.fnmatch(relative, pattern):
             return True
     return False
+
+
+def _project_ignores(name: str, patterns: Sequence[str], root: str, configuration: str | None) -> bool:
+    if configuration and os.path.samefile(name, configuration):
+        return True
+    if not patterns:
+        return False
+    relative = os.path.relpath(name, root)
+    return not relative.startswith("..") and _matches(Path(relative).as_posix(), list(patterns))
+
+
+_ORGANIZATION_LINE = re.compile(rb"^organization:[ \t]*[\"']?(org-[A-Za-z0-9_-]+)", re.MULTILINE)
+
+
+def declared_organization(name: str) -> str | None:
+    """The organization a file declares on a top-level `organization:` line, read without parsing the file:
+    `--org` picks a few organizations out of a fleet without loading every file."""
+    try:
+        with open(name, "rb") as stream:
+            match = _ORGANIZATION_LINE.search(stream.read(1024 * 1024))
+    except OSError:
+        return None
+    return match.group(1).decode() if match else None

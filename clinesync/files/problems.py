@@ -44,6 +44,13 @@ RULES: dict[str, Rule] = _catalogue(
         "not a single YAML mapping: empty, not UTF-8, too large, invalid YAML, anchors, aliases or tags",
     ),
     ("CS104", E, "two files declare the same organization"),
+    (
+        "CS105",
+        E,
+        "extends: a base that is missing or in a cycle, a base that names an organization, or a "
+        "$patch: delete that removes nothing",
+    ),
+    ("CS106", W, "value set at a path the file or project leaves unmanaged: ignored, the console's stays"),
     ("CS110", W, "plain http:// URL to a host that is not loopback"),
     ("CS111", E, "URL field that is not an absolute http(s) URL"),
     ("CS120", E, "azureApiVersion not of the form YYYY-MM-DD or YYYY-MM-DD-preview"),

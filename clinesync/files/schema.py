@@ -15,6 +15,7 @@ import unicodedata
 from typing import Any
 
 from clinesync.fields import Path, dotted
+from clinesync.files.bases import PATCH
 from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
 
@@ -236,6 +237,13 @@ _MOST_SUGGESTIONS = 200
 def _unknown_key(
     loaded: LoadedFile, path: Path, key: str, where_schema: dict[str, Any], suggest: bool
 ) -> Problem:
+    if key == PATCH:  # what an inherited item's removal left over: it matched no inherited item
+        return loaded.problem(
+            "CS105",
+            loaded.key_mark(path + (key,)),
+            f"{dotted(path)}: $patch: delete removes nothing: no base of this file has this item "
+            "(an item is removed by its identity, e.g. id)",
+        )
     known = tuple(where_schema.get("properties", {}))
     message = f"unknown key '{key}' in {dotted(path)}: Cline would drop it silently"
     suggestion = _closest(key, known) if suggest else None

@@ -1,14 +1,19 @@
-"""Validating organization files: load, schema, checks, and the checks across files (CS104)."""
+"""Validating organization files: load (variables substituted, bases merged), schema, checks, and the checks
+across files (CS104)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from clinesync.files.bases import extended
 from clinesync.files.checks import run_checks
 from clinesync.files.loader import LoadedFile, load_file
 from clinesync.files.problems import Problem
+from clinesync.files.project import Project
 from clinesync.files.schema import schema_problems
+from clinesync.files.variables import substitute
 
 
 @dataclass
@@ -44,9 +49,26 @@ class CheckedFile:
         value = data.get(key) if isinstance(data, dict) else None
         return value if isinstance(value, str) else None
 
+    @property
+    def may_be_a_base(self) -> bool:
+        """No organization, but some of an organization file's keys: a base, if some file extends it."""
+        data = self.loaded.data
+        return isinstance(data, dict) and "organization" not in data and not self.plainly_not_an_organization
 
-def check_file(path: str) -> CheckedFile:
-    return check_loaded(load_file(path))
+
+def load_organization(path: str, project: Project) -> LoadedFile:
+    """A file as its sources make it: variables substituted, then merged over the bases it names."""
+
+    def prepare(loaded: LoadedFile) -> None:
+        substitute(loaded, project.variables)
+
+    loaded = load_file(path)
+    prepare(loaded)
+    return extended(loaded, project.bases, prepare)
+
+
+def check_file(path: str, project: Project | None = None) -> CheckedFile:
+    return check_loaded(load_organization(path, project or Project()))
 
 
 def check_loaded(loaded: LoadedFile) -> CheckedFile:
@@ -57,12 +79,23 @@ def check_loaded(loaded: LoadedFile) -> CheckedFile:
     return CheckedFile(loaded, sorted(problems, key=Problem.sort_key))
 
 
-def iter_checked(paths: list[str]) -> Iterator[CheckedFile]:
+def iter_checked(paths: list[str], project: Project | None = None) -> Iterator[CheckedFile]:
     """Each file checked as it comes, so a caller can act on one while the next is read. An organization
-    declared again (CS104) is an error in the later file: the first one wins."""
+    declared again (CS104) is an error in the later file: the first one wins. A file that another extends is
+    a base, not an organization: skipped (one without organization waits until every file has been read);
+    with `--org`, so is every organization not selected."""
+    project = project or Project()
     first: dict[str, str] = {}
+    maybe_bases: list[CheckedFile] = []
     for path in paths:
-        checked = check_file(path)
+        if os.path.realpath(path) in project.bases:
+            continue
+        checked = check_file(path, project)
+        if checked.may_be_a_base:
+            maybe_bases.append(checked)
+            continue
+        if not project.selects(checked.organization):
+            continue
         organization = checked.organization
         if organization is not None and organization in first:
             mark = checked.loaded.value_mark(("organization",))
@@ -77,7 +110,9 @@ def iter_checked(paths: list[str]) -> Iterator[CheckedFile]:
         elif organization is not None:
             first[organization] = checked.path
         yield checked
+    if project.organizations is None:
+        yield from (checked for checked in maybe_bases if os.path.realpath(checked.path) not in project.bases)
 
 
-def check_files(paths: list[str]) -> list[CheckedFile]:
-    return list(iter_checked(paths))
+def check_files(paths: list[str], project: Project | None = None) -> list[CheckedFile]:
+    return list(iter_checked(paths, project))

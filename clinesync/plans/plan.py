@@ -12,14 +12,16 @@ from typing import Any, Literal
 from clinesync.consoles.base import Console, ConsoleError, Live
 from clinesync.diff import Change, diff
 from clinesync.document import Document
-from clinesync.fields import dotted
+from clinesync.fields import Path, dotted
 from clinesync.files.desired import Desired, resolve
 from clinesync.files.problems import Problem
+from clinesync.files.project import Project
 from clinesync.files.validate import iter_checked
 from clinesync.fleet import DEFAULT_PARALLELISM, Pool, Progress
 from clinesync.masking import Mask, mask_change
 from clinesync.plans.impacts import impacts
 from clinesync.plans.unknown import keep_unknown, unknown_fields
+from clinesync.plans.unmanaged import keep_unmanaged
 
 Action = Literal["create", "update", "no-op", "failed"]
 
@@ -39,6 +41,8 @@ class OrgPlan:
     live: Live | None = None
     target: Document | None = None  # what apply writes: the desired document plus kept unknown fields
     saved: bool = False  # read back from a plan file: its changes were masked when it was made
+    origins: Mapping[Path, str] = field(default_factory=dict)  # change path -> the base file:line that set it
+    unmanaged: tuple[Path, ...] = ()  # left as they are live
 
     @property
     def mask(self) -> Mask:
@@ -84,13 +88,21 @@ def organization_data(org: OrgPlan) -> dict[str, Any]:
         "name": org.name,
         "file": org.file,
         "action": org.action,
-        "changes": [mask_change(change, org.mask).__dict__ for change in org.changes],
+        "changes": [_change_data(change, org) for change in org.changes],
         "impacts": org.impacts,
         "warnings": org.warnings + [str(problem) for problem in org.problems if not problem.is_error],
     }
     if org.error is not None:
         entry["error"] = org.error
     return entry
+
+
+def _change_data(change: Change, org: OrgPlan) -> dict[str, Any]:
+    data = dict(mask_change(change, org.mask).__dict__)
+    origin = org.origins.get(change.path)
+    if origin is not None:
+        data["origin"] = origin
+    return data
 
 
 def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False) -> OrgPlan:
@@ -106,6 +118,8 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
                 "(--prune-unknown removes it)"
                 for path in kept
             ]
+    if desired.unmanaged:
+        target_tree = keep_unmanaged(target_tree, live_tree, desired.unmanaged)
     changes = diff(live_tree, target_tree)
     action: Action = "create" if live_tree is None else "update" if changes else "no-op"
     return OrgPlan(
@@ -119,6 +133,8 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
         desired=desired,
         live=live,
         target=Document.from_tree(target_tree),
+        origins=desired.origins,
+        unmanaged=desired.unmanaged,
     )
 
 
@@ -129,19 +145,21 @@ def make_plan(
     prune_unknown: bool = False,
     parallelism: int = DEFAULT_PARALLELISM,
     progress: Progress | None = None,
+    project: Project | None = None,
 ) -> Plan:
     """Check and resolve each file here, sending its one read to the pool at once, so parsing the next file
     overlaps the wait; then diff here, in path order."""
+    project = project or Project()
     organizations: list[OrgPlan] = []
     to_read: list[tuple[int, Desired]] = []
     reads = Pool(1 if console.inline else parallelism, len(paths), progress)
-    for checked in iter_checked(paths):
+    for checked in iter_checked(paths, project):
         org = OrgPlan(checked.path, checked.organization, checked.name, problems=checked.problems)
         organizations.append(org)
         if checked.has_errors:
             _failed(org, checked.problems)
             continue
-        desired = resolve(checked, environ)
+        desired = resolve(checked, environ, project.unmanaged)
         if isinstance(desired, list):
             _failed(org, desired)
         else:

@@ -20,6 +20,7 @@ from clinesync import __version__, strictjson
 from clinesync.consoles.base import Console
 from clinesync.diff import Change
 from clinesync.document import Document, canonical_json, fingerprint
+from clinesync.files.project import Project
 from clinesync.masking import masked
 from clinesync.plans.plan import OrgPlan, Plan, make_plan, organization_data
 
@@ -181,13 +182,20 @@ def as_plan(saved: SavedPlan) -> Plan:
                 entry["impacts"],
                 entry["warnings"],
                 saved=True,
+                origins={
+                    (change["path"],): change["origin"] for change in entry["changes"] if "origin" in change
+                },
             )
         )
     return Plan(saved.console, saved.console_identity, organizations, saved.prune_unknown)
 
 
 def replan(
-    saved: SavedPlan, console: Console, environ: Mapping[str, str], parallelism: int
+    saved: SavedPlan,
+    console: Console,
+    environ: Mapping[str, str],
+    parallelism: int,
+    project: Project | None = None,
 ) -> tuple[Plan, list[str]]:
     """The organizations the saved plan changes, planned again now, and why that fresh plan is not the reviewed
     one (empty when it is). The others are not read: a change to them since was never reviewed."""
@@ -197,7 +205,7 @@ def replan(
         raise PlanFileError(
             f"the plan names files that are not here: {', '.join(missing)}. Nothing was written."
         )
-    fresh = make_plan(files, console, environ, saved.prune_unknown, parallelism)
+    fresh = make_plan(files, console, environ, saved.prune_unknown, parallelism, project=project)
     return fresh, refusals(saved, fresh)
 
 

@@ -25,9 +25,9 @@ def keep_unknown(
     and the paths that were kept."""
     merged, kept = copy.deepcopy(desired), []
     for path in paths:
-        parent = _locate(merged, path[:-1])
+        parent = locate(merged, path[:-1])
         if isinstance(parent, dict) and path[-1] not in parent:
-            parent[path[-1]] = copy.deepcopy(_locate(live, path))
+            parent[path[-1]] = copy.deepcopy(locate(live, path))
             kept.append(path)
     return merged, kept
 
@@ -49,7 +49,7 @@ def _walk(value: Any, node: dict[str, Any], path: Path, found: list[Path]) -> No
             _walk(item, node["items"], path + (Item(key, identity),), found)
 
 
-def _locate(tree: Any, path: Path) -> Any:
+def locate(tree: Any, path: Path) -> Any:
     for part in path:
         if isinstance(part, Item):
             tree = next(

@@ -46,13 +46,20 @@ def organization_lines(org: OrgPlan) -> list[str]:
             while index + len(block) < len(changes) and _under(changes[index + len(block)], item):
                 block.append(changes[index + len(block)])
             lines += _block(item, block, org.mask)
+            lines[-len(block) - 1] += _origin(org, item)
             index += len(block)
             continue
-        lines.append(change_line(change, org.mask))
+        lines.append(change_line(change, org.mask) + _origin(org, change.path))
         if change.op == "remove" and isinstance(change.path[-1], Item):
             lines += _what_it_was(change, org.mask)
         index += 1
     return lines
+
+
+def _origin(org: OrgPlan, path: Path) -> str:
+    """Where an inherited value was set: `  (from bases/azure.yaml:12)`."""
+    origin = org.origins.get(path)
+    return f"  (from {visible(origin)})" if origin else ""
 
 
 def _new_item(change: Change, live: Any) -> Path | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from clinesync.escape import visible
+from clinesync.fields import dotted
 from clinesync.plans.plan import OrgPlan, Plan
 from clinesync.render.lines import organization_lines
 
@@ -40,6 +41,9 @@ def plan_text(plan: Plan, style: Style, mode: str = "plan", verbose: bool = Fals
                 out.append(f"  {style(line, fg=_COLORS[line[0]], bold=line[0] == '!')}\n")
         elif verbose:
             out.append(f"\n{organization_label(org)} matches its file.\n")
+        if verbose and org.unmanaged:
+            paths = ", ".join(dotted(path) for path in org.unmanaged)
+            out.append(f"  unmanaged (left as they are live): {paths}\n")
     out.append("\n" + summary(plan, mode) + "\n")
     return "".join(out)
 

@@ -1,0 +1,215 @@
+"""Shared bases (SPEC §9): an organization file that says `extends: [bases/azure.yaml, ...]` is merged over
+them, and every value keeps the file and line where it was set.
+
+Mappings merge deeply; lists whose items have an identity (SPEC §1) merge by identity; other lists and values
+are replaced. Later bases win over earlier ones and the organization's own file wins over all; `null` removes
+an inherited key and `- {id: x, $patch: delete}` an inherited item. A base is parsed once per run however many
+files extend it. A `$patch` item that matched nothing is left in place, for the schema to report (CS105).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from clinesync.fields import IDENTITY_KEYS, Path, walk
+from clinesync.files.loader import LoadedFile, Mark, load_file
+from clinesync.files.problems import Problem
+
+PATCH = "$patch"
+
+# Keys of a base that are not inherited: its own `extends` was merged already, and a base names no organization.
+_NOT_INHERITED = ("extends", "organization")
+
+Prepare = Callable[[LoadedFile], None]  # what every file gets once loaded (variables substituted)
+
+
+def extended(loaded: LoadedFile, cache: dict[str, LoadedFile], prepare: Prepare) -> LoadedFile:
+    """`loaded` merged over the bases it names, or `loaded` itself when it names none."""
+    return _Bases(cache, prepare).extend(loaded, (os.path.realpath(loaded.path),))
+
+
+class _Bases:
+    def __init__(self, cache: dict[str, LoadedFile], prepare: Prepare) -> None:
+        self.cache = cache
+        self.prepare = prepare
+
+    def extend(self, loaded: LoadedFile, chain: tuple[str, ...]) -> LoadedFile:
+        data = loaded.data
+        names = data.get("extends") if isinstance(data, dict) else None
+        if not isinstance(names, list) or not names:
+            return loaded
+        problems: list[Problem] = []
+        inherited = LoadedFile(loaded.path, {})
+        for index, name in enumerate(names):
+            if not isinstance(name, str) or not name:
+                continue  # the schema says what is wrong with it
+            base = self._base(loaded, ("extends", index), name, chain, problems)
+            if base is not None and isinstance(base.data, dict):
+                inherited = _merged(inherited, base, base.path)
+        result = _merged(inherited, loaded, None)
+        result.problems = list(dict.fromkeys([*loaded.problems, *problems]))  # a base shared twice: once
+        return result
+
+    def _base(
+        self, loaded: LoadedFile, where: Path, name: str, chain: tuple[str, ...], problems: list[Problem]
+    ) -> LoadedFile | None:
+        path = os.path.normpath(os.path.join(os.path.dirname(loaded.path), name))
+        real = os.path.realpath(path)
+        mark = loaded.value_mark(where)
+        if real in chain:
+            cycle = " -> ".join([*(os.path.relpath(step) for step in chain), os.path.relpath(real)])
+            problems.append(loaded.problem("CS105", mark, f"extends {name}: a cycle of bases ({cycle})"))
+            return None
+        if real not in self.cache:
+            if not os.path.isfile(path):
+                problems.append(
+                    loaded.problem(
+                        "CS105",
+                        mark,
+                        f"extends {name}: no such file ({path}, relative to this file's folder)",
+                    )
+                )
+                return None
+            base = load_file(path)
+            self.prepare(base)
+            if isinstance(base.data, dict) and "organization" in base.data:
+                base.problems.append(
+                    base.problem(
+                        "CS105",
+                        base.key_mark(("organization",)),
+                        "a base names no organization: the organization files that extend it do",
+                    )
+                )
+            self.cache[real] = self.extend(base, (*chain, real))
+        base = self.cache[real]
+        problems.extend(base.problems)
+        return base
+
+
+def _merged(base: LoadedFile, own: LoadedFile, own_file: str | None) -> LoadedFile:
+    """`own` over `base`, with the marks of both. Marks without a file are tagged with `own_file` (a base's
+    path); None keeps them untagged: the organization's own file."""
+    merge = _Merge(base, own, own_file)
+    data = merge.mapping((), base.data, (), own.data, (), top=True)
+    return LoadedFile(own.path, data, values=merge.values, keys=merge.keys, converted=merge.converted)
+
+
+def _tagged(mark: Mark, file: str | None) -> Mark:
+    return mark if mark.file or file is None else mark._replace(file=file)
+
+
+class _Merge:
+    def __init__(self, base: LoadedFile, own: LoadedFile, own_file: str | None) -> None:
+        self.base, self.own, self.own_file = base, own, own_file
+        self.values: dict[Path, Mark] = {}
+        self.keys: dict[Path, Mark] = {}
+        self.converted: dict[Path, str] = {}
+
+    def take(self, from_own: bool, source: Path, node: Any, target: Path) -> Any:
+        """`node` placed whole at `target`, with the marks of all it holds."""
+        loaded, file = (self.own, self.own_file) if from_own else (self.base, None)
+        for relative, _ in walk(node):
+            self._mark(loaded, file, source + relative, target + relative)
+        return node
+
+    def _mark(self, loaded: LoadedFile, file: str | None, source: Path, target: Path) -> None:
+        mark = loaded.values.get(source)
+        if mark is not None:
+            self.values[target] = _tagged(mark, file)
+        key = loaded.keys.get(source)
+        if key is not None:
+            self.keys[target] = _tagged(key, file)
+        text = loaded.converted.get(source)
+        if text is not None:
+            self.converted[target] = text
+
+    def node(self, base_path: Path, base: Any, own_path: Path, own: Any, target: Path) -> Any:
+        if isinstance(base, dict) and isinstance(own, dict):
+            return self.mapping(base_path, base, own_path, own, target)
+        name = target[-1] if target else None
+        if (
+            isinstance(name, str)
+            and name in IDENTITY_KEYS
+            and isinstance(base, list)
+            and isinstance(own, list)
+        ):
+            return self.identity_list(IDENTITY_KEYS[name], base_path, base, own_path, own, target)
+        return self.take(True, own_path, own, target)
+
+    def mapping(
+        self,
+        base_path: Path,
+        base: dict[str, Any],
+        own_path: Path,
+        own: dict[str, Any],
+        target: Path,
+        top: bool = False,
+    ) -> dict[str, Any]:
+        self._mark(self.own, self.own_file, own_path, target)
+        merged: dict[str, Any] = {}
+        for key, value in base.items():
+            if top and key in _NOT_INHERITED:
+                continue
+            if key not in own:
+                merged[key] = self.take(False, base_path + (key,), value, target + (key,))
+            elif own[key] is not None:  # null removes what was inherited
+                self._mark(self.own, self.own_file, own_path + (key,), target + (key,))
+                if top and key == "unmanaged":
+                    merged[key] = self.union(
+                        base_path + (key,), value, own_path + (key,), own[key], target + (key,)
+                    )
+                else:
+                    merged[key] = self.node(
+                        base_path + (key,), value, own_path + (key,), own[key], target + (key,)
+                    )
+        for key, value in own.items():
+            if key not in merged and not (key in base and value is None):
+                merged[key] = self.take(True, own_path + (key,), value, target + (key,))
+        return merged
+
+    def identity_list(
+        self, identity: str, base_path: Path, base: list[Any], own_path: Path, own: list[Any], target: Path
+    ) -> list[Any]:
+        self._mark(self.own, self.own_file, own_path, target)
+        inherited = {_identity(item, identity) for item in base} - {None}
+        overrides: dict[str, int] = {}
+        added: list[int] = []
+        for index, item in enumerate(own):
+            key = _identity(item, identity)
+            if key is not None and key in inherited and key not in overrides:
+                overrides[key] = index
+            else:
+                added.append(index)  # new, or a `$patch` that matches nothing: the schema reports it
+        merged: list[Any] = []
+        for index, item in enumerate(base):
+            key = _identity(item, identity)
+            at = target + (len(merged),)
+            if key is None or key not in overrides:
+                merged.append(self.take(False, base_path + (index,), item, at))
+                continue
+            mine = overrides.pop(key)
+            if own[mine].get(PATCH) == "delete":
+                continue
+            merged.append(self.node(base_path + (index,), item, own_path + (mine,), own[mine], at))
+        for index in added:
+            merged.append(self.take(True, own_path + (index,), own[index], target + (len(merged),)))
+        return merged
+
+    def union(self, base_path: Path, base: Any, own_path: Path, own: Any, target: Path) -> Any:
+        """`unmanaged:` adds up: what a base leaves unmanaged stays so."""
+        if not (isinstance(base, list) and isinstance(own, list)):
+            return self.take(True, own_path, own, target)
+        merged = [
+            self.take(False, base_path + (index,), item, target + (index,)) for index, item in enumerate(base)
+        ]
+        for index, item in enumerate(own):
+            if item not in merged:
+                merged.append(self.take(True, own_path + (index,), item, target + (len(merged),)))
+        return merged
+
+
+def _identity(item: Any, identity: str) -> str | None:
+    key = item.get(identity) if isinstance(item, dict) else None
+    return key if isinstance(key, str) else None

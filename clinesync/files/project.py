@@ -1,0 +1,125 @@
+"""The project configuration, `clinesync.yaml` (SPEC §9): found in the current folder or the nearest parent,
+checked against its own JSON Schema, and what it gives every command: the console, default paths, ignore
+patterns, `${var:...}` values and unmanaged paths.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from clinesync.fields import Path, dotted, parse_dotted
+from clinesync.files.loader import LoadedFile, load_file
+from clinesync.files.problems import Problem
+
+FILE_NAME = "clinesync.yaml"
+SCHEMA_FILE = "project.schema.json"
+
+
+@dataclass
+class Project:
+    """What the project configuration says, plus what this run adds (`--var`, `--org`). Without a
+    configuration file every field is empty and every command behaves as it always has."""
+
+    file: str | None = None  # the clinesync.yaml used
+    console: str | None = None
+    paths: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    variables: dict[str, str] = field(default_factory=dict)
+    unmanaged: tuple[Path, ...] = ()
+    organizations: frozenset[str] | None = None  # --org: only these
+    # Bases are parsed once per run however many organizations extend them (`bases.py`).
+    bases: dict[str, LoadedFile] = field(default_factory=dict, repr=False)
+
+    @property
+    def directory(self) -> str:
+        return os.path.dirname(self.file) if self.file else os.curdir
+
+    def selects(self, organization: str | None) -> bool:
+        return self.organizations is None or organization in self.organizations
+
+
+class ProjectError(Exception):
+    """The configuration file cannot be used: its problems, located in it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
+def find(start: str = os.curdir) -> str | None:
+    """The nearest clinesync.yaml: in `start` or the closest folder above it."""
+    here = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(here, FILE_NAME)
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
+    """The project a configuration file describes, `variables` (from --var) overriding its own.
+    ProjectError when the file is not valid."""
+    shown = os.path.relpath(path)
+    loaded = load_file(path)
+    loaded.path = shown
+    problems = list(loaded.problems)
+    if loaded.data is not None:
+        problems += [_located(error, loaded) for error in _validator().iter_errors(loaded.data)]
+    data: dict[str, Any] = loaded.data if isinstance(loaded.data, dict) else {}
+    unmanaged = []
+    for index, text in enumerate(data.get("unmanaged", []) if not problems else []):
+        try:
+            unmanaged.append(parse_dotted(text))
+        except ValueError as error:
+            problems.append(loaded.problem("CS100", loaded.value_mark(("unmanaged", index)), str(error)))
+    if problems:
+        raise ProjectError(sorted(problems, key=Problem.sort_key))
+    directory = os.path.dirname(shown)
+    console = data.get("console")
+    if console and "://" not in console and not console.startswith("sqlite:"):
+        console = os.path.normpath(os.path.join(directory, console))  # a database, beside the configuration
+    return Project(
+        file=shown,
+        console=console,
+        paths=tuple(os.path.normpath(os.path.join(directory, name)) for name in data.get("paths", [])),
+        ignore=tuple(data.get("ignore", [])),
+        variables={**data.get("variables", {}), **(variables or {})},
+        unmanaged=tuple(unmanaged),
+    )
+
+
+def _located(error: Any, loaded: LoadedFile) -> Problem:
+    path: Path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = error.schema.get("properties", {})
+        unknown = next((key for key in error.instance if key not in known), "")
+        return loaded.problem(
+            "CS101",
+            loaded.key_mark(path + (unknown,)),
+            f"unknown key '{unknown}' in {FILE_NAME}; known: {', '.join(known)}",
+        )
+    where = dotted(path) if path else FILE_NAME
+    return loaded.problem("CS100", loaded.value_mark(path), f"{where}: {error.message}")
+
+
+@functools.cache
+def schema_path() -> str:
+    from clinesync.files.schema import schema_path as organization_schema
+
+    return os.path.join(os.path.dirname(organization_schema()), SCHEMA_FILE)
+
+
+@functools.cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    with open(schema_path(), encoding="utf-8") as stream:
+        return Draft202012Validator(json.load(stream))
