@@ -59,6 +59,7 @@ def validate(
                 continue
             files.append(item.path)
             problems += item.problems
+    problems = list(dict.fromkeys(problems))  # a base's problem once, however many files extend it
     failed = any(problem.is_error or strict for problem in problems)
     code = EXIT_ERROR if failed else EXIT_OK
     output.out(PROBLEM_RENDERERS[output_format](problems, files, code))

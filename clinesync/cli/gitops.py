@@ -62,9 +62,12 @@ def report_problems(output: Output, plan: Plan) -> None:
     from clinesync.render.text import organization_label
 
     output.add_secrets(plan.secrets)
+    shown = set()  # a base's problem once, however many organizations extend it
     for org in plan.organizations:
         for problem in org.problems:
-            output.err(f"{problem}\n")
+            if problem not in shown:
+                shown.add(problem)
+                output.err(f"{problem}\n")
         for warning in org.warnings:
             output.err(visible(f"Warning: {org.organization}: {warning}") + "\n")
         if org.action == "failed" and not any(problem.is_error for problem in org.problems):

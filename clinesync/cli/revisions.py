@@ -28,19 +28,51 @@ def organization_argument(value: str) -> str:
 
 
 @cli.command()
-@click.argument("organization")
-@click.option("-o", "--output", "target", type=click.Path(dir_okay=False), help="Write to FILE, not stdout.")
-@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.argument("organization", required=False)
+@click.option(
+    "-o",
+    "--output",
+    "target",
+    type=click.Path(),
+    help="Write to FILE, not stdout; with --all, into the folder DIR.",
+)
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Every organization the token administers (Cline's discovery), one file each in -o DIR.",
+)
+@click.option(
+    "--extract-base",
+    is_flag=True,
+    help="With --all: write what every organization shares as DIR/bases/shared.yaml, which each file extends.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
 @click.option(
     "--include-secrets", is_flag=True, help="Write sensitive values in clear (do not commit the file)."
 )
 @global_options
 @command
-def export(organization: str, target: str | None, force: bool, include_secrets: bool) -> int:
+def export(
+    organization: str | None,
+    target: str | None,
+    every: bool,
+    extract_base: bool,
+    force: bool,
+    include_secrets: bool,
+) -> int:
     """Write an organization's live state as an organization file."""
     from clinesync.consoles.base import ConsoleError
     from clinesync.plans.export import export_organization
 
+    if every:
+        if organization or not target:
+            raise UserError("--all exports every organization into a folder: give -o DIR and no ORGANIZATION")
+        return _export_all(target, extract_base, force, include_secrets)
+    if organization is None:
+        raise UserError("name the ORGANIZATION to export, or pass --all -o DIR for every one")
+    if extract_base:
+        raise UserError("--extract-base needs --all: a base is what several organizations share")
     organization = organization_argument(organization)
     output = Output()
     console = open_console()
@@ -65,11 +97,52 @@ def export(organization: str, target: str | None, force: bool, include_secrets: 
         click.echo(exported.text, nl=False)  # asked for in clear: the one output not scrubbed
     else:
         output.out(exported.text)
-    if exported.variables:
-        output.info(
-            f"Set these environment variables before plan or apply: {', '.join(exported.variables)}\n"
-        )
+    _name_variables(output, exported.variables)
     return EXIT_OK
+
+
+def _export_all(folder: str, extract_base: bool, force: bool, include_secrets: bool) -> int:
+    """Every organization the console lists, each read once, written into `folder`: nothing is written
+    unless every organization was read and no file would be overwritten without --force."""
+    import os
+
+    from clinesync.consoles.base import ConsoleError
+    from clinesync.plans.adopt import BASE_FILE, export_fleet
+
+    output = Output()
+    console = open_console()
+    try:
+        listed = console.organizations()
+        lives = [(organization, console.read(organization.id).document) for organization in listed]
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    finally:
+        console.close()
+    if not listed:
+        raise UserError(f"{console.description} lists no organization for this token")
+    fleet = export_fleet(lives, console.description, include_secrets, extract_base)
+    paths = {os.path.join(folder, name): text for name, text in fleet.files.items()}
+    existing = [path for path in paths if os.path.exists(path)]
+    if existing and not force:
+        raise UserError(f"{', '.join(existing)}: exists; pass --force to overwrite. Nothing was written.")
+    for path, text in paths.items():
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        _write_new(path, text, force)
+    for field in fleet.left_out:
+        output.err(
+            f"Warning: live field {field} is not known to this version of clinesync: left out (apply keeps it)\n"
+        )
+    for organization in fleet.without_configuration:
+        output.err(f"Note: {organization} has no configuration yet: no file written\n")
+    shared = f" (one shared base, {BASE_FILE})" if BASE_FILE in fleet.files else ""
+    output.info(f"Wrote {len(paths)} files into {folder}{shared}.\n")
+    _name_variables(output, dict.fromkeys(fleet.variables, ""))
+    return EXIT_OK
+
+
+def _name_variables(output: Output, variables: dict[str, str]) -> None:
+    if variables:
+        output.info(f"Set these environment variables before plan or apply: {', '.join(variables)}\n")
 
 
 def _write_new(target: str, text: str, force: bool) -> None:

@@ -47,6 +47,14 @@ class Live:
 
 
 @dataclass(frozen=True)
+class Administered:
+    """An organization the token's account can see, as discovery lists it (the name when the console has one)."""
+
+    id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class Revision:
     number: int
     document: Document
@@ -79,5 +87,9 @@ class Console(Protocol):
     def write(self, organization: str, document: Document, if_match: str | None) -> Live: ...
 
     def history(self, organization: str) -> list[Revision]: ...
+
+    def organizations(self) -> list[Administered]:
+        """The organizations the token's account administers (Cline: `GET /api/v1/users/me/remote-config`)."""
+        ...
 
     def close(self) -> None: ...

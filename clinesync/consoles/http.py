@@ -23,6 +23,7 @@ import httpx
 from clinesync import __version__, strictjson
 from clinesync.cline import is_organization_id
 from clinesync.consoles.base import (
+    Administered,
     Conflict,
     ConsoleDown,
     ConsoleError,
@@ -128,6 +129,22 @@ class HttpConsole:
             raise
         return _live(response, organization)
 
+    def organizations(self) -> list[Administered]:
+        discovery = _data(self._request("GET", _DISCOVERY, "the token's account"))
+        listed = discovery.get("organizations") if isinstance(discovery, dict) else []
+        if discovery is not None and not isinstance(listed, list):
+            raise ConsoleError(f"{self.url}: the discovery answer's organizations is not a list")
+        found = []
+        for entry in listed or []:
+            organization = entry.get("organizationId") if isinstance(entry, dict) else None
+            if not isinstance(organization, str) or not is_organization_id(organization):
+                raise ConsoleError(
+                    f"{self.url}: the discovery answer lists an organization without a valid id"
+                )
+            name = entry.get("name")
+            found.append(Administered(organization, name if isinstance(name, str) else None))
+        return found
+
     def history(self, organization: str) -> list[Revision]:
         try:
             response = self._request("GET", _config_path(organization) + "/revisions", organization)
@@ -228,6 +245,9 @@ class HttpConsole:
 
 class _PathNotFound(ConsoleError):
     pass
+
+
+_DISCOVERY = "/api/v1/users/me/remote-config"
 
 
 def _config_path(organization: str) -> str:

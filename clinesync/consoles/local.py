@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from clinesync import strictjson
-from clinesync.consoles.base import Conflict, ConsoleError, Live, Revision
+from clinesync.consoles.base import Administered, Conflict, ConsoleError, Live, Revision
 from clinesync.document import Document
 
 DEFAULT_PATH = os.path.join(".clinesync", "console.db")
@@ -144,6 +144,12 @@ class LocalConsole:
             Revision(number, Document(bool(enabled), _decode(value, organization)), created_at)
             for number, enabled, value, created_at in rows
         ]
+
+    def organizations(self) -> list[Administered]:
+        if self._empty:
+            return []
+        rows = self._query("SELECT DISTINCT organization FROM revisions ORDER BY organization", ()).fetchall()
+        return [Administered(organization) for (organization,) in rows]
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)

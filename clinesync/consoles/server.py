@@ -215,6 +215,8 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         if path.rstrip("/") == "/api/v1/users/me" and method == "GET":
             return 200, {"id": "clinesync-console", "displayName": "clinesync console server"}, {}
+        if path.rstrip("/") == "/api/v1/users/me/remote-config" and method == "GET":
+            return 200, self._discovery(), {}
         match = _ROUTE.match(path)
         if not match:
             raise Reply(404, "unknown path", UNKNOWN_PATH)
@@ -247,6 +249,18 @@ class Handler(BaseHTTPRequestHandler):
         if live.document is None:
             return 200, None, etag
         return 200, {"enabled": live.document.enabled, "value": live.document.wire_value()}, etag
+
+    def _discovery(self) -> dict[str, Any]:
+        """Every organization this console holds, as Cline's discovery lists the token's organizations."""
+        listed = [
+            {"organizationId": found.id, "name": found.name or found.id}
+            for found in self.server.console.organizations()
+        ]
+        return {
+            "organizationId": listed[0]["organizationId"] if listed else None,
+            "value": None,
+            "organizations": listed,
+        }
 
     def _revisions(self, organization: str) -> list[dict[str, Any]]:
         return [

@@ -45,6 +45,7 @@ class Exported:
     text: str
     variables: dict[str, str] = field(default_factory=dict)  # name -> live value; never printed
     left_out: list[str] = field(default_factory=list)
+    tree: dict[str, Any] = field(default_factory=dict, repr=False)  # `enabled` and `remoteConfig`, as written
 
 
 def export_organization(
@@ -74,14 +75,32 @@ def export_organization(
             set_at(tree, path, _url_with_references(value, functools.partial(variable, where)))
         else:
             set_at(tree, path, envref.escape(value))
+    text = organization_text(organization, None, tree, console, list(variables), include_secrets)
+    return Exported(text, variables, [dotted(path) for path in left_out], tree)
+
+
+def organization_text(
+    organization: str | None,
+    extends: str | None,
+    tree: dict[str, Any],
+    console: str,
+    variables: list[str],
+    include_secrets: bool = False,
+) -> str:
+    """An organization file (or, without `organization`, a base) holding `tree`, with a header that says
+    where it came from and which variables to set."""
     header = [f"# Exported from {console} by clinesync export."]
     if variables:
         header.append(f"# Set these environment variables before plan or apply: {', '.join(variables)}")
     if include_secrets:
         header.append("# This file holds secrets in clear: do not commit it.")
-    document = {"apiVersion": "clinesync/v1", "organization": organization, **tree}
-    text = "\n".join(header) + "\n" + yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
-    return Exported(text, variables, [dotted(path) for path in left_out])
+    document: dict[str, Any] = {"apiVersion": "clinesync/v1"}
+    if organization is not None:
+        document["organization"] = organization
+    if extends is not None:
+        document["extends"] = [extends]
+    document.update(tree)
+    return "\n".join(header) + "\n" + yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
 
 def _variable_name(organization: str, path: Path, part: str = "") -> str:

@@ -1,0 +1,292 @@
+"""Fleets that stay DRY, through the CLI: the project configuration, variables, shared bases, unmanaged
+paths, --org, and adopting a fleet with `export --all`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clinesync.consoles.local import LocalConsole
+from clinesync.document import Document
+
+from support import TOKEN, RunningServer, run, start_server, write
+
+SECRET = "planted-azure-key-91c3e0"
+GATEWAY = "https://llm.corp.example.com/openai/v1"
+
+BASE = """\
+remoteConfig:
+  providerSettings:
+    OpenAiCompatible:
+      openAiBaseUrl: ${var:gateway}
+      openAiHeaders:
+        X-Tenant-Id: acme
+        api-key: ${env:AZURE_KEY}
+      models:
+        - id: gpt-4o
+          contextWindow: 128000
+        - id: o1-preview
+          contextWindow: 128000
+  telemetryEnabled: true
+"""
+
+
+def organization(number: int, body: str = "") -> str:
+    return f"organization: org-01JZPE4CHW5XTP73W9576{number:04d}Y\nname: Team {number}\nextends: [../bases/foundry.yaml]\n{body}"
+
+
+def fleet(
+    root: Path, count: int, config: str = "paths: [orgs/]\nvariables:\n  gateway: " + GATEWAY + "\n"
+) -> None:
+    write(root / "clinesync.yaml", config)
+    write(root / "bases" / "foundry.yaml", BASE)
+    for number in range(1, count + 1):
+        write(root / "orgs" / f"team-{number:03d}.yaml", organization(number))
+
+
+ENV = {"AZURE_KEY": SECRET}
+
+
+def test_a_change_to_the_base_plans_every_organization_and_names_the_base_line(in_tmp: Path) -> None:
+    fleet(in_tmp, 12)
+    applied = run("apply", "--auto-approve", env=ENV)
+    assert applied.exit_code == 0, applied.output
+    assert "Using the project configuration clinesync.yaml" in applied.stderr
+    assert run("plan", "--detailed-exitcode", env=ENV).exit_code == 0
+    write(
+        in_tmp / "bases" / "foundry.yaml",
+        BASE.replace(
+            "        - id: o1-preview",
+            "        - id: gpt-4.1\n          contextWindow: 1000000\n        - id: o1-preview",
+        ),
+    )
+    planned = run("plan", "--detailed-exitcode", "--format", "json", env=ENV)
+    assert planned.exit_code == 2, planned.output
+    report = json.loads(planned.stdout)
+    assert [org["action"] for org in report["organizations"]] == ["update"] * 12
+    for org in report["organizations"]:
+        added = [change for change in org["changes"] if change["op"] == "add"]
+        assert added and all(change["origin"] == "bases/foundry.yaml:12" for change in added)
+    text = run("plan", env=ENV).stdout
+    assert text.count("(from bases/foundry.yaml:11)") == 12
+
+
+def test_an_organization_overrides_and_removes_what_it_inherits(in_tmp: Path) -> None:
+    fleet(in_tmp, 1)
+    write(
+        in_tmp / "orgs" / "team-001.yaml",
+        organization(
+            1,
+            "remoteConfig:\n  telemetryEnabled: null\n  providerSettings:\n    OpenAiCompatible:\n"
+            "      openAiHeaders:\n        X-Tenant-Id: team-one\n      models:\n"
+            "        - id: o1-preview\n          $patch: delete\n        - id: gpt-4o\n          maxTokens: 4096\n",
+        ),
+    )
+    assert run("apply", "--auto-approve", env=ENV).exit_code == 0
+    live = LocalConsole(in_tmp / ".clinesync" / "console.db").read("org-01JZPE4CHW5XTP73W95760001Y")
+    assert live.document is not None
+    remote = live.document.tree()["remoteConfig"]
+    settings = remote["providerSettings"]["OpenAiCompatible"]
+    assert "telemetryEnabled" not in remote
+    assert settings["openAiBaseUrl"] == GATEWAY and settings["openAiHeaders"]["X-Tenant-Id"] == "team-one"
+    assert settings["models"] == [{"id": "gpt-4o", "contextWindow": 128000, "maxTokens": 4096}]
+
+
+def test_problems_inside_bases_are_located_in_the_base_once(in_tmp: Path) -> None:
+    fleet(in_tmp, 3)
+    write(
+        in_tmp / "bases" / "foundry.yaml",
+        BASE.replace("      openAiHeaders:", "      azureApiVersion: June\n      openAiHeaders:"),
+    )
+    result = run("validate")
+    assert result.exit_code == 1
+    assert result.stdout.count("bases/foundry.yaml:5:24: error: azureApiVersion") == 1, result.stdout
+    assert "3 files checked" in result.stderr
+
+
+def test_cycles_missing_bases_and_bases_naming_an_organization_are_located_errors(in_tmp: Path) -> None:
+    write(
+        in_tmp / "orgs" / "a.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95760001Y\nextends: [../bases/one.yaml]\n",
+    )
+    write(in_tmp / "bases" / "one.yaml", "extends: [two.yaml]\nremoteConfig: {telemetryEnabled: true}\n")
+    write(in_tmp / "bases" / "two.yaml", "extends: [one.yaml]\n")
+    write(
+        in_tmp / "orgs" / "b.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95760002Y\nextends: [../bases/gone.yaml, ../bases/named.yaml]\n",
+    )
+    write(in_tmp / "bases" / "named.yaml", "organization: org-01JZPE4CHW5XTP73W95760003Y\n")
+    result = run("validate", "orgs")
+    assert result.exit_code == 1
+    assert "bases/two.yaml:1:11: error: extends one.yaml: a cycle of bases" in result.stdout
+    assert "orgs/b.yaml:2:11: error: extends ../bases/gone.yaml: no such file" in result.stdout
+    assert "bases/named.yaml:1:1: error: a base names no organization" in result.stdout
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "markdown"])
+def test_variables_are_shown_and_environment_values_are_masked_in_every_format(
+    in_tmp: Path, output_format: str
+) -> None:
+    fleet(in_tmp, 2)
+    planned = run("plan", "--format", output_format, env=ENV)
+    assert planned.exit_code == 0, planned.output
+    assert GATEWAY in planned.stdout
+    assert SECRET not in planned.output
+    saved = run("plan", "--out", "reviewed.plan", env=ENV)
+    assert saved.exit_code == 0
+    assert SECRET not in (in_tmp / "reviewed.plan").read_text()
+
+
+def test_a_variable_from_the_command_line_wins_and_an_undefined_one_is_located(in_tmp: Path) -> None:
+    fleet(in_tmp, 1)
+    other = "https://other.example.com/v1"
+    assert other in run("plan", "--var", f"gateway={other}", env=ENV).stdout
+    write(in_tmp / "clinesync.yaml", "paths: [orgs/]\n")
+    result = run("validate")
+    assert result.exit_code == 1
+    assert "bases/foundry.yaml:4:22: error: variable gateway is not defined" in result.stdout
+
+
+def test_an_environment_reference_may_default(in_tmp: Path) -> None:
+    write(
+        in_tmp / "orgs" / "a.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95760001Y\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: ${env:BASE_URL:-https://default.example.com/v1}\n",
+    )
+    assert "https://default.example.com/v1" in run("plan", "orgs").stdout
+    shown = run("plan", "orgs", env={"BASE_URL": "https://from-env.example.com/v1"}).stdout
+    assert "from-env" not in shown and "(sensitive)" in shown
+
+
+def test_unmanaged_paths_are_left_as_they_are_live_and_never_drift(in_tmp: Path) -> None:
+    write(in_tmp / "clinesync.yaml", "unmanaged: [remoteConfig.globalRules]\n")
+    org = "org-01JZPE4CHW5XTP73W95760001Y"
+    write(in_tmp / "orgs" / "a.yaml", f"organization: {org}\nremoteConfig:\n  telemetryEnabled: true\n")
+    console = LocalConsole(in_tmp / "console.db")
+    rules = [{"name": "Security", "alwaysEnabled": True, "contents": "Owned by the security team."}]
+    console.write(
+        org, Document(True, {"version": "v1", "globalRules": rules, "telemetryEnabled": False}), None
+    )
+    console.close()
+    applied = run("apply", "orgs", "--auto-approve", "--console", "console.db")
+    assert applied.exit_code == 0, applied.output
+    assert "globalRules" not in applied.output
+    live = LocalConsole(in_tmp / "console.db").read(org).document
+    assert live is not None and live.tree()["remoteConfig"]["globalRules"] == rules
+    assert live.tree()["remoteConfig"]["telemetryEnabled"] is True
+    someone = LocalConsole(in_tmp / "console.db")
+    someone.write(org, Document(True, {**live.tree()["remoteConfig"], "globalRules": []}), None)
+    someone.close()
+    drift = run("drift", "orgs", "--console", "console.db", "-v")
+    assert drift.exit_code == 0, drift.output
+    assert "unmanaged (left as they are live): remoteConfig.globalRules" in drift.stdout
+
+
+def test_org_selects_organizations_and_an_unknown_one_is_an_error(in_tmp: Path) -> None:
+    fleet(in_tmp, 5)
+    result = run(
+        "plan", "--org", "org-01JZPE4CHW5XTP73W95760002Y", "--org", "org-01JZPE4CHW5XTP73W95760004Y", env=ENV
+    )
+    assert result.exit_code == 0
+    assert "Team 2" in result.stdout and "Team 4" in result.stdout and "Team 3" not in result.stdout
+    missing = run("plan", "--org", "org-01JZPE4CHW5XTP73W95769999Y", env=ENV)
+    assert missing.exit_code == 1 and "no organization file here declares it" in missing.stderr
+
+
+def test_the_project_configuration_names_the_console_ignores_files_and_is_found_from_below(
+    in_tmp: Path,
+) -> None:
+    fleet(
+        in_tmp,
+        2,
+        f"console: live.db\npaths: [orgs/]\nignore: ['orgs/drafts/']\nvariables:\n  gateway: {GATEWAY}\n",
+    )
+    write(in_tmp / "orgs" / "drafts" / "wip.yaml", "not: an organization\n")
+    below = in_tmp / "orgs"
+    os.chdir(below)
+    result = run("apply", "--auto-approve", env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "Using the project configuration ../clinesync.yaml" in result.stderr
+    assert "2 applied" in result.stdout and (in_tmp / "live.db").exists()
+
+
+def test_a_configuration_that_is_not_valid_is_a_located_error(in_tmp: Path) -> None:
+    write(in_tmp / "clinesync.yaml", "consle: https://api.cline.bot\nvariables:\n  bad-name: x\n")
+    write(in_tmp / "orgs" / "a.yaml", "organization: org-01JZPE4CHW5XTP73W95760001Y\n")
+    result = run("validate", "orgs")
+    assert result.exit_code == 1
+    assert "clinesync.yaml:1:1: error: unknown key 'consle'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_base_in_the_folder_is_not_an_organization(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "_base.yaml", "remoteConfig:\n  telemetryEnabled: true\n")
+    write(in_tmp / "orgs" / "a.yaml", "organization: org-01JZPE4CHW5XTP73W95760001Y\nextends: [_base.yaml]\n")
+    result = run("validate", "orgs")
+    assert result.exit_code == 0, result.output
+    assert "1 file checked" in result.stderr
+    write(in_tmp / "orgs" / "a.yaml", "organization: org-01JZPE4CHW5XTP73W95760001Y\n")
+    orphan = run("validate", "orgs")
+    assert (
+        orphan.exit_code == 1
+        and "_base.yaml" in orphan.stdout
+        and "required field 'organization'" in orphan.stdout
+    )
+
+
+@pytest.fixture
+def served_fleet(tmp_path: Path) -> Iterator[RunningServer]:
+    """50 organizations in `clinesync serve`, sharing a provider and differing in their keys and a model."""
+    database = tmp_path / "served.db"
+    console = LocalConsole(database)
+    for number in range(50):
+        org = f"org-01JZPE4CHW5XTP73W9577{number:04d}Y"
+        provider = {
+            "openAiBaseUrl": "https://acme.openai.azure.com/openai/deployments/gpt-4o",
+            "openAiHeaders": {"X-Tenant-Id": "acme", "api-key": f"key-{number}-{SECRET}"},
+            "azureApiVersion": "2024-06-01",
+            "models": [
+                {"id": "gpt-4o", "contextWindow": 128000},
+                {"id": f"team-{number}", "maxTokens": number + 1},
+            ],
+        }
+        remote = {
+            "version": "v1",
+            "providerSettings": {"OpenAiCompatible": provider},
+            "telemetryEnabled": True,
+        }
+        console.write(org, Document(True, remote), None)
+    console.close()
+    server = start_server(database)
+    yield server
+    server.stop()
+
+
+def test_export_all_adopts_a_fleet_with_a_shared_base_and_plan_shows_no_changes(
+    in_tmp: Path, served_fleet: RunningServer
+) -> None:
+    server = served_fleet
+    env = {"CLINESYNC_CONSOLE": server.url, "CLINE_API_KEY": TOKEN}
+    exported = run("export", "--all", "-o", "orgs", "--extract-base", env=env)
+    assert exported.exit_code == 0, exported.output
+    files = sorted((in_tmp / "orgs").glob("*.yaml"))
+    assert len(files) == 50 and (in_tmp / "orgs" / "bases" / "shared.yaml").exists()
+    base = (in_tmp / "orgs" / "bases" / "shared.yaml").read_text()
+    assert "X-Tenant-Id: acme" in base and "gpt-4o" in base and "team-" not in base
+    everything = base + "".join(path.read_text() for path in files) + exported.output
+    assert SECRET not in everything
+    names = exported.stderr.split("plan or apply: ", 1)[1].strip().split(", ")
+    assert len(names) == len(set(names)) == 50
+    for path in files:
+        assert "extends:\n- bases/shared.yaml" in path.read_text()
+    env |= {name: f"key-{int(name.split('_')[1][-3:-1])}-{SECRET}" for name in names}
+    planned = run("plan", "orgs", "--detailed-exitcode", env=env)
+    assert planned.exit_code == 0, planned.output
+    assert "No changes" in planned.stdout
+    again = run("export", "--all", "-o", "orgs", env=env)
+    assert again.exit_code == 1 and "pass --force" in again.stderr
