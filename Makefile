@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-quick lint bench bench-validate bench-faults docs clean
+.PHONY: demo test test-quick lint bench bench-validate bench-faults bench-bases docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ bench-faults:
 	test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH)
 	$(BENCH)/bin/python -m pip install -q . httpx
 	$(BENCH)/bin/python bench/faults.py
+
+# A fleet extending one base beside the same fleet written out (issue target: <= 1.2x).
+bench-bases:
+	test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install -q . httpx
+	$(BENCH)/bin/python bench/bases.py
 
 clean:
 	rm -rf $(VENV) $(BENCH) $(PEERS) .clinesync build dist *.egg-info .pytest_cache .ruff_cache

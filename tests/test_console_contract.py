@@ -74,6 +74,13 @@ def test_organizations_are_separate(console: Console) -> None:
     assert console.history(OTHER) == []
 
 
+def test_discovery_lists_every_organization_it_holds(console: Console) -> None:
+    assert console.organizations() == []
+    console.write(OTHER, document(), None)
+    console.write(ORG, document(), None)
+    assert sorted(found.id for found in console.organizations()) == [ORG, OTHER]
+
+
 def test_a_write_against_a_stale_revision_is_refused(console: Console) -> None:
     first = console.read(ORG).revision
     console.write(ORG, document(kanbanEnabled=True), first)

@@ -26,7 +26,8 @@ from clinesync.render.problems import PROBLEM_RENDERERS, summary_line
     "--only-organizations",
     is_flag=True,
     help="Skip YAML files that are plainly something else (no organization, remoteConfig or apiVersion at "
-    "the top), as a hook over a whole repository meets them: mkdocs.yml, docker-compose.yml.",
+    "the top), as a hook over a whole repository meets them: mkdocs.yml, docker-compose.yml; and bases "
+    "(no organization) that no file given extends, which are checked with the files that extend them.",
 )
 @fleet_options
 @click.option(
@@ -55,7 +56,7 @@ def validate(
     with paused_gc():
         # One file at a time, keeping only its problems: memory does not grow with the fleet.
         for item in iter_checked(expand_paths(paths, shard), current_project()):
-            if only_organizations and item.plainly_not_an_organization:
+            if only_organizations and (item.plainly_not_an_organization or item.may_be_a_base):
                 continue
             files.append(item.path)
             problems += item.problems

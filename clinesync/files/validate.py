@@ -15,6 +15,8 @@ from clinesync.files.project import Project
 from clinesync.files.schema import schema_problems
 from clinesync.files.variables import substitute
 
+_BASE_KEYS = frozenset({"apiVersion", "name", "enabled", "remoteConfig", "extends", "unmanaged"})
+
 
 @dataclass
 class CheckedFile:
@@ -51,9 +53,10 @@ class CheckedFile:
 
     @property
     def may_be_a_base(self) -> bool:
-        """No organization, but some of an organization file's keys: a base, if some file extends it."""
+        """Only keys a base may have (no organization, no unknown key such as a misspelt `organisation`): a
+        base, if some file extends it."""
         data = self.loaded.data
-        return isinstance(data, dict) and "organization" not in data and not self.plainly_not_an_organization
+        return isinstance(data, dict) and not self.plainly_not_an_organization and set(data) <= _BASE_KEYS
 
 
 def load_organization(path: str, project: Project) -> LoadedFile:
