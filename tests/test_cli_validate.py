@@ -53,7 +53,8 @@ def test_json_format_is_data() -> None:
     report = json.loads(result.stdout)
     assert result.exit_code == 1
     assert report["format_version"] == "1"
-    assert report["summary"] == {"files": 1, "errors": 1, "warnings": 0, "exit_code": 1}
+    assert report["summary"] == {"files": 1, "errors": 1, "warnings": 0, "exit_code": 1, "suppressed": 0}
+    assert report["suppressed"] == []
     [problem] = report["problems"]
     assert (problem["line"], problem["column"], problem["level"], problem["rule"]) == (
         7,

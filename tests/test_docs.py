@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from clinesync.cli.reference import command_reference
+from clinesync.files.policy import CONDITIONS
 from clinesync.files.problems import RULES
-from clinesync.files.validate import check_files
+from clinesync.files.project import load
+from clinesync.files.validate import check_file, check_files
 
 from support import REPO
 
@@ -21,10 +23,21 @@ def test_the_command_reference_is_current() -> None:
     assert (REPO / "docs" / "commands.md").read_text() == command_reference(), "run `make docs`"
 
 
+def _between(heading: re.Pattern[str], end: re.Pattern[str]) -> dict[str, str]:
+    """Each section that `heading` opens, up to the next heading `end` matches."""
+    found = {}
+    for match in heading.finditer(RULES_DOC):
+        after = end.search(RULES_DOC, match.end())
+        found[match.group(1)] = RULES_DOC[match.start() : after.start() if after else len(RULES_DOC)]
+    return found
+
+
 def sections() -> dict[str, str]:
-    starts = [(match.group(1), match.start()) for match in _SECTION.finditer(RULES_DOC)]
-    ends = [start for _, start in starts[1:]] + [len(RULES_DOC)]
-    return {rule: RULES_DOC[start:end] for (rule, start), end in zip(starts, ends, strict=True)}
+    return _between(_SECTION, re.compile(r"^## ", re.MULTILINE))
+
+
+def policy_sections() -> dict[str, str]:
+    return _between(re.compile(r"^### (\w+)\n", re.MULTILINE), re.compile(r"^##+ ", re.MULTILINE))
 
 
 def examples(section: str, label: str) -> list[str]:
@@ -56,3 +69,22 @@ def test_the_bad_example_fires_and_the_fixed_one_does_not(rule: str, tmp_path: P
     assert rule in fired(bad)
     # Every global skill draws CS151 until Cline's command-line client reads skills.
     assert fired(fixed) - ({"CS151"} if rule == "CS160" else set()) == set()
+
+
+def test_every_policy_condition_is_documented() -> None:
+    assert sorted(policy_sections()) == sorted(CONDITIONS)
+
+
+@pytest.mark.parametrize("condition", CONDITIONS)
+def test_each_policy_example_fires_and_its_fix_does_not(condition: str, tmp_path: Path) -> None:
+    configuration, bad, fixed = re.findall(r"```yaml\n(.*?)```", policy_sections()[condition], re.DOTALL)
+    (tmp_path / "clinesync.yaml").write_text(configuration)
+    project = load(str(tmp_path / "clinesync.yaml"))
+    [rule] = project.guardrails.policy
+    assert rule.condition == condition
+    for text, fires in ((bad, True), (fixed, False)):
+        organization = tmp_path / "org.yaml"
+        organization.write_text(text)
+        problems = check_file(str(organization), project).problems
+        assert (rule.id in {problem.rule for problem in problems}) is fires, problems
+        assert fires or problems == []

@@ -33,6 +33,10 @@ def test_the_hook_validates_staged_organization_files(tmp_path: Path) -> None:
     shutil.copy(EXAMPLES / "org.yaml", repository / "good.yaml")
     (repository / "mkdocs.yml").write_text("site_name: Docs\nnav: [index.md]\n")  # another tool's file
     (repository / "bad.yaml").write_text("organization: org-01JZPE4CHW5XTP73W95762121B\nenabled: maybe\n")
+    (repository / "leak.yaml").write_text(  # a literal bearer token over http://: an error, not a warning
+        "organization: org-01JZPE4CHW5XTP73W95762121C\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: http://llm.example.com/v1\n      openAiHeaders:\n        Authorization: Bearer abc123\n"
+    )
     subprocess.run(["git", "init", "-q"], cwd=repository, check=True, env=env)
     subprocess.run(["git", "add", "."], cwd=repository, check=True, env=env)
 
@@ -49,6 +53,9 @@ def test_the_hook_validates_staged_organization_files(tmp_path: Path) -> None:
     failed = hook("good.yaml", "bad.yaml")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert 'bad.yaml:2:10: error: enabled: expected true or false, got "maybe" [CS100]' in failed.stdout
+    leaked = hook("leak.yaml")
+    assert leaked.returncode == 1, leaked.stdout + leaked.stderr
+    assert "leak.yaml:7:24: error:" in leaked.stdout and "[CS131]" in leaked.stdout
     passed = hook("good.yaml", "mkdocs.yml")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "clinesync validate" in passed.stdout and "Passed" in passed.stdout

@@ -161,6 +161,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "revisions",
         "Restore an earlier revision, as a new revision: shows the plan and asks, like apply.",
     ),
+    "rules": ("files", "List every rule (CS and policy) with its level under the current configuration."),
     "schema": ("files", "Print the packaged JSON Schema (its path on stderr), for editor set-up."),
     "serve": ("serving", "Serve Cline's remote-config API, with writes, over a local console database."),
     "show": ("gitops", "Render a saved plan as it was reviewed (no console, no secrets needed)."),

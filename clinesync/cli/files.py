@@ -17,6 +17,7 @@ from clinesync.cli.app import (
     paused_gc,
 )
 from clinesync.render.problems import PROBLEM_RENDERERS, summary_line
+from clinesync.render.rules import RULES_RENDERERS
 
 
 @cli.command()
@@ -52,7 +53,7 @@ def validate(
     from clinesync.files.validate import iter_checked
 
     output = Output()
-    files, problems = [], []
+    files, problems, suppressed = [], [], []
     with paused_gc():
         # One file at a time, keeping only its problems: memory does not grow with the fleet.
         for item in iter_checked(expand_paths(paths, shard), current_project()):
@@ -60,12 +61,28 @@ def validate(
                 continue
             files.append(item.path)
             problems += item.problems
-    problems = list(dict.fromkeys(problems))  # a base's problem once, however many files extend it
+            suppressed += item.suppressed
+    # a base's problem once, however many files extend it
+    problems, suppressed = list(dict.fromkeys(problems)), list(dict.fromkeys(suppressed))
     failed = any(problem.is_error or strict for problem in problems)
     code = EXIT_ERROR if failed else EXIT_OK
-    output.out(PROBLEM_RENDERERS[output_format](problems, files, code))
+    output.out(PROBLEM_RENDERERS[output_format](problems, suppressed, files, code))
     output.info(summary_line(problems, len(files)) + "\n")
     return code
+
+
+@cli.command()
+@click.option(
+    "--format", "output_format", type=click.Choice(list(RULES_RENDERERS)), default="text", show_default=True
+)
+@global_options
+@command
+def rules(output_format: str) -> int:
+    """List every rule (CS and policy) with its level under the current configuration."""
+    from clinesync.render.rules import rule_entries
+
+    Output().out(RULES_RENDERERS[output_format](rule_entries(current_project().guardrails)))
+    return EXIT_OK
 
 
 @cli.command()

@@ -93,7 +93,9 @@ def _merged(base: LoadedFile, own: LoadedFile, own_file: str | None) -> LoadedFi
     path); None keeps them untagged: the organization's own file."""
     merge = _Merge(base, own, own_file)
     data = merge.mapping((), base.data, (), own.data, (), top=True)
-    return LoadedFile(own.path, data, values=merge.values, keys=merge.keys, converted=merge.converted)
+    merged = LoadedFile(own.path, data, values=merge.values, keys=merge.keys, converted=merge.converted)
+    merged.suppressions = [*base.suppressions, *own.suppressions]
+    return merged
 
 
 def _tagged(mark: Mark, file: str | None) -> Mark:

@@ -15,6 +15,8 @@ from clinesync.document import Document
 from clinesync.fields import Path, identified_paths, parse_dotted, set_at, walk
 from clinesync.files import envref
 from clinesync.files.checks import ignored_values, run_checks
+from clinesync.files.guardrails import govern
+from clinesync.files.policy import policy_problems
 from clinesync.files.problems import Problem
 from clinesync.files.schema import schema_problems
 from clinesync.files.validate import CheckedFile
@@ -40,8 +42,9 @@ def resolve(
     checked: CheckedFile, environ: Mapping[str, str], unmanaged: tuple[Path, ...] = ()
 ) -> Desired | list[Problem]:
     """The desired document of a file without errors, or the errors that stop it: an unset variable (CS170),
-    or a resolved value that breaks a rule that checks text. Every problem found is added to
-    `checked.problems`, warnings included. `unmanaged` adds the project's unmanaged paths to the file's."""
+    or a resolved value that breaks a rule or a policy. Every problem found is added to `checked.problems`
+    (warnings included) as the guardrails have it. `unmanaged` adds the project's unmanaged paths to the
+    file's."""
     data = checked.loaded.data
     remote = copy.deepcopy(data.get("remoteConfig") or {})
     problems: list[Problem] = []
@@ -66,15 +69,17 @@ def resolve(
             secrets.update([resolved, *values])
     if not problems and changed:
         problems = _resolved_problems(checked, {**data, "remoteConfig": remote}, from_environment)
-    checked.problems += problems
-    errors = [problem for problem in problems if problem.is_error]
+    checked.problems += _governed(checked, problems)
+    errors = [problem for problem in checked.problems if problem.is_error]
     if errors:
         return errors
     tree = {"enabled": data.get("enabled", True), "remoteConfig": {"version": "v1", **remote}}
     # Plans name list items by identity: translate the positional paths once the values are final.
     positional = identified_paths(tree)
     own = [parse_dotted(text) for text in data.get("unmanaged", [])]
-    checked.problems += ignored_values(checked.loaded, [path for path in unmanaged if path not in own])
+    checked.problems += _governed(
+        checked, list(ignored_values(checked.loaded, [path for path in unmanaged if path not in own]))
+    )
     left_alone = (*own, *unmanaged)
     return Desired(
         file=checked.path,
@@ -107,6 +112,15 @@ def _resolved_problems(
     """The problems of the resolved values that the file as written did not show: the same rules, located at
     the reference and naming it, never the value."""
     view = checked.loaded.resolved_view(data, references)
-    already = set(checked.problems)
-    found = schema_problems(view) + run_checks(view)
-    return sorted({problem for problem in found if problem not in already}, key=Problem.sort_key)
+    policy = checked.guardrails.policy_for(checked.path)
+    return schema_problems(view) + run_checks(view) + policy_problems(view, policy)
+
+
+def _governed(checked: CheckedFile, found: list[Problem]) -> list[Problem]:
+    """The problems found now that the file as written did not show, as the guardrails have them; the
+    suppressed ones are set aside in `checked.suppressed`."""
+    governed = govern(found, checked.path, checked.guardrails, checked.loaded.suppressions)
+    already = set(checked.problems) | set(checked.suppressed)
+    checked.suppressed += [problem for problem in governed.suppressed if problem not in already]
+    new = {problem for problem in governed.problems if problem not in already}
+    return sorted(new, key=Problem.sort_key)

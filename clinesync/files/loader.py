@@ -20,6 +20,7 @@ import yaml
 
 from clinesync.fields import Path, dotted, walk
 from clinesync.files.problems import Problem
+from clinesync.files.suppressions import Suppression, scan
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -51,6 +52,8 @@ class LoadedFile:
     # the text as written, so that problems name the reference, never the value.
     resolved: bool = False
     references: dict[Path, str] = field(default_factory=dict)
+    # `# clinesync: ignore[...]` comments, of this file and of the bases merged into it
+    suppressions: list[Suppression] = field(default_factory=list)
 
     def deferred(self, value: Any) -> bool:
         """True for text whose references are not resolved yet: its checks wait for the resolved view."""
@@ -67,7 +70,15 @@ class LoadedFile:
     def resolved_view(self, data: Any, references: dict[Path, str]) -> LoadedFile:
         """The same file with `data` in place of what was written, for the checks of resolved values."""
         return LoadedFile(
-            self.path, data, [], self.values, self.keys, self.converted, resolved=True, references=references
+            self.path,
+            data,
+            [],
+            self.values,
+            self.keys,
+            self.converted,
+            resolved=True,
+            references=references,
+            suppressions=self.suppressions,
         )
 
     def value_mark(self, path: Path) -> Mark:
@@ -124,6 +135,7 @@ def load_bytes(raw: bytes, name: str) -> LoadedFile:
         )
     if not text.strip():
         return _refused(loaded, Mark(1, 1), "the file is empty: an organization file is one YAML mapping")
+    loaded.suppressions = scan(text, name)
     try:
         loaded.data = _Composer(loaded).compose(text)
     except _Refused as refusal:

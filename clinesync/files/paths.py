@@ -54,7 +54,7 @@ def _organization_files(directory: Path) -> list[str]:
         relative = candidate.relative_to(directory)
         if candidate.suffix not in SUFFIXES or any(part.startswith(".") for part in relative.parts):
             continue
-        if _matches(relative.as_posix(), ignored) or not candidate.is_file():
+        if matches(relative.as_posix(), ignored) or not candidate.is_file():
             continue
         found.append(str(candidate))
     return sorted(found)
@@ -68,7 +68,8 @@ def _ignore_patterns(directory: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
 
 
-def _matches(relative: str, patterns: list[str]) -> bool:
+def matches(relative: str, patterns: Sequence[str]) -> bool:
+    """Whether a path relative to a folder matches an ignore-style pattern (`*`, `?`, a trailing `/`)."""
     for pattern in patterns:
         if pattern.endswith("/"):
             if relative.startswith(pattern) or fnmatch.fnmatch(relative.split("/", 1)[0] + "/", pattern):
@@ -84,7 +85,7 @@ def _project_ignores(name: str, patterns: Sequence[str], root: str, configuratio
     if not patterns:
         return False
     relative = os.path.relpath(name, root)
-    return not relative.startswith("..") and _matches(Path(relative).as_posix(), list(patterns))
+    return not relative.startswith("..") and matches(Path(relative).as_posix(), patterns)
 
 
 _ORGANIZATION_LINE = re.compile(rb"^organization:[ \t]*[\"']?(org-[A-Za-z0-9_-]+)", re.MULTILINE)

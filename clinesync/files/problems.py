@@ -11,6 +11,7 @@ from clinesync.escape import visible
 class Level(str, Enum):
     ERROR = "error"
     WARNING = "warning"
+    OFF = "off"  # configured away: such a problem is never reported
 
     def __str__(self) -> str:
         return self.value
@@ -51,6 +52,7 @@ RULES: dict[str, Rule] = _catalogue(
         "$patch: delete that removes nothing",
     ),
     ("CS106", W, "value set at a path the file or project leaves unmanaged: ignored, the console's stays"),
+    ("CS107", W, "suppression comment without a reason, naming an unknown rule, or suppressing nothing"),
     ("CS110", W, "plain http:// URL to a host that is not loopback"),
     ("CS111", E, "URL field that is not an absolute http(s) URL"),
     ("CS120", E, "azureApiVersion not of the form YYYY-MM-DD or YYYY-MM-DD-preview"),
@@ -62,7 +64,7 @@ RULES: dict[str, Rule] = _catalogue(
         E,
         "header name that is not an HTTP token, __proto__ or repeated in another case, or header value with CR, LF or NUL",
     ),
-    ("CS131", W, "credential written as a literal instead of ${env:...}"),
+    ("CS131", E, "credential written as a literal instead of ${env:...}"),
     ("CS132", E, "value that looks like a redaction placeholder"),
     ("CS140", E, "duplicate identity in a list"),
     ("CS141", W, "empty provider block"),
@@ -84,10 +86,14 @@ class Problem:
     rule: str
     message: str
     level: Level
+    suppressed: str | None = None  # the reason a `# clinesync: ignore[...]` comment gives
 
     @classmethod
-    def of(cls, rule: str, file: str, line: int, column: int, message: str) -> Problem:
-        return cls(file, line, column, rule, message, RULES[rule].level)
+    def of(
+        cls, rule: str, file: str, line: int, column: int, message: str, level: Level | None = None
+    ) -> Problem:
+        """A problem of a CS rule at its catalogue level, or of a policy rule at the level it declares."""
+        return cls(file, line, column, rule, message, level or RULES[rule].level)
 
     @property
     def is_error(self) -> bool:

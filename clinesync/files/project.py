@@ -8,13 +8,16 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from clinesync.fields import Path, dotted, parse_dotted
+from clinesync.files.guardrails import Guardrails, Override
 from clinesync.files.loader import LoadedFile, load_file
-from clinesync.files.problems import Problem
+from clinesync.files.policy import policy_rule
+from clinesync.files.problems import RULES, Level, Problem
 
 FILE_NAME = "clinesync.yaml"
 SCHEMA_FILE = "project.schema.json"
@@ -31,6 +34,7 @@ class Project:
     ignore: tuple[str, ...] = ()
     variables: dict[str, str] = field(default_factory=dict)
     unmanaged: tuple[Path, ...] = ()
+    guardrails: Guardrails = field(default_factory=Guardrails)
     organizations: frozenset[str] | None = None  # --org: only these
     # Bases are parsed once per run however many organizations extend them (`bases.py`).
     bases: dict[str, LoadedFile] = field(default_factory=dict, repr=False)
@@ -80,6 +84,8 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
             unmanaged.append(parse_dotted(text))
         except ValueError as error:
             problems.append(loaded.problem("CS100", loaded.value_mark(("unmanaged", index)), str(error)))
+    if not problems:
+        problems += _guardrail_problems(loaded, data)
     if problems:
         raise ProjectError(sorted(problems, key=Problem.sort_key))
     directory = os.path.dirname(shown)
@@ -93,7 +99,53 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
         ignore=tuple(data.get("ignore", [])),
         variables={**data.get("variables", {}), **(variables or {})},
         unmanaged=tuple(unmanaged),
+        guardrails=_guardrails(data, directory),
     )
+
+
+def _guardrail_problems(loaded: LoadedFile, data: dict[str, Any]) -> list[Problem]:
+    """What the schema cannot say: levels for rules that do not exist, policy ids used twice, patterns that
+    are not regular expressions."""
+    problems = []
+    policy_ids: list[str] = []
+    for index, entry in enumerate(data.get("policy", [])):
+        if entry["id"] in policy_ids:
+            mark = loaded.value_mark(("policy", index, "id"))
+            problems.append(loaded.problem("CS100", mark, f"policy id {entry['id']} is used twice"))
+        policy_ids.append(entry["id"])
+        for name, pattern in entry.get("requireHeaders", {}).items():
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                mark = loaded.value_mark(("policy", index, "requireHeaders", name))
+                problems.append(
+                    loaded.problem(
+                        "CS100", mark, f"requireHeaders {name}: not a regular expression ({error})"
+                    )
+                )
+    known = set(RULES) | set(policy_ids)
+    levels = [(("rules",), data.get("rules", {}))] + [
+        (("overrides", index, "rules"), entry["rules"])
+        for index, entry in enumerate(data.get("overrides", []))
+    ]
+    for where, rules in levels:
+        for rule in rules:
+            if rule not in known:
+                mark = loaded.key_mark((*where, rule))
+                problems.append(
+                    loaded.problem("CS100", mark, f"{rule} is not a rule: `clinesync rules` lists them")
+                )
+    return problems
+
+
+def _guardrails(data: dict[str, Any], directory: str) -> Guardrails:
+    levels = {rule: Level(level) for rule, level in data.get("rules", {}).items()}
+    overrides = tuple(
+        Override(tuple(entry["paths"]), {rule: Level(level) for rule, level in entry["rules"].items()})
+        for entry in data.get("overrides", [])
+    )
+    policy = tuple(policy_rule(entry) for entry in data.get("policy", []))
+    return Guardrails(levels, overrides, policy, directory or os.curdir)
 
 
 def _located(error: Any, loaded: LoadedFile) -> Problem:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clinesync.files.bases import extended
 from clinesync.files.checks import run_checks
+from clinesync.files.guardrails import Guardrails, govern, unused_suppressions
 from clinesync.files.loader import LoadedFile, load_file
+from clinesync.files.policy import policy_problems
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
 from clinesync.files.schema import schema_problems
@@ -21,7 +23,9 @@ _BASE_KEYS = frozenset({"apiVersion", "name", "enabled", "remoteConfig", "extend
 @dataclass
 class CheckedFile:
     loaded: LoadedFile
-    problems: list[Problem]
+    problems: list[Problem]  # as configured: levels set, `off` and suppressed ones left out
+    suppressed: list[Problem] = field(default_factory=list)  # silenced by a comment, with its reason
+    guardrails: Guardrails = field(default_factory=Guardrails)
 
     @property
     def path(self) -> str:
@@ -71,15 +75,22 @@ def load_organization(path: str, project: Project) -> LoadedFile:
 
 
 def check_file(path: str, project: Project | None = None) -> CheckedFile:
-    return check_loaded(load_organization(path, project or Project()))
+    project = project or Project()
+    return check_loaded(load_organization(path, project), project.guardrails)
 
 
-def check_loaded(loaded: LoadedFile) -> CheckedFile:
+def check_loaded(loaded: LoadedFile, guardrails: Guardrails | None = None) -> CheckedFile:
+    guardrails = guardrails or Guardrails()
     problems = list(loaded.problems)
     if loaded.data is not None:
         problems += schema_problems(loaded)
         problems += run_checks(loaded)
-    return CheckedFile(loaded, sorted(problems, key=Problem.sort_key))
+        problems += policy_problems(loaded, guardrails.policy_for(loaded.path))
+    governed = govern(problems, loaded.path, guardrails, loaded.suppressions)
+    problems = governed.problems + unused_suppressions(
+        loaded.suppressions, governed.used, loaded.path, guardrails
+    )
+    return CheckedFile(loaded, sorted(problems, key=Problem.sort_key), governed.suppressed, guardrails)
 
 
 def iter_checked(paths: list[str], project: Project | None = None) -> Iterator[CheckedFile]:

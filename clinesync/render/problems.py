@@ -15,24 +15,29 @@ def problems_text(problems: Iterable[Problem]) -> str:
     return "".join(f"{problem}\n" for problem in problems)
 
 
-def problems_json(problems: list[Problem], files: list[str], exit_code: int) -> str:
+def problems_json(
+    problems: list[Problem], suppressed: list[Problem], files: list[str], exit_code: int
+) -> str:
+    """Problems as data; the suppressed ones listed apart, each with the reason its comment gives."""
     document = {
         "format_version": FORMAT_VERSION,
         "files": files,
-        "problems": [
-            {
-                "file": problem.file,
-                "line": problem.line,
-                "column": problem.column,
-                "level": str(problem.level),
-                "rule": problem.rule,
-                "message": problem.message,
-            }
-            for problem in problems
-        ],
-        "summary": _summary(problems, len(files)) | {"exit_code": exit_code},
+        "problems": [_problem_data(problem) for problem in problems],
+        "suppressed": [_problem_data(problem) | {"reason": problem.suppressed} for problem in suppressed],
+        "summary": _summary(problems, len(files)) | {"exit_code": exit_code, "suppressed": len(suppressed)},
     }
     return strictjson.dumps(document, indent=2) + "\n"
+
+
+def _problem_data(problem: Problem) -> dict[str, object]:
+    return {
+        "file": problem.file,
+        "line": problem.line,
+        "column": problem.column,
+        "level": str(problem.level),
+        "rule": problem.rule,
+        "message": problem.message,
+    }
 
 
 def problems_github(problems: Iterable[Problem]) -> str:
@@ -64,8 +69,8 @@ def _escape_property(text: str) -> str:
 
 
 # validate's --format: the one table that also builds the option's choices.
-PROBLEM_RENDERERS: dict[str, Callable[[list[Problem], list[str], int], str]] = {
-    "text": lambda problems, files, code: problems_text(problems),
+PROBLEM_RENDERERS: dict[str, Callable[[list[Problem], list[Problem], list[str], int], str]] = {
+    "text": lambda problems, suppressed, files, code: problems_text(problems),
     "json": problems_json,
-    "github": lambda problems, files, code: problems_github(problems),
+    "github": lambda problems, suppressed, files, code: problems_github(problems),
 }

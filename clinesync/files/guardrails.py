@@ -1,0 +1,90 @@
+"""A team's own guardrails (SPEC §9, §10): rule levels for all files or by path, suppressions, and policy rules.
+
+`govern` is the one place a file's problems pass through before anyone sees them: levels set to `off` drop
+them, suppression comments silence them (kept aside, with the reason), and configured levels replace the
+catalogue's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from clinesync.files.paths import matches
+from clinesync.files.policy import PolicyRule
+from clinesync.files.problems import RULES, Level, Problem
+from clinesync.files.suppressions import Suppression, suppress, suppression_problems
+
+
+@dataclass(frozen=True)
+class Override:
+    paths: tuple[str, ...]  # patterns relative to the project's folder
+    rules: Mapping[str, Level]
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    rules: Mapping[str, Level] = field(default_factory=dict)  # rule id -> level, for every file
+    overrides: tuple[Override, ...] = ()
+    policy: tuple[PolicyRule, ...] = ()
+    root: str = os.curdir  # what path patterns are relative to
+
+    @functools.cached_property
+    def known_rules(self) -> frozenset[str]:
+        return frozenset(RULES) | {rule.id for rule in self.policy}
+
+    def default_level(self, rule: str) -> Level:
+        policy = next((found for found in self.policy if found.id == rule), None)
+        return policy.level if policy is not None else RULES[rule].level
+
+    def level(self, rule: str, file: str) -> Level:
+        """The level of `rule` for an organization file: the last matching override, else the configured
+        level, else the rule's own."""
+        level = self.rules.get(rule, self.default_level(rule))
+        relative = _relative(file, self.root)
+        for override in self.overrides:
+            if rule in override.rules and matches(relative, override.paths):
+                level = override.rules[rule]
+        return level
+
+    def policy_for(self, file: str) -> tuple[PolicyRule, ...]:
+        relative = _relative(file, self.root)
+        return tuple(rule for rule in self.policy if not rule.paths or matches(relative, rule.paths))
+
+
+@dataclass
+class Governed:
+    problems: list[Problem]
+    suppressed: list[Problem]
+    used: set[Suppression]
+
+
+def govern(
+    problems: Iterable[Problem], file: str, guardrails: Guardrails, suppressions: Iterable[Suppression]
+) -> Governed:
+    """`problems` of the organization file `file` at their configured levels, `off` dropped, suppressed ones
+    set aside."""
+    leveled = []
+    for problem in problems:
+        level = (
+            guardrails.level(problem.rule, file) if problem.rule in guardrails.known_rules else problem.level
+        )
+        if level is not Level.OFF:
+            leveled.append(problem if level is problem.level else dataclasses.replace(problem, level=level))
+    active, suppressed, used = suppress(leveled, suppressions)
+    return Governed(active, suppressed, used)
+
+
+def unused_suppressions(
+    suppressions: Iterable[Suppression], used: set[Suppression], file: str, guardrails: Guardrails
+) -> list[Problem]:
+    """CS107 warnings about the suppressions themselves, at their configured level."""
+    found = suppression_problems(suppressions, used, guardrails.known_rules)
+    return govern(found, file, guardrails, ()).problems
+
+
+def _relative(file: str, root: str) -> str:
+    return os.path.relpath(file, root).replace(os.sep, "/")

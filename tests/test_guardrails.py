@@ -1,0 +1,177 @@
+"""A team's own guardrails, through the CLI: rule levels for all files and by path, suppressions with a
+reason, policy rules on values from the file, a variable, a base and the environment, and `clinesync rules`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from support import run, write
+
+ORG = "org-01JZPE4CHW5XTP73W95762121Y"
+APIM = f"""\
+organization: {ORG}
+remoteConfig:
+  providerSettings:
+    OpenAiCompatible:
+      openAiBaseUrl: https://llm-gateway.corp.example.com/openai/deployments/gpt-4o
+      azureApiVersion: "2024-06-01"
+"""
+
+
+def test_levels_are_set_for_every_file_and_by_path(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "apim" / "a.yaml", APIM)
+    write(in_tmp / "orgs" / "other.yaml", APIM.replace(ORG, ORG[:-1] + "Z"))
+    assert "[CS121]" in run("validate", "orgs").stdout  # a warning nothing could silence, before
+    write(
+        in_tmp / "clinesync.yaml",
+        "paths: [orgs/]\nrules: {CS110: error}\noverrides:\n  - paths: ['orgs/apim/*.yaml']\n    rules: {CS121: off}\n",
+    )
+    strict = run("validate", "--strict")
+    assert strict.exit_code == 1
+    assert "orgs/other.yaml:6:7: warning:" in strict.stdout and "orgs/apim/a.yaml" not in strict.stdout
+    write(in_tmp / "orgs" / "apim" / "a.yaml", APIM.replace("https://llm-gateway", "http://llm-gateway"))
+    raised = run("validate")
+    assert (
+        raised.exit_code == 1
+        and "orgs/apim/a.yaml:5:22: error: " in raised.stdout
+        and "[CS110]" in raised.stdout
+    )
+
+
+def test_a_suppression_on_the_line_or_the_line_before_silences_its_rule_and_says_why(in_tmp: Path) -> None:
+    write(
+        in_tmp / "org.yaml",
+        APIM.replace(
+            '      azureApiVersion: "2024-06-01"\n',
+            '      # clinesync: ignore[CS121] API Management on our own domain\n      azureApiVersion: "2024-06-01"\n'
+            "      azureIdentity: true  # clinesync: ignore[CS121] Entra ID through APIM\n",
+        ),
+    )
+    result = run("validate", "--strict", "org.yaml", "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert report["problems"] == []
+    assert [(entry["line"], entry["rule"], entry["reason"]) for entry in report["suppressed"]] == [
+        (7, "CS121", "API Management on our own domain"),
+        (8, "CS121", "Entra ID through APIM"),
+    ]
+    assert "[CS121]" not in run("validate", "org.yaml").stdout
+
+
+def test_unused_and_reasonless_suppressions_are_warnings(in_tmp: Path) -> None:
+    write(
+        in_tmp / "org.yaml",
+        APIM.replace('"2024-06-01"\n', '"2024-06-01"  # clinesync: ignore[CS121]\n')
+        + "  telemetryEnabled: true  # clinesync: ignore[CS110] no http here\n",
+    )
+    result = run("validate", "--strict", "org.yaml")
+    assert result.exit_code == 1
+    assert "org.yaml:6:38: warning: a suppression says why" in result.stdout
+    assert "org.yaml:7:27: warning: ignore[CS110] suppresses nothing on line 7" in result.stdout
+
+
+POLICY = """\
+paths: [orgs/]
+variables:
+  gateway: https://llm.corp.example.com/v1
+policy:
+  - id: corp-hosts
+    message: models only go through the corporate gateway
+    allowHosts: ["*.corp.example.com"]
+  - id: tenant-header
+    requireHeaders: {X-Tenant-Id: "[a-z]+"}
+"""
+
+
+def organization(base_url: str, tenant: str = "acme") -> str:
+    return (
+        f"organization: {ORG}\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        f"      openAiBaseUrl: {base_url}\n      openAiHeaders:\n        X-Tenant-Id: {tenant}\n"
+    )
+
+
+def test_policy_holds_for_values_written_from_variables_and_from_bases(in_tmp: Path) -> None:
+    write(in_tmp / "clinesync.yaml", POLICY)
+    write(in_tmp / "orgs" / "a.yaml", organization("${var:gateway}"))
+    assert run("validate").exit_code == 0
+    routed = run("validate", "--var", "gateway=https://api.openai.com/v1")
+    assert routed.exit_code == 1
+    assert "orgs/a.yaml:5:22: error: models only go through the corporate gateway: " in routed.stdout
+    assert "goes to api.openai.com, not an allowed host [corp-hosts]" in routed.stdout
+    write(
+        in_tmp / "bases" / "shared.yaml",
+        "remoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n      openAiBaseUrl: https://api.openai.com/v1\n",
+    )
+    write(in_tmp / "orgs" / "a.yaml", f"organization: {ORG}\nextends: [../bases/shared.yaml]\n")
+    inherited = run("validate")
+    assert inherited.exit_code == 1
+    assert "bases/shared.yaml:4:22: error: models only go through" in inherited.stdout
+    assert (
+        "bases/shared.yaml:3:5: error: policy requireHeaders: the endpoint does not send the header "
+        "X-Tenant-Id [tenant-header]" in inherited.stdout
+    )
+
+
+def test_policy_holds_for_values_from_the_environment_once_resolved(in_tmp: Path) -> None:
+    write(in_tmp / "clinesync.yaml", POLICY)
+    write(in_tmp / "orgs" / "a.yaml", organization("${env:BASE_URL}", "${env:TENANT}"))
+    assert run("validate").exit_code == 0  # no secrets here: the values are not known yet
+    env = {"BASE_URL": "https://api.openai.com/v1", "TENANT": "Acme Corp"}
+    planned = run("plan", env=env)
+    assert planned.exit_code == 1
+    assert "orgs/a.yaml:5:22: error: models only go through the corporate gateway: " in planned.stderr
+    assert "the value of ${env:BASE_URL}" in planned.stderr and "api.openai.com" not in planned.stderr
+    assert (
+        "header X-Tenant-Id: the value of ${env:TENANT} does not match '[a-z]+' [tenant-header]"
+        in planned.stderr
+    )
+    assert "Acme Corp" not in planned.output
+    fine = run(
+        "plan",
+        env={"BASE_URL": "https://llm.corp.example.com/v1", "TENANT": "acme"},
+    )
+    assert fine.exit_code == 0, fine.output
+
+
+def test_policy_levels_paths_and_suppressions_work_as_for_builtin_rules(in_tmp: Path) -> None:
+    write(
+        in_tmp / "clinesync.yaml",
+        POLICY
+        + "  - id: no-bedrock\n    level: warning\n    paths: ['orgs/labs/*']\n    denyProviders: [AwsBedrock]\n"
+        + "rules: {tenant-header: off}\n",
+    )
+    bedrock = f"organization: {ORG}\nremoteConfig:\n  providerSettings:\n    AwsBedrock:  # clinesync: ignore[no-bedrock] pilot until March\n      awsRegion: us-east-1\n"
+    write(in_tmp / "orgs" / "labs" / "pilot.yaml", bedrock)
+    write(
+        in_tmp / "orgs" / "prod.yaml",
+        bedrock.replace(ORG, ORG[:-1] + "Z").replace(
+            "  # clinesync: ignore[no-bedrock] pilot until March", ""
+        ),
+    )
+    result = run("validate", "--strict", "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output  # prod is outside the rule's paths
+    assert [entry["rule"] for entry in report["suppressed"]] == ["no-bedrock"]
+    assert report["problems"] == []
+    listed = json.loads(run("rules", "--format", "json").stdout)["rules"]
+    by_id = {entry["id"]: entry for entry in listed}
+    assert by_id["CS131"]["level"] == "error" and by_id["CS121"]["level"] == "warning"
+    assert by_id["no-bedrock"] == {
+        "id": "no-bedrock",
+        "level": "warning",
+        "kind": "policy",
+        "summary": "policy: denyProviders AwsBedrock",
+        "overrides": [],
+    }
+    assert by_id["tenant-header"]["level"] == "off"
+
+
+def test_a_configuration_naming_a_rule_that_does_not_exist_is_a_located_error(in_tmp: Path) -> None:
+    write(
+        in_tmp / "clinesync.yaml", "rules:\n  CS999: off\npolicy:\n  - id: x\n    requireHeaders: {A: '('}\n"
+    )
+    result = run("rules")
+    assert result.exit_code == 1
+    assert "clinesync.yaml:2:3: error: CS999 is not a rule" in result.stderr
+    assert "clinesync.yaml:5:25: error: requireHeaders A: not a regular expression" in result.stderr
