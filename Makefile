@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-quick lint bench bench-validate bench-faults bench-bases docs clean
+.PHONY: demo test test-quick lint bench bench-validate bench-faults bench-bases bench-versus docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,15 @@ bench-faults:
 	$(BENCH)/bin/python -m pip install -q . httpx
 	$(BENCH)/bin/python bench/faults.py
 
+# Side by side with clinesync 0.1.0 (commit d22a891), installed into its own environment.
+V010 := .venv-v010
+bench-versus:
+	test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install -q . httpx
+	test -x $(V010)/bin/clinesync || (rm -rf $(V010)-src && mkdir -p $(V010)-src && git archive d22a891 | tar -x -C $(V010)-src && $(PYTHON) -m venv $(V010) && $(V010)/bin/python -m pip install -q $(V010)-src)
+	test -x $(PEERS)/bin/octodns-sync || ($(PYTHON) -m venv $(PEERS) && $(PEERS)/bin/python -m pip install -q octodns)
+	OLD_CLINESYNC=$(V010)/bin/clinesync OCTODNS_SYNC=$(PEERS)/bin/octodns-sync $(BENCH)/bin/python bench/versus.py
+
 # A fleet extending one base beside the same fleet written out (issue target: <= 1.2x).
 bench-bases:
 	test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH)
@@ -70,4 +79,4 @@ bench-bases:
 	$(BENCH)/bin/python bench/bases.py
 
 clean:
-	rm -rf $(VENV) $(BENCH) $(PEERS) .clinesync build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH) $(PEERS) $(V010) $(V010)-src .clinesync build dist *.egg-info .pytest_cache .ruff_cache

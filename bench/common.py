@@ -34,14 +34,27 @@ def org_id(index: int) -> str:
 
 
 def write_fleet(directory: Path, count: int) -> list[Path]:
+    """A realistic fleet: the example's provider with a tenant header and a model of each organization's own,
+    and a remote MCP server, so no two files are alike."""
     template = EXAMPLE.read_text("utf-8")
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for index in range(count):
         path = directory / f"org-{index:05d}.yaml"
-        path.write_text(
-            template.replace(EXAMPLE_ORG, org_id(index)).replace("Acme", f"Acme {index}"), "utf-8"
+        text = (
+            template.replace(EXAMPLE_ORG, org_id(index))
+            .replace("Acme", f"Acme {index}")
+            .replace("X-Tenant-Id: acme", f"X-Tenant-Id: acme-{index}")
+            .replace(
+                "  telemetryEnabled: true",
+                f"        - id: team-{index}-ft\n          contextWindow: {32000 + index}\n"
+                "  telemetryEnabled: true\n"
+                "  remoteMCPServers:\n"
+                f"    - name: docs-{index % 7}\n      url: https://mcp{index % 7}.example.com/sse\n"
+                "      alwaysEnabled: true",
+            )
         )
+        path.write_text(text, "utf-8")
         paths.append(path)
     return paths
 

@@ -143,12 +143,11 @@ class Collected:
 
 def collect(files: list[str], environ: Mapping[str, str], project: Project | None = None) -> Collected:
     """Check and resolve each file, as plan does, and list the endpoints its members' Cline calls."""
-    from clinesync.files.desired import resolve
-    from clinesync.files.validate import iter_checked
+    from clinesync.files.batch import iter_checked
 
     collected = Collected()
-    for checked in iter_checked(files, project):
-        desired = None if checked.has_errors else resolve(checked, environ)
+    for checked in iter_checked(files, project, environ):
+        desired = checked.desired
         collected.problems += checked.problems
         if desired is None or isinstance(desired, list):
             errors = [problem for problem in (desired or checked.problems) if problem.is_error]

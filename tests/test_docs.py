@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from clinesync.cli.reference import command_reference
+from clinesync.files.batch import check_files
 from clinesync.files.policy import CONDITIONS
 from clinesync.files.problems import RULES
 from clinesync.files.project import load
-from clinesync.files.validate import check_file, check_files
+from clinesync.files.validate import check_file
 
 from support import REPO
 

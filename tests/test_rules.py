@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from clinesync.files.batch import check_files
 from clinesync.files.problems import RULES
-from clinesync.files.validate import check_file, check_files
+from clinesync.files.validate import check_file
 
 from support import EXAMPLES, FILES
 

@@ -36,7 +36,7 @@ def test_the_runtime_validates_with_jsonschema_so_any_keyword_the_schema_gains_i
         [problem] = schema_module.schema_problems(loaded)
     finally:
         schema_module._validator.cache_clear()
-    assert isinstance(schema_module._compiled(grown), Draft202012Validator)
+    assert schema_module._compiled(grown).META_SCHEMA == Draft202012Validator.META_SCHEMA  # 2020-12, extended
     assert (problem.rule, problem.line, problem.column) == ("CS100", 2, 7)
     assert "maxLength" in problem.message
 
@@ -135,3 +135,18 @@ def test_unknown_fields_are_rejected_at_every_level() -> None:
         }
     )
     assert errors == ["providerSettings.OpenAiCompatible.models[0]: unknown fields 'maxTokenz'"]
+
+
+def test_remembering_valid_parts_never_hides_an_error_in_a_later_file() -> None:
+    from clinesync.files import schema as schema_module
+    from clinesync.files.loader import load_bytes
+
+    model = b"        - id: gpt-4o\n          contextWindow: 128000\n"
+    head = b"organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+    url = b"      openAiBaseUrl: https://x.example.com/v1\n      models:\n"
+    valid = load_bytes(head + url + model, "a.yaml")
+    assert schema_module.schema_problems(valid) == []
+    for name in ("b.yaml", "c.yaml"):  # the same valid model beside a broken one, twice
+        broken = load_bytes(head + url + model + b"        - id: o1\n          maxTokens: -1\n", name)
+        [problem] = schema_module.schema_problems(broken)
+        assert (problem.file, problem.line, problem.rule) == (name, 10, "CS100")

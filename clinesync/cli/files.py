@@ -50,7 +50,7 @@ def validate(
     shard: tuple[int, int] | None,
 ) -> int:
     """Check organization files against the schema and the CS rules. No console, no secrets needed."""
-    from clinesync.files.validate import iter_checked
+    from clinesync.files.batch import iter_checked
 
     output = Output()
     files, problems, suppressed = [], [], []

@@ -16,6 +16,7 @@ from clinesync.fields import Path, identified_paths, parse_dotted, set_at, walk
 from clinesync.files import envref
 from clinesync.files.checks import ignored_values, run_checks
 from clinesync.files.guardrails import govern
+from clinesync.files.loader import LoadedFile
 from clinesync.files.policy import policy_problems
 from clinesync.files.problems import Problem
 from clinesync.files.schema import schema_problems
@@ -45,7 +46,9 @@ def resolve(
     or a resolved value that breaks a rule or a policy. Every problem found is added to `checked.problems`
     (warnings included) as the guardrails have it. `unmanaged` adds the project's unmanaged paths to the
     file's."""
-    data = checked.loaded.data
+    loaded = checked.loaded
+    assert loaded is not None, "resolved where it was checked, before `slim`"
+    data = loaded.data
     remote = copy.deepcopy(data.get("remoteConfig") or {})
     problems: list[Problem] = []
     secrets: set[str] = set()
@@ -57,10 +60,8 @@ def resolve(
         try:
             resolved, values = envref.resolve(value, environ)
         except envref.UnsetVariable as unset:
-            mark = checked.loaded.value_mark(path)
-            problems.append(
-                checked.loaded.problem("CS170", mark, f"environment variable {unset.name} is not set")
-            )
+            mark = loaded.value_mark(path)
+            problems.append(loaded.problem("CS170", mark, f"environment variable {unset.name} is not set"))
             continue
         set_at(remote, path[1:], resolved)
         changed = changed or resolved != value  # a `$${` escape too: its text was not checked as written
@@ -78,7 +79,7 @@ def resolve(
     positional = identified_paths(tree)
     own = [parse_dotted(text) for text in data.get("unmanaged", [])]
     checked.problems += _governed(
-        checked, list(ignored_values(checked.loaded, [path for path in unmanaged if path not in own]))
+        checked, list(ignored_values(loaded, [path for path in unmanaged if path not in own]))
     )
     left_alone = (*own, *unmanaged)
     return Desired(
@@ -90,15 +91,15 @@ def resolve(
         secrets=frozenset(secret for secret in secrets if secret),
         references={positional[path]: written for path, written in from_environment.items()},
         unmanaged=tuple(dict.fromkeys(left_alone)),
-        origins=_origins(checked, positional),
+        origins=_origins(loaded, positional),
     )
 
 
-def _origins(checked: CheckedFile, positional: dict[Path, Path]) -> dict[Path, str]:
+def _origins(loaded: LoadedFile, positional: dict[Path, Path]) -> dict[Path, str]:
     """Where each inherited value was set, by plan path: a change to it names the base file and line."""
-    if not checked.loaded.data.get("extends"):
+    if not loaded.data.get("extends"):
         return {}
-    values = checked.loaded.values
+    values = loaded.values
     return {
         planned: f"{mark.file}:{mark.line}"
         for path, planned in positional.items()
@@ -111,6 +112,7 @@ def _resolved_problems(
 ) -> list[Problem]:
     """The problems of the resolved values that the file as written did not show: the same rules, located at
     the reference and naming it, never the value."""
+    assert checked.loaded is not None
     view = checked.loaded.resolved_view(data, references)
     policy = checked.guardrails.policy_for(checked.path)
     return schema_problems(view) + run_checks(view) + policy_problems(view, policy)
@@ -119,7 +121,8 @@ def _resolved_problems(
 def _governed(checked: CheckedFile, found: list[Problem]) -> list[Problem]:
     """The problems found now that the file as written did not show, as the guardrails have them; the
     suppressed ones are set aside in `checked.suppressed`."""
-    governed = govern(found, checked.path, checked.guardrails, checked.loaded.suppressions)
+    suppressions = checked.loaded.suppressions if checked.loaded is not None else []
+    governed = govern(found, checked.path, checked.guardrails, suppressions)
     already = set(checked.problems) | set(checked.suppressed)
     checked.suppressed += [problem for problem in governed.suppressed if problem not in already]
     new = {problem for problem in governed.problems if problem not in already}

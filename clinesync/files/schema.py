@@ -46,11 +46,48 @@ def _remote_config_validator() -> Any:
     return _compiled(stored_document_schema())
 
 
-def _compiled(document: dict[str, Any]) -> Any:
-    # Imported here: only the commands that validate pay for jsonschema's import.
-    from jsonschema import Draft202012Validator
+_REMEMBERED = 8192  # valid subtrees remembered: what a fleet's files share, at bounded memory
 
-    return Draft202012Validator(document)
+
+def _compiled(document: dict[str, Any]) -> Any:
+    """A validator that remembers which mappings and lists were valid against which part of the schema: a
+    fleet repeats providers, models, servers and rules file after file, and jsonschema's walk is most of a
+    file's cost. Only validity is remembered; a subtree with errors is walked again, so every error keeps its
+    location."""
+    # Imported here: only the commands that validate pay for jsonschema's import.
+    from jsonschema import Draft202012Validator, validators
+
+    valid: set[tuple[int, str]] = set()
+
+    def remembered(validator: Any, instance: Any, schema: Any, path: str | int) -> Any:
+        if not isinstance(instance, (dict, list)):
+            yield from validator.descend(instance, schema, path=path, schema_path=path)
+            return
+        key = (id(schema), json.dumps(instance, sort_keys=True, ensure_ascii=False))
+        if key in valid:
+            return
+        errors = list(validator.descend(instance, schema, path=path, schema_path=path))
+        if not errors:
+            if len(valid) >= _REMEMBERED:
+                valid.clear()
+            valid.add(key)
+        yield from errors
+
+    def properties(validator: Any, properties: dict[str, Any], instance: Any, schema: Any) -> Any:
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if name in instance:
+                    yield from remembered(validator, instance[name], subschema, name)
+
+    def items(validator: Any, items: Any, instance: Any, schema: Any) -> Any:
+        if isinstance(instance, list) and isinstance(items, dict) and "prefixItems" not in schema:
+            for index, item in enumerate(instance):
+                yield from remembered(validator, item, items, index)
+        else:
+            yield from Draft202012Validator.VALIDATORS["items"](validator, items, instance, schema)
+
+    extend: Any = validators.extend  # untyped in jsonschema's stubs
+    return extend(Draft202012Validator, {"properties": properties, "items": items})(document)
 
 
 def stored_document_schema() -> dict[str, Any]:

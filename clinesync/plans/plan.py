@@ -13,10 +13,10 @@ from clinesync.consoles.base import Console, ConsoleError, Live
 from clinesync.diff import Change, diff
 from clinesync.document import Document
 from clinesync.fields import Path, dotted
-from clinesync.files.desired import Desired, resolve
+from clinesync.files.batch import iter_checked
+from clinesync.files.desired import Desired
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
-from clinesync.files.validate import iter_checked
 from clinesync.fleet import DEFAULT_PARALLELISM, Pool, Progress
 from clinesync.masking import Mask, mask_change
 from clinesync.plans.impacts import impacts
@@ -147,20 +147,19 @@ def make_plan(
     progress: Progress | None = None,
     project: Project | None = None,
 ) -> Plan:
-    """Check and resolve each file here, sending its one read to the pool at once, so parsing the next file
-    overlaps the wait; then diff here, in path order."""
+    """Check and resolve each file (in worker processes for a fleet), sending its one read to the pool as it
+    comes, so checking the next file overlaps the wait; then diff here, in path order."""
     project = project or Project()
     organizations: list[OrgPlan] = []
     to_read: list[tuple[int, Desired]] = []
     reads = Pool(1 if console.inline else parallelism, len(paths), progress)
-    for checked in iter_checked(paths, project):
+    for checked in iter_checked(paths, project, environ):
         org = OrgPlan(checked.path, checked.organization, checked.name, problems=checked.problems)
         organizations.append(org)
-        if checked.has_errors:
+        desired = checked.desired
+        if desired is None:
             _failed(org, checked.problems)
-            continue
-        desired = resolve(checked, environ, project.unmanaged)
-        if isinstance(desired, list):
+        elif isinstance(desired, list):
             _failed(org, desired)
         else:
             to_read.append((len(organizations) - 1, desired))

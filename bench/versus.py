@@ -1,0 +1,194 @@
+"""Benchmark: this clinesync side by side with clinesync 0.1.0 (commit d22a891), in one paired run.
+
+Each figure alternates the two versions run for run, so a change in the machine's load falls on both alike;
+ratios are what the targets are stated in. Prints figures; asserts nothing. Run with `make bench-versus`, which
+installs 0.1.0 into its own virtual environment (OLD_CLINESYNC) and octoDNS as the peer (OCTODNS_SYNC).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from common import CLINESYNC, EXAMPLE, octodns_config, org_id, timings, write_fleet
+from validate import peak_mib
+
+OLD = os.path.abspath(os.environ.get("OLD_CLINESYNC", ""))
+OCTODNS_SYNC = os.path.abspath(os.environ["OCTODNS_SYNC"]) if os.environ.get("OCTODNS_SYNC") else ""
+TOKEN = "bench-token-not-a-secret"
+ENV = {**os.environ, "AZURE_OPENAI_KEY": "bench-stand-in-key", "CLINE_API_KEY": TOKEN}
+LATENCY = 0.020
+PARALLELISM = 16
+
+
+def paired(new: list[str], old: list[str], rounds: int, **options: object) -> tuple[float, float]:
+    """Medians of `rounds` alternating runs of each."""
+    news, olds = [], []
+    for _ in range(rounds):
+        news += timings(new, **options)
+        olds += timings(old, **options)
+    return statistics.median(news), statistics.median(olds)
+
+
+def line(what: str, new: float, old: float, target: str) -> None:
+    print(
+        f"{what:<44} {new * 1000:9.0f} ms  vs 0.1.0 {old * 1000:9.0f} ms  ratio {new / old:5.2f}  ({target})"
+    )
+
+
+class Served:
+    """`clinesync serve` of one version in a subprocess, on a free port."""
+
+    def __init__(self, program: str, database: Path, latency_ms: float = 0) -> None:
+        self.process = subprocess.Popen(
+            [program, "serve", "--db", str(database), "--port", "0", "--latency-ms", str(latency_ms)],
+            env={**ENV, "CLINESYNC_SERVER_TOKENS": TOKEN},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stderr is not None
+        self.url = self.process.stderr.readline().split(" on ", 1)[1].split(" ", 1)[0]
+        threading.Thread(target=self.process.stderr.read, daemon=True).start()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def put_p90(url: str, writers: int = 64, each: int = 10) -> float:
+    """The 90th percentile of PUT latency with `writers` concurrent clients, each writing its own organization."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    body = {"enabled": True, "value": '{"version":"v1","telemetryEnabled":true}'}
+
+    def writer(index: int) -> None:
+        path = f"/api/v1/organizations/{org_id(index)}/remote-config"
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as http:
+            for _ in range(each):
+                start = time.perf_counter()
+                http.put(path, json=body).raise_for_status()
+                with lock:
+                    latencies.append(time.perf_counter() - start)
+
+    threads = [threading.Thread(target=writer, args=(index,)) for index in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statistics.quantiles(latencies, n=10)[-1]
+
+
+def serve_writers(work: Path, rounds: int = 3) -> None:
+    news, olds = [], []
+    for round_ in range(rounds):
+        for program, into in ((CLINESYNC, news), (OLD, olds)):
+            server = Served(
+                program, work / f"writers-{round_}-{len(into)}-{Path(program).parent.parent.name}.db"
+            )
+            try:
+                into.append(put_p90(server.url))
+            finally:
+                server.stop()
+    line(
+        "serve, 64 concurrent writers: p90 PUT",
+        statistics.median(news),
+        statistics.median(olds),
+        "target <= 0.50",
+    )
+
+
+def timed_pair(
+    label: str, make: Callable[[str], list[str]], rounds: int, target: str, **options: object
+) -> None:
+    new, old = paired(make(CLINESYNC), make(OLD), rounds, **options)
+    line(label, new, old, target)
+
+
+def main() -> None:
+    if not OLD or not os.path.exists(OLD):
+        sys.exit("set OLD_CLINESYNC to clinesync 0.1.0's command (make bench-versus installs it)")
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        run = {"env": ENV, "cwd": work}
+
+        help_new = statistics.median(timings([CLINESYNC, "--help"], 15, **run))
+        python = statistics.median(timings([sys.executable, "-c", "pass"], 15, **run))
+        print(
+            f"{'--help':<44} {help_new * 1000:9.0f} ms  vs python -c pass {python * 1000:6.0f} ms  "
+            f"ratio {help_new / python:5.2f}  (target <= 3.00)"
+        )
+        timed_pair("--help", lambda program: [program, "--help"], 15, "for reference", **run)
+        if OCTODNS_SYNC:
+            (work / "one").mkdir()
+            subprocess.run(
+                [CLINESYNC, "apply", str(EXAMPLE), "--auto-approve"],
+                check=True,
+                capture_output=True,
+                env=ENV,
+                cwd=work / "one",
+            )
+            config = octodns_config(work)
+            ours, theirs = [], []
+            for _ in range(15):
+                ours += timings([CLINESYNC, "plan", str(EXAMPLE)], env=ENV, cwd=work / "one")
+                theirs += timings([OCTODNS_SYNC, "--config-file", str(config)], cwd=work)
+            mine, peer = statistics.median(ours), statistics.median(theirs)
+            print(
+                f"{'plan 1 organization':<44} {mine * 1000:9.0f} ms  vs octodns-sync {peer * 1000:9.0f} ms  "
+                f"ratio {mine / peer:5.2f}  (target <= 1.00)"
+            )
+
+        write_fleet(work / "fleet", 1000)
+        server = Served(CLINESYNC, work / "latency.db", latency_ms=LATENCY * 1000)
+        http = {"env": {**ENV, "CLINESYNC_CONSOLE": server.url}, "cwd": work}
+        try:
+            subprocess.run(
+                [CLINESYNC, "apply", "fleet", "--auto-approve"], check=True, capture_output=True, **http
+            )  # type: ignore[call-overload]
+            new, old = paired([CLINESYNC, "plan", "fleet"], [OLD, "plan", "fleet"], 3, **http)
+        finally:
+            server.stop()
+        line("plan 1,000 over HTTP, 20 ms latency", new, old, "target <= 0.50")
+        floor = 1000 * LATENCY / PARALLELISM
+        print(
+            f"{'  latency floor (1,000 x 20 ms / 16)':<44} {floor * 1000:9.0f} ms  ratio {new / floor:5.2f}  (target <= 2.00)"
+        )
+
+        write_fleet(work / "big", 10_000)
+        for program in (CLINESYNC, OLD):
+            (work / Path(program).parent.parent.name).mkdir(exist_ok=True)
+        timed_pair(
+            "validate 10,000, embedded",
+            lambda program: [program, "validate", str(work / "big")],
+            2,
+            "target <= 0.60",
+            **run,
+        )
+        new_plan, old_plan = [], []
+        for _ in range(2):
+            for program, into in ((CLINESYNC, new_plan), (OLD, old_plan)):
+                into += timings(
+                    [program, "plan", str(work / "big")], env=ENV, cwd=work / Path(program).parent.parent.name
+                )
+        line(
+            "plan 10,000, embedded console",
+            statistics.median(new_plan),
+            statistics.median(old_plan),
+            "target <= 0.60",
+        )
+        print(
+            f"{'validate 10,000: peak memory':<44} {peak_mib([CLINESYNC, 'validate', str(work / 'big')], work):9.0f} MiB  (target <= 100)"
+        )
+        serve_writers(work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Checking many files: in this process for a few, in worker processes for a fleet (both cores busy, where
+threads would share one), always handed on in path order, one file at a time, so a caller reads live state for
+one organization while the next is checked.
+
+What only the whole run can tell is decided here: an organization declared twice (CS104, the first file wins),
+which files are bases (a file that another extends is not an organization), and `--org`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+
+from clinesync.files.desired import resolve
+from clinesync.files.problems import Problem
+from clinesync.files.project import Project
+from clinesync.files.validate import CheckedFile, check_file
+
+# From how many files a run checks them in worker processes: below it, starting them costs more than it saves.
+POOL_FROM = 300
+_CHUNK = 32
+
+
+def iter_checked(
+    paths: list[str], project: Project | None = None, environ: Mapping[str, str] | None = None
+) -> Iterator[CheckedFile]:
+    """Each organization file checked, in path order; with `environ`, each one without errors resolved too
+    (`checked.desired`). Bases are skipped (one without organization waits until every file has been read);
+    with `--org`, so is every organization not selected."""
+    project = project or Project()
+    first: dict[str, str] = {}
+    maybe_bases: list[CheckedFile] = []
+    bases: set[str] = set()
+    for checked, loaded_bases in _checked(paths, project, environ):
+        bases |= loaded_bases
+        if checked.may_be_a_base:
+            maybe_bases.append(checked)
+            continue
+        if not project.selects(checked.organization):
+            continue
+        organization = checked.organization
+        if organization is not None and organization in first:
+            mark = checked.organization_mark
+            message = f"organization {organization} is also declared in {first[organization]}: one file per organization"
+            checked.add(Problem.of("CS104", mark.file or checked.path, mark.line, mark.column, message))
+        elif organization is not None:
+            first[organization] = checked.path
+        yield checked
+    if project.organizations is None:
+        yield from (checked for checked in maybe_bases if os.path.realpath(checked.path) not in bases)
+
+
+def check_files(paths: list[str], project: Project | None = None) -> list[CheckedFile]:
+    return list(iter_checked(paths, project))
+
+
+def _checked(
+    paths: list[str], project: Project, environ: Mapping[str, str] | None
+) -> Iterator[tuple[CheckedFile, set[str]]]:
+    workers = min(os.cpu_count() or 1, 8)
+    if len(paths) < POOL_FROM or workers < 2:
+        for path in paths:
+            if os.path.realpath(path) not in project.bases:  # read as a base already: not an organization
+                yield check_one(path, project, environ).slim(), set(project.bases)
+        return
+    import functools
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Spawned, not forked: the caller may have threads running (console reads), which a fork would copy
+    # mid-flight. Each worker gets the project without the parent's cache of parsed bases.
+    task = functools.partial(check_chunk, project=replace(project, bases={}), environ=_plain(environ))
+    chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for checked_files, bases in pool.map(task, chunks):
+            for checked in checked_files:
+                yield checked, bases
+
+
+def check_chunk(
+    paths: list[str], project: Project, environ: dict[str, str] | None
+) -> tuple[list[CheckedFile], set[str]]:
+    """A worker's share: each file checked (and resolved), and the bases it read."""
+    checked = [check_one(path, project, environ).slim() for path in paths]
+    return checked, set(project.bases)
+
+
+def check_one(path: str, project: Project, environ: Mapping[str, str] | None) -> CheckedFile:
+    checked = check_file(path, project)
+    if environ is not None and not checked.has_errors and not checked.may_be_a_base:
+        checked.desired = resolve(checked, environ, project.unmanaged)
+    return checked
+
+
+def _plain(environ: Mapping[str, str] | None) -> dict[str, str] | None:
+    return None if environ is None else dict(environ)

@@ -1,0 +1,46 @@
+"""A fleet is checked in worker processes: the same results, in the same order, as checking in one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clinesync.files import batch
+
+from support import EXAMPLES, run, write
+
+
+def fleet(root: Path) -> None:
+    template = (EXAMPLES / "org.yaml").read_text()
+    for number in range(40):
+        text = template.replace("95762121Y", f"9576{number:04d}Y").replace(
+            "X-Tenant-Id: acme", f"X-Tenant-Id: t{number}"
+        )
+        write(root / "orgs" / f"org-{number:03d}.yaml", text)
+    write(root / "orgs" / "org-005.yaml", template.replace("95762121Y", "95760004Y"))  # declared twice
+    write(root / "orgs" / "org-017.yaml", "organization: org-01JZPE4CHW5XTP73W95760017Y\nenabled: maybe\n")
+    write(root / "orgs" / "z-base.yaml", "remoteConfig:\n  telemetryEnabled: true\n")
+    write(
+        root / "orgs" / "org-030.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95760030Y\nextends: [z-base.yaml]\n",
+    )
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_worker_processes_give_what_one_process_gives(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    fleet(in_tmp)
+    env = {"AZURE_OPENAI_KEY": "key-planted-in-the-environment"}
+    alone = run(command, "orgs", env=env)
+    monkeypatch.setattr(batch, "POOL_FROM", 10)
+    pooled = run(command, "orgs", env=env)
+    assert (pooled.exit_code, pooled.stdout, pooled.stderr) == (alone.exit_code, alone.stdout, alone.stderr)
+    assert (
+        "org-005.yaml:6:15: error: organization org-01JZPE4CHW5XTP73W95760004Y is also declared"
+        in alone.output
+    )
+    assert "org-017.yaml:2:10: error" in alone.output and "z-base.yaml:1:1" not in alone.output
+    assert "orgs/z-base.yaml)" not in alone.output  # a base, not an organization
+    assert "key-planted-in-the-environment" not in alone.output
