@@ -61,6 +61,25 @@ def _canonical(value: Any, name: Any) -> Any:
     return value
 
 
-def same(left: Any, right: Any) -> bool:
-    """Equal as Cline would see them: key and identity order ignored, 1 == 1.0, true is not 1."""
-    return canonical_json(left) == canonical_json(right)
+def same(left: Any, right: Any, name: Any = None) -> bool:
+    """Equal as Cline would see them: key and identity order ignored, 1 == 1.0, true is not 1. Compared
+    in place, without serialising either side: a fleet's plan compares every value it holds."""
+    if isinstance(left, dict) or isinstance(right, dict):
+        return (
+            isinstance(left, dict)
+            and isinstance(right, dict)
+            and left.keys() == right.keys()
+            and all(same(left[key], right[key], key) for key in left)
+        )
+    if isinstance(left, list) or isinstance(right, list):
+        if not (isinstance(left, list) and isinstance(right, list)) or len(left) != len(right):
+            return False
+        named_left, named_right = identified_items(name, left), identified_items(name, right)
+        if named_left is not None and named_right is not None:
+            return named_left.keys() == named_right.keys() and all(
+                same(item, named_right[identity]) for identity, item in named_left.items()
+            )
+        return all(same(one, other) for one, other in zip(left, right, strict=True))
+    if isinstance(left, bool) or isinstance(right, bool):
+        return type(left) is type(right) and left == right
+    return bool(left == right)

@@ -171,6 +171,15 @@ def identified_paths(tree: Any) -> dict[Path, Path]:
     )
 
 
+def plain_copy(tree: Any) -> Any:
+    """A copy of plain data (dicts, lists, scalars), several times faster than `copy.deepcopy`."""
+    if isinstance(tree, dict):
+        return {key: plain_copy(value) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [plain_copy(value) for value in tree]
+    return tree
+
+
 def set_at(tree: Any, path: Path, value: Any) -> None:
     """Put `value` at a positional path (keys and list indexes) inside `tree`."""
     for part in path[:-1]:

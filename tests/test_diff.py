@@ -90,3 +90,21 @@ def test_replaying_the_diff_gives_the_desired_document() -> None:
     )
     assert same(apply_changes(before, diff(before, after)), after)
     assert same(apply_changes(None, diff(None, after)), after)
+
+
+def test_values_are_equal_as_cline_sees_them_without_serialising() -> None:
+    from clinesync.document import canonical_json
+
+    pairs = [
+        (1, 1.0),
+        (True, 1),
+        (0, False),
+        ({"a": [1, 2]}, {"a": [2, 1]}),
+        ({"models": [{"id": "a"}, {"id": "b"}]}, {"models": [{"id": "b"}, {"id": "a"}]}),
+        ({"models": [{"id": "a"}, {"id": "a"}]}, {"models": [{"id": "a"}, {"id": "a"}]}),
+        ({"x": None}, {}),
+        ("1", 1),
+        ([{"k": 1.5}], [{"k": 1.5}]),
+    ]
+    for left, right in pairs:
+        assert same(left, right) == (canonical_json(left) == canonical_json(right)), (left, right)

@@ -108,3 +108,13 @@ def test_a_number_validate_accepts_is_one_cline_reads_exactly(number: float) -> 
         assert float(text) == value and (not isinstance(value, int) or int(float(text)) == value)
     else:  # refused where it stands (a negative one also for being below 0)
         assert {(problem.rule, problem.line, problem.column) for problem in problems} == {("CS100", 3, 30)}
+
+
+@given(remote_configs(), remote_configs())
+def test_comparing_in_place_agrees_with_the_canonical_form(
+    first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    from clinesync.document import canonical_json
+
+    for left, right in ((first, second), (first, first), (second, dict(reversed(list(second.items()))))):
+        assert same(left, right) == (canonical_json(left) == canonical_json(right))

@@ -6,20 +6,19 @@ collected so that output can be scrubbed of them as a last line of defence.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from clinesync.document import Document
-from clinesync.fields import Path, identified_paths, parse_dotted, set_at, walk
+from clinesync.fields import Path, identified_paths, parse_dotted, plain_copy, set_at, walk
 from clinesync.files import envref
 from clinesync.files.checks import ignored_values, run_checks
 from clinesync.files.guardrails import govern
 from clinesync.files.loader import LoadedFile
 from clinesync.files.policy import policy_problems
 from clinesync.files.problems import Problem
-from clinesync.files.schema import schema_problems
+from clinesync.files.schema import changed_value_problems
 from clinesync.files.validate import CheckedFile
 
 
@@ -49,11 +48,11 @@ def resolve(
     loaded = checked.loaded
     assert loaded is not None, "resolved where it was checked, before `slim`"
     data = loaded.data
-    remote = copy.deepcopy(data.get("remoteConfig") or {})
+    remote = plain_copy(data.get("remoteConfig") or {})
     problems: list[Problem] = []
     secrets: set[str] = set()
     from_environment: dict[Path, str] = {}
-    changed = False
+    changed: list[Path] = []  # a `$${` escape too: its text was not checked as written
     for path, value in list(walk(remote, ("remoteConfig",))):
         if not isinstance(value, str) or "$" not in value:
             continue
@@ -64,12 +63,13 @@ def resolve(
             problems.append(loaded.problem("CS170", mark, f"environment variable {unset.name} is not set"))
             continue
         set_at(remote, path[1:], resolved)
-        changed = changed or resolved != value  # a `$${` escape too: its text was not checked as written
+        if resolved != value:
+            changed.append(path)
         if values:
             from_environment[path] = value
             secrets.update([resolved, *values])
     if not problems and changed:
-        problems = _resolved_problems(checked, {**data, "remoteConfig": remote}, from_environment)
+        problems = _resolved_problems(checked, {**data, "remoteConfig": remote}, from_environment, changed)
     checked.problems += _governed(checked, problems)
     errors = [problem for problem in checked.problems if problem.is_error]
     if errors:
@@ -108,14 +108,14 @@ def _origins(loaded: LoadedFile, positional: dict[Path, Path]) -> dict[Path, str
 
 
 def _resolved_problems(
-    checked: CheckedFile, data: dict[str, Any], references: dict[Path, str]
+    checked: CheckedFile, data: dict[str, Any], references: dict[Path, str], changed: list[Path]
 ) -> list[Problem]:
     """The problems of the resolved values that the file as written did not show: the same rules, located at
     the reference and naming it, never the value."""
     assert checked.loaded is not None
     view = checked.loaded.resolved_view(data, references)
     policy = checked.guardrails.policy_for(checked.path)
-    return schema_problems(view) + run_checks(view) + policy_problems(view, policy)
+    return changed_value_problems(view, changed) + run_checks(view) + policy_problems(view, policy)
 
 
 def _governed(checked: CheckedFile, found: list[Problem]) -> list[Problem]:

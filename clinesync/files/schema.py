@@ -194,8 +194,24 @@ _TYPE_NAMES = {
 }
 
 
-def _problems_for(error: Any, loaded: LoadedFile) -> list[Problem]:
-    path: Path = tuple(error.absolute_path)
+def changed_value_problems(view: LoadedFile, paths: list[Path]) -> list[Problem]:
+    """The schema's verdict on the values resolution changed, each checked against its own field's schema:
+    the rest of the document is as written, and was checked so."""
+    problems = []
+    for path in paths:
+        node = field_schema(path)
+        if node is None:
+            continue
+        value = view.data
+        for part in path:
+            value = value[part]
+        for error in _validator().evolve(schema=node).iter_errors(value):
+            problems.extend(_problems_for(error, view, path))
+    return problems
+
+
+def _problems_for(error: Any, loaded: LoadedFile, prefix: Path = ()) -> list[Problem]:
+    path: Path = prefix + tuple(error.absolute_path)
     kind = error.validator
     if kind == "additionalProperties":
         unknown = _unknown_keys(error)

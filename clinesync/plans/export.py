@@ -10,7 +10,6 @@ are left out (apply keeps them), so `export` then `plan` with the variables set 
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from clinesync.fields import (
     is_header_path,
     is_sensitive_path,
     is_url_path,
+    plain_copy,
     set_at,
     walk,
 )
@@ -51,7 +51,7 @@ class Exported:
 def export_organization(
     organization: str, live: Document, console: str, include_secrets: bool = False
 ) -> Exported:
-    tree = copy.deepcopy(live.tree())
+    tree = plain_copy(live.tree())
     left_out = unknown_fields(tree)
     for path in sorted(left_out, key=len, reverse=True):
         _delete(tree, path)

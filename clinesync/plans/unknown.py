@@ -4,10 +4,9 @@ setting it cannot see in the file."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from clinesync.fields import IDENTITY_KEYS, Item, Path, identified_items
+from clinesync.fields import IDENTITY_KEYS, Item, Path, identified_items, plain_copy
 from clinesync.files.schema import resolve_ref, schema
 
 
@@ -23,11 +22,11 @@ def keep_unknown(
 ) -> tuple[dict[str, Any], list[Path]]:
     """A copy of `desired` with each unknown live field added back where its parent is still desired,
     and the paths that were kept."""
-    merged, kept = copy.deepcopy(desired), []
+    merged, kept = plain_copy(desired), []
     for path in paths:
         parent = locate(merged, path[:-1])
         if isinstance(parent, dict) and path[-1] not in parent:
-            parent[path[-1]] = copy.deepcopy(locate(live, path))
+            parent[path[-1]] = plain_copy(locate(live, path))
             kept.append(path)
     return merged, kept
 

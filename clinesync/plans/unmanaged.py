@@ -3,10 +3,9 @@ are never planned, written or reported as drift, whatever the file says."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from clinesync.fields import Item, Path
+from clinesync.fields import Item, Path, plain_copy
 from clinesync.plans.unknown import locate
 
 _ABSENT = object()
@@ -16,7 +15,7 @@ def keep_unmanaged(
     target: dict[str, Any], live: dict[str, Any] | None, paths: tuple[Path, ...]
 ) -> dict[str, Any]:
     """A copy of `target` holding, at each unmanaged path, the live value, or nothing where live has none."""
-    kept = copy.deepcopy(target)
+    kept: dict[str, Any] = plain_copy(target)
     for path in paths:
         value = _at(live, path)
         parent = _container(kept, path[:-1], create=value is not _ABSENT)
@@ -27,12 +26,12 @@ def keep_unmanaged(
             items = [
                 item for item in parent if not (isinstance(item, dict) and item.get(last.key) == last.value)
             ]
-            parent[:] = items if value is _ABSENT else [*items, copy.deepcopy(value)]
+            parent[:] = items if value is _ABSENT else [*items, plain_copy(value)]
         elif isinstance(parent, dict) and isinstance(last, str):
             if value is _ABSENT:
                 parent.pop(last, None)
             else:
-                parent[last] = copy.deepcopy(value)
+                parent[last] = plain_copy(value)
     return kept
 
 
