@@ -180,6 +180,21 @@ def plain_copy(tree: Any) -> Any:
     return tree
 
 
+def identified(tree: Any, path: Path) -> Path:
+    """A positional path (`models[0]`) as plans name it (`models[id=gpt-4o]`), walking only along it."""
+    named: list[str | int | Item] = []
+    node = tree
+    for part in path:
+        if isinstance(part, int) and isinstance(node, list):
+            items = identified_items(named[-1] if named else None, node)
+            identity = IDENTITY_KEYS.get(str(named[-1])) if named else None
+            named.append(Item(identity, node[part][identity]) if items is not None and identity else part)
+        else:
+            named.append(part)
+        node = node[part]
+    return tuple(named)
+
+
 def set_at(tree: Any, path: Path, value: Any) -> None:
     """Put `value` at a positional path (keys and list indexes) inside `tree`."""
     for part in path[:-1]:

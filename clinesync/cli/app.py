@@ -297,8 +297,12 @@ class Output:
         if not self.settings.quiet:
             self.err(text)
 
-    @staticmethod
-    def style(text: str, **styles: Any) -> str:
+    def style(self, text: str, **styles: Any) -> str:
+        """Colors for stdout, only where they will show: building them for a pipe (CI logs, a 1,000-line plan
+        into a file) costs time only for click to strip them again."""
+        color = self.settings.color
+        if color is False or (color is None and not sys.stdout.isatty()):
+            return text
         return click.style(text, **styles)
 
 

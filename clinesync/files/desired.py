@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clinesync.document import Document
-from clinesync.fields import Path, identified_paths, parse_dotted, plain_copy, set_at, walk
+from clinesync.fields import Path, identified, parse_dotted, plain_copy, set_at
 from clinesync.files import envref
 from clinesync.files.checks import ignored_values, run_checks
 from clinesync.files.guardrails import govern
@@ -53,8 +53,8 @@ def resolve(
     secrets: set[str] = set()
     from_environment: dict[Path, str] = {}
     changed: list[Path] = []  # a `$${` escape too: its text was not checked as written
-    for path, value in list(walk(remote, ("remoteConfig",))):
-        if not isinstance(value, str) or "$" not in value:
+    for path, value in loaded.nodes:  # walked once already, by the checks
+        if not isinstance(value, str) or "$" not in value or path[:1] != ("remoteConfig",):
             continue
         try:
             resolved, values = envref.resolve(value, environ)
@@ -76,7 +76,7 @@ def resolve(
         return errors
     tree = {"enabled": data.get("enabled", True), "remoteConfig": {"version": "v1", **remote}}
     # Plans name list items by identity: translate the positional paths once the values are final.
-    positional = identified_paths(tree)
+    positional = {path: identified(tree, path) for path in from_environment}
     own = [parse_dotted(text) for text in data.get("unmanaged", [])]
     checked.problems += _governed(
         checked, list(ignored_values(loaded, [path for path in unmanaged if path not in own]))
@@ -91,19 +91,18 @@ def resolve(
         secrets=frozenset(secret for secret in secrets if secret),
         references={positional[path]: written for path, written in from_environment.items()},
         unmanaged=tuple(dict.fromkeys(left_alone)),
-        origins=_origins(loaded, positional),
+        origins=_origins(loaded, tree),
     )
 
 
-def _origins(loaded: LoadedFile, positional: dict[Path, Path]) -> dict[Path, str]:
+def _origins(loaded: LoadedFile, tree: dict[str, Any]) -> dict[Path, str]:
     """Where each inherited value was set, by plan path: a change to it names the base file and line."""
     if not loaded.data.get("extends"):
         return {}
-    values = loaded.values
     return {
-        planned: f"{mark.file}:{mark.line}"
-        for path, planned in positional.items()
-        if (mark := values.get(path)) is not None and mark.file
+        identified(tree, path): f"{mark.file}:{mark.line}"
+        for path, mark in loaded.values.items()
+        if mark.file and path[:1] in (("remoteConfig",), ("enabled",))
     }
 
 
