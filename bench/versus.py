@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 from common import CLINESYNC, EXAMPLE, octodns_config, org_id, timings, write_fleet
-from validate import peak_mib
+from validate import paired, peak_mib
 
 OLD = os.path.abspath(os.environ.get("OLD_CLINESYNC", ""))
 OCTODNS_SYNC = os.path.abspath(os.environ["OCTODNS_SYNC"]) if os.environ.get("OCTODNS_SYNC") else ""
@@ -27,15 +27,6 @@ TOKEN = "bench-token-not-a-secret"
 ENV = {**os.environ, "AZURE_OPENAI_KEY": "bench-stand-in-key", "CLINE_API_KEY": TOKEN}
 LATENCY = 0.020
 PARALLELISM = 16
-
-
-def paired(new: list[str], old: list[str], rounds: int, **options: object) -> tuple[float, float]:
-    """Medians of `rounds` alternating runs of each."""
-    news, olds = [], []
-    for _ in range(rounds):
-        news += timings(new, **options)
-        olds += timings(old, **options)
-    return statistics.median(news), statistics.median(olds)
 
 
 def line(what: str, new: float, old: float, target: str) -> None:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -384,3 +385,43 @@ def test_a_burst_of_200_clients_is_queued_not_refused_and_handles_are_closed(
 
     time.sleep(0.3)  # let the last workers close their handles
     assert descriptors() <= before + 8  # no SQLite handle or socket left behind by 200 connections
+
+
+def test_writers_that_arrive_together_are_committed_together_each_against_its_own_if_match(
+    tmp_path: Path,
+) -> None:
+    from clinesync.consoles.base import Conflict
+    from clinesync.consoles.local import LocalConsole
+    from clinesync.consoles.server import GroupCommit
+    from clinesync.document import Document
+
+    console = LocalConsole(tmp_path / "console.db")
+    commits = []
+    write_many = console.write_many
+
+    def counted(writes: list) -> list:  # type: ignore[type-arg]
+        commits.append(len(writes))
+        deadline = time.monotonic() + 10
+        while len(commits) == 1 and len(group._pending) < 23 and time.monotonic() < deadline:
+            time.sleep(0.005)  # the first transaction is slow: every other writer arrives meanwhile
+        return write_many(writes)
+
+    console.write_many = counted  # type: ignore[method-assign]
+    group = GroupCommit(console)
+    org = "org-01JZPE4CHW5XTP73W95762121Y"
+    outcomes: list[object] = []
+
+    def writer(number: int) -> None:
+        try:
+            outcomes.append(group.write(org, Document(True, {"version": "v1", "n": number}), "0").revision)
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=writer, args=(number,)) for number in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == ["1"] + ["conflict"] * 23  # all read revision 0: one may write
+    assert commits == [1, 23]  # those that arrived during the first transaction shared the next
+    assert [revision.number for revision in console.history(org)] == [1]

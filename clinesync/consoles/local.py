@@ -107,30 +107,47 @@ class LocalConsole:
         return Live(Document(bool(enabled), _decode(value, organization)), str(revision))
 
     def write(self, organization: str, document: Document, if_match: str | None) -> Live:
+        [written] = self.write_many([(organization, document, if_match)])
+        if isinstance(written, ConsoleError):
+            raise written
+        return written
+
+    def write_many(self, writes: list[tuple[str, Document, str | None]]) -> list[Live | ConsoleError]:
+        """Several writes in one transaction (one sync to disk), each checked against its own If-Match: a
+        conflict refuses that write alone. Nothing is written when the transaction fails."""
         if self.read_only:
             raise ConsoleError(f"local console {self.path} was opened read-only")
         connection = self._connection()
+        results: list[Live | ConsoleError] = []
         try:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                (current,) = connection.execute(
-                    "SELECT COALESCE(MAX(revision), 0) FROM revisions WHERE organization = ?", (organization,)
-                ).fetchone()
-                if if_match is not None and if_match != str(current):
-                    raise Conflict(
-                        f"{organization} changed in the console since it was read (revision {if_match}, now "
-                        f"{current}): plan again"
-                    )
-                connection.execute(
-                    "INSERT INTO revisions VALUES (?, ?, ?, ?, ?)",
-                    (organization, current + 1, int(document.enabled), document.wire_value(), _now()),
-                )
+                for organization, document, if_match in writes:
+                    results.append(self._insert(connection, organization, document, if_match))
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
         except sqlite3.Error as error:
             raise ConsoleError(f"local console {self.path}: {error}") from None
+        return results
+
+    @staticmethod
+    def _insert(
+        connection: sqlite3.Connection, organization: str, document: Document, if_match: str | None
+    ) -> Live | ConsoleError:
+        (current,) = connection.execute(
+            "SELECT COALESCE(MAX(revision), 0) FROM revisions WHERE organization = ?", (organization,)
+        ).fetchone()
+        if if_match is not None and if_match != str(current):
+            return Conflict(
+                f"{organization} changed in the console since it was read (revision {if_match}, now "
+                f"{current}): plan again"
+            )
+        connection.execute(
+            "INSERT INTO revisions VALUES (?, ?, ?, ?, ?)",
+            (organization, current + 1, int(document.enabled), document.wire_value(), _now()),
+        )
         return Live(document, str(current + 1))
 
     def history(self, organization: str) -> list[Revision]:

@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
@@ -55,6 +56,57 @@ class Reply(Exception):
         self.code = code
 
 
+class GroupCommit:
+    """Concurrent writers queue here instead of backing off on SQLite's lock, and those that arrive while a
+    transaction is being committed are committed together in the next one: one sync to disk for many writes.
+    Each write is still acknowledged only once its transaction is on disk."""
+
+    def __init__(self, console: LocalConsole) -> None:
+        self.console = console
+        self._turn = threading.Condition()
+        self._committing = False
+        self._pending: list[_Write] = []
+
+    def write(self, organization: str, document: Document, if_match: str | None) -> Live:
+        mine = _Write(organization, document, if_match)
+        batch: list[_Write] = []
+        with self._turn:
+            self._pending.append(mine)
+            while mine.result is None and self._committing:
+                self._turn.wait()
+            if mine.result is None:  # this writer commits everything that is waiting, its own write among it
+                self._committing = True
+                batch, self._pending = self._pending, []
+        if batch:
+            self._commit(batch)
+        if isinstance(mine.result, BaseException):
+            raise mine.result
+        assert mine.result is not None
+        return mine.result
+
+    def _commit(self, batch: list[_Write]) -> None:
+        results: list[Live | BaseException]
+        try:
+            results = list(
+                self.console.write_many([(each.organization, each.document, each.if_match) for each in batch])
+            )
+        except BaseException as error:  # the whole transaction failed: so did every write in it
+            results = [error] * len(batch)
+        with self._turn:
+            for each, result in zip(batch, results, strict=True):
+                each.result = result
+            self._committing = False
+            self._turn.notify_all()
+
+
+@dataclass
+class _Write:
+    organization: str
+    document: Document
+    if_match: str | None
+    result: Live | BaseException | None = None
+
+
 class ConsoleServer(HTTPServer):
     allow_reuse_address = True
     request_queue_size = 128  # the listen backlog: a burst of clients waits instead of timing out
@@ -76,7 +128,7 @@ class ConsoleServer(HTTPServer):
         self.latency = latency  # added to every answer, to measure clients as if over a network
         self.read_only = read_only  # answer writes with 405, as Cline's hosted console does
         self.requests = {"GET": 0, "PUT": 0}
-        self.writing = threading.Lock()
+        self.writes = GroupCommit(console)
         self._count_lock = threading.Lock()
         remote_config_errors({"version": "v1"})  # compile the validator now, not on the first write
         self._workers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="clinesync-serve")
@@ -234,10 +286,9 @@ class Handler(BaseHTTPRequestHandler):
         if method == "PUT":
             document = self._document()
             try:
-                with self.server.writing:  # writers queue here instead of backing off on SQLite's lock
-                    live = self.server.console.write(
-                        organization, document, _if_match(self.headers.get("If-Match"))
-                    )
+                live = self.server.writes.write(
+                    organization, document, _if_match(self.headers.get("If-Match"))
+                )
             except Conflict:
                 raise Reply(412, "If-Match does not match the current revision") from None
             return self._answer(live)
