@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import sqlite3
-import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from clinesync.document import Document
 
 DEFAULT_PATH = os.path.join(".clinesync", "console.db")
 NO_REVISION = "0"  # the revision of an organization with no configuration yet
+_KEPT_OPEN = 6  # idle connections kept for the next caller; more are opened under load, then closed
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS revisions (
@@ -45,7 +47,7 @@ class LocalConsole:
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        self._local = threading.local()
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._empty = False
         if read_only and not self.path.exists():
             if not missing_ok:
@@ -58,7 +60,7 @@ class LocalConsole:
         try:
             if not read_only:
                 _create_private(self.path)
-            with self._connection() as connection:
+            with self._connected() as connection:
                 _check_is_console(connection, self.path, create=not read_only)
         except (OSError, sqlite3.Error) as error:
             raise ConsoleError(f"cannot open the local console {self.path}: {_reason(error)}") from None
@@ -79,31 +81,42 @@ class LocalConsole:
     def inline(self) -> bool:
         return True  # measured: a fleet plan on one database is ~0.7x the time without the thread pool
 
-    def _connection(self) -> sqlite3.Connection:
-        # One connection per thread: sqlite3 connections must not be shared across threads.
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            if self.read_only:
-                uri = f"{self.path.resolve().as_uri()}?mode=ro"
-                connection = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+    @contextlib.contextmanager
+    def _connected(self) -> Iterator[sqlite3.Connection]:
+        """A connection of the pool, used by one thread at a time: opening one costs more than a query, and a
+        server thread per request must not leave one open each."""
+        try:
+            connection = self._idle.get_nowait()
+        except queue.Empty:
+            connection = self._open()
+        try:
+            yield connection
+        finally:
+            if self._idle.qsize() < _KEPT_OPEN:
+                self._idle.put(connection)
             else:
-                connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":  # a console of 0.1
-                    _leave_wal(connection)
-                connection.execute("PRAGMA synchronous=FULL")
-            self._local.connection = connection
+                connection.close()
+
+    def _open(self) -> sqlite3.Connection:
+        if self.read_only:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            return sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":  # a console of 0.1
+            _leave_wal(connection)
+        connection.execute("PRAGMA synchronous=FULL")
         return connection
 
     def read(self, organization: str) -> Live:
         if self._empty:
             return Live(None, NO_REVISION)
-        row = self._query(
+        rows = self._rows(
             "SELECT revision, enabled, value FROM revisions WHERE organization = ? ORDER BY revision DESC LIMIT 1",
             (organization,),
-        ).fetchone()
-        if row is None:
+        )
+        if not rows:
             return Live(None, NO_REVISION)
-        revision, enabled, value = row
+        [(revision, enabled, value)] = rows
         return Live(Document(bool(enabled), _decode(value, organization)), str(revision))
 
     def write(self, organization: str, document: Document, if_match: str | None) -> Live:
@@ -117,17 +130,17 @@ class LocalConsole:
         conflict refuses that write alone. Nothing is written when the transaction fails."""
         if self.read_only:
             raise ConsoleError(f"local console {self.path} was opened read-only")
-        connection = self._connection()
         results: list[Live | ConsoleError] = []
         try:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                for organization, document, if_match in writes:
-                    results.append(self._insert(connection, organization, document, if_match))
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+            with self._connected() as connection:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    for organization, document, if_match in writes:
+                        results.append(self._insert(connection, organization, document, if_match))
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
         except sqlite3.Error as error:
             raise ConsoleError(f"local console {self.path}: {error}") from None
         return results
@@ -153,10 +166,10 @@ class LocalConsole:
     def history(self, organization: str) -> list[Revision]:
         if self._empty:
             return []
-        rows = self._query(
+        rows = self._rows(
             "SELECT revision, enabled, value, created_at FROM revisions WHERE organization = ? ORDER BY revision",
             (organization,),
-        ).fetchall()
+        )
         return [
             Revision(number, Document(bool(enabled), _decode(value, organization)), created_at)
             for number, enabled, value, created_at in rows
@@ -165,18 +178,21 @@ class LocalConsole:
     def organizations(self) -> list[Administered]:
         if self._empty:
             return []
-        rows = self._query("SELECT DISTINCT organization FROM revisions ORDER BY organization", ()).fetchall()
+        rows = self._rows("SELECT DISTINCT organization FROM revisions ORDER BY organization", ())
         return [Administered(organization) for (organization,) in rows]
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        """Closes the idle connections; one in use is closed when its user gives it back to a full pool."""
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
 
-    def _query(self, sql: str, parameters: tuple[object, ...]) -> sqlite3.Cursor:
+    def _rows(self, sql: str, parameters: tuple[object, ...]) -> list[Any]:
         try:
-            return self._connection().execute(sql, parameters)
+            with self._connected() as connection:
+                return connection.execute(sql, parameters).fetchall()
         except sqlite3.Error as error:
             raise ConsoleError(f"local console {self.path}: {error}") from None
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import itertools
 import re
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -54,6 +55,41 @@ class Reply(Exception):
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+class Deadlines:
+    """One thread that shuts requests past their deadline, rather than a timer thread started per request
+    (which costs more than answering a read)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._due: dict[int, tuple[float, Callable[[], None]]] = {}
+        self._numbers = itertools.count()
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        threading.Thread(target=self._watch, daemon=True, name="clinesync-deadlines").start()
+
+    def watch(self, cut_off: Callable[[], None]) -> int:
+        number = next(self._numbers)
+        with self._lock:
+            self._due[number] = (time.monotonic() + self.seconds, cut_off)
+        return number
+
+    def done(self, number: int) -> None:
+        with self._lock:
+            self._due.pop(number, None)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(min(0.5, self.seconds / 4)):  # a deadline holds to within this
+            now = time.monotonic()
+            with self._lock:
+                late = [number for number, (due, _) in self._due.items() if due <= now]
+                cut_offs = [self._due.pop(number)[1] for number in late]
+            for cut_off in cut_offs:
+                cut_off()
 
 
 class GroupCommit:
@@ -119,6 +155,7 @@ class ConsoleServer(HTTPServer):
         log: TextIO | None = sys.stderr,
         latency: float = 0.0,
         read_only: bool = False,
+        deadline: float = REQUEST_DEADLINE,
     ) -> None:
         self.console = console
         self.tokens = [token.encode() for token in tokens if token]
@@ -129,6 +166,7 @@ class ConsoleServer(HTTPServer):
         self.read_only = read_only  # answer writes with 405, as Cline's hosted console does
         self.requests = {"GET": 0, "PUT": 0}
         self.writes = GroupCommit(console)
+        self.deadlines = Deadlines(deadline)
         self._count_lock = threading.Lock()
         remote_config_errors({"version": "v1"})  # compile the validator now, not on the first write
         self._workers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="clinesync-serve")
@@ -144,7 +182,6 @@ class ConsoleServer(HTTPServer):
             self.handle_error(request, client_address)
         finally:
             self.shutdown_request(request)
-            self.console.close()  # this worker's SQLite handle: a worker may be idle for long
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """One log line, never a traceback: a client that disconnects mid-answer is not the server's fault."""
@@ -156,6 +193,7 @@ class ConsoleServer(HTTPServer):
     def server_close(self) -> None:
         super().server_close()
         self._workers.shutdown(wait=False, cancel_futures=True)
+        self.deadlines.stop()
 
     @property
     def url(self) -> str:
@@ -190,15 +228,13 @@ class Handler(BaseHTTPRequestHandler):
         return self.server_version  # not the Python version the standard library would add
 
     def handle_one_request(self) -> None:
-        """Each request, from its first byte to its answer, within REQUEST_DEADLINE: past it the connection
-        is shut, whatever the client is dripping."""
-        deadline = threading.Timer(REQUEST_DEADLINE, self._cut_off)
-        deadline.daemon = True
-        deadline.start()
+        """Each request, from its first byte to its answer, within the server's deadline: past it the
+        connection is shut, whatever the client is dripping."""
+        watched = self.server.deadlines.watch(self._cut_off)
         try:
             super().handle_one_request()
         finally:
-            deadline.cancel()
+            self.server.deadlines.done(watched)
 
     def _cut_off(self) -> None:
         self.close_connection = True
