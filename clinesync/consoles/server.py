@@ -61,18 +61,17 @@ class Deadlines:
     """One thread that shuts requests past their deadline, rather than a timer thread started per request
     (which costs more than answering a read)."""
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    def __init__(self) -> None:
         self._due: dict[int, tuple[float, Callable[[], None]]] = {}
         self._numbers = itertools.count()
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         threading.Thread(target=self._watch, daemon=True, name="clinesync-deadlines").start()
 
-    def watch(self, cut_off: Callable[[], None]) -> int:
+    def watch(self, cut_off: Callable[[], None], seconds: float) -> int:
         number = next(self._numbers)
         with self._lock:
-            self._due[number] = (time.monotonic() + self.seconds, cut_off)
+            self._due[number] = (time.monotonic() + seconds, cut_off)
         return number
 
     def done(self, number: int) -> None:
@@ -83,7 +82,7 @@ class Deadlines:
         self._stopped.set()
 
     def _watch(self) -> None:
-        while not self._stopped.wait(min(0.5, self.seconds / 4)):  # a deadline holds to within this
+        while not self._stopped.wait(0.25):  # a deadline holds to within this
             now = time.monotonic()
             with self._lock:
                 late = [number for number, (due, _) in self._due.items() if due <= now]
@@ -155,7 +154,6 @@ class ConsoleServer(HTTPServer):
         log: TextIO | None = sys.stderr,
         latency: float = 0.0,
         read_only: bool = False,
-        deadline: float = REQUEST_DEADLINE,
     ) -> None:
         self.console = console
         self.tokens = [token.encode() for token in tokens if token]
@@ -166,7 +164,7 @@ class ConsoleServer(HTTPServer):
         self.read_only = read_only  # answer writes with 405, as Cline's hosted console does
         self.requests = {"GET": 0, "PUT": 0}
         self.writes = GroupCommit(console)
-        self.deadlines = Deadlines(deadline)
+        self.deadlines = Deadlines()
         self._count_lock = threading.Lock()
         remote_config_errors({"version": "v1"})  # compile the validator now, not on the first write
         self._workers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="clinesync-serve")
@@ -230,7 +228,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         """Each request, from its first byte to its answer, within the server's deadline: past it the
         connection is shut, whatever the client is dripping."""
-        watched = self.server.deadlines.watch(self._cut_off)
+        watched = self.server.deadlines.watch(self._cut_off, REQUEST_DEADLINE)
         try:
             super().handle_one_request()
         finally:
