@@ -54,6 +54,7 @@ class LoadedFile:
     references: dict[Path, str] = field(default_factory=dict)
     # `# clinesync: ignore[...]` comments, of this file and of the bases merged into it
     suppressions: list[Suppression] = field(default_factory=list)
+    mentions_variables: bool = False  # the text holds `${var:`: only then are variables looked for
 
     def deferred(self, value: Any) -> bool:
         """True for text whose references are not resolved yet: its checks wait for the resolved view."""
@@ -136,6 +137,7 @@ def load_bytes(raw: bytes, name: str) -> LoadedFile:
     if not text.strip():
         return _refused(loaded, Mark(1, 1), "the file is empty: an organization file is one YAML mapping")
     loaded.suppressions = scan(text, name)
+    loaded.mentions_variables = "${var:" in text
     try:
         loaded.data = _Composer(loaded).compose(text)
     except _Refused as refusal:

@@ -13,7 +13,7 @@ from clinesync.files.loader import LoadedFile
 def substitute(loaded: LoadedFile, variables: Mapping[str, str]) -> None:
     """Replace the variables in `loaded`'s remoteConfig; an undefined one is a located CS170 error."""
     remote = loaded.data.get("remoteConfig") if isinstance(loaded.data, dict) else None
-    if not isinstance(remote, dict):
+    if not isinstance(remote, dict) or not loaded.mentions_variables:
         return
     for path, value in list(walk(remote, ("remoteConfig",))):
         if not isinstance(value, str) or "${var:" not in value:
