@@ -44,3 +44,21 @@ def test_worker_processes_give_what_one_process_gives(
     assert "org-017.yaml:2:10: error" in alone.output and "z-base.yaml:1:1" not in alone.output
     assert "orgs/z-base.yaml)" not in alone.output  # a base, not an organization
     assert "key-planted-in-the-environment" not in alone.output
+
+
+def test_workers_that_cannot_start_leave_the_checking_to_this_process(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    fleet(in_tmp)
+    alone = run("validate", "orgs")
+    monkeypatch.setattr(batch, "POOL_FROM", 10)
+    main = sys.modules["__main__"]
+    monkeypatch.setattr(main, "__spec__", None, raising=False)
+    monkeypatch.setattr(main, "__file__", str(in_tmp / "gone" / "main.py"), raising=False)
+    assert not batch._workers_can_start()  # what the parent sees: it does not try
+    monkeypatch.setattr(batch, "_workers_can_start", lambda: True)  # and if it did, they would die at start
+    broken = run("validate", "orgs")
+    assert (broken.exit_code, broken.stdout) == (alone.exit_code, alone.stdout)
+    assert "40 files checked" in broken.stderr

@@ -9,6 +9,7 @@ which files are bases (a file that another extends is not an organization), and 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
@@ -59,24 +60,38 @@ def _checked(
     paths: list[str], project: Project, environ: Mapping[str, str] | None
 ) -> Iterator[tuple[CheckedFile, set[str]]]:
     workers = min(os.cpu_count() or 1, 8)
-    if len(paths) < POOL_FROM or workers < 2:
-        for path in paths:
-            if os.path.realpath(path) not in project.bases:  # read as a base already: not an organization
-                yield check_one(path, project, environ).slim(), set(project.bases)
-        return
-    import functools
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    done = 0
+    if len(paths) >= POOL_FROM and workers > 1 and _workers_can_start():
+        import functools
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
-    # Spawned, not forked: the caller may have threads running (console reads), which a fork would copy
-    # mid-flight. Each worker gets the project without the parent's cache of parsed bases.
-    task = functools.partial(check_chunk, project=replace(project, bases={}), environ=_plain(environ))
-    chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for checked_files, bases in pool.map(task, chunks):
-            for checked in checked_files:
-                yield checked, bases
+        # Spawned, not forked: the caller may have threads running (console reads), which a fork would copy
+        # mid-flight. Each worker gets the project without the parent's cache of parsed bases.
+        task = functools.partial(check_chunk, project=replace(project, bases={}), environ=_plain(environ))
+        chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                for checked_files, bases in pool.map(task, chunks):
+                    for checked in checked_files:
+                        yield checked, bases
+                    done += len(checked_files)
+        except BrokenProcessPool:
+            pass  # a worker could not start or died: the files not yet checked are checked here
+    for path in paths[done:]:
+        if os.path.realpath(path) not in project.bases:  # read as a base already: not an organization
+            yield check_one(path, project, environ).slim(), set(project.bases)
+
+
+def _workers_can_start() -> bool:
+    """Spawned workers import the caller's main module again: only when it can be (the clinesync command,
+    `python -m clinesync`, a script), not when it came from standard input."""
+    main = sys.modules.get("__main__")
+    if getattr(main, "__spec__", None) is not None:
+        return True
+    path = getattr(main, "__file__", None)
+    return path is None or os.path.exists(path)
 
 
 def check_chunk(
