@@ -21,6 +21,7 @@ from clinesync.files.validate import CheckedFile, check_file
 # From how many files a run checks them in worker processes: below it, starting them costs more than it saves.
 POOL_FROM = 300
 _CHUNK = 32
+_HEAD_START = 96  # files checked here while the workers start (about the time it takes them)
 
 
 def iter_checked(
@@ -70,12 +71,16 @@ def _checked(
         # Spawned, not forked: the caller may have threads running (console reads), which a fork would copy
         # mid-flight. Each worker gets the project without the parent's cache of parsed bases.
         task = functools.partial(check_chunk, project=replace(project, bases={}), environ=_plain(environ))
-        chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
+        chunks = [paths[start : start + _CHUNK] for start in range(_HEAD_START, len(paths), _CHUNK)]
         try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                for checked_files, bases in pool.map(task, chunks):
+                results = pool.map(task, chunks)  # the workers start now; meanwhile the first files are
+                for path in paths[:_HEAD_START]:  # checked here, so the caller's first reads go out at once
+                    yield check_one(path, project, environ).slim(), set(project.bases)
+                    done += 1
+                for checked_files, bases in results:
                     for checked in checked_files:
-                        yield checked, bases
+                        yield checked, bases | set(project.bases)
                     done += len(checked_files)
         except BrokenProcessPool:
             pass  # a worker could not start or died: the files not yet checked are checked here
