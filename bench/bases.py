@@ -21,15 +21,20 @@ ROUNDS = 5
 
 
 def write_based_fleet(directory: Path, count: int) -> None:
-    """The same organizations as `write_fleet`: each file names itself and extends one base."""
+    """The same organizations as `write_fleet`: what they share in one base, what is their own in each file."""
     lines = EXAMPLE.read_text("utf-8").splitlines(keepends=True)
     base = "".join(line for line in lines if not line.startswith(("organization:", "name:")))
     (directory / "bases").mkdir(parents=True, exist_ok=True)
     (directory / "bases" / "acme.yaml").write_text(base, "utf-8")
+    (directory / "orgs").mkdir(exist_ok=True)
     for index in range(count):
-        (directory / "orgs").mkdir(exist_ok=True)
         (directory / "orgs" / f"org-{index:05d}.yaml").write_text(
-            f"organization: {org_id(index)}\nname: Acme {index} Engineering\nextends: [../bases/acme.yaml]\n",
+            f"organization: {org_id(index)}\nname: Acme {index} Engineering\nextends: [../bases/acme.yaml]\n"
+            "remoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+            f"      openAiHeaders:\n        X-Tenant-Id: acme-{index}\n"
+            f"      models:\n        - id: team-{index}-ft\n          contextWindow: {32000 + index}\n"
+            f"  remoteMCPServers:\n    - name: docs-{index % 7}\n      url: https://mcp{index % 7}.example.com/sse\n"
+            "      alwaysEnabled: true\n",
             "utf-8",
         )
 

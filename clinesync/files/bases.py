@@ -41,13 +41,19 @@ class _Bases:
         if not isinstance(names, list) or not names:
             return loaded
         problems: list[Problem] = []
-        inherited = LoadedFile(loaded.path, {})
-        for index, name in enumerate(names):
-            if not isinstance(name, str) or not name:
-                continue  # the schema says what is wrong with it
-            base = self._base(loaded, ("extends", index), name, chain, problems)
-            if base is not None and isinstance(base.data, dict):
-                inherited = _merged(inherited, base, base.path)
+        # What a list of bases adds up to is the same for every file that names it: merged once a run.
+        folded = "extends:" + "\0".join(_real(loaded, name) for name in names)
+        inherited = self.cache.get(folded)
+        if inherited is None:
+            inherited = LoadedFile(loaded.path, {})
+            for index, name in enumerate(names):
+                if not isinstance(name, str) or not name:
+                    continue  # the schema says what is wrong with it
+                base = self._base(loaded, ("extends", index), name, chain, problems)
+                if base is not None and isinstance(base.data, dict):
+                    inherited = _merged(inherited, base, base.path)
+            if not problems:  # a fold with problems (a cycle through this very file) is made again
+                self.cache[folded] = inherited
         result = _merged(inherited, loaded, None)
         result.problems = list(dict.fromkeys([*loaded.problems, *problems]))  # a base shared twice: once
         return result
@@ -56,7 +62,7 @@ class _Bases:
         self, loaded: LoadedFile, where: Path, name: str, chain: tuple[str, ...], problems: list[Problem]
     ) -> LoadedFile | None:
         path = os.path.normpath(os.path.join(os.path.dirname(loaded.path), name))
-        real = os.path.realpath(path)
+        real = _real(loaded, name)
         mark = loaded.value_mark(where)
         if real in chain:
             cycle = " -> ".join([*(os.path.relpath(step) for step in chain), os.path.relpath(real)])
@@ -86,6 +92,13 @@ class _Bases:
         base = self.cache[real]
         problems.extend(base.problems)
         return base
+
+
+def _real(loaded: LoadedFile, name: object) -> str:
+    """The real path of a base named in `loaded`, relative to its folder."""
+    if not isinstance(name, str) or not name:
+        return ""
+    return os.path.realpath(os.path.join(os.path.dirname(loaded.path), name))
 
 
 def _merged(base: LoadedFile, own: LoadedFile, own_file: str | None) -> LoadedFile:

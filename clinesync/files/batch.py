@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 from clinesync.files.desired import resolve
+from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
 from clinesync.files.validate import CheckedFile, check_file
@@ -99,10 +100,15 @@ def _workers_can_start() -> bool:
     return path is None or os.path.exists(path)
 
 
+# A worker's bases, kept from one share to the next: a worker process serves one run, with one project.
+_WORKER_BASES: dict[str, LoadedFile] = {}
+
+
 def check_chunk(
     paths: list[str], project: Project, environ: dict[str, str] | None
 ) -> tuple[list[CheckedFile], set[str]]:
     """A worker's share: each file checked (and resolved), and the bases it read."""
+    project = replace(project, bases=_WORKER_BASES)
     checked = [check_one(path, project, environ).slim() for path in paths]
     return checked, set(project.bases)
 
