@@ -75,8 +75,8 @@ def _checked(
         chunks = [paths[start : start + _CHUNK] for start in range(_HEAD_START, len(paths), _CHUNK)]
         try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                results = pool.map(task, chunks)  # the workers start now; meanwhile the first files are
-                for path in paths[:_HEAD_START]:  # checked here, so the caller's first reads go out at once
+                results = pool.map(task, chunks)  # the workers start on the later files now, while this
+                for path in paths[:_HEAD_START]:  # process checks the first: the caller's reads start at once
                     yield check_one(path, project, environ).slim(), set(project.bases)
                     done += 1
                 for checked_files, bases in results:
