@@ -27,6 +27,8 @@ Prepare = Callable[[LoadedFile], None]  # what every file gets once loaded (vari
 
 def extended(loaded: LoadedFile, cache: dict[str, LoadedFile], prepare: Prepare) -> LoadedFile:
     """`loaded` merged over the bases it names, or `loaded` itself when it names none."""
+    if not isinstance(loaded.data, dict) or not loaded.data.get("extends"):
+        return loaded
     return _Bases(cache, prepare).extend(loaded, (os.path.realpath(loaded.path),))
 
 

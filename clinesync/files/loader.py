@@ -284,13 +284,14 @@ class _Composer:
 
     @staticmethod
     def _refuse_anchor_or_tag(event: Any, allowed_tags: set[str]) -> None:
+        if event.anchor is None and (event.tag is None or event.tag == "!" or event.tag in allowed_tags):
+            return  # every node of a file passes here: the usual case costs two tests
         mark = _mark(event.start_mark)
         if event.anchor is not None:
             raise _Refused(
                 mark, f"anchor '&{event.anchor}': anchors and aliases are not supported, write the value out"
             )
-        if event.tag not in (None, "!") and event.tag not in allowed_tags:
-            raise _Refused(mark, f"tag '{event.tag}' is not supported: remove it")
+        raise _Refused(mark, f"tag '{event.tag}' is not supported: remove it")
 
 
 # YAML 1.2's core schema (what yaml-language-server reads): only these plain scalars are not text, so
@@ -304,10 +305,13 @@ _FLOAT = re.compile(
 
 
 CORE_STR = _CORE + "str"
+_MAYBE_NOT_TEXT = frozenset("-+.0123456789nNtTfF~")  # how a null, boolean or number can begin
 
 
 def core_tag(text: str) -> str:
     """The tag YAML 1.2's core schema gives a plain scalar."""
+    if text and text[0] not in _MAYBE_NOT_TEXT:
+        return CORE_STR  # most values (URLs, names, ids) are decided by their first character
     for pattern, name in ((_NULL, "null"), (_BOOL, "bool"), (_INT, "int"), (_FLOAT, "float")):
         if pattern.match(text):
             return _CORE + name
