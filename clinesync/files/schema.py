@@ -12,10 +12,12 @@ import json
 import math
 import os
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from clinesync.fields import Path, dotted
 from clinesync.files.bases import PATCH
+from clinesync.files.fastcheck import compile_schema
 from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
 
@@ -46,48 +48,21 @@ def _remote_config_validator() -> Any:
     return _compiled(stored_document_schema())
 
 
-_REMEMBERED = 8192  # valid subtrees remembered: what a fleet's files share, at bounded memory
-
-
 def _compiled(document: dict[str, Any]) -> Any:
-    """A validator that remembers which mappings and lists were valid against which part of the schema: a
-    fleet repeats providers, models, servers and rules file after file, and jsonschema's walk is most of a
-    file's cost. Only validity is remembered; a subtree with errors is walked again, so every error keeps its
-    location."""
     # Imported here: only the commands that validate pay for jsonschema's import.
-    from jsonschema import Draft202012Validator, validators
+    from jsonschema import Draft202012Validator
 
-    valid: set[tuple[int, str]] = set()
+    return Draft202012Validator(document)
 
-    def remembered(validator: Any, instance: Any, schema: Any, path: str | int) -> Any:
-        if not isinstance(instance, (dict, list)):
-            yield from validator.descend(instance, schema, path=path, schema_path=path)
-            return
-        key = (id(schema), json.dumps(instance, sort_keys=True, ensure_ascii=False))
-        if key in valid:
-            return
-        errors = list(validator.descend(instance, schema, path=path, schema_path=path))
-        if not errors:
-            if len(valid) >= _REMEMBERED:
-                valid.clear()
-            valid.add(key)
-        yield from errors
 
-    def properties(validator: Any, properties: dict[str, Any], instance: Any, schema: Any) -> Any:
-        if isinstance(instance, dict):
-            for name, subschema in properties.items():
-                if name in instance:
-                    yield from remembered(validator, instance[name], subschema, name)
+@functools.cache
+def _quick_file_check() -> Callable[[Any], bool] | None:
+    return compile_schema(schema())
 
-    def items(validator: Any, items: Any, instance: Any, schema: Any) -> Any:
-        if isinstance(instance, list) and isinstance(items, dict) and "prefixItems" not in schema:
-            for index, item in enumerate(instance):
-                yield from remembered(validator, item, items, index)
-        else:
-            yield from Draft202012Validator.VALIDATORS["items"](validator, items, instance, schema)
 
-    extend: Any = validators.extend  # untyped in jsonschema's stubs
-    return extend(Draft202012Validator, {"properties": properties, "items": items})(document)
+@functools.cache
+def _quick_document_check() -> Callable[[Any], bool] | None:
+    return compile_schema(stored_document_schema())
 
 
 def stored_document_schema() -> dict[str, Any]:
@@ -126,6 +101,9 @@ def field_schema(path: Path) -> dict[str, Any] | None:
 def remote_config_errors(value: Any) -> list[str]:
     """Why `value` is not a valid RemoteConfig, as a console server answers a write: field names and rules,
     never the values themselves (a value may be a credential)."""
+    quick = _quick_document_check()
+    if quick is not None and quick(value):
+        return []
     return sorted(_values_free(error) for error in _remote_config_validator().iter_errors(value))
 
 
@@ -148,6 +126,9 @@ def _values_free(error: Any) -> str:
 
 def schema_problems(loaded: LoadedFile) -> list[Problem]:
     problems = _number_problems(loaded)
+    quick = _quick_file_check()
+    if quick is not None and quick(loaded.data):
+        return problems  # valid: jsonschema's walk would find nothing (fastcheck.py)
     for error in _validator().iter_errors(loaded.data):
         if isinstance(error.instance, str) and loaded.deferred(error.instance) and error.validator != "type":
             continue  # a reference is text: its value is checked once resolved
