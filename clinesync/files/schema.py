@@ -2,7 +2,8 @@
 
 The schema is the contract: every constraint JSON Schema can state lives there, so editors show it too. A few
 of its errors keep the rule ids users know (CS120, CS142); numbers Cline cannot read (NaN, infinities, integers
-beyond 2^53) are not JSON at all, so no schema can state them: they are checked here, as CS100.
+beyond 2^53) are not JSON at all, so no schema can state them: they are checked here, as CS100. A valid file
+is recognised by a quick check first (`fastcheck.py`); jsonschema gives every other verdict.
 """
 
 from __future__ import annotations
