@@ -98,10 +98,22 @@ def _compile(node: Any, definitions: dict[str, Any], compiled: dict[str, Check])
         checks.append(_object(node, definitions, compiled))
     if "items" in node:
         item = _compile(node["items"], definitions, compiled)
-        checks.append(
-            lambda instance: not isinstance(instance, list) or all(item(value) for value in instance)
-        )
-    return lambda instance: all(check(instance) for check in checks)
+        checks.append(lambda instance: not isinstance(instance, list) or all(map(item, instance)))
+    return _all_of(checks)
+
+
+def _all_of(checks: list[Check]) -> Check:
+    if len(checks) == 1:
+        return checks[0]
+
+    def every(instance: Any) -> bool:
+        # A plain loop: on this path, run for every node of every file, all() over a generator is ~3x slower.
+        for check in checks:  # noqa: SIM110
+            if not check(instance):
+                return False
+        return True
+
+    return every
 
 
 def _reference(reference: str, definitions: dict[str, Any], compiled: dict[str, Check]) -> Check:
@@ -149,6 +161,8 @@ def _type(expected: str | list[str]) -> Check:
     if any(name not in _TYPES for name in names):
         raise _Unknown(expected)
     tests = [_TYPES[name] for name in names]
+    if len(tests) == 1:
+        return tests[0]
     return lambda instance: any(test(instance) for test in tests)
 
 
