@@ -187,9 +187,18 @@ def changed_value_problems(view: LoadedFile, paths: list[Path]) -> list[Problem]
         value = view.data
         for part in path:
             value = value[part]
+        quick = _quick_field_check(path)
+        if quick is not None and quick(value):
+            continue
         for error in _validator().evolve(schema=node).iter_errors(value):
             problems.extend(_problems_for(error, view, path))
     return problems
+
+
+@functools.lru_cache(maxsize=4096)
+def _quick_field_check(path: Path) -> Callable[[Any], bool] | None:
+    node = field_schema(path)
+    return None if node is None else compile_schema({**node, "$defs": schema()["$defs"]})
 
 
 def _problems_for(error: Any, loaded: LoadedFile, prefix: Path = ()) -> list[Problem]:
