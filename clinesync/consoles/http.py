@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
-from clinesync import __version__, strictjson
+from clinesync import __version__, deadlines, strictjson
 from clinesync.cline import is_organization_id
 from clinesync.consoles.base import (
     Administered,
@@ -209,9 +209,7 @@ class HttpConsole:
         """One exchange, bounded as a whole by `timeout` and in size by MAX_ANSWER: a console that drips bytes
         or answers without end cannot hold the run."""
         client = self._client
-        watchdog = threading.Timer(self.timeout, client.close)  # closing the client ends a blocked read
-        watchdog.daemon = True
-        watchdog.start()
+        watchdog = deadlines.shared().watch(client.close, self.timeout)  # closing it ends a blocked read
         started = time.monotonic()
         try:
             response = client.send(
@@ -227,7 +225,7 @@ class HttpConsole:
                 raise _Unreachable(f"no whole answer within {self.timeout:g} s", timed_out=True) from None
             raise _Unreachable(_transport_reason(error), final=_is_final(error)) from None
         finally:
-            watchdog.cancel()
+            deadlines.shared().done(watchdog)
             if client.is_closed:  # the watchdog fired: this thread gets a new client next time
                 self._local.client = None
 

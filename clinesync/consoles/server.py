@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import itertools
 import re
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -34,6 +33,7 @@ from clinesync import __version__, strictjson
 from clinesync.cline import is_organization_id
 from clinesync.consoles.base import Conflict, ConsoleError, Live
 from clinesync.consoles.local import LocalConsole
+from clinesync.deadlines import Deadlines
 from clinesync.document import Document
 from clinesync.files.schema import remote_config_errors
 
@@ -55,40 +55,6 @@ class Reply(Exception):
         super().__init__(message)
         self.status = status
         self.code = code
-
-
-class Deadlines:
-    """One thread that shuts requests past their deadline, rather than a timer thread started per request
-    (which costs more than answering a read)."""
-
-    def __init__(self) -> None:
-        self._due: dict[int, tuple[float, Callable[[], None]]] = {}
-        self._numbers = itertools.count()
-        self._lock = threading.Lock()
-        self._stopped = threading.Event()
-        threading.Thread(target=self._watch, daemon=True, name="clinesync-deadlines").start()
-
-    def watch(self, cut_off: Callable[[], None], seconds: float) -> int:
-        number = next(self._numbers)
-        with self._lock:
-            self._due[number] = (time.monotonic() + seconds, cut_off)
-        return number
-
-    def done(self, number: int) -> None:
-        with self._lock:
-            self._due.pop(number, None)
-
-    def stop(self) -> None:
-        self._stopped.set()
-
-    def _watch(self) -> None:
-        while not self._stopped.wait(0.25):  # a deadline holds to within this
-            now = time.monotonic()
-            with self._lock:
-                late = [number for number, (due, _) in self._due.items() if due <= now]
-                cut_offs = [self._due.pop(number)[1] for number in late]
-            for cut_off in cut_offs:
-                cut_off()
 
 
 class GroupCommit:

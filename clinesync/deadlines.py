@@ -1,0 +1,64 @@
+"""Deadlines for many requests at once, kept by one thread: starting a timer thread per request costs more than
+a read on a fast console. Shared by the console server (a request from its first byte to its answer) and the
+HTTP client (an answer as a whole)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+
+
+class Deadlines:
+    def __init__(self) -> None:
+        self._due: dict[int, tuple[float, Callable[[], None]]] = {}
+        self._numbers = itertools.count()
+        self._changed = threading.Condition()
+        self._stopped = False
+        threading.Thread(target=self._watch, daemon=True, name="clinesync-deadlines").start()
+
+    def watch(self, cut_off: Callable[[], None], seconds: float) -> int:
+        """Calls `cut_off` in `seconds` unless `done` is called first; returns the number `done` takes."""
+        with self._changed:
+            number = next(self._numbers)
+            self._due[number] = (time.monotonic() + seconds, cut_off)
+            self._changed.notify()
+        return number
+
+    def done(self, number: int) -> None:
+        with self._changed:
+            self._due.pop(number, None)
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+
+    def _watch(self) -> None:
+        while True:
+            with self._changed:
+                if self._stopped:
+                    return
+                now = time.monotonic()
+                late = [number for number, (due, _) in self._due.items() if due <= now]
+                cut_offs = [self._due.pop(number)[1] for number in late]
+                if not cut_offs:
+                    soonest = min((due for due, _ in self._due.values()), default=None)
+                    self._changed.wait(None if soonest is None else soonest - now)
+                    continue
+            for cut_off in cut_offs:  # outside the lock: closing a connection may take a moment
+                cut_off()
+
+
+_shared: Deadlines | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> Deadlines:
+    """The process's one watcher, started on first use."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Deadlines()
+        return _shared

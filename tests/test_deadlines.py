@@ -1,0 +1,31 @@
+"""One thread keeps every deadline: a late request is cut off about on time, a finished one never is."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from clinesync.deadlines import Deadlines
+
+
+def test_late_ones_are_cut_off_in_order_and_finished_ones_never() -> None:
+    deadlines = Deadlines()
+    cut: list[tuple[str, float]] = []
+    everything_cut = threading.Event()
+    started = time.monotonic()
+
+    def cut_off(name: str) -> None:
+        cut.append((name, time.monotonic() - started))
+        if len(cut) == 2:
+            everything_cut.set()
+
+    deadlines.watch(lambda: cut_off("slow"), 0.3)
+    finished = deadlines.watch(lambda: cut_off("finished"), 0.1)
+    deadlines.watch(lambda: cut_off("slower"), 0.5)
+    deadlines.done(finished)
+    try:
+        assert everything_cut.wait(10)
+    finally:
+        deadlines.stop()
+    assert [name for name, _ in cut] == ["slow", "slower"]
+    assert cut[0][1] >= 0.3 and cut[1][1] >= 0.5
