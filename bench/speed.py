@@ -52,11 +52,11 @@ def _verdict(seconds: float, target: float | None, note: str) -> str:
 
 
 class Server:
-    """`clinesync serve` in a subprocess, its access log counted."""
+    """`clinesync serve` (of `program`: this version by default) in a subprocess, its access log counted."""
 
-    def __init__(self, database: Path, latency_ms: float = 0) -> None:
+    def __init__(self, database: Path, latency_ms: float = 0, program: str = CLINESYNC) -> None:
         self.process = subprocess.Popen(
-            [CLINESYNC, "serve", "--db", str(database), "--port", "0", "--latency-ms", str(latency_ms)],
+            [program, "serve", "--db", str(database), "--port", "0", "--latency-ms", str(latency_ms)],
             env={**os.environ, "CLINESYNC_SERVER_TOKENS": TOKEN},
             stderr=subprocess.PIPE,
             text=True,

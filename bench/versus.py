@@ -19,11 +19,11 @@ from pathlib import Path
 
 import httpx
 from common import CLINESYNC, EXAMPLE, octodns_config, org_id, timings, write_fleet
+from speed import TOKEN, Server
 from validate import paired, peak_mib
 
 OLD = os.path.abspath(os.environ.get("OLD_CLINESYNC", ""))
 OCTODNS_SYNC = os.path.abspath(os.environ["OCTODNS_SYNC"]) if os.environ.get("OCTODNS_SYNC") else ""
-TOKEN = "bench-token-not-a-secret"
 ENV = {**os.environ, "AZURE_OPENAI_KEY": "bench-stand-in-key", "CLINE_API_KEY": TOKEN}
 LATENCY = 0.020
 PARALLELISM = 16
@@ -33,25 +33,6 @@ def line(what: str, new: float, old: float, target: str) -> None:
     print(
         f"{what:<44} {new * 1000:9.0f} ms  vs 0.1.0 {old * 1000:9.0f} ms  ratio {new / old:5.2f}  ({target})"
     )
-
-
-class Served:
-    """`clinesync serve` of one version in a subprocess, on a free port."""
-
-    def __init__(self, program: str, database: Path, latency_ms: float = 0) -> None:
-        self.process = subprocess.Popen(
-            [program, "serve", "--db", str(database), "--port", "0", "--latency-ms", str(latency_ms)],
-            env={**ENV, "CLINESYNC_SERVER_TOKENS": TOKEN},
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stderr is not None
-        self.url = self.process.stderr.readline().split(" on ", 1)[1].split(" ", 1)[0]
-        threading.Thread(target=self.process.stderr.read, daemon=True).start()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
 
 
 def put_p90(url: str, writers: int = 64, each: int = 10) -> float:
@@ -81,9 +62,8 @@ def serve_writers(work: Path, rounds: int = 3) -> None:
     news, olds = [], []
     for round_ in range(rounds):
         for program, into in ((CLINESYNC, news), (OLD, olds)):
-            server = Served(
-                program, work / f"writers-{round_}-{len(into)}-{Path(program).parent.parent.name}.db"
-            )
+            database = work / f"writers-{round_}-{len(into)}-{Path(program).parent.parent.name}.db"
+            server = Server(database, program=program)
             try:
                 into.append(put_p90(server.url))
             finally:
@@ -138,7 +118,7 @@ def main() -> None:
             )
 
         write_fleet(work / "fleet", 1000)
-        server = Served(CLINESYNC, work / "latency.db", latency_ms=LATENCY * 1000)
+        server = Server(work / "latency.db", latency_ms=LATENCY * 1000)
         http = {"env": {**ENV, "CLINESYNC_CONSOLE": server.url}, "cwd": work}
         try:
             subprocess.run(

@@ -69,8 +69,10 @@ def resolve(
             from_environment[path] = value
             secrets.update([resolved, *values])
     if not problems and changed:
-        problems = _resolved_problems(checked, {**data, "remoteConfig": remote}, from_environment, changed)
-    checked.problems += _governed(checked, problems)
+        problems = _resolved_problems(
+            checked, loaded, {**data, "remoteConfig": remote}, from_environment, changed
+        )
+    checked.problems += _governed(checked, loaded, problems)
     errors = [problem for problem in checked.problems if problem.is_error]
     if errors:
         return errors
@@ -79,7 +81,7 @@ def resolve(
     positional = {path: identified(tree, path) for path in from_environment}
     own = [parse_dotted(text) for text in data.get("unmanaged", [])]
     checked.problems += _governed(
-        checked, list(ignored_values(loaded, [path for path in unmanaged if path not in own]))
+        checked, loaded, list(ignored_values(loaded, [path for path in unmanaged if path not in own]))
     )
     left_alone = (*own, *unmanaged)
     return Desired(
@@ -107,21 +109,23 @@ def _origins(loaded: LoadedFile, tree: dict[str, Any]) -> dict[Path, str]:
 
 
 def _resolved_problems(
-    checked: CheckedFile, data: dict[str, Any], references: dict[Path, str], changed: list[Path]
+    checked: CheckedFile,
+    loaded: LoadedFile,
+    data: dict[str, Any],
+    references: dict[Path, str],
+    changed: list[Path],
 ) -> list[Problem]:
     """The problems of the resolved values that the file as written did not show: the same rules, located at
     the reference and naming it, never the value."""
-    assert checked.loaded is not None
-    view = checked.loaded.resolved_view(data, references)
+    view = loaded.resolved_view(data, references)
     policy = checked.guardrails.policy_for(checked.path)
     return changed_value_problems(view, changed) + run_checks(view) + policy_problems(view, policy)
 
 
-def _governed(checked: CheckedFile, found: list[Problem]) -> list[Problem]:
+def _governed(checked: CheckedFile, loaded: LoadedFile, found: list[Problem]) -> list[Problem]:
     """The problems found now that the file as written did not show, as the guardrails have them; the
     suppressed ones are set aside in `checked.suppressed`."""
-    suppressions = checked.loaded.suppressions if checked.loaded is not None else []
-    governed = govern(found, checked.path, checked.guardrails, suppressions)
+    governed = govern(found, checked.path, checked.guardrails, loaded.suppressions)
     already = set(checked.problems) | set(checked.suppressed)
     checked.suppressed += [problem for problem in governed.suppressed if problem not in already]
     new = {problem for problem in governed.problems if problem not in already}

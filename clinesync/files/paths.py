@@ -80,7 +80,8 @@ def matches(relative: str, patterns: Sequence[str]) -> bool:
 
 
 def _project_ignores(name: str, patterns: Sequence[str], root: str, configuration: str | None) -> bool:
-    if configuration and os.path.samefile(name, configuration):
+    named_alike = configuration is not None and os.path.basename(name) == os.path.basename(configuration)
+    if named_alike and os.path.samefile(name, configuration or ""):  # stats for files of its name only
         return True
     if not patterns:
         return False

@@ -36,7 +36,8 @@ class Project:
     unmanaged: tuple[Path, ...] = ()
     guardrails: Guardrails = field(default_factory=Guardrails)
     organizations: frozenset[str] | None = None  # --org: only these
-    # Bases are parsed once per run however many organizations extend them (`bases.py`).
+    # Bases are parsed once per run however many organizations extend them, and each list of bases is merged
+    # once (keys `extends:...`, beside the bases' real paths; `bases.py`).
     bases: dict[str, LoadedFile] = field(default_factory=dict, repr=False)
 
     @property
