@@ -425,3 +425,33 @@ def test_writers_that_arrive_together_are_committed_together_each_against_its_ow
     assert sorted(outcomes, key=str) == ["1"] + ["conflict"] * 23  # all read revision 0: one may write
     assert commits == [1, 23]  # those that arrived during the first transaction shared the next
     assert [revision.number for revision in console.history(org)] == [1]
+
+
+def test_a_transaction_that_fails_fails_every_write_it_held_and_acknowledges_none(tmp_path: Path) -> None:
+    from clinesync.consoles.base import ConsoleError
+    from clinesync.consoles.local import LocalConsole
+    from clinesync.consoles.server import GroupCommit
+    from clinesync.document import Document
+
+    console = LocalConsole(tmp_path / "console.db")
+
+    def broken(writes: list) -> list:  # type: ignore[type-arg]
+        raise ConsoleError("disk full")
+
+    console.write_many = broken  # type: ignore[method-assign]
+    group = GroupCommit(console)
+    failures: list[str] = []
+
+    def writer(number: int) -> None:
+        try:
+            group.write(f"org-01JZPE4CHW5XTP73W9576212{number:02d}", Document(True, {"version": "v1"}), None)
+        except ConsoleError as error:
+            failures.append(str(error))
+
+    threads = [threading.Thread(target=writer, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert failures == ["disk full"] * 8
+    assert LocalConsole(tmp_path / "console.db").organizations() == []
