@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from clinesync.fields import walk
 from clinesync.files.loader import MAX_BYTES, Mark, load_bytes
 
 
@@ -18,9 +19,23 @@ def only_problem(raw: bytes) -> tuple[int, int, str, str]:
 
 def test_marks_of_keys_and_values_count_from_one() -> None:
     loaded = load_bytes(b"organization: org-x\nremoteConfig:\n  models:\n    - id: a\n", "org.yaml")
-    assert loaded.keys[("remoteConfig", "models")] == Mark(3, 3)
-    assert loaded.values[("remoteConfig", "models", 0, "id")] == Mark(4, 11)
+    assert loaded.key_mark(("remoteConfig", "models")) == Mark(3, 3)
+    assert loaded.value_mark(("remoteConfig", "models", 0, "id")) == Mark(4, 11)
     assert loaded.value_mark(("remoteConfig", "models", 0, "missing")) == Mark(4, 7)
+
+
+def test_the_nodes_the_loader_hands_over_are_the_walk_of_its_data() -> None:
+    text = b"organization: org-x\nremoteConfig:\n  models:\n    - id: a\n      n: [1, {x: y}]\n  t: true\n"
+    loaded = load_bytes(text, "org.yaml")
+    assert loaded.walked is not None  # handed over by the loader, not walked again
+    assert loaded.nodes == list(walk(loaded.data))
+
+
+def test_a_repeated_key_leaves_the_nodes_to_a_walk_of_what_was_kept() -> None:
+    loaded = load_bytes(b"organization: org-x\nname: a\nname: b\n", "org.yaml")
+    assert loaded.walked is None
+    assert loaded.nodes == list(walk(loaded.data))
+    assert (("name",), "b") in loaded.nodes
 
 
 def test_yaml_conversions_are_remembered_with_their_source_text() -> None:

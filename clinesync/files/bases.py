@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from clinesync.fields import IDENTITY_KEYS, Path, walk
-from clinesync.files.loader import LoadedFile, Mark, load_file
+from clinesync.files.loader import LoadedFile, Mark, YamlMark, as_mark, load_file
 from clinesync.files.problems import Problem
 
 PATCH = "$patch"
@@ -113,15 +113,18 @@ def _merged(base: LoadedFile, own: LoadedFile, own_file: str | None) -> LoadedFi
     return merged
 
 
-def _tagged(mark: Mark, file: str | None) -> Mark:
-    return mark if mark.file or file is None else mark._replace(file=file)
+def _tagged(mark: Mark | YamlMark, file: str | None) -> Mark | YamlMark:
+    if file is None:
+        return mark
+    located = as_mark(mark)
+    return located if located.file else located._replace(file=file)
 
 
 class _Merge:
     def __init__(self, base: LoadedFile, own: LoadedFile, own_file: str | None) -> None:
         self.base, self.own, self.own_file = base, own, own_file
-        self.values: dict[Path, Mark] = {}
-        self.keys: dict[Path, Mark] = {}
+        self.values: dict[Path, Mark | YamlMark] = {}
+        self.keys: dict[Path, Mark | YamlMark] = {}
         self.converted: dict[Path, str] = {}
 
     def take(self, from_own: bool, source: Path, node: Any, target: Path) -> Any:

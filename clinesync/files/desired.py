@@ -15,7 +15,7 @@ from clinesync.fields import Path, identified, parse_dotted, plain_copy, set_at
 from clinesync.files import envref
 from clinesync.files.checks import ignored_values, run_checks
 from clinesync.files.guardrails import govern
-from clinesync.files.loader import LoadedFile
+from clinesync.files.loader import LoadedFile, as_mark
 from clinesync.files.policy import policy_problems
 from clinesync.files.problems import Problem
 from clinesync.files.schema import changed_value_problems
@@ -103,7 +103,7 @@ def _origins(loaded: LoadedFile, tree: dict[str, Any]) -> dict[Path, str]:
         return {}
     return {
         identified(tree, path): f"{mark.file}:{mark.line}"
-        for path, mark in loaded.values.items()
+        for path, mark in ((path, as_mark(mark)) for path, mark in loaded.values.items())
         if mark.file and path[:1] in (("remoteConfig",), ("enabled",))
     }
 

@@ -9,12 +9,11 @@ resolved by YAML 1.2's core schema, as editors (yaml-language-server) read them,
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import yaml
 
@@ -37,6 +36,20 @@ class Mark(NamedTuple):
     file: str | None = None  # set where the value was inherited from a base (`extends`): that base's path
 
 
+class YamlMark(Protocol):
+    """Where libyaml saw a node, counted from 0. The loader keeps these as they come (making a `Mark` for every
+    node of every file would be a fifth of loading), and `as_mark` turns one into a `Mark` when it is used."""
+
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
+
+
+def as_mark(mark: Mark | YamlMark) -> Mark:
+    return mark if isinstance(mark, Mark) else Mark(mark.line + 1, mark.column + 1)
+
+
 @dataclass
 class LoadedFile:
     """One file's data and where each part of it stands. `data` is None when the file could not be read."""
@@ -44,8 +57,8 @@ class LoadedFile:
     path: str
     data: Any = None
     problems: list[Problem] = field(default_factory=list)
-    values: dict[Path, Mark] = field(default_factory=dict)
-    keys: dict[Path, Mark] = field(default_factory=dict)
+    values: dict[Path, Mark | YamlMark] = field(default_factory=dict)
+    keys: dict[Path, Mark | YamlMark] = field(default_factory=dict)
     # The source text of plain scalars that YAML turned into something other than a string.
     converted: dict[Path, str] = field(default_factory=dict)
     # A resolved view (`resolved_view`) holds values from `${env:...}`; `references` maps each such path to
@@ -55,6 +68,7 @@ class LoadedFile:
     # `# clinesync: ignore[...]` comments, of this file and of the bases merged into it
     suppressions: list[Suppression] = field(default_factory=list)
     mentions_variables: bool = False  # the text holds `${var:`: only then are variables looked for
+    walked: list[tuple[Path, Any]] | None = field(default=None, repr=False)  # see `nodes`
 
     def deferred(self, value: Any) -> bool:
         """True for text whose references are not resolved yet: its checks wait for the resolved view."""
@@ -86,17 +100,21 @@ class LoadedFile:
         """Where the value at `path` starts, or its nearest located ancestor."""
         for end in range(len(path), -1, -1):
             mark = self.values.get(path[:end])
-            if mark:
-                return mark
+            if mark is not None:
+                return as_mark(mark)
         return Mark(1, 1)
 
-    @functools.cached_property
+    @property
     def nodes(self) -> list[tuple[Path, Any]]:
-        """Every node of the data with its path, walked once and shared by every check."""
-        return list(walk(self.data))
+        """Every node of the data with its path, walked once and shared by every check (the loader hands over
+        the nodes it made; whoever changes `data` in place sets `walked` back to None)."""
+        if self.walked is None:
+            self.walked = list(walk(self.data))
+        return self.walked
 
     def key_mark(self, path: Path) -> Mark:
-        return self.keys.get(path) or self.value_mark(path)
+        mark = self.keys.get(path)
+        return self.value_mark(path) if mark is None else as_mark(mark)
 
     def problem(self, rule: str, mark: Mark, message: str) -> Problem:
         return Problem.of(rule, mark.file or self.path, mark.line, mark.column, message)
@@ -108,8 +126,10 @@ class _Refused(Exception):
         self.mark = mark
 
 
-def _mark(yaml_mark: Any) -> Mark:
-    return Mark(yaml_mark.line + 1, yaml_mark.column + 1)
+_mark = as_mark
+_SCALAR = yaml.ScalarEvent
+_MAPPING_START, _MAPPING_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQUENCE_START, _SEQUENCE_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
 
 
 def load_file(path: str | os.PathLike[str]) -> LoadedFile:
@@ -192,100 +212,105 @@ class _Composer:
     def _document(self, loader: Any) -> Any:
         first = loader.peek_event()
         if not isinstance(first, yaml.MappingStartEvent):
-            kind = "a list" if isinstance(first, yaml.SequenceStartEvent) else "a single value"
-            raise _Refused(_mark(first.start_mark), f"the document is {kind}, not a mapping of settings")
+            what = "a list" if isinstance(first, yaml.SequenceStartEvent) else "a single value"
+            raise _Refused(_mark(first.start_mark), f"the document is {what}, not a mapping of settings")
+        # One loop over every event of the file, with the names it uses held locally: it is half the cost of
+        # checking a file. Marks are kept as libyaml made them and become `Mark`s when asked for.
+        loaded = self.loaded
+        values = loaded.values
+        nodes: list[tuple[Path, Any]] = []  # every node in document order: the checks' walk, for free
+        get_event = loader.get_event
         # Each frame: [container, path, pending key or None].
         stack: list[list[Any]] = []
         root: Any = None
         while True:
-            event = loader.get_event()
-            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            event = get_event()
+            kind = type(event)
+            if kind is _MAPPING_END or kind is _SEQUENCE_END:
                 stack.pop()
-                if not stack:
-                    return root
-                continue
-            frame = stack[-1] if stack else None
-            if frame is not None and isinstance(frame[0], dict) and frame[2] is None:
-                frame[2] = self._key(event, frame)
-                continue
-            path = self._child_path(frame)
-            value = self._node(event, path)
-            if frame is None:
-                root = value
-            elif isinstance(frame[0], dict):
-                frame[0][frame[2]] = value
-                frame[2] = None
+                if stack:
+                    continue
+                if not any(problem.rule == "CS102" for problem in loaded.problems):
+                    loaded.walked = nodes  # a repeated key left a stale node: walk instead
+                return root
+            if stack:
+                container, parent, key = frame = stack[-1]
+                if type(container) is dict:
+                    if key is None:
+                        frame[2] = self._key(event, container, parent)
+                        continue
+                    path = (*parent, key)
+                    frame[2] = None
+                else:
+                    path = (*parent, len(container))
             else:
-                frame[0].append(value)
-            if isinstance(value, (dict, list)):
+                container, path = None, ()
+            values[path] = event.start_mark
+            if kind is _SCALAR:
+                if event.anchor is not None or (event.tag is not None and event.tag != "!"):
+                    self._refuse_anchor_or_tag(event, _SCALAR_TAGS)
+                value = event.value if event.style else self._plain(event, path)
+            elif kind is _MAPPING_START or kind is _SEQUENCE_START:
+                self._refuse_anchor_or_tag(event, _COLLECTION_TAGS)
+                value = {} if kind is _MAPPING_START else []
                 if len(stack) >= MAX_DEPTH:
                     raise _Refused(_mark(event.start_mark), f"nesting deeper than {MAX_DEPTH} levels")
                 stack.append([value, path, None])
+            else:
+                raise _Refused(
+                    _mark(event.start_mark),
+                    f"alias '*{event.anchor}': anchors and aliases are not supported, write the value out",
+                )
+            nodes.append((path, value))
+            if container is None:
+                root = value
+            elif type(container) is dict:
+                container[path[-1]] = value
+            else:
+                container.append(value)
 
-    @staticmethod
-    def _child_path(frame: list[Any] | None) -> Path:
-        if frame is None:
-            return ()
-        container, path, key = frame
-        return (*path, key if isinstance(container, dict) else len(container))
-
-    def _key(self, event: Any, frame: list[Any]) -> str:
-        mark = _mark(event.start_mark)
-        if not isinstance(event, yaml.ScalarEvent):
-            raise _Refused(mark, "a mapping key must be plain text, not a list, mapping or alias")
+    def _key(self, event: Any, container: dict[str, Any], path: Path) -> str:
+        start = event.start_mark
+        if type(event) is not _SCALAR:
+            raise _Refused(_mark(start), "a mapping key must be plain text, not a list, mapping or alias")
         self._refuse_anchor_or_tag(event, _SCALAR_TAGS)
-        key = event.value
+        key: str = event.value
         if key == "<<" and not event.style:
-            raise _Refused(mark, "YAML merge keys ('<<') are not supported: write the settings out")
-        container, path, _ = frame
+            raise _Refused(_mark(start), "YAML merge keys ('<<') are not supported: write the settings out")
         if key in container:
-            first = self.loaded.keys[path + (key,)]
+            first = as_mark(self.loaded.keys[(*path, key)])
             self.loaded.problems.append(
                 self.loaded.problem(
                     "CS102",
-                    mark,
+                    _mark(start),
                     f"duplicate key '{key}' in {dotted(path)} (first at line {first.line}): "
                     "YAML would silently keep only the last one",
                 )
             )
             return key
-        self.loaded.keys[path + (key,)] = mark
+        self.loaded.keys[(*path, key)] = start
         return key
 
-    def _node(self, event: Any, path: Path) -> Any:
-        mark = _mark(event.start_mark)
-        self.loaded.values[path] = mark
-        if isinstance(event, yaml.AliasEvent):
-            raise _Refused(
-                mark, f"alias '*{event.anchor}': anchors and aliases are not supported, write the value out"
-            )
-        if isinstance(event, yaml.MappingStartEvent):
-            self._refuse_anchor_or_tag(event, _COLLECTION_TAGS)
-            return {}
-        if isinstance(event, yaml.SequenceStartEvent):
-            self._refuse_anchor_or_tag(event, _COLLECTION_TAGS)
-            return []
-        self._refuse_anchor_or_tag(event, _SCALAR_TAGS)
-        return self._scalar(event, path)
-
-    def _scalar(self, event: Any, path: Path) -> Any:
-        if event.style or event.tag == "!":
-            return event.value  # quoted or block text is always a string
-        tag = event.tag or core_tag(event.value)
+    def _plain(self, event: Any, path: Path) -> Any:
+        """A plain (unquoted) scalar: text, or what YAML 1.2's core schema makes of it."""
+        text: str = event.value
+        if event.tag == "!":
+            return text  # `! value`: explicitly text
+        tag = event.tag or core_tag(text)
         if tag == CORE_STR:
-            return event.value
+            return text
         try:
-            value = _CONSTRUCT[tag](event.value)
+            value = _CONSTRUCT[tag](text)
         except (KeyError, ValueError):
-            return event.value  # `!!int abc` is not a number: it stays the text written
+            return text  # `!!int abc` is not a number: it stays the text written
         if event.tag is None:
-            self.loaded.converted[path] = event.value
+            self.loaded.converted[path] = text
         return value
 
     @staticmethod
     def _refuse_anchor_or_tag(event: Any, allowed_tags: set[str]) -> None:
         if event.anchor is None and (event.tag is None or event.tag == "!" or event.tag in allowed_tags):
-            return  # every node of a file passes here: the usual case costs two tests
+            return
         mark = _mark(event.start_mark)
         if event.anchor is not None:
             raise _Refused(

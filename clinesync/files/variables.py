@@ -15,6 +15,7 @@ def substitute(loaded: LoadedFile, variables: Mapping[str, str]) -> None:
     remote = loaded.data.get("remoteConfig") if isinstance(loaded.data, dict) else None
     if not isinstance(remote, dict) or not loaded.mentions_variables:
         return
+    loaded.walked = None  # the loader's nodes hold the text before substitution
     for path, value in list(walk(remote, ("remoteConfig",))):
         if not isinstance(value, str) or "${var:" not in value:
             continue
