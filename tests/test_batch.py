@@ -35,7 +35,7 @@ def test_worker_processes_give_what_one_process_gives(
     env = {"AZURE_OPENAI_KEY": "key-planted-in-the-environment"}
     alone = run(command, "orgs", env=env)
     monkeypatch.setattr(batch, "POOL_FROM", 10)
-    monkeypatch.setattr(batch, "_HEAD_START", 5)
+    monkeypatch.setattr(batch, "_CHUNK", 4)
     pooled = run(command, "orgs", env=env)
     assert (pooled.exit_code, pooled.stdout, pooled.stderr) == (alone.exit_code, alone.stdout, alone.stderr)
     assert (
@@ -55,7 +55,7 @@ def test_workers_that_cannot_start_leave_the_checking_to_this_process(
     fleet(in_tmp)
     alone = run("validate", "orgs")
     monkeypatch.setattr(batch, "POOL_FROM", 10)
-    monkeypatch.setattr(batch, "_HEAD_START", 5)
+    monkeypatch.setattr(batch, "_CHUNK", 4)
     main = sys.modules["__main__"]
     monkeypatch.setattr(main, "__spec__", None, raising=False)
     monkeypatch.setattr(main, "__file__", str(in_tmp / "gone" / "main.py"), raising=False)

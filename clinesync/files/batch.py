@@ -20,22 +20,25 @@ from clinesync.files.project import Project
 from clinesync.files.validate import CheckedFile, check_file
 
 # From how many files a run checks them in worker processes: below it, starting them costs more than it saves.
-POOL_FROM = 300
+POOL_FROM = 500
 _CHUNK = 32
-_HEAD_START = 96  # files checked here while the workers start (about the time it takes them)
 
 
 def iter_checked(
-    paths: list[str], project: Project | None = None, environ: Mapping[str, str] | None = None
+    paths: list[str],
+    project: Project | None = None,
+    environ: Mapping[str, str] | None = None,
+    share: bool = True,
 ) -> Iterator[CheckedFile]:
     """Each organization file checked, in path order; with `environ`, each one without errors resolved too
     (`checked.desired`). Bases are skipped (one without organization waits until every file has been read);
-    with `--org`, so is every organization not selected."""
+    with `--org`, so is every organization not selected. With `share`, this process checks the files no
+    worker has started on; without, it leaves them all to the workers (its caller has work of its own)."""
     project = project or Project()
     first: dict[str, str] = {}
     maybe_bases: list[CheckedFile] = []
     bases: set[str] = set()
-    for checked, loaded_bases in _checked(paths, project, environ):
+    for checked, loaded_bases in _checked(paths, project, environ, share):
         bases |= loaded_bases
         if checked.may_be_a_base:
             maybe_bases.append(checked)
@@ -59,27 +62,39 @@ def check_files(paths: list[str], project: Project | None = None) -> list[Checke
 
 
 def _checked(
-    paths: list[str], project: Project, environ: Mapping[str, str] | None
+    paths: list[str], project: Project, environ: Mapping[str, str] | None, share: bool
 ) -> Iterator[tuple[CheckedFile, set[str]]]:
-    workers = min(os.cpu_count() or 1, 8)
+    workers = min(os.cpu_count() or 1, 8) - (1 if share else 0)  # a sharing caller keeps a core busy too
     done = 0
-    if len(paths) >= POOL_FROM and workers > 1 and _workers_can_start():
+    if len(paths) >= POOL_FROM and workers >= 1 and _workers_can_start():
         import functools
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import Future, ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
         # Spawned, not forked: the caller may have threads running (console reads), which a fork would copy
         # mid-flight. Each worker gets the project without the parent's cache of parsed bases.
         task = functools.partial(check_chunk, project=replace(project, bases={}), environ=_plain(environ))
-        chunks = [paths[start : start + _CHUNK] for start in range(_HEAD_START, len(paths), _CHUNK)]
+        chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
+        # The workers take chunks from the end and (sharing) this process from the front, so the first files
+        # come at once (the caller's reads start while the workers are still starting), the two meet in the
+        # middle, and the files still come out in path order. Chunks are handed to the workers a few at a
+        # time, so those left are this process's to take.
+        ahead = 2 * workers if share else len(chunks)
+        given: dict[int, Future[tuple[list[CheckedFile], set[str]]]] = {}
+        back = len(chunks)
         try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                results = pool.map(task, chunks)  # the workers start on the later files now, while this
-                for path in paths[:_HEAD_START]:  # process checks the first: the caller's reads start at once
-                    yield check_one(path, project, environ).slim(), set(project.bases)
-                    done += 1
-                for checked_files, bases in results:
+                for index, chunk in enumerate(chunks):
+                    while back > index and sum(not future.done() for future in given.values()) < ahead:
+                        back -= 1
+                        given[back] = pool.submit(task, chunks[back])
+                    if index < back:
+                        for path in chunk:
+                            yield check_one(path, project, environ).slim(), set(project.bases)
+                            done += 1
+                        continue
+                    checked_files, bases = given.pop(index).result()
                     for checked in checked_files:
                         yield checked, bases | set(project.bases)
                     done += len(checked_files)

@@ -153,7 +153,8 @@ def make_plan(
     organizations: list[OrgPlan] = []
     to_read: list[tuple[int, Desired]] = []
     reads = Pool(1 if console.inline else parallelism, len(paths), progress)
-    for checked in iter_checked(paths, project, environ):
+    # Reads over the network keep this process busy: checking is then left to the workers.
+    for checked in iter_checked(paths, project, environ, share=console.inline):
         org = OrgPlan(checked.path, checked.organization, checked.name, problems=checked.problems)
         organizations.append(org)
         desired = checked.desired
