@@ -34,9 +34,10 @@ test: $(STAMP)
 test-quick: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not environment"
 
-# The command reference is generated from the CLI; a test fails when it is stale.
+# The command reference and the top-level help are generated from the CLI; a test fails when one is stale.
 docs: $(STAMP)
 	$(BIN)/python -m clinesync.cli.reference > docs/commands.md
+	$(BIN)/python -m clinesync.cli.reference help > clinesync/cli/help.txt
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

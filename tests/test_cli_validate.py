@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from support import EXAMPLES, FILES, run, write
 
@@ -109,6 +113,43 @@ def test_schema_command_prints_the_packaged_schema() -> None:
 def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0 and result.stdout.startswith("clinesync, version ")
+
+
+_WITHOUT_CLICK = (
+    "import sys\n"
+    "from clinesync.cli import main\n"
+    "sys.argv = ['clinesync', *sys.argv[1:]]\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    print('click loaded' if 'click' in sys.modules else 'click not loaded', file=sys.stderr)\n"
+)
+_BY_CLICK = (
+    "import sys\nfrom clinesync.cli.app import main\nsys.argv = ['clinesync', *sys.argv[1:]]\nmain()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "columns", "loaded"),
+    [
+        (["--help"], "120", False),
+        (["-h"], "80", False),
+        (["--version"], "120", False),
+        (["--help"], "60", True),  # a narrow terminal: click wraps to it
+    ],
+)
+def test_help_and_version_are_clicks_own_text_without_loading_click(
+    monkeypatch: pytest.MonkeyPatch, arguments: list[str], columns: str, loaded: bool
+) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    quick, by_click = (
+        subprocess.run([sys.executable, "-c", script, *arguments], capture_output=True, text=True, check=True)
+        for script in (_WITHOUT_CLICK, _BY_CLICK)
+    )
+    assert quick.stdout == by_click.stdout and by_click.stdout.startswith(
+        ("Usage: clinesync ", "clinesync, ")
+    )
+    assert quick.stderr == ("click loaded\n" if loaded else "click not loaded\n")
 
 
 def test_a_clinesyncignore_skips_what_it_names(in_tmp: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clinesync.cli.reference import command_reference
+from clinesync.cli.reference import command_reference, top_level_help
 from clinesync.files.batch import check_files
 from clinesync.files.policy import CONDITIONS
 from clinesync.files.problems import RULES
@@ -22,6 +22,10 @@ _SECTION = re.compile(r"^## (CS\d{3}): ", re.MULTILINE)
 
 def test_the_command_reference_is_current() -> None:
     assert (REPO / "docs" / "commands.md").read_text() == command_reference(), "run `make docs`"
+
+
+def test_the_help_answered_without_click_is_current() -> None:
+    assert (REPO / "clinesync" / "cli" / "help.txt").read_text() == top_level_help(), "run `make docs`"
 
 
 def _between(heading: re.Pattern[str], end: re.Pattern[str]) -> dict[str, str]:

@@ -62,3 +62,12 @@ def test_wheel_in_a_fresh_venv_validates_from_another_directory(tmp_path: Path) 
         text=True,
     )
     assert schema.returncode == 0 and str(target) in schema.stderr
+    quick_help = subprocess.run(
+        [target / "bin" / "clinesync", "--help"],
+        cwd=elsewhere,
+        env={**env, "COLUMNS": "100"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert quick_help.stdout == (REPO / "clinesync" / "cli" / "help.txt").read_text()  # shipped in the wheel

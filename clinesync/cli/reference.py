@@ -1,13 +1,17 @@
-"""The command reference, docs/commands.md, generated from the CLI itself so that it cannot go stale.
+"""The command reference, docs/commands.md, and the top-level help that `clinesync --help` prints without
+loading click (clinesync/cli/help.txt), generated from the CLI itself so that they cannot go stale.
 
-`python -m clinesync.cli.reference > docs/commands.md` (or `make docs`); a test checks the file is current.
+`python -m clinesync.cli.reference > docs/commands.md` and `python -m clinesync.cli.reference help >
+clinesync/cli/help.txt` (or `make docs`); tests check both files are current.
 """
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from clinesync.cli import cli
+from clinesync.cli.app import cli
 
 _WIDTH = 100  # fixed, so the file does not depend on the terminal it was made in
 
@@ -38,5 +42,11 @@ def command_reference() -> str:
     return "\n".join(parts) + "\n"
 
 
+def top_level_help() -> str:
+    """`clinesync --help` as click prints it on a terminal of 80 columns or more."""
+    context = click.Context(cli, info_name="clinesync", terminal_width=78, **cli.context_settings)
+    return cli.get_help(context) + "\n"
+
+
 if __name__ == "__main__":
-    print(command_reference(), end="")
+    print(top_level_help() if sys.argv[1:] == ["help"] else command_reference(), end="")
