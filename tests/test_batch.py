@@ -36,6 +36,7 @@ def test_worker_processes_give_what_one_process_gives(
     alone = run(command, "orgs", env=env)
     monkeypatch.setattr(batch, "POOL_FROM", 10)
     monkeypatch.setattr(batch, "_CHUNK", 4)
+    monkeypatch.setattr(batch, "_HEAD_START", 2)
     pooled = run(command, "orgs", env=env)
     assert (pooled.exit_code, pooled.stdout, pooled.stderr) == (alone.exit_code, alone.stdout, alone.stderr)
     assert (
@@ -56,6 +57,7 @@ def test_workers_that_cannot_start_leave_the_checking_to_this_process(
     alone = run("validate", "orgs")
     monkeypatch.setattr(batch, "POOL_FROM", 10)
     monkeypatch.setattr(batch, "_CHUNK", 4)
+    monkeypatch.setattr(batch, "_HEAD_START", 2)
     main = sys.modules["__main__"]
     monkeypatch.setattr(main, "__spec__", None, raising=False)
     monkeypatch.setattr(main, "__file__", str(in_tmp / "gone" / "main.py"), raising=False)
@@ -64,3 +66,17 @@ def test_workers_that_cannot_start_leave_the_checking_to_this_process(
     broken = run("validate", "orgs")
     assert (broken.exit_code, broken.stdout) == (alone.exit_code, alone.stdout)
     assert "40 files checked" in broken.stderr
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_files_come_in_path_order_whoever_checks_them(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, share: bool
+) -> None:
+    fleet(in_tmp)
+    paths = sorted(str(path) for path in (in_tmp / "orgs").glob("*.yaml"))
+    alone = [(checked.path, checked.problems) for checked in batch.iter_checked(paths)]
+    monkeypatch.setattr(batch, "POOL_FROM", 10)
+    monkeypatch.setattr(batch, "_CHUNK", 4)
+    monkeypatch.setattr(batch, "_HEAD_START", 2)
+    pooled = [(checked.path, checked.problems) for checked in batch.iter_checked(paths, share=share)]
+    assert pooled == alone and len(alone) == 40  # every organization once; the base is not one

@@ -22,6 +22,7 @@ from clinesync.files.validate import CheckedFile, check_file
 # From how many files a run checks them in worker processes: below it, starting them costs more than it saves.
 POOL_FROM = 500
 _CHUNK = 32
+_HEAD_START = 3  # chunks checked here while the workers start (about the time it takes them)
 
 
 def iter_checked(
@@ -64,7 +65,7 @@ def check_files(paths: list[str], project: Project | None = None) -> list[Checke
 def _checked(
     paths: list[str], project: Project, environ: Mapping[str, str] | None, share: bool
 ) -> Iterator[tuple[CheckedFile, set[str]]]:
-    workers = min(os.cpu_count() or 1, 8) - (1 if share else 0)  # a sharing caller keeps a core busy too
+    workers = min(os.cpu_count() or 1, 8) - 1  # this process keeps a core busy too: its share, or reading
     done = 0
     if len(paths) >= POOL_FROM and workers >= 1 and _workers_can_start():
         import functools
@@ -76,20 +77,21 @@ def _checked(
         # mid-flight. Each worker gets the project without the parent's cache of parsed bases.
         task = functools.partial(check_chunk, project=replace(project, bases={}), environ=_plain(environ))
         chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
-        # The workers take chunks from the end and (sharing) this process from the front, so the first files
-        # come at once (the caller's reads start while the workers are still starting), the two meet in the
-        # middle, and the files still come out in path order. Chunks are handed to the workers a few at a
-        # time, so those left are this process's to take.
-        ahead = 2 * workers if share else len(chunks)
+        # This process checks the first chunks itself, so the caller's reads start while the workers are still
+        # starting. Sharing, it goes on from the front while the workers take chunks from the end, a few at a
+        # time, until the two meet; otherwise the workers take all the rest, in order. Either way the files
+        # come out in path order.
         given: dict[int, Future[tuple[list[CheckedFile], set[str]]]] = {}
-        back = len(chunks)
+        here = len(chunks) if share else min(_HEAD_START, len(chunks))  # chunks[:here] are checked here
         try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                for index in range(here, len(chunks)):
+                    given[index] = pool.submit(task, chunks[index])
                 for index, chunk in enumerate(chunks):
-                    while back > index and sum(not future.done() for future in given.values()) < ahead:
-                        back -= 1
-                        given[back] = pool.submit(task, chunks[back])
-                    if index < back:
+                    while share and here > index and sum(not f.done() for f in given.values()) < 2 * workers:
+                        here -= 1
+                        given[here] = pool.submit(task, chunks[here])
+                    if index < here:
                         for path in chunk:
                             yield check_one(path, project, environ).slim(), set(project.bases)
                             done += 1
