@@ -5,6 +5,7 @@ Canonical form ignores what Cline ignores: key order, and the order of identity-
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,11 @@ class Document:
         return cls(bool(tree["enabled"]), tree["remoteConfig"])
 
     def wire_value(self) -> str:
-        """The RemoteConfig as the JSON string Cline's API carries."""
+        """The RemoteConfig as the JSON string Cline's API carries (made once: a document is not changed)."""
+        return self._wire
+
+    @functools.cached_property
+    def _wire(self) -> str:
         return strictjson.dumps(self.config, ensure_ascii=False, separators=(",", ":"))
 
     def canonical(self) -> str:

@@ -385,9 +385,9 @@ class Handler(BaseHTTPRequestHandler):
     def _log(self, method: str, status: int, started: float) -> None:
         if self.server.log is None:
             return
-        path = "".join(
-            char if char.isprintable() else "?" for char in urlsplit(getattr(self, "path", "")).path
-        )[:200]
+        path = urlsplit(getattr(self, "path", "")).path[:200]
+        if not path.isprintable():
+            path = "".join(char if char.isprintable() else "?" for char in path)
         elapsed = (time.monotonic() - started) * 1000
         self.server.log.write(f"{self.client_address[0]} {method} {path} {status} {elapsed:.1f}ms\n")
         self.server.log.flush()
