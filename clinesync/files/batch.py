@@ -65,46 +65,58 @@ def check_files(paths: list[str], project: Project | None = None) -> list[Checke
 def _checked(
     paths: list[str], project: Project, environ: Mapping[str, str] | None, share: bool
 ) -> Iterator[tuple[CheckedFile, set[str]]]:
-    workers = min(os.cpu_count() or 1, 8) - 1  # this process keeps a core busy too: its share, or reading
     done = 0
-    if len(paths) >= POOL_FROM and workers >= 1 and _workers_can_start():
-        import functools
-        import multiprocessing
-        from concurrent.futures import Future, ProcessPoolExecutor
+    if len(paths) >= POOL_FROM and _workers() >= 1 and _workers_can_start():
         from concurrent.futures.process import BrokenProcessPool
 
-        # Spawned, not forked: the caller may have threads running (console reads), which a fork would copy
-        # mid-flight. Each worker gets the project without the parent's cache of parsed bases.
-        task = functools.partial(check_chunk, project=replace(project, bases={}), environ=_plain(environ))
-        chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
-        # This process checks the first chunks itself, so the caller's reads start while the workers are still
-        # starting. Sharing, it goes on from the front while the workers take chunks from the end, a few at a
-        # time, until the two meet; otherwise the workers take all the rest, in order. Either way the files
-        # come out in path order.
-        given: dict[int, Future[tuple[list[CheckedFile], set[str]]]] = {}
-        here = len(chunks) if share else min(_HEAD_START, len(chunks))  # chunks[:here] are checked here
         try:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                for index in range(here, len(chunks)):
-                    given[index] = pool.submit(task, chunks[index])
-                for index, chunk in enumerate(chunks):
-                    while share and here > index and sum(not f.done() for f in given.values()) < 2 * workers:
-                        here -= 1
-                        given[here] = pool.submit(task, chunks[here])
-                    if index < here:
-                        for path in chunk:
-                            yield check_one(path, project, environ).slim(), set(project.bases)
-                            done += 1
-                        continue
-                    checked_files, bases = given.pop(index).result()
-                    for checked in checked_files:
-                        yield checked, bases | set(project.bases)
-                    done += len(checked_files)
+            for checked in _in_workers(paths, project, environ, share):
+                yield checked
+                done += 1
         except BrokenProcessPool:
             pass  # a worker could not start or died: the files not yet checked are checked here
     for path in paths[done:]:
         if os.path.realpath(path) not in project.bases:  # read as a base already: not an organization
             yield check_one(path, project, environ).slim(), set(project.bases)
+
+
+def _workers() -> int:
+    return min(os.cpu_count() or 1, 8) - 1  # this process keeps a core busy too: its share, or reading
+
+
+def _in_workers(
+    paths: list[str], project: Project, environ: Mapping[str, str] | None, share: bool
+) -> Iterator[tuple[CheckedFile, set[str]]]:
+    """The files checked by worker processes and this one, in path order.
+
+    This process checks the first chunks itself, so the caller's reads start while the workers are still
+    starting. Sharing, it goes on from the front while the workers take chunks from the end, a few at a time,
+    until the two meet; otherwise the workers take all the rest, in order."""
+    import functools
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    # Spawned, not forked: the caller may have threads running (console reads), which a fork would copy
+    # mid-flight. Each worker gets the project without the parent's cache of parsed bases.
+    task = functools.partial(check_chunk, project=replace(project, bases={}), environ=_plain(environ))
+    chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
+    here = len(chunks) if share else min(_HEAD_START, len(chunks))  # chunks[:here] are checked here
+    given: dict[int, Future[tuple[list[CheckedFile], set[str]]]] = {}
+    workers = _workers()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for index in range(here, len(chunks)):
+            given[index] = pool.submit(task, chunks[index])
+        for index, chunk in enumerate(chunks):
+            while share and here > index and sum(not f.done() for f in given.values()) < 2 * workers:
+                here -= 1
+                given[here] = pool.submit(task, chunks[here])
+            if index < here:
+                for path in chunk:
+                    yield check_one(path, project, environ).slim(), set(project.bases)
+                continue
+            checked_files, bases = given.pop(index).result()
+            for checked in checked_files:
+                yield checked, bases | set(project.bases)
 
 
 def _workers_can_start() -> bool:
