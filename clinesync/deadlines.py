@@ -5,6 +5,7 @@ HTTP client (an answer as a whole)."""
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -16,14 +17,17 @@ class Deadlines:
         self._numbers = itertools.count()
         self._changed = threading.Condition()
         self._stopped = False
+        self._wakes_at = math.inf  # when the watcher wakes next, unless notified
         threading.Thread(target=self._watch, daemon=True, name="clinesync-deadlines").start()
 
     def watch(self, cut_off: Callable[[], None], seconds: float) -> int:
         """Calls `cut_off` in `seconds` unless `done` is called first; returns the number `done` takes."""
         with self._changed:
             number = next(self._numbers)
-            self._due[number] = (time.monotonic() + seconds, cut_off)
-            self._changed.notify()
+            due = time.monotonic() + seconds
+            self._due[number] = (due, cut_off)
+            if due < self._wakes_at:  # rarely: deadlines are mostly as long as the ones already watched
+                self._changed.notify()
         return number
 
     def done(self, number: int) -> None:
@@ -44,8 +48,9 @@ class Deadlines:
                 late = [number for number, (due, _) in self._due.items() if due <= now]
                 cut_offs = [self._due.pop(number)[1] for number in late]
                 if not cut_offs:
-                    soonest = min((due for due, _ in self._due.values()), default=None)
-                    self._changed.wait(None if soonest is None else soonest - now)
+                    self._wakes_at = min((due for due, _ in self._due.values()), default=math.inf)
+                    self._changed.wait(None if self._wakes_at == math.inf else self._wakes_at - now)
+                    self._wakes_at = -math.inf  # awake: it looks at every deadline before it sleeps again
                     continue
             for cut_off in cut_offs:  # outside the lock: closing a connection may take a moment
                 cut_off()

@@ -29,3 +29,17 @@ def test_late_ones_are_cut_off_in_order_and_finished_ones_never() -> None:
         deadlines.stop()
     assert [name for name, _ in cut] == ["slow", "slower"]
     assert cut[0][1] >= 0.3 and cut[1][1] >= 0.5
+
+
+def test_a_sooner_deadline_wakes_a_watcher_asleep_until_a_later_one() -> None:
+    deadlines = Deadlines()
+    cut = threading.Event()
+    try:
+        deadlines.watch(lambda: None, 30)
+        time.sleep(0.1)  # the watcher now sleeps until the 30-second deadline
+        started = time.monotonic()
+        deadlines.watch(cut.set, 0.2)
+        assert cut.wait(10)
+        assert time.monotonic() - started < 5
+    finally:
+        deadlines.stop()

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
@@ -60,26 +60,35 @@ class Reply(Exception):
 class GroupCommit:
     """Concurrent writers queue here instead of backing off on SQLite's lock, and those that arrive while a
     transaction is being committed are committed together in the next one: one sync to disk for many writes.
-    Each write is still acknowledged only once its transaction is on disk."""
+    Each write is still acknowledged only once its transaction is on disk.
+
+    One writer at a time leads: it commits everything waiting, its own write among it, then hands the lead to
+    the first writer that arrived meanwhile. Each waiting writer is woken once, by its own event, when its
+    write is done or it is its turn to lead (a shared condition woke all of them on every commit)."""
 
     def __init__(self, console: LocalConsole) -> None:
         self.console = console
-        self._turn = threading.Condition()
-        self._committing = False
+        self._lock = threading.Lock()
+        self._leading = False
         self._pending: list[_Write] = []
 
     def write(self, organization: str, document: Document, if_match: str | None) -> Live:
         mine = _Write(organization, document, if_match)
-        batch: list[_Write] = []
-        with self._turn:
+        with self._lock:
             self._pending.append(mine)
-            while mine.result is None and self._committing:
-                self._turn.wait()
-            if mine.result is None:  # this writer commits everything that is waiting, its own write among it
-                self._committing = True
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            mine.woken.wait()
+        if mine.result is None:  # leading: this write is still pending
+            with self._lock:
                 batch, self._pending = self._pending, []
-        if batch:
             self._commit(batch)
+            with self._lock:
+                if self._pending:
+                    self._pending[0].woken.set()  # its result is None: it leads next
+                else:
+                    self._leading = False
         if isinstance(mine.result, BaseException):
             raise mine.result
         assert mine.result is not None
@@ -93,11 +102,9 @@ class GroupCommit:
             )
         except BaseException as error:  # the whole transaction failed: so did every write in it
             results = [error] * len(batch)
-        with self._turn:
-            for each, result in zip(batch, results, strict=True):
-                each.result = result
-            self._committing = False
-            self._turn.notify_all()
+        for each, result in zip(batch, results, strict=True):
+            each.result = result
+            each.woken.set()
 
 
 @dataclass
@@ -106,6 +113,7 @@ class _Write:
     document: Document
     if_match: str | None
     result: Live | BaseException | None = None
+    woken: threading.Event = field(default_factory=threading.Event)
 
 
 class ConsoleServer(HTTPServer):
