@@ -195,6 +195,13 @@ def identified(tree: Any, path: Path) -> Path:
     return tuple(named)
 
 
+def value_at(tree: Any, path: Path) -> Any:
+    """The value at a positional path (keys and list indexes) inside `tree`."""
+    for part in path:
+        tree = tree[part]
+    return tree
+
+
 def set_at(tree: Any, path: Path, value: Any) -> None:
     """Put `value` at a positional path (keys and list indexes) inside `tree`."""
     for part in path[:-1]:

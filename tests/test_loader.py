@@ -132,3 +132,16 @@ def test_a_scalar_document_is_not_a_mapping() -> None:
 def test_a_merge_sign_as_a_value_is_text() -> None:
     """Found by test_properties: `<<` as a plain value resolves to YAML's merge tag."""
     assert load_bytes(b"organization: <<\n", "org.yaml").data == {"organization": "<<"}
+
+
+def test_a_resolved_view_walks_only_the_changed_values_and_what_holds_them() -> None:
+    text = b"organization: org-x\nremoteConfig:\n  a: {x: '${env:X}', y: 1}\n  b: [2, 3]\n"
+    loaded = load_bytes(text, "org.yaml")
+    data = {"organization": "org-x", "remoteConfig": {"a": {"x": "resolved", "y": 1}, "b": [2, 3]}}
+    view = loaded.resolved_view(data, {("remoteConfig", "a", "x"): "${env:X}"}, [("remoteConfig", "a", "x")])
+    assert view.nodes == [
+        ((), data),
+        (("remoteConfig",), data["remoteConfig"]),
+        (("remoteConfig", "a"), data["remoteConfig"]["a"]),
+        (("remoteConfig", "a", "x"), "resolved"),
+    ]

@@ -117,7 +117,7 @@ def _resolved_problems(
 ) -> list[Problem]:
     """The problems of the resolved values that the file as written did not show: the same rules, located at
     the reference and naming it, never the value."""
-    view = loaded.resolved_view(data, references)
+    view = loaded.resolved_view(data, references, changed)
     policy = checked.guardrails.policy_for(checked.path)
     return changed_value_problems(view, changed) + run_checks(view) + policy_problems(view, policy)
 

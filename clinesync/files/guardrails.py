@@ -44,13 +44,14 @@ class Guardrails:
         """The level of `rule` for an organization file: the last matching override, else the configured
         level, else the rule's own."""
         level = self.rules.get(rule, self.default_level(rule))
-        relative = _relative(file, self.root)
         for override in self.overrides:
-            if rule in override.rules and matches(relative, override.paths):
+            if rule in override.rules and matches(_relative(file, self.root), override.paths):
                 level = override.rules[rule]
         return level
 
     def policy_for(self, file: str) -> tuple[PolicyRule, ...]:
+        if not any(rule.paths for rule in self.policy):
+            return self.policy  # no rule is for some files only: the file's path does not matter
         relative = _relative(file, self.root)
         return tuple(rule for rule in self.policy if not rule.paths or matches(relative, rule.paths))
 

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, Protocol
 
 import yaml
 
-from clinesync.fields import Path, dotted, walk
+from clinesync.fields import Path, dotted, value_at, walk
 from clinesync.files.problems import Problem
 from clinesync.files.suppressions import Suppression, scan
 
@@ -82,9 +82,11 @@ class LoadedFile:
         whole = written.startswith("${") and written.find("}") == len(written) - 1
         return f"the value of {written}" if whole else f"the value of {written!r}"
 
-    def resolved_view(self, data: Any, references: dict[Path, str]) -> LoadedFile:
-        """The same file with `data` in place of what was written, for the checks of resolved values."""
-        return LoadedFile(
+    def resolved_view(self, data: Any, references: dict[Path, str], changed: list[Path]) -> LoadedFile:
+        """The same file with `data` in place of what was written, for the checks of resolved values. Its
+        nodes are the `changed` values and the nodes that hold them: every other node is as written, and was
+        checked so (a check that reads `data` whole finds only what it found before)."""
+        view = LoadedFile(
             self.path,
             data,
             [],
@@ -95,6 +97,9 @@ class LoadedFile:
             references=references,
             suppressions=self.suppressions,
         )
+        holding = {path[:end] for path in changed for end in range(len(path) + 1)}
+        view.walked = [(path, value_at(data, path)) for path, _ in self.nodes if path in holding]
+        return view
 
     def value_mark(self, path: Path) -> Mark:
         """Where the value at `path` starts, or its nearest located ancestor."""

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from clinesync.fields import Path, dotted
+from clinesync.fields import Path, dotted, value_at
 from clinesync.files.bases import PATCH
 from clinesync.files.fastcheck import compile_schema
 from clinesync.files.loader import LoadedFile
@@ -184,9 +184,7 @@ def changed_value_problems(view: LoadedFile, paths: list[Path]) -> list[Problem]
         node = field_schema(path)
         if node is None:
             continue
-        value = view.data
-        for part in path:
-            value = value[part]
+        value = value_at(view.data, path)
         quick = _quick_field_check(path)
         if quick is not None and quick(value):
             continue
