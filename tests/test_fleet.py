@@ -213,6 +213,16 @@ def test_one_read_per_organization_and_writes_only_for_changes(
     assert counted("apply", "orgs", "--auto-approve") == (20, 0)
 
 
+def test_apply_writes_over_the_connections_its_reads_opened(
+    in_tmp: Path, console_server: RunningServer
+) -> None:
+    env = {"CLINESYNC_CONSOLE": console_server.url, "CLINE_API_KEY": TOKEN}
+    fleet(in_tmp / "orgs", 24)
+    assert run("apply", "orgs", "--auto-approve", "--parallelism", "4", env=env).exit_code == 0
+    assert console_server.server.requests["PUT"] == 24
+    assert console_server.server.connections <= 4  # reads, writes and verifying reads: one pool of four
+
+
 def test_verbose_lists_the_organizations_without_changes(in_tmp: Path) -> None:
     fleet(in_tmp / "orgs", 2)
     run("apply", "orgs", "--auto-approve")

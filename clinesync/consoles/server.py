@@ -137,6 +137,7 @@ class ConsoleServer(HTTPServer):
         self.latency = latency  # added to every answer, to measure clients as if over a network
         self.read_only = read_only  # answer writes with 405, as Cline's hosted console does
         self.requests = {"GET": 0, "PUT": 0}
+        self.connections = 0  # accepted, for tests and benchmarks
         self.writes = GroupCommit(console)
         self.deadlines = Deadlines()
         self._count_lock = threading.Lock()
@@ -145,6 +146,8 @@ class ConsoleServer(HTTPServer):
         super().__init__(address, Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        with self._count_lock:
+            self.connections += 1
         self._workers.submit(self._serve, request, client_address)
 
     def _serve(self, request: Any, client_address: Any) -> None:
