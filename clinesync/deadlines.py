@@ -30,9 +30,10 @@ class Deadlines:
                 self._changed.notify()
         return number
 
-    def done(self, number: int) -> None:
+    def done(self, number: int) -> bool:
+        """Stops watching; False when it is too late: `cut_off` was called, or is about to be."""
         with self._changed:
-            self._due.pop(number, None)
+            return self._due.pop(number, None) is not None
 
     def stop(self) -> None:
         with self._changed:

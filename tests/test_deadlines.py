@@ -43,3 +43,15 @@ def test_a_sooner_deadline_wakes_a_watcher_asleep_until_a_later_one() -> None:
         assert time.monotonic() - started < 5
     finally:
         deadlines.stop()
+
+
+def test_done_says_whether_it_stopped_the_cut_off_in_time() -> None:
+    deadlines = Deadlines()
+    fired = threading.Event()
+    try:
+        assert deadlines.done(deadlines.watch(fired.set, 30)) is True
+        late = deadlines.watch(fired.set, 0.05)
+        assert fired.wait(10)
+        assert deadlines.done(late) is False  # the caller knows its connection was cut: it is not reused
+    finally:
+        deadlines.stop()

@@ -101,7 +101,7 @@ class HttpConsole:
                 client = self._idle.get_nowait()
             except queue.Empty:
                 break
-            if not client.is_closed:  # a deadline that fired as its answer came in closed it
+            if not client.is_closed:  # closed with the console (`close`)
                 return client
         with self._clients_lock:
             # One TLS context for every client: loading the CA bundle costs ~50 ms of CPU each time
@@ -231,9 +231,10 @@ class HttpConsole:
                 raise _Unreachable(f"no whole answer within {self.timeout:g} s", timed_out=True) from None
             raise _Unreachable(_transport_reason(error), final=_is_final(error)) from None
         finally:
-            deadlines.shared().done(watchdog)
-            if not client.is_closed:  # closed when the watchdog fired: a new one is made when needed
+            if deadlines.shared().done(watchdog) and not client.is_closed:
                 self._idle.put(client)
+            else:  # its deadline fired, or is firing: never lent again, a new one is made when needed
+                client.close()
 
     def _settle(self, down: ConsoleDown) -> None:
         self._down = self._down or down
