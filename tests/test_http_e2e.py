@@ -257,3 +257,47 @@ def test_tls_is_verified_and_ssl_cert_file_is_honoured(org_file: Path, tmp_path:
         served.stop()
     assert untrusted.exit_code == 1 and "TLS certificate not trusted: set SSL_CERT_FILE" in untrusted.stdout
     assert trusted.exit_code == 2, trusted.output
+
+
+def test_the_console_is_reached_through_the_proxy_the_environment_names(
+    org_file: Path, env: dict[str, str], console_server: RunningServer
+) -> None:
+    # The "proxy" is the console server itself: a forward proxy is sent the whole URL, which it serves.
+    proxied = {**env, "CLINESYNC_CONSOLE": "http://console.example.test", "HTTP_PROXY": console_server.url}
+    planned = run(
+        "plan", "org.yaml", "--detailed-exitcode", "--insecure-http", env={**proxied, "NO_PROXY": ""}
+    )
+    assert planned.exit_code == 2, planned.output
+    assert console_server.server.requests["GET"] == 1
+    bypassed = run("plan", "org.yaml", "--insecure-http", env={**proxied, "NO_PROXY": "console.example.test"})
+    assert (
+        bypassed.exit_code == 1 and "console.example.test" in bypassed.stderr
+    )  # straight there: no such host
+    assert console_server.server.requests["GET"] == 1
+
+
+@pytest.mark.parametrize(
+    ("environ", "url", "proxy"),
+    [
+        ({}, "https://api.cline.bot", None),
+        (
+            {"HTTPS_PROXY": "proxy.corp.example:3128"},
+            "https://api.cline.bot",
+            "http://proxy.corp.example:3128",
+        ),
+        ({"HTTP_PROXY": "http://p.example:8080"}, "https://api.cline.bot", None),
+        ({"ALL_PROXY": "http://p.example:8080"}, "https://api.cline.bot", "http://p.example:8080"),
+        ({"HTTPS_PROXY": "http://p.example:8080", "NO_PROXY": ".cline.bot"}, "https://api.cline.bot", None),
+    ],
+)
+def test_the_proxy_is_the_one_the_environment_names_for_the_console(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], url: str, proxy: str | None
+) -> None:
+    from clinesync.consoles.http import environment_proxy
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        for spelling in (name, name.lower()):
+            monkeypatch.delenv(spelling, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert environment_proxy(url) == proxy
