@@ -8,7 +8,7 @@ one organization's failure never stops the others, and writes that landed are st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from clinesync.consoles.base import ConsoleError
@@ -23,8 +23,8 @@ DEFAULT_PARALLELISM = 16
 
 
 class Pool:
-    """Runs submitted tasks on at most `parallelism` threads while the caller goes on; `results()` waits
-    and returns them in submission order. With one thread, or one item expected, tasks run at once inline."""
+    """Runs submitted tasks on at most `parallelism` threads while the caller goes on; `results()` gives them
+    in submission order. With one thread, or one item expected, tasks run at once inline."""
 
     def __init__(
         self, parallelism: int = DEFAULT_PARALLELISM, expected: int = 2, progress: Progress | None = None
@@ -44,19 +44,21 @@ class Pool:
         else:
             self._results.append(self._executor.submit(_attempt, task, item))
 
-    def results(self) -> list[Any]:
+    def results(self) -> Iterator[Any]:
+        """Each result in submission order, as soon as it and those before it are done: the caller works on
+        the first while the later ones are still under way."""
         if self._inline:
-            if self._progress:
-                for done in range(1, len(self._results) + 1):
-                    self._progress(done, len(self._results))
-            return self._results
-        from concurrent.futures import as_completed
-
-        try:
-            for done, _ in enumerate(as_completed(self._results), 1):
+            for done, result in enumerate(self._results, 1):
                 if self._progress:
                     self._progress(done, len(self._results))
-            return [future.result() for future in self._results]
+                yield result
+            return
+        try:
+            for done, future in enumerate(self._results, 1):
+                result = future.result()
+                if self._progress:
+                    self._progress(done, len(self._results))
+                yield result
         except BaseException:  # an interrupt: tasks not yet started never start
             self._executor.shutdown(cancel_futures=True)
             raise
@@ -73,7 +75,7 @@ def concurrently(
     pool = Pool(parallelism, len(items), progress)
     for item in items:
         pool.submit(task, item)
-    return pool.results()
+    return list(pool.results())
 
 
 def _attempt(task: Callable[[Item], Result], item: Item) -> Result | ConsoleError:
