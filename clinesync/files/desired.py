@@ -101,9 +101,10 @@ def _origins(loaded: LoadedFile, tree: dict[str, Any]) -> dict[Path, str]:
     """Where each inherited value was set, by plan path: a change to it names the base file and line."""
     if not loaded.data.get("extends"):
         return {}
+    marks = {path: as_mark(mark) for path, mark in loaded.values.items()}
     return {
         identified(tree, path): f"{mark.file}:{mark.line}"
-        for path, mark in ((path, as_mark(mark)) for path, mark in loaded.values.items())
+        for path, mark in marks.items()
         if mark.file and path[:1] in (("remoteConfig",), ("enabled",))
     }
 
