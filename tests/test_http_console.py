@@ -246,3 +246,26 @@ def test_a_slow_server_past_the_timeout(raw_server: Callable[..., str]) -> None:
             HttpConsole(url, TOKEN, timeout=0.3, retries=0).read(ORG)
     finally:
         release.set()
+
+
+@pytest.mark.parametrize(
+    ("url", "proxy", "trusts_cas"),
+    [
+        ("http://127.0.0.1:8765", None, False),  # no TLS anywhere: no CA bundle is loaded
+        ("https://console.example.test", None, True),
+        ("http://console.example.test", "https://proxy.example.test:3128", True),
+    ],
+)
+def test_a_ca_bundle_is_loaded_only_where_tls_is_used(
+    monkeypatch: pytest.MonkeyPatch, url: str, proxy: str | None, trusts_cas: bool
+) -> None:
+    import ssl
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    if proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+    context = HttpConsole(url, TOKEN)._tls_context()
+    # Never a context that trusts every certificate; a bundle of CAs only where TLS is used.
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert (context.cert_store_stats()["x509_ca"] > 0) is trusts_cas

@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from clinesync.consoles.base import Console, ConsoleError
 from clinesync.consoles.local import DEFAULT_PATH, LocalConsole
+
+if TYPE_CHECKING:
+    import ssl
 
 
 def open_console(
@@ -30,10 +34,10 @@ def open_console(
         from clinesync.masking import Redactor
 
         _refuse_plain_http(target, insecure_http)
-        _check_ca_bundle(environ)
         return HttpConsole(
             target,
             read_token(token_file, environ),
+            tls=_ca_bundle_context(environ),
             timeout=_number(environ, "CLINESYNC_TIMEOUT", 30.0),
             retries=int(_number(environ, "CLINESYNC_RETRIES", 4)),
             redact=Redactor(secrets if secrets is not None else set()),
@@ -80,18 +84,20 @@ def _refuse_plain_http(target: str, insecure_http: bool) -> None:
         )
 
 
-def _check_ca_bundle(environ: Mapping[str, str]) -> None:
-    """SSL_CERT_FILE names the CA bundle TLS trusts: one that cannot be read is a clear error, not a crash."""
+def _ca_bundle_context(environ: Mapping[str, str]) -> ssl.SSLContext | None:
+    """The TLS context of the CA bundle SSL_CERT_FILE names (the one the console is then reached with), or
+    None when it names none; one that cannot be read is a clear error, not a crash."""
     bundle = environ.get("SSL_CERT_FILE")
-    if bundle and not os.path.isfile(bundle):
+    if not bundle:
+        return None
+    if not os.path.isfile(bundle):
         raise ConsoleError(f"SSL_CERT_FILE names {bundle}, which is not a file: point it at your CA bundle")
-    if bundle:
-        import ssl
+    import ssl
 
-        try:
-            ssl.create_default_context(cafile=bundle)
-        except (ssl.SSLError, OSError, ValueError):
-            raise ConsoleError(f"SSL_CERT_FILE names {bundle}, which holds no readable certificate") from None
+    try:
+        return ssl.create_default_context(cafile=bundle)
+    except (ssl.SSLError, OSError, ValueError):
+        raise ConsoleError(f"SSL_CERT_FILE names {bundle}, which holds no readable certificate") from None
 
 
 def read_token(token_file: str | None, environ: Mapping[str, str]) -> str:

@@ -54,6 +54,7 @@ class HttpConsole:
         backoff: float = 0.5,
         transport: httpx.BaseTransport | None = None,
         redact: Redactor | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         # Credentials in the console URL are never printed (`url` is what output names) and never sent: the
         # protocol authenticates with the bearer token, which URL userinfo would replace.
@@ -84,7 +85,8 @@ class HttpConsole:
         self._idle: queue.SimpleQueue[httpx.BaseTransport] = queue.SimpleQueue()
         self._transports: list[httpx.HTTPTransport] = []
         self._transports_lock = threading.Lock()
-        self._tls: ssl.SSLContext | None = None
+        self._proxy = environment_proxy(self._base)
+        self._tls = tls  # made when the first transport is, if not given
 
     @property
     def description(self) -> str:
@@ -111,12 +113,19 @@ class HttpConsole:
             pass
         with self._transports_lock:
             if self._tls is None:
-                # One TLS context for every transport: loading the CA bundle costs ~50 ms of CPU each time
-                # (SSL_CERT_FILE and SSL_CERT_DIR are honoured, as httpx's own default does).
-                self._tls = httpx.create_ssl_context()
-            transport = httpx.HTTPTransport(verify=self._tls, proxy=environment_proxy(self._base))
+                self._tls = self._tls_context()
+            transport = httpx.HTTPTransport(verify=self._tls, proxy=self._proxy)
             self._transports.append(transport)
         return transport
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """One TLS context for every transport: loading the CA bundle costs ~50 ms of CPU each time
+        (SSL_CERT_FILE and SSL_CERT_DIR are honoured, as httpx's own default does). A console reached without
+        TLS (http://, and no https:// proxy) gets a context that trusts nothing: it is never used, and would
+        refuse any certificate if it were."""
+        if not any(url.startswith("https://") for url in (self._base, self._proxy or "")):
+            return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        return httpx.create_ssl_context()
 
     def _give_back(self, transport: httpx.BaseTransport) -> None:
         if transport is not self._given:
