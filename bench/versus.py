@@ -167,7 +167,7 @@ def main() -> None:
         timed_pair(
             "validate 10,000, embedded",
             lambda program: [program, "validate", str(work / "big")],
-            2,
+            3,
             "target <= 0.60",
             **run,
         )
