@@ -131,7 +131,6 @@ class _Refused(Exception):
         self.mark = mark
 
 
-_mark = as_mark
 _SCALAR = yaml.ScalarEvent
 _MAPPING_START, _MAPPING_END = yaml.MappingStartEvent, yaml.MappingEndEvent
 _SEQUENCE_START, _SEQUENCE_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
@@ -168,7 +167,7 @@ def load_bytes(raw: bytes, name: str) -> LoadedFile:
     except _Refused as refusal:
         return _refused(loaded, refusal.mark, str(refusal))
     except yaml.MarkedYAMLError as error:
-        mark = _mark(error.problem_mark) if error.problem_mark else Mark(1, 1)
+        mark = as_mark(error.problem_mark) if error.problem_mark else Mark(1, 1)
         return _refused(loaded, mark, f"invalid YAML: {error.problem}")
     except yaml.reader.ReaderError as error:
         read = text[: error.position]
@@ -208,7 +207,7 @@ class _Composer:
             if not loader.check_event(yaml.StreamEndEvent):
                 extra = loader.peek_event()
                 raise _Refused(
-                    _mark(extra.start_mark), "the file holds more than one YAML document: keep one"
+                    as_mark(extra.start_mark), "the file holds more than one YAML document: keep one"
                 )
             return data
         finally:
@@ -218,7 +217,7 @@ class _Composer:
         first = loader.peek_event()
         if not isinstance(first, yaml.MappingStartEvent):
             what = "a list" if isinstance(first, yaml.SequenceStartEvent) else "a single value"
-            raise _Refused(_mark(first.start_mark), f"the document is {what}, not a mapping of settings")
+            raise _Refused(as_mark(first.start_mark), f"the document is {what}, not a mapping of settings")
         # One loop over every event of the file, with the names it uses held locally: it is half the cost of
         # checking a file. Marks are kept as libyaml made them and become `Mark`s when asked for.
         loaded = self.loaded
@@ -259,11 +258,11 @@ class _Composer:
                 self._refuse_anchor_or_tag(event, _COLLECTION_TAGS)
                 value = {} if kind is _MAPPING_START else []
                 if len(stack) >= MAX_DEPTH:
-                    raise _Refused(_mark(event.start_mark), f"nesting deeper than {MAX_DEPTH} levels")
+                    raise _Refused(as_mark(event.start_mark), f"nesting deeper than {MAX_DEPTH} levels")
                 stack.append([value, path, None])
             else:
                 raise _Refused(
-                    _mark(event.start_mark),
+                    as_mark(event.start_mark),
                     f"alias '*{event.anchor}': anchors and aliases are not supported, write the value out",
                 )
             nodes.append((path, value))
@@ -277,17 +276,17 @@ class _Composer:
     def _key(self, event: Any, container: dict[str, Any], path: Path) -> str:
         start = event.start_mark
         if type(event) is not _SCALAR:
-            raise _Refused(_mark(start), "a mapping key must be plain text, not a list, mapping or alias")
+            raise _Refused(as_mark(start), "a mapping key must be plain text, not a list, mapping or alias")
         self._refuse_anchor_or_tag(event, _SCALAR_TAGS)
         key: str = event.value
         if key == "<<" and not event.style:
-            raise _Refused(_mark(start), "YAML merge keys ('<<') are not supported: write the settings out")
+            raise _Refused(as_mark(start), "YAML merge keys ('<<') are not supported: write the settings out")
         if key in container:
             first = as_mark(self.loaded.keys[(*path, key)])
             self.loaded.problems.append(
                 self.loaded.problem(
                     "CS102",
-                    _mark(start),
+                    as_mark(start),
                     f"duplicate key '{key}' in {dotted(path)} (first at line {first.line}): "
                     "YAML would silently keep only the last one",
                 )
@@ -316,7 +315,7 @@ class _Composer:
     def _refuse_anchor_or_tag(event: Any, allowed_tags: set[str]) -> None:
         if event.anchor is None and (event.tag is None or event.tag == "!" or event.tag in allowed_tags):
             return
-        mark = _mark(event.start_mark)
+        mark = as_mark(event.start_mark)
         if event.anchor is not None:
             raise _Refused(
                 mark, f"anchor '&{event.anchor}': anchors and aliases are not supported, write the value out"
