@@ -150,10 +150,11 @@ def odd_console() -> Iterator[str]:
         yield url
 
 
-def test_one_bad_answer_fails_its_organization_only(in_tmp: Path, odd_console: str) -> None:
+@pytest.mark.parametrize("parallelism", ["1", "16"])  # one at a time: the bad answers come before the rest
+def test_one_bad_answer_fails_its_organization_only(in_tmp: Path, odd_console: str, parallelism: str) -> None:
     fleet(in_tmp / "orgs", 4)
     env = {"CLINESYNC_CONSOLE": odd_console, "CLINE_API_KEY": TOKEN, "CLINESYNC_RETRIES": "0"}
-    result = run("plan", "orgs", "--format", "json", env=env)
+    result = run("plan", "orgs", "--format", "json", "--parallelism", parallelism, env=env)
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     actions = [org["action"] for org in report["organizations"]]

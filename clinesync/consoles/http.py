@@ -210,9 +210,11 @@ class HttpConsole:
                 failure, wait = f"cannot reach {self.url} ({failed})", None
                 if failed.timed_out:
                     failure = f"{self.url} did not answer within the timeout"
-                if failed.final:
+                if failed.final and failed.whole_console:
                     self._settle(ConsoleDown(failure))
-                unreachable = not failed.timed_out
+                if failed.final:
+                    raise ConsoleError(failure) from None
+                unreachable = failed.whole_console
             else:
                 if response.status_code not in _RETRIED_STATUSES:
                     try:
@@ -256,7 +258,9 @@ class HttpConsole:
         except httpx.HTTPError as error:
             if isinstance(error, httpx.TimeoutException) or time.monotonic() - started >= self.timeout:
                 raise _Unreachable(f"no whole answer within {self.timeout:g} s", timed_out=True) from None
-            raise _Unreachable(_transport_reason(error), final=_is_final(error)) from None
+            raise _Unreachable(
+                _transport_reason(error), final=_is_final(error), whole_console=_is_the_consoles(error)
+            ) from None
         finally:
             if deadlines.shared().done(watchdog):
                 self._give_back(transport)
@@ -410,12 +414,18 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 class _Unreachable(Exception):
-    """One exchange failed below HTTP; `final` when retrying cannot help (TLS, DNS, a refused answer)."""
+    """One exchange failed below HTTP: `final` when retrying cannot help (TLS, DNS, an answer too large), and
+    `whole_console` when the failure is the console's, not this answer's (TLS, DNS, a refused connection): then
+    it settles the console as down, at once if final, else once the retries run out. A bad answer (broken
+    encoding, too large, cut short) fails its organization only."""
 
-    def __init__(self, reason: str, final: bool = False, timed_out: bool = False) -> None:
+    def __init__(
+        self, reason: str, final: bool = False, timed_out: bool = False, whole_console: bool = False
+    ) -> None:
         super().__init__(reason)
         self.final = final
         self.timed_out = timed_out
+        self.whole_console = whole_console
 
 
 def _read_bounded(response: httpx.Response) -> None:
@@ -439,6 +449,11 @@ class _TooLarge(httpx.HTTPError):
 
 def _is_final(error: httpx.HTTPError) -> bool:
     return isinstance(error, _TooLarge) or _cause(error) in ("tls", "dns")
+
+
+def _is_the_consoles(error: httpx.HTTPError) -> bool:
+    """A failure to reach the console at all, as opposed to a bad answer from it."""
+    return isinstance(error, httpx.ConnectError) or _cause(error) in ("tls", "dns")
 
 
 def _cause(error: BaseException) -> str | None:
