@@ -13,7 +13,6 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
-from clinesync.files.desired import resolve
 from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
@@ -145,6 +144,8 @@ def check_chunk(
 def check_one(path: str, project: Project, environ: Mapping[str, str] | None) -> CheckedFile:
     checked = check_file(path, project)
     if environ is not None and not checked.has_errors and not checked.may_be_a_base:
+        from clinesync.files.desired import resolve  # only commands that resolve pay for importing it
+
         checked.desired = resolve(checked, environ, project.unmanaged)
     return checked
 
