@@ -204,9 +204,7 @@ def value_at(tree: Any, path: Path) -> Any:
 
 def set_at(tree: Any, path: Path, value: Any) -> None:
     """Put `value` at a positional path (keys and list indexes) inside `tree`."""
-    for part in path[:-1]:
-        tree = tree[part]
-    tree[path[-1]] = value
+    value_at(tree, path[:-1])[path[-1]] = value
 
 
 def dotted(path: Path) -> str:

@@ -47,23 +47,19 @@ class Pool:
     def results(self) -> Iterator[Any]:
         """Each result in submission order, as soon as it and those before it are done: the caller works on
         the first while the later ones are still under way."""
-        if self._inline:
-            for done, result in enumerate(self._results, 1):
-                if self._progress:
-                    self._progress(done, len(self._results))
-                yield result
-            return
         try:
-            for done, future in enumerate(self._results, 1):
-                result = future.result()
+            for done, submitted in enumerate(self._results, 1):
+                result = submitted if self._inline else submitted.result()
                 if self._progress:
                     self._progress(done, len(self._results))
                 yield result
         except BaseException:  # an interrupt: tasks not yet started never start
-            self._executor.shutdown(cancel_futures=True)
+            if self._executor is not None:
+                self._executor.shutdown(cancel_futures=True)
             raise
         finally:
-            self._executor.shutdown()
+            if self._executor is not None:
+                self._executor.shutdown()
 
 
 def concurrently(
