@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from click.testing import CliRunner
 
 from clinesync.cli import cli
+from clinesync.consoles.http import Exchange
+from clinesync.consoles.wire import Answer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -194,3 +198,17 @@ def serve_tls(server: Any, cert: Path, key: Path) -> None:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
+
+
+def mocked(handler: Callable[[httpx.Request], httpx.Response]) -> Exchange:
+    """An HttpConsole exchange answered by `handler`, as httpx.MockTransport would: protocol-level faults
+    (statuses, envelopes, headers) without a socket."""
+
+    def exchange(method: str, path: str, headers: dict[str, str], body: bytes | None) -> Answer:
+        request = httpx.Request(method, f"https://console.example.test{path}", headers=headers, content=body)
+        response = handler(request)
+        response.read()
+        lowered = {name.lower(): value for name, value in response.headers.items()}
+        return Answer(response.status_code, response.reason_phrase, lowered, response.content)
+
+    return exchange

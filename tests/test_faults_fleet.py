@@ -11,16 +11,16 @@ import json
 import shutil
 import socket
 import sqlite3
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from clinesync.cli import app
-from clinesync.consoles.http import _cause, _is_final, _transport_reason
+from clinesync.consoles.wire import _connect_failure
 
 from fake_llm import JsonHandler, serving
 from support import TOKEN, run, self_signed_certificate, serve_tls, start_server, write
@@ -116,16 +116,16 @@ def test_an_untrusted_certificate_is_not_retried_and_is_named(
 
 
 def test_dns_and_tls_failures_are_told_apart_from_the_network() -> None:
-    dns = httpx.ConnectError("[Errno -2] Name or service not known")
-    dns.__context__ = socket.gaierror(-2, "Name or service not known")
-    assert (_cause(dns), _is_final(dns)) == ("dns", True)
-    assert "host not found (DNS)" in _transport_reason(dns)
-    refused = httpx.ConnectError("[Errno 111] Connection refused")
-    assert (_cause(refused), _is_final(refused), _transport_reason(refused)) == (
-        None,
-        False,
-        "connection refused",
+    dns = _connect_failure(socket.gaierror(-2, "Name or service not known"))
+    assert (str(dns), dns.final, dns.whole_console) == (
+        "host not found (DNS): check the console URL",
+        True,
+        True,
     )
+    tls = _connect_failure(ssl.SSLCertVerificationError(1, "certificate verify failed"))
+    assert "TLS certificate not trusted" in str(tls) and tls.final and tls.whole_console
+    refused = _connect_failure(ConnectionRefusedError(111, "Connection refused"))
+    assert (str(refused), refused.final, refused.whole_console) == ("connection refused", False, True)
 
 
 class _OddConsole(JsonHandler):

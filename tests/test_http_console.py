@@ -1,6 +1,6 @@
 """The HTTP console client: Cline's envelope, retries, and every failure as one line that says what to do.
 
-Protocol-level faults use httpx.MockTransport; socket-level ones (server down, connection dropped, a stalled
+Protocol-level faults use httpx handlers (support.mocked); socket-level ones (server down, connection dropped, a stalled
 server) use real sockets on 127.0.0.1."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from clinesync.consoles.base import Conflict, ConsoleError, HistoryUnsupported, 
 from clinesync.consoles.http import HttpConsole
 from clinesync.document import Document
 
-from support import TOKEN, cline_payload
+from support import TOKEN, cline_payload, mocked
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -33,9 +33,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 def console(handler: Handler, retries: int = 3) -> HttpConsole:
-    return HttpConsole(
-        "https://console.example.test", TOKEN, retries=retries, transport=httpx.MockTransport(handler)
-    )
+    return HttpConsole("https://console.example.test", TOKEN, retries=retries, exchange=mocked(handler))
 
 
 def envelope(data: object, status: int = 200, **headers: str) -> httpx.Response:

@@ -18,7 +18,7 @@ from clinesync.document import Document
 from clinesync.masking import Redactor
 from clinesync.probe import _endpoint_error
 
-from support import TOKEN, run, start_server, write
+from support import TOKEN, mocked, run, start_server, write
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 OTHER = "org-01JZPE4CHW5XTP73W957621ZZZ"
@@ -153,9 +153,7 @@ def test_an_echoed_error_never_ends_in_part_of_a_secret() -> None:
         echoed = "x" * (300 - len(TOKEN) // 2) + f"Bearer {TOKEN} " + "y" * 40
         return httpx.Response(400, json={"success": False, "error": echoed})
 
-    console = HttpConsole(
-        "https://console.example.test", TOKEN, retries=0, transport=httpx.MockTransport(handler)
-    )
+    console = HttpConsole("https://console.example.test", TOKEN, retries=0, exchange=mocked(handler))
     with pytest.raises(ConsoleError) as raised:
         console.write(ORG, Document(True, {"version": "v1"}), None)
     assert not any(TOKEN[:size] in str(raised.value) for size in range(4, len(TOKEN) + 1))

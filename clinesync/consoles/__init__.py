@@ -30,14 +30,15 @@ def open_console(
         return LocalConsole(DEFAULT_PATH, read_only=read_only, missing_ok=True)
     _refuse_lookalike(target)
     if target.startswith(("http://", "https://")):
-        from clinesync.consoles.http import HttpConsole
+        from clinesync.consoles.http import HttpConsole, environment_proxy
         from clinesync.masking import Redactor
 
         _refuse_plain_http(target, insecure_http)
+        uses_tls = any(url.startswith("https://") for url in (target, environment_proxy(target) or ""))
         return HttpConsole(
             target,
             read_token(token_file, environ),
-            tls=_ca_bundle_context(environ),
+            tls=_ca_bundle_context(environ, uses_tls),
             timeout=_number(environ, "CLINESYNC_TIMEOUT", 30.0),
             retries=int(_number(environ, "CLINESYNC_RETRIES", 4)),
             redact=Redactor(secrets if secrets is not None else set()),
@@ -84,14 +85,17 @@ def _refuse_plain_http(target: str, insecure_http: bool) -> None:
         )
 
 
-def _ca_bundle_context(environ: Mapping[str, str]) -> ssl.SSLContext | None:
+def _ca_bundle_context(environ: Mapping[str, str], uses_tls: bool) -> ssl.SSLContext | None:
     """The TLS context of the CA bundle SSL_CERT_FILE names (the one the console is then reached with), or
-    None when it names none; one that cannot be read is a clear error, not a crash."""
+    None when it names none or TLS is not used (loading one costs ~50 ms); a bundle that is missing, or
+    cannot be read, is a clear error, not a crash."""
     bundle = environ.get("SSL_CERT_FILE")
     if not bundle:
         return None
     if not os.path.isfile(bundle):
         raise ConsoleError(f"SSL_CERT_FILE names {bundle}, which is not a file: point it at your CA bundle")
+    if not uses_tls:
+        return None
     import ssl
 
     try:

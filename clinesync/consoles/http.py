@@ -11,18 +11,16 @@ what to do; no message carries the token, a header or a body.
 
 from __future__ import annotations
 
-import email.utils
-import queue
+import os
 import random
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import httpx
-
-from clinesync import __version__, deadlines, strictjson
+from clinesync import __version__, strictjson
 from clinesync.cline import is_organization_id
 from clinesync.consoles.base import (
     Administered,
@@ -35,12 +33,15 @@ from clinesync.consoles.base import (
     Revision,
     WritesUnsupported,
 )
+from clinesync.consoles.wire import Answer, Wire, WireError
 from clinesync.document import Document
 from clinesync.masking import Redactor, clipped, masked_url
 
 _RETRIED_STATUSES = frozenset({429, 502, 503, 504})
 _LONGEST_WAIT = 60.0
-MAX_ANSWER = 8 * 1024 * 1024  # a remote-config answer is a few KiB; Cline's server limits writes to 1 MiB
+
+# One exchange: (method, path, headers, body) to the whole answer. The wire's by default; tests give their own.
+Exchange = Callable[[str, str, dict[str, str], bytes | None], Answer]
 
 
 class HttpConsole:
@@ -52,7 +53,7 @@ class HttpConsole:
         timeout: float = 30.0,
         retries: int = 4,
         backoff: float = 0.5,
-        transport: httpx.BaseTransport | None = None,
+        exchange: Exchange | None = None,
         redact: Redactor | None = None,
         tls: ssl.SSLContext | None = None,
     ) -> None:
@@ -74,19 +75,11 @@ class HttpConsole:
             "Accept": "*/*",
             "Accept-Encoding": "gzip, deflate",
         }
-        self._timeouts = httpx.Timeout(timeout, connect=min(timeout, 10.0)).as_dict()
-        self._given = transport  # a test's transport, used for every request
-        # Each transport (a pool of connections) is lent to one request at a time and given back with its
-        # connection open, so the writes of apply reuse the connections of its reads, whichever threads make
-        # them. Requests go to a transport directly, not through httpx.Client: its cookie jar, URL merging and
-        # hooks were 40% of a read's CPU (0.98 -> 0.62 ms measured), and what clinesync needs of it (the
-        # environment's proxy, a verified TLS context) is set here. One client shared by every thread was
-        # measured slower still: 16 threads contend for its one pool.
-        self._idle: queue.SimpleQueue[httpx.BaseTransport] = queue.SimpleQueue()
-        self._transports: list[httpx.HTTPTransport] = []
-        self._transports_lock = threading.Lock()
+        self._given = exchange  # a test's exchange, used for every request
         self._proxy = environment_proxy(self._base)
-        self._tls = tls  # made when the first transport is, if not given
+        self._tls = tls  # made with the wire, if not given
+        self._wire: Wire | None = None
+        self._wire_lock = threading.Lock()
 
     @property
     def description(self) -> str:
@@ -104,43 +97,37 @@ class HttpConsole:
     def inline(self) -> bool:
         return False  # the network wait is what threads overlap
 
-    def _lend(self) -> httpx.BaseTransport:
+    def _exchange(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> Answer:
         if self._given is not None:
-            return self._given
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._transports_lock:
-            if self._tls is None:
-                self._tls = self._tls_context()
-            transport = httpx.HTTPTransport(verify=self._tls, proxy=self._proxy)
-            self._transports.append(transport)
-        return transport
+            return self._given(method, path, headers, body)
+        with self._wire_lock:  # made on the first request: a run that never asks loads no CA bundle
+            if self._wire is None:
+                self._tls = self._tls or self._tls_context()
+                self._wire = Wire(self._base, self.timeout, self._tls, self._proxy)
+            wire = self._wire
+        return wire.exchange(method, path, headers, body)
 
     def _tls_context(self) -> ssl.SSLContext:
-        """One TLS context for every transport: loading the CA bundle costs ~50 ms of CPU each time
-        (SSL_CERT_FILE and SSL_CERT_DIR are honoured, as httpx's own default does). A console reached without
-        TLS (http://, and no https:// proxy) gets a context that trusts nothing: it is never used, and would
-        refuse any certificate if it were."""
+        """One TLS context for every connection: loading the CA bundle costs ~50 ms of CPU each time. The
+        bundle SSL_CERT_FILE names (open_console checks it first), else SSL_CERT_DIR's, else certifi's. A console reached
+        without TLS (http://, and no https:// proxy) gets a context that trusts nothing: it is never used,
+        and would refuse any certificate if it were."""
         if not any(url.startswith("https://") for url in (self._base, self._proxy or "")):
             return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        return httpx.create_ssl_context()
+        if os.environ.get("SSL_CERT_FILE"):
+            return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+        if os.environ.get("SSL_CERT_DIR"):
+            return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+        import certifi  # Mozilla's CAs, as browsers trust them, where the system may have none
 
-    def _give_back(self, transport: httpx.BaseTransport) -> None:
-        if transport is not self._given:
-            self._idle.put(transport)
+        return ssl.create_default_context(cafile=certifi.where())
 
     def close(self) -> None:
-        with self._transports_lock:
-            for transport in self._transports:
-                transport.close()
-            self._transports.clear()
-        while not self._idle.empty():
-            self._idle.get_nowait()
+        if self._wire is not None:
+            self._wire.close()
 
     def read(self, organization: str) -> Live:
-        return _live(self._request("GET", _config_path(organization), organization), organization)
+        return _live(self._request("GET", _config_path(organization), organization), organization, self.url)
 
     def write(self, organization: str, document: Document, if_match: str | None) -> Live:
         body = {"enabled": document.enabled, "value": document.wire_value()}
@@ -154,10 +141,10 @@ class HttpConsole:
             if live.document is not None and live.document.canonical() == document.canonical():
                 return live
             raise
-        return _live(response, organization)
+        return _live(response, organization, self.url)
 
     def organizations(self) -> list[Administered]:
-        discovery = _data(self._request("GET", _DISCOVERY, "the token's account"))
+        discovery = _data(self._request("GET", _DISCOVERY, "the token's account"), self.url)
         listed = discovery.get("organizations") if isinstance(discovery, dict) else []
         if discovery is not None and not isinstance(listed, list):
             raise ConsoleError(f"{self.url}: the discovery answer's organizations is not a list")
@@ -177,7 +164,7 @@ class HttpConsole:
             response = self._request("GET", _config_path(organization) + "/revisions", organization)
         except _PathNotFound:
             raise HistoryUnsupported(f"{self.url} keeps no revision history") from None
-        entries = _data(response)
+        entries = _data(response, self.url)
         if not isinstance(entries, list):
             raise ConsoleError(f"{self.url}: the revisions answer is not a list")
         try:
@@ -199,14 +186,14 @@ class HttpConsole:
         organization: str,
         body: Any = None,
         headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         attempt = 0
         while True:
             self._raise_if_down()
             unreachable = False  # a refused connection: the whole console is down once retries run out
             try:
                 response = self._answer(method, path, body, headers)
-            except _Unreachable as failed:
+            except WireError as failed:
                 failure, wait = f"cannot reach {self.url} ({failed})", None
                 if failed.timed_out:
                     failure = f"{self.url} did not answer within the timeout"
@@ -216,15 +203,13 @@ class HttpConsole:
                     raise ConsoleError(failure) from None
                 unreachable = failed.whole_console
             else:
-                if response.status_code not in _RETRIED_STATUSES:
+                if response.status not in _RETRIED_STATUSES:
                     try:
                         _raise_for_status(response, method, organization, self.url, self._redact)
                     except ConsoleDown as down:
                         self._settle(down)
                     return response
-                failure = (
-                    f"{self.url} answered {response.status_code} ({_error_text(response, self._redact)})"
-                )
+                failure = f"{self.url} answered {response.status} ({_error_text(response, self._redact)})"
                 wait = _retry_after(response)
             if attempt >= self.retries:
                 attempts = f"{attempt + 1} attempt{'s' if attempt else ''}"
@@ -234,38 +219,13 @@ class HttpConsole:
             time.sleep(wait if wait is not None else self._backoff(attempt))
             attempt += 1
 
-    def _answer(self, method: str, path: str, body: Any, headers: dict[str, str] | None) -> httpx.Response:
-        """One exchange, bounded as a whole by `timeout` and in size by MAX_ANSWER: a console that drips bytes
-        or answers without end cannot hold the run."""
-        transport = self._lend()
-        watchdog = deadlines.shared().watch(transport.close, self.timeout)  # closing it ends a blocked read
-        started = time.monotonic()
-        request = httpx.Request(
-            method,
-            self._base + path,
-            json=body,
-            headers={**self._headers, **(headers or {})},
-            extensions={"timeout": self._timeouts},
-        )
-        try:
-            response = transport.handle_request(request)
-            response.request = request
-            try:
-                _read_bounded(response)
-            finally:
-                response.close()
-            return response
-        except httpx.HTTPError as error:
-            if isinstance(error, httpx.TimeoutException) or time.monotonic() - started >= self.timeout:
-                raise _Unreachable(f"no whole answer within {self.timeout:g} s", timed_out=True) from None
-            raise _Unreachable(
-                _transport_reason(error), final=_is_final(error), whole_console=_is_the_consoles(error)
-            ) from None
-        finally:
-            if deadlines.shared().done(watchdog):
-                self._give_back(transport)
-            else:  # its deadline fired, or is firing: never lent again, a new one is made when needed
-                transport.close()
+    def _answer(self, method: str, path: str, body: Any, headers: dict[str, str] | None) -> Answer:
+        content = None
+        all_headers = {**self._headers, **(headers or {})}
+        if body is not None:
+            content = strictjson.dumps(body, separators=(",", ":")).encode()
+            all_headers["Content-Type"] = "application/json"
+        return self._exchange(method, path, all_headers, content)
 
     def _settle(self, down: ConsoleDown) -> None:
         self._down = self._down or down
@@ -292,10 +252,8 @@ def _config_path(organization: str) -> str:
     return f"/api/v1/organizations/{quote(organization, safe='')}/remote-config"
 
 
-def _raise_for_status(
-    response: httpx.Response, method: str, organization: str, url: str, redact: Redactor
-) -> None:
-    status = response.status_code
+def _raise_for_status(response: Answer, method: str, organization: str, url: str, redact: Redactor) -> None:
+    status = response.status
     if status < 300:
         return
     reason = _error_text(response, redact)
@@ -323,40 +281,40 @@ def _raise_for_status(
     raise ConsoleError(f"{url} answered {status} ({reason}) for {organization}")
 
 
-def _error_text(response: httpx.Response, redact: Redactor) -> str:
+def _error_text(response: Answer, redact: Redactor) -> str:
     """The `error` of Cline's envelope, scrubbed, one line and bounded; never the raw body."""
     try:
-        error = strictjson.loads(response.content).get("error")
+        error = strictjson.loads(response.body).get("error")
     except (ValueError, AttributeError):
         error = None
     if not isinstance(error, str) or not error:
-        return response.reason_phrase or "no reason given"
+        return response.reason or "no reason given"
     return clipped(error, redact)
 
 
-def _error_code(response: httpx.Response) -> str | None:
+def _error_code(response: Answer) -> str | None:
     try:
-        code = strictjson.loads(response.content).get("code")
+        code = strictjson.loads(response.body).get("code")
     except (ValueError, AttributeError):
         return None
     return code if isinstance(code, str) else None
 
 
-def _data(response: httpx.Response) -> Any:
+def _data(response: Answer, url: str) -> Any:
     try:
-        envelope = strictjson.loads(response.content)
+        envelope = strictjson.loads(response.body)
     except ValueError:
         raise ConsoleError(
-            f"{response.url.host} answered with something that is not JSON (HTTP {response.status_code})"
+            f"{url} answered with something that is not JSON (HTTP {response.status})"
         ) from None
     if not isinstance(envelope, dict) or "data" not in envelope or envelope.get("success") is False:
-        raise ConsoleError(f"{response.url.host} answered without Cline's envelope ({{success, data}})")
+        raise ConsoleError(f"{url} answered without Cline's envelope ({{success, data}})")
     return envelope["data"]
 
 
-def _live(response: httpx.Response, organization: str) -> Live:
-    data = _data(response)
-    revision = response.headers.get("ETag")
+def _live(response: Answer, organization: str, url: str) -> Live:
+    data = _data(response, url)
+    revision = response.header("ETag")
     if data is None:
         return Live(None, revision)
     if not isinstance(data, dict) or not isinstance(data.get("enabled"), bool) or "value" not in data:
@@ -381,7 +339,7 @@ def _config(value: Any, organization: str) -> dict[str, Any]:
 
 def environment_proxy(url: str) -> str | None:
     """The proxy that HTTPS_PROXY, HTTP_PROXY or ALL_PROXY name for `url`, unless NO_PROXY exempts its host (as
-    the standard library reads them; a value without a scheme is an http:// proxy, as httpx takes it)."""
+    the standard library reads them; a value without a scheme is an http:// proxy)."""
     import urllib.request
 
     proxies = urllib.request.getproxies()
@@ -398,93 +356,18 @@ def _without_userinfo(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    header = response.headers.get("Retry-After")
+def _retry_after(response: Answer) -> float | None:
+    header = response.header("Retry-After")
     if not header:
         return None
     try:
         return min(_LONGEST_WAIT, max(0.0, float(header)))
     except ValueError:
         pass
+    import email.utils  # only an answer that asks to wait until a date pays for importing it
+
     try:
         when = email.utils.parsedate_to_datetime(header)
     except (TypeError, ValueError):
         return None
     return min(_LONGEST_WAIT, max(0.0, when.timestamp() - time.time()))
-
-
-class _Unreachable(Exception):
-    """One exchange failed below HTTP: `final` when retrying cannot help (TLS, DNS, an answer too large), and
-    `whole_console` when the failure is the console's, not this answer's (TLS, DNS, a refused connection): then
-    it settles the console as down, at once if final, else once the retries run out. A bad answer (broken
-    encoding, too large, cut short) fails its organization only."""
-
-    def __init__(
-        self, reason: str, final: bool = False, timed_out: bool = False, whole_console: bool = False
-    ) -> None:
-        super().__init__(reason)
-        self.final = final
-        self.timed_out = timed_out
-        self.whole_console = whole_console
-
-
-def _read_bounded(response: httpx.Response) -> None:
-    """Read the body, refusing one over MAX_ANSWER (by its Content-Length, unread, or as it arrives)."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_ANSWER:
-        raise _TooLarge()
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > MAX_ANSWER:
-            raise _TooLarge()
-        chunks.append(chunk)
-    response._content = b"".join(chunks)  # what response.read() would have set: the decoded body
-
-
-class _TooLarge(httpx.HTTPError):
-    def __init__(self) -> None:
-        super().__init__(f"an answer over {MAX_ANSWER // (1024 * 1024)} MiB")
-
-
-def _is_final(error: httpx.HTTPError) -> bool:
-    return isinstance(error, _TooLarge) or _cause(error) in ("tls", "dns")
-
-
-def _is_the_consoles(error: httpx.HTTPError) -> bool:
-    """A failure to reach the console at all, as opposed to a bad answer from it."""
-    return isinstance(error, httpx.ConnectError) or _cause(error) in ("tls", "dns")
-
-
-def _cause(error: BaseException) -> str | None:
-    """What really failed beneath httpx's wrapping: `tls` (a certificate not trusted), `dns`, or None."""
-    import socket
-    import ssl
-
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
-            return "tls"
-        if isinstance(seen, socket.gaierror) or "Name or service not known" in str(seen):
-            return "dns"
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _transport_reason(error: httpx.HTTPError) -> str:
-    cause = _cause(error)
-    if cause == "tls":
-        return "TLS certificate not trusted: set SSL_CERT_FILE to your CA bundle"
-    if cause == "dns":
-        return "host not found (DNS): check the console URL"
-    if isinstance(error, _TooLarge):
-        return f"{error}: refused unread"
-    if isinstance(error, httpx.ConnectError):
-        return "connection refused"
-    if isinstance(error, httpx.TimeoutException):
-        return "did not answer within the timeout"
-    if isinstance(error, httpx.RemoteProtocolError):
-        return "the connection closed mid-answer"
-    if isinstance(error, httpx.DecodingError):
-        return "the answer's Content-Encoding could not be decoded"
-    return type(error).__name__

@@ -1,0 +1,167 @@
+"""The console client's wire: HTTP/1.1 over the standard library, on real sockets on 127.0.0.1.
+
+Kept-alive connections that the console closed are not reused, answers come whole however they are framed,
+a proxy gets its credentials and nothing prints them, and what cannot work says so once."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+from typing import ClassVar
+
+import pytest
+
+from clinesync.consoles.base import ConsoleError
+from clinesync.consoles.http import HttpConsole
+from clinesync.consoles.wire import Wire, WireError
+
+from fake_llm import JsonHandler, serving
+from support import TOKEN
+
+ORG = "org-01JZPE4CHW5XTP73W95762121Y"
+ENVELOPE = json.dumps({"success": True, "data": None}).encode()
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def raw_console() -> Iterator[Callable[[Callable[[socket.socket], None]], str]]:
+    """A listening socket whose every connection is handed to `behave` on its own thread; stopped after."""
+    listeners: list[socket.socket] = []
+
+    def start(behave: Callable[[socket.socket], None]) -> str:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listeners.append(listener)
+
+        def accept() -> None:
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return
+                threading.Thread(target=_serve_one, args=(behave, connection), daemon=True).start()
+
+        threading.Thread(target=accept, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    yield start
+    for listener in listeners:
+        listener.close()
+
+
+def _serve_one(behave: Callable[[socket.socket], None], connection: socket.socket) -> None:
+    with connection:
+        behave(connection)
+
+
+def _request(connection: socket.socket) -> bytes:
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return received
+        received += chunk
+    return received
+
+
+def test_a_kept_alive_connection_the_console_closed_is_not_reused(raw_console: Callable[..., str]) -> None:
+    connections: list[int] = []
+
+    def answer_once_then_close(connection: socket.socket) -> None:
+        connections.append(1)
+        _request(connection)
+        # Kept alive by HTTP/1.1's default, then closed anyway, as a console's idle timeout does.
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(ENVELOPE) + ENVELOPE)
+
+    console = HttpConsole(raw_console(answer_once_then_close), TOKEN, retries=0)
+    for _ in range(3):
+        assert console.read(ORG).document is None
+    console.close()
+    assert len(connections) == 3  # each read found the last connection closed and made a new one
+
+
+def test_chunked_and_unframed_answers_are_read_whole(raw_console: Callable[..., str]) -> None:
+    half = len(ENVELOPE) // 2
+
+    def chunked(connection: socket.socket) -> None:
+        _request(connection)
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n"
+            % (half, ENVELOPE[:half], len(ENVELOPE) - half, ENVELOPE[half:])
+        )
+
+    def until_closed(connection: socket.socket) -> None:
+        _request(connection)
+        connection.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + ENVELOPE)
+
+    for behave in (chunked, until_closed):
+        console = HttpConsole(raw_console(behave), TOKEN, retries=0)
+        assert console.read(ORG).document is None
+        console.close()
+
+
+def test_a_chunked_answer_cut_short_fails_its_organization(raw_console: Callable[..., str]) -> None:
+    def cut(connection: socket.socket) -> None:
+        _request(connection)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + ENVELOPE[:10])
+
+    with pytest.raises(ConsoleError, match="closed mid-answer"):
+        HttpConsole(raw_console(cut), TOKEN, retries=0).read(ORG)
+
+
+class _ForwardProxy(JsonHandler):
+    """A forward proxy that answers for the console itself, recording what it was sent."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        _ForwardProxy.seen.append((self.path, self.headers.get("Proxy-Authorization")))
+        self._answer(200, {"success": True, "data": None})
+
+
+def test_a_proxy_gets_its_credentials_and_no_output_shows_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    _ForwardProxy.seen = []
+    with serving(_ForwardProxy) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.replace("http://", "http://proxy-user:pr%40xy-pass@"))
+        console = HttpConsole("http://console.example.test", TOKEN, retries=0)
+        assert console.read(ORG).document is None
+    [(path, credentials)] = _ForwardProxy.seen
+    assert path == f"http://console.example.test/api/v1/organizations/{ORG}/remote-config"
+    assert credentials == "Basic " + base64.b64encode(b"proxy-user:pr@xy-pass").decode()
+    # A proxy that refuses the connection is named, its credentials are not.
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy-user:pr%40xy-pass@127.0.0.1:9")
+    with pytest.raises(ConsoleError) as refused:
+        HttpConsole("http://console.example.test", TOKEN, retries=0).read(ORG)
+    assert "connection refused" in str(refused.value) and "xy-pass" not in str(refused.value)
+
+
+def test_what_cannot_work_through_a_proxy_is_said_once() -> None:
+    context = ssl.create_default_context()
+    tls_in_tls = Wire("https://console.example.test", 5, context, proxy="https://proxy.example.test:3128")
+    with pytest.raises(WireError, match="http:// address") as raised:
+        tls_in_tls.exchange("GET", "/", {}, None)
+    assert raised.value.final and raised.value.whole_console
+    socks = Wire("https://console.example.test", 5, context, proxy="socks5://proxy.example.test:1080")
+    with pytest.raises(WireError, match="socks5:// is not supported") as raised:
+        socks.exchange("GET", "/", {}, None)
+    assert raised.value.final
