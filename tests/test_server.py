@@ -455,3 +455,29 @@ def test_a_transaction_that_fails_fails_every_write_it_held_and_acknowledges_non
         thread.join(10)
     assert failures == ["disk full"] * 8
     assert LocalConsole(tmp_path / "console.db").organizations() == []
+
+
+def test_a_batch_of_writes_is_applied_in_order_each_seeing_the_ones_before(tmp_path: Path) -> None:
+    from clinesync.consoles.base import Conflict, Live
+    from clinesync.consoles.local import LocalConsole
+    from clinesync.document import Document
+
+    console = LocalConsole(tmp_path / "console.db")
+    first, second = "org-01JZPE4CHW5XTP73W95762121Y", "org-01JZPE4CHW5XTP73W957621220"
+
+    def doc(number: int) -> Document:
+        return Document(True, {"version": "v1", "n": number})
+
+    results = console.write_many(
+        [(first, doc(1), None), (first, doc(2), "1"), (second, doc(3), "0"), (first, doc(4), "1")]
+    )
+    assert [result.revision if isinstance(result, Live) else "conflict" for result in results] == [
+        "1",
+        "2",
+        "1",
+        "conflict",  # revision 1 was current when it was read, but the write before it made 2
+    ]
+    assert isinstance(results[3], Conflict)
+    assert [revision.number for revision in console.history(first)] == [1, 2]
+    live = console.read(first).document
+    assert live is not None and live.config["n"] == 2
