@@ -80,3 +80,45 @@ def test_files_come_in_path_order_whoever_checks_them(
     monkeypatch.setattr(batch, "_HEAD_START", 2)
     pooled = [(checked.path, checked.problems) for checked in batch.iter_checked(paths, share=share)]
     assert pooled == alone and len(alone) == 40  # every organization once; the base is not one
+
+
+def test_a_fleet_checked_by_forked_workers_gives_what_one_process_gives(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    fleet(in_tmp)
+    template = (EXAMPLES / "org.yaml").read_text()
+    count = batch.POOL_FROM + 20  # enough files for the pool, checked in a process of one thread
+    for number in range(40, count):
+        write(in_tmp / "orgs" / f"org-{number:03d}.yaml", template.replace("95762121Y", f"9576{number:04d}Y"))
+    monkeypatch.setattr(batch, "POOL_FROM", 10**9)
+    alone = run("validate", "orgs")
+    # The command as users run it, telling on stderr how its workers were started.
+    script = (
+        "import sys\n"
+        "from clinesync.files import batch\n"
+        "chosen = batch._start_method\n"
+        "batch._start_method = lambda: print('workers:', chosen(), file=sys.stderr) or chosen()\n"
+        "from clinesync.cli import main\n"
+        "sys.argv = ['clinesync', 'validate', 'orgs']\n"
+        "sys.exit(main())\n"
+    )
+    forked = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=in_tmp)
+    assert (forked.returncode, forked.stdout) == (alone.exit_code, alone.stdout)
+    assert "workers: fork" in forked.stderr and f"{count} files checked" in forked.stderr
+
+
+def test_workers_are_forked_only_from_a_process_of_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import threading
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert batch._start_method() == "fork"
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # a console read, a test's server
+    assert batch._start_method() == "spawn"
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert batch._start_method() == "spawn"
