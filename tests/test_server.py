@@ -313,6 +313,33 @@ def test_the_server_header_names_no_python_version(console_server: RunningServer
     assert b'{"success": false' in malformed and b"<html" not in malformed.lower()
 
 
+@pytest.mark.parametrize(
+    ("request_head", "status"),
+    [
+        (f"GET {PATH}\r\n", b"400"),  # HTTP/0.9: no version, no headers
+        (f"GET {PATH} HTTP/2.0\r\n", b"505"),
+        (f"GET {PATH} HTTQ/1.1\r\n", b"400"),
+        (f"GET {PATH} HTTP/1.1\r\nX-Folded: one\r\n two\r\n", b"400"),
+        (f"GET {PATH} HTTP/1.1\r\nno colon here\r\n", b"400"),
+        (f"GET {PATH} HTTP/1.1\r\nAuthorization : Bearer {TOKEN}\r\n", b"400"),
+        (f"PUT {PATH} HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 200\r\n", b"400"),
+        (f"GET {PATH} HTTP/1.1\r\n" + "".join(f"X-{n}: 1\r\n" for n in range(101)), b"431"),
+    ],
+)
+def test_malformed_requests_get_the_protocols_json_and_close(
+    console_server: RunningServer, request_head: str, status: bytes
+) -> None:
+    answer = raw(console_server, request_head.encode() + b"\r\n", timeout=5)
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:80]
+    assert b"Connection: close" in answer and b'{"success": false' in answer
+
+
+def test_headers_are_read_by_name_whatever_their_case(console_server: RunningServer) -> None:
+    head = f"GET {PATH} HTTP/1.1\r\nHOST: x\r\nauthorization:   Bearer {TOKEN}  \r\nConnection: close\r\n\r\n"
+    answer = raw(console_server, head.encode(), timeout=5)
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'{"success": true, "data": null}')
+
+
 def test_a_negative_content_length_is_refused_not_read(console_server: RunningServer) -> None:
     head = f"PUT {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: -1\r\n\r\n"
     answer = raw(console_server, head.encode() + b"x" * 1000, timeout=5)
