@@ -30,18 +30,28 @@ def loads(text: str | bytes, max_depth: int | None = None) -> Any:
         value = json.loads(text, parse_constant=_constant, parse_float=_finite)
     except RecursionError:
         raise NotStrictJSON("nested too deeply") from None
-    if max_depth is not None and _depth(value) > max_depth:
+    if max_depth is not None and _openings(text) > max_depth and _depth(value) > max_depth:
         raise NotStrictJSON(f"nested deeper than {max_depth} levels")
     return value
 
 
+def _openings(text: str | bytes) -> int:
+    """How many objects and arrays the text could open: no deeper than that, so most documents need no
+    walk (counting is done in C; a bracket inside a string only makes the count safely high)."""
+    if isinstance(text, str):
+        return text.count("{") + text.count("[")
+    return text.count(b"{") + text.count(b"[")
+
+
 def _depth(value: Any) -> int:
+    if not isinstance(value, (dict, list)):
+        return 0
     deepest, stack = 0, [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, (dict, list)):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+        deepest = max(deepest, depth)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
     return deepest
 
 
