@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import threading
 import time
 from pathlib import Path
@@ -301,3 +302,81 @@ def test_the_proxy_is_the_one_the_environment_names_for_the_console(
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     assert environment_proxy(url) == proxy
+
+
+class _TunnellingProxy:
+    """A forward proxy that answers CONNECT by piping bytes to the target: what a corporate proxy does for
+    https://. Records each CONNECT line and its Proxy-Authorization; bound to 127.0.0.1, stopped by the test."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
+
+    def _tunnel(self, client: socket.socket) -> None:
+        with client:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += client.recv(4096)
+            lines = head.decode("latin-1").split("\r\n")
+            authorization = next(
+                (
+                    line.split(":", 1)[1].strip()
+                    for line in lines
+                    if line.lower().startswith("proxy-authorization:")
+                ),
+                None,
+            )
+            self.seen.append((lines[0], authorization))
+            host, port = lines[0].split()[1].rsplit(":", 1)
+            with socket.create_connection((host, int(port))) as upstream:
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
+                _pipe(client, upstream)
+
+    def stop(self) -> None:
+        self.listener.close()
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while chunk := source.recv(65536):
+            sink.sendall(chunk)
+        sink.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass  # the other side closed first
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_an_https_console_is_reached_through_the_proxys_tunnel(org_file: Path, tmp_path: Path) -> None:
+    cert, key = self_signed_certificate(tmp_path / "tls")
+    served = start_server(tmp_path / "tls.db")
+    serve_tls(served.server, cert, key)
+    proxy = _TunnellingProxy()
+    env = {
+        "CLINESYNC_CONSOLE": served.url.replace("http://", "https://"),
+        "CLINE_API_KEY": TOKEN,
+        "AZURE_OPENAI_KEY": SECRET,
+        "SSL_CERT_FILE": str(cert),
+        "HTTPS_PROXY": proxy.url.replace("http://", "http://corp-user:tunnel-pass-77@"),
+        "NO_PROXY": "",
+    }
+    try:
+        planned = run("plan", "org.yaml", "--detailed-exitcode", env=env)
+    finally:
+        proxy.stop()
+        served.stop()
+    assert planned.exit_code == 2, planned.output  # read through the tunnel: changes to make
+    port = served.url.rsplit(":", 1)[1]
+    assert proxy.seen == [(f"CONNECT 127.0.0.1:{port} HTTP/1.0", "Basic Y29ycC11c2VyOnR1bm5lbC1wYXNzLTc3")]
+    assert served.server.requests["GET"] == 1  # the console saw the read, over TLS inside the tunnel
+    assert "tunnel-pass-77" not in planned.output

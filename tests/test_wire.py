@@ -165,3 +165,18 @@ def test_what_cannot_work_through_a_proxy_is_said_once() -> None:
     with pytest.raises(WireError, match="socks5:// is not supported") as raised:
         socks.exchange("GET", "/", {}, None)
     assert raised.value.final
+
+
+def test_a_proxy_that_refuses_the_tunnel_settles_the_console(
+    raw_console: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(connection: socket.socket) -> None:
+        _request(connection)
+        connection.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+
+    monkeypatch.setenv("HTTPS_PROXY", raw_console(refuse))
+    console = HttpConsole("https://console.example.test", TOKEN, retries=3)
+    with pytest.raises(ConsoleError, match=r"the proxy refused to connect to the console \(407\)"):
+        console.read(ORG)
+    with pytest.raises(ConsoleError, match="not attempted: console unreachable"):
+        console.read(ORG)  # final and the whole console's: the rest of a fleet is not attempted
