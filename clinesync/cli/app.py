@@ -282,6 +282,7 @@ class Output:
 
         self.settings = settings()
         self.redact = Redactor(self.settings.secrets)
+        self._colored: bool | None = None  # whether stdout shows colors, once asked
 
     def add_secrets(self, secrets: set[str]) -> None:
         self.redact.add(secrets)  # the settings' own set: every Output of this run scrubs them
@@ -299,11 +300,12 @@ class Output:
 
     def style(self, text: str, **styles: Any) -> str:
         """Colors for stdout, only where they will show: building them for a pipe (CI logs, a 1,000-line plan
-        into a file) costs time only for click to strip them again."""
-        color = self.settings.color
-        if color is False or (color is None and not sys.stdout.isatty()):
-            return text
-        return click.style(text, **styles)
+        into a file) costs time only for click to strip them again. Whether they show is asked once: a plan of
+        10,000 organizations styles 150,000 lines."""
+        if self._colored is None:
+            color = self.settings.color
+            self._colored = color is True or (color is None and sys.stdout.isatty())
+        return click.style(text, **styles) if self._colored else text
 
 
 def current_project() -> Project:

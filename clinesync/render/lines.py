@@ -17,6 +17,7 @@ from clinesync.plans.plan import OrgPlan
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 _LONGEST_VALUE = 160
+_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps makes one a call for these options
 
 
 def change_line(change: Change, mask: Mask) -> str:
@@ -117,7 +118,7 @@ def value_text(value: Any) -> str:
     """A value as JSON, long ones shortened."""
     if value == SENSITIVE:
         return SENSITIVE
-    text = visible(json.dumps(value, ensure_ascii=False))
+    text = visible(_JSON.encode(value))
     if len(text) > _LONGEST_VALUE:
         return f"{text[: _LONGEST_VALUE - 20]}... ({len(text)} characters)"
     return text
