@@ -6,7 +6,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,35 @@ def console_server(tmp_path: Path) -> Iterator[RunningServer]:
 def http_env(console_server: RunningServer) -> dict[str, str]:
     """The environment a CLI run needs to talk to the test server."""
     return {"CLINESYNC_CONSOLE": console_server.url, "CLINE_API_KEY": TOKEN, "CLINESYNC_RETRIES": "1"}
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Callable[[socket.socket], None]], str]]:
+    """A listening socket on 127.0.0.1 whose every connection is handed to `behave`, each on a thread of its
+    own; returns its URL; stopped after the test."""
+    listeners: list[socket.socket] = []
+
+    def start(behave: Callable[[socket.socket], None]) -> str:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listeners.append(listener)
+
+        def serve_one(connection: socket.socket) -> None:
+            with connection:
+                behave(connection)
+
+        def accept() -> None:
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return
+                threading.Thread(target=serve_one, args=(connection,), daemon=True).start()
+
+        threading.Thread(target=accept, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    yield start
+    for listener in listeners:
+        listener.close()

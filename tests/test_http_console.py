@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -181,34 +181,6 @@ def test_an_odd_organization_id_never_reaches_the_network() -> None:
 
 
 # Socket-level faults, on real sockets.
-
-
-@pytest.fixture
-def raw_server() -> Iterator[Callable[[Callable[[socket.socket], None]], str]]:
-    """A listening socket on 127.0.0.1 whose every connection is handed to `behave`; stopped after the test."""
-    listeners: list[socket.socket] = []
-
-    def start(behave: Callable[[socket.socket], None]) -> str:
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        listeners.append(listener)
-
-        def serve() -> None:
-            while True:
-                try:
-                    connection, _ = listener.accept()
-                except OSError:
-                    return
-                with connection:
-                    behave(connection)
-
-        threading.Thread(target=serve, daemon=True).start()
-        return f"http://127.0.0.1:{listener.getsockname()[1]}"
-
-    yield start
-    for listener in listeners:
-        listener.close()
 
 
 def test_server_down() -> None:

@@ -9,8 +9,7 @@ import base64
 import json
 import socket
 import ssl
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import ClassVar
 
 import pytest
@@ -41,38 +40,6 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture
-def raw_console() -> Iterator[Callable[[Callable[[socket.socket], None]], str]]:
-    """A listening socket whose every connection is handed to `behave` on its own thread; stopped after."""
-    listeners: list[socket.socket] = []
-
-    def start(behave: Callable[[socket.socket], None]) -> str:
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        listeners.append(listener)
-
-        def accept() -> None:
-            while True:
-                try:
-                    connection, _ = listener.accept()
-                except OSError:
-                    return
-                threading.Thread(target=_serve_one, args=(behave, connection), daemon=True).start()
-
-        threading.Thread(target=accept, daemon=True).start()
-        return f"http://127.0.0.1:{listener.getsockname()[1]}"
-
-    yield start
-    for listener in listeners:
-        listener.close()
-
-
-def _serve_one(behave: Callable[[socket.socket], None], connection: socket.socket) -> None:
-    with connection:
-        behave(connection)
-
-
 def _request(connection: socket.socket) -> bytes:
     received = b""
     while b"\r\n\r\n" not in received:
@@ -83,7 +50,7 @@ def _request(connection: socket.socket) -> bytes:
     return received
 
 
-def test_a_kept_alive_connection_the_console_closed_is_not_reused(raw_console: Callable[..., str]) -> None:
+def test_a_kept_alive_connection_the_console_closed_is_not_reused(raw_server: Callable[..., str]) -> None:
     connections: list[int] = []
 
     def answer_once_then_close(connection: socket.socket) -> None:
@@ -92,14 +59,14 @@ def test_a_kept_alive_connection_the_console_closed_is_not_reused(raw_console: C
         # Kept alive by HTTP/1.1's default, then closed anyway, as a console's idle timeout does.
         connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(ENVELOPE) + ENVELOPE)
 
-    console = HttpConsole(raw_console(answer_once_then_close), TOKEN, retries=0)
+    console = HttpConsole(raw_server(answer_once_then_close), TOKEN, retries=0)
     for _ in range(3):
         assert console.read(ORG).document is None
     console.close()
     assert len(connections) == 3  # each read found the last connection closed and made a new one
 
 
-def test_chunked_and_unframed_answers_are_read_whole(raw_console: Callable[..., str]) -> None:
+def test_chunked_and_unframed_answers_are_read_whole(raw_server: Callable[..., str]) -> None:
     half = len(ENVELOPE) // 2
 
     def chunked(connection: socket.socket) -> None:
@@ -115,18 +82,18 @@ def test_chunked_and_unframed_answers_are_read_whole(raw_console: Callable[..., 
         connection.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + ENVELOPE)
 
     for behave in (chunked, until_closed):
-        console = HttpConsole(raw_console(behave), TOKEN, retries=0)
+        console = HttpConsole(raw_server(behave), TOKEN, retries=0)
         assert console.read(ORG).document is None
         console.close()
 
 
-def test_a_chunked_answer_cut_short_fails_its_organization(raw_console: Callable[..., str]) -> None:
+def test_a_chunked_answer_cut_short_fails_its_organization(raw_server: Callable[..., str]) -> None:
     def cut(connection: socket.socket) -> None:
         _request(connection)
         connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + ENVELOPE[:10])
 
     with pytest.raises(ConsoleError, match="closed mid-answer"):
-        HttpConsole(raw_console(cut), TOKEN, retries=0).read(ORG)
+        HttpConsole(raw_server(cut), TOKEN, retries=0).read(ORG)
 
 
 class _ForwardProxy(JsonHandler):
@@ -168,13 +135,13 @@ def test_what_cannot_work_through_a_proxy_is_said_once() -> None:
 
 
 def test_a_proxy_that_refuses_the_tunnel_settles_the_console(
-    raw_console: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+    raw_server: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(connection: socket.socket) -> None:
         _request(connection)
         connection.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
 
-    monkeypatch.setenv("HTTPS_PROXY", raw_console(refuse))
+    monkeypatch.setenv("HTTPS_PROXY", raw_server(refuse))
     console = HttpConsole("https://console.example.test", TOKEN, retries=3)
     with pytest.raises(ConsoleError, match=r"the proxy refused to connect to the console \(407\)"):
         console.read(ORG)
