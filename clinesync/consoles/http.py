@@ -109,9 +109,9 @@ class HttpConsole:
 
     def _tls_context(self) -> ssl.SSLContext:
         """One TLS context for every connection: loading the CA bundle costs ~50 ms of CPU each time. The
-        bundle SSL_CERT_FILE names (open_console checks it first), else SSL_CERT_DIR's, else certifi's. A console reached
-        without TLS (http://, and no https:// proxy) gets a context that trusts nothing: it is never used,
-        and would refuse any certificate if it were."""
+        bundle SSL_CERT_FILE names (open_console checks it first), else SSL_CERT_DIR's, else certifi's. A
+        console reached without TLS (http://, and no https:// proxy) gets a context that trusts nothing: it
+        is never used, and would refuse any certificate if it were."""
         if not any(url.startswith("https://") for url in (self._base, self._proxy or "")):
             return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         if os.environ.get("SSL_CERT_FILE"):
