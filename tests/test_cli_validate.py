@@ -204,3 +204,18 @@ def test_only_organizations_leaves_a_staged_base_to_the_files_that_extend_it(in_
     write(in_tmp / "bases" / "shared.yaml", "remoteConfig:\n  telemetryEnabled: maybe\n")
     broken = run("validate", "--only-organizations", "--strict", "bases/shared.yaml", "org.yaml")
     assert broken.exit_code == 1 and "bases/shared.yaml:2:21: error" in broken.stdout
+
+
+def test_links_hidden_files_and_folders_named_like_files_are_told_apart(in_tmp: Path) -> None:
+    from clinesync.files.paths import expand
+
+    write(in_tmp / "orgs" / "a.yaml", "organization: org-A\n")
+    write(in_tmp / "elsewhere" / "far.yaml", "organization: org-F\n")
+    write(in_tmp / "orgs" / ".draft.yaml", "organization: org-D\n")
+    (in_tmp / "orgs" / "folder.yaml").mkdir()
+    write(in_tmp / "orgs" / "folder.yaml" / "inside.yml", "organization: org-I\n")
+    (in_tmp / "orgs" / "linked-folder").symlink_to(in_tmp / "elsewhere")  # not followed
+    (in_tmp / "orgs" / "linked.yaml").symlink_to(in_tmp / "elsewhere" / "far.yaml")  # a file: taken
+    (in_tmp / "orgs" / "dangling.yaml").symlink_to(in_tmp / "nowhere.yaml")
+    assert expand(["orgs"]) == ["orgs/a.yaml", "orgs/folder.yaml/inside.yml", "orgs/linked.yaml"]
+    assert expand(["./orgs/"]) == expand(["orgs"])
