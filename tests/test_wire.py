@@ -147,3 +147,18 @@ def test_a_proxy_that_refuses_the_tunnel_settles_the_console(
         console.read(ORG)
     with pytest.raises(ConsoleError, match="not attempted: console unreachable"):
         console.read(ORG)  # final and the whole console's: the rest of a fleet is not attempted
+
+
+def test_a_chunked_answer_is_bounded_whatever_its_content_length_says(raw_server: Callable[..., str]) -> None:
+    def endless(connection: socket.socket) -> None:
+        _request(connection)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"x" * 65536
+        try:
+            for _ in range(200):  # 12.5 MiB, past the 8 MiB bound
+                connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:
+            pass  # refused part-way, as it should be
+
+    with pytest.raises(ConsoleError, match="an answer over 8 MiB"):
+        HttpConsole(raw_server(endless), TOKEN, retries=0).read(ORG)

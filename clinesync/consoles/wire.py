@@ -230,10 +230,10 @@ class Wire:
 
 
 def _read_bounded(response: http.client.HTTPResponse) -> bytes:
-    """The body, refusing one over MAX_ANSWER (by its Content-Length, unread, or as it arrives)."""
-    declared = response.getheader("Content-Length", "")
-    if declared.isdigit():
-        if int(declared) > MAX_ANSWER:
+    """The body, refusing one over MAX_ANSWER (by its Content-Length, unread, or as it arrives). The length
+    is http.client's, which has none for a chunked answer whatever Content-Length says."""
+    if response.length is not None:
+        if response.length > MAX_ANSWER:
             raise _TooLarge()
         return response.read()  # IncompleteRead if it is cut short
     chunks, size = [], 0
