@@ -30,11 +30,11 @@ def open_console(
         return LocalConsole(DEFAULT_PATH, read_only=read_only, missing_ok=True)
     _refuse_lookalike(target)
     if target.startswith(("http://", "https://")):
-        from clinesync.consoles.http import HttpConsole, environment_proxy
+        from clinesync.consoles.http import HttpConsole, environment_proxy, reached_over_tls
         from clinesync.masking import Redactor
 
         _refuse_plain_http(target, insecure_http)
-        uses_tls = any(url.startswith("https://") for url in (target, environment_proxy(target) or ""))
+        uses_tls = reached_over_tls(target, environment_proxy(target))
         return HttpConsole(
             target,
             read_token(token_file, environ),

@@ -112,7 +112,7 @@ class HttpConsole:
         bundle SSL_CERT_FILE names (open_console checks it first), else SSL_CERT_DIR's, else certifi's. A
         console reached without TLS (http://, and no https:// proxy) gets a context that trusts nothing: it
         is never used, and would refuse any certificate if it were."""
-        if not any(url.startswith("https://") for url in (self._base, self._proxy or "")):
+        if not reached_over_tls(self._base, self._proxy):
             return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         if os.environ.get("SSL_CERT_FILE"):
             return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
@@ -335,6 +335,11 @@ def _config(value: Any, organization: str) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ConsoleError(f"the console's value for {organization} is not a JSON object")
     return config
+
+
+def reached_over_tls(url: str, proxy: str | None) -> bool:
+    """Whether reaching `url` (through `proxy`, if any) takes TLS: to the console, or to its proxy."""
+    return any(each.startswith("https://") for each in (url, proxy or ""))
 
 
 def environment_proxy(url: str) -> str | None:

@@ -425,7 +425,7 @@ class Handler(BaseHTTPRequestHandler):
         lines = [
             f"{self.protocol_version} {status} {self.responses.get(status, ('',))[0]}",
             f"Server: {self.server_version}",
-            f"Date: {_http_date()}",
+            f"Date: {self.date_time_string()}",
             "Content-Type: application/json",
             f"Content-Length: {len(payload)}",
             *(f"{name}: {value}" for name, value in headers.items()),
@@ -492,20 +492,6 @@ def _version(word: str) -> tuple[int, int] | None:
     if not (dot and major.isdigit() and minor.isdigit() and len(major) <= 10 and len(minor) <= 10):
         return None
     return int(major), int(minor)
-
-
-_date_cache: tuple[int, str] = (0, "")
-
-
-def _http_date() -> str:
-    """The Date header, made once a second."""
-    global _date_cache
-    now = int(time.time())
-    if _date_cache[0] != now:
-        import email.utils
-
-        _date_cache = (now, email.utils.formatdate(now, usegmt=True))
-    return _date_cache[1]
 
 
 def _if_match(header: str | None) -> str | None:
