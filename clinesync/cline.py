@@ -39,7 +39,7 @@ def is_loopback(host: str) -> bool:
         return True
     import ipaddress  # only for plain-http URLs
 
-    try:
-        return ipaddress.ip_address(host).is_loopback
+    try:  # a WHATWG host writes an IPv6 address in brackets
+        return ipaddress.ip_address(host.removeprefix("[").removesuffix("]")).is_loopback
     except ValueError:
         return False

@@ -101,25 +101,24 @@ def _public(value: Any, path: Path) -> bool:
 
 
 def masked_url(url: str, live: bool = True) -> str:
-    """The URL with userinfo and query values replaced; a live value that is not a URL is not shown."""
-    from urllib.parse import urlsplit, urlunsplit
+    """The URL as Node reads it, with userinfo and query values replaced: the host shown is the one requests
+    go to, whatever the text makes a reader see. A live value that is not a URL is not shown."""
+    from clinesync.urls import read
 
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
+    parts = read(url)
+    if parts is None or not parts.host:
         return SENSITIVE if live else url
-    if not host:
-        return SENSITIVE if live else url
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{SENSITIVE}@{netloc.rsplit('@', 1)[1]}"
+    userinfo = f"{SENSITIVE}@" if parts.has_userinfo else ""
+    port = f":{parts.port}" if parts.port else ""
     query = "&".join(
         f"{pair.split('=', 1)[0]}={SENSITIVE}" if "=" in pair else pair
         for pair in parts.query.split("&")
         if pair
     )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    written_root = url.rstrip().split("?")[0].split("#")[0].endswith("/")
+    path = "" if parts.path == "/" and not written_root else parts.path  # Node adds the `/` of `https://host`
+    shown = f"{parts.scheme}://{userinfo}{parts.host}{port}{path}"
+    return shown + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 class Redactor:

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from clinesync import urls
 from clinesync.cline import AZURE_DEFAULT_API_VERSION, is_azure_host
 from clinesync.files.desired import Desired
 from clinesync.files.problems import Problem
@@ -90,7 +91,7 @@ def endpoints(desired: Desired) -> list[Endpoint]:
         if not isinstance(block, dict) or not block.get(field_name):
             continue
         url = block[field_name].rstrip("/")
-        host = (urlsplit(url).hostname or "").lower()
+        host = urls.host(url) or ""
         version = block.get("azureApiVersion")
         azure = provider == "OpenAiCompatible" and (bool(version) or is_azure_host(host))
         found.append(
@@ -178,9 +179,11 @@ def probe_all(
 
 
 def probe_endpoint(endpoint: Endpoint, credentials: Credentials, timeout: float, chat: bool) -> Endpoint:
-    parts = urlsplit(endpoint.base_url)
-    host, secure = parts.hostname or "", parts.scheme == "https"
-    port = parts.port or (443 if secure else 80)
+    parts = urls.read(endpoint.base_url)  # as members' Cline reads it (CS111 refused any other reading)
+    if parts is None:
+        raise ValueError("the base URL is not one Cline can read")
+    host, secure = parts.host.removeprefix("[").removesuffix("]"), parts.scheme == "https"
+    port = int(parts.port) if parts.port else (443 if secure else 80)
     addresses = _dns(endpoint, host, port)
     if addresses is None or not _tcp(endpoint, addresses, port, timeout):
         return endpoint

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from clinesync.cline import AZURE_DEFAULT_API_VERSION, is_azure_host, is_loopback
 from clinesync.fields import (
@@ -31,6 +30,7 @@ from clinesync.fields import (
 from clinesync.files import envref
 from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
+from clinesync.urls import is_web_url, misreading, read
 
 Check = Callable[[LoadedFile], Iterator[Problem]]
 
@@ -87,23 +87,28 @@ def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
         if not is_url_path(path) or loaded.deferred(value):
             continue
         mark = loaded.value_mark(path)
-        try:
-            parts = urlsplit(value)
-            host = parts.hostname or ""
-        except ValueError:
-            parts, host = None, ""
-        if parts is None or parts.scheme not in ("http", "https") or not host or value != value.strip():
+        url = read(value)
+        if url is None or not is_web_url(url):
             yield loaded.problem(
                 "CS111",
                 mark,
                 f"{dotted(path)}: {loaded.shown(path, repr(value))} is not an absolute http(s) URL "
                 "(e.g. https://host/path)",
             )
-        elif parts.scheme == "http" and not is_loopback(host):
+        elif (differs := misreading(value)) is not None:
+            # A value from the environment is not shown, nor is the host Node finds in it.
+            why = "" if path in loaded.references else f": {differs}"
+            yield loaded.problem(
+                "CS111",
+                mark,
+                f"{dotted(path)}: Cline reads {loaded.shown(path, repr(value))} differently from how it is "
+                f"written{why}; write the URL as Node reads it",
+            )
+        elif url.scheme == "http" and not is_loopback(url.host):
             yield loaded.problem(
                 "CS110",
                 mark,
-                f"{dotted(path)}: plain http:// to {loaded.shown(path, host)} sends traffic unencrypted; "
+                f"{dotted(path)}: plain http:// to {loaded.shown(path, url.host)} sends traffic unencrypted; "
                 "use https:// in production",
             )
 
@@ -117,11 +122,10 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
         url = provider.get("openAiBaseUrl")
         if not isinstance(url, str) or loaded.deferred(url):
             continue
-        try:
-            parts = urlsplit(url)
-            host = (parts.hostname or "").lower()
-        except ValueError:
+        parts = read(url)
+        if parts is None:
             continue
+        host = parts.host
         url_path = base + ("openAiBaseUrl",)
         url_mark, shown_host = loaded.value_mark(url_path), loaded.shown(url_path, host)
         if is_azure_host(host):

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
+from clinesync import urls
 from clinesync.cline import is_azure_host
 from clinesync.fields import Path, dotted, is_url_path
 from clinesync.files.loader import LoadedFile, Mark
@@ -94,16 +94,9 @@ def _endpoints(loaded: LoadedFile) -> Iterator[tuple[Path, str]]:
             yield path, value
 
 
-def _host(url: str) -> str | None:
-    try:
-        return (urlsplit(url).hostname or "").lower() or None
-    except ValueError:
-        return None  # CS111 says what is wrong with it
-
-
 def _allow_hosts(loaded: LoadedFile, patterns: list[str]) -> Violations:
     for path, url in _endpoints(loaded):
-        host = _host(url)
+        host = urls.host(url)  # as Node reads it; CS111 says what is wrong with a URL it cannot read
         if host is not None and not any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in patterns):
             yield (
                 loaded.value_mark(path),
@@ -169,7 +162,8 @@ def _require_https(loaded: LoadedFile, required: bool) -> Violations:
     if not required:
         return
     for path, url in _endpoints(loaded):
-        if url.lower().startswith("http://"):
+        parsed = urls.read(url)  # as Node reads it: "ht\ttp://" is http:// to Node
+        if parsed is not None and parsed.scheme != "https":
             yield loaded.value_mark(path), f"{dotted(path)} is plain http://: use https://"
 
 
@@ -178,7 +172,7 @@ def _require_azure_identity(loaded: LoadedFile, required: bool) -> Violations:
     if not required or not isinstance(provider, dict):
         return
     url = provider.get("openAiBaseUrl")
-    host = _host(url) if isinstance(url, str) and not loaded.deferred(url) else None
+    host = urls.host(url) if isinstance(url, str) and not loaded.deferred(url) else None
     if host is not None and is_azure_host(host) and provider.get("azureIdentity") is not True:
         where: Path = ("remoteConfig", "providerSettings", "OpenAiCompatible")
         mark = (

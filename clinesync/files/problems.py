@@ -54,7 +54,7 @@ RULES: dict[str, Rule] = _catalogue(
     ("CS106", W, "value set at a path the file or project leaves unmanaged: ignored, the console's stays"),
     ("CS107", W, "suppression comment without a reason, naming an unknown rule, or suppressing nothing"),
     ("CS110", W, "plain http:// URL to a host that is not loopback"),
-    ("CS111", E, "URL field that is not an absolute http(s) URL"),
+    ("CS111", E, "URL field that is not an absolute http(s) URL, or that Node reads otherwise than written"),
     ("CS120", E, "azureApiVersion not of the form YYYY-MM-DD or YYYY-MM-DD-preview"),
     ("CS121", W, "Azure settings on a base URL that is not an Azure host"),
     ("CS122", W, "Azure host without azureApiVersion"),

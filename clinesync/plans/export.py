@@ -36,6 +36,7 @@ from clinesync.fields import (
 from clinesync.files import envref
 from clinesync.files.loader import CORE_STR, core_tag
 from clinesync.plans.unknown import unknown_fields
+from clinesync.urls import misreading
 
 _SKIPPED_IN_NAMES = {"remoteConfig", "providerSettings", "enterpriseTelemetry", "promptUploading"}
 
@@ -114,10 +115,12 @@ def _variable_name(organization: str, path: Path, part: str = "") -> str:
 
 def _url_with_references(url: str, reference: Callable[[str, str], str]) -> str:
     """The URL with its userinfo and each query value as a reference; the rest written as it is. A URL that
-    does not split cleanly is a reference as a whole."""
+    does not split cleanly, or that Node reads differently from its text, is a reference as a whole."""
     try:
         parts = urlsplit(url)
     except ValueError:
+        return reference(url, "")
+    if misreading(url) is not None:
         return reference(url, "")
     if "@" not in parts.netloc and not parts.query:
         return envref.escape(url)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from clinesync.cline import is_loopback
 from clinesync.diff import Change
 from clinesync.fields import Path, is_url_path
+from clinesync.urls import WebUrl, read
 
 
 def impacts(
@@ -61,19 +61,17 @@ def _url_impacts(change: Change, from_environment: frozenset[Path]) -> list[str]
         return []
     lines = []
     old = _parts(change.before) if change.op == "change" else None
-    if old is not None and old.hostname != new.hostname:
+    if old is not None and old.host != new.host:
         lines.append(
             f"{where} moves to another host: requests and code go elsewhere"
             if secret
-            else f"{where} moves from {old.hostname} to {new.hostname}: requests and code go elsewhere"
+            else f"{where} moves from {old.host} to {new.host}: requests and code go elsewhere"
         )
-    if new.scheme == "http" and not is_loopback(new.hostname or ""):
+    if new.scheme == "http" and not is_loopback(new.host):
         lines.append(f"{where} is a plain http:// endpoint: traffic, code and credentials travel unencrypted")
     return lines
 
 
-def _parts(url: Any) -> Any:
-    try:
-        return urlsplit(url) if isinstance(url, str) else None
-    except ValueError:
-        return None
+def _parts(url: Any) -> WebUrl | None:
+    """The URL as members' Cline reads it: the host compared is the one requests go to."""
+    return read(url) if isinstance(url, str) else None
