@@ -59,16 +59,38 @@ def test_a_suppression_on_the_line_or_the_line_before_silences_its_rule_and_says
     assert "[CS121]" not in run("validate", "org.yaml").stdout
 
 
-def test_unused_and_reasonless_suppressions_are_warnings(in_tmp: Path) -> None:
+def test_a_suppression_without_a_reason_is_an_error_and_an_unused_one_a_warning(in_tmp: Path) -> None:
     write(
         in_tmp / "org.yaml",
         APIM.replace('"2024-06-01"\n', '"2024-06-01"  # clinesync: ignore[CS121]\n')
         + "  telemetryEnabled: true  # clinesync: ignore[CS110] no http here\n",
     )
-    result = run("validate", "--strict", "org.yaml")
+    result = run("validate", "org.yaml")
     assert result.exit_code == 1
-    assert "org.yaml:6:38: warning: a suppression says why" in result.stdout
+    assert "org.yaml:6:38: error: a suppression says why" in result.stdout
+    assert "org.yaml:6:" in result.stdout and "[CS121]" in result.stdout  # and it silenced nothing
     assert "org.yaml:7:27: warning: ignore[CS110] suppresses nothing on line 7" in result.stdout
+
+
+def test_an_exception_silences_until_its_day_and_then_says_it_expired(in_tmp: Path) -> None:
+    for until, silenced in (("2999-12-31", True), ("2020-01-31", False)):
+        write(
+            in_tmp / "org.yaml",
+            APIM.replace('"2024-06-01"\n', f'"2024-06-01"  # clinesync: ignore[CS121] APIM until={until}\n'),
+        )
+        result = run("validate", "--strict", "--format", "json", "org.yaml")
+        report = json.loads(result.stdout)
+        rules = [problem["rule"] for problem in report["problems"]]
+        if silenced:
+            assert result.exit_code == 0 and rules == []
+            assert report["suppressions"] == [
+                {"file": "org.yaml", "line": 6, "rules": ["CS121"], "reason": "APIM", "until": until}
+            ]
+            assert report["suppressed"][0]["reason"] == "APIM"
+        else:
+            assert sorted(rules) == ["CS107", "CS121"]
+            assert any(f"expired on {until}" in problem["message"] for problem in report["problems"])
+            assert report["suppressions"] == []
 
 
 POLICY = """\
@@ -142,6 +164,7 @@ def test_policy_levels_paths_and_suppressions_work_as_for_builtin_rules(in_tmp: 
         + "rules: {tenant-header: off}\n",
     )
     bedrock = f"organization: {ORG}\nremoteConfig:\n  providerSettings:\n    AwsBedrock:  # clinesync: ignore[no-bedrock] pilot until March\n      awsRegion: us-east-1\n"
+    write(in_tmp / "clinesync.yaml", (in_tmp / "clinesync.yaml").read_text() + "suppressible: [no-bedrock]\n")
     write(in_tmp / "orgs" / "labs" / "pilot.yaml", bedrock)
     write(
         in_tmp / "orgs" / "prod.yaml",
@@ -175,3 +198,49 @@ def test_a_configuration_naming_a_rule_that_does_not_exist_is_a_located_error(in
     assert result.exit_code == 1
     assert "clinesync.yaml:2:3: error: CS999 is not a rule" in result.stderr
     assert "clinesync.yaml:5:25: error: requireHeaders A: not a regular expression" in result.stderr
+
+
+def test_the_file_a_guardrail_constrains_cannot_switch_it_off(in_tmp: Path) -> None:
+    """A policy id, a rule the configuration sets to error, CS131 and CS132 hold against a comment in the
+    organization file or a base it extends, unless the project lists them as suppressible."""
+    write(in_tmp / "clinesync.yaml", POLICY + "rules: {CS110: error}\n")
+    write(
+        in_tmp / "orgs" / "bases" / "gateway.yaml",
+        "remoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: http://evil.example.net/v1  # clinesync: ignore[corp-hosts, CS110] trust me\n",
+    )
+    write(
+        in_tmp / "orgs" / "acme.yaml",
+        f"organization: {ORG}\nextends: [bases/gateway.yaml]\nremoteConfig:\n  providerSettings:\n"
+        "    OpenAiCompatible:\n      openAiHeaders:\n        X-Tenant-Id: acme\n"
+        "        Authorization: Bearer abc123  # clinesync: ignore[CS131] a test key\n",
+    )
+    result = run("validate", "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1
+    found = {(problem["rule"], problem["level"]) for problem in report["problems"]}
+    assert {("corp-hosts", "error"), ("CS110", "error"), ("CS131", "error"), ("CS108", "error")} <= found
+    refusals = [problem["message"] for problem in report["problems"] if problem["rule"] == "CS108"]
+    assert any(message.startswith("CS110, corp-hosts cannot be suppressed") for message in refusals)
+    assert any(message.startswith("CS131 cannot be suppressed") for message in refusals)
+    assert report["suppressed"] == [] and report["suppressions"] == []
+
+    write(
+        in_tmp / "clinesync.yaml",
+        POLICY + "rules: {CS110: error}\nsuppressible: [corp-hosts, CS110, CS131]\n",
+    )
+    result = run("validate", "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert sorted(problem["rule"] for problem in report["suppressed"]) == ["CS110", "CS131", "corp-hosts"]
+    assert [(entry["file"], entry["line"]) for entry in report["suppressions"]] == [
+        ("orgs/acme.yaml", 8),
+        ("orgs/bases/gateway.yaml", 4),
+    ]
+
+
+def test_suppressible_names_only_rules_that_exist(in_tmp: Path) -> None:
+    write(in_tmp / "clinesync.yaml", "suppressible: [CS131, no-such-policy]\n")
+    result = run("rules")
+    assert result.exit_code == 1
+    assert "clinesync.yaml:1:23: error: no-such-policy is not a rule" in result.stderr

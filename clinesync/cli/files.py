@@ -53,7 +53,7 @@ def validate(
     from clinesync.files.batch import iter_checked
 
     output = Output()
-    files, problems, suppressed = [], [], []
+    files, problems, suppressed, suppressions = [], [], [], []
     with paused_gc():
         # One file at a time, keeping only its problems: memory does not grow with the fleet.
         for item in iter_checked(expand_paths(paths, shard), current_project()):
@@ -62,11 +62,13 @@ def validate(
             files.append(item.path)
             problems += item.problems
             suppressed += item.suppressed
+            suppressions += item.suppressions
     # a base's problem once, however many files extend it
     problems, suppressed = list(dict.fromkeys(problems)), list(dict.fromkeys(suppressed))
+    suppressions = sorted(set(suppressions), key=lambda found: (found.file, found.line))
     failed = any(problem.is_error or strict for problem in problems)
     code = EXIT_ERROR if failed else EXIT_OK
-    output.out(PROBLEM_RENDERERS[output_format](problems, suppressed, files, code))
+    output.out(PROBLEM_RENDERERS[output_format](problems, suppressed, suppressions, files, code))
     output.info(summary_line(problems, len(files)) + "\n")
     return code
 

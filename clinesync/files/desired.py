@@ -129,5 +129,6 @@ def _governed(checked: CheckedFile, loaded: LoadedFile, found: list[Problem]) ->
     governed = govern(found, checked.path, checked.guardrails, loaded.suppressions)
     already = set(checked.problems) | set(checked.suppressed)
     checked.suppressed += [problem for problem in governed.suppressed if problem not in already]
+    checked.suppressions += sorted(governed.used - set(checked.suppressions), key=lambda found: found.line)
     new = {problem for problem in governed.problems if problem not in already}
     return sorted(new, key=Problem.sort_key)

@@ -18,6 +18,10 @@ from clinesync.files.policy import PolicyRule
 from clinesync.files.problems import RULES, Level, Problem
 from clinesync.files.suppressions import Suppression, suppress, suppression_problems
 
+# Secrets written in the file (CS131) and redaction placeholders (CS132): a file that could silence these could
+# commit a key to git or overwrite a live secret with "(sensitive)".
+_NEVER_FROM_FILES = frozenset({"CS131", "CS132"})
+
 
 @dataclass(frozen=True)
 class Override:
@@ -31,6 +35,7 @@ class Guardrails:
     overrides: tuple[Override, ...] = ()
     policy: tuple[PolicyRule, ...] = ()
     root: str = os.curdir  # what path patterns are relative to
+    suppressible: frozenset[str] = frozenset()  # rules files may suppress beyond the default (SPEC §9)
 
     @functools.cached_property
     def known_rules(self) -> frozenset[str]:
@@ -48,6 +53,21 @@ class Guardrails:
             if rule in override.rules and matches(_relative(file, self.root), override.paths):
                 level = override.rules[rule]
         return level
+
+    def suppressible_in(self, rule: str, file: str) -> bool:
+        """Whether a comment in `file` (or a base it extends) may silence `rule`. A guardrail holds against the
+        file it guards: a policy rule, a rule the configuration makes an error, and the rules that keep secrets
+        and placeholders out of git are the team's to relax (`suppressible:`), not the file's."""
+        if rule in self.suppressible:
+            return True
+        if rule not in RULES or rule in _NEVER_FROM_FILES:
+            return False
+        configured = [self.rules.get(rule)] + [
+            override.rules.get(rule)
+            for override in self.overrides
+            if rule in override.rules and matches(_relative(file, self.root), override.paths)
+        ]
+        return Level.ERROR not in configured
 
     def policy_for(self, file: str) -> tuple[PolicyRule, ...]:
         if not any(rule.paths for rule in self.policy):
@@ -75,7 +95,9 @@ def govern(
         )
         if level is not Level.OFF:
             leveled.append(problem if level is problem.level else dataclasses.replace(problem, level=level))
-    active, suppressed, used = suppress(leveled, suppressions)
+    active, suppressed, used = suppress(
+        leveled, suppressions, lambda rule: guardrails.suppressible_in(rule, file)
+    )
     return Governed(active, suppressed, used)
 
 
@@ -83,7 +105,9 @@ def unused_suppressions(
     suppressions: Iterable[Suppression], used: set[Suppression], file: str, guardrails: Guardrails
 ) -> list[Problem]:
     """CS107 warnings about the suppressions themselves, at their configured level."""
-    found = suppression_problems(suppressions, used, guardrails.known_rules)
+    found = suppression_problems(
+        suppressions, used, guardrails.known_rules, lambda rule: guardrails.suppressible_in(rule, file)
+    )
     return govern(found, file, guardrails, ()).problems
 
 

@@ -52,7 +52,13 @@ RULES: dict[str, Rule] = _catalogue(
         "$patch: delete that removes nothing",
     ),
     ("CS106", W, "value set at a path the file or project leaves unmanaged: ignored, the console's stays"),
-    ("CS107", W, "suppression comment without a reason, naming an unknown rule, or suppressing nothing"),
+    ("CS107", W, "suppression comment naming an unknown rule, expired, or suppressing nothing"),
+    (
+        "CS108",
+        E,
+        "suppression that may not be: without a reason, of a rule files may not suppress, or an until= "
+        "that is not a date",
+    ),
     ("CS110", W, "plain http:// URL to a host that is not loopback"),
     ("CS111", E, "URL field that is not an absolute http(s) URL, or that Node reads otherwise than written"),
     ("CS120", E, "azureApiVersion not of the form YYYY-MM-DD or YYYY-MM-DD-preview"),

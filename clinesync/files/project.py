@@ -125,17 +125,21 @@ def _guardrail_problems(loaded: LoadedFile, data: dict[str, Any]) -> list[Proble
                     )
                 )
     known = set(RULES) | set(policy_ids)
-    levels = [(("rules",), data.get("rules", {}))] + [
-        (("overrides", index, "rules"), entry["rules"])
+    named = [(loaded.key_mark(("rules", rule)), rule) for rule in data.get("rules", {})]
+    named += [
+        (loaded.key_mark(("overrides", index, "rules", rule)), rule)
         for index, entry in enumerate(data.get("overrides", []))
+        for rule in entry["rules"]
     ]
-    for where, rules in levels:
-        for rule in rules:
-            if rule not in known:
-                mark = loaded.key_mark((*where, rule))
-                problems.append(
-                    loaded.problem("CS100", mark, f"{rule} is not a rule: `clinesync rules` lists them")
-                )
+    named += [
+        (loaded.value_mark(("suppressible", index)), rule)
+        for index, rule in enumerate(data.get("suppressible", []))
+    ]
+    for mark, rule in named:
+        if rule not in known:
+            problems.append(
+                loaded.problem("CS100", mark, f"{rule} is not a rule: `clinesync rules` lists them")
+            )
     return problems
 
 
@@ -146,7 +150,8 @@ def _guardrails(data: dict[str, Any], directory: str) -> Guardrails:
         for entry in data.get("overrides", [])
     )
     policy = tuple(policy_rule(entry) for entry in data.get("policy", []))
-    return Guardrails(levels, overrides, policy, directory or os.curdir)
+    suppressible = frozenset(data.get("suppressible", []))
+    return Guardrails(levels, overrides, policy, directory or os.curdir, suppressible)
 
 
 def _located(error: Any, loaded: LoadedFile) -> Problem:

@@ -14,6 +14,7 @@ from clinesync.files.policy import policy_problems
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
 from clinesync.files.schema import schema_problems
+from clinesync.files.suppressions import Suppression
 from clinesync.files.variables import substitute
 
 _FIRST_LINE = Mark(1, 1)
@@ -28,6 +29,7 @@ class CheckedFile:
     path: str
     problems: list[Problem]  # as configured: levels set, `off` and suppressed ones left out
     suppressed: list[Problem] = field(default_factory=list)  # silenced by a comment, with its reason
+    suppressions: list[Suppression] = field(default_factory=list)  # the comments in force that silenced them
     guardrails: Guardrails = field(default_factory=Guardrails)
     organization: str | None = None
     name: str | None = None
@@ -90,6 +92,7 @@ def check_loaded(loaded: LoadedFile, guardrails: Guardrails | None = None) -> Ch
         loaded.path,
         sorted(problems, key=Problem.sort_key),
         governed.suppressed,
+        sorted(governed.used, key=lambda found: (found.file, found.line)),
         guardrails,
         organization=_text(data, "organization"),
         name=_text(data, "name"),

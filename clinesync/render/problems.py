@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from clinesync import strictjson
 from clinesync.escape import visible
 from clinesync.files.problems import Problem
+from clinesync.files.suppressions import Suppression
 
 FORMAT_VERSION = "1"
 
@@ -16,14 +17,29 @@ def problems_text(problems: Iterable[Problem]) -> str:
 
 
 def problems_json(
-    problems: list[Problem], suppressed: list[Problem], files: list[str], exit_code: int
+    problems: list[Problem],
+    suppressed: list[Problem],
+    suppressions: list[Suppression],
+    files: list[str],
+    exit_code: int,
 ) -> str:
-    """Problems as data; the suppressed ones listed apart, each with the reason its comment gives."""
+    """Problems as data; the suppressed ones listed apart, each with the reason its comment gives, and every
+    suppression comment in force, for audits."""
     document = {
         "format_version": FORMAT_VERSION,
         "files": files,
         "problems": [_problem_data(problem) for problem in problems],
         "suppressed": [_problem_data(problem) | {"reason": problem.suppressed} for problem in suppressed],
+        "suppressions": [
+            {
+                "file": found.file,
+                "line": found.line,
+                "rules": sorted(found.rules),
+                "reason": found.reason,
+                "until": found.until,
+            }
+            for found in suppressions
+        ],
         "summary": _summary(problems, len(files)) | {"exit_code": exit_code, "suppressed": len(suppressed)},
     }
     return strictjson.dumps(document, indent=2) + "\n"
@@ -69,8 +85,9 @@ def _escape_property(text: str) -> str:
 
 
 # validate's --format: the one table that also builds the option's choices.
-PROBLEM_RENDERERS: dict[str, Callable[[list[Problem], list[Problem], list[str], int], str]] = {
-    "text": lambda problems, suppressed, files, code: problems_text(problems),
+ProblemRenderer = Callable[[list[Problem], list[Problem], list[Suppression], list[str], int], str]
+PROBLEM_RENDERERS: dict[str, ProblemRenderer] = {
+    "text": lambda problems, suppressed, suppressions, files, code: problems_text(problems),
     "json": problems_json,
-    "github": lambda problems, suppressed, files, code: problems_github(problems),
+    "github": lambda problems, suppressed, suppressions, files, code: problems_github(problems),
 }
