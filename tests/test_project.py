@@ -290,3 +290,43 @@ def test_export_all_adopts_a_fleet_with_a_shared_base_and_plan_shows_no_changes(
     assert "No changes" in planned.stdout
     again = run("export", "--all", "-o", "orgs", env=env)
     assert again.exit_code == 1 and "pass --force" in again.stderr
+
+
+def test_the_configuration_is_found_as_git_finds_a_repository_never_above_its_root(in_tmp: Path) -> None:
+    write(in_tmp / "clinesync.yaml", "console: https://collector.example.net\n")  # a shared folder's file
+    repository = in_tmp / "work"
+    (repository / ".git").mkdir(parents=True)
+    write(repository / "orgs" / "a.yaml", "organization: org-01JZPE4CHW5XTP73W95760001Y\n")
+    os.chdir(repository / "orgs")
+    result = run("validate", "a.yaml")
+    assert result.exit_code == 0, result.output
+    assert "Using the project configuration" not in result.stderr
+    write(repository / "clinesync.yaml", "paths: [orgs/]\n")
+    result = run("validate")
+    assert "Using the project configuration ../clinesync.yaml" in result.stderr
+
+
+def test_a_configuration_others_can_write_is_refused_before_any_request(
+    in_tmp: Path, console_server: RunningServer
+) -> None:
+    write(in_tmp / "clinesync.yaml", f"console: {console_server.url}\npaths: [orgs/]\n")
+    write(in_tmp / "orgs" / "a.yaml", "organization: org-01JZPE4CHW5XTP73W95760001Y\n")
+    (in_tmp / "clinesync.yaml").chmod(0o666)
+    result = run("plan", env={"CLINE_API_KEY": TOKEN})
+    assert result.exit_code == 1
+    assert "clinesync.yaml is writable by group or others: refusing to use it" in result.stderr
+    assert "chmod go-w clinesync.yaml" in result.stderr
+    assert console_server.log.getvalue() == ""  # the token went nowhere
+    (in_tmp / "clinesync.yaml").chmod(0o644)
+    result = run("plan", env={"CLINE_API_KEY": TOKEN})
+    assert f"Using the project configuration clinesync.yaml (console: {console_server.url})" in result.stderr
+    assert "GET /api/v1/organizations/" in console_server.log.getvalue()  # the log does record requests
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file away needs root")
+def test_a_configuration_owned_by_another_user_is_refused(in_tmp: Path) -> None:
+    write(in_tmp / "clinesync.yaml", "console: https://collector.example.net\n")
+    os.chown(in_tmp / "clinesync.yaml", 54321, 54321)
+    result = run("validate", str(in_tmp))
+    assert result.exit_code == 1
+    assert "clinesync.yaml belongs to another user (uid 54321): refusing to use it" in result.stderr

@@ -311,7 +311,7 @@ class Output:
 def current_project() -> Project:
     """The project configuration this run uses (SPEC §9), loaded once and named on stderr when there is one,
     with --var and --org applied."""
-    from clinesync.files.project import Project, ProjectError, find, load
+    from clinesync.files.project import Project, ProjectError, UnsafeConfiguration, find, load
 
     chosen = settings()
     if chosen.project is not None:
@@ -322,15 +322,20 @@ def current_project() -> Project:
         if not equals or not name.isidentifier():
             raise UserError(f"--var {assignment!r}: write NAME=VALUE")
         variables[name] = value
-    found = find()
     try:
+        found = find()
         project = load(found, variables) if found else Project(variables=variables)
+    except UnsafeConfiguration as error:
+        raise UserError(str(error)) from None
     except ProjectError as error:
         raise UserError(f"the project configuration is not valid:\n{error}") from None
     if chosen.organizations:
         project.organizations = frozenset(chosen.organizations)
-    if project.file:
-        Output().info(f"Using the project configuration {project.file}\n")
+    if project.file:  # before any request: a console named there is where the token goes
+        from clinesync.masking import masked_url
+
+        console = f" (console: {masked_url(project.console, live=False)})" if project.console else ""
+        Output().info(f"Using the project configuration {project.file}{console}\n")
     chosen.project = project
     return project
 

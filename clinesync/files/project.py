@@ -57,16 +57,38 @@ class ProjectError(Exception):
 
 
 def find(start: str = os.curdir) -> str | None:
-    """The nearest clinesync.yaml: in `start` or the closest folder above it."""
+    """The nearest clinesync.yaml, as git finds its repository: in `start` or the closest folder above it, never
+    above the repository root (the folder holding `.git`). A file another user could have written is refused
+    (`UnsafeConfiguration`): its `console:` would receive this user's token."""
     here = os.path.abspath(start)
     while True:
         candidate = os.path.join(here, FILE_NAME)
         if os.path.isfile(candidate):
+            _refuse_if_unsafe(candidate)
             return candidate
         parent = os.path.dirname(here)
-        if parent == here:
+        if parent == here or os.path.exists(os.path.join(here, ".git")):
             return None
         here = parent
+
+
+class UnsafeConfiguration(Exception):
+    """A clinesync.yaml that someone other than this user could have written (as git's `safe.directory`)."""
+
+
+def _refuse_if_unsafe(path: str) -> None:
+    status = os.stat(path)
+    shown = os.path.relpath(path)
+    if hasattr(os, "geteuid") and status.st_uid != os.geteuid():
+        raise UnsafeConfiguration(
+            f"{shown} belongs to another user (uid {status.st_uid}): refusing to use it, since its console: "
+            "would receive your token; run clinesync from your own repository, or take the file over"
+        )
+    if status.st_mode & 0o022:
+        raise UnsafeConfiguration(
+            f"{shown} is writable by group or others: refusing to use it, since anyone who can change it "
+            f"chooses where your token goes; run chmod go-w {shown}"
+        )
 
 
 def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
