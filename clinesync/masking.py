@@ -41,14 +41,18 @@ class Mask:
     from_environment: frozenset[Path] = frozenset()
     after_is_live: bool = False
     already_masked: bool = False  # a saved plan's changes, masked when it was made
+    public_headers: frozenset[str] = frozenset()  # the project's `publicHeaders`, lower-cased
 
     def before(self, value: Any, path: Path) -> Any:
-        return value if self.already_masked else masked(value, path, self.from_environment, live=True)
+        if self.already_masked:
+            return value
+        return masked(value, path, self.from_environment, live=True, public_headers=self.public_headers)
 
     def after(self, value: Any, path: Path) -> Any:
         if self.already_masked:
             return value
-        return masked(value, path, self.from_environment, live=self.after_is_live)
+        live = self.after_is_live
+        return masked(value, path, self.from_environment, live=live, public_headers=self.public_headers)
 
 
 @dataclass(frozen=True)
@@ -68,24 +72,38 @@ def mask_change(change: Change, mask: Mask) -> MaskedChange:
     return MaskedChange(change.op, change.where, before, after, sensitive)
 
 
-def masked(value: Any, path: Path, from_environment: frozenset[Path], live: bool = False) -> Any:
+def masked(
+    value: Any,
+    path: Path,
+    from_environment: frozenset[Path],
+    live: bool = False,
+    public_headers: frozenset[str] = frozenset(),
+) -> Any:
     """A copy of `value` with every part output may not show replaced by `(sensitive)`."""
     if value is None:
         return None
     if is_sensitive(path, from_environment):
         return SENSITIVE
     if isinstance(value, dict):
-        return {key: masked(child, path + (key,), from_environment, live) for key, child in value.items()}
+        return {
+            key: masked(child, path + (key,), from_environment, live, public_headers)
+            for key, child in value.items()
+        }
     if isinstance(value, list):
         return [
-            masked(child, where, from_environment, live)
+            masked(child, where, from_environment, live, public_headers)
             for where, child in children(value, path, identified=True)
         ]
     if isinstance(value, str) and is_url_path(path):
         return masked_url(value, live)
-    if live and not _public(value, path):
+    if live and not (is_public_header(path, public_headers) or _public(value, path)):
         return SENSITIVE
     return value
+
+
+def is_public_header(path: Path, public_headers: frozenset[str]) -> bool:
+    """A header the project names under `publicHeaders`; a credential-looking name is never one."""
+    return is_header_path(path) and str(path[-1]).lower() in public_headers and not is_sensitive_path(path)
 
 
 def _public(value: Any, path: Path) -> bool:

@@ -278,14 +278,23 @@ def test_export_then_plan_shows_no_changes(org_file: Path) -> None:
     assert "CLINE_62121Y_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY" in result.stderr
     exported = Path("exported.yaml").read_text()
     assert SECRET not in exported and "${env:CLINE_62121Y_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY}" in exported
-    assert "X-Tenant-Id: acme" in exported  # not a secret: written as it is, no variable needed
+    # Every header value is a possible secret (plan never shows one live): a reference, unless the project
+    # names the header under publicHeaders.
+    assert "X-Tenant-Id: ${env:CLINE_62121Y_OPENAICOMPATIBLE_OPENAIHEADERS_X_TENANT_ID}" in exported
     assert run("validate", "exported.yaml").exit_code == 0
-    plan = run(
-        "plan",
-        "exported.yaml",
-        "--detailed-exitcode",
-        env={"CLINE_62121Y_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY": SECRET},
-    )
+    variables = {
+        "CLINE_62121Y_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY": SECRET,
+        "CLINE_62121Y_OPENAICOMPATIBLE_OPENAIHEADERS_X_TENANT_ID": "acme",
+    }
+    plan = run("plan", "exported.yaml", "--detailed-exitcode", env=variables)
+    assert plan.exit_code == 0, plan.output
+
+    write(Path("clinesync.yaml"), "publicHeaders: [x-tenant-id]\n")
+    assert run("export", ORG, "-o", "public.yaml").exit_code == 0
+    exported = Path("public.yaml").read_text()
+    assert "X-Tenant-Id: acme" in exported and SECRET not in exported  # named public: written as it is
+    del variables["CLINE_62121Y_OPENAICOMPATIBLE_OPENAIHEADERS_X_TENANT_ID"]
+    plan = run("plan", "public.yaml", "--detailed-exitcode", env=variables)
     assert plan.exit_code == 0, plan.output
 
 

@@ -105,7 +105,10 @@ def test_export_history_and_rollback_over_http(org_file: Path, env: dict[str, st
     exported = run("export", ORG, "-o", "exported.yaml", env=env)
     assert exported.exit_code == 0 and SECRET not in Path("exported.yaml").read_text()
     # Only the credential needs a variable: the tenant header is not a secret and is written as it is.
-    variables = {"CLINE_62121Y_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY": SECRET}
+    variables = {
+        "CLINE_62121Y_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY": SECRET,
+        "CLINE_62121Y_OPENAICOMPATIBLE_OPENAIHEADERS_X_TENANT_ID": "acme",
+    }
     assert run("plan", "exported.yaml", "--detailed-exitcode", env={**env, **variables}).exit_code == 0
     org_file.write_text(org_file.read_text().replace("telemetryEnabled: true", "telemetryEnabled: false"))
     run("apply", "org.yaml", "--auto-approve", env=env)

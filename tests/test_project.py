@@ -272,6 +272,7 @@ def test_export_all_adopts_a_fleet_with_a_shared_base_and_plan_shows_no_changes(
 ) -> None:
     server = served_fleet
     env = {"CLINESYNC_CONSOLE": server.url, "CLINE_API_KEY": TOKEN}
+    write(in_tmp / "clinesync.yaml", "publicHeaders: [x-tenant-id]\n")  # shared, and not a secret
     exported = run("export", "--all", "-o", "orgs", "--extract-base", env=env)
     assert exported.exit_code == 0, exported.output
     files = sorted((in_tmp / "orgs").glob("*.yaml"))

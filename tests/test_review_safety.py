@@ -190,6 +190,7 @@ def test_export_writes_no_credential_in_clear_and_names_variables_per_organizati
             organization,
         )
     (in_tmp / "orgs").mkdir()
+    (in_tmp / "clinesync.yaml").write_text("publicHeaders: [X-Tenant]\n")  # a header the team calls public
     variables: dict[str, str] = {}
     for organization, key in ((ORG, "first-key-1111"), (OTHER, "second-key-2222")):
         target = in_tmp / "orgs" / f"{organization}.yaml"
@@ -309,3 +310,26 @@ def test_the_admin_token_never_crosses_the_network_in_clear_and_userinfo_is_neve
     assert result.exit_code == 0, result.output
     assert "url-password-8c1d" not in result.output
     assert result.stdout.startswith("Console: http://(sensitive)@127.0.0.1:")
+
+
+def test_public_headers_are_shown_live_and_exported_literally_and_nothing_else_is(in_tmp: Path) -> None:
+    """`publicHeaders` names header values that are not secret: plans show them live and export writes them;
+    a credential-looking name stays secret whatever the list says."""
+    text = (
+        f"organization: {ORG}\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: https://llm.corp.example.com/v1\n      openAiHeaders:\n"
+        "        X-Tenant-Id: acme\n        X-Api-Key: ${env:K}\n        X-Custom: c-live-7719\n"
+    )
+    (in_tmp / "org.yaml").write_text(text)
+    assert run("apply", "org.yaml", "--auto-approve", env={"K": "k-live-5512"}).exit_code == 0
+    (in_tmp / "org.yaml").write_text(text.replace("acme", "beta").replace("c-live-7719", "c-new"))
+    hidden = run("plan", "org.yaml", env={"K": "k-new-0042"})
+    assert 'X-Tenant-Id: (sensitive) -> "beta"' in hidden.stdout and "c-live-7719" not in hidden.stdout
+    (in_tmp / "clinesync.yaml").write_text("publicHeaders: [x-tenant-id, X-API-KEY]\n")
+    shown = run("plan", "org.yaml", env={"K": "k-new-0042"})
+    assert 'X-Tenant-Id: "acme" -> "beta"' in shown.stdout
+    assert "X-Api-Key: (sensitive value changed)" in shown.stdout and "k-live-5512" not in shown.output
+    assert 'X-Custom: (sensitive) -> "c-new"' in shown.stdout
+    exported = run("export", ORG)
+    assert "X-Tenant-Id: acme" in exported.stdout
+    assert "k-live-5512" not in exported.output and "c-live-7719" not in exported.output

@@ -13,6 +13,7 @@ from clinesync.cli.app import (
     cli,
     command,
     confirmed,
+    current_project,
     global_options,
     open_console,
     render,
@@ -84,7 +85,8 @@ def export(
         console.close()
     if live.document is None:
         raise UserError(f"{organization} has no configuration in {console.description}")
-    exported = export_organization(organization, live.document, console.description, include_secrets)
+    public = current_project().public_headers
+    exported = export_organization(organization, live.document, console.description, include_secrets, public)
     for field in exported.left_out:
         output.err(
             f"Warning: live field {field} is not known to this version of clinesync: left out "
@@ -120,7 +122,8 @@ def _export_all(folder: str, extract_base: bool, force: bool, include_secrets: b
         console.close()
     if not listed:
         raise UserError(f"{console.description} lists no organization for this token")
-    fleet = export_fleet(lives, console.description, include_secrets, extract_base)
+    public = current_project().public_headers
+    fleet = export_fleet(lives, console.description, include_secrets, extract_base, public)
     paths = {os.path.join(folder, name): text for name, text in fleet.files.items()}
     existing = [path for path in paths if os.path.exists(path)]
     if existing and not force:

@@ -155,7 +155,7 @@ def check_one(path: str, project: Project, environ: Mapping[str, str] | None) ->
     if environ is not None and not checked.has_errors and not checked.may_be_a_base:
         from clinesync.files.desired import resolve  # only commands that resolve pay for importing it
 
-        checked.desired = resolve(checked, environ, project.unmanaged)
+        checked.desired = resolve(checked, environ, project.unmanaged, project.public_headers)
     return checked
 
 

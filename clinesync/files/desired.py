@@ -33,13 +33,17 @@ class Desired:
     references: Mapping[Path, str] = field(default_factory=dict)  # sensitive path -> `${env:NAME}` as written
     from_console: bool = False  # a stored revision (rollback), not a file: its values are shown as live ones
     unmanaged: tuple[Path, ...] = ()  # plan paths left as they are live (SPEC §5)
+    public_headers: frozenset[str] = frozenset()  # the project's `publicHeaders`: live values shown
     origins: Mapping[Path, str] = field(
         default_factory=dict
     )  # plan path -> `base.yaml:LINE`, for inherited values
 
 
 def resolve(
-    checked: CheckedFile, environ: Mapping[str, str], unmanaged: tuple[Path, ...] = ()
+    checked: CheckedFile,
+    environ: Mapping[str, str],
+    unmanaged: tuple[Path, ...] = (),
+    public_headers: frozenset[str] = frozenset(),
 ) -> Desired | list[Problem]:
     """The desired document of a file without errors, or the errors that stop it: an unset variable (CS170),
     or a resolved value that breaks a rule or a policy. Every problem found is added to `checked.problems`
@@ -93,6 +97,7 @@ def resolve(
         secrets=frozenset(secret for secret in secrets if secret),
         references={positional[path]: written for path, written in from_environment.items()},
         unmanaged=tuple(dict.fromkeys(left_alone)),
+        public_headers=public_headers,
         origins=_origins(loaded, tree),
     )
 

@@ -34,6 +34,7 @@ class Project:
     ignore: tuple[str, ...] = ()
     variables: dict[str, str] = field(default_factory=dict)
     unmanaged: tuple[Path, ...] = ()
+    public_headers: frozenset[str] = frozenset()  # lower-cased names whose values are not secret
     guardrails: Guardrails = field(default_factory=Guardrails)
     organizations: frozenset[str] | None = None  # --org: only these
     # Bases are parsed once per run however many organizations extend them, and each list of bases is merged
@@ -122,6 +123,7 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
         ignore=tuple(data.get("ignore", [])),
         variables={**data.get("variables", {}), **(variables or {})},
         unmanaged=tuple(unmanaged),
+        public_headers=frozenset(name.lower() for name in data.get("publicHeaders", [])),
         guardrails=_guardrails(data, directory),
     )
 

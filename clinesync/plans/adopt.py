@@ -35,6 +35,7 @@ def export_fleet(
     console: str,
     include_secrets: bool = False,
     extract_base: bool = False,
+    public_headers: frozenset[str] = frozenset(),
 ) -> AdoptedFleet:
     fleet = AdoptedFleet()
     exported: list[tuple[Administered, Exported]] = []
@@ -42,7 +43,7 @@ def export_fleet(
         if live is None:
             fleet.without_configuration.append(organization.id)
             continue
-        one = export_organization(organization.id, live, console, include_secrets)
+        one = export_organization(organization.id, live, console, include_secrets, public_headers)
         exported.append((organization, one))
         fleet.variables += one.variables
         fleet.left_out += [f"{organization.id}: {path}" for path in one.left_out]

@@ -25,7 +25,6 @@ from clinesync.fields import (
     Path,
     dotted,
     identified_paths,
-    is_credential_value,
     is_header_path,
     is_sensitive_path,
     is_url_path,
@@ -35,6 +34,7 @@ from clinesync.fields import (
 )
 from clinesync.files import envref
 from clinesync.files.loader import CORE_STR, core_tag
+from clinesync.masking import is_public_header
 from clinesync.plans.unknown import unknown_fields
 from clinesync.urls import misreading
 
@@ -50,8 +50,15 @@ class Exported:
 
 
 def export_organization(
-    organization: str, live: Document, console: str, include_secrets: bool = False
+    organization: str,
+    live: Document,
+    console: str,
+    include_secrets: bool = False,
+    public_headers: frozenset[str] = frozenset(),
 ) -> Exported:
+    """The live document as an organization file. Every value plan would not show live becomes a reference
+    (header values unless the project lists them under `publicHeaders`, credential fields, URL userinfo and
+    query values), unless `include_secrets`."""
     tree = plain_copy(live.tree())
     left_out = unknown_fields(tree)
     for path in sorted(left_out, key=len, reverse=True):
@@ -70,7 +77,9 @@ def export_organization(
         where = identified[path]
         if include_secrets:
             set_at(tree, path, envref.escape(value))
-        elif is_sensitive_path(where) or (is_header_path(where) and is_credential_value(value)):
+        elif is_sensitive_path(where) or (
+            is_header_path(where) and not is_public_header(where, public_headers)
+        ):
             set_at(tree, path, variable(where, value))
         elif is_url_path(where):
             set_at(tree, path, _url_with_references(value, functools.partial(variable, where)))

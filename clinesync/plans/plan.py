@@ -51,7 +51,11 @@ class OrgPlan:
             return Mask(already_masked=True)
         if self.desired is None:
             return Mask()
-        return Mask(self.desired.sensitive, after_is_live=self.desired.from_console)
+        return Mask(
+            self.desired.sensitive,
+            after_is_live=self.desired.from_console,
+            public_headers=self.desired.public_headers,
+        )
 
 
 @dataclass
