@@ -18,7 +18,7 @@ class Deadlines:
         self._changed = threading.Condition()
         self._stopped = False
         self._wakes_at = math.inf  # when the watcher wakes next, unless notified
-        threading.Thread(target=self._watch, daemon=True, name="clinesync-deadlines").start()
+        threading.Thread(target=self._run, daemon=True, name="clinesync-deadlines").start()
 
     def watch(self, cut_off: Callable[[], None], seconds: float) -> int:
         """Calls `cut_off` in `seconds` unless `done` is called first; returns the number `done` takes."""
@@ -34,6 +34,12 @@ class Deadlines:
         """Stops watching; False when it is too late: `cut_off` was called, or is about to be."""
         with self._changed:
             return self._due.pop(number, None) is not None
+
+    def _run(self) -> None:
+        from clinesync.signals import leave_to_main_thread
+
+        leave_to_main_thread()
+        self._watch()
 
     def stop(self) -> None:
         with self._changed:

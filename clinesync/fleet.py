@@ -37,7 +37,9 @@ class Pool:
         if not self._inline:
             from concurrent.futures import ThreadPoolExecutor  # ~8 ms of start-up one organization skips
 
-            self._executor = ThreadPoolExecutor(max_workers=min(parallelism, expected))
+            from clinesync.signals import leave_to_main_thread
+
+            self._executor = ThreadPoolExecutor(min(parallelism, expected), initializer=leave_to_main_thread)
 
     def submit(self, task: Callable[[Item], Result], item: Item) -> None:
         if self._inline:
@@ -48,19 +50,21 @@ class Pool:
     def results(self) -> Iterator[Any]:
         """Each result in submission order, as soon as it and those before it are done: the caller works on
         the first while the later ones are still under way."""
+        interrupted = False
         try:
             for done, submitted in enumerate(self._results, 1):
                 result = submitted if self._inline else submitted.result()
                 if self._progress:
                     self._progress(done, len(self._results))
                 yield result
-        except BaseException:  # an interrupt: tasks not yet started never start
-            if self._executor is not None:
-                self._executor.shutdown(cancel_futures=True)
+        except BaseException:
+            interrupted = True
             raise
         finally:
             if self._executor is not None:
-                self._executor.shutdown()
+                # Interrupted, tasks not yet started never start and the ones in flight are not waited for: a
+                # read hung on a silent console must not hold a cancelled run until its deadline.
+                self._executor.shutdown(wait=not interrupted, cancel_futures=interrupted)
 
 
 def concurrently(

@@ -10,7 +10,9 @@ import contextlib
 import functools
 import gc
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -30,6 +32,38 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 class UserError(Exception):
     """An expected failure: its message is shown as is, and the command exits 1."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job, `timeout`, `docker stop`) or SIGHUP, ending the run as Ctrl-C does."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _exit_code(interruption: BaseException) -> int:
+    """128 + the signal, as shells report it."""
+    return 128 + interruption.signum if isinstance(interruption, Terminated) else EXIT_INTERRUPTED
+
+
+@contextlib.contextmanager
+def _signals_end_the_run() -> Iterator[None]:
+    """SIGTERM and SIGHUP interrupt the run like SIGINT: writes in flight settle, workers stop, one line, exit
+    128+signal. The handlers are the run's only: an embedding process gets its own back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, _frame: Any) -> None:
+        raise Terminated(signum)
+
+    kept = {number: signal.signal(number, terminate) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in kept.items():
+            signal.signal(number, handler)
 
 
 class Settings:
@@ -198,16 +232,19 @@ class ClinesyncGroup(click.Group):
         **extra: Any,
     ) -> NoReturn:
         try:
-            code = super().main(args, prog_name or "clinesync", complete_var, standalone_mode=False, **extra)
+            with _signals_end_the_run():
+                code = super().main(
+                    args, prog_name or "clinesync", complete_var, standalone_mode=False, **extra
+                )
         except click.ClickException as error:
             error.show()
             code = EXIT_ERROR
         except click.Abort:
             click.echo("Aborted.", err=True)
             code = EXIT_ERROR
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interruption:
             click.echo("Interrupted.", err=True)
-            code = EXIT_INTERRUPTED
+            code = _exit_code(interruption)
         except Exception as error:  # commands catch their own (see `command`); this is click's own failure
             click.echo(f"Error: internal error ({type(error).__name__})", err=True)
             code = EXIT_ERROR
@@ -224,13 +261,13 @@ def command(function: Callable[..., int]) -> Callable[..., int]:
         except UserError as error:
             Output().err(f"Error: {error}\n")
             return EXIT_ERROR
-        except (KeyboardInterrupt, click.Abort):
+        except (KeyboardInterrupt, click.Abort) as interruption:
             # Each write is one transaction, and writes not yet started are cancelled: nothing is half
             # written, and running the command again converges.
             Output().err(
                 "\nInterrupted. Writes already acknowledged stay; run the command again to converge.\n"
             )
-            return EXIT_INTERRUPTED
+            return _exit_code(interruption)
         except Exception as error:  # a bug in clinesync: one line, the details only when asked for
             output = Output()
             output.err(
@@ -267,7 +304,18 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli.main()
+    """The process's entry point. An interrupted run (exit 128+signal) leaves at once: the threads reading a
+    console that does not answer would otherwise hold the process until their deadlines, since Python joins
+    them at exit. Nothing is lost: every write is one transaction, settled or not begun, and the workers
+    checking files end with this process (`files/batch.py`)."""
+    try:
+        cli.main()
+    except SystemExit as leaving:
+        if isinstance(leaving.code, int) and leaving.code > 128:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(leaving.code)
+        raise
 
 
 def settings() -> Settings:

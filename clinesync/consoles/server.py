@@ -36,6 +36,7 @@ from clinesync.consoles.local import LocalConsole
 from clinesync.deadlines import Deadlines
 from clinesync.document import Document
 from clinesync.files.schema import remote_config_errors
+from clinesync.signals import leave_to_main_thread
 
 MAX_BODY = 1024 * 1024
 WORKERS = 64  # connections served at once; more wait in the listen backlog
@@ -142,7 +143,9 @@ class ConsoleServer(HTTPServer):
         self.deadlines = Deadlines()
         self._count_lock = threading.Lock()
         remote_config_errors({"version": "v1"})  # compile the validator now, not on the first write
-        self._workers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="clinesync-serve")
+        self._workers = ThreadPoolExecutor(
+            max_workers=WORKERS, thread_name_prefix="clinesync-serve", initializer=leave_to_main_thread
+        )
         super().__init__(address, Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:

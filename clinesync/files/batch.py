@@ -101,7 +101,9 @@ def _in_workers(
     here = len(chunks) if share else min(_HEAD_START, len(chunks))  # chunks[:here] are checked here
     given: dict[int, Future[tuple[list[CheckedFile], set[str]]]] = {}
     workers = _workers()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(_start_method())) as pool:
+    context = multiprocessing.get_context(_start_method())
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_end_with, initargs=(os.getpid(),))
+    try:
         for index in range(here, len(chunks)):
             given[index] = pool.submit(task, chunks[index])
         for index, chunk in enumerate(chunks):
@@ -115,6 +117,23 @@ def _in_workers(
             checked_files, bases = given.pop(index).result()
             for checked in checked_files:
                 yield checked, bases | set(project.bases)
+    finally:
+        # A run that ends early (an error, a signal) waits for the chunks in hand only, never the queue.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _end_with(parent: int) -> None:
+    """A worker ends when the run that started it does, however that ends (SIGKILL included): it holds the
+    run's environment, secrets too, and must not outlive it blocked on a queue no one reads."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="clinesync-parent-watch", daemon=True).start()
 
 
 def _start_method() -> str:

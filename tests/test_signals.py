@@ -1,0 +1,151 @@
+"""Every signal ends the whole run: a cancelled CI job (SIGTERM), a closed terminal (SIGHUP) or a killed parent
+leaves no worker behind holding the run's environment, and a read hung on a silent console does not hold the
+run until its deadline. Real processes, as CI runners signal them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SECRET = "planted-sigterm-secret-5a1f"
+
+
+def children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def clinesync(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "CLINE_API_KEY": SECRET, "CLINESYNC_RETRIES": "1"}
+    env.pop("CI", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "clinesync", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # signals reach this run alone, as a runner sends them
+    )
+
+
+@pytest.fixture
+def silent_console() -> Iterator[str]:
+    """A console that accepts connections and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=256)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+def fleet(root: Path, count: int) -> Path:
+    folder = root / "orgs"
+    folder.mkdir()
+    for number in range(count):
+        (folder / f"o{number:05d}.yaml").write_text(
+            f"organization: org-01JZPE4CHW5XTP73W957{number:06d}Y\nremoteConfig:\n  providerSettings:\n"
+            "    OpenAiCompatible:\n      openAiBaseUrl: https://llm.corp.example.com/v1\n"
+        )
+    return folder
+
+
+def gone(workers: set[int], seconds: float = 10) -> bool:
+    """Whether every worker has ended within `seconds`; any still alive then is killed, so a failing test
+    leaves no orphan behind."""
+    deadline = time.monotonic() + seconds
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in workers if alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    return not left
+
+
+def wait_for_workers(run: subprocess.Popen[str], seconds: float = 20) -> set[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and run.poll() is None:
+        workers = children(run.pid)
+        if workers:
+            return workers
+        time.sleep(0.01)
+    pytest.fail("the run started no worker process: the fleet is too small for this machine")
+
+
+@pytest.mark.parametrize(("sent", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_end_the_run_and_its_workers(
+    tmp_path: Path, sent: signal.Signals, code: int
+) -> None:
+    fleet(tmp_path, 8000)
+    run = clinesync("validate", "orgs", cwd=tmp_path)
+    workers = wait_for_workers(run)
+    run.send_signal(sent)
+    _, stderr = run.communicate(timeout=30)
+    assert run.returncode == code
+    assert stderr.strip().splitlines()[-1].startswith("Interrupted.")
+    assert "Traceback" not in stderr
+    assert gone(workers), "a worker outlived its run"
+
+
+def test_workers_end_by_themselves_when_their_run_is_killed(tmp_path: Path) -> None:
+    fleet(tmp_path, 8000)
+    run = clinesync("validate", "orgs", cwd=tmp_path)
+    workers = wait_for_workers(run)
+    run.kill()  # SIGKILL: no handler runs, the workers must notice on their own
+    run.communicate(timeout=30)
+    assert gone(workers), "a worker outlived its killed run"
+
+
+def test_sigterm_does_not_wait_for_reads_hung_on_a_silent_console(
+    tmp_path: Path, silent_console: str
+) -> None:
+    fleet(tmp_path, 40)
+    run = clinesync("plan", "orgs", "--console", silent_console, cwd=tmp_path)
+    time.sleep(1.5)  # the reads are sent and hang (each answer's deadline is 30 s)
+    assert run.poll() is None
+    started = time.monotonic()
+    run.send_signal(signal.SIGTERM)
+    stdout, stderr = run.communicate(timeout=30)
+    assert run.returncode == 143
+    assert time.monotonic() - started < 10, "the run waited for its hung reads"
+    assert "Interrupted." in stderr and SECRET not in stdout + stderr
