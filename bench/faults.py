@@ -2,7 +2,8 @@
 
 - a drift over 1,000 organizations against a dead console: wall time, and TCP connection attempts;
 - 200 concurrent clients against `clinesync serve`: latency p50/p99 and errors;
-- file descriptors the server holds before and after 10,000 requests.
+- file descriptors the server holds before and after 10,000 requests;
+- an authenticated GET's latency while 0, 64 and 500 idle sockets are open on `clinesync serve`.
 """
 
 from __future__ import annotations
@@ -134,12 +135,37 @@ def descriptors_after(server: Server, url: str, requests: int = 10_000) -> None:
     print(f"serve descriptors, 10,000 requests        before {before}, after {server.descriptors()}")
 
 
+def idle_sockets(url: str, counts: tuple[int, ...] = (0, 64, 500), requests: int = 50) -> None:
+    """Sockets that connect and send nothing must not slow an authenticated request: they wait in the
+    server's waiting room, holding no worker."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    path = f"/api/v1/organizations/{org_id(0)}/remote-config"
+    for count in counts:
+        idle = [socket.create_connection((host, int(port)), timeout=5) for _ in range(count)]
+        try:
+            latencies = []
+            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as http:
+                for _ in range(requests):
+                    started = time.perf_counter()
+                    http.get(path).raise_for_status()
+                    latencies.append(time.perf_counter() - started)
+            latencies.sort()
+            print(
+                f"serve, authenticated GET, {count:3d} idle sockets   p50 {statistics.median(latencies) * 1000:7.2f} ms"
+                f"  max {latencies[-1] * 1000:7.2f} ms"
+            )
+        finally:
+            for connection in idle:
+                connection.close()
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         dead_console(work)
         server = Server(work / "served.db")
         try:
+            idle_sockets(server.url)
             burst(server.url)
             descriptors_after(server, server.url)
         finally:

@@ -346,12 +346,12 @@ def test_a_negative_content_length_is_refused_not_read(console_server: RunningSe
     assert answer.startswith(b"HTTP/1.1 400") and b"Content-Length must not be negative" in answer
 
 
-def test_a_client_dripping_headers_is_cut_off_at_the_request_deadline(
+def test_a_client_dripping_headers_is_cut_off_at_the_header_deadline(
     console_server: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from clinesync.consoles import server as server_module
 
-    monkeypatch.setattr(server_module, "REQUEST_DEADLINE", 1.0)
+    monkeypatch.setattr(server_module, "HEADER_DEADLINE", 1.0)
     closed_by_server = False
     with socket.create_connection(console_server.server.server_address[:2]) as dripping:
         dripping.settimeout(0.2)
@@ -371,7 +371,7 @@ def test_a_client_dripping_headers_is_cut_off_at_the_request_deadline(
             except OSError:
                 closed_by_server = True
                 break
-    assert closed_by_server, "the server held a dripping client for 8 s, past its 1 s request deadline"
+    assert closed_by_server, "the server held a dripping client for 8 s, past its 1 s header deadline"
 
 
 def test_a_client_that_disconnects_gets_one_log_line_not_a_traceback(
@@ -508,3 +508,63 @@ def test_a_batch_of_writes_is_applied_in_order_each_seeing_the_ones_before(tmp_p
     assert [revision.number for revision in console.history(first)] == [1, 2]
     live = console.read(first).document
     assert live is not None and live.config["n"] == 2
+
+
+def test_idle_and_silent_connections_hold_no_worker(console_server: RunningServer) -> None:
+    """200 sockets that connect and send nothing, and 100 kept-alive ones resting between requests, more than
+    the 64 workers: an authenticated request is still answered at once, not after a deadline (30 s)."""
+    address = console_server.server.server_address[:2]
+    idle = [socket.create_connection(address, timeout=5) for _ in range(200)]
+    resting = []
+    try:
+        for _ in range(100):
+            kept = socket.create_connection(address, timeout=5)
+            kept.sendall(f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode())
+            assert kept.recv(65536).startswith(b"HTTP/1.1 200")  # answered; the connection stays open
+            resting.append(kept)
+        with client(console_server) as http:
+            answer = http.get(PATH, timeout=10)  # far under every deadline a held worker would wait out
+        assert answer.status_code == 200
+        resting[0].sendall(
+            f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+        )
+        assert resting[0].recv(65536).startswith(b"HTTP/1.1 200")  # a rested connection is served again
+    finally:
+        for connection in idle + resting:
+            connection.close()
+
+
+def test_a_connection_that_sends_nothing_is_closed_at_the_first_byte_deadline(
+    console_server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinesync.consoles import server as server_module
+
+    monkeypatch.setattr(server_module, "FIRST_BYTE_DEADLINE", 0.5)
+    with socket.create_connection(console_server.server.server_address[:2], timeout=10) as silent:
+        assert silent.recv(1) == b""  # closed by the server, well before the 10 s this test waits
+
+
+def test_pipelined_requests_are_all_answered(console_server: RunningServer) -> None:
+    request = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+    last = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+    answer = raw(console_server, (request * 3 + last).encode())
+    assert answer.count(b"HTTP/1.1 200") == 4
+
+
+@pytest.mark.parametrize("stated", ["+51", "5_1", "\u0665\u0661", "0x33", "51.0"])
+def test_content_length_is_digits_only(console_server: RunningServer, stated: str) -> None:
+    body = b'{"enabled": true, "value": "{\\"version\\": \\"v1\\"}"}'  # 51 bytes: a valid write
+    assert len(body) == 51
+    head = (
+        f"PUT {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {stated}\r\n\r\n"
+    )
+    answer = raw(console_server, head.encode("utf-8") + body, timeout=5)
+    assert answer.startswith(b"HTTP/1.1 400") and b"Content-Length required, as digits" in answer
+    assert console_server.server.requests["PUT"] == 1 and b"200" not in answer.split(b"\r\n")[0]
+
+
+def test_the_access_log_escapes_every_field_a_client_chose(console_server: RunningServer) -> None:
+    raw(console_server, b"\x1b[31mGET\x07 /api/v1/\x1b]0;owned\x07 HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+    logged = console_server.log.getvalue()
+    assert "\x1b" not in logged and "\x07" not in logged
+    assert "\\x1b[31mGET\\x07" in logged

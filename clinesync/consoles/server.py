@@ -5,9 +5,10 @@ concurrent change is refused (412) instead of overwritten. Every write is one SQ
 acknowledged only after it is committed, so an acknowledged write is never lost.
 
 Built on the standard library's HTTP server: the work is small JSON bodies and short SQLite transactions, and
-it adds no runtime dependency. What it lacks is added here: a bounded pool of worker threads (connections
-beyond it wait in the listen backlog of 128), a deadline on each request as a whole (a client dripping a header
-line every few seconds cannot hold a worker), a body limit checked before reading, constant-time token
+it adds no runtime dependency. What it lacks is added here: a bounded pool of worker threads that serve only
+connections with bytes to read (silent and kept-alive connections wait in `waitroom.py`, holding none), a
+deadline on each request's headers and on the request as a whole (a client dripping a header line every few
+seconds cannot hold a worker), a body limit checked before reading, constant-time token
 comparison, JSON answers for every method and malformed request, a `Server` header that names no Python
 version, each finished connection's SQLite handle closed, one log line (never a traceback) for a client that
 disconnects, and an access log that never records headers or bodies.
@@ -33,15 +34,21 @@ from clinesync import __version__, strictjson
 from clinesync.cline import is_organization_id
 from clinesync.consoles.base import Conflict, ConsoleError, Live
 from clinesync.consoles.local import LocalConsole
+from clinesync.consoles.waitroom import WaitingRoom
 from clinesync.deadlines import Deadlines
 from clinesync.document import Document
+from clinesync.escape import visible
 from clinesync.files.schema import remote_config_errors
 from clinesync.signals import leave_to_main_thread
 
 MAX_BODY = 1024 * 1024
-WORKERS = 64  # connections served at once; more wait in the listen backlog
+WORKERS = 64  # requests served at once; connections with nothing to read wait without a worker
+FIRST_BYTE_DEADLINE = 10.0  # seconds a new connection may stay silent before it is closed
+IDLE_DEADLINE = 30.0  # seconds a kept-alive connection may stay silent between requests
+HEADER_DEADLINE = 10.0  # seconds from a request's first byte to the end of its headers
 REQUEST_DEADLINE = 30.0  # seconds a request may take from its first byte to its answer
 _ROUTE = re.compile(r"/api/v1/organizations/([^/]+)/remote-config(/revisions)?/?\Z")
+_DIGITS = re.compile(r"[0-9]{1,20}")
 _ETAG = re.compile(r'\A(?:W/)?"?([0-9]+)"?\Z')
 
 
@@ -146,20 +153,40 @@ class ConsoleServer(HTTPServer):
         self._workers = ThreadPoolExecutor(
             max_workers=WORKERS, thread_name_prefix="clinesync-serve", initializer=leave_to_main_thread
         )
+        self._room = WaitingRoom(self._ready, self._close)
         super().__init__(address, Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        """A new connection waits, holding no worker, until it sends something."""
         with self._count_lock:
             self.connections += 1
-        self._workers.submit(self._serve, request, client_address)
+        self._room.wait(request, FIRST_BYTE_DEADLINE, _Connection(request, client_address))
 
-    def _serve(self, request: Any, client_address: Any) -> None:
+    def _ready(self, connection: _Connection) -> None:
+        self._workers.submit(self._serve, connection)
+
+    def _serve(self, connection: _Connection) -> None:
+        """The requests a connection has ready, on a worker; then it waits again, or is closed."""
         try:
-            self.finish_request(request, client_address)
+            if connection.handler is None:
+                connection.handler = Handler(connection.request, connection.address, self)
+            handler = connection.handler
+            while True:
+                handler.handle_one_request()
+                if handler.close_connection:
+                    break
+                if not handler.has_buffered_request():
+                    self._room.wait(connection.request, IDLE_DEADLINE, connection)
+                    return
         except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
+            self.handle_error(connection.request, connection.address)
+        self._close(connection)
+
+    def _close(self, connection: _Connection) -> None:
+        if connection.handler is not None:
+            with contextlib.suppress(OSError):
+                connection.handler.finish()
+        self.shutdown_request(connection.request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """One log line, never a traceback: a client that disconnects mid-answer is not the server's fault."""
@@ -170,6 +197,7 @@ class ConsoleServer(HTTPServer):
 
     def server_close(self) -> None:
         super().server_close()
+        self._room.stop()
         self._workers.shutdown(wait=False, cancel_futures=True)
         self.deadlines.stop()
 
@@ -190,11 +218,37 @@ class ConsoleServer(HTTPServer):
         return any([hmac.compare_digest(offered, token) for token in self.tokens])
 
 
+@dataclass
+class _Connection:
+    request: socket.socket
+    address: Any
+    handler: Handler | None = None  # made on its first request, kept while the connection lives
+
+
 class Handler(BaseHTTPRequestHandler):
+    """One connection's requests. Made once per connection and handed one request at a time by the server
+    (`ConsoleServer._serve`), rather than looping over a connection's requests as the standard library does:
+    between requests the connection waits in the waiting room, not on a worker."""
+
     server: ConsoleServer
     protocol_version = "HTTP/1.1"
     server_version = f"clinesync/{__version__}"
     timeout = 30  # seconds a client may stall in one read before its connection is closed
+
+    def __init__(self, request: Any, client_address: Any, server: ConsoleServer) -> None:
+        self.request, self.client_address, self.server = request, client_address, server
+        self.setup()  # the standard library's __init__ would also serve every request and finish
+
+    def has_buffered_request(self) -> bool:
+        """Whether bytes of a next request are already here (pipelined, or read ahead into the buffer): those
+        are served now, since the waiting room sees only what is still in the socket."""
+        self.request.settimeout(0)
+        try:
+            return bool(self.rfile.peek(1))  # type: ignore[attr-defined]  # a BufferedReader, as set up
+        except OSError:
+            return False
+        finally:
+            self.request.settimeout(self.timeout)
 
     def setup(self) -> None:
         super().setup()
@@ -233,6 +287,7 @@ class Handler(BaseHTTPRequestHandler):
         except _BadHeaders as bad:
             self.send_error(bad.status, str(bad))
             return False
+        self._watch(REQUEST_DEADLINE)  # the headers are in: the rest of the request gets the longer deadline
         connection = self.headers.get("Connection", "").lower()
         if connection == "close":
             self.close_connection = True
@@ -243,13 +298,23 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def handle_one_request(self) -> None:
-        """Each request, from its first byte to its answer, within the server's deadline: past it the
-        connection is shut, whatever the client is dripping."""
-        watched = self.server.deadlines.watch(self._cut_off, REQUEST_DEADLINE)
+        """Each request within the server's deadlines, from its first byte: its headers within a short one,
+        the whole of it within a longer one. Past either the connection is shut, whatever the client drips."""
+        self._watched: int | None = None
+        self._started = time.monotonic()
+        self._watch(HEADER_DEADLINE)
         try:
             super().handle_one_request()
         finally:
-            self.server.deadlines.done(watched)
+            if self._watched is not None:
+                self.server.deadlines.done(self._watched)
+
+    def _watch(self, seconds: float) -> None:
+        """The deadline `seconds` from the request's first byte, in place of the one watched so far."""
+        if self._watched is not None and not self.server.deadlines.done(self._watched):
+            return  # the earlier deadline has fired: the connection is being cut off
+        remaining = seconds - (time.monotonic() - self._started)
+        self._watched = self.server.deadlines.watch(self._cut_off, max(remaining, 0.0))
 
     def _cut_off(self) -> None:
         self.close_connection = True
@@ -378,12 +443,14 @@ class Handler(BaseHTTPRequestHandler):
     def _document(self) -> Document:
         if self.headers.get("Transfer-Encoding"):
             raise Reply(400, "send the body with Content-Length, not chunked")
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            raise Reply(400, "Content-Length required") from None
-        if length < 0:
+        stated = self.headers.get("Content-Length", "")
+        if stated.startswith("-"):
             raise Reply(400, "Content-Length must not be negative")
+        if not _DIGITS.fullmatch(
+            stated
+        ):  # HTTP's 1*DIGIT: not `+47`, `4_7` or other digits Python's int reads
+            raise Reply(400, "Content-Length required, as digits")
+        length = int(stated)
         if length > MAX_BODY:
             raise Reply(413, f"body over {MAX_BODY} bytes")
         raw = self.rfile.read(length)
@@ -440,9 +507,9 @@ class Handler(BaseHTTPRequestHandler):
     def _log(self, method: str, status: int, started: float) -> None:
         if self.server.log is None:
             return
-        path = urlsplit(getattr(self, "path", "")).path[:200]
-        if not path.isprintable():
-            path = "".join(char if char.isprintable() else "?" for char in path)
+        # Every field a client chose is escaped: no request can write terminal escape codes or forge a line.
+        path = visible(urlsplit(getattr(self, "path", "")).path[:200]).replace(" ", "\\x20")
+        method = visible(method[:20]).replace(" ", "\\x20")
         elapsed = (time.monotonic() - started) * 1000
         self.server.log.write(f"{self.client_address[0]} {method} {path} {status} {elapsed:.1f}ms\n")
         self.server.log.flush()
