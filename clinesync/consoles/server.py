@@ -163,7 +163,9 @@ class ConsoleServer(HTTPServer):
         self._room.wait(request, FIRST_BYTE_DEADLINE, _Connection(request, client_address))
 
     def _ready(self, connection: _Connection) -> None:
-        self._workers.submit(self._serve, connection)
+        served = self._workers.submit(self._serve, connection)
+        # A connection whose turn never comes (the server is closing) is closed, not left open.
+        served.add_done_callback(lambda future: self._close(connection) if future.cancelled() else None)
 
     def _serve(self, connection: _Connection) -> None:
         """The requests a connection has ready, on a worker; then it waits again, or is closed."""

@@ -36,8 +36,13 @@ class WaitingRoom:
     def wait(self, connection: socket.socket, seconds: float, data: Any) -> None:
         """From any thread: `connection` waits here until readable or `seconds` have passed."""
         with self._lock:
-            self._arriving.append((connection, time.monotonic() + seconds, data))
-        self._wake()
+            stopped = self._stopped
+            if not stopped:
+                self._arriving.append((connection, time.monotonic() + seconds, data))
+        if stopped:
+            self._expire(data)
+        else:
+            self._wake()
 
     def stop(self) -> None:
         with self._lock:
