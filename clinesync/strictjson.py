@@ -27,7 +27,7 @@ def loads(text: str | bytes, max_depth: int | None = None) -> Any:
     """Parse as JSON.parse does; NotStrictJSON (a ValueError) for NaN, infinities and numbers that overflow a
     float64, and for nesting too deep to read or, with `max_depth`, deeper than that."""
     try:
-        value = json.loads(text, parse_constant=_constant, parse_float=_finite)
+        value = json.loads(text, parse_constant=_constant, parse_float=_finite, parse_int=_finite_int)
     except RecursionError:
         raise NotStrictJSON("nested too deeply") from None
     if max_depth is not None and _openings(text) > max_depth and _depth(value) > max_depth:
@@ -57,6 +57,13 @@ def _depth(value: Any) -> int:
 
 def _constant(name: str) -> Any:
     raise NotStrictJSON(f"{name} is not JSON")
+
+
+def _finite_int(text: str) -> int:
+    """An integer JSON.parse reads as a finite number: 309 digits or more is Infinity to it."""
+    if len(text.lstrip("-")) > 308 and not math.isfinite(float(text)):
+        raise NotStrictJSON(f"{text[:20]}…({len(text)} characters) is beyond what a float64 holds")
+    return int(text)
 
 
 def _finite(text: str) -> float:

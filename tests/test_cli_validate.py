@@ -219,3 +219,46 @@ def test_links_hidden_files_and_folders_named_like_files_are_told_apart(in_tmp: 
     (in_tmp / "orgs" / "dangling.yaml").symlink_to(in_tmp / "nowhere.yaml")
     assert expand(["orgs"]) == ["orgs/a.yaml", "orgs/folder.yaml/inside.yml", "orgs/linked.yaml"]
     assert expand(["./orgs/"]) == expand(["orgs"])
+
+
+def test_a_number_of_any_length_is_a_located_error_and_every_other_file_is_reported(in_tmp: Path) -> None:
+    huge = "9" * 400
+    for name in ("a", "b", "c"):
+        number = huge if name == "b" else "128000"
+        write(
+            in_tmp / "orgs" / f"{name}.yaml",
+            f"organization: org-01JZPE4CHW5XTP73W9576212{name.upper()}Y\nremoteConfig:\n  providerSettings:\n"
+            f"    OpenAiCompatible:\n      openAiBaseUrl: https://x.example.com/v1\n      models:\n"
+            f"        - id: m\n          contextWindow: {number}\n      enabled: maybe\n",
+        )
+    result = run("validate", "orgs")
+    assert result.exit_code == 1
+    assert "internal error" not in result.output
+    assert "orgs/b.yaml:8:26: error:" in result.stdout and "reads it as Infinity [CS100]" in result.stdout
+    assert huge not in result.stdout
+    assert [line.split(":", 1)[0] for line in result.stdout.splitlines()].count("orgs/a.yaml") == 1  # its CS101
+
+
+def test_a_bug_met_on_one_file_is_that_files_error_not_the_runs(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinesync.files import batch
+
+    real = batch.check_file
+
+    def failing(path: str, project: object = None) -> object:
+        if path.endswith("b.yaml"):
+            raise ZeroDivisionError
+        return real(path, project)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "check_file", failing)
+    for name in ("a", "b", "c"):
+        write(in_tmp / f"{name}.yaml", f"organization: org-01JZPE4CHW5XTP73W9576212{name.upper()}Y\nenabled: maybe\n")
+    result = run("validate", "a.yaml", "b.yaml", "c.yaml")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("a.yaml:2:10: error:") and lines[2].startswith("c.yaml:2:10: error:")
+    assert lines[1] == (
+        "b.yaml:1:1: error: clinesync could not check this file: internal error (ZeroDivisionError); "
+        "please report it [CS103]"
+    )

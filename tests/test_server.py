@@ -568,3 +568,14 @@ def test_the_access_log_escapes_every_field_a_client_chose(console_server: Runni
     logged = console_server.log.getvalue()
     assert "\x1b" not in logged and "\x07" not in logged
     assert "\\x1b[31mGET\\x07" in logged
+
+
+@pytest.mark.parametrize("digits", [309, 400, 4000])
+def test_an_integer_cline_reads_as_infinity_is_refused_not_stored(console_server: RunningServer, digits: int) -> None:
+    value = '{"version": "v1", "providerSettings": {"OpenAiCompatible": {"openAiBaseUrl": "https://x.example/v1",'
+    value += f' "models": [{{"id": "m", "contextWindow": {"9" * digits}}}]}}}}}}'
+    with client(console_server) as http:
+        answer = http.put(PATH, json={"enabled": True, "value": value})
+        assert answer.status_code == 400, answer.text
+        assert "9" * 40 not in answer.text  # the value is not echoed whole
+        assert http.get(PATH).json()["data"] is None  # nothing stored

@@ -170,11 +170,27 @@ def check_chunk(
 
 
 def check_one(path: str, project: Project, environ: Mapping[str, str] | None) -> CheckedFile:
-    checked = check_file(path, project)
-    if environ is not None and not checked.has_errors and not checked.may_be_a_base:
-        from clinesync.files.desired import resolve  # only commands that resolve pay for importing it
+    """One file checked (and resolved). A bug met on one file is that file's error, located at its first
+    line, never the run's: every other file is still checked and reported."""
+    try:
+        checked = check_file(path, project)
+        if environ is not None and not checked.has_errors and not checked.may_be_a_base:
+            from clinesync.files.desired import resolve  # only commands that resolve pay for importing it
 
-        checked.desired = resolve(checked, environ, project.unmanaged, project.public_headers)
+            checked.desired = resolve(checked, environ, project.unmanaged, project.public_headers)
+    except (
+        RecursionError,
+        MemoryError,
+        ArithmeticError,
+        ValueError,
+        TypeError,
+        KeyError,
+        LookupError,
+    ) as bug:
+        message = (
+            f"clinesync could not check this file: internal error ({type(bug).__name__}); please report it"
+        )
+        return CheckedFile(path, [Problem.of("CS103", path, 1, 1, message)])
     return checked
 
 

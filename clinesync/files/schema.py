@@ -157,12 +157,14 @@ def _number_problems(loaded: LoadedFile) -> list[Problem]:
                 "is beyond what a float64 holds" if "inf" not in written.lower() else "is infinite"
             ) + ": JSON has no infinity, and Cline could not load the document at all"
         elif isinstance(value, int) and abs(value) > _EXACT_INTEGERS:
-            reason = f"is beyond 2^53: Cline reads numbers as float64 and would get {int(float(value))}"
+            try:
+                reason = f"is beyond 2^53: Cline reads numbers as float64 and would get {int(float(value))}"
+            except OverflowError:  # 309 digits or more
+                reason = "is beyond what a float64 holds: Cline's JSON.parse reads it as Infinity"
         else:
             continue
-        problems.append(
-            loaded.problem("CS100", loaded.value_mark(path), f"{dotted(path)}: {written} {reason}")
-        )
+        shown = written if len(written) <= 40 else f"{written[:20]}…({len(written)} characters)"
+        problems.append(loaded.problem("CS100", loaded.value_mark(path), f"{dotted(path)}: {shown} {reason}"))
     return problems
 
 
