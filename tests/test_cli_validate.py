@@ -236,7 +236,9 @@ def test_a_number_of_any_length_is_a_located_error_and_every_other_file_is_repor
     assert "internal error" not in result.output
     assert "orgs/b.yaml:8:26: error:" in result.stdout and "reads it as Infinity [CS100]" in result.stdout
     assert huge not in result.stdout
-    assert [line.split(":", 1)[0] for line in result.stdout.splitlines()].count("orgs/a.yaml") == 1  # its CS101
+    assert [line.split(":", 1)[0] for line in result.stdout.splitlines()].count(
+        "orgs/a.yaml"
+    ) == 1  # its CS101
 
 
 def test_a_bug_met_on_one_file_is_that_files_error_not_the_runs(
@@ -253,7 +255,10 @@ def test_a_bug_met_on_one_file_is_that_files_error_not_the_runs(
 
     monkeypatch.setattr(batch, "check_file", failing)
     for name in ("a", "b", "c"):
-        write(in_tmp / f"{name}.yaml", f"organization: org-01JZPE4CHW5XTP73W9576212{name.upper()}Y\nenabled: maybe\n")
+        write(
+            in_tmp / f"{name}.yaml",
+            f"organization: org-01JZPE4CHW5XTP73W9576212{name.upper()}Y\nenabled: maybe\n",
+        )
     result = run("validate", "a.yaml", "b.yaml", "c.yaml")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()

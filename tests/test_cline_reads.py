@@ -39,12 +39,17 @@ def located(output: str, rule: str) -> list[str]:
     [
         ({"BASE": "not a url", "KEY": SECRET}, "CS111", ":5:22:", "${env:BASE}"),
         ({"BASE": f"https://{SECRET}.example.com\n", "KEY": "k"}, "CS111", ":5:22:", "${env:BASE}"),
-        ({"BASE": "https://gateway.example.com/v1", "KEY": f"{SECRET}\n"}, "CS130", ":7:18:", "'api-key'"),
+        (
+            {"BASE": "https://gateway.example.com/v1", "KEY": f"{SECRET}\n"},
+            "CS130",
+            ":7:18:",
+            "'api-key' has a line break or NUL in the value of ${env:KEY}",
+        ),
         (
             {"BASE": "https://gateway.example.com/v1", "KEY": f"{SECRET}\r\nX-Evil: 1"},
             "CS130",
             ":7:18:",
-            "'api-key'",
+            "'api-key' has a line break or NUL in the value of ${env:KEY}",
         ),
     ],
 )

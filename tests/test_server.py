@@ -571,8 +571,12 @@ def test_the_access_log_escapes_every_field_a_client_chose(console_server: Runni
 
 
 @pytest.mark.parametrize("digits", [309, 400, 4000])
-def test_an_integer_cline_reads_as_infinity_is_refused_not_stored(console_server: RunningServer, digits: int) -> None:
-    value = '{"version": "v1", "providerSettings": {"OpenAiCompatible": {"openAiBaseUrl": "https://x.example/v1",'
+def test_an_integer_cline_reads_as_infinity_is_refused_not_stored(
+    console_server: RunningServer, digits: int
+) -> None:
+    value = (
+        '{"version": "v1", "providerSettings": {"OpenAiCompatible": {"openAiBaseUrl": "https://x.example/v1",'
+    )
     value += f' "models": [{{"id": "m", "contextWindow": {"9" * digits}}}]}}}}}}'
     with client(console_server) as http:
         answer = http.put(PATH, json={"enabled": True, "value": value})

@@ -176,7 +176,8 @@ def check_headers(loaded: LoadedFile) -> Iterator[Problem]:
                 yield loaded.problem(
                     "CS130",
                     loaded.value_mark(where),
-                    f"header {name!r} has a line break or NUL in its value: that would inject headers",
+                    f"header {name!r} has a line break or NUL in {loaded.shown(where, 'its value')}: "
+                    "that would inject headers",
                 )
             elif not loaded.resolved and is_credential_header(name) and _is_literal_secret(header):
                 yield loaded.problem(
