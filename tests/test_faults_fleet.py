@@ -5,6 +5,7 @@ consoles at all. Connection attempts are counted at the socket, so "fail once" i
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import json
@@ -124,8 +125,16 @@ def test_dns_and_tls_failures_are_told_apart_from_the_network() -> None:
     )
     tls = _connect_failure(ssl.SSLCertVerificationError(1, "certificate verify failed"))
     assert "TLS certificate not trusted" in str(tls) and tls.final and tls.whole_console
-    refused = _connect_failure(ConnectionRefusedError(111, "Connection refused"))
+    refused = _connect_failure(ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"))
     assert (str(refused), refused.final, refused.whole_console) == ("connection refused", False, True)
+    for number, named in (
+        (errno.ENETUNREACH, "network unreachable"),
+        (errno.EHOSTUNREACH, "host unreachable"),
+        (errno.ECONNRESET, "connection reset"),
+        (errno.EACCES, "connection failed"),
+    ):
+        failed = _connect_failure(OSError(number, "whatever the system says"))
+        assert (str(failed), failed.whole_console) == (named, True)
 
 
 class _OddConsole(JsonHandler):

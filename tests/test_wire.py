@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import time
 import ssl
 from collections.abc import Callable
 from typing import ClassVar
@@ -162,3 +163,25 @@ def test_a_chunked_answer_is_bounded_whatever_its_content_length_says(raw_server
 
     with pytest.raises(ConsoleError, match="an answer over 8 MiB"):
         HttpConsole(raw_server(endless), TOKEN, retries=0).read(ORG)
+
+
+def test_a_proxy_dripping_its_tunnel_answer_is_inside_the_whole_timeout(
+    raw_server: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each byte within the per-read timeout, the whole never: the CONNECT counts against the answer's time."""
+
+    def drip(connection: socket.socket) -> None:
+        _request(connection)
+        for byte in b"HTTP/1.1 200 Connection established\r\nX-Drip: " + b"." * 60:
+            try:
+                connection.sendall(bytes([byte]))
+            except OSError:
+                return  # cut off by the client, as it should be
+            time.sleep(0.1)
+
+    monkeypatch.setenv("HTTPS_PROXY", raw_server(drip))
+    console = HttpConsole("https://console.example.test", TOKEN, timeout=1.5, retries=0)
+    started = time.monotonic()
+    with pytest.raises(ConsoleError, match=r"within (1\.5 s|the timeout)"):
+        console.read(ORG)
+    assert time.monotonic() - started < 5  # the drip would last 10 s

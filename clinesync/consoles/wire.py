@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import http.client
 import queue
 import select
@@ -100,7 +101,8 @@ class Wire:
     ) -> Answer:
         held: list[socket.socket] = []  # the socket to cut at the deadline (an answer that ends the
         # connection takes it from `connection`, so it is held here)
-        watchdog = deadlines.shared().watch(lambda: _cut(held), self.timeout)
+        # Until connected (a proxy's CONNECT included) the socket to cut is the connection's own.
+        watchdog = deadlines.shared().watch(lambda: _cut(held or _socket_of(connection)), self.timeout)
         kept = False
         try:
             if fresh:
@@ -194,6 +196,8 @@ class Wire:
         try:
             connection.connect()
         except Exception as error:
+            if time.monotonic() - started >= self.timeout:  # the watchdog cut it: a proxy that dripped
+                raise WireError(f"no whole answer within {self.timeout:g} s", timed_out=True) from None
             raise _connect_failure(error) from None
         # Past the connection, each wait may take what is left of the whole answer's time.
         remaining = self.timeout - (time.monotonic() - started)
@@ -319,7 +323,24 @@ def _connect_failure(error: BaseException) -> WireError:
             final=True,
             whole_console=True,
         )
-    return WireError("connection refused", whole_console=True)
+    number = error.errno if isinstance(error, OSError) else None
+    return WireError(_FAILED_CONNECTIONS.get(number or 0, "connection failed"), whole_console=True)
+
+
+# A connection's failure by its errno, never by its text (which differs between systems).
+_FAILED_CONNECTIONS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ECONNRESET: "connection reset",
+    errno.ECONNABORTED: "connection aborted",
+    errno.ETIMEDOUT: "connection timed out",
+    errno.EADDRNOTAVAIL: "address not available",
+}
+
+
+def _socket_of(connection: http.client.HTTPConnection) -> list[socket.socket]:
+    return [connection.sock] if connection.sock is not None else []
 
 
 def _answer_failure(error: BaseException) -> WireError:
