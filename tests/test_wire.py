@@ -8,8 +8,8 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import time
 import ssl
+import time
 from collections.abc import Callable
 from typing import ClassVar
 
