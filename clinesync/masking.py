@@ -10,6 +10,7 @@ stays reviewable.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -161,9 +162,33 @@ class Redactor:
 
 def clipped(text: str, redact: Redactor, limit: int = 300) -> str:
     """Text echoed from elsewhere, on one line, scrubbed and then cut: cutting first could leave a prefix of a
-    secret that the scrubbing no longer recognises."""
-    text = redact(" ".join(text.split()))
+    secret that the scrubbing no longer recognises. JSON escapes in it are read first (`\\/`, `\\u0073`), as
+    often as they nest: a console may echo a request in any escaping JSON allows, and a secret must be found
+    in each."""
+    text = redact(" ".join(_json_unescaped(text).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_JSON_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
+_SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _json_unescaped(text: str, rounds: int = 3) -> str:
+    """`text` with its JSON string escapes read, up to `rounds` levels deep (JSON inside JSON inside an error).
+    A `\\u` escape of half a surrogate pair is left as written: it is no character on its own."""
+
+    def read(match: re.Match[str]) -> str:
+        code, simple = match.groups()
+        if code is not None:
+            number = int(code, 16)
+            return match.group(0) if 0xD800 <= number <= 0xDFFF else chr(number)
+        return _SIMPLE_ESCAPES.get(simple, simple)
+
+    for _ in range(rounds):
+        if "\\" not in text:
+            break
+        text = _JSON_ESCAPE.sub(read, text)
+    return text
 
 
 def _forms(secret: str) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fake_llm import JsonHandler
+from fake_llm import JsonHandler, serving
 from support import run, write
 
 TOKEN = "tok-echoed-back-99ab"
@@ -120,3 +120,30 @@ def test_no_secret_escapes_through_a_console_that_echoes_it(
         assert TOKEN not in text
         for forms in (SECRETS, once, twice):
             assert not [name for name, secret in forms.items() if secret in text], text
+
+
+class _EscapingEcho(JsonHandler):
+    """Refuses every write, echoing the body back re-encoded as other JSON encoders write it: `/` as `\\/`
+    (PHP's json_encode) and every character as a `\\u` escape."""
+
+    def do_GET(self) -> None:
+        self._answer(200, {"success": True, "data": None})
+
+    def do_PUT(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        slashed = json.dumps(json.loads(body)).replace("/", "\\/")
+        spelled = "".join(f"\\u{ord(char):04x}" for char in body)
+        self._answer(400, {"success": False, "error": f"rejected {slashed} and {spelled}"})
+
+
+def test_no_secret_escapes_in_any_json_escaping_of_it(in_tmp: Path) -> None:
+    write(in_tmp / "org.yaml", FILE)
+    with serving(_EscapingEcho) as console:
+        env = {**SECRETS, "CLINESYNC_CONSOLE": console, "CLINE_API_KEY": TOKEN, "CLINESYNC_RETRIES": "0"}
+        result = run("apply", "org.yaml", "--auto-approve", env=env)
+    assert result.exit_code == 1 and "rejected" in result.output
+    assert "(sensitive)" in result.output  # the echo was there, and was scrubbed
+    slashed = {name: secret.replace("/", "\\/") for name, secret in SECRETS.items()}
+    for forms in (SECRETS, slashed):
+        assert not [name for name, secret in forms.items() if secret in result.output], result.output
+    assert "\\u0065\\u0063\\u0068\\u006f" not in result.output  # "echo", spelt out, was read before scrubbing
