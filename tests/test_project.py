@@ -146,6 +146,9 @@ def test_a_variable_from_the_command_line_wins_and_an_undefined_one_is_located(i
     fleet(in_tmp, 1)
     other = "https://other.example.com/v1"
     assert other in run("plan", "--var", f"gateway={other}", env=ENV).stdout
+    assert other in run("--var", f"gateway={other}", "plan", env=ENV).stdout  # before the command, too
+    both = run("--var", f"gateway={other}", "plan", "--org", "org-01JZPE4CHW5XTP73W95760001Y", env=ENV)
+    assert other in both.stdout
     write(in_tmp / "clinesync.yaml", "paths: [orgs/]\n")
     result = run("validate")
     assert result.exit_code == 1

@@ -96,8 +96,11 @@ def _settings(ctx: click.Context) -> Settings:
 
 def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
-        if value not in (None, False):
-            setattr(_settings(ctx), name, value)
+        settings = _settings(ctx)
+        if isinstance(value, tuple):  # a repeatable option, given before the command, after it, or both
+            setattr(settings, name, (*getattr(settings, name), *value))
+        elif value not in (None, False):
+            setattr(settings, name, value)
 
     return callback
 
