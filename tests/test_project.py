@@ -334,3 +334,27 @@ def test_a_configuration_owned_by_another_user_is_refused(in_tmp: Path) -> None:
     result = run("validate", str(in_tmp))
     assert result.exit_code == 1
     assert "clinesync.yaml belongs to another user (uid 54321): refusing to use it" in result.stderr
+
+
+def test_path_patterns_follow_glob_rules_star_within_a_folder_double_star_across(in_tmp: Path) -> None:
+    """`orgs/apim/*.yaml` is the files in orgs/apim, not in folders below it; `**` reaches those; a pattern
+    with no `/` is a file's name at any depth, as in .gitignore."""
+    apim_api_version = (
+        "remoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: https://gw.corp.example.com/v1\n      azureApiVersion: '2024-06-01'\n"
+    )
+    for number, where in enumerate(
+        ("orgs/apim/a.yaml", "orgs/apim/eu/b.yaml", "orgs/c.draft.yaml", "orgs/d/e.draft.yaml")
+    ):
+        write(in_tmp / where, f"organization: org-01JZPE4CHW5XTP73W9576000{number}Y\n{apim_api_version}")
+
+    def warned(config: str) -> list[str]:
+        write(in_tmp / "clinesync.yaml", config)
+        report = json.loads(run("validate", "orgs", "--format", "json").stdout)
+        return sorted({problem["file"] for problem in report["problems"] if problem["rule"] == "CS121"})
+
+    within = warned("overrides:\n  - paths: ['orgs/apim/*.yaml']\n    rules: {CS121: off}\n")
+    assert within == ["orgs/apim/eu/b.yaml", "orgs/c.draft.yaml", "orgs/d/e.draft.yaml"]
+    across = warned("overrides:\n  - paths: ['orgs/apim/**/*.yaml']\n    rules: {CS121: off}\n")
+    assert across == ["orgs/c.draft.yaml", "orgs/d/e.draft.yaml"]
+    assert warned("ignore: ['*.draft.yaml']\n") == ["orgs/apim/a.yaml", "orgs/apim/eu/b.yaml"]

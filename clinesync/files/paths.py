@@ -9,7 +9,7 @@ file itself is never an organization.
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import os
 import re
 from collections.abc import Sequence
@@ -74,14 +74,49 @@ def _ignore_patterns(directory: Path) -> list[str]:
 
 
 def matches(relative: str, patterns: Sequence[str]) -> bool:
-    """Whether a path relative to a folder matches an ignore-style pattern (`*`, `?`, a trailing `/`)."""
+    """Whether a path relative to a folder matches a pattern, as .gitignore reads one: `*` and `?` within one
+    folder, `**` across folders, a trailing `/` for a folder and all below it; a pattern without `/` (other
+    than a trailing one) is a file's name at any depth, one with `/` is anchored at the folder."""
+    folders = relative.split("/")[:-1]
     for pattern in patterns:
         if pattern.endswith("/"):
-            if relative.startswith(pattern) or fnmatch.fnmatch(relative.split("/", 1)[0] + "/", pattern):
+            folder = pattern.rstrip("/")
+            if "/" not in folder and any(_glob(folder).fullmatch(name) for name in folders):
                 return True
-        elif fnmatch.fnmatch(relative, pattern):
+            if any(
+                _glob(folder).fullmatch("/".join(folders[:depth])) for depth in range(1, len(folders) + 1)
+            ):
+                return True
+        elif _glob(pattern).fullmatch(relative if "/" in pattern else relative.rsplit("/", 1)[-1]):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=256)
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A glob as a regular expression: `**/` any folders (none too), `**` anything, `*` and `?` within one
+    folder, `[...]` a character class (`[!...]` negated)."""
+    parts, index = [], 0
+    while index < len(pattern):
+        if pattern.startswith("**/", index):
+            parts.append("(?:.*/)?")
+            index += 3
+        elif pattern.startswith("**", index):
+            parts.append(".*")
+            index += 2
+        elif pattern[index] in "*?":
+            parts.append("[^/]*" if pattern[index] == "*" else "[^/]")
+            index += 1
+        elif pattern[index] == "[" and (end := pattern.find("]", index + 2)) != -1:
+            inside = pattern[index + 1 : end]
+            negated = inside.startswith("!")
+            members = inside[negated:].replace("\\", "\\\\").replace("^", "\\^")  # ranges (a-z) kept
+            parts.append(f"[{'^/' if negated else ''}{members}]")
+            index = end + 1
+        else:
+            parts.append(re.escape(pattern[index]))
+            index += 1
+    return re.compile("".join(parts))
 
 
 def _project_ignores(name: str, patterns: Sequence[str], root: str, configuration: str | None) -> bool:
