@@ -358,3 +358,23 @@ def test_path_patterns_follow_glob_rules_star_within_a_folder_double_star_across
     across = warned("overrides:\n  - paths: ['orgs/apim/**/*.yaml']\n    rules: {CS121: off}\n")
     assert across == ["orgs/c.draft.yaml", "orgs/d/e.draft.yaml"]
     assert warned("ignore: ['*.draft.yaml']\n") == ["orgs/apim/a.yaml", "orgs/apim/eu/b.yaml"]
+
+
+def test_extends_stays_inside_the_repository_unless_the_configuration_names_a_folder(in_tmp: Path) -> None:
+    outside = in_tmp / "elsewhere"
+    write(outside / "base.yaml", "remoteConfig:\n  telemetryEnabled: false\n")
+    write(outside / "secret.txt", "not: yours\n")
+    repository = in_tmp / "repo"
+    (repository / ".git").mkdir(parents=True)
+    write(
+        repository / "orgs" / "a.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95760001Y\nextends: [../../elsewhere/base.yaml, ../../elsewhere/secret.txt]\n",
+    )
+    os.chdir(repository)
+    result = run("validate", "orgs")
+    assert result.exit_code == 1
+    assert result.stdout.count("outside the repository") == 2 and "not: yours" not in result.output
+    write(repository / "clinesync.yaml", "baseFolders: [../elsewhere/]\n")
+    result = run("validate", "orgs/a.yaml")
+    assert "outside the repository" not in result.output
+    assert "elsewhere/secret.txt" in result.output  # read now, and reported for what it is (not a base)

@@ -25,17 +25,21 @@ _NOT_INHERITED = ("extends", "organization")
 Prepare = Callable[[LoadedFile], None]  # what every file gets once loaded (variables substituted)
 
 
-def extended(loaded: LoadedFile, cache: dict[str, LoadedFile], prepare: Prepare) -> LoadedFile:
-    """`loaded` merged over the bases it names, or `loaded` itself when it names none."""
+def extended(
+    loaded: LoadedFile, cache: dict[str, LoadedFile], prepare: Prepare, roots: tuple[str, ...]
+) -> LoadedFile:
+    """`loaded` merged over the bases it names, or `loaded` itself when it names none. Bases are read only
+    from inside `roots` (real paths of folders)."""
     if not isinstance(loaded.data, dict) or not loaded.data.get("extends"):
         return loaded
-    return _Bases(cache, prepare).extend(loaded, (os.path.realpath(loaded.path),))
+    return _Bases(cache, prepare, roots).extend(loaded, (os.path.realpath(loaded.path),))
 
 
 class _Bases:
-    def __init__(self, cache: dict[str, LoadedFile], prepare: Prepare) -> None:
+    def __init__(self, cache: dict[str, LoadedFile], prepare: Prepare, roots: tuple[str, ...]) -> None:
         self.cache = cache
         self.prepare = prepare
+        self.roots = roots
 
     def extend(self, loaded: LoadedFile, chain: tuple[str, ...]) -> LoadedFile:
         data = loaded.data
@@ -69,6 +73,16 @@ class _Bases:
         if real in chain:
             cycle = " -> ".join([*(os.path.relpath(step) for step in chain), os.path.relpath(real)])
             problems.append(loaded.problem("CS105", mark, f"extends {name}: a cycle of bases ({cycle})"))
+            return None
+        if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in self.roots):
+            problems.append(
+                loaded.problem(
+                    "CS105",
+                    mark,
+                    f"extends {name}: outside the repository ({os.path.relpath(self.roots[0])}): not read; "
+                    "list its folder under baseFolders: in clinesync.yaml to allow it",
+                )
+            )
             return None
         if real not in self.cache:
             if not os.path.isfile(path):

@@ -35,6 +35,7 @@ class Project:
     variables: dict[str, str] = field(default_factory=dict)
     unmanaged: tuple[Path, ...] = ()
     public_headers: frozenset[str] = frozenset()  # lower-cased names whose values are not secret
+    base_folders: tuple[str, ...] = ()  # real paths outside the repository that `extends:` may read
     guardrails: Guardrails = field(default_factory=Guardrails)
     organizations: frozenset[str] | None = None  # --org: only these
     # Bases are parsed once per run however many organizations extend them, and each list of bases is merged
@@ -44,6 +45,14 @@ class Project:
     @property
     def directory(self) -> str:
         return os.path.dirname(self.file) if self.file else os.curdir
+
+    def base_roots(self, organization_file: str) -> tuple[str, ...]:
+        """The folders `extends:` may read from for `organization_file`: its repository (or, outside one, the
+        current folder's and this configuration's), and the configuration's `baseFolders`. Never the rest of
+        the machine: a file under review must not make clinesync read the runner's own files."""
+        here = os.getcwd()  # the cache below is keyed by absolute paths: a process may change folders
+        folder = os.path.join(here, os.path.dirname(organization_file))
+        return _base_roots(folder, os.path.join(here, self.directory), here, self.base_folders)
 
     def selects(self, organization: str | None) -> bool:
         return self.organizations is None or organization in self.organizations
@@ -71,6 +80,26 @@ def find(start: str = os.curdir) -> str | None:
         if parent == here or os.path.exists(os.path.join(here, ".git")):
             return None
         here = parent
+
+
+@functools.lru_cache(maxsize=1024)
+def _base_roots(folder: str, directory: str, current: str, base_folders: tuple[str, ...]) -> tuple[str, ...]:
+    """Once a folder a run (absolute paths): a fleet's files share a few folders."""
+    here = repository_root(folder) or repository_root(current) or os.path.realpath(current)
+    return (here, os.path.realpath(directory), *base_folders)
+
+
+@functools.lru_cache(maxsize=1024)
+def repository_root(folder: str) -> str | None:
+    """The real path of the repository holding the absolute path `folder` (the nearest folder with `.git`),
+    or None."""
+    here = os.path.realpath(folder)
+    while not os.path.exists(os.path.join(here, ".git")):
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+    return here
 
 
 class UnsafeConfiguration(Exception):
@@ -124,6 +153,9 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
         variables={**data.get("variables", {}), **(variables or {})},
         unmanaged=tuple(unmanaged),
         public_headers=frozenset(name.lower() for name in data.get("publicHeaders", [])),
+        base_folders=tuple(
+            os.path.realpath(os.path.join(directory, name)) for name in data.get("baseFolders", [])
+        ),
         guardrails=_guardrails(data, directory),
     )
 

@@ -67,7 +67,7 @@ def load_organization(path: str, project: Project) -> LoadedFile:
 
     loaded = load_file(path)
     prepare(loaded)
-    return extended(loaded, project.bases, prepare)
+    return extended(loaded, project.bases, prepare, project.base_roots(path))
 
 
 def check_file(path: str, project: Project | None = None) -> CheckedFile:
