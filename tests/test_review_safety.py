@@ -333,3 +333,62 @@ def test_public_headers_are_shown_live_and_exported_literally_and_nothing_else_i
     exported = run("export", ORG)
     assert "X-Tenant-Id: acme" in exported.stdout
     assert "k-live-5512" not in exported.output and "c-live-7719" not in exported.output
+
+
+def test_a_plan_file_edited_to_look_harmless_is_refused_not_applied(in_tmp: Path) -> None:
+    """The display a reviewer reads (`show`, the pull-request comment) is the plan file's; apply refuses a plan
+    whose display is not what it would do, even with every fingerprint intact."""
+    (in_tmp / "org.yaml").write_text(
+        f"organization: {ORG}\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: https://llm.corp.example.com/v1\n"
+    )
+    assert run("apply", "org.yaml", "--auto-approve").exit_code == 0
+    (in_tmp / "org.yaml").write_text(
+        (in_tmp / "org.yaml").read_text().replace("llm.corp.example.com", "collector.example.net")
+    )
+    assert run("plan", "org.yaml", "--out", "reviewed.plan").exit_code == 0
+    document = json.loads((in_tmp / "reviewed.plan").read_text())
+    [entry] = document["organizations"]
+    assert entry["impacts"]  # the base URL moves to another host: a line no reviewer may miss
+    entry["impacts"] = []
+    entry["changes"][0]["after"] = "https://llm.corp.example.com/v2"
+    (in_tmp / "reviewed.plan").write_text(json.dumps(document))
+    shown = run("show", "reviewed.plan")
+    assert "collector.example.net" not in shown.stdout  # what the edited file shows
+    applied = run("apply", "reviewed.plan")
+    assert applied.exit_code == 1
+    assert "the plan file's display was altered" in applied.output
+    assert "llm.corp.example.com" in run("export", ORG).stdout  # nothing was written
+
+
+def test_a_saved_plan_cannot_confirm_a_guessed_url_path_or_host_from_the_environment(in_tmp: Path) -> None:
+    """A token in a URL's path (or its host) from `${env:...}` is bound by the whole-plan scrypt only: the
+    cheap per-organization fingerprints, live and desired, are the same whatever the token."""
+    from clinesync.plans.plan import make_plan
+    from clinesync.plans.planfile import desired_fingerprint, live_fingerprint
+
+    write(
+        in_tmp / "org.yaml",
+        f"organization: {ORG}\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: https://gw.example.com/${env:TOKEN}/v1\n",
+    )
+    salt = "00" * 16
+    seen = set()
+    for token in ("482913", "000001"):
+        database = in_tmp / f"{token}.db"
+        assert (
+            run(
+                "apply", "org.yaml", "--auto-approve", "--console", str(database), env={"TOKEN": token}
+            ).exit_code
+            == 0
+        )
+        write(in_tmp / "org.yaml", (in_tmp / "org.yaml").read_text() + "  telemetryEnabled: false\n")
+        console = LocalConsole(database)
+        [org] = make_plan(["org.yaml"], console, {"TOKEN": token}).organizations
+        console.close()
+        write(
+            in_tmp / "org.yaml", (in_tmp / "org.yaml").read_text().replace("  telemetryEnabled: false\n", "")
+        )
+        assert org.changes  # a plan with something to apply: both fingerprints are saved and checked
+        seen.add((live_fingerprint(org, salt), desired_fingerprint(org, salt)))
+    assert len(seen) == 1

@@ -65,9 +65,9 @@ class WaitingRoom:
         while True:
             with self._lock:
                 arriving, self._arriving, stopped = self._arriving, [], self._stopped
+            self._admit(arriving)  # when stopping too: what arrived is closed below with the rest
             if stopped:
                 break
-            self._admit(arriving)
             now = time.monotonic()
             nearest = min((due for due, _ in self._due.values()), default=now + 1.0)
             for key, _ in self._selector.select(max(0.0, min(nearest - now, 1.0))):
@@ -79,8 +79,6 @@ class WaitingRoom:
             self._expire_past(time.monotonic())
         for connection in list(self._due):
             self._expire(self._leave(connection))
-        for _, _, data in self._arriving:
-            self._expire(data)
         self._selector.close()
         self._wake_in.close()
         self._wake_out.close()

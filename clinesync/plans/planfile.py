@@ -61,16 +61,20 @@ def _live(org: OrgPlan) -> Document | None:
 
 
 def live_fingerprint(org: OrgPlan, salt: str) -> str:
-    return fingerprint(_shown(_live(org)), salt)
+    return fingerprint(_shown(_live(org), org), salt)
 
 
 def desired_fingerprint(org: OrgPlan, salt: str) -> str:
-    return fingerprint(_shown(org.target), salt)
+    return fingerprint(_shown(org.target, org), salt)
 
 
-def _shown(document: Document | None) -> str:
-    """The document as output may show live values: what a cheap fingerprint may cover."""
-    return canonical_json(masked(document.tree(), (), frozenset(), live=True)) if document else "null"
+def _shown(document: Document | None, org: OrgPlan) -> str:
+    """The document as output may show live values, with every value the file takes from the environment
+    left out whole (a URL's path and host too, on both sides): what a cheap fingerprint may cover."""
+    if document is None:
+        return "null"
+    from_environment = org.desired.sensitive if org.desired is not None else frozenset()
+    return canonical_json(masked(document.tree(), (), from_environment, live=True))
 
 
 def secrets_fingerprint(organizations: list[OrgPlan], salt: str) -> str:
@@ -190,6 +194,12 @@ def as_plan(saved: SavedPlan) -> Plan:
     return Plan(saved.console, saved.console_identity, organizations, saved.prune_unknown)
 
 
+def _display(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """What `show` and a review see of an organization: a saved plan is applied only where it is exactly what
+    a fresh plan shows, so a plan file edited to look harmless is refused, not applied."""
+    return tuple(entry.get(key) for key in ("organization", "action", "changes", "impacts", "warnings"))
+
+
 def replan(
     saved: SavedPlan,
     console: Console,
@@ -214,6 +224,7 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
     if fresh.console_identity != saved.console_identity:
         return [f"the plan was made against {saved.console}, not {fresh.console}"]
     by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
+    shown = {os.path.normpath(entry["file"]): entry for entry in saved.document["organizations"]}
     reasons = []
     for entry in saved.changing:  # an organization the plan leaves alone cannot make it stale
         org = by_file.get(os.path.normpath(entry.file))
@@ -225,6 +236,11 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
             reasons.append(f"{entry.organization}: plan is stale: live changed since the plan; plan again")
         elif desired_fingerprint(org, saved.salt) != entry.desired:
             reasons.append(f"{entry.organization}: files or variables changed since the plan; plan again")
+        elif _display(organization_data(org)) != _display(shown.get(os.path.normpath(entry.file), {})):
+            reasons.append(
+                f"{entry.organization}: the plan file's display was altered: it does not show what apply would "
+                "do; plan again"
+            )
     if reasons:
         return reasons
     in_saved_order = [by_file[os.path.normpath(entry.file)] for entry in saved.changing]
