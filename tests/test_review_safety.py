@@ -392,3 +392,22 @@ def test_a_saved_plan_cannot_confirm_a_guessed_url_path_or_host_from_the_environ
         assert org.changes  # a plan with something to apply: both fingerprints are saved and checked
         seen.add((live_fingerprint(org, salt), desired_fingerprint(org, salt)))
     assert len(seen) == 1
+
+
+def test_rollback_and_plans_hide_a_token_in_a_live_urls_path(in_tmp: Path) -> None:
+    """A console cannot say which of a URL's path segments came from a secret: a long random-looking one is
+    shown as `(sensitive)` on the live side; deployment names stay readable."""
+    token = "aB3dE5fG7hJ9kL1mN3pQ5rS7"
+    write(
+        in_tmp / "org.yaml",
+        f"organization: {ORG}\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: https://gw.example.com/${env:TOKEN}/deployments/gpt-4o-2024-08-06/v1\n",
+    )
+    assert run("apply", "org.yaml", "--auto-approve", env={"TOKEN": token}).exit_code == 0
+    write(in_tmp / "org.yaml", (in_tmp / "org.yaml").read_text().replace("${env:TOKEN}", "public"))
+    changed = run("apply", "org.yaml", "--auto-approve")
+    assert changed.exit_code == 0 and token not in changed.output
+    assert "https://gw.example.com/(sensitive)/deployments/gpt-4o-2024-08-06/v1" in changed.output
+    rolled = run("rollback", ORG, "--to", "1", "--auto-approve")
+    assert rolled.exit_code == 0 and token not in rolled.output
+    assert "/deployments/gpt-4o-2024-08-06/v1" in rolled.output
