@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fake_llm import JsonHandler, serving
-from support import TOKEN, cline_payload, run, write
+from support import TOKEN, run, write
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 SECRET = "planted-secret-5e1f0c"
@@ -204,25 +204,3 @@ def test_apply_verifies_by_reading_strictly_as_cline_does(in_tmp: Path, normalis
     assert _NormalisingConsole.stored is not None  # the write landed; the re-read is what Cline cannot load
     assert "not JSON that Cline can read" in result.output
     assert "1 applied" not in result.output and "0 applied" in result.output
-
-
-class _DiscoveringConsole(JsonHandler):
-    """Cline's discovery answer, recorded from Cline's repository, in Cline's envelope."""
-
-    def do_GET(self) -> None:
-        if self.path == "/api/v1/users/me/remote-config":
-            self._answer(200, {"success": True, "data": cline_payload("user-remote-config-discovery.json")})
-        else:
-            self._answer(404, {"success": False, "error": "not found"})
-
-
-def test_discovery_lists_the_organizations_clines_answer_names(tmp_path: Path) -> None:
-    from clinesync.consoles.base import Administered
-    from clinesync.consoles.http import HttpConsole
-
-    with serving(_DiscoveringConsole) as url:
-        console = HttpConsole(url, TOKEN, retries=0)
-        try:
-            assert console.organizations() == [Administered("org-contract", "Contract Organization")]
-        finally:
-            console.close()

@@ -188,6 +188,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "export": ("revisions", "Write an organization's live state as an organization file."),
     "history": ("revisions", "List an organization's revisions (consoles that keep them)."),
+    "member-token": (
+        "serving",
+        "Create a read-only member token for serve, bound to one organization (printed once, stored hashed).",
+    ),
     "plan": ("gitops", "Show what apply would change."),
     "probe": (
         "probing",

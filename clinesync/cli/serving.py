@@ -59,3 +59,37 @@ def serve(database: str | None, host: str, port: int, read_only: bool, latency_m
         server.server_close()
         server.console.close()
     return EXIT_OK
+
+
+@cli.command("member-token")
+@click.argument("organization")
+@click.option("--db", "database", help="The local console database.  [default: .clinesync/console.db]")
+@click.option("--revoke", is_flag=True, help="Revoke every member token of ORGANIZATION instead.")
+@global_options
+@command
+def member_token(organization: str, database: str | None, revoke: bool) -> int:
+    """Create a read-only member token for serve, bound to one organization (printed once, stored hashed).
+
+    A member's Cline pointed at serve with it loads ORGANIZATION's configuration, and nothing else; it takes
+    effect at once, while serve runs too. --revoke revokes every member token of ORGANIZATION."""
+    from clinesync.cli.revisions import organization_argument
+    from clinesync.consoles.base import ConsoleError
+    from clinesync.consoles.local import DEFAULT_PATH, LocalConsole
+
+    organization = organization_argument(organization)
+    output = Output()
+    console = LocalConsole(database or DEFAULT_PATH)
+    try:
+        if revoke:
+            output.info(
+                f"Revoked {console.revoke_member_tokens(organization)} member token(s) of {organization}.\n"
+            )
+            return EXIT_OK
+        token = console.add_member_token(organization)
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    finally:
+        console.close()
+    click.echo(token)  # asked for: the one time this token is shown
+    output.info(f"A read-only member token for {organization}: shown once, stored hashed.\n")
+    return EXIT_OK

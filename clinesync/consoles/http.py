@@ -144,17 +144,20 @@ class HttpConsole:
         return _live(response, organization, self.url)
 
     def organizations(self) -> list[Administered]:
-        discovery = _data(self._request("GET", _DISCOVERY, "the token's account"), self.url)
-        listed = discovery.get("organizations") if isinstance(discovery, dict) else []
-        if discovery is not None and not isinstance(listed, list):
-            raise ConsoleError(f"{self.url}: the discovery answer's organizations is not a list")
+        """The organizations the token administers: those `GET /api/v1/users/me` lists with the role `admin`
+        or `owner`. (The member-side discovery says which one configures the caller, not which it manages.)"""
+        profile = _data(self._request("GET", _PROFILE, "the token's account"), self.url)
+        listed = profile.get("organizations") if isinstance(profile, dict) else []
+        if profile is not None and not isinstance(listed, list):
+            raise ConsoleError(f"{self.url}: the profile's organizations is not a list")
         found = []
         for entry in listed or []:
             organization = entry.get("organizationId") if isinstance(entry, dict) else None
             if not isinstance(organization, str) or not is_organization_id(organization):
-                raise ConsoleError(
-                    f"{self.url}: the discovery answer lists an organization without a valid id"
-                )
+                raise ConsoleError(f"{self.url}: the profile lists an organization without a valid id")
+            roles = entry.get("roles")
+            if not isinstance(roles, list) or not {"admin", "owner"} & set(map(str, roles)):
+                continue
             name = entry.get("name")
             found.append(Administered(organization, name if isinstance(name, str) else None))
         return found
@@ -243,7 +246,7 @@ class _PathNotFound(ConsoleError):
     pass
 
 
-_DISCOVERY = "/api/v1/users/me/remote-config"
+_PROFILE = "/api/v1/users/me"
 
 
 def _config_path(organization: str) -> str:

@@ -9,8 +9,10 @@ a reader then needs no -wal or -shm file, so read-only commands leave no trace a
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import queue
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -36,6 +38,18 @@ CREATE TABLE IF NOT EXISTS revisions (
     PRIMARY KEY (organization, revision)
 )
 """
+
+
+# Member tokens for `clinesync serve` (SPEC §11): each bound to one organization, read-only, kept as the
+# SHA-256 of a 256-bit random token (a slow hash adds nothing to a secret no one can guess).
+_MEMBER_TOKENS = """
+CREATE TABLE IF NOT EXISTS member_tokens (
+    digest TEXT PRIMARY KEY,
+    organization TEXT NOT NULL,
+    created_at TEXT NOT NULL
+)
+"""
+MEMBER_TOKEN_PREFIX = "csm_"
 
 
 class LocalConsole:
@@ -182,6 +196,43 @@ class LocalConsole:
         rows = self._rows("SELECT DISTINCT organization FROM revisions ORDER BY organization", ())
         return [Administered(organization) for (organization,) in rows]
 
+    def add_member_token(self, organization: str) -> str:
+        """A new member token bound to `organization`, returned this once: only its digest is stored."""
+        if self.read_only:
+            raise ConsoleError(f"local console {self.path} was opened read-only")
+        token = MEMBER_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        try:
+            with self._connected() as connection:
+                connection.execute(_MEMBER_TOKENS)
+                connection.execute(
+                    "INSERT INTO member_tokens VALUES (?, ?, ?)", (_digest(token), organization, _now())
+                )
+        except sqlite3.Error as error:
+            raise ConsoleError(f"local console {self.path}: {error}") from None
+        return token
+
+    def revoke_member_tokens(self, organization: str) -> int:
+        """Every member token of `organization` revoked; how many there were."""
+        try:
+            with self._connected() as connection:
+                connection.execute(_MEMBER_TOKENS)
+                return connection.execute(
+                    "DELETE FROM member_tokens WHERE organization = ?", (organization,)
+                ).rowcount
+        except sqlite3.Error as error:
+            raise ConsoleError(f"local console {self.path}: {error}") from None
+
+    def member_organization(self, token: str) -> str | None:
+        """The organization a member token is bound to, or None for any other text. Asked on every request,
+        so a token created or revoked while `serve` runs counts at once."""
+        if self._empty or not token.startswith(MEMBER_TOKEN_PREFIX):
+            return None
+        try:
+            rows = self._rows("SELECT organization FROM member_tokens WHERE digest = ?", (_digest(token),))
+        except ConsoleError:  # no member token was ever made here: no table
+            return None
+        return rows[0][0] if rows else None
+
     def close(self) -> None:
         """Closes the idle connections; one in use is closed when its user gives it back to a full pool."""
         while True:
@@ -196,6 +247,10 @@ class LocalConsole:
                 return connection.execute(sql, parameters).fetchall()
         except sqlite3.Error as error:
             raise ConsoleError(f"local console {self.path}: {error}") from None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 _COLUMNS = ["organization", "revision", "enabled", "value", "created_at"]

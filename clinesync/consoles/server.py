@@ -212,6 +212,12 @@ class ConsoleServer(HTTPServer):
         with self._count_lock:
             self.requests[method] = self.requests.get(method, 0) + 1
 
+    def member(self, header: str | None) -> str | None:
+        """The organization a member token in `header` is bound to, or None."""
+        if not header or not header.startswith("Bearer "):
+            return None
+        return self.console.member_organization(header[len("Bearer ") :].strip())
+
     def authorized(self, header: str | None) -> bool:
         if not header or not header.startswith("Bearer "):
             return False
@@ -380,19 +386,24 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, body, headers)
 
     def _route(self, method: str) -> tuple[int, Any, dict[str, str]]:
-        if not self.server.authorized(self.headers.get("Authorization")):
+        header = self.headers.get("Authorization")
+        admin = self.server.authorized(header)
+        member = None if admin else self.server.member(header)  # read-only, bound to one organization
+        if not admin and member is None:
             raise Reply(401, "missing or wrong token")
         path = urlsplit(self.path).path
         if path.rstrip("/") == "/api/v1/users/me" and method == "GET":
-            return 200, {"id": "clinesync-console", "displayName": "clinesync console server"}, {}
+            return 200, self._profile(member), {}
         if path.rstrip("/") == "/api/v1/users/me/remote-config" and method == "GET":
-            return 200, self._discovery(), {}
+            return 200, self._discovery(member), {}
         match = _ROUTE.match(path)
         if not match:
             raise Reply(404, "unknown path", UNKNOWN_PATH)
         organization = unquote(match.group(1))
         if not is_organization_id(organization):
             raise Reply(400, "invalid organization id")
+        if member is not None and (organization != member or method != "GET" or match.group(2)):
+            raise Reply(403, "a member token reads its own organization's configuration only")
         if match.group(2):
             if method != "GET":
                 raise Reply(405, "method not allowed")
@@ -419,17 +430,38 @@ class Handler(BaseHTTPRequestHandler):
             return 200, None, etag
         return 200, {"enabled": live.document.enabled, "value": live.document.wire_value()}, etag
 
-    def _discovery(self) -> dict[str, Any]:
-        """Every organization this console holds, as Cline's discovery lists the token's organizations."""
+    def _discovery(self, member: str | None) -> dict[str, Any] | None:
+        """Which organization distributes configuration to the caller, and that configuration, as Cline's
+        clients read it (SPEC §11): `value` the RemoteConfig as a string, `enabled` for the command-line
+        client. `data: null` (no configuration: members run unmanaged) for an admin token, and for an
+        organization with none or with its configuration switched off."""
+        if member is None:
+            return None
+        document = self.server.console.read(member).document
+        if document is None or not document.enabled:
+            return None
+        return {
+            "organizationId": member,
+            "value": document.wire_value(),
+            "enabled": True,
+            "organizations": [{"organizationId": member, "name": member}],
+        }
+
+    def _profile(self, member: str | None) -> dict[str, Any]:
+        """`/api/v1/users/me`: the organizations the token has, with its roles there. The admin token
+        administers every organization the console holds; a member token is a member of its own, active."""
+        if member is not None:
+            listed = [{"organizationId": member, "name": member, "roles": ["member"], "active": True}]
+            return {
+                "id": f"member-of-{member}",
+                "displayName": "clinesync console member",
+                "organizations": listed,
+            }
         listed = [
-            {"organizationId": found.id, "name": found.name or found.id}
+            {"organizationId": found.id, "name": found.name or found.id, "roles": ["admin"], "active": False}
             for found in self.server.console.organizations()
         ]
-        return {
-            "organizationId": listed[0]["organizationId"] if listed else None,
-            "value": None,
-            "organizations": listed,
-        }
+        return {"id": "clinesync-console", "displayName": "clinesync console server", "organizations": listed}
 
     def _revisions(self, organization: str) -> list[dict[str, Any]]:
         return [
