@@ -21,10 +21,27 @@ def test_enabling_and_disabling() -> None:
     assert impact_lines(tree(True), tree(False))[0].startswith("disabling remote configuration unlocks")
 
 
-def test_providers_added_and_removed() -> None:
+def test_providers_added_and_removed_say_what_members_get() -> None:
+    """As Cline's extension decides (plans/members.py): a member stays on a provider still configured, a new
+    one lands on the last in Cline's order, and every configured one is selectable."""
     assert impact_lines(tree(Cline={}), tree(Vertex={"vertexRegion": "x"})) == [
         "provider Vertex added: every member is forced onto it",
-        "provider Cline removed: members lose it",
+        "provider Cline removed: members on it move to Vertex",
+    ]
+    openai = {"openAiBaseUrl": "https://llm.corp.example.com/v1"}
+    assert impact_lines(
+        tree(OpenAiCompatible=openai),
+        tree(OpenAiCompatible=openai, LiteLLM={"baseUrl": "https://l.example.com"}),
+    ) == ["provider LiteLLM added: members may pick it, and new members land on it"]
+    assert impact_lines(
+        tree(LiteLLM={"baseUrl": "https://l.example.com"}),
+        tree(LiteLLM={"baseUrl": "https://l.example.com"}, OpenAiCompatible=openai),
+    ) == ["provider OpenAiCompatible added: members may pick it"]
+    assert impact_lines(tree(OpenAiCompatible=openai, Anthropic={}), tree(OpenAiCompatible=openai)) == [
+        "provider Anthropic removed: members on it move to OpenAiCompatible"
+    ]
+    assert impact_lines(tree(OpenAiCompatible=openai), tree()) == [
+        "provider OpenAiCompatible removed: members lose it and pick their own again"
     ]
 
 

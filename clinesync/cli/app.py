@@ -75,6 +75,7 @@ class Settings:
         self.no_color = False
         self.quiet = False
         self.verbose = False
+        self.members = False  # --members: the member view in text and markdown
         self.insecure_http = False
         self.variables: tuple[str, ...] = ()  # --var NAME=VALUE
         self.organizations: tuple[str, ...] = ()  # --org ID
@@ -440,6 +441,17 @@ def _parse_shard(_ctx: click.Context, _param: click.Parameter, value: str | None
     return int(number), int(count)
 
 
+def members_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--members, for plan, show and drift (SPEC §11)."""
+    return click.option(
+        "--members",
+        is_flag=True,
+        expose_value=False,
+        callback=_store("members"),
+        help="Also say what each organization's members get, before and after, per Cline client.",
+    )(function)
+
+
 def fleet_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--parallelism, --shard and --org, for every command that takes PATH... (SPEC §7)."""
     function = click.option(
@@ -523,7 +535,7 @@ def open_console(writes: bool = False) -> Console:
 def _plan_text(output: Output, plan: Plan, mode: str) -> str:
     from clinesync.render.text import plan_text
 
-    return plan_text(plan, output.style, mode, output.settings.verbose)
+    return plan_text(plan, output.style, mode, output.settings.verbose, output.settings.members)
 
 
 def _plan_json(output: Output, plan: Plan, mode: str) -> str:
@@ -535,7 +547,7 @@ def _plan_json(output: Output, plan: Plan, mode: str) -> str:
 def _plan_markdown(output: Output, plan: Plan, mode: str) -> str:
     from clinesync.render.markdown import plan_markdown
 
-    return plan_markdown(plan, mode)
+    return plan_markdown(plan, mode, output.settings.members)
 
 
 # Plans and drift, by --format: the one table that also builds the option's choices.

@@ -24,6 +24,7 @@ from clinesync.cli.app import (
     expand_paths,
     fleet_options,
     global_options,
+    members_option,
     open_console,
     paused_gc,
     progress,
@@ -120,6 +121,7 @@ def step_summary(output: Output, plan: Plan, mode: str) -> None:
 @click.option("--format", "output_format", type=PLAN_FORMATS, default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option("--prune-unknown", is_flag=True, help="Remove live fields this version does not know.")
+@members_option
 @fleet_options
 @global_options
 @command
@@ -304,6 +306,7 @@ def _apply_manually(output: Output, result: Plan, console: Console, timeout: flo
 @cli.command()
 @click.argument("plan_path", metavar="PLANFILE", type=click.Path(dir_okay=False))
 @click.option("--format", "output_format", type=PLAN_FORMATS, default="text", show_default=True)
+@members_option
 @global_options
 @command
 def show(plan_path: str, output_format: str) -> int:
@@ -318,6 +321,7 @@ def show(plan_path: str, output_format: str) -> int:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "output_format", type=PLAN_FORMATS, default="text", show_default=True)
+@members_option
 @fleet_options
 @global_options
 @command

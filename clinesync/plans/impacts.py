@@ -7,6 +7,7 @@ from typing import Any
 from clinesync.cline import is_loopback
 from clinesync.diff import Change
 from clinesync.fields import Path, is_url_path
+from clinesync.plans.members import configured_providers
 from clinesync.urls import WebUrl, read
 
 
@@ -26,12 +27,7 @@ def impacts(
         lines.append(
             "disabling remote configuration unlocks every member's settings and deletes their cached copy"
         )
-    old_providers, new_providers = _providers(live), _providers(desired)
-    lines += [
-        f"provider {name} added: every member is forced onto it"
-        for name in sorted(new_providers - old_providers)
-    ]
-    lines += [f"provider {name} removed: members lose it" for name in sorted(old_providers - new_providers)]
+    lines += _provider_impacts(configured_providers(live), configured_providers(desired))
     for change in changes:
         lines += _url_impacts(change, from_environment)
         if (
@@ -47,9 +43,23 @@ def impacts(
     return list(dict.fromkeys(lines))
 
 
-def _providers(tree: dict[str, Any] | None) -> set[str]:
-    settings = ((tree or {}).get("remoteConfig") or {}).get("providerSettings") or {}
-    return set(settings) if isinstance(settings, dict) else set()
+def _provider_impacts(before: list[str], after: list[str]) -> list[str]:
+    """What members' provider becomes, as the extension decides it (`plans/members.py`): a member stays on a
+    provider that is still configured; a new member, or one whose provider went, lands on the last one in
+    Cline's order; every configured one is selectable."""
+    landing = after[-1] if after else None
+    lines = []
+    for name in (name for name in after if name not in before):
+        if len(after) == 1:
+            lines.append(f"provider {name} added: every member is forced onto it")
+        elif name == landing:
+            lines.append(f"provider {name} added: members may pick it, and new members land on it")
+        else:
+            lines.append(f"provider {name} added: members may pick it")
+    for name in (name for name in before if name not in after):
+        where = f"members on it move to {landing}" if landing else "members lose it and pick their own again"
+        lines.append(f"provider {name} removed: {where}")
+    return lines
 
 
 def _url_impacts(change: Change, from_environment: frozenset[Path]) -> list[str]:

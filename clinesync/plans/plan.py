@@ -20,6 +20,7 @@ from clinesync.files.project import Project
 from clinesync.fleet import DEFAULT_PARALLELISM, Pool, Progress
 from clinesync.masking import Mask, mask_change
 from clinesync.plans.impacts import impacts
+from clinesync.plans.members import member_views
 from clinesync.plans.unknown import keep_unknown, unknown_fields
 from clinesync.plans.unmanaged import keep_unmanaged
 
@@ -43,6 +44,19 @@ class OrgPlan:
     saved: bool = False  # read back from a plan file: its changes were masked when it was made
     origins: Mapping[Path, str] = field(default_factory=dict)  # change path -> the base file:line that set it
     unmanaged: tuple[Path, ...] = ()  # left as they are live
+    saved_members: dict[str, Any] | None = None  # read back from a plan file: the member views as reviewed
+
+    @property
+    def members(self) -> dict[str, Any] | None:
+        """What members' Cline runs with before and after (SPEC §11), per client, masked as changes are."""
+        if self.saved:
+            return self.saved_members
+        if self.action == "failed":
+            return None
+        live = self.live.document.tree() if self.live and self.live.document else None
+        after = self.target.tree() if self.target else None
+        mask = self.mask
+        return {"before": member_views(live, mask.before), "after": member_views(after, mask.after)}
 
     @property
     def mask(self) -> Mask:
@@ -95,6 +109,7 @@ def organization_data(org: OrgPlan) -> dict[str, Any]:
         "changes": [_change_data(change, org) for change in org.changes],
         "impacts": org.impacts,
         "warnings": org.warnings + [str(problem) for problem in org.problems if not problem.is_error],
+        "members": org.members,
     }
     if org.error is not None:
         entry["error"] = org.error

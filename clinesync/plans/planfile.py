@@ -186,6 +186,7 @@ def as_plan(saved: SavedPlan) -> Plan:
                 entry["impacts"],
                 entry["warnings"],
                 saved=True,
+                saved_members=entry.get("members"),
                 origins={
                     (change["path"],): change["origin"] for change in entry["changes"] if "origin" in change
                 },
@@ -197,7 +198,9 @@ def as_plan(saved: SavedPlan) -> Plan:
 def _display(entry: dict[str, Any]) -> tuple[Any, ...]:
     """What `show` and a review see of an organization: a saved plan is applied only where it is exactly what
     a fresh plan shows, so a plan file edited to look harmless is refused, not applied."""
-    return tuple(entry.get(key) for key in ("organization", "action", "changes", "impacts", "warnings"))
+    return tuple(
+        entry.get(key) for key in ("organization", "action", "changes", "impacts", "warnings", "members")
+    )
 
 
 def replan(

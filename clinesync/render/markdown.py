@@ -9,12 +9,14 @@ or live is in code spans or diff blocks, where nothing renders as markup.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
 from clinesync.escape import code_span
 from clinesync.plans.plan import OrgPlan, Plan
 from clinesync.render.lines import organization_lines
+from clinesync.render.members import member_lines
 from clinesync.render.text import organization_label, summary
 
 MARKERS = {"plan": "<!-- clinesync-plan -->", "drift": "<!-- clinesync-drift -->"}
@@ -26,12 +28,14 @@ _FULL_PLAN = (
 )
 
 
-def plan_markdown(plan: Plan, mode: str = "plan", limit: int = MAX_COMMENT) -> str:
+def plan_markdown(plan: Plan, mode: str = "plan", members: bool = False, limit: int = MAX_COMMENT) -> str:
     headline = summary(plan, mode).split(": ", 1)[-1].rstrip(".")
     head = [MARKERS[mode], f"### clinesync {mode}: {headline}", "", f"Console: {code_span(plan.console)}", ""]
     listed = [org for org in plan.organizations if org.action == "failed" or org.changes]
     lines = {id(org): organization_lines(org) for org in listed if org.changes}
     sections = [_section(org, lines.get(id(org), []), mode, folded=len(listed) > 1) for org in listed]
+    if members:
+        sections = [section + _members(org) for org, section in zip(listed, sections, strict=True)]
     shared = _shared(lines.values()) if len(lines) > 1 else []
     table = _table(listed, mode) if len(listed) > 1 else []
     body = _within(head, table, shared, sections, limit - _CUT_RESERVE)
@@ -105,6 +109,25 @@ def _section(org: OrgPlan, lines: list[str], mode: str, folded: bool) -> list[st
     if folded or len(lines) > _FOLD_AFTER_LINES:
         return [*heading, "<details><summary>Show the changes</summary>", "", *block, "", "</details>", ""]
     return [*heading, *block, ""]
+
+
+def _members(org: OrgPlan) -> list[str]:
+    """The member view, folded, in a fence no text inside it can close."""
+    lines = member_lines(org.members)
+    if not lines:
+        return []
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [
+        "<details><summary>What members get</summary>",
+        "",
+        f"{fence}text",
+        *lines,
+        fence,
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def _verb(org: OrgPlan, mode: str) -> str:

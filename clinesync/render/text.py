@@ -8,6 +8,7 @@ from clinesync.escape import visible
 from clinesync.fields import dotted
 from clinesync.plans.plan import OrgPlan, Plan
 from clinesync.render.lines import organization_lines
+from clinesync.render.members import member_lines
 
 Style = Callable[..., str]  # click.style, or a plain pass-through without color
 
@@ -27,8 +28,11 @@ def organization_label(org: OrgPlan) -> str:
     return visible(f"{org.organization or org.file} ({details})")
 
 
-def plan_text(plan: Plan, style: Style, mode: str = "plan", verbose: bool = False) -> str:
-    """The plan; with `verbose`, organizations without changes are listed too."""
+def plan_text(
+    plan: Plan, style: Style, mode: str = "plan", verbose: bool = False, members: bool = False
+) -> str:
+    """The plan; with `verbose`, organizations without changes are listed too; with `members`, what each
+    organization's members get, before and after (SPEC §11)."""
     out = [console_line(plan.console)]
     for org in plan.organizations:
         if org.action == "failed":
@@ -39,8 +43,10 @@ def plan_text(plan: Plan, style: Style, mode: str = "plan", verbose: bool = Fals
             out.append(f"\n{style(organization_label(org), bold=True)} {_HEADINGS[mode][org.action]}:\n")
             for line in organization_lines(org):
                 out.append(f"  {style(line, fg=_COLORS[line[0]], bold=line[0] == '!')}\n")
-        elif verbose:
+        elif verbose or members:
             out.append(f"\n{organization_label(org)} matches its file.\n")
+        if members:
+            out.extend(f"  {line}\n" for line in member_lines(org.members))
         if verbose and org.unmanaged:
             paths = ", ".join(dotted(path) for path in org.unmanaged)
             out.append(f"  unmanaged (left as they are live): {paths}\n")

@@ -1,0 +1,178 @@
+"""What members get (SPEC §11): the model of Cline's clients on Cline's own payloads, with the member states
+written from Cline's code (plans/members.py names each file, as of Cline 2026-08), and the member preview
+through the CLI in every format, secrets masked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clinesync.plans.members import member_views
+
+from support import cline_remote_configs, run, write
+
+ORG = "org-01JZPE4CHW5XTP73W95762121Y"
+SECRET = "planted-member-secret-7c3e"
+
+
+def shown(value: Any, _path: Any) -> Any:
+    return value
+
+
+def views(config: dict[str, Any], enabled: bool = True) -> dict[str, Any]:
+    return member_views({"enabled": enabled, "remoteConfig": config}, shown)
+
+
+def test_the_recorded_production_payload() -> None:
+    extension, cli = views(cline_remote_configs()["recorded-production-remote-config-response"]).values()
+    # providerSettings: {} restricts nothing (utils.ts); telemetryEnabled shadows the member's own setting.
+    assert (extension["provider"], extension["selectable"]) == (None, "any")
+    assert extension["locked"] == [{"setting": "telemetryEnabled", "value": True}]
+    assert extension["telemetry"] == {"telemetry": "on", "openTelemetry": "off"}
+    assert extension["uploads"] == {"type": "s3_access_keys", "enabledFlag": True}
+    assert extension["notApplied"] == [
+        {"path": "remoteConfig.yoloModeAllowed", "reason": "no Cline client reads yoloModeAllowed"}
+    ]
+    # The command-line client (enterprise.ts): no provider, MCP or telemetry switch; uploads with enabled: true.
+    assert cli["uploads"] == {"type": "s3_access_keys", "enabledFlag": True}
+    assert {entry["path"] for entry in cli["notApplied"]} >= {
+        "remoteConfig.telemetryEnabled",
+        "remoteConfig.mcpMarketplaceEnabled",
+    }
+
+
+def test_rules_workflows_skills_and_mcp_of_clines_contract_payload() -> None:
+    extension, cli = views(cline_remote_configs()["organization-remote-config-response"]).values()
+    assert extension["instructions"] == {
+        "rules": [{"name": "Fetched Rule", "default": "on", "locked": False}],
+        "workflows": [{"name": "Fetched Workflow", "default": "on", "locked": True}],
+        "skills": [],  # its front matter has no description: skills.ts drops it
+    }
+    assert extension["mcpServers"] == {
+        "written": [{"name": "managed", "url": "https://mcp.example.test"}],
+        "localServers": "any",
+        "personalRemoteServers": "blocked",
+    }
+    not_applied = {entry["path"] for entry in extension["notApplied"]}
+    assert not_applied == {
+        "remoteConfig.remoteMCPServers[name=managed].alwaysEnabled",
+        "remoteConfig.globalSkills[name=Fetched Skill]",
+    }
+    assert cli["instructions"]["skills"] == [] and cli["mcpServers"]["written"] == []
+    assert "remoteConfig.globalSkills[name=Fetched Skill]" in {entry["path"] for entry in cli["notApplied"]}
+
+
+def test_the_allowlist_is_matched_against_local_server_names() -> None:
+    extension = views(cline_remote_configs()["user-remote-config-discovery"])["extension"]
+    # McpHub.ts compares each local server's name with the ids: a GitHub URL names no local server.
+    assert extension["mcpServers"]["localServers"] == {
+        "onlyNamed": ["https://github.com/example/contract-mcp"]
+    }
+    assert extension["telemetry"]["openTelemetry"] == "on"
+    blocked = views({"version": "v1", "mcpMarketplaceEnabled": False})["extension"]
+    assert blocked["mcpServers"]["localServers"] == "none"
+
+
+def test_several_providers_new_members_land_on_the_last_in_clines_order() -> None:
+    extension = views(
+        {
+            "version": "v1",
+            "providerSettings": {
+                "LiteLLM": {"baseUrl": "https://litellm.example.com", "models": [{"id": "m"}]},
+                "OpenAiCompatible": {
+                    "openAiBaseUrl": "https://llm.example.com/v1",
+                    "azureApiVersion": "2024-06-01",
+                },
+            },
+        }
+    )["extension"]
+    assert extension["provider"] == {"newMembers": "litellm", "membersOnOneOfThemStay": ["openai", "litellm"]}
+    assert [entry["setting"] for entry in extension["locked"]] == [
+        "providerSettings.OpenAiCompatible.openAiBaseUrl",
+        "providerSettings.OpenAiCompatible.azureApiVersion",
+        "providerSettings.LiteLLM.baseUrl",
+    ]
+    assert "remoteConfig.providerSettings.LiteLLM.models" in {
+        entry["path"] for entry in extension["notApplied"]
+    }
+
+
+def test_switched_off_or_absent_configuration_leaves_members_unmanaged() -> None:
+    for tree in (None, {"enabled": False, "remoteConfig": {"version": "v1", "telemetryEnabled": False}}):
+        for view in member_views(tree, shown).values():
+            assert view["selectable"] == "any" and view["locked"] == [] and view["notApplied"] == []
+
+
+def test_uploads_switched_off_still_reach_the_extensions_worker() -> None:
+    config = cline_remote_configs()["cached-remote-config-org"]
+    config["enterpriseTelemetry"]["promptUploading"]["enabled"] = False
+    extension, cli = views(config).values()
+    assert extension["uploads"] == {
+        "type": "s3_access_keys",
+        "enabledFlag": False,
+    }  # utils.ts ignores enabled
+    assert cli["uploads"] == "off"  # blob-storage.ts uploads only with enabled: true
+
+
+FILE = f"""\
+organization: {ORG}
+remoteConfig:
+  providerSettings:
+    OpenAiCompatible:
+      openAiBaseUrl: https://llm.corp.example.com/v1
+      openAiHeaders:
+        api-key: ${{env:KEY}}
+      models: [{{id: gpt-4o}}]
+  telemetryEnabled: false
+"""
+
+
+@pytest.mark.parametrize("output_format", ["text", "markdown", "json"])
+def test_plan_show_and_drift_say_what_members_get_secrets_masked(in_tmp: Path, output_format: str) -> None:
+    write(in_tmp / "org.yaml", FILE)
+    env = {"KEY": SECRET}
+    outputs = []
+    for command in (
+        ("plan", "org.yaml", "--members", "--out", "reviewed.plan"),
+        ("show", "reviewed.plan", "--members"),
+        ("drift", "org.yaml", "--members"),
+    ):
+        result = run(*command, "--format", output_format, env=env)
+        assert result.exit_code in (0, 2), result.output
+        outputs.append(result.stdout)
+    for text in outputs:
+        assert SECRET not in text
+        if output_format == "json":
+            [org] = json.loads(text)["organizations"]
+            after = org["members"]["after"]["extension"]
+            assert after["provider"] == {"newMembers": "openai", "membersOnOneOfThemStay": ["openai"]}
+            assert {
+                "setting": "providerSettings.OpenAiCompatible.openAiHeaders",
+                "value": {"api-key": "(sensitive)"},
+            } in after["locked"]
+            assert org["members"]["before"]["extension"]["selectable"] == "any"
+        else:
+            assert "members (Cline 2026-08):" in text
+            assert "remoteConfig.providerSettings.OpenAiCompatible.models: no Cline client enforces" in text
+    assert SECRET not in (in_tmp / "reviewed.plan").read_text()
+
+
+def test_json_always_carries_the_member_view(in_tmp: Path) -> None:
+    write(in_tmp / "org.yaml", FILE)
+    [org] = json.loads(run("plan", "org.yaml", "--format", "json", env={"KEY": SECRET}).stdout)[
+        "organizations"
+    ]
+    assert set(org["members"]) == {"before", "after"} and set(org["members"]["after"]) == {"extension", "cli"}
+    assert set(org["members"]["after"]["cli"]) == {
+        "provider",
+        "selectable",
+        "locked",
+        "mcpServers",
+        "instructions",
+        "telemetry",
+        "uploads",
+        "notApplied",
+    }
