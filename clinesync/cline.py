@@ -1,13 +1,11 @@
 """Facts about Cline that several stages share: what an organization id looks like, which hosts are Azure's
-and which loopback, and the API version Cline falls back to. Each fact is stated once, here or in the schema."""
+and which loopback. Each fact is stated once, here, in the schema, or (what Cline's clients do with a
+document) in `clients.py`."""
 
 from __future__ import annotations
 
 import functools
 import re
-
-# Cline uses this version when azureApiVersion is not set (apps/vscode, as of Cline 2026-08).
-AZURE_DEFAULT_API_VERSION = "2024-08-01-preview"
 
 _AZURE_SUFFIXES = (
     ".openai.azure.com",

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from clinesync import urls
-from clinesync.cline import AZURE_DEFAULT_API_VERSION, is_azure_host
+from clinesync.cline import is_azure_host
 from clinesync.files.desired import Desired
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
@@ -103,7 +103,7 @@ def endpoints(desired: Desired) -> list[Endpoint]:
                 headers=dict(block.get("openAiHeaders") or {}),
                 models=[model["id"] for model in block.get("models") or [] if isinstance(model, dict)],
                 azure=azure,
-                api_version=(version or AZURE_DEFAULT_API_VERSION) if azure else None,
+                api_version=version or None,  # none set, none sent: as Cline's runtime does (CS122)
                 azure_identity=bool(block.get("azureIdentity")),
                 sensitive_url=("remoteConfig", "providerSettings", provider, field_name) in desired.sensitive,
             )
@@ -116,7 +116,8 @@ def cline_url(endpoint: Endpoint, suffix: str) -> str:
     starts with /openai/deployments/ (one ending in /openai gets none, hence 'Resource not found')."""
     parts = urlsplit(f"{endpoint.base_url}/{suffix}")
     query = parts.query
-    if endpoint.azure and urlsplit(endpoint.base_url).path.startswith("/openai/deployments/"):
+    deployment = urlsplit(endpoint.base_url).path.startswith("/openai/deployments/")
+    if endpoint.azure and endpoint.api_version and deployment and "api-version=" not in query:
         query = "&".join(filter(None, [query, f"api-version={endpoint.api_version}"]))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 

@@ -22,7 +22,7 @@ def test_enabling_and_disabling() -> None:
 
 
 def test_providers_added_and_removed_say_what_members_get() -> None:
-    """As Cline's extension decides (plans/members.py): a member stays on a provider still configured, a new
+    """As Cline's extension decides (clients.py): a member stays on a provider still configured, a new
     one lands on the last in Cline's order, and every configured one is selectable."""
     assert impact_lines(tree(Cline={}), tree(Vertex={"vertexRegion": "x"})) == [
         "provider Vertex added: every member is forced onto it",

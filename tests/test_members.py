@@ -1,5 +1,5 @@
 """What members get (SPEC §11): the model of Cline's clients on Cline's own payloads, with the member states
-written from Cline's code (plans/members.py names each file, as of Cline 2026-08), and the member preview
+written from Cline's code (clients.py names each file, as of Cline 2026-08), and the member preview
 through the CLI in every format, secrets masked."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from clinesync.plans.members import member_views
+from clinesync.clients import member_views
 
 from support import cline_remote_configs, run, write
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from clinesync.cline import AZURE_DEFAULT_API_VERSION, is_azure_host, is_loopback
+from clinesync.cline import is_azure_host, is_loopback
 from clinesync.fields import (
     DEPRECATED_FIELDS,
     HEADER_MAPS,
@@ -28,6 +28,7 @@ from clinesync.fields import (
     parse_dotted,
 )
 from clinesync.files import envref
+from clinesync.files.client_checks import check_clients
 from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
 from clinesync.urls import is_web_url, misreading, read
@@ -134,7 +135,8 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
                     "CS122",
                     url_mark,
                     f"{shown_host} is an Azure host but azureApiVersion is not set: "
-                    f"Cline will use {AZURE_DEFAULT_API_VERSION}; set it explicitly",
+                    "Cline's runtime then sends no api-version (as of Cline 2026-08), which Azure OpenAI "
+                    "refuses; set the version the deployment supports",
                 )
             path = parts.path.rstrip("/")
             if path.endswith("/openai") and "/deployments/" not in path:
@@ -400,11 +402,12 @@ CHECKS: tuple[Check, ...] = (
     check_deprecated,
     check_skills,
     check_cli_client,
+    check_clients,
 )
 
 # About what is written in the file, not what a value resolves to: the references themselves, credentials and
 # placeholders written in clear (the environment's values are whatever the secret store holds), and settings
 # a client drops whatever their value.
 _OF_THE_WRITING = frozenset(
-    {check_references, check_unmanaged, check_secrets, check_placeholders, check_cli_client}
+    {check_references, check_unmanaged, check_secrets, check_placeholders, check_cli_client, check_clients}
 )

@@ -78,6 +78,13 @@ RULES: dict[str, Rule] = _catalogue(
     ("CS150", W, "deprecated field"),
     ("CS151", W, "setting that Cline's command-line client drops (its schema is older, as of Cline 2026-08)"),
     ("CS160", E, "skill whose front matter name differs from its entry name"),
+    ("CS180", W, "MCP server headers: Cline's extension does not deliver them (as of Cline 2026-08)"),
+    ("CS181", W, "MCP server alwaysEnabled: only locks the extension's panel switch (as of Cline 2026-08)"),
+    ("CS182", W, "skill without a description in its front matter: dropped by Cline's extension"),
+    ("CS183", W, "kanbanEnabled: no Cline client reads it (as of Cline 2026-08)"),
+    ("CS184", W, "${env:...} in an MCP server's settings, which Cline expands on each member's machine"),
+    ("CS185", W, "prompt uploading switched off but still configured: the extension still uploads"),
+    ("CS186", W, "several providers: new members land on the last in Cline's order"),
     ("CS170", E, "malformed ${...} reference, or unset variable"),
 )
 

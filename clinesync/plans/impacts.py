@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from clinesync.clients import configured_providers
 from clinesync.cline import is_loopback
 from clinesync.diff import Change
 from clinesync.fields import Path, is_url_path
-from clinesync.plans.members import configured_providers
 from clinesync.urls import WebUrl, read
 
 
@@ -44,7 +44,7 @@ def impacts(
 
 
 def _provider_impacts(before: list[str], after: list[str]) -> list[str]:
-    """What members' provider becomes, as the extension decides it (`plans/members.py`): a member stays on a
+    """What members' provider becomes, as the extension decides it (`clients.py`): a member stays on a
     provider that is still configured; a new member, or one whose provider went, lands on the last one in
     Cline's order; every configured one is selectable."""
     landing = after[-1] if after else None

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from clinesync.clients import member_views
 from clinesync.consoles.base import Console, ConsoleError, Live
 from clinesync.diff import Change, diff
 from clinesync.document import Document
@@ -20,7 +21,6 @@ from clinesync.files.project import Project
 from clinesync.fleet import DEFAULT_PARALLELISM, Pool, Progress
 from clinesync.masking import Mask, mask_change
 from clinesync.plans.impacts import impacts
-from clinesync.plans.members import member_views
 from clinesync.plans.unknown import keep_unknown, unknown_fields
 from clinesync.plans.unmanaged import keep_unmanaged
 

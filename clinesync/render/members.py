@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from clinesync import strictjson
+from clinesync.clients import CLINE_CHECKED
 from clinesync.escape import visible
-from clinesync.plans.members import CLINE_CHECKED
 
 _PARTS = ("provider", "selectable", "locked", "mcpServers", "instructions", "telemetry", "uploads")
 

@@ -1,5 +1,6 @@
 """What members' Cline runs with: a model of Cline's two clients (the VS Code extension and the command-line
-client) applied to a stored document (SPEC §11).
+client) applied to a stored document (SPEC §11). Checks (CS180-CS186), impact lines and the member preview
+all read it.
 
 Every fact below was read from Cline's public repository (github.com/cline/cline) at commit 21cb8d2 of
 2026-08-22 ("Cline 2026-08"), in the files `CLINE_SOURCES` names; the next Cline release is checked against
@@ -8,7 +9,6 @@ that table and this module only. clinesync's own code states the facts; none of 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -55,10 +55,14 @@ _IGNORED_FIELDS = {
     "kanbanEnabled": "no Cline client reads kanbanEnabled",
     "yoloModeAllowed": "no Cline client reads yoloModeAllowed",
 }
-_FRONT_MATTER_DESCRIPTION = re.compile(r"\A---\s*\n(?:.*\n)*?description:\s*\S", re.MULTILINE)
 
 Mask = Callable[[Any, Path], Any]
 View = dict[str, Any]
+
+
+def provider_id(block: str) -> str:
+    """The extension's id of a provider block (`OpenAiCompatible` is `openai`)."""
+    return _PROVIDERS[block][0]
 
 
 def configured_providers(tree: dict[str, Any] | None) -> list[str]:
@@ -160,7 +164,7 @@ def _instructions(config: dict[str, Any], skills: bool) -> dict[str, list[dict[s
     ):
         entries = [entry for entry in config.get(field) or [] if isinstance(entry, dict)]
         if kind == "skills":
-            entries = [entry for entry in entries if skills and _described(entry)]
+            entries = [entry for entry in entries if skills and is_described(entry)]
         found[kind] = [
             {"name": entry.get("name"), "default": "on", "locked": entry.get("alwaysEnabled") is True}
             for entry in entries
@@ -168,9 +172,19 @@ def _instructions(config: dict[str, Any], skills: bool) -> dict[str, list[dict[s
     return found
 
 
-def _described(skill: dict[str, Any]) -> bool:
+def is_described(skill: dict[str, Any]) -> bool:
+    """A skill whose front matter has a description: the extension drops any other (`skills`)."""
     contents = skill.get("contents")
-    return isinstance(contents, str) and _FRONT_MATTER_DESCRIPTION.search(contents) is not None
+    lines = contents.lstrip("\ufeff").splitlines() if isinstance(contents, str) else []
+    if not lines or lines[0].strip() != "---":
+        return False
+    for line in lines[1:]:
+        if line.strip() == "---":
+            return False
+        key, _, value = line.partition(":")
+        if key.strip() == "description" and value.strip().strip("\"'"):
+            return True
+    return False
 
 
 def _uploads(config: dict[str, Any], honours_enabled: bool) -> Any:
@@ -234,7 +248,7 @@ def _not_applied(config: dict[str, Any], cli: bool) -> list[dict[str, str]]:
         where = f"remoteConfig.globalSkills[name={entry.get('name')}]"
         if cli:
             found.append({"path": where, "reason": "the command-line client reads no skills"})
-        elif not _described(entry):
+        elif not is_described(entry):
             found.append(
                 {
                     "path": where,
