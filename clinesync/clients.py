@@ -27,6 +27,12 @@ CLINE_SOURCES = {
 
 CLIENTS = ("extension", "cli")
 
+# When members get what the console now holds (`refresh`): not at once.
+MEMBERS_PICK_IT_UP = (
+    "members pick it up at their Cline's next refresh, within the hour (the extension refreshes hourly and "
+    f"before each session, the command-line client at each session; {CLINE_CHECKED})"
+)
+
 # The extension maps each provider block to its own provider id and copies these fields into settings that
 # shadow the member's own (`mapping`): locked. It walks the blocks in this order, each setting plan and act
 # mode, so a new member lands on the last configured one; a member already on a configured one stays.

@@ -60,7 +60,14 @@ def test_apply_then_plan_shows_no_changes_and_a_second_apply_writes_nothing(org_
     applied = run("apply", "org.yaml", "--auto-approve", env=ENV)
     assert applied.exit_code == 0, applied.output
     assert f"{ORG} (Acme Engineering, org.yaml): applied (revision 1)" in applied.stdout
-    assert applied.stdout.endswith("Apply complete: 1 applied, 0 unchanged, 0 failed, 0 not attempted.\n")
+    assert "\nApply complete: 1 applied, 0 unchanged, 0 failed, 0 not attempted.\n" in applied.stdout
+    assert applied.stdout.endswith(
+        "members pick it up at their Cline's next refresh, within the hour "
+        + (
+            "(the extension refreshes hourly and before each session, the command-line client at each session; "
+            "Cline 2026-08).\n"
+        )
+    )
     again = run("plan", "org.yaml", "--detailed-exitcode", env=ENV)
     assert (again.exit_code, again.stdout.splitlines()[-1]) == (
         0,

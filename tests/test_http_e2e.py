@@ -163,6 +163,7 @@ def test_apply_manual_prints_the_steps_and_waits_for_the_admin(org_file: Path, t
     assert "Custom Headers → api-key: set to (sensitive): paste the value of ${env:AZURE_OPENAI_KEY}" in steps
     assert "Close the provider panel and press Save on the settings page." in steps
     assert f"{ORG} (Acme Engineering, org.yaml): matches the files (verified)" in steps
+    assert "Saved in the console; members pick it up at their Cline's next refresh, within the hour" in steps
     assert SECRET not in result.output
 
 

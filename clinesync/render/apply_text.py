@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clinesync.clients import MEMBERS_PICK_IT_UP
 from clinesync.escape import visible
 from clinesync.plans.apply import OrgResult, count
 from clinesync.render.lines import change_line
@@ -19,6 +20,8 @@ def apply_text(console: str, results: list[OrgResult], exit_code: int) -> str:
         f"\nApply complete: {count(results, 'applied')} applied, {count(results, 'unchanged')} unchanged, "
         f"{count(results, 'failed')} failed, {count(results, 'not attempted')} not attempted.\n"
     )
+    if count(results, "applied"):
+        out.append(f"Applied; {MEMBERS_PICK_IT_UP}.\n")
     return "".join(out)
 
 

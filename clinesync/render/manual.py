@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from clinesync.clients import MEMBERS_PICK_IT_UP
 from clinesync.diff import Change
 from clinesync.fields import Item, Path
 from clinesync.files.schema import resolve_ref, schema
@@ -95,4 +96,6 @@ def waited_text(waited: list[Waited], timeout: float) -> str:
             continue
         out.append(f"{organization_label(item.org)}: still differs after {timeout:g} s:\n")
         out += [f"    {change_line(change, item.org.mask)}\n" for change in item.remaining]
+    if any(item.matched for item in waited):
+        out.append(f"\nSaved in the console; {MEMBERS_PICK_IT_UP}.\n")
     return "".join(out)
