@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from clinesync.diff import diff
 from clinesync.plans.impacts import impacts
 
@@ -27,22 +29,120 @@ def test_providers_added_and_removed_say_what_members_get() -> None:
     assert impact_lines(tree(Cline={}), tree(Vertex={"vertexRegion": "x"})) == [
         "provider Vertex added: every member is forced onto it",
         "provider Cline removed: members on it move to Vertex",
+        "providerSettings.Vertex.vertexRegion is locked for every member: their own setting no longer counts",
     ]
     openai = {"openAiBaseUrl": "https://llm.corp.example.com/v1"}
     assert impact_lines(
         tree(OpenAiCompatible=openai),
         tree(OpenAiCompatible=openai, LiteLLM={"baseUrl": "https://l.example.com"}),
-    ) == ["provider LiteLLM added: members may pick it, and new members land on it"]
+    ) == [
+        "provider LiteLLM added: members may pick it, and new members land on it",
+        "providerSettings.LiteLLM.baseUrl is locked for every member: their own setting no longer counts",
+    ]
     assert impact_lines(
         tree(LiteLLM={"baseUrl": "https://l.example.com"}),
         tree(LiteLLM={"baseUrl": "https://l.example.com"}, OpenAiCompatible=openai),
-    ) == ["provider OpenAiCompatible added: members may pick it"]
+    ) == [
+        "provider OpenAiCompatible added: members may pick it",
+        "providerSettings.OpenAiCompatible.openAiBaseUrl is locked for every member: their own setting no longer counts",
+    ]
     assert impact_lines(tree(OpenAiCompatible=openai, Anthropic={}), tree(OpenAiCompatible=openai)) == [
         "provider Anthropic removed: members on it move to OpenAiCompatible"
     ]
     assert impact_lines(tree(OpenAiCompatible=openai), tree()) == [
-        "provider OpenAiCompatible removed: members lose it and pick their own again"
+        "provider OpenAiCompatible removed: members lose it and pick their own again",
+        "providerSettings.OpenAiCompatible.openAiBaseUrl is unlocked: members choose it again",
     ]
+
+
+OPENAI = {
+    "openAiBaseUrl": "https://x.openai.azure.com/openai/deployments/gpt-4o",
+    "azureApiVersion": "2024-06-01",
+}
+
+
+def with_config(**fields: Any) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "remoteConfig": {"version": "v1", "providerSettings": {"OpenAiCompatible": OPENAI}, **fields},
+    }
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (
+            with_config(),
+            with_config(
+                providerSettings={"OpenAiCompatible": {**OPENAI, "openAiHeaders": {"X-Tenant": "a"}}}
+            ),
+            "providerSettings.OpenAiCompatible.openAiHeaders is locked for every member",
+        ),
+        (
+            with_config(),
+            with_config(providerSettings={"OpenAiCompatible": {**OPENAI, "azureApiVersion": "2025-01-01"}}),
+            "providerSettings.OpenAiCompatible.azureApiVersion changes for every member (locked)",
+        ),
+        (with_config(), with_config(telemetryEnabled=False), "telemetryEnabled is locked for every member"),
+        (
+            with_config(),
+            with_config(remoteMCPServers=[{"name": "docs", "url": "https://mcp.example.com"}]),
+            "MCP server docs is added to every member's MCP settings (its name and URL only)",
+        ),
+        (
+            with_config(),
+            with_config(globalRules=[{"name": "Secure", "alwaysEnabled": False, "contents": "x"}]),
+            "rule Secure reaches every member, on by default",
+        ),
+        (
+            with_config(),
+            with_config(globalWorkflows=[{"name": "Release", "alwaysEnabled": True, "contents": "x"}]),
+            "workflow Release reaches every member, on and locked",
+        ),
+        (
+            with_config(),
+            with_config(openTelemetryEnabled=True),
+            "OpenTelemetry is switched on for every member",
+        ),
+        (
+            with_config(),
+            with_config(providerSettings={"OpenAiCompatible": {**OPENAI, "models": [{"id": "gpt-4o"}]}}),
+            "members see no change from remoteConfig.providerSettings.OpenAiCompatible.models: no Cline client "
+            "enforces or offers the model list",
+        ),
+        (
+            with_config(),
+            with_config(
+                globalSkills=[{"name": "s", "alwaysEnabled": True, "contents": "---\nname: s\n---\nx"}]
+            ),
+            "members see no change from remoteConfig.globalSkills[name=s]: a skill without a description",
+        ),
+        (
+            with_config(),
+            with_config(kanbanEnabled=True),
+            "members see no change from remoteConfig.kanbanEnabled",
+        ),
+        (
+            with_config(),
+            with_config(allowedMCPServers=[{"id": "github"}]),
+            "members' local MCP servers: only those named github",
+        ),
+    ],
+)
+def test_every_change_members_see_has_an_impact_line_and_one_they_do_not_says_so(
+    before: dict[str, Any], after: dict[str, Any], expected: str
+) -> None:
+    lines = impact_lines(before, after)
+    assert any(line.startswith(expected) for line in lines), lines
+
+
+def test_uploads_switched_off_but_configured_still_reach_members() -> None:
+    uploading = {"type": "s3_access_keys", "s3AccessSettings": {"bucket": "b", "region": "r"}}
+    before = with_config(enterpriseTelemetry={"promptUploading": {**uploading, "enabled": True}})
+    after = with_config(enterpriseTelemetry={"promptUploading": {**uploading, "enabled": False}})
+    lines = impact_lines(before, after)
+    assert "prompt uploading stops for every member" not in lines  # the extension ignores enabled
+    assert "prompt uploading is in force for every member's prompts" in lines
 
 
 def test_a_base_url_moving_host_and_plain_http() -> None:

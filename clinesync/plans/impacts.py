@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from clinesync.clients import configured_providers
+from clinesync.clients import CLINE_CHECKED, configured_providers, member_views
 from clinesync.cline import is_loopback
 from clinesync.diff import Change
-from clinesync.fields import Path, is_url_path
+from clinesync.fields import URL_FIELDS, Path, is_url_path
 from clinesync.urls import WebUrl, read
 
 
@@ -28,6 +28,8 @@ def impacts(
             "disabling remote configuration unlocks every member's settings and deletes their cached copy"
         )
     lines += _provider_impacts(configured_providers(live), configured_providers(desired))
+    before, after = (member_views(tree, _as_is)["extension"] for tree in (live, desired))
+    lines += _member_impacts(before, after)
     for change in changes:
         lines += _url_impacts(change, from_environment)
         if (
@@ -40,7 +42,100 @@ def impacts(
                 if change.after
                 else "Azure identity authentication switched off: members need an API key again"
             )
+    lines += _not_applied(changes, member_views(desired, _as_is), member_views(live, _as_is))
     return list(dict.fromkeys(lines))
+
+
+# Changes with impact lines of their own (`_url_impacts`, Azure identity): a second line would repeat them.
+_SAID_ELSEWHERE = URL_FIELDS | {"azureIdentity"}
+
+
+def _as_is(value: Any, _path: Path) -> Any:
+    return value  # impact lines name settings, never their values
+
+
+def _member_impacts(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What every member of the extension sees change: locked settings, MCP servers, instructions,
+    OpenTelemetry, uploads (`clients.py`). Providers are said by `_provider_impacts`."""
+    lines = []
+    was = {entry["setting"]: entry["value"] for entry in before["locked"]}
+    now = {entry["setting"]: entry["value"] for entry in after["locked"]}
+    for setting in now:
+        if setting not in was:
+            lines.append(f"{setting} is locked for every member: their own setting no longer counts")
+        elif now[setting] != was[setting] and setting.rsplit(".", 1)[-1] not in _SAID_ELSEWHERE:
+            lines.append(f"{setting} changes for every member (locked)")
+    lines += [f"{setting} is unlocked: members choose it again" for setting in was if setting not in now]
+    servers = {server["name"]: server for server in after["mcpServers"]["written"]}
+    old_servers = {server["name"]: server for server in before["mcpServers"]["written"]}
+    for name in servers:
+        if name not in old_servers:
+            lines.append(f"MCP server {name} is added to every member's MCP settings (its name and URL only)")
+        elif servers[name] != old_servers[name]:
+            lines.append(f"MCP server {name} changes in every member's MCP settings")
+    lines += [
+        f"MCP server {name} is removed from members' MCP settings"
+        for name in old_servers
+        if name not in servers
+    ]
+    for part in ("localServers", "personalRemoteServers"):
+        if before["mcpServers"].get(part) != after["mcpServers"].get(part):
+            lines.append(
+                f"members' {'local' if part == 'localServers' else 'personal remote'} MCP servers: {_said(after['mcpServers'].get(part))}"
+            )
+    for kind, entries in after["instructions"].items():
+        old = {entry["name"]: entry for entry in before["instructions"][kind]}
+        for entry in entries:
+            state = "on and locked" if entry["locked"] else "on by default"
+            if entry["name"] not in old:
+                lines.append(f"{kind[:-1]} {entry['name']} reaches every member, {state}")
+            elif old[entry["name"]]["locked"] != entry["locked"]:
+                lines.append(f"{kind[:-1]} {entry['name']} is now {state} for every member")
+        names = {entry["name"] for entry in entries}
+        lines += [f"{kind[:-1]} {name} no longer reaches members" for name in old if name not in names]
+    for part in ("openTelemetry",):
+        if before["telemetry"][part] != after["telemetry"][part]:
+            lines.append(f"OpenTelemetry is switched {after['telemetry'][part]} for every member")
+    if before["uploads"] != after["uploads"]:
+        lines.append(
+            "prompt uploading "
+            + (
+                "stops for every member"
+                if after["uploads"] == "off"
+                else "is in force for every member's prompts"
+            )
+        )
+    return lines
+
+
+def _said(value: Any) -> str:
+    if isinstance(value, dict) and "onlyNamed" in value:
+        return "only those named " + ", ".join(map(str, value["onlyNamed"]))
+    return {"none": "none may run", "any": "any may run", "blocked": "blocked", None: "allowed"}.get(
+        value, str(value)
+    )
+
+
+def _not_applied(changes: list[Change], after: dict[str, Any], before: dict[str, Any]) -> list[str]:
+    """A change under a part of the document no client applies says so, instead of reading like an effect."""
+    reasons: dict[str, str] = {}
+    for views in (before, after):
+        for client in ("extension",):  # what the command-line client skips is in the member preview
+            reasons.update({entry["path"]: entry["reason"] for entry in views[client]["notApplied"]})
+    lines = []
+    for change in changes:
+        where = change.where
+        hit = next(
+            (
+                path
+                for path in reasons
+                if where == path or where.startswith(path + ".") or where.startswith(path + "[")
+            ),
+            None,
+        )
+        if hit is not None:
+            lines.append(f"members see no change from {hit}: {reasons[hit]} ({CLINE_CHECKED})")
+    return lines
 
 
 def _provider_impacts(before: list[str], after: list[str]) -> list[str]:

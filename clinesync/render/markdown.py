@@ -105,10 +105,23 @@ def _section(org: OrgPlan, lines: list[str], mode: str, folded: bool) -> list[st
         return [f"#### ❌ {label} failed", "", f"> {code_span(org.error or '')}", ""]
     count = len(org.changes)
     heading = [f"#### {label}: {_verb(org, mode)}, {count} change{'s' if count != 1 else ''}", ""]
-    block = ["```diff", *lines, "```"]
-    if folded or len(lines) > _FOLD_AFTER_LINES:
-        return [*heading, "<details><summary>Show the changes</summary>", "", *block, "", "</details>", ""]
-    return [*heading, *block, ""]
+    impacts = [line for line in lines if line.startswith("!")]
+    changes = [line for line in lines if not line.startswith("!")]
+    if not (folded or len(changes) > _FOLD_AFTER_LINES):
+        return [*heading, "```diff", *lines, "```", ""]
+    # What a reviewer must not miss stays open; the changes fold.
+    opened = ["```diff", *impacts, "```", ""] if impacts else []
+    block = ["```diff", *changes, "```"]
+    return [
+        *heading,
+        *opened,
+        "<details><summary>Show the changes</summary>",
+        "",
+        *block,
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def _members(org: OrgPlan) -> list[str]:
