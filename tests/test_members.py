@@ -176,3 +176,25 @@ def test_json_always_carries_the_member_view(in_tmp: Path) -> None:
         "uploads",
         "notApplied",
     }
+
+
+def test_an_unset_variable_in_mcp_settings_names_both_readings(in_tmp: Path) -> None:
+    write(
+        in_tmp / "org.yaml",
+        f"organization: {ORG}\nremoteConfig:\n  remoteMCPServers:\n    - name: docs\n"
+        "      url: https://mcp.example.com/${env:MEMBER_TENANT}/sse\n",
+    )
+    validated = run("validate", "org.yaml")
+    assert "[CS184]" in validated.stdout and "$${env:MEMBER_TENANT}" in validated.stdout
+    planned = run("plan", "org.yaml")
+    assert planned.exit_code == 1
+    assert (
+        "environment variable MEMBER_TENANT is not set; or, for a value each member's Cline expands"
+        in planned.output
+    )
+    write(in_tmp / "org.yaml", (in_tmp / "org.yaml").read_text().replace("${env:", "$${env:"))
+    shipped = run("plan", "org.yaml", "--format", "json")
+    assert shipped.exit_code == 0 and "[CS184]" not in shipped.output
+    [org] = json.loads(shipped.stdout)["organizations"]
+    [server] = org["members"]["after"]["extension"]["mcpServers"]["written"]
+    assert server["url"] == "https://mcp.example.com/${env:MEMBER_TENANT}/sse"  # the reference, for members

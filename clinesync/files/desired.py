@@ -64,7 +64,14 @@ def resolve(
             resolved, values = envref.resolve(value, environ)
         except envref.UnsetVariable as unset:
             mark = loaded.value_mark(path)
-            problems.append(loaded.problem("CS170", mark, f"environment variable {unset.name} is not set"))
+            hint = (
+                f"; or, for a value each member's Cline expands on its own machine, write $${{env:{unset.name}}}"
+                if path[:2] == ("remoteConfig", "remoteMCPServers")
+                else ""
+            )
+            problems.append(
+                loaded.problem("CS170", mark, f"environment variable {unset.name} is not set{hint}")
+            )
             continue
         set_at(remote, path[1:], resolved)
         if resolved != value:
