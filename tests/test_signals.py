@@ -112,24 +112,31 @@ def wait_for_workers(run: subprocess.Popen[str], seconds: float = 20) -> set[int
     pytest.fail("the run started no worker process: the fleet is too small for this machine")
 
 
+@pytest.fixture(scope="module")
+def large_fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Enough files that the run is still checking them, in workers, when the signal comes, on a busy
+    machine too (20,000: about 2.5 s of checking on an idle one)."""
+    root = tmp_path_factory.mktemp("signals")
+    fleet(root, 20_000)
+    return root
+
+
 @pytest.mark.parametrize(("sent", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_sigterm_and_sighup_end_the_run_and_its_workers(
-    tmp_path: Path, sent: signal.Signals, code: int
+    large_fleet: Path, sent: signal.Signals, code: int
 ) -> None:
-    fleet(tmp_path, 8000)
-    run = clinesync("validate", "orgs", cwd=tmp_path)
+    run = clinesync("validate", "orgs", cwd=large_fleet)
     workers = wait_for_workers(run)
     run.send_signal(sent)
     _, stderr = run.communicate(timeout=30)
-    assert run.returncode == code
+    assert run.returncode == code, stderr[-2000:]
     assert stderr.strip().splitlines()[-1].startswith("Interrupted.")
     assert "Traceback" not in stderr
     assert gone(workers), "a worker outlived its run"
 
 
-def test_workers_end_by_themselves_when_their_run_is_killed(tmp_path: Path) -> None:
-    fleet(tmp_path, 8000)
-    run = clinesync("validate", "orgs", cwd=tmp_path)
+def test_workers_end_by_themselves_when_their_run_is_killed(large_fleet: Path) -> None:
+    run = clinesync("validate", "orgs", cwd=large_fleet)
     workers = wait_for_workers(run)
     run.kill()  # SIGKILL: no handler runs, the workers must notice on their own
     run.communicate(timeout=30)
@@ -149,3 +156,21 @@ def test_sigterm_does_not_wait_for_reads_hung_on_a_silent_console(
     assert run.returncode == 143
     assert time.monotonic() - started < 10, "the run waited for its hung reads"
     assert "Interrupted." in stderr and SECRET not in stdout + stderr
+
+
+def test_a_signal_click_turns_into_its_abort_keeps_its_exit_code() -> None:
+    """Outside a command's body (parsing, after it returns), click turns an interruption into Abort, with the
+    interruption as its cause: the exit code is still 128 + the signal."""
+    import click
+
+    from clinesync.cli.app import Terminated, _exit_code
+
+    for number, code in ((signal.SIGTERM, 143), (signal.SIGHUP, 129)):
+        try:
+            try:
+                raise Terminated(number)
+            except KeyboardInterrupt as interruption:
+                raise click.Abort() from interruption
+        except click.Abort as aborted:
+            assert _exit_code(aborted) == code
+    assert _exit_code(click.Abort()) == 130 and _exit_code(KeyboardInterrupt()) == 130

@@ -43,8 +43,10 @@ class Terminated(KeyboardInterrupt):
 
 
 def _exit_code(interruption: BaseException) -> int:
-    """128 + the signal, as shells report it."""
-    return 128 + interruption.signum if isinstance(interruption, Terminated) else EXIT_INTERRUPTED
+    """128 + the signal, as shells report it. Click turns an interruption outside a command's body into its
+    Abort, with the interruption as the cause."""
+    cause = interruption.__cause__ if isinstance(interruption, click.Abort) else interruption
+    return 128 + cause.signum if isinstance(cause, Terminated) else EXIT_INTERRUPTED
 
 
 @contextlib.contextmanager
@@ -247,9 +249,10 @@ class ClinesyncGroup(click.Group):
         except click.ClickException as error:
             error.show()
             code = EXIT_ERROR
-        except click.Abort:
-            click.echo("Aborted.", err=True)
-            code = EXIT_ERROR
+        except click.Abort as aborted:
+            interrupted = isinstance(aborted.__cause__, KeyboardInterrupt)
+            click.echo("Interrupted." if interrupted else "Aborted.", err=True)
+            code = _exit_code(aborted) if interrupted else EXIT_ERROR
         except KeyboardInterrupt as interruption:
             click.echo("Interrupted.", err=True)
             code = _exit_code(interruption)
