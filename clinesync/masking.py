@@ -137,7 +137,7 @@ def masked_url(url: str, live: bool = True) -> str:
     written_root = url.rstrip().split("?")[0].split("#")[0].endswith("/")
     path = "" if parts.path == "/" and not written_root else parts.path  # Node adds the `/` of `https://host`
     if live:  # a console cannot say which path segment is a token (a webhook's, a gateway's): guess safe
-        path = "/".join(SENSITIVE if _looks_like_a_token(segment) else segment for segment in path.split("/"))
+        path = "/".join(SENSITIVE if looks_like_a_token(segment) else segment for segment in path.split("/"))
     shown = f"{parts.scheme}://{userinfo}{parts.host}{port}{path}"
     return shown + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
@@ -146,7 +146,7 @@ _TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_\-+=.~%]{20,}")
 _HEX = re.compile(r"[0-9a-fA-F]{32,}")
 
 
-def _looks_like_a_token(segment: str) -> bool:
+def looks_like_a_token(segment: str) -> bool:
     """Long and random-looking: 20+ URL-safe characters mixing upper case, lower case and digits, or 32+ hex
     digits. Deployment and model names (`gpt-4o-2024-08-06`) mix fewer kinds and stay readable."""
     if _HEX.fullmatch(segment):

@@ -411,3 +411,9 @@ def test_rollback_and_plans_hide_a_token_in_a_live_urls_path(in_tmp: Path) -> No
     rolled = run("rollback", ORG, "--to", "1", "--auto-approve")
     assert rolled.exit_code == 0 and token not in rolled.output
     assert "/deployments/gpt-4o-2024-08-06/v1" in rolled.output
+    exported = run("export", ORG)  # export is as careful: the token becomes a reference
+    assert token not in exported.output
+    assert (
+        "https://gw.example.com/${env:CLINE_62121Y_OPENAICOMPATIBLE_OPENAIBASEURL_PATH}/deployments/gpt-4o-2024-08-06/v1"
+        in exported.stdout
+    )

@@ -34,7 +34,7 @@ from clinesync.fields import (
 )
 from clinesync.files import envref
 from clinesync.files.loader import CORE_STR, core_tag
-from clinesync.masking import is_public_header
+from clinesync.masking import is_public_header, looks_like_a_token
 from clinesync.plans.unknown import unknown_fields
 from clinesync.urls import misreading
 
@@ -123,15 +123,17 @@ def _variable_name(organization: str, path: Path, part: str = "") -> str:
 
 
 def _url_with_references(url: str, reference: Callable[[str, str], str]) -> str:
-    """The URL with its userinfo and each query value as a reference; the rest written as it is. A URL that
-    does not split cleanly, or that Node reads differently from its text, is a reference as a whole."""
+    """The URL with its userinfo, each query value and each path segment that looks like a token as a
+    reference (what plans do not show live); the rest written as it is. A URL that does not split cleanly, or
+    that Node reads differently from its text, is a reference as a whole."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return reference(url, "")
     if misreading(url) is not None:
         return reference(url, "")
-    if "@" not in parts.netloc and not parts.query:
+    tokens = [segment for segment in parts.path.split("/") if looks_like_a_token(segment)]
+    if "@" not in parts.netloc and not parts.query and not tokens:
         return envref.escape(url)
     if urlunsplit(parts) != url:
         return reference(url, "")
@@ -145,9 +147,11 @@ def _url_with_references(url: str, reference: Callable[[str, str], str]) -> str:
         pairs.append(
             f"{envref.escape(key)}={reference(value, key)}" if equals and value else envref.escape(pair)
         )
-    return urlunsplit(
-        (parts.scheme, netloc, envref.escape(parts.path), "&".join(pairs), envref.escape(parts.fragment))
+    path = "/".join(
+        reference(segment, "path") if looks_like_a_token(segment) else envref.escape(segment)
+        for segment in parts.path.split("/")
     )
+    return urlunsplit((parts.scheme, netloc, path, "&".join(pairs), envref.escape(parts.fragment)))
 
 
 def _unique(name: str, taken: dict[str, str]) -> str:
