@@ -12,7 +12,7 @@ import pytest
 
 from clinesync.clients import member_views
 
-from support import cline_remote_configs, run, write
+from support import EXAMPLES, FILES, cline_remote_configs, run, write
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 SECRET = "planted-member-secret-7c3e"
@@ -198,3 +198,30 @@ def test_an_unset_variable_in_mcp_settings_names_both_readings(in_tmp: Path) -> 
     [org] = json.loads(shipped.stdout)["organizations"]
     [server] = org["members"]["after"]["extension"]["mcpServers"]["written"]
     assert server["url"] == "https://mcp.example.com/${env:MEMBER_TENANT}/sse"  # the reference, for members
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(EXAMPLES.glob("*.yaml")) + sorted((FILES / "valid").glob("*.yaml")),
+    ids=lambda path: path.stem,
+)
+def test_every_example_and_valid_file_has_a_member_view_that_follows_its_providers(path: Path) -> None:
+    """The model on every example and valid file: members may pick exactly the configured providers and new
+    ones land on the last in Cline's order; every locked setting is a field the file sets."""
+    import yaml
+
+    from clinesync.clients import configured_providers, provider_id
+
+    data = yaml.safe_load(path.read_text())
+    tree = {"enabled": data.get("enabled", True), "remoteConfig": data.get("remoteConfig") or {}}
+    extension, cli = member_views(tree, shown).values()
+    configured = configured_providers(tree)
+    assert extension["selectable"] == ([provider_id(name) for name in configured] or "any")
+    if configured:
+        assert extension["provider"]["newMembers"] == provider_id(configured[-1])
+    settings = tree["remoteConfig"].get("providerSettings") or {}
+    for entry in extension["locked"]:
+        *where, field = entry["setting"].split(".")
+        holder = settings[where[1]] if where else tree["remoteConfig"]
+        assert field in holder
+    assert cli["provider"] is None and cli["locked"] == []  # the command-line client applies no provider
