@@ -181,16 +181,21 @@ def _instructions(config: dict[str, Any], skills: bool) -> dict[str, list[dict[s
 def is_described(skill: dict[str, Any]) -> bool:
     """A skill whose front matter has a description: the extension drops any other (`skills`)."""
     contents = skill.get("contents")
-    lines = contents.lstrip("\ufeff").splitlines() if isinstance(contents, str) else []
+    return isinstance(contents, str) and bool(front_matter_value(contents, "description"))
+
+
+def front_matter_value(contents: str, key: str) -> str | None:
+    """`key`'s value in a skill's front matter (between `---` lines at its start), or None."""
+    lines = contents.lstrip("\ufeff").splitlines()
     if not lines or lines[0].strip() != "---":
-        return False
+        return None
     for line in lines[1:]:
         if line.strip() == "---":
-            return False
-        key, _, value = line.partition(":")
-        if key.strip() == "description" and value.strip().strip("\"'"):
-            return True
-    return False
+            return None
+        name, _, value = line.partition(":")
+        if name.strip() == key:
+            return value.strip().strip("\"'")
+    return None
 
 
 def _uploads(config: dict[str, Any], honours_enabled: bool) -> Any:

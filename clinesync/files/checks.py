@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from clinesync.clients import front_matter_value
 from clinesync.cline import is_azure_host, is_loopback
 from clinesync.fields import (
     DEPRECATED_FIELDS,
@@ -303,7 +304,7 @@ def check_skills(loaded: LoadedFile) -> Iterator[Problem]:
             continue
         path = ("remoteConfig", "globalSkills", index)
         shown = loaded.shown(path + ("name",), repr(name))
-        declared = front_matter_name(contents)
+        declared = front_matter_value(contents, "name")
         if declared is None:
             yield loaded.problem(
                 "CS160",
@@ -335,19 +336,6 @@ def check_cli_client(loaded: LoadedFile) -> Iterator[Problem]:
             f"{field_name} is not enforced for members who use Cline's command-line client: its copy of "
             "the schema (as of Cline 2026-08) lacks it and drops it; the VS Code extension enforces it",
         )
-
-
-def front_matter_name(contents: str) -> str | None:
-    lines = contents.lstrip("\ufeff").splitlines()
-    if not lines or lines[0].strip() != "---":
-        return None
-    for line in lines[1:]:
-        if line.strip() == "---":
-            return None
-        key, _, value = line.partition(":")
-        if key.strip() == "name":
-            return value.strip().strip("\"'")
-    return None
 
 
 def _is_literal_secret(value: str) -> bool:
