@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from clinesync.fields import Path
+from clinesync.fields import Item, Path
 
 CLINE_CHECKED = "Cline 2026-08"
 CLINE_SOURCES = {
@@ -124,7 +124,7 @@ def _extension(config: dict[str, Any], mask: Mask) -> View:
         )
         view["telemetry"]["telemetry"] = "on" if config["telemetryEnabled"] else "off"
     view["telemetry"]["openTelemetry"] = "on" if config.get("openTelemetryEnabled") else "off"
-    view["mcpServers"] = _mcp(config)
+    view["mcpServers"] = _mcp(config, mask)
     view["instructions"] = _instructions(config, skills=True)
     view["uploads"] = _uploads(config, honours_enabled=False)
     view["notApplied"] = _not_applied(config, cli=False)
@@ -141,12 +141,27 @@ def _cli(config: dict[str, Any]) -> View:
     return view
 
 
-def _mcp(config: dict[str, Any]) -> dict[str, Any]:
+def _listed(config: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    """The items of a list field that are mappings; nothing for a field that is not a list."""
+    items = config.get(field)
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _mcp(config: dict[str, Any], mask: Mask) -> dict[str, Any]:
     """Remote servers are written to members' MCP settings by name and URL only; the allowlist is matched
     against the names of members' local servers; `mcpMarketplaceEnabled: false` blocks every local one (`mcp`)."""
-    servers = [entry for entry in config.get("remoteMCPServers") or [] if isinstance(entry, dict)]
-    written = [{"name": entry.get("name"), "url": entry.get("url")} for entry in servers]
-    allowed = [entry.get("id") for entry in config.get("allowedMCPServers") or [] if isinstance(entry, dict)]
+    written = []
+    for entry in _listed(config, "remoteMCPServers"):
+        name = entry.get("name")
+        # Masked at the path plans name it by (the server's identity), so a URL from ${env:} is never shown.
+        where: Path = (
+            "remoteConfig",
+            "remoteMCPServers",
+            Item("name", name) if isinstance(name, str) else 0,
+            "url",
+        )
+        written.append({"name": name, "url": mask(entry.get("url"), where)})
+    allowed = [entry.get("id") for entry in _listed(config, "allowedMCPServers")]
     if config.get("mcpMarketplaceEnabled") is False:
         local: Any = "none"
     elif allowed:
@@ -168,7 +183,7 @@ def _instructions(config: dict[str, Any], skills: bool) -> dict[str, list[dict[s
         ("workflows", "globalWorkflows"),
         ("skills", "globalSkills"),
     ):
-        entries = [entry for entry in config.get(field) or [] if isinstance(entry, dict)]
+        entries = _listed(config, field)
         if kind == "skills":
             entries = [entry for entry in entries if skills and is_described(entry)]
         found[kind] = [
@@ -234,8 +249,7 @@ def _not_applied(config: dict[str, Any], cli: bool) -> list[dict[str, str]]:
     for field in ("kanbanEnabled", "yoloModeAllowed"):
         if field in config:
             found.append({"path": f"remoteConfig.{field}", "reason": _IGNORED_FIELDS[field]})
-    servers = [entry for entry in config.get("remoteMCPServers") or [] if isinstance(entry, dict)]
-    for entry in servers:
+    for entry in _listed(config, "remoteMCPServers"):
         where = f"remoteConfig.remoteMCPServers[name={entry.get('name')}]"
         if cli:
             found.append({"path": where, "reason": "the command-line client applies no MCP setting"})
@@ -253,9 +267,7 @@ def _not_applied(config: dict[str, Any], cli: bool) -> list[dict[str, str]]:
                         "reason": "only locks the switch in the extension's panel; members' settings file can still disable it",
                     }
                 )
-    for entry in config.get("globalSkills") or []:
-        if not isinstance(entry, dict):
-            continue
+    for entry in _listed(config, "globalSkills"):
         where = f"remoteConfig.globalSkills[name={entry.get('name')}]"
         if cli:
             found.append({"path": where, "reason": "the command-line client reads no skills"})

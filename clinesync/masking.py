@@ -185,7 +185,7 @@ def clipped(text: str, redact: Redactor, limit: int = 300) -> str:
     secret that the scrubbing no longer recognises. JSON escapes in it are read first (`\\/`, `\\u0073`), as
     often as they nest: a console may echo a request in any escaping JSON allows, and a secret must be found
     in each."""
-    text = redact(" ".join(_json_unescaped(text).split()))
+    text = redact(" ".join(_json_unescaped(redact(text), redact).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -193,8 +193,9 @@ _JSON_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
 _SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
-def _json_unescaped(text: str, rounds: int = 3) -> str:
-    """`text` with its JSON string escapes read, up to `rounds` levels deep (JSON inside JSON inside an error).
+def _json_unescaped(text: str, redact: Redactor, rounds: int = 3) -> str:
+    """`text` with its JSON string escapes read, up to `rounds` levels deep (JSON inside JSON inside an error),
+    and scrubbed after each.
     A `\\u` escape of half a surrogate pair is left as written: it is no character on its own."""
 
     def read(match: re.Match[str]) -> str:
@@ -204,10 +205,10 @@ def _json_unescaped(text: str, rounds: int = 3) -> str:
             return match.group(0) if 0xD800 <= number <= 0xDFFF else chr(number)
         return _SIMPLE_ESCAPES.get(simple, simple)
 
-    for _ in range(rounds):
+    for _ in range(rounds):  # scrubbed after each round: a secret may hold what reads as an escape
         if "\\" not in text:
             break
-        text = _JSON_ESCAPE.sub(read, text)
+        text = redact(_JSON_ESCAPE.sub(read, text))
     return text
 
 

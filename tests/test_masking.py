@@ -115,3 +115,14 @@ def test_an_echo_is_scrubbed_before_it_is_cut() -> None:
     echo = "x" * 280 + secret  # the cut at 300 falls inside the secret
     shown = clipped(echo, Redactor([secret]))
     assert "sss" not in shown and len(shown) <= 300
+
+
+def test_an_echo_is_scrubbed_as_written_and_after_each_json_unescaping() -> None:
+    """A secret holding what reads as an escape (`\\n`, `\\w`) or two spaces is found as written; one a console
+    escaped (`\\/`, `\\u0073`) is found once read."""
+    from clinesync.masking import Redactor, clipped
+
+    secrets = {"pa\\nss\\word99", "two  spaces-secret", "echo/s3+secret==9c", "sk-abc123"}
+    echoed = 'got pa\\nss\\word99, two  spaces-secret, "echo\\/s3+secret==9c" and \\u0073\\u006b-abc123'
+    shown = clipped(echoed, Redactor(secrets))
+    assert shown == 'got (sensitive), (sensitive), "(sensitive)" and (sensitive)'

@@ -225,3 +225,18 @@ def test_every_example_and_valid_file_has_a_member_view_that_follows_its_provide
         holder = settings[where[1]] if where else tree["remoteConfig"]
         assert field in holder
     assert cli["provider"] is None and cli["locked"] == []  # the command-line client applies no provider
+
+
+def test_an_mcp_server_url_from_the_environment_never_shows_in_the_member_view(in_tmp: Path) -> None:
+    write(
+        in_tmp / "org.yaml",
+        f"organization: {ORG}\nremoteConfig:\n  remoteMCPServers:\n    - name: docs\n"
+        "      url: https://mcp.example.com/sse?token=${env:TOK}\n",
+    )
+    assert run("apply", "org.yaml", "--auto-approve", env={"TOK": "old-mcp-token-1111"}).exit_code == 0
+    for output_format in ("text", "json", "markdown"):
+        result = run(
+            "plan", "org.yaml", "--members", "--format", output_format, env={"TOK": "new-mcp-token-2222"}
+        )
+        assert "mcp-token" not in result.output, output_format
+        assert "MCP server docs changes in every member's MCP settings" in result.output

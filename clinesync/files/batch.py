@@ -178,15 +178,7 @@ def check_one(path: str, project: Project, environ: Mapping[str, str] | None) ->
             from clinesync.files.desired import resolve  # only commands that resolve pay for importing it
 
             checked.desired = resolve(checked, environ, project.unmanaged, project.public_headers)
-    except (
-        RecursionError,
-        MemoryError,
-        ArithmeticError,
-        ValueError,
-        TypeError,
-        KeyError,
-        LookupError,
-    ) as bug:
+    except Exception as bug:  # a bug: this file's error, reported with every other file's
         message = (
             f"clinesync could not check this file: internal error ({type(bug).__name__}); please report it"
         )
