@@ -213,12 +213,17 @@ def front_matter_value(contents: str, key: str) -> str | None:
     return None
 
 
-def _uploads(config: dict[str, Any], honours_enabled: bool) -> Any:
-    """The extension's upload worker starts whenever a type and its settings are there, `enabled: false` or
-    not; the command-line client uploads only with `enabled: true` (`uploads`)."""
+def prompt_uploading(config: dict[str, Any]) -> dict[str, Any] | None:
+    """`enterpriseTelemetry.promptUploading` where it names a type: the extension's upload worker starts with
+    it whatever `enabled` says; the command-line client uploads only with `enabled: true` (`uploads`)."""
     telemetry = config.get("enterpriseTelemetry")
     uploading = telemetry.get("promptUploading") if isinstance(telemetry, dict) else None
-    if not isinstance(uploading, dict) or not uploading.get("type"):
+    return uploading if isinstance(uploading, dict) and uploading.get("type") else None
+
+
+def _uploads(config: dict[str, Any], honours_enabled: bool) -> Any:
+    uploading = prompt_uploading(config)
+    if uploading is None:
         return "off"
     if honours_enabled and uploading.get("enabled") is not True:
         return "off"

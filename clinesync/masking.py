@@ -120,26 +120,31 @@ def _public(value: Any, path: Path) -> bool:
 
 
 def masked_url(url: str, live: bool = True) -> str:
-    """The URL as Node reads it, with userinfo and query values replaced: the host shown is the one requests
-    go to, whatever the text makes a reader see. A live value that is not a URL is not shown."""
-    from clinesync.urls import read
+    """The URL with userinfo and query values replaced (and, live, token-looking path segments and the
+    fragment): the host shown is the one Node (and so Cline) sends requests to, whatever the text makes a
+    reader see. Where Node reads the text as it is written, the rest is shown as written (`${env:...}` in a
+    path stays readable); elsewhere as Node reads it. A live value that is not a URL is not shown."""
+    from urllib.parse import urlsplit
+
+    from clinesync.urls import misreading, read
 
     parts = read(url)
     if parts is None or not parts.host:
         return SENSITIVE if live else url
+    path, query, fragment = parts.path, parts.query, parts.fragment
+    if misreading(url) is None:
+        written = urlsplit(url)
+        path, query, fragment = written.path, written.query, written.fragment
     userinfo = f"{SENSITIVE}@" if parts.has_userinfo else ""
     port = f":{parts.port}" if parts.port else ""
     query = "&".join(
-        f"{pair.split('=', 1)[0]}={SENSITIVE}" if "=" in pair else pair
-        for pair in parts.query.split("&")
-        if pair
+        f"{pair.split('=', 1)[0]}={SENSITIVE}" if "=" in pair else pair for pair in query.split("&") if pair
     )
-    written_root = url.rstrip().split("?")[0].split("#")[0].endswith("/")
-    path = "" if parts.path == "/" and not written_root else parts.path  # Node adds the `/` of `https://host`
     if live:  # a console cannot say which path segment is a token (a webhook's, a gateway's): guess safe
         path = "/".join(SENSITIVE if looks_like_a_token(segment) else segment for segment in path.split("/"))
+        fragment = SENSITIVE if fragment else ""
     shown = f"{parts.scheme}://{userinfo}{parts.host}{port}{path}"
-    return shown + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+    return shown + (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
 
 
 _TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_\-+=.~%]{20,}")

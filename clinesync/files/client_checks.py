@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from clinesync.clients import CLINE_CHECKED, configured_providers, is_described, provider_id
+from clinesync.clients import CLINE_CHECKED, configured_providers, is_described, prompt_uploading, provider_id
 from clinesync.fields import Path
 from clinesync.files import envref
 from clinesync.files.loader import LoadedFile
@@ -99,9 +99,8 @@ def _skills(loaded: LoadedFile, remote: dict[str, Any]) -> Iterator[Problem]:
 
 
 def _uploads(loaded: LoadedFile, remote: dict[str, Any]) -> Iterator[Problem]:
-    telemetry = remote.get("enterpriseTelemetry")
-    uploading = telemetry.get("promptUploading") if isinstance(telemetry, dict) else None
-    if isinstance(uploading, dict) and uploading.get("enabled") is False and uploading.get("type"):
+    uploading = prompt_uploading(remote)
+    if uploading is not None and uploading.get("enabled") is False:
         yield loaded.problem(
             "CS185",
             loaded.value_mark(("remoteConfig", "enterpriseTelemetry", "promptUploading", "enabled")),

@@ -96,8 +96,15 @@ def _endpoints(loaded: LoadedFile) -> Iterator[tuple[Path, str]]:
 
 def _allow_hosts(loaded: LoadedFile, patterns: list[str]) -> Violations:
     for path, url in _endpoints(loaded):
-        host = urls.host(url)  # as Node reads it; CS111 says what is wrong with a URL it cannot read
-        if host is not None and not any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in patterns):
+        host = urls.host(url)  # as Node reads it: an IPv6 host in brackets, matched without them
+        if host is None:  # where CS111 is suppressed, a URL Cline cannot read still goes nowhere allowed
+            yield (
+                loaded.value_mark(path),
+                f"{dotted(path)} has no host Cline can read, so none that is allowed",
+            )
+            continue
+        host = host.removeprefix("[").removesuffix("]")
+        if not any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in patterns):
             yield (
                 loaded.value_mark(path),
                 f"{dotted(path)} goes to {loaded.shown(path, host)}, not an allowed host",

@@ -123,8 +123,8 @@ def _variable_name(organization: str, path: Path, part: str = "") -> str:
 
 
 def _url_with_references(url: str, reference: Callable[[str, str], str]) -> str:
-    """The URL with its userinfo, each query value and each path segment that looks like a token as a
-    reference (what plans do not show live); the rest written as it is. A URL that does not split cleanly, or
+    """The URL with its userinfo, each query value, each path segment that looks like a token and its
+    fragment as a reference (what plans do not show live); the rest written as it is. A URL that does not split cleanly, or
     that Node reads differently from its text, is a reference as a whole."""
     try:
         parts = urlsplit(url)
@@ -133,7 +133,7 @@ def _url_with_references(url: str, reference: Callable[[str, str], str]) -> str:
     if misreading(url) is not None:
         return reference(url, "")
     tokens = [segment for segment in parts.path.split("/") if looks_like_a_token(segment)]
-    if "@" not in parts.netloc and not parts.query and not tokens:
+    if "@" not in parts.netloc and not parts.query and not tokens and not parts.fragment:
         return envref.escape(url)
     if urlunsplit(parts) != url:
         return reference(url, "")
@@ -151,7 +151,8 @@ def _url_with_references(url: str, reference: Callable[[str, str], str]) -> str:
         reference(segment, "path") if looks_like_a_token(segment) else envref.escape(segment)
         for segment in parts.path.split("/")
     )
-    return urlunsplit((parts.scheme, netloc, path, "&".join(pairs), envref.escape(parts.fragment)))
+    fragment = reference(parts.fragment, "fragment") if parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, path, "&".join(pairs), fragment))
 
 
 def _unique(name: str, taken: dict[str, str]) -> str:

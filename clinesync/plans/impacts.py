@@ -28,6 +28,7 @@ def impacts(
             "disabling remote configuration unlocks every member's settings and deletes their cached copy"
         )
     lines += _provider_impacts(configured_providers(live), configured_providers(desired))
+    # What the extension's members see (the command-line client's differences are in the member preview).
     before, after = (member_views(tree, _as_is)["extension"] for tree in (live, desired))
     lines += _member_impacts(before, after)
     for change in changes:
@@ -42,7 +43,7 @@ def impacts(
                 if change.after
                 else "Azure identity authentication switched off: members need an API key again"
             )
-    lines += _not_applied(changes, member_views(desired, _as_is), member_views(live, _as_is))
+    lines += _not_applied(changes, before, after)
     return list(dict.fromkeys(lines))
 
 
@@ -66,8 +67,8 @@ def _member_impacts(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
         elif now[setting] != was[setting] and setting.rsplit(".", 1)[-1] not in _SAID_ELSEWHERE:
             lines.append(f"{setting} changes for every member (locked)")
     lines += [f"{setting} is unlocked: members choose it again" for setting in was if setting not in now]
-    servers = {server["name"]: server for server in after["mcpServers"]["written"]}
-    old_servers = {server["name"]: server for server in before["mcpServers"]["written"]}
+    servers = {_key(server["name"]): server for server in after["mcpServers"]["written"]}
+    old_servers = {_key(server["name"]): server for server in before["mcpServers"]["written"]}
     for name in servers:
         if name not in old_servers:
             lines.append(f"MCP server {name} is added to every member's MCP settings (its name and URL only)")
@@ -84,18 +85,17 @@ def _member_impacts(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
                 f"members' {'local' if part == 'localServers' else 'personal remote'} MCP servers: {_said(after['mcpServers'].get(part))}"
             )
     for kind, entries in after["instructions"].items():
-        old = {entry["name"]: entry for entry in before["instructions"][kind]}
+        old = {_key(entry["name"]): entry for entry in before["instructions"][kind]}
         for entry in entries:
-            state = "on and locked" if entry["locked"] else "on by default"
-            if entry["name"] not in old:
-                lines.append(f"{kind[:-1]} {entry['name']} reaches every member, {state}")
-            elif old[entry["name"]]["locked"] != entry["locked"]:
-                lines.append(f"{kind[:-1]} {entry['name']} is now {state} for every member")
-        names = {entry["name"] for entry in entries}
+            state, name = ("on and locked" if entry["locked"] else "on by default"), _key(entry["name"])
+            if name not in old:
+                lines.append(f"{kind[:-1]} {name} reaches every member, {state}")
+            elif old[name]["locked"] != entry["locked"]:
+                lines.append(f"{kind[:-1]} {name} is now {state} for every member")
+        names = {_key(entry["name"]) for entry in entries}
         lines += [f"{kind[:-1]} {name} no longer reaches members" for name in old if name not in names]
-    for part in ("openTelemetry",):
-        if before["telemetry"][part] != after["telemetry"][part]:
-            lines.append(f"OpenTelemetry is switched {after['telemetry'][part]} for every member")
+    if before["telemetry"]["openTelemetry"] != after["telemetry"]["openTelemetry"]:
+        lines.append(f"OpenTelemetry is switched {after['telemetry']['openTelemetry']} for every member")
     if before["uploads"] != after["uploads"]:
         lines.append(
             "prompt uploading "
@@ -108,6 +108,11 @@ def _member_impacts(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _key(name: Any) -> str:
+    """A name as text: a file may hold any value where a name belongs (the schema says what is wrong)."""
+    return name if isinstance(name, str) else repr(name)
+
+
 def _said(value: Any) -> str:
     if isinstance(value, dict) and "onlyNamed" in value:
         return "only those named " + ", ".join(map(str, value["onlyNamed"]))
@@ -116,12 +121,9 @@ def _said(value: Any) -> str:
     )
 
 
-def _not_applied(changes: list[Change], after: dict[str, Any], before: dict[str, Any]) -> list[str]:
+def _not_applied(changes: list[Change], before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """A change under a part of the document no client applies says so, instead of reading like an effect."""
-    reasons: dict[str, str] = {}
-    for views in (before, after):
-        for client in ("extension",):  # what the command-line client skips is in the member preview
-            reasons.update({entry["path"]: entry["reason"] for entry in views[client]["notApplied"]})
+    reasons = {entry["path"]: entry["reason"] for view in (before, after) for entry in view["notApplied"]}
     lines = []
     for change in changes:
         where = change.where

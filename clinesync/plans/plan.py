@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -46,7 +47,7 @@ class OrgPlan:
     unmanaged: tuple[Path, ...] = ()  # left as they are live
     saved_members: dict[str, Any] | None = None  # read back from a plan file: the member views as reviewed
 
-    @property
+    @functools.cached_property
     def members(self) -> dict[str, Any] | None:
         """What members' Cline runs with before and after (SPEC §11), per client, masked as changes are."""
         if self.saved:

@@ -17,18 +17,26 @@ def member_lines(members: dict[str, Any] | None) -> list[str]:
     (with what it was), `x` a part of the document no client applies."""
     if not members:
         return []
+    before, after = members.get("before"), members.get("after")
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return ["members: not readable in this plan file"]
     lines = [f"members ({CLINE_CHECKED}):"]
-    before, after = members["before"], members["after"]
     for client in after:
         lines.append(f"  {client}:")
-        was, now = before.get(client, {}), after[client]
+        was, now = before.get(client), after[client]
+        if not isinstance(was, dict) or not isinstance(now, dict):
+            lines.append("    not readable in this plan file")
+            continue
         for part in _PARTS:
             if was.get(part) == now.get(part):
                 lines.append(f"    = {part}: {_shown(now.get(part))}")
             else:
                 lines.append(f"    ~ {part}: {_shown(now.get(part))} (was {_shown(was.get(part))})")
-        for skipped in now.get("notApplied", []):
-            lines.append(f"    x {visible(skipped['path'])}: {visible(skipped['reason'])}")
+        for skipped in now.get("notApplied") or []:
+            if isinstance(skipped, dict):
+                lines.append(
+                    f"    x {visible(str(skipped.get('path')))}: {visible(str(skipped.get('reason')))}"
+                )
     return lines
 
 
