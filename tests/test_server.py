@@ -257,11 +257,24 @@ def test_clinesync_serve_runs_binds_loopback_and_stops_on_sigterm(tmp_path: Path
         url = first.split(" on ", 1)[1].split(" ", 1)[0]
         with httpx.Client(base_url=url, headers=AUTH, timeout=10) as http:
             assert http.get(PATH).status_code == 200
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        dripping = socket.create_connection((host, int(port)), timeout=5)  # a request that never ends
+        dripping.sendall(f"GET {PATH} HTTP/1.1\r\nX-Drip: 1\r\n".encode())
+        time.sleep(0.3)  # on a worker now, its headers unfinished
     finally:
+        stopping = time.monotonic()
         server.send_signal(signal.SIGTERM)
-        _, rest = server.communicate(timeout=10)
+        _, rest = server.communicate(timeout=20)
+    dripping.close()
+    assert time.monotonic() - stopping < 5  # not held until the dripping client's header deadline
     assert server.returncode == 0
     assert "Stopped." in rest and TOKEN not in first + rest
+
+
+def test_a_wrong_token_ends_its_connection(console_server: RunningServer) -> None:
+    wrong = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer not-a-token\r\n\r\n"
+    answer = raw(console_server, (wrong * 3).encode(), timeout=5)  # closed after the first: no second guess
+    assert answer.count(b"HTTP/1.1 401") == 1 and b"Connection: close" in answer
 
 
 def test_serve_without_tokens_refuses_to_start(tmp_path: Path) -> None:

@@ -154,7 +154,14 @@ class ConsoleServer(HTTPServer):
             max_workers=WORKERS, thread_name_prefix="clinesync-serve", initializer=leave_to_main_thread
         )
         self._room = WaitingRoom(self._ready, self._close)
-        super().__init__(address, Handler)
+        self._serving: set[_Connection] = set()  # on a worker now: cut when the server closes
+        try:
+            super().__init__(address, Handler)
+        except BaseException:  # the port is taken: stop what was started for it
+            self._room.stop()
+            self._workers.shutdown(wait=False)
+            self.deadlines.stop()
+            raise
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """A new connection waits, holding no worker, until it sends something."""
@@ -169,6 +176,8 @@ class ConsoleServer(HTTPServer):
 
     def _serve(self, connection: _Connection) -> None:
         """The requests a connection has ready, on a worker; then it waits again, or is closed."""
+        with self._count_lock:
+            self._serving.add(connection)
         try:
             if connection.handler is None:
                 connection.handler = Handler(connection.request, connection.address, self)
@@ -182,6 +191,9 @@ class ConsoleServer(HTTPServer):
                     return
         except Exception:
             self.handle_error(connection.request, connection.address)
+        finally:
+            with self._count_lock:
+                self._serving.discard(connection)
         self._close(connection)
 
     def _close(self, connection: _Connection) -> None:
@@ -198,9 +210,16 @@ class ConsoleServer(HTTPServer):
             self.log.flush()
 
     def server_close(self) -> None:
+        """Stops at once: waiting connections are closed, and the ones on a worker are cut, so no client
+        (one dripping its headers, say) holds the process after it is told to stop."""
         super().server_close()
         self._room.stop()
-        self._workers.shutdown(wait=False, cancel_futures=True)
+        with self._count_lock:
+            serving = list(self._serving)
+        for connection in serving:
+            with contextlib.suppress(OSError):
+                connection.request.shutdown(socket.SHUT_RDWR)
+        self._workers.shutdown(wait=True, cancel_futures=True)
         self.deadlines.stop()
 
     @property
@@ -226,7 +245,7 @@ class ConsoleServer(HTTPServer):
         return any([hmac.compare_digest(offered, token) for token in self.tokens])
 
 
-@dataclass
+@dataclass(eq=False)  # one per socket: compared and hashed by identity
 class _Connection:
     request: socket.socket
     address: Any
@@ -371,6 +390,8 @@ class Handler(BaseHTTPRequestHandler):
             status, body = reply.status, {"success": False, "error": str(reply)}
             if reply.code:
                 body["code"] = reply.code
+            if status == 401:  # no second guess on this connection: a flood of them cannot hold a worker
+                self.close_connection = True
         except Exception:  # a bug: answer 500, never a traceback or a value
             status, body = 500, {"success": False, "error": "internal error"}
         if not self._body_read and (
