@@ -180,9 +180,9 @@ def probe_all(
 
 
 def probe_endpoint(endpoint: Endpoint, credentials: Credentials, timeout: float, chat: bool) -> Endpoint:
-    parts = urls.read(endpoint.base_url)  # as members' Cline reads it (CS111 refused any other reading)
-    if parts is None:
-        raise ValueError("the base URL is not one Cline can read")
+    parts = urls.read(endpoint.base_url)  # as members' Cline reads it
+    if parts is None or urls.misreading(endpoint.base_url) is not None:  # CS111, where a file suppressed it
+        raise ValueError("the base URL is not one Cline reads as written")
     host, secure = parts.host.removeprefix("[").removesuffix("]"), parts.scheme == "https"
     port = int(parts.port) if parts.port else (443 if secure else 80)
     addresses = _dns(endpoint, host, port)

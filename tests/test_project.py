@@ -334,6 +334,8 @@ def test_a_configuration_owned_by_another_user_is_refused(in_tmp: Path) -> None:
     result = run("validate", str(in_tmp))
     assert result.exit_code == 1
     assert "clinesync.yaml belongs to another user (uid 54321): refusing to use it" in result.stderr
+    trusted = run("validate", str(in_tmp), env={"CLINESYNC_SAFE_DIRECTORY": str(in_tmp)})
+    assert "belongs to another user" not in trusted.output  # as git's safe.directory: trusted by name
 
 
 def test_path_patterns_follow_glob_rules_star_within_a_folder_double_star_across(in_tmp: Path) -> None:

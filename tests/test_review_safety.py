@@ -357,7 +357,7 @@ def test_a_plan_file_edited_to_look_harmless_is_refused_not_applied(in_tmp: Path
     assert "collector.example.net" not in shown.stdout  # what the edited file shows
     applied = run("apply", "reviewed.plan")
     assert applied.exit_code == 1
-    assert "the plan file's display was altered" in applied.output
+    assert "the plan file's display differs from what apply would do now" in applied.output
     assert "llm.corp.example.com" in run("export", ORG).stdout  # nothing was written
 
 

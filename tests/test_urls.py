@@ -219,3 +219,12 @@ def test_export_writes_a_live_misread_url_as_a_reference(in_tmp: Path) -> None:
     exported = export_organization(ORG, Document(True, live), "local")
     assert "e.example" not in exported.text
     assert "${env:" in exported.text
+
+
+def test_a_console_url_node_reads_otherwise_is_refused_before_the_token_is_sent(in_tmp: Path) -> None:
+    write(in_tmp / "org.yaml", organization("https://llm.corp.example.com/v1"))
+    result = run(
+        "plan", "org.yaml", "--console", "https://corp.example\\@127.0.0.1:9/", env={"CLINE_API_KEY": "t"}
+    )
+    assert result.exit_code == 1
+    assert "the console URL reads differently as written and as a URL" in result.output

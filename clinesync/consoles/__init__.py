@@ -73,11 +73,14 @@ def _refuse_plain_http(target: str, insecure_http: bool) -> None:
     from urllib.parse import urlsplit
 
     from clinesync.cline import is_loopback
+    from clinesync.urls import misreading
 
     try:
         host = urlsplit(target).hostname or ""
     except ValueError:
         raise ConsoleError("the console URL is not a valid URL") from None
+    if misreading(target) is not None:  # the host named would not be the host the token goes to
+        raise ConsoleError("the console URL reads differently as written and as a URL: write it plainly")
     if target.startswith("http://") and not is_loopback(host) and not insecure_http:
         raise ConsoleError(
             f"refusing the plain http:// console on {host}: the token would cross the network in clear. "

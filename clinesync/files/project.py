@@ -107,17 +107,25 @@ class UnsafeConfiguration(Exception):
 
 
 def _refuse_if_unsafe(path: str) -> None:
+    """As git's `safe.directory`, with its escape hatch: CLINESYNC_SAFE_DIRECTORY names folders (separated as
+    PATH is, `*` for any) whose configuration is used whoever owns it, e.g. a CI container running as root
+    over a checkout owned by the runner's user."""
+    trusted = os.environ.get("CLINESYNC_SAFE_DIRECTORY", "").split(os.pathsep)
+    folder = os.path.realpath(os.path.dirname(path))
+    if "*" in trusted or any(name and os.path.realpath(name) == folder for name in trusted):
+        return
     status = os.stat(path)
     shown = os.path.relpath(path)
     if hasattr(os, "geteuid") and status.st_uid != os.geteuid():
         raise UnsafeConfiguration(
             f"{shown} belongs to another user (uid {status.st_uid}): refusing to use it, since its console: "
-            "would receive your token; run clinesync from your own repository, or take the file over"
+            "would receive your token; take the file over, or trust its folder with CLINESYNC_SAFE_DIRECTORY"
         )
     if status.st_mode & 0o022:
         raise UnsafeConfiguration(
             f"{shown} is writable by group or others: refusing to use it, since anyone who can change it "
-            f"chooses where your token goes; run chmod go-w {shown}"
+            f"chooses where your token goes; run chmod go-w {shown}, or trust its folder with "
+            "CLINESYNC_SAFE_DIRECTORY"
         )
 
 

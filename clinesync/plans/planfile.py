@@ -241,8 +241,8 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
             reasons.append(f"{entry.organization}: files or variables changed since the plan; plan again")
         elif _display(organization_data(org)) != _display(shown.get(os.path.normpath(entry.file), {})):
             reasons.append(
-                f"{entry.organization}: the plan file's display was altered: it does not show what apply would "
-                "do; plan again"
+                f"{entry.organization}: the plan file's display differs from what apply would do now (the file "
+                "was edited, or a dated warning changed since): plan again"
             )
     if reasons:
         return reasons
