@@ -79,7 +79,8 @@ def _member_side_references(loaded: LoadedFile, path: Path, server: dict[str, An
                 loaded.value_mark(at),
                 f"${{env:{name}}} in an MCP server's settings: clinesync resolves it from the environment it "
                 f"runs in and sends that one value to every member, while Cline would expand it on each "
-                f"member's machine; write $${{env:{name}}} to ship the reference for members' machines",
+                f"member's machine; write $${{env:{name}}} to ship the reference for members' machines (in a path, a query or "
+                "a header value: a host must be written as one)",
             )
 
 
