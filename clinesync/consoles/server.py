@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import re
+import select
 import socket
 import sys
 import threading
@@ -47,6 +48,7 @@ FIRST_BYTE_DEADLINE = 10.0  # seconds a new connection may stay silent before it
 IDLE_DEADLINE = 30.0  # seconds a kept-alive connection may stay silent between requests
 HEADER_DEADLINE = 10.0  # seconds from a request's first byte to the end of its headers
 REQUEST_DEADLINE = 30.0  # seconds a request may take from its first byte to its answer
+LINGER = 0.002  # seconds a worker waits for a kept-alive connection's next request before the room takes it
 _ROUTE = re.compile(r"/api/v1/organizations/([^/]+)/remote-config(/revisions)?/?\Z")
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _ETAG = re.compile(r'\A(?:W/)?"?([0-9]+)"?\Z')
@@ -186,7 +188,7 @@ class ConsoleServer(HTTPServer):
                 handler.handle_one_request()
                 if handler.close_connection:
                     break
-                if not handler.has_buffered_request():
+                if not handler.next_request_within(LINGER):
                     self._room.wait(connection.request, IDLE_DEADLINE, connection)
                     return
         except Exception:
@@ -266,13 +268,17 @@ class Handler(BaseHTTPRequestHandler):
         self.request, self.client_address, self.server = request, client_address, server
         self.setup()  # the standard library's __init__ would also serve every request and finish
 
-    def has_buffered_request(self) -> bool:
-        """Whether bytes of a next request are already here (pipelined, or read ahead into the buffer): those
-        are served now, since the waiting room sees only what is still in the socket."""
+    def next_request_within(self, seconds: float) -> bool:
+        """Whether bytes of a next request are here, or arrive within `seconds`: those are served on this
+        worker. Bytes read ahead into the buffer must be (the waiting room sees only the socket); a client
+        asking again at once (a fleet's reads on one connection) is spared the room's hand-over."""
         self.request.settimeout(0)
         try:
-            return bool(self.rfile.peek(1))  # type: ignore[attr-defined]  # a BufferedReader, as set up
-        except OSError:
+            if self.rfile.peek(1):  # type: ignore[attr-defined]  # a BufferedReader, as set up
+                return True
+            readable, _, _ = select.select([self.request], [], [], seconds)
+            return bool(readable)
+        except (OSError, ValueError):
             return False
         finally:
             self.request.settimeout(self.timeout)
