@@ -310,7 +310,10 @@ def _apply_manually(output: Output, result: Plan, console: Console, timeout: flo
 @global_options
 @command
 def show(plan_path: str, output_format: str) -> int:
-    """Render a saved plan as it was reviewed (no console, no secrets needed)."""
+    """Render a saved plan as it was reviewed (no console, no secrets needed).
+
+    It shows the plan file as saved: without the console and the secrets nothing can tell an edited one from
+    another. `apply PLANFILE` can, and refuses a plan whose display is not what it would do."""
     from clinesync.plans import planfile
 
     saved = _load_saved(plan_path)
