@@ -174,3 +174,21 @@ def test_a_signal_click_turns_into_its_abort_keeps_its_exit_code() -> None:
         except click.Abort as aborted:
             assert _exit_code(aborted) == code
     assert _exit_code(click.Abort()) == 130 and _exit_code(KeyboardInterrupt()) == 130
+
+
+def test_a_failure_while_cleaning_up_after_a_signal_is_the_signal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool's shutdown can fail under a signal (found under load): the run ends as the signal says."""
+    from clinesync.cli import app, files
+
+    def interrupted_then_broken(*args: object, **kwargs: object) -> object:
+        try:
+            raise app.Terminated(signal.SIGTERM)
+        finally:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+
+    monkeypatch.setattr(files, "expand_paths", interrupted_then_broken)
+    from support import run
+
+    result = run("validate", "orgs")
+    assert result.exit_code == 143
+    assert "Interrupted." in result.stderr and "internal error" not in result.stderr

@@ -42,6 +42,19 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+_INTERRUPTED = "\nInterrupted. Writes already acknowledged stay; run the command again to converge.\n"
+
+
+def _interruption_behind(error: BaseException) -> BaseException | None:
+    """The interruption an error was raised while handling (a pool's shutdown failing under a signal)."""
+    seen: BaseException | None = error.__context__
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return seen
+        seen = seen.__context__
+    return None
+
+
 def _exit_code(interruption: BaseException) -> int:
     """128 + the signal, as shells report it. Click turns an interruption outside a command's body into its
     Abort, with the interruption as the cause."""
@@ -275,12 +288,14 @@ def command(function: Callable[..., int]) -> Callable[..., int]:
         except (KeyboardInterrupt, click.Abort) as interruption:
             # Each write is one transaction, and writes not yet started are cancelled: nothing is half
             # written, and running the command again converges.
-            Output().err(
-                "\nInterrupted. Writes already acknowledged stay; run the command again to converge.\n"
-            )
+            Output().err(_INTERRUPTED)
             return _exit_code(interruption)
         except Exception as error:  # a bug in clinesync: one line, the details only when asked for
             output = Output()
+            behind = _interruption_behind(error)
+            if behind is not None:  # cleaning up after a signal failed: the signal is what happened
+                output.err(_INTERRUPTED)
+                return _exit_code(behind)
             output.err(
                 f"Error: internal error ({type(error).__name__}); run with --verbose for details "
                 "and please report it\n"
