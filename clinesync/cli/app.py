@@ -190,6 +190,10 @@ def global_options(function: Callable[..., Any]) -> Callable[..., Any]:
 # run imports only its own command's module, so start-up pays for one command, not eleven. A test keeps the
 # help here equal to each command's own.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "affected": (
+        "files",
+        "List the organizations whose desired state the files changed since a git revision can change.",
+    ),
     "apply": (
         "gitops",
         "Apply the files (after showing the plan and asking), or a saved plan without asking.",

@@ -1,4 +1,4 @@
-"""File commands: `validate` and `schema`. No console, no secrets."""
+"""File commands: `validate`, `affected`, `rules`, `schema`, `completion`. No console, no secrets."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from clinesync.cli.app import (
     EXIT_ERROR,
     EXIT_OK,
     Output,
+    UserError,
     cli,
     command,
     current_project,
@@ -113,3 +114,75 @@ def completion(shell: str) -> int:
     assert completer is not None
     Output().out(completer(cli, {}, "clinesync", "_CLINESYNC_COMPLETE").source())
     return EXIT_OK
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--since", "since", required=True, metavar="REF", help="The git revision to compare with.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@global_options
+@command
+def affected(paths: tuple[str, ...], since: str, output_format: str) -> int:
+    """List the organizations whose desired state the files changed since a git revision can change.
+
+    An organization file that changed, any base it extends at any depth, and clinesync.yaml (every
+    organization) count; a deleted organization file is listed as no longer managed (its live state is kept);
+    other files change nothing. PATH... (or the configuration's paths:) are the organization files now."""
+    from clinesync.files.affected import affected as affected_by
+    from clinesync.files.paths import organization_in
+    from clinesync.render.affected import affected_json, affected_text
+
+    changed, deleted = _git_changes(since)
+    project = current_project()
+    files = expand_paths(paths) if paths or project.paths else []
+    removed = {
+        name: organization
+        for name in deleted
+        if name.endswith((".yaml", ".yml"))
+        and (organization := organization_in(_git_show(since, name))) is not None
+    }
+    impact = affected_by(files, changed + deleted, removed, project.file)
+    output = Output()
+    output.out(affected_json(impact, since) if output_format == "json" else affected_text(impact))
+    return EXIT_OK
+
+
+def _git(*arguments: str) -> bytes:
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", *arguments], capture_output=True, check=False, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise UserError(f"cannot run git: {error}") from None
+    if done.returncode != 0:
+        said = done.stderr.decode(errors="replace").strip().splitlines()
+        raise UserError(f"git {arguments[0]}: {said[-1] if said else 'failed'}")
+    return done.stdout
+
+
+def _git_changes(since: str) -> tuple[list[str], list[str]]:
+    """Files changed since `since` (committed, staged, in the work tree, or new), and files deleted since,
+    as paths relative to the current folder."""
+    import os
+
+    top = _git("rev-parse", "--show-toplevel").decode().strip()
+    changed: list[str] = []
+    deleted: list[str] = []
+    fields = _git("diff", "--name-status", "--no-renames", "-z", since, "--").decode().split("\0")
+    for status, name in zip(fields[0::2], fields[1::2], strict=False):
+        where = os.path.relpath(os.path.join(top, name))
+        (deleted if status == "D" else changed).append(where)
+    untracked = _git("ls-files", "--others", "--exclude-standard", "-z").decode().split("\0")
+    changed += [name for name in untracked if name]
+    return changed, deleted
+
+
+def _git_show(since: str, name: str) -> bytes:
+    """A deleted file's text at `since`."""
+    import os
+
+    top = _git("rev-parse", "--show-toplevel").decode().strip()
+    relative = os.path.relpath(os.path.abspath(name), top)
+    return _git("show", f"{since}:{relative}")

@@ -137,7 +137,12 @@ def declared_organization(name: str) -> str | None:
     `--org` picks a few organizations out of a fleet without loading every file."""
     try:
         with open(name, "rb") as stream:
-            match = _ORGANIZATION_LINE.search(stream.read(1024 * 1024))
+            return organization_in(stream.read(1024 * 1024))
     except OSError:
         return None
+
+
+def organization_in(text: bytes) -> str | None:
+    """The organization a file's text declares on a top-level `organization:` line."""
+    match = _ORGANIZATION_LINE.search(text)
     return match.group(1).decode() if match else None

@@ -1,0 +1,82 @@
+"""Which organizations a set of changed files can change (`clinesync affected`, SPEC §3): an organization file
+itself, any base it extends at any depth, the project configuration (every organization); a deleted
+organization file is no longer managed (its live state is kept). Other files change nothing.
+
+Bases are found by reading each file's `extends:` (YAML only, no checks): a file that does not parse names no
+base here, and `validate` says what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import yaml
+
+from clinesync.files.paths import declared_organization
+
+
+@dataclass(frozen=True)
+class Affected:
+    file: str
+    organization: str | None
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class Impact:
+    organizations: list[Affected] = field(default_factory=list)
+    removed: list[tuple[str, str | None]] = field(
+        default_factory=list
+    )  # (file, organization) no longer managed
+
+
+def affected(
+    organization_files: list[str],
+    changed: list[str],
+    deleted: Mapping[str, str | None],
+    configuration: str | None,
+) -> Impact:
+    """`changed` (paths relative to the current folder) mapped to the `organization_files` they can change;
+    `deleted` maps each deleted organization file to the organization it declared."""
+    changed_real = {os.path.realpath(name): name for name in changed}
+    everything = configuration is not None and os.path.realpath(configuration) in changed_real
+    impact, cache = Impact(), dict[str, tuple[str, ...]]()
+    for name in organization_files:
+        organization = declared_organization(name)
+        if organization is None:
+            continue  # a base, or no organization file: it is found through the files that extend it
+        reasons = []
+        if everything:
+            reasons.append(f"{configuration} changed")
+        if os.path.realpath(name) in changed_real:
+            reasons.append("the file changed")
+        bases = _bases(os.path.realpath(name), cache)
+        reasons += [f"its base {changed_real[base]} changed" for base in bases if base in changed_real]
+        if reasons:
+            impact.organizations.append(Affected(name, organization, tuple(reasons)))
+    impact.removed = sorted(deleted.items())
+    return impact
+
+
+def _bases(real: str, cache: dict[str, tuple[str, ...]], depth: int = 0) -> tuple[str, ...]:
+    """The real paths of every base `real` extends, at any depth (cycles stop at 32 levels); each file read
+    once a run."""
+    if real in cache:
+        return cache[real]
+    if depth > 32:
+        return ()
+    try:
+        with open(real, encoding="utf-8") as stream:
+            data = yaml.safe_load(stream)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ()
+    names = data.get("extends") if isinstance(data, dict) else None
+    found: list[str] = []
+    for name in names if isinstance(names, list) else []:
+        if isinstance(name, str) and name:
+            base = os.path.realpath(os.path.join(os.path.dirname(real), name))
+            found += [base, *_bases(base, cache, depth + 1)]
+    cache[real] = tuple(dict.fromkeys(found))
+    return cache[real]
