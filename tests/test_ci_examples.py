@@ -345,11 +345,27 @@ def test_a_pull_request_plans_the_organizations_it_changes_and_all_when_shared_f
     _git(runner.workspace, "commit", "-qam", "acme only")
     assert runner.job({"steps": scope}) == 0
     assert (runner.workspace / "targets.txt").read_text() == "orgs/acme.yaml\n"
-    (runner.workspace / "clinesync.yaml").write_text("# shared\n")
+    # A base under orgs/bases/, where export --all --extract-base puts it, reaches the files that extend it.
+    (runner.workspace / "orgs" / "bases").mkdir()
+    (runner.workspace / "orgs" / "bases" / "shared.yaml").write_text(
+        "remoteConfig:\n  telemetryEnabled: true\n"
+    )
+    lab = runner.workspace / "orgs" / "lab.yaml"
+    lab.write_text(lab.read_text().replace("remoteConfig:", "extends: [bases/shared.yaml]\nremoteConfig:", 1))
+    _git(runner.workspace, "add", ".")
+    _git(runner.workspace, "commit", "-qm", "a base")
+    runner.values["github.event.pull_request.base.sha"] = _git(runner.workspace, "rev-parse", "HEAD").strip()
+    (runner.workspace / "orgs" / "bases" / "shared.yaml").write_text(
+        "remoteConfig:\n  telemetryEnabled: false\n"
+    )
+    _git(runner.workspace, "commit", "-qam", "base only")
+    assert runner.job({"steps": scope}) == 0
+    assert (runner.workspace / "targets.txt").read_text() == "orgs/lab.yaml\n"
+    (runner.workspace / "clinesync.yaml").write_text("paths: [orgs/]  # shared\n")
     _git(runner.workspace, "add", ".")
     _git(runner.workspace, "commit", "-qm", "shared")
     assert runner.job({"steps": scope}) == 0
-    assert (runner.workspace / "targets.txt").read_text() == "orgs/\n"
+    assert (runner.workspace / "targets.txt").read_text() == "orgs/acme.yaml\norgs/lab.yaml\n"
 
 
 @pytest.mark.skipif(
