@@ -37,7 +37,7 @@ def job(name: str) -> dict[str, Any]:
     return jobs[name]
 
 
-_CONDITION = re.compile(r"vars\.(\w+) (==|!=) '([^']*)'\Z")
+_CONDITION = re.compile(r"((?:vars|steps\.reviewed\.outputs)\.\w+) (==|!=) '([^']*)'\Z")
 
 
 def runnable(step: dict[str, Any], variables: dict[str, str]) -> bool:
@@ -47,10 +47,13 @@ def runnable(step: dict[str, Any], variables: dict[str, str]) -> bool:
     condition = step.get("if")
     if condition is None or condition == "always()":
         return True
-    match = _CONDITION.match(condition)
-    assert match, f"the test cannot evaluate `if: {condition}`"
-    name, operator, value = match.groups()
-    return (variables.get(name, "") == value) == (operator == "==")
+    held = []
+    for clause in condition.split(" && "):
+        match = _CONDITION.match(clause)
+        assert match, f"the test cannot evaluate `if: {condition}`"
+        name, operator, value = match.groups()
+        held.append((variables.get(name.removeprefix("vars."), "") == value) == (operator == "=="))
+    return all(held)
 
 
 class Runner:
@@ -94,7 +97,10 @@ class Runner:
     def job(self, job: dict[str, Any], matrix: dict[str, str] | None = None) -> int:
         matrix = matrix or {}
         env = {**self.base, **self.filled(job.get("env", {}), matrix)}
-        for step in (step for step in job["steps"] if runnable(step, self.variables)):
+        # The step that downloads the reviewed plan (`gh`) is the test's to do: it says whether it found one.
+        reviewed = "yes" if (self.workspace / "reviewed" / "clinesync.plan").exists() else ""
+        variables = {**self.variables, "steps.reviewed.outputs.plan": reviewed}
+        for step in (step for step in job["steps"] if runnable(step, variables)):
             step_env = {**env, **self.filled(step.get("env", {}), matrix)}
             code = self.shell(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], step_env
@@ -452,3 +458,22 @@ def test_the_release_and_the_container_are_built_as_promised() -> None:
     dockerfile = (EXAMPLES.parent / "Dockerfile").read_text()
     assert "FROM python:3.12-slim" in dockerfile
     assert "\nUSER clinesync\n" in dockerfile and 'ENTRYPOINT ["clinesync"]' in dockerfile
+
+
+def test_a_pull_request_that_changes_no_organization_plans_and_applies_nothing_and_is_green(
+    runner: Runner, console_server: RunningServer
+) -> None:
+    (runner.workspace / "README.md").write_text("# fleet\n")
+    _git(runner.workspace, "init", "-q")
+    _git(runner.workspace, "add", ".")
+    _git(runner.workspace, "commit", "-qm", "base")
+    runner.values["github.event.pull_request.base.sha"] = _git(runner.workspace, "rev-parse", "HEAD").strip()
+    (runner.workspace / "README.md").write_text("# fleet, documented\n")
+    _git(runner.workspace, "commit", "-qam", "docs only")
+    assert runner.job(job("plan")) == 0, runner.outputs
+    assert "no organization file changed" in (runner.workspace / "plan.md").read_text()
+    assert not (runner.workspace / "clinesync.plan").exists()
+    (runner.workspace / "reviewed").mkdir()
+    shutil.copy(runner.workspace / "plan.md", runner.workspace / "reviewed" / "plan.md")  # the artifact
+    assert runner.job(job("apply")) == 0, runner.outputs
+    assert console_server.server.requests["PUT"] == 0

@@ -361,3 +361,23 @@ def test_an_internal_error_is_one_scrubbed_line(org_file: Path, monkeypatch: pyt
     )
     verbose = run("-v", "apply", "org.yaml", "--auto-approve", env=ENV)
     assert "RuntimeError: boom with (sensitive)" in verbose.stderr and SECRET not in verbose.output
+
+
+def test_a_reviewed_plan_run_again_after_the_admin_saved_it_is_already_applied(org_file: Path) -> None:
+    assert run("plan", "org.yaml", "--out", "reviewed.plan", env=ENV).exit_code == 0
+    assert run("apply", "org.yaml", "--auto-approve", env=ENV).exit_code == 0  # the admin's Save, as it were
+    for manual in ((), ("--manual", "--timeout", "0")):
+        again = run("apply", "reviewed.plan", *manual, env=ENV)
+        assert again.exit_code == 0, again.output
+        assert (
+            "Already applied: live matches the reviewed plan in every organization it changes."
+            in again.stdout
+        )
+        assert "stale" not in again.output
+    console = LocalConsole(".clinesync/console.db")
+    live = console.read(ORG)
+    assert live.document is not None
+    console.write(ORG, Document(False, live.document.config), live.revision)  # then someone switched it off
+    console.close()
+    refused = run("apply", "reviewed.plan", env=ENV)
+    assert refused.exit_code == 1 and "plan is stale" in refused.output

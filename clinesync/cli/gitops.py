@@ -270,6 +270,9 @@ def _apply_saved(
     except planfile.PlanFileError as error:
         raise UserError(str(error)) from None
     report_problems(output, result)
+    if reasons and planfile.already_applied(saved, result):
+        output.out("Already applied: live matches the reviewed plan in every organization it changes.\n")
+        return EXIT_OK
     if reasons:
         output.err("".join(f"Error: {reason}\n" for reason in reasons))
         output.err("The saved plan was not applied. Nothing was written.\n")

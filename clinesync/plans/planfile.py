@@ -222,6 +222,20 @@ def replan(
     return fresh, refusals(saved, fresh)
 
 
+def already_applied(saved: SavedPlan, fresh: Plan) -> bool:
+    """Whether live now holds what the reviewed plan would write, in every organization it changes (an admin
+    saved it in the console): the files' documents are the reviewed ones as far as output shows them, and
+    nothing is left to write. Nothing then needs the plan's binding of live values, which have moved on."""
+    by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
+    for entry in saved.changing:
+        org = by_file.get(os.path.normpath(entry.file))
+        if org is None or org.action == "failed" or org.changes or org.organization != entry.organization:
+            return False
+        if desired_fingerprint(org, saved.salt) != entry.desired:
+            return False
+    return bool(saved.changing)
+
+
 def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
     """Why the fresh plan is not the reviewed one; empty when it is."""
     if fresh.console_identity != saved.console_identity:
