@@ -75,7 +75,11 @@ def test_saved_plan_over_http_and_its_refusal_when_stale(
     assert run("apply", "reviewed.plan", env=env).exit_code == 0
     org_file.write_text(org_file.read_text().replace("telemetryEnabled: true", "telemetryEnabled: false"))
     run("plan", "org.yaml", "--out", "second.plan", env=env)
-    run("apply", "org.yaml", "--auto-approve", env=env)  # someone else applied in between
+    other = LocalConsole(console_server.database)  # someone else changed it in between, differently
+    live = other.read(ORG)
+    assert live.document is not None
+    other.write(ORG, Document(True, {**live.document.config, "kanbanEnabled": True}), None)
+    other.close()
     stale = run("apply", "second.plan", env=env)
     assert stale.exit_code == 1 and "plan is stale" in stale.stderr
 
