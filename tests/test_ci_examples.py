@@ -151,7 +151,11 @@ def test_each_job_runs_on_its_own_event() -> None:
     assert "'schedule'" in events["drift"] and "'push'" not in events["drift"]
     assert job("plan")["needs"] == "validate" and job("drift-issue")["needs"] == "drift"
     assert job("plan")["concurrency"]["cancel-in-progress"] is True
-    assert job("apply")["concurrency"]["cancel-in-progress"] is False
+    # No shared group: GitHub would cancel a pending apply when a third merge queues behind it.
+    assert job("apply")["concurrency"] == {
+        "group": "clinesync-apply-${{ github.sha }}",
+        "cancel-in-progress": False,
+    }
 
 
 def test_pull_request_plan_then_apply_on_merge_then_drift(runner: Runner, tmp_path: Path) -> None:
