@@ -370,7 +370,7 @@ def test_a_reviewed_plan_run_again_after_the_admin_saved_it_is_already_applied(o
         again = run("apply", "reviewed.plan", *manual, env=ENV)
         assert again.exit_code == 0, again.output
         assert (
-            "Already applied: live matches the reviewed plan in every organization it changes."
+            "Already applied: live matches the files and the reviewed plan (in every value output shows) in every organization it changes."
             in again.stdout
         )
         assert "stale" not in again.output

@@ -161,4 +161,7 @@ def test_a_saved_plan_applied_by_hand_is_verified_by_reading_never_called_applie
     assert "applied" not in result.stdout.replace("not applied", "")
     assert hosted.server.requests["PUT"] == 0
     # run again once applied by hand, the reviewed plan says so: nothing left to write, nothing stale
-    assert waited.exit_code == 0 and "Already applied: live matches the reviewed plan" in waited.stdout
+    assert (
+        waited.exit_code == 0
+        and "Already applied: live matches the files and the reviewed plan" in waited.stdout
+    )

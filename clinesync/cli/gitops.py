@@ -271,7 +271,10 @@ def _apply_saved(
         raise UserError(str(error)) from None
     report_problems(output, result)
     if reasons and planfile.already_applied(saved, result):
-        output.out("Already applied: live matches the reviewed plan in every organization it changes.\n")
+        output.out(
+            "Already applied: live matches the files and the reviewed plan (in every value output shows) in "
+            "every organization it changes.\n"
+        )
         return EXIT_OK
     if reasons:
         output.err("".join(f"Error: {reason}\n" for reason in reasons))
