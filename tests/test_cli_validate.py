@@ -194,16 +194,20 @@ def test_only_organizations_skips_other_tools_yaml_but_not_broken_organization_f
     assert "2 files checked" in result.stderr
 
 
-def test_only_organizations_leaves_a_staged_base_to_the_files_that_extend_it(in_tmp: Path) -> None:
+def test_only_organizations_checks_a_staged_base_through_the_files_that_extend_it(in_tmp: Path) -> None:
     write(in_tmp / "bases" / "shared.yaml", "remoteConfig:\n  telemetryEnabled: true\n")
     write(in_tmp / "org.yaml", "organization: org-01JZPE4CHW5XTP73W95762121Y\nextends: [bases/shared.yaml]\n")
     alone = run("validate", "--only-organizations", "--strict", "bases/shared.yaml")
-    assert alone.exit_code == 0 and "0 files checked" in alone.stderr
+    assert alone.exit_code == 0 and "1 file checked" in alone.stderr  # org.yaml, found here, extends it
     both = run("validate", "--only-organizations", "--strict", "bases/shared.yaml", "org.yaml")
     assert both.exit_code == 0 and "1 file checked" in both.stderr
     write(in_tmp / "bases" / "shared.yaml", "remoteConfig:\n  telemetryEnabled: maybe\n")
     broken = run("validate", "--only-organizations", "--strict", "bases/shared.yaml", "org.yaml")
     assert broken.exit_code == 1 and "bases/shared.yaml:2:21: error" in broken.stdout
+    broken_alone = run(
+        "validate", "--only-organizations", "--strict", "bases/shared.yaml"
+    )  # a base-only commit
+    assert broken_alone.exit_code == 1 and "bases/shared.yaml:2:21: error" in broken_alone.stdout
 
 
 def test_links_hidden_files_and_folders_named_like_files_are_told_apart(in_tmp: Path) -> None:

@@ -56,6 +56,16 @@ def test_the_hook_validates_staged_organization_files(tmp_path: Path) -> None:
     leaked = hook("leak.yaml")
     assert leaked.returncode == 1, leaked.stdout + leaked.stderr
     assert "leak.yaml:7:24: error:" in leaked.stdout and "[CS131]" in leaked.stdout
+    # A commit that only breaks a base is checked through the organizations that extend it.
+    (repository / "bases").mkdir()
+    (repository / "bases" / "shared.yaml").write_text("remoteConfig:\n  telemetryEnabled: maybe\n")
+    (repository / "team.yaml").write_text(
+        "organization: org-01JZPE4CHW5XTP73W95762121D\nextends: [bases/shared.yaml]\n"
+    )
+    subprocess.run(["git", "add", "."], cwd=repository, check=True, env=env)
+    base_only = hook("bases/shared.yaml")
+    assert base_only.returncode == 1, base_only.stdout + base_only.stderr
+    assert "bases/shared.yaml:2:21: error:" in base_only.stdout and "[CS100]" in base_only.stdout
     passed = hook("good.yaml", "mkdocs.yml")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "clinesync validate" in passed.stdout and "Passed" in passed.stdout

@@ -28,8 +28,8 @@ from clinesync.render.rules import RULES_RENDERERS
     "--only-organizations",
     is_flag=True,
     help="Skip YAML files that are plainly something else (no organization, remoteConfig or apiVersion at "
-    "the top), as a hook over a whole repository meets them: mkdocs.yml, docker-compose.yml; and bases "
-    "(no organization) that no file given extends, which are checked with the files that extend them.",
+    "the top), as a hook over a whole repository meets them: mkdocs.yml, docker-compose.yml; a base is "
+    "checked through the organization files that extend it (the configuration's paths, else this folder).",
 )
 @fleet_options
 @click.option(
@@ -54,10 +54,13 @@ def validate(
     from clinesync.files.batch import iter_checked
 
     output = Output()
+    given = expand_paths(paths, shard)
+    if only_organizations:  # a hook given a base alone checks the organizations that extend it
+        given += _extending(given)
     files, problems, suppressed, suppressions = [], [], [], []
     with paused_gc():
         # One file at a time, keeping only its problems: memory does not grow with the fleet.
-        for item in iter_checked(expand_paths(paths, shard), current_project()):
+        for item in iter_checked(given, current_project()):
             if only_organizations and (item.plainly_not_an_organization or item.may_be_a_base):
                 continue
             files.append(item.path)
@@ -72,6 +75,20 @@ def validate(
     output.out(PROBLEM_RENDERERS[output_format](problems, suppressed, suppressions, files, code))
     output.info(summary_line(problems, len(files)) + "\n")
     return code
+
+
+def _extending(given: list[str]) -> list[str]:
+    """The organization files here (the configuration's paths, else this folder) that extend one of `given`
+    at any depth and are not among them: a commit that only changes a base is checked through them."""
+    from clinesync.files.affected import affected
+    from clinesync.files.paths import expand
+
+    project = current_project()
+    candidates = expand(project.paths or (".",), project.ignore, project.directory, project.file)
+    named = set(given)
+    return [
+        found.file for found in affected(candidates, given, {}, None).organizations if found.file not in named
+    ]
 
 
 @cli.command()
