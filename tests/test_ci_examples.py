@@ -196,6 +196,8 @@ def test_apply_on_merge_refuses_a_stale_plan(runner: Runner, console_server: Run
     someone.close()
     assert runner.job(job("apply")) == 1
     assert "plan is stale" in runner.outputs[-1]
+    # The comment reporting the failure is made from result.txt: the reason is in it.
+    assert "plan is stale" in (runner.workspace / "result.txt").read_text()
 
 
 def test_nightly_drift_reports_drift_for_the_issue_step(
