@@ -156,5 +156,6 @@ def test_export_all_lists_the_organizations_the_token_administers_not_discovery(
     with serving(Profile) as url:
         result = run("export", "--all", "-o", "orgs", env={"CLINESYNC_CONSOLE": url, "CLINE_API_KEY": TOKEN})
     assert result.exit_code == 0, result.output
-    written = [path.read_text() for path in (tmp_path / "orgs").glob("*.yaml")]
-    assert len(written) == 1 and ORG in written[0] and OTHER not in written[0]
+    written = {path.name: path.read_text() for path in (tmp_path / "orgs").glob("*.yaml")}
+    assert list(written) == ["acme.yaml"]  # named by the organization's name, which the file keeps
+    assert f"organization: {ORG}\nname: Acme\n" in written["acme.yaml"] and OTHER not in written["acme.yaml"]

@@ -43,7 +43,9 @@ def export_fleet(
         if live is None:
             fleet.without_configuration.append(organization.id)
             continue
-        one = export_organization(organization.id, live, console, include_secrets, public_headers)
+        one = export_organization(
+            organization.id, live, console, include_secrets, public_headers, organization.name
+        )
         exported.append((organization, one))
         fleet.variables += one.variables
         fleet.left_out += [f"{organization.id}: {path}" for path in one.left_out]
@@ -64,6 +66,7 @@ def export_fleet(
             console,
             list(one.variables),
             include_secrets,
+            organization.name,
         )
     return fleet
 

@@ -55,6 +55,7 @@ def export_organization(
     console: str,
     include_secrets: bool = False,
     public_headers: frozenset[str] = frozenset(),
+    name: str | None = None,
 ) -> Exported:
     """The live document as an organization file. Every value plan would not show live becomes a reference
     (header values unless the project lists them under `publicHeaders`, credential fields, URL userinfo and
@@ -85,7 +86,7 @@ def export_organization(
             set_at(tree, path, _url_with_references(value, functools.partial(variable, where)))
         else:
             set_at(tree, path, envref.escape(value))
-    text = organization_text(organization, None, tree, console, list(variables), include_secrets)
+    text = organization_text(organization, None, tree, console, list(variables), include_secrets, name)
     return Exported(text, variables, [dotted(path) for path in left_out], tree)
 
 
@@ -96,6 +97,7 @@ def organization_text(
     console: str,
     variables: list[str],
     include_secrets: bool = False,
+    name: str | None = None,
 ) -> str:
     """An organization file (or, without `organization`, a base) holding `tree`, with a header that says
     where it came from and which variables to set."""
@@ -107,6 +109,8 @@ def organization_text(
     document: dict[str, Any] = {"apiVersion": "clinesync/v1"}
     if organization is not None:
         document["organization"] = organization
+    if name is not None:  # the console's name for it, as plans show it
+        document["name"] = name
     if extends is not None:
         document["extends"] = [extends]
     document.update(tree)
