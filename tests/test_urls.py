@@ -188,7 +188,8 @@ def test_a_misread_url_from_a_variable_is_refused_before_anything_is_written(in_
     if how == "env":  # the value of a secret is never shown, not even the host inside it
         assert "evil.example.net" not in result.output
         assert "the value of ${env:GATEWAY}" in result.output
-    assert not (in_tmp / ".clinesync" / "console.db").exists() or "applied" not in result.output
+    history = run("history", ORG).output  # nothing was written: no revision, or not even a database
+    assert "has no revisions" in history or "there is no local console" in history
 
 
 def test_masks_show_the_host_node_reads_never_hide_it() -> None:

@@ -151,14 +151,15 @@ def affected(paths: tuple[str, ...], since: str, output_format: str) -> int:
     from clinesync.files.paths import organization_in
     from clinesync.render.affected import affected_json, affected_text
 
-    changed, deleted = _git_changes(since)
+    top = _git("rev-parse", "--show-toplevel").decode().strip()
+    changed, deleted = _git_changes(since, top)
     project = current_project()
     files = expand_paths(paths) if paths or project.paths else []
     removed = {
         name: organization
         for name in deleted
         if name.endswith((".yaml", ".yml"))
-        and (organization := organization_in(_git_show(since, name))) is not None
+        and (organization := organization_in(_git_show(since, name, top))) is not None
     }
     impact = affected_by(files, changed + deleted, removed, project.file)
     output = Output()
@@ -179,12 +180,11 @@ def _git(*arguments: str) -> bytes:
     return done.stdout
 
 
-def _git_changes(since: str) -> tuple[list[str], list[str]]:
+def _git_changes(since: str, top: str) -> tuple[list[str], list[str]]:
     """Files changed since `since` (committed, staged, in the work tree, or new), and files deleted since,
-    as paths relative to the current folder."""
+    as paths relative to the current folder (`top`: the repository's folder)."""
     import os
 
-    top = _git("rev-parse", "--show-toplevel").decode().strip()
     changed: list[str] = []
     deleted: list[str] = []
     fields = _git("diff", "--name-status", "--no-renames", "-z", since, "--").decode().split("\0")
@@ -196,10 +196,9 @@ def _git_changes(since: str) -> tuple[list[str], list[str]]:
     return changed, deleted
 
 
-def _git_show(since: str, name: str) -> bytes:
+def _git_show(since: str, name: str, top: str) -> bytes:
     """A deleted file's text at `since`."""
     import os
 
-    top = _git("rev-parse", "--show-toplevel").decode().strip()
     relative = os.path.relpath(os.path.abspath(name), top)
     return _git("show", f"{since}:{relative}")
