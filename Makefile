@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-quick lint bench bench-validate bench-faults bench-bases bench-versus docs clean
+.PHONY: lock demo test test-quick lint bench bench-validate bench-faults bench-bases bench-versus docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ test: $(STAMP)
 # (and CI) runs everything.
 test-quick: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not environment"
+
+# The GitHub Action's and the release job's pinned, hashed dependencies (locks/*.txt), from locks/*.in.
+LOCK := $(VENV)/pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+lock:
+	test -x $(VENV)/pip-tools/bin/pip-compile || ($(PYTHON) -m venv $(VENV)/pip-tools && \
+		$(VENV)/pip-tools/bin/pip install -q pip-tools)
+	cd locks && ../$(LOCK) --output-file runtime.txt runtime.in && ../$(LOCK) --output-file release.txt release.in
 
 # The command reference and the top-level help are generated from the CLI; a test fails when one is stale.
 docs: $(STAMP)

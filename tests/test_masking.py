@@ -6,7 +6,7 @@ from urllib.parse import quote
 from clinesync.diff import Change
 from clinesync.fields import Item
 from clinesync.masking import Mask, Redactor, clipped, masked, masked_url
-from clinesync.render.lines import change_line
+from clinesync.plans.display import change_line
 
 HEADERS = ("remoteConfig", "providerSettings", "OpenAiCompatible", "openAiHeaders")
 

@@ -100,11 +100,41 @@ def test_a_comment_for_a_thousand_organizations_fits_and_says_what_it_cut(in_tmp
 
     text = plan_markdown(plan)
     assert len(text) <= MAX_COMMENT
-    assert text.splitlines()[5] == "| organization | result | changes |"
-    assert (
-        "+ remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4.1]    (1000 organizations)" in text
-    )
+    lines = text.splitlines()
+    assert lines[5:8] == ["**Must not miss:**", "", "```diff"]  # right after the headline
+    assert "| organization | result | changes |" in lines
+    shared = "+ remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4.1]    (1000 organizations: "
+    [line] = [line for line in lines if line.startswith(shared)]
+    assert line.count("orgs/") == 10 and line.endswith("orgs/0009.yaml and 990 more)")
     assert "**Cut to fit a comment:**" in text and "artifacts" in text
+
+
+def test_at_a_thousand_organizations_every_impact_is_shown_counted_and_named_never_cut(in_tmp: Path) -> None:
+    """A third of a thousand organizations move their base URL to another host: the must-not-miss block names
+    that once, with its count, right after the headline, however much of the rest is cut."""
+    files = []
+    writes: list[tuple[str, Document, str | None]] = []
+    for index in range(1000):
+        organization = f"org-01JZPE4CHW5XTP73W9{index:08d}"
+        text = org(organization, "gpt-4.1")
+        model = {"id": "gpt-4.1", "contextWindow": 128000}
+        settings = {"openAiBaseUrl": "https://gw.example.com/v1", "models": [model]}
+        writes.append((organization, Document(True, {"providerSettings": {"OpenAiCompatible": settings}}), None))
+        if index % 3 == 0:
+            text = text.replace("gw.example.com", "other-gw.example.net")
+        write(in_tmp / "orgs" / f"{index:04d}.yaml", text + "          maxTokens: 4096\n" * (index % 2))
+        files.append(str(in_tmp / "orgs" / f"{index:04d}.yaml"))
+    console = LocalConsole(in_tmp / "scratch.db")
+    console.write_many(writes)
+    plan = make_plan(files, console, {})
+    console.close()
+    from clinesync.render.markdown import plan_markdown
+
+    text = plan_markdown(plan)
+    assert len(text) <= MAX_COMMENT and "**Cut to fit a comment:**" in text
+    head = text.split("| organization | result | changes |")[0]
+    moved = [line for line in head.splitlines() if "moves from gw.example.com to other-gw.example.net" in line]
+    assert len(moved) == 1 and "(334 organizations: " in moved[0] and "and 324 more)" in moved[0]
 
 
 def test_apply_reports_per_organization_results_as_json(in_tmp: Path) -> None:

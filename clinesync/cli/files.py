@@ -38,7 +38,7 @@ from clinesync.render.rules import RULES_RENDERERS
     type=click.Choice(list(PROBLEM_RENDERERS)),
     default="text",
     show_default=True,
-    help="github: workflow annotations.",
+    help="github: workflow annotations; markdown: a pull-request comment with each file's first error.",
 )
 @global_options
 @command

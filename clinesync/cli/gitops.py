@@ -58,6 +58,31 @@ def plan_reporting_problems(
     return plan
 
 
+def judged(plan: Plan) -> Plan:
+    """The plan with what makes it a mass change under the project's `massChange:` thresholds."""
+    from dataclasses import replace
+
+    from clinesync.plans.masschange import exceeded, fleet_size
+
+    project = current_project()
+    if project.mass_change == type(project.mass_change)():
+        return plan
+    fleet = fleet_size(project, len(plan.organizations))
+    return replace(plan, mass_change=tuple(exceeded(plan, project.mass_change, fleet)))
+
+
+def refuse_mass_change(output: Output, plan: Plan, allowed: bool) -> bool:
+    """Whether apply must stop here: a mass change not allowed by --allow-mass-change."""
+    if not plan.mass_change or allowed:
+        return False
+    output.err("".join(f"Error: mass change: {reason}\n" for reason in plan.mass_change))
+    output.err(
+        "Refused: a change this large needs a second look. Review it, then apply with --allow-mass-change. "
+        "Nothing was written.\n"
+    )
+    return True
+
+
 def report_problems(output: Output, plan: Plan) -> None:
     """Each organization's problems, warnings and console failure, on stderr; its secrets learnt first."""
     from clinesync.render.text import organization_label
@@ -136,7 +161,7 @@ def plan(
 ) -> int:
     """Show what apply would change. Never writes to the console."""
     output = Output()
-    result = plan_files(output, paths, shard, prune_unknown, parallelism)
+    result = judged(plan_files(output, paths, shard, prune_unknown, parallelism))
     publish(output, result, output_format, "plan")
     if plan_file:
         _save(output, result, plan_file)
@@ -180,6 +205,11 @@ def _save(output: Output, result: Plan, plan_file: str) -> None:
     help="With --manual: seconds between reads.",
 )
 @click.option(
+    "--allow-mass-change",
+    is_flag=True,
+    help="Apply a plan beyond the project's massChange: thresholds (after a second look).",
+)
+@click.option(
     "--format",
     "output_format",
     type=APPLY_FORMATS,
@@ -197,6 +227,7 @@ def apply(
     manual: bool,
     timeout: float,
     poll_interval: float,
+    allow_mass_change: bool,
     output_format: str,
     parallelism: int,
     shard: tuple[int, int] | None,
@@ -221,14 +252,22 @@ def apply(
     try:
         if saved is not None:
             return _apply_saved(
-                output, console, saved, parallelism, manual, timeout, poll_interval, output_format
+                output,
+                console,
+                saved,
+                parallelism,
+                (manual, timeout, poll_interval),
+                allow_mass_change,
+                output_format,
             )
-        result = plan_reporting_problems(
-            output, expand_paths(paths, shard), console, prune_unknown, parallelism
+        result = judged(
+            plan_reporting_problems(output, expand_paths(paths, shard), console, prune_unknown, parallelism)
         )
         show_plan(output, result, output_format)
         if not result.has_changes and output_format == "text":
             return EXIT_ERROR if result.failed else EXIT_OK
+        if refuse_mass_change(output, result, allow_mass_change):
+            return EXIT_ERROR
         if manual:
             return _apply_manually(output, result, console, timeout, poll_interval)
         if result.has_changes and not auto_approve and not confirmed(output):
@@ -252,9 +291,8 @@ def _apply_saved(
     console: Console,
     saved: SavedPlan,
     parallelism: int,
-    manual: bool,
-    timeout: float,
-    interval: float,
+    manually: tuple[bool, float, float],
+    allow_mass_change: bool,
     output_format: str,
 ) -> int:
     """Apply the organizations the reviewed plan changes, exactly as reviewed, or nothing. The others are not
@@ -280,9 +318,13 @@ def _apply_saved(
         output.err("".join(f"Error: {reason}\n" for reason in reasons))
         output.err("The saved plan was not applied. Nothing was written.\n")
         return EXIT_ERROR
+    result = judged(result)
     show_plan(output, result, output_format)
     if not result.has_changes and output_format == "text":
         return EXIT_OK
+    if refuse_mass_change(output, result, allow_mass_change):
+        return EXIT_ERROR
+    manual, timeout, interval = manually
     if manual:
         return _apply_manually(output, result, console, timeout, interval)
     return apply_and_report(output, result, console, parallelism, output_format)

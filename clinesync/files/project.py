@@ -23,6 +23,17 @@ FILE_NAME = "clinesync.yaml"
 SCHEMA_FILE = "project.schema.json"
 
 
+@dataclass(frozen=True)
+class MassChange:
+    """`massChange:`: `share`, the largest fraction of the managed organizations one plan may update;
+    `disable`, the most organizations it may switch remote configuration off in; `remove_provider`, the most it
+    may remove a provider from. None: no limit."""
+
+    share: float | None = None
+    disable: int | None = None
+    remove_provider: int | None = None
+
+
 @dataclass
 class Project:
     """What the project configuration says, plus what this run adds (`--var`, `--org`). Without a
@@ -37,6 +48,7 @@ class Project:
     public_headers: frozenset[str] = frozenset()  # lower-cased names whose values are not secret
     base_folders: tuple[str, ...] = ()  # real paths outside the repository that `extends:` may read
     guardrails: Guardrails = field(default_factory=Guardrails)
+    mass_change: MassChange = MassChange()
     organizations: frozenset[str] | None = None  # --org: only these
     # Bases are parsed once per run however many organizations extend them, and each list of bases is merged
     # once (keys `extends:...`, beside the bases' real paths; `bases.py`).
@@ -165,6 +177,11 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
             os.path.realpath(os.path.join(directory, name)) for name in data.get("baseFolders", [])
         ),
         guardrails=_guardrails(data, directory),
+        mass_change=MassChange(
+            data.get("massChange", {}).get("share"),
+            data.get("massChange", {}).get("disable"),
+            data.get("massChange", {}).get("removeProvider"),
+        ),
     )
 
 

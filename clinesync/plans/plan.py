@@ -46,6 +46,7 @@ class OrgPlan:
     origins: Mapping[Path, str] = field(default_factory=dict)  # change path -> the base file:line that set it
     unmanaged: tuple[Path, ...] = ()  # left as they are live
     saved_members: dict[str, Any] | None = None  # read back from a plan file: the member views as reviewed
+    saved_lines: list[str] | None = None  # read back from a plan file: its lines as reviewed
 
     @functools.cached_property
     def members(self) -> dict[str, Any] | None:
@@ -79,6 +80,9 @@ class Plan:
     console_identity: str
     organizations: list[OrgPlan]
     prune_unknown: bool = False
+    mass_change: tuple[
+        str, ...
+    ] = ()  # what makes it a mass change (massChange:), apply's --allow-mass-change
 
     def count(self, action: Action) -> int:
         return sum(1 for org in self.organizations if org.action == action)

@@ -22,10 +22,11 @@ from clinesync.diff import Change
 from clinesync.document import Document, canonical_json, fingerprint
 from clinesync.files.project import Project
 from clinesync.masking import masked
+from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, make_plan, organization_data
 
 KIND = "clinesync-plan"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: each organization's lines as reviewed, and what makes it a mass change
 
 
 class PlanFileError(Exception):
@@ -104,9 +105,10 @@ def dumps(plan: Plan) -> str:
         "clinesync_version": __version__,
         "salt": salt,
         "secrets_fingerprint": secrets_fingerprint([org for org in plan.organizations if org.changes], salt),
+        "mass_change": list(plan.mass_change),
         "organizations": [
             {
-                **organization_data(org),
+                **_saved_form(org),
                 "live_fingerprint": live_fingerprint(org, salt),
                 "desired_fingerprint": desired_fingerprint(org, salt),
             }
@@ -155,6 +157,7 @@ def load(path: str) -> SavedPlan:
             secrets=document["secrets_fingerprint"],
             document=document,
         )
+        _check_shown(document)
         made_by = document["clinesync_version"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise PlanFileError(
@@ -166,6 +169,16 @@ def load(path: str) -> SavedPlan:
             "(or apply it with that one)"
         )
     return saved
+
+
+def _check_shown(document: dict[str, Any]) -> None:
+    """What `show` prints from the file is text: anything else is a broken plan file (TypeError)."""
+    shown = [
+        *document["mass_change"],
+        *(line for entry in document["organizations"] for line in entry["lines"]),
+    ]
+    if not all(isinstance(line, str) for line in shown):
+        raise TypeError("a shown line is not text")
 
 
 def as_plan(saved: SavedPlan) -> Plan:
@@ -187,20 +200,32 @@ def as_plan(saved: SavedPlan) -> Plan:
                 entry["warnings"],
                 saved=True,
                 saved_members=entry.get("members"),
+                saved_lines=entry["lines"],
                 origins={
                     (change["path"],): change["origin"] for change in entry["changes"] if "origin" in change
                 },
             )
         )
-    return Plan(saved.console, saved.console_identity, organizations, saved.prune_unknown)
+    return Plan(
+        saved.console,
+        saved.console_identity,
+        organizations,
+        saved.prune_unknown,
+        tuple(saved.document["mass_change"]),
+    )
 
 
 def _display(entry: dict[str, Any]) -> tuple[Any, ...]:
     """What `show` and a review see of an organization: a saved plan is applied only where it is exactly what
     a fresh plan shows, so a plan file edited to look harmless is refused, not applied."""
     return tuple(
-        entry.get(key) for key in ("organization", "action", "changes", "impacts", "warnings", "members")
+        entry.get(key)
+        for key in ("organization", "action", "changes", "impacts", "warnings", "members", "lines")
     )
+
+
+def _saved_form(org: OrgPlan) -> dict[str, Any]:
+    return {**organization_data(org), "lines": organization_lines(org)}
 
 
 def replan(
@@ -253,7 +278,7 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
             reasons.append(f"{entry.organization}: plan is stale: live changed since the plan; plan again")
         elif desired_fingerprint(org, saved.salt) != entry.desired:
             reasons.append(f"{entry.organization}: files or variables changed since the plan; plan again")
-        elif _display(organization_data(org)) != _display(shown.get(os.path.normpath(entry.file), {})):
+        elif _display(_saved_form(org)) != _display(shown.get(os.path.normpath(entry.file), {})):
             reasons.append(
                 f"{entry.organization}: the plan file's display differs from what apply would do now (the file "
                 "was edited, or a dated warning changed since): plan again"

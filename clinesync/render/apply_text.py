@@ -5,7 +5,7 @@ from __future__ import annotations
 from clinesync.clients import MEMBERS_PICK_IT_UP
 from clinesync.escape import visible
 from clinesync.plans.apply import OrgResult, count
-from clinesync.render.lines import change_line
+from clinesync.plans.display import change_line
 from clinesync.render.text import organization_label
 
 

@@ -27,6 +27,7 @@ def plan_json(plan: Plan, extra: dict[str, Any] | None = None) -> str:
         "console": plan.console,
         "organizations": [organization_data(org) for org in plan.organizations],
         "summary": summary_json(plan),
+        "mass_change": list(plan.mass_change),
         **(extra or {}),
     }
     return strictjson.dumps(document, indent=2, ensure_ascii=False) + "\n"

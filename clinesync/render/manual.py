@@ -12,9 +12,9 @@ from clinesync.diff import Change
 from clinesync.fields import Item, Path
 from clinesync.files.schema import resolve_ref, schema
 from clinesync.masking import SENSITIVE, is_sensitive
+from clinesync.plans.display import value_text
 from clinesync.plans.manual import Waited
 from clinesync.plans.plan import OrgPlan
-from clinesync.render.lines import value_text
 
 
 def steps(org: OrgPlan) -> list[str]:
@@ -86,7 +86,7 @@ def checklist_text(orgs: list[OrgPlan]) -> str:
 
 def waited_text(waited: list[Waited], timeout: float) -> str:
     """After the wait: each organization verified by reading, or what still differs."""
-    from clinesync.render.lines import change_line
+    from clinesync.plans.display import change_line
     from clinesync.render.text import organization_label
 
     out = ["\n"]

@@ -1,8 +1,9 @@
 """Plans and drift as markdown for a pull-request comment or a job summary.
 
-A hidden marker (so a workflow can update its earlier comment instead of adding one), a summary line, a table of
-the organizations that change, the changes several organizations share shown once, then a section per
-organization (folded when long or when there are several). The whole stays within a comment's 65,536
+A hidden marker (so a workflow can update its earlier comment instead of adding one), a summary line, what a
+reviewer must not miss (every impact once, counted, and the mass-change verdict; never cut), a table of the
+organizations that change, the changes several organizations share shown once with the organizations named,
+then a section per organization (folded when long or when there are several). The whole stays within a comment's 65,536
 characters whatever the fleet: past that it is cut, and says so and where the full plan is. Text from files
 or live is in code spans or diff blocks, where nothing renders as markup.
 """
@@ -10,18 +11,17 @@ or live is in code spans or diff blocks, where nothing renders as markup.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable
 
-from clinesync.escape import code_span
+from clinesync.escape import code_span, visible
+from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan
-from clinesync.render.lines import organization_lines
+from clinesync.render.markers import MARKERS
 from clinesync.render.members import member_lines
-from clinesync.render.text import organization_label, summary
+from clinesync.render.text import mass_change_lines, organization_label, summary
 
-MARKERS = {"plan": "<!-- clinesync-plan -->", "drift": "<!-- clinesync-drift -->"}
 MAX_COMMENT = 65_536  # GitHub refuses a longer comment
 _FOLD_AFTER_LINES = 20
+_NAMED = 10  # organizations named beside a shared line; the rest counted
 _CUT_RESERVE = 600  # room kept for the note that says what was cut
 _FULL_PLAN = (
     "the full plan is in this run's artifacts (the saved plan renders with `clinesync show PLANFILE`)"
@@ -30,16 +30,50 @@ _FULL_PLAN = (
 
 def plan_markdown(plan: Plan, mode: str = "plan", members: bool = False, limit: int = MAX_COMMENT) -> str:
     headline = summary(plan, mode).split(": ", 1)[-1].rstrip(".")
-    head = [MARKERS[mode], f"### clinesync {mode}: {headline}", "", f"Console: {code_span(plan.console)}", ""]
     listed = [org for org in plan.organizations if org.action == "failed" or org.changes]
     lines = {id(org): organization_lines(org) for org in listed if org.changes}
+    head = [MARKERS[mode], f"### clinesync {mode}: {headline}", "", f"Console: {code_span(plan.console)}", ""]
+    # What a reviewer must not miss comes right after the headline, and is never cut.
+    head += _must_not_miss(plan, listed, lines, (limit - _CUT_RESERVE) // 2)
     sections = [_section(org, lines.get(id(org), []), mode, folded=len(listed) > 1) for org in listed]
     if members:
         sections = [section + _members(org) for org, section in zip(listed, sections, strict=True)]
-    shared = _shared(lines.values()) if len(lines) > 1 else []
+    shared = _shared(listed, lines) if len(lines) > 1 else []
     table = _table(listed, mode) if len(listed) > 1 else []
     body = _within(head, table, shared, sections, limit - _CUT_RESERVE)
     return "\n".join(body).rstrip("\n") + "\n"
+
+
+def _must_not_miss(plan: Plan, listed: list[OrgPlan], lines: dict[int, list[str]], budget: int) -> list[str]:
+    """Every impact line once, with how many organizations it concerns and which, and the mass-change
+    verdict. Within `budget` (half a comment) whatever the fleet: past it, the organizations are counted, not
+    named."""
+    impacts: dict[str, list[OrgPlan]] = {}
+    for org in listed:
+        for line in lines.get(id(org), []):
+            if line.startswith("!"):
+                impacts.setdefault(line, []).append(org)
+    verdict = mass_change_lines(plan)
+    if not impacts and not verdict:
+        return []
+    several = len(lines) > 1
+    for naming in (several, False):
+        grouped = [line + (_who(orgs, naming) if several else "") for line, orgs in impacts.items()]
+        block = ["**Must not miss:**", "", "```diff", *verdict, *grouped, "```", ""]
+        if _size(block) <= budget:
+            return block
+    kept = [line for line in block[3:-2] if _size([line]) < budget // max(len(block), 1)]
+    return [*block[:3], *kept, "```", f"{len(block) - 5 - len(kept)} more impact lines: {_FULL_PLAN}.", ""]
+
+
+def _who(orgs: list[OrgPlan], naming: bool) -> str:
+    """`(3 organizations: orgs/a.yaml, orgs/b.yaml, orgs/c.yaml)`, at most ten named."""
+    count = f"{len(orgs)} organization{'s' if len(orgs) != 1 else ''}"
+    if not naming:
+        return f"    ({count})"
+    names = ", ".join(visible(org.file) for org in orgs[:_NAMED])
+    more = f" and {len(orgs) - _NAMED} more" if len(orgs) > _NAMED else ""
+    return f"    ({count}: {names}{more})"
 
 
 def _within(
@@ -83,19 +117,21 @@ def _table(listed: list[OrgPlan], mode: str) -> list[str]:
     return [*rows, ""]
 
 
-def _shared(per_organization: Iterable[list[str]]) -> list[str]:
-    """Lines that several organizations' plans share, once each with how many share it."""
-    counts = Counter(
-        line
-        for lines in per_organization
-        for line in dict.fromkeys(lines)
-        if not line[1:].startswith("     ")  # a field inside a block means nothing on its own
+def _shared(listed: list[OrgPlan], lines: dict[int, list[str]]) -> list[str]:
+    """Changes that several organizations' plans share, once each with how many share it and which."""
+    sharing: dict[str, list[OrgPlan]] = {}
+    for org in listed:
+        for line in dict.fromkeys(lines.get(id(org), [])):
+            # An impact is in the block above; a field inside a block means nothing on its own.
+            if not line.startswith("!") and not line[1:].startswith("     "):
+                sharing.setdefault(line, []).append(org)
+    common = sorted(
+        ((orgs, line) for line, orgs in sharing.items() if len(orgs) > 1),
+        key=lambda pair: (-len(pair[0]), pair[1]),
     )
-    common = [(count, line) for line, count in counts.items() if count > 1]
     if not common:
         return []
-    common.sort(key=lambda pair: (-pair[0], pair[1]))
-    block = [f"{line}    ({count} organizations)" for count, line in common]
+    block = [line + _who(orgs, naming=True) for orgs, line in common]
     return ["Changes several organizations share:", "", "```diff", *block, "```", ""]
 
 

@@ -1,13 +1,15 @@
-"""Rendering problems for people (text), programs (JSON) and GitHub Actions (workflow annotations)."""
+"""Rendering problems for people (text), programs (JSON), GitHub Actions (workflow annotations) and a pull
+request's comment (markdown, which replaces the plan comment so that no reviewer sees an old green plan)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
 from clinesync import strictjson
-from clinesync.escape import visible
+from clinesync.escape import code_span, visible
 from clinesync.files.problems import Problem
 from clinesync.files.suppressions import Suppression
+from clinesync.render.markers import MARKERS
 
 FORMAT_VERSION = "1"
 
@@ -75,6 +77,31 @@ def _summary(problems: list[Problem], file_count: int) -> dict[str, int]:
     return {"files": file_count, "errors": errors, "warnings": len(problems) - errors}
 
 
+def problems_markdown(problems: list[Problem], file_count: int, exit_code: int) -> str:
+    """The plan comment's replacement: the headline, then each file's first error (first warning, where
+    `--strict` failed on warnings) with its location; the annotations and the run's log have the rest."""
+    errors = [problem for problem in problems if problem.is_error] or (problems if exit_code else [])
+    counts = summary_line(problems, file_count).rstrip(".")
+    if not errors:
+        return f"{MARKERS['plan']}\n### ✅ clinesync validate passed ({counts})\n"
+    per_file: dict[str, list[Problem]] = {}
+    for problem in errors:
+        per_file.setdefault(problem.file, []).append(problem)
+    lines = [
+        MARKERS["plan"],
+        f"### ❌ clinesync validate failed ({counts})",
+        "",
+        "Nothing was planned: fix these and push again. The first error of each file:",
+        "",
+    ]
+    for found in per_file.values():
+        first = found[0]
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        place = f"{first.file}:{first.line}:{first.column}"
+        lines.append(f"- {code_span(place)} {code_span(first.rule)} {code_span(first.message)}{more}")
+    return "\n".join(lines) + "\n"
+
+
 # GitHub's workflow-command escaping: data escapes %, CR, LF; properties also : and ,
 def _escape_data(text: str) -> str:
     return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
@@ -90,4 +117,7 @@ PROBLEM_RENDERERS: dict[str, ProblemRenderer] = {
     "text": lambda problems, suppressed, suppressions, files, code: problems_text(problems),
     "json": problems_json,
     "github": lambda problems, suppressed, suppressions, files, code: problems_github(problems),
+    "markdown": lambda problems, suppressed, suppressions, files, code: problems_markdown(
+        problems, len(files), code
+    ),
 }

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from clinesync.escape import visible
 from clinesync.fields import dotted
+from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan
-from clinesync.render.lines import organization_lines
 from clinesync.render.members import member_lines
 
 Style = Callable[..., str]  # click.style, or a plain pass-through without color
@@ -51,7 +51,18 @@ def plan_text(
             paths = ", ".join(dotted(path) for path in org.unmanaged)
             out.append(f"  unmanaged (left as they are live): {paths}\n")
     out.append("\n" + summary(plan, mode) + "\n")
+    out.extend(style(f"{line}\n", fg="magenta", bold=True) for line in mass_change_lines(plan))
     return "".join(out)
+
+
+def mass_change_lines(plan: Plan) -> list[str]:
+    """Why the plan is a mass change, and what apply will ask for."""
+    if not plan.mass_change:
+        return []
+    return [
+        *(f"! Mass change: {visible(reason)}." for reason in plan.mass_change),
+        "! apply refuses it without --allow-mass-change: a change this large needs a second look.",
+    ]
 
 
 def summary(plan: Plan, mode: str = "plan") -> str:

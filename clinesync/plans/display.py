@@ -1,13 +1,15 @@
-"""An organization's plan as lines, masked: shared by the text and markdown renderers.
+"""An organization's plan as lines, masked: what a review reads, in text and markdown, and what a saved plan
+keeps so that `show PLANFILE` prints exactly what `plan` printed.
 
-Impact lines come first. A list item that is new is one block (`+ models[id=gpt-4.1]` and its fields), and a
-removed one shows what it was (the fields output may show), so a review reads like the change it is.
+Impact lines come first. A list item that is new is one block (`+ models[id=gpt-4.1]` and its fields), fields
+added to an item that is live are a block under it (`~ models[id=gpt-4o]`), and a removed item shows what it
+was (the fields output may show), so a review reads like the change it is.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from clinesync.diff import Change
 from clinesync.escape import visible
@@ -35,18 +37,21 @@ def change_line(change: Change, mask: Mask) -> str:
 
 
 def organization_lines(org: OrgPlan) -> list[str]:
-    """`! impact` lines, then the changes, new list items as blocks and removed ones with what they were."""
+    """`! impact` lines, then the changes, new list items as blocks and removed ones with what they were; a
+    saved plan's lines as they were reviewed."""
+    if org.saved_lines is not None:
+        return org.saved_lines
     lines = [f"! {visible(impact)}" for impact in org.impacts]
     live = org.live.document.tree() if org.live is not None and org.live.document is not None else None
     changes, index = org.changes, 0
     while index < len(changes):
         change = changes[index]
-        item = _new_item(change, live)
+        item = _item_added_to(change)
         if item is not None:
             block = [change]
             while index + len(block) < len(changes) and _under(changes[index + len(block)], item):
                 block.append(changes[index + len(block)])
-            lines += _block(item, block, org.mask)
+            lines += _block(item, block, org.mask, new=not _exists(live, item))
             lines[-len(block) - 1] += _origin(org, item)
             index += len(block)
             continue
@@ -63,14 +68,13 @@ def _origin(org: OrgPlan, path: Path) -> str:
     return f"  (from {visible(origin)})" if origin else ""
 
 
-def _new_item(change: Change, live: Any) -> Path | None:
-    """The path of the list item a leaf addition belongs to, when that item is not live at all."""
+def _item_added_to(change: Change) -> Path | None:
+    """The path of the list item a leaf addition belongs to."""
     if change.op != "add" or _is_bare_item(change):
         return None
     for end in range(len(change.path) - 1, 0, -1):
         if isinstance(change.path[end - 1], Item):
-            item = change.path[:end]
-            return None if _exists(live, item) else item
+            return change.path[:end]
     return None
 
 
@@ -79,17 +83,18 @@ def _under(change: Change, item: Path) -> bool:
 
 
 def _exists(tree: Any, path: Path) -> bool:
-    node = tree
+    node, here = tree, cast(Path, ())
     for part in path:
-        found = [child for where, child in children(node, (), identified=True) if where == (part,)]
+        # Children are named from their parent's path: an identity list's items by `Item`, as plans name them.
+        found = [child for where, child in children(node, here, identified=True) if where[-1] == part]
         if not found:
             return False
-        node = found[0]
+        node, here = found[0], (*here, part)
     return True
 
 
-def _block(item: Path, changes: list[Change], mask: Mask) -> list[str]:
-    lines = [f"+ {dotted(item)}"]
+def _block(item: Path, changes: list[Change], mask: Mask, new: bool) -> list[str]:
+    lines = [f"{'+' if new else '~'} {dotted(item)}"]
     for change in changes:
         value = value_text(mask.after(change.after, change.path))
         lines.append(f"+     {dotted(change.path[len(item) :])}: {value}")
