@@ -22,12 +22,13 @@ from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 
 from fake_llm import KEY, FakeLLM
-from support import EXAMPLES, TOKEN, RunningServer
+from support import EXAMPLES, REPO, TOKEN, RunningServer
 
 GITHUB = EXAMPLES / "ci" / "github"
 WORKFLOW = GITHUB / "clinesync.yml"
 GITLAB = EXAMPLES / "ci" / "gitlab" / ".gitlab-ci.yml"
 SECRET = "ci-planted-secret-7e6d5c"
+PLACEHOLDER = "OWNER/clinesync@COMMIT_SHA"  # what the docs tell a team to replace with its pinned commit
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 _EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 
@@ -37,23 +38,71 @@ def job(name: str) -> dict[str, Any]:
     return jobs[name]
 
 
-_CONDITION = re.compile(r"((?:vars|steps\.reviewed\.outputs)\.\w+) (==|!=) '([^']*)'\Z")
+_TOKEN = re.compile(r"\s*(\|\||&&|==|!=|!|\(|\)|'[^']*'|always\(\)|[\w.-]+)")
 
 
-def runnable(step: dict[str, Any], variables: dict[str, str]) -> bool:
+def condition_holds(condition: str, context: dict[str, str]) -> bool:
+    """An `if:` expression as GitHub evaluates it, for what the examples use: names (unknown ones empty),
+    'strings', ==, !=, !, &&, ||, parentheses and always()."""
+    tokens = _TOKEN.findall(condition)
+    assert "".join(tokens) == re.sub(r"\s+", "", condition), f"the test cannot read `if: {condition}`"
+    position = 0
+
+    def take() -> str:
+        nonlocal position
+        position += 1
+        return tokens[position - 1]
+
+    def peek() -> str | None:
+        return tokens[position] if position < len(tokens) else None
+
+    def either() -> object:
+        value = both()
+        while peek() == "||":
+            take()
+            right = both()
+            value = value or right
+        return value
+
+    def both() -> object:
+        value = compared()
+        while peek() == "&&":
+            take()
+            right = compared()
+            value = value and right
+        return value
+
+    def compared() -> object:
+        value = single()
+        if peek() in ("==", "!="):
+            equal = take() == "=="
+            return (value == single()) == equal
+        return value
+
+    def single() -> object:
+        token = take()
+        if token == "!":
+            return not single()
+        if token == "(":
+            value = either()
+            assert take() == ")"
+            return value
+        if token == "always()":
+            return True
+        if token.startswith("'"):
+            return token[1:-1]
+        return context.get(token, "")
+
+    result = either()
+    assert position == len(tokens), f"the test cannot read `if: {condition}`"
+    return bool(result)
+
+
+def runnable(step: dict[str, Any], context: dict[str, str]) -> bool:
     script = step.get("run", "")
     if not script or "pip install" in script or re.search(r"(^|\s)gh\s", script):
         return False
-    condition = step.get("if")
-    if condition is None or condition == "always()":
-        return True
-    held = []
-    for clause in condition.split(" && "):
-        match = _CONDITION.match(clause)
-        assert match, f"the test cannot evaluate `if: {condition}`"
-        name, operator, value = match.groups()
-        held.append((variables.get(name.removeprefix("vars."), "") == value) == (operator == "=="))
-    return all(held)
+    return condition_holds(step.get("if", "success()").replace("success()", "always()"), context)
 
 
 class Runner:
@@ -67,11 +116,13 @@ class Runner:
             "secrets.AZURE_OPENAI_KEY": SECRET,
             "secrets.PROBE_API_KEY": KEY,
             "github.event.pull_request.base.sha": "",  # not a git checkout: every organization
+            "inputs.organizations": "",
+            "steps.plan.outputs.mass": "",  # no clinesync-mass-change label
             "vars.CLINESYNC_POLL_SECONDS || '60'": "0.2",
             "strategy.job-total": "1",  # CLINESYNC_SHARDS unset: one drift job
             "matrix.shard": "1",
         }
-        self.variables: dict[str, str] = {}  # the repository variables `if:` conditions read
+        self.variables: dict[str, str] = {}  # the repository variables and event fields `if:` conditions read
         self.github_output = summary.parent / "github-output.txt"
         self.base = {
             **{
@@ -97,10 +148,15 @@ class Runner:
     def job(self, job: dict[str, Any], matrix: dict[str, str] | None = None) -> int:
         matrix = matrix or {}
         env = {**self.base, **self.filled(job.get("env", {}), matrix)}
-        # The step that downloads the reviewed plan (`gh`) is the test's to do: it says whether it found one.
+        # The steps that download the reviewed plan (`gh`) are the test's to do: it says whether it found one.
         reviewed = "yes" if (self.workspace / "reviewed" / "clinesync.plan").exists() else ""
-        variables = {**self.variables, "steps.reviewed.outputs.plan": reviewed}
-        for step in (step for step in job["steps"] if runnable(step, variables)):
+        context = {
+            **self.values,
+            "github.event_name": "push",
+            **{f"vars.{name}": value for name, value in self.variables.items()},
+            "steps.plan.outputs.plan": reviewed,
+        }
+        for step in (step for step in job["steps"] if runnable(step, context)):
             step_env = {**env, **self.filled(step.get("env", {}), matrix)}
             code = self.shell(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], step_env
@@ -145,17 +201,67 @@ def test_the_workflow_lists_the_secrets_once_and_gives_them_only_to_the_steps_th
     assert not any("secrets." in str(step) for step in document["jobs"]["validate"]["steps"])
 
 
-def test_each_job_runs_on_its_own_event() -> None:
-    events = {name: job(name)["if"] for name in ("validate", "apply", "drift")}
-    assert "'pull_request'" in events["validate"] and "'push'" in events["apply"]
-    assert "'schedule'" in events["drift"] and "'push'" not in events["drift"]
-    assert job("plan")["needs"] == "validate" and job("drift-issue")["needs"] == "drift"
+EVENTS = {
+    "a pull request": {
+        "github.event_name": "pull_request",
+        "github.event.pull_request.head.repo.full_name": "o/r",
+    },
+    "a fork's pull request": {
+        "github.event_name": "pull_request",
+        "github.event.pull_request.head.repo.full_name": "f/r",
+    },
+    "a fork's pull request, as main sees it": {
+        "github.event_name": "pull_request_target",
+        "github.event.pull_request.head.repo.full_name": "f/r",
+    },
+    "a pull request, as main sees it": {
+        "github.event_name": "pull_request_target",
+        "github.event.pull_request.head.repo.full_name": "o/r",
+    },
+    "a merge": {"github.event_name": "push"},
+    "the night": {"github.event_name": "schedule"},
+    "a re-plan": {"github.event_name": "workflow_dispatch", "inputs.organizations": ORG},
+    "a drift check by hand": {"github.event_name": "workflow_dispatch"},
+}
+
+
+@pytest.mark.parametrize(
+    ("event", "jobs"),
+    [
+        ("a pull request", {"validate", "plan"}),
+        ("a fork's pull request", {"validate"}),  # no secret reaches a fork's code
+        ("a fork's pull request, as main sees it", {"fork-notice"}),  # a comment saying why
+        ("a pull request, as main sees it", set()),
+        ("a merge", {"apply"}),
+        ("the night", {"drift", "drift-issue"}),
+        ("a re-plan", {"replan", "apply"}),
+        ("a drift check by hand", {"drift", "drift-issue"}),
+    ],
+)
+def test_each_job_runs_on_its_own_event(event: str, jobs: set[str]) -> None:
+    document = yaml.safe_load(WORKFLOW.read_text())
+    context = {"github.repository": "o/r", **EVENTS[event]}
+    ran: set[str] = set()
+    for name, each in document["jobs"].items():  # in order: a job's needs come before it
+        needs = [each["needs"]] if isinstance(each.get("needs"), str) else each.get("needs", [])
+        results = {f"needs.{need}.result": "success" if need in ran else "skipped" for need in needs}
+        condition = each.get("if", "success()")
+        if "always()" not in condition and any(value == "skipped" for value in results.values()):
+            continue
+        if condition_holds(condition.replace("success()", "always()"), {**context, **results}):
+            ran.add(name)
+    assert ran == jobs
+
+
+def test_applies_are_serialised_per_merge_and_plans_replace_their_predecessor() -> None:
     assert job("plan")["concurrency"]["cancel-in-progress"] is True
     # No shared group: GitHub would cancel a pending apply when a third merge queues behind it.
     assert job("apply")["concurrency"] == {
         "group": "clinesync-apply-${{ github.sha }}",
         "cancel-in-progress": False,
     }
+    assert job("plan")["environment"] == job("drift")["environment"] == "clinesync-read"
+    assert job("apply")["environment"] == "clinesync-apply"
 
 
 def test_pull_request_plan_then_apply_on_merge_then_drift(runner: Runner, tmp_path: Path) -> None:
@@ -245,6 +351,10 @@ def test_gitlab_jobs_plan_and_apply_the_saved_plan(runner: Runner) -> None:
 def test_the_probe_gate_stops_an_apply_whose_endpoint_fails(runner: Runner) -> None:
     """With CLINESYNC_PROBE on, the apply job probes first: a missing model stops it before any write."""
     llm = FakeLLM().start()
+    # The fake endpoint is plain http on loopback, which `validate --strict` rightly refuses: plan it anyway.
+    plan_without_validate = {
+        "steps": [step for step in job("plan")["steps"] if step.get("name") != "Validate"]
+    }
     runner.values["secrets.AZURE_OPENAI_KEY"] = (
         KEY  # the file's own api-key header is what the endpoint checks
     )
@@ -255,7 +365,7 @@ def test_the_probe_gate_stops_an_apply_whose_endpoint_fails(runner: Runner) -> N
             f"http://127.0.0.1:{llm.port}/openai/deployments/gpt-4o",
         )
         org.write_text(text)
-        runner.job(job("plan"))
+        runner.job(plan_without_validate)
         (runner.workspace / "reviewed").mkdir()
         shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
         runner.variables["CLINESYNC_PROBE"] = "true"
@@ -270,7 +380,7 @@ def test_the_probe_gate_stops_an_apply_whose_endpoint_fails(runner: Runner) -> N
             )
         )
         runner.variables["CLINESYNC_PROBE"] = ""
-        runner.job(job("plan"))
+        runner.job(plan_without_validate)
         shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
         runner.variables["CLINESYNC_PROBE"] = "true"
         assert runner.job(job("apply")) == 0, runner.outputs[-2:]
@@ -384,15 +494,20 @@ def test_a_pull_request_plans_the_organizations_it_changes_and_all_when_shared_f
     shutil.which("zizmor") is None and not (Path(sys.executable).parent / "zizmor").exists(),
     reason="zizmor is a test dependency: make test installs it",
 )
-def test_zizmor_finds_nothing_at_medium_or_above_in_the_workflows() -> None:
+def test_zizmor_finds_nothing_at_medium_or_above_in_the_workflows(tmp_path: Path) -> None:
     zizmor = shutil.which("zizmor") or str(Path(sys.executable).parent / "zizmor")
+    # Audited as a team's copy is, clinesync pinned by its commit (the example says where to put it).
+    pinned = tmp_path / "clinesync.yml"
+    pinned.write_text(
+        WORKFLOW.read_text().replace(PLACEHOLDER, "example/clinesync@" + "0123456789abcdef" * 2 + "01234567")
+    )
     result = subprocess.run(
         [
             zizmor,
             "--offline",
             "--min-severity",
             "medium",
-            str(WORKFLOW),
+            str(pinned),
             str(EXAMPLES.parent / ".github" / "workflows" / "release.yml"),
             str(EXAMPLES.parent / "action.yml"),
         ],
@@ -413,17 +528,24 @@ def test_the_workflow_pins_actions_by_commit_and_grants_least_permissions() -> N
     }
     assert writes == {
         "validate": set(),
+        "fork-notice": {"pull-requests"},
         "plan": {"pull-requests"},
+        "replan": set(),
         "apply": {"pull-requests"},
         "drift": set(),
         "drift-issue": {"issues"},
     }
+    installs = 0
     for each in document["jobs"].values():
         for step in each["steps"]:
-            if "uses" in step:
+            if step.get("uses") == PLACEHOLDER:  # clinesync itself, pinned by the commit the team reviewed
+                installs += 1
+            elif "uses" in step:
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+            assert "pip install" not in step.get("run", ""), "clinesync is installed by its action, pinned"
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
+    assert installs == 5  # every job that runs clinesync
 
 
 ACTION = EXAMPLES.parent / "action.yml"
@@ -432,25 +554,60 @@ RELEASE = EXAMPLES.parent / ".github" / "workflows" / "release.yml"
 
 def test_the_action_runs_a_command_and_exposes_its_exit_code_and_plan(runner: Runner, tmp_path: Path) -> None:
     """The composite action's shell steps, run as the CI service runs them (its install step is skipped:
-    clinesync is installed here already)."""
+    clinesync is installed here already, where the install step would put it)."""
     action = yaml.safe_load(ACTION.read_text())
-    steps = [step for step in action["runs"]["steps"] if runnable(step, {})]
     inputs = {
         "inputs.command": "plan",
-        "inputs.args": "orgs/ --detailed-exitcode",
+        "inputs.args": "orgs/\n  --detailed-exitcode\n",  # a multi-line `args` keeps every line
         "inputs.plan-file": "reviewed.plan",
         "inputs.allow-changes": "true",
-        "inputs.python-version": "3.12",
     }
+    steps = [step for step in action["runs"]["steps"] if runnable(step, inputs)]
+    assert [step["name"] for step in steps] == ["Key pip's cache on the lock file", "Run clinesync"]
     runner.values.update(inputs)
+    runner.values["steps.python.outputs.python-version"] = "3.12.7"
     runner.base.update({"CLINESYNC_CONSOLE": runner.values["vars.CLINESYNC_CONSOLE"], "CLINE_API_KEY": TOKEN})
     runner.base.update({"AZURE_OPENAI_KEY": SECRET, "GITHUB_ACTION_PATH": str(ACTION.parent)})
+    runner.base.update({"RUNNER_TEMP": str(tmp_path), "RUNNER_OS": "Linux"})
+    (tmp_path / "clinesync" / "bin").mkdir(parents=True)
+    (tmp_path / "clinesync" / "bin" / "clinesync").symlink_to(Path(sys.executable).parent / "clinesync")
     assert runner.job({"steps": steps}) == 0, runner.outputs
-    assert "exit-code=2\nplan-file=reviewed.plan\n" in runner.github_output.read_text()
+    written = runner.github_output.read_text()
+    assert re.match(r"key=clinesync-pip-Linux-3\.12\.7-[0-9a-f]{16}\n", written)
+    assert "exit-code=2\nplan-file=reviewed.plan\n" in written  # --detailed-exitcode, from the second line
     assert (runner.workspace / "reviewed.plan").exists()
     runner.values["inputs.allow-changes"] = "false"
     assert runner.job({"steps": steps}) == 2  # changes fail the step unless allowed
     assert set(action["outputs"]) == {"exit-code", "plan-file"}
+
+
+def test_the_action_installs_pinned_hashed_dependencies_into_its_own_environment() -> None:
+    """Nothing resolved by name at run time: every requirement is pinned with hashes, the lock covers what
+    pyproject.toml asks for, and the caller's Python is left alone (only `clinesync` goes on PATH)."""
+    from packaging.requirements import Requirement
+
+    action = yaml.safe_load(ACTION.read_text())
+    steps = {step.get("name", step.get("uses", "")): step for step in action["runs"]["steps"]}
+    [python] = [step for name, step in steps.items() if name.startswith("actions/setup-python@")]
+    assert python["with"]["update-environment"] is False
+    install = steps["Install clinesync from this action's checkout"]["run"]
+    assert '--require-hashes -r "$GITHUB_ACTION_PATH/locks/runtime.txt"' in install
+    assert "--no-deps --no-build-isolation" in install and 'ln -sf "$home/venv/bin/clinesync"' in install
+    import tomllib
+
+    wanted = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    pinned = re.compile(
+        r"^([a-z0-9._-]+)==(\S+) \\\n(?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+", re.MULTILINE
+    )
+    for lock in ("runtime", "release"):
+        text = (REPO / "locks" / f"{lock}.txt").read_text()
+        assert len(pinned.findall(text)) == len(re.findall(r"^\S+==", text, re.MULTILINE)) > 1, lock
+    runtime = dict(pinned.findall((REPO / "locks" / "runtime.txt").read_text()))
+    for line in wanted:
+        requirement = Requirement(line.split("#")[0])
+        name = requirement.name.lower().replace("_", "-")
+        assert name in runtime and requirement.specifier.contains(runtime[name]), line
+    assert "setuptools" in runtime  # built without isolation: the backend is pinned too
 
 
 def test_the_release_and_the_container_are_built_as_promised() -> None:
@@ -458,9 +615,13 @@ def test_the_release_and_the_container_are_built_as_promised() -> None:
     assert release["permissions"] == {}
     assert release["jobs"]["publish"]["permissions"]["id-token"] == "write"
     assert "id-token" not in release["jobs"]["build"]["permissions"]
-    assert any(
-        "pypa/gh-action-pypi-publish@" in step.get("uses", "") for step in release["jobs"]["publish"]["steps"]
-    )
+    build = "\n".join(step.get("run", "") for step in release["jobs"]["build"]["steps"])
+    publish = "\n".join(step.get("run", "") for step in release["jobs"]["publish"]["steps"])
+    for script in (build, publish):
+        assert "--require-hashes -r locks/release.txt" in script
+    assert "python -m build --no-isolation" in build and "twine check --strict dist/*" in build
+    assert "twine upload" in publish  # twine's own trusted publishing: no publish action bundling an old one
+    assert "twine==" in (REPO / "locks" / "release.txt").read_text()
     dockerfile = (EXAMPLES.parent / "Dockerfile").read_text()
     assert "FROM python:3.12-slim" in dockerfile
     assert "\nUSER clinesync\n" in dockerfile and 'ENTRYPOINT ["clinesync"]' in dockerfile
@@ -481,5 +642,164 @@ def test_a_pull_request_that_changes_no_organization_plans_and_applies_nothing_a
     assert not (runner.workspace / "clinesync.plan").exists()
     (runner.workspace / "reviewed").mkdir()
     shutil.copy(runner.workspace / "plan.md", runner.workspace / "reviewed" / "plan.md")  # the artifact
+    assert runner.job(job("apply")) == 0, runner.outputs
+    assert console_server.server.requests["PUT"] == 0
+
+
+def run_script(
+    tmp_path: Path,
+    script: str,
+    context: dict[str, Any],
+    comments: list[dict[str, Any]],
+    env: dict[str, str],
+    cwd: Path,
+) -> list[dict[str, Any]]:
+    """An actions/github-script step's script, run by Node against a fake comment API; the calls it made."""
+    import json
+
+    (tmp_path / "script.js").write_text(script)
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"context": context, "comments": comments}))
+    subprocess.run(
+        ["node", str(Path(__file__).parent / "github_script.cjs"), str(tmp_path / "script.js"), str(state)],
+        cwd=cwd,
+        env={**os.environ, **env},
+        check=True,
+        timeout=60,
+    )
+    calls: list[dict[str, Any]] = json.loads(state.read_text())["calls"]
+    return calls
+
+
+def comment_step() -> dict[str, Any]:
+    [step] = [step for step in job("plan")["steps"] if step.get("name") == "Comment the plan, or its failure"]
+    return step
+
+
+def pull_request_context(event: str = "pull_request") -> dict[str, Any]:
+    return {
+        "eventName": event,
+        "repo": {"owner": "acme", "repo": "fleet"},
+        "issue": {"number": 7},
+        "serverUrl": "https://github.com",
+        "runId": 42,
+        "payload": {"pull_request": {"head": {"sha": "c0ffee" * 6 + "c0ff"}}},
+    }
+
+
+BOT = {"login": "github-actions[bot]"}
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="the comment scripts run in Node, as github-script does"
+)
+def test_a_failed_validate_replaces_the_green_plan_comment_and_names_the_commit(
+    runner: Runner, tmp_path: Path
+) -> None:
+    script = comment_step()["with"]["script"]
+    assert runner.job(job("plan")) == 0, runner.outputs
+    [created] = run_script(
+        tmp_path,
+        script,
+        pull_request_context(),
+        [],
+        {"PLAN_OK": "true", "VALIDATED": "success"},
+        runner.workspace,
+    )
+    assert created["call"] == "createComment" and created["issue_number"] == 7
+    assert created["body"].startswith("<!-- clinesync-plan -->\n### clinesync plan: 1 organization to create")
+    assert f"For commit {'c0ffee' * 6}c0ff" in created["body"]
+    # The next push breaks the file: validate fails, nothing is planned, and the comment says so in its place.
+    acme = runner.workspace / "orgs" / "acme.yaml"
+    acme.write_text(acme.read_text().replace("enabled: true", "enabled: maybe"))
+    assert runner.job(job("plan")) == 1
+    assert not (runner.workspace / "plan.md").read_text().count("clinesync plan:")
+    earlier = [{"id": 99, "user": BOT, "body": created["body"]}]
+    env = {"PLAN_OK": "false", "VALIDATED": "failure"}
+    [updated] = run_script(tmp_path, script, pull_request_context(), earlier, env, runner.workspace)
+    assert updated["call"] == "updateComment" and updated["comment_id"] == 99
+    body = updated["body"]
+    assert body.startswith("<!-- clinesync-plan -->\n### ❌ clinesync validate failed")
+    assert re.search(r"`orgs/acme\.yaml:\d+:\d+` `CS100` `enabled: expected true or false", body)
+    assert "plan failed" not in body and "1 organization to create" not in body
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="the comment scripts run in Node, as github-script does"
+)
+def test_the_comment_replaces_only_the_workflows_own_marker_and_a_fork_is_told_why(
+    runner: Runner, tmp_path: Path
+) -> None:
+    script = comment_step()["with"]["script"]
+    assert runner.job(job("plan")) == 0
+    forged = [
+        {"id": 5, "user": {"login": "mallory"}, "body": "<!-- clinesync-plan -->\n### all green, merge"}
+    ]
+    [call] = run_script(
+        tmp_path, script, pull_request_context(), forged, {"PLAN_OK": "true"}, runner.workspace
+    )
+    assert call["call"] == "createComment"  # the forged comment is left alone, not taken over
+    [notice] = job("fork-notice")["steps"]
+    assert notice["with"]["script"] == script  # one script: the same marker, the same ownership rule
+    [told] = run_script(tmp_path, script, pull_request_context("pull_request_target"), [], {}, tmp_path)
+    assert told["body"].startswith("<!-- clinesync-plan -->\n### clinesync: validated only")
+    assert "comes from a fork" in told["body"]
+
+
+def test_a_stale_plan_is_recovered_by_a_re_plan_of_the_named_organizations_then_applied(
+    runner: Runner, console_server: RunningServer
+) -> None:
+    other = (EXAMPLES / "vllm-gateway.yaml").read_text()
+    (runner.workspace / "orgs" / "lab.yaml").write_text(other)
+    runner.base["GATEWAY_TOKEN"] = "gateway-token-0000"
+    runner.values["inputs.organizations"] = ORG
+    assert runner.job(job("replan")) == 0, runner.outputs
+    plan_md = (runner.workspace / "plan.md").read_text()
+    assert ORG in plan_md and "lab.yaml" not in plan_md  # only the organization named
+    (runner.workspace / "reviewed").mkdir()
+    shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
+    assert runner.job(job("apply")) == 0, runner.outputs
+    assert "applied (revision 1)" in "".join(runner.outputs)
+    assert console_server.server.requests["PUT"] == 1
+
+
+def test_a_mass_change_is_applied_only_when_a_reviewer_allowed_it(
+    runner: Runner, console_server: RunningServer
+) -> None:
+    (runner.workspace / "clinesync.yaml").write_text("paths: [orgs/]\nmassChange: {share: 0.5, disable: 0}\n")
+    assert runner.job(job("plan")) == 0, runner.outputs
+    (runner.workspace / "reviewed").mkdir()
+    shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
+    assert runner.job(job("apply")) == 0  # a create is no mass change: adoption creates every organization
+    acme = runner.workspace / "orgs" / "acme.yaml"
+    acme.write_text(acme.read_text().replace("enabled: true", "enabled: false"))
+    assert runner.job(job("plan")) == 0, runner.outputs
+    plan_md = (runner.workspace / "plan.md").read_text()
+    assert "! Mass change: it disables remote configuration in 1 organizations" in plan_md
+    shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
+    assert runner.job(job("apply")) == 1
+    result = (runner.workspace / "result.txt").read_text()
+    assert "Refused: a change this large needs a second look" in result and "Nothing was written" in result
+    runner.values["steps.plan.outputs.mass"] = "--allow-mass-change"  # the clinesync-mass-change label
+    assert runner.job(job("apply")) == 0, runner.outputs[-1]
+    assert console_server.server.requests["PUT"] == 2
+
+
+def test_a_pull_request_that_only_deletes_an_organization_file_plans_and_applies_nothing(
+    runner: Runner, console_server: RunningServer
+) -> None:
+    (runner.workspace / "orgs" / "lab.yaml").write_text((EXAMPLES / "vllm-gateway.yaml").read_text())
+    _git(runner.workspace, "init", "-q")
+    _git(runner.workspace, "add", ".")
+    _git(runner.workspace, "commit", "-qm", "base")
+    runner.values["github.event.pull_request.base.sha"] = _git(runner.workspace, "rev-parse", "HEAD").strip()
+    _git(runner.workspace, "rm", "-q", "orgs/lab.yaml")
+    _git(runner.workspace, "commit", "-qm", "lab leaves git (its live settings stay)")
+    assert runner.job(job("plan")) == 0, runner.outputs
+    plan_md = (runner.workspace / "plan.md").read_text()
+    assert "no organization file changed" in plan_md
+    assert "No longer managed" in plan_md and "- `orgs/lab.yaml` (org-01JZPF0V3K8Q2N4R6T8W0Y2A4C)" in plan_md
+    (runner.workspace / "reviewed").mkdir()
+    shutil.copy(runner.workspace / "plan.md", runner.workspace / "reviewed" / "plan.md")
     assert runner.job(job("apply")) == 0, runner.outputs
     assert console_server.server.requests["PUT"] == 0

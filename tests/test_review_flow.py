@@ -119,7 +119,9 @@ def test_at_a_thousand_organizations_every_impact_is_shown_counted_and_named_nev
         text = org(organization, "gpt-4.1")
         model = {"id": "gpt-4.1", "contextWindow": 128000}
         settings = {"openAiBaseUrl": "https://gw.example.com/v1", "models": [model]}
-        writes.append((organization, Document(True, {"providerSettings": {"OpenAiCompatible": settings}}), None))
+        writes.append(
+            (organization, Document(True, {"providerSettings": {"OpenAiCompatible": settings}}), None)
+        )
         if index % 3 == 0:
             text = text.replace("gw.example.com", "other-gw.example.net")
         write(in_tmp / "orgs" / f"{index:04d}.yaml", text + "          maxTokens: 4096\n" * (index % 2))
@@ -133,7 +135,9 @@ def test_at_a_thousand_organizations_every_impact_is_shown_counted_and_named_nev
     text = plan_markdown(plan)
     assert len(text) <= MAX_COMMENT and "**Cut to fit a comment:**" in text
     head = text.split("| organization | result | changes |")[0]
-    moved = [line for line in head.splitlines() if "moves from gw.example.com to other-gw.example.net" in line]
+    moved = [
+        line for line in head.splitlines() if "moves from gw.example.com to other-gw.example.net" in line
+    ]
     assert len(moved) == 1 and "(334 organizations: " in moved[0] and "and 324 more)" in moved[0]
 
 

@@ -352,7 +352,9 @@ def test_a_plan_file_edited_to_look_harmless_is_refused_not_applied(in_tmp: Path
     assert entry["impacts"]  # the base URL moves to another host: a line no reviewer may miss
     entry["impacts"] = []
     entry["changes"][0]["after"] = "https://llm.corp.example.com/v2"
-    entry["lines"] = [line.replace("collector.example.net", "llm.corp.example.com/v2") for line in entry["lines"]]
+    entry["lines"] = [
+        line.replace("collector.example.net", "llm.corp.example.com/v2") for line in entry["lines"]
+    ]
     entry["lines"] = [line for line in entry["lines"] if not line.startswith("!")]
     (in_tmp / "reviewed.plan").write_text(json.dumps(document))
     shown = run("show", "reviewed.plan")
