@@ -42,10 +42,12 @@ lock:
 		$(VENV)/pip-tools/bin/pip install -q pip-tools)
 	cd locks && ../$(LOCK) --output-file runtime.txt runtime.in && ../$(LOCK) --output-file release.txt release.in
 
-# The command reference and the top-level help are generated from the CLI; a test fails when one is stale.
+# The command reference and the top-level help are generated from the CLI, and the GitHub example is `init`'s
+# workflow template; a test fails when one is stale.
 docs: $(STAMP)
 	$(BIN)/python -m clinesync.cli.reference > docs/commands.md
 	$(BIN)/python -m clinesync.cli.reference help > clinesync/cli/help.txt
+	cp clinesync/templates/clinesync.yml examples/ci/github/clinesync.yml
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

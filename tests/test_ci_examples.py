@@ -333,19 +333,42 @@ def test_the_sharded_fleet_covers_every_organization(runner: Runner) -> None:
     assert sorted(seen) == sorted(f"orgs/{path.name}" for path in (runner.workspace / "orgs").iterdir())
 
 
-def test_gitlab_jobs_plan_and_apply_the_saved_plan(runner: Runner) -> None:
+def test_gitlab_jobs_plan_the_merge_request_and_apply_its_reviewed_plan(runner: Runner) -> None:
+    """Each job's script as GitLab runs it (one shell, stopping at the first failure); the install and the
+    download of the merge request's plan artifact (curl, the API) are the test's to do."""
     pipeline = yaml.safe_load(GITLAB.read_text())
     assert {"validate", "plan", "apply", "drift"} <= set(pipeline)
+    _git(runner.workspace, "init", "-q")
+    _git(runner.workspace, "commit", "-q", "--allow-empty", "-m", "main")
+    base = _git(runner.workspace, "rev-parse", "HEAD").strip()
+    _git(runner.workspace, "add", ".")
+    _git(runner.workspace, "commit", "-qm", "acme joins")
     env = {
         **runner.base,
         "CLINESYNC_CONSOLE": runner.values["vars.CLINESYNC_CONSOLE"],
         "CLINE_API_KEY": TOKEN,
         "AZURE_OPENAI_KEY": SECRET,
+        "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
     }
-    for name in ("validate", "plan", "apply", "drift"):
-        for line in pipeline[name]["script"]:
-            assert runner.shell(["sh", "-c", line], env) == 0, runner.outputs
-    assert any("applied (revision 1)" in output for output in runner.outputs)
+
+    def gitlab(name: str) -> int:
+        lines = [line for line in pipeline[name]["script"] if "curl" not in line and "zipfile" not in line]
+        return runner.shell(["bash", "-eo", "pipefail", "-c", "\n".join(lines)], env)
+
+    assert gitlab("validate") == 0 and gitlab("plan") == 0, runner.outputs
+    assert "orgs/acme.yaml" in (runner.workspace / "targets.txt").read_text()
+    (runner.workspace / "reviewed").mkdir()
+    shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
+    (runner.workspace / "clinesync.plan").unlink()  # main has no plan of its own: apply uses the reviewed one
+    assert gitlab("apply") == 0, runner.outputs
+    assert "applied (revision 1)" in runner.outputs[-1]
+    assert gitlab("drift") == 0, runner.outputs
+    shutil.rmtree(runner.workspace / "reviewed")  # a merge request that changed no organization
+    (runner.workspace / "reviewed").mkdir()
+    assert gitlab("apply") == 0 and "changed no organization" in runner.outputs[-1]
+    install = pipeline["default"]["before_script"]
+    assert "--require-hashes" in install[0] and "$CLINESYNC_COMMIT/locks/runtime.txt" in install[0]
+    assert "git+$CLINESYNC_SOURCE@$CLINESYNC_COMMIT" in install[1]
 
 
 def test_the_probe_gate_stops_an_apply_whose_endpoint_fails(runner: Runner) -> None:

@@ -284,8 +284,14 @@ def test_export_all_adopts_a_fleet_with_a_shared_base_and_plan_shows_no_changes(
     assert "X-Tenant-Id: acme" in base and "gpt-4o" in base and "team-" not in base
     everything = base + "".join(path.read_text() for path in files) + exported.output
     assert SECRET not in everything
-    names = exported.stderr.split("plan or apply: ", 1)[1].strip().split(", ")
+    names = exported.stderr.split("plan or apply: ", 1)[1].split(". In the GitHub workflow", 1)[0].split(", ")
     assert len(names) == len(set(names)) == 50
+    # The same names, in the form the workflow's secret list takes, on stderr and in --secrets-list FILE.
+    listed = run("export", "--all", "-o", "again", "--extract-base", "--secrets-list", "secrets.txt", env=env)
+    assert listed.exit_code == 0, listed.output
+    lines = (in_tmp / "secrets.txt").read_text().splitlines()
+    assert lines == [f"{name}: ${{{{ secrets.{name} }}}}" for name in sorted(names)]
+    assert all(f"  {line}\n" in listed.stderr for line in lines)
     for path in files:
         assert "extends:\n- bases/shared.yaml" in path.read_text()
     env |= {name: f"key-{int(name.split('_')[1][-3:-1])}-{SECRET}" for name in names}

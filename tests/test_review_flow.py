@@ -199,3 +199,30 @@ def test_a_saved_plan_applied_by_hand_is_verified_by_reading_never_called_applie
         waited.exit_code == 0
         and "Already applied: live matches the files and the reviewed plan" in waited.stdout
     )
+
+
+def test_show_prints_exactly_what_plan_printed_and_a_field_added_to_a_live_item_reads_as_such(
+    in_tmp: Path,
+) -> None:
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o", "        - id: o1\n          contextWindow: 200000\n"))
+    assert run("apply", "orgs", "--auto-approve").exit_code == 0
+    write(
+        in_tmp / "orgs" / "a.yaml",
+        org(
+            A,
+            "gpt-4o",
+            "          maxTokens: 4096\n        - id: gpt-4.1\n          contextWindow: 1000000\n",
+        ).replace("gw.example.com", "gw2.example.com"),
+    )
+    planned = run("plan", "orgs", "--out", "reviewed.plan")
+    assert planned.exit_code == 0, planned.output
+    lines = planned.stdout.splitlines()
+    added = lines.index("  ~ remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4o]")
+    assert lines[added + 1] == "  +     maxTokens: 4096"  # under the live item, not a new one
+    assert "  + remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4.1]" in lines
+    assert "  - remoteConfig.providerSettings.OpenAiCompatible.models[id=o1]" in lines
+    assert "  -     contextWindow: 200000" in lines
+    assert run("show", "reviewed.plan").stdout == planned.stdout
+    for output_format in ("markdown", "json"):
+        fresh = run("plan", "orgs", "--format", output_format).stdout
+        assert run("show", "reviewed.plan", "--format", output_format).stdout == fresh, output_format

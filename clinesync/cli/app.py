@@ -208,6 +208,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "export": ("revisions", "Write an organization's live state as an organization file."),
     "history": ("revisions", "List an organization's revisions (consoles that keep them)."),
+    "init": (
+        "files",
+        "Scaffold a repository: clinesync.yaml, the GitHub workflow with its secret list, pre-commit, .gitignore.",
+    ),
     "member-token": (
         "serving",
         "Create a read-only member token for serve, bound to one organization (printed once, stored hashed).",
@@ -289,6 +293,11 @@ def command(function: Callable[..., int]) -> Callable[..., int]:
         except UserError as error:
             Output().err(f"Error: {error}\n")
             return EXIT_ERROR
+        except BrokenPipeError:
+            # The reader went away (`| head`): as a shell's commands end on SIGPIPE, quietly, and with stdout
+            # pointed at nothing so that the interpreter's last flush cannot fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + 13  # SIGPIPE's number on every platform clinesync runs on
         except (KeyboardInterrupt, click.Abort) as interruption:
             # Each write is one transaction, and writes not yet started are cancelled: nothing is half
             # written, and running the command again converges.

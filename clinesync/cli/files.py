@@ -167,6 +167,67 @@ def affected(paths: tuple[str, ...], since: str, output_format: str) -> int:
     return EXIT_OK
 
 
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--pin",
+    metavar="OWNER/clinesync@SHA",
+    help="The clinesync repository and full commit the workflow and the hook run (else a placeholder to fill).",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@global_options
+@command
+def init(directory: str, pin: str | None, force: bool) -> int:
+    """Scaffold a repository: clinesync.yaml, the GitHub workflow with its secret list, pre-commit, .gitignore.
+
+    The workflow's secret list holds the ${env:...} names the organization files under DIR/orgs/ read (run it
+    after `export --all -o orgs/`). Files that exist are kept unless --force; .gitignore gains only the lines it
+    lacks."""
+    import os
+
+    from clinesync.files import scaffold
+
+    if pin is not None and not scaffold.PIN.fullmatch(pin):
+        raise UserError(
+            f"--pin {pin}: give OWNER/NAME@ and the full 40-character commit, as actions are pinned"
+        )
+    output = Output()
+    texts = []
+    for folder, _, found in os.walk(os.path.join(directory, "orgs")):
+        for name in found:
+            if name.endswith((".yaml", ".yml")):
+                with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as stream:
+                    texts.append(stream.read())
+    secrets = scaffold.referenced_secrets(texts)
+    os.makedirs(os.path.join(directory, "orgs"), exist_ok=True)
+    for relative, text in scaffold.files(secrets, pin).items():
+        path = os.path.join(directory, relative)
+        if os.path.exists(path) and not force:
+            output.out(f"Kept {path}: it exists (--force overwrites it).\n")
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        output.out(f"Wrote {path}.\n")
+    ignore = os.path.join(directory, ".gitignore")
+    existing = ""
+    if os.path.exists(ignore):
+        with open(ignore, encoding="utf-8") as stream:
+            existing = stream.read()
+    missing = scaffold.ignore_lines(existing)
+    if missing:
+        with open(ignore, "a", encoding="utf-8") as stream:
+            stream.write(("\n" if existing and not existing.endswith("\n") else "") + missing)
+        output.out(f"Added to {ignore}: {', '.join(missing.split())}.\n")
+    names = ", ".join(["CLINE_API_KEY", *secrets])
+    output.out(f"Next: add these secrets to the clinesync-read and clinesync-apply environments: {names}.\n")
+    if pin is None:
+        output.out(
+            f"Next: replace {scaffold.PLACEHOLDER} with the clinesync commit you reviewed (or pass --pin).\n"
+        )
+    return EXIT_OK
+
+
 def _git(*arguments: str) -> bytes:
     import subprocess
 

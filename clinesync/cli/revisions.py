@@ -52,6 +52,12 @@ def organization_argument(value: str) -> str:
 @click.option(
     "--include-secrets", is_flag=True, help="Write sensitive values in clear (do not commit the file)."
 )
+@click.option(
+    "--secrets-list",
+    "secrets_list",
+    type=click.Path(dir_okay=False),
+    help="Write the ${env:...} names the files read as the workflow's secret list (NAME: ${{ secrets.NAME }}).",
+)
 @global_options
 @command
 def export(
@@ -61,6 +67,7 @@ def export(
     extract_base: bool,
     force: bool,
     include_secrets: bool,
+    secrets_list: str | None,
 ) -> int:
     """Write an organization's live state as an organization file."""
     from clinesync.consoles.base import ConsoleError
@@ -69,7 +76,7 @@ def export(
     if every:
         if organization or not target:
             raise UserError("--all exports every organization into a folder: give -o DIR and no ORGANIZATION")
-        return _export_all(target, extract_base, force, include_secrets)
+        return _export_all(target, extract_base, force, include_secrets, secrets_list)
     if organization is None:
         raise UserError("name the ORGANIZATION to export, or pass --all -o DIR for every one")
     if extract_base:
@@ -99,11 +106,13 @@ def export(
         click.echo(exported.text, nl=False)  # asked for in clear: the one output not scrubbed
     else:
         output.out(exported.text)
-    _name_variables(output, exported.variables)
+    _name_variables(output, list(exported.variables), secrets_list)
     return EXIT_OK
 
 
-def _export_all(folder: str, extract_base: bool, force: bool, include_secrets: bool) -> int:
+def _export_all(
+    folder: str, extract_base: bool, force: bool, include_secrets: bool, secrets_list: str | None
+) -> int:
     """Every organization the console lists, each read once, written into `folder`: nothing is written
     unless every organization was read and no file would be overwritten without --force."""
     import os
@@ -139,13 +148,24 @@ def _export_all(folder: str, extract_base: bool, force: bool, include_secrets: b
         output.err(f"Note: {organization} has no configuration yet: no file written\n")
     shared = f" (one shared base, {BASE_FILE})" if BASE_FILE in fleet.files else ""
     output.info(f"Wrote {len(paths)} files into {folder}{shared}.\n")
-    _name_variables(output, dict.fromkeys(fleet.variables, ""))
+    _name_variables(output, list(dict.fromkeys(fleet.variables)), secrets_list)
     return EXIT_OK
 
 
-def _name_variables(output: Output, variables: dict[str, str]) -> None:
+def _name_variables(output: Output, variables: list[str], secrets_list: str | None) -> None:
+    """The variables the files read, as the workflow's `&console` list takes them; into a file if asked."""
+    from clinesync.files.scaffold import secret_lines
+
+    lines = secret_lines(variables)
+    if secrets_list is not None:
+        _write_new(secrets_list, "".join(f"{line}\n" for line in lines), force=True)
+        output.info(f"Wrote the secret list ({len(lines)} names) to {secrets_list}.\n")
     if variables:
-        output.info(f"Set these environment variables before plan or apply: {', '.join(variables)}\n")
+        listed = "".join(f"  {line}\n" for line in lines)
+        output.info(
+            f"Set these environment variables before plan or apply: {', '.join(variables)}. In the GitHub "
+            f"workflow, under `env: &console`:\n{listed}"
+        )
 
 
 def _write_new(target: str, text: str, force: bool) -> None:

@@ -1,0 +1,72 @@
+"""What `clinesync init` writes into a repository, and the secret list the workflow's `&console` block needs:
+the project configuration, the GitHub workflow (the template `examples/ci/github/clinesync.yml` is a copy of),
+the pre-commit configuration and the ignore lines for saved plans and the local console."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from importlib import resources
+
+PLACEHOLDER = "OWNER/clinesync@COMMIT_SHA"
+PIN = re.compile(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}")
+_FILE_SECRETS = re.compile(r"^( +)AZURE_OPENAI_KEY: \$\{\{ secrets\.AZURE_OPENAI_KEY \}\}\n", re.MULTILINE)
+_ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)")
+
+PROJECT = """\
+# clinesync's project configuration: docs/configuration.md.
+paths: [orgs/]
+# apply refuses a plan beyond these without --allow-mass-change (the workflow: the clinesync-mass-change label)
+massChange: {share: 0.25, disable: 1, removeProvider: 5}
+"""
+
+IGNORED = ("*.plan", ".clinesync/")  # saved plans (reviewed in CI, never committed) and the local console
+
+
+def secret_lines(names: Iterable[str]) -> list[str]:
+    """The `&console` block's lines for the variables organization files read: `NAME: ${{ secrets.NAME }}`."""
+    return [f"{name}: ${{{{ secrets.{name} }}}}" for name in sorted(set(names))]
+
+
+def referenced_secrets(texts: Iterable[str]) -> list[str]:
+    """The `${env:NAME}` names organization files and bases read, in order, once each."""
+    return list(dict.fromkeys(name for text in texts for name in _ENV_REFERENCE.findall(text)))
+
+
+def workflow(secrets: Iterable[str], pin: str | None) -> str:
+    """The GitHub workflow: the files' secrets in its `&console` list, clinesync pinned where a pin is given."""
+    template = resources.files("clinesync.templates").joinpath("clinesync.yml").read_text(encoding="utf-8")
+    match = _FILE_SECRETS.search(template)
+    assert match, "the workflow template names its file secrets on one line"
+    indent = match.group(1)
+    lines = "".join(f"{indent}{line}\n" for line in secret_lines(secrets))
+    text = template[: match.start()] + lines + template[match.end() :]
+    return text.replace(PLACEHOLDER, pin) if pin else text
+
+
+def precommit(pin: str | None) -> str:
+    repository, _, commit = (pin or PLACEHOLDER).partition("@")
+    return (
+        "# clinesync's hook, pinned by commit: docs/pull-request-review.md\n"
+        "repos:\n"
+        f"  - repo: https://github.com/{repository}\n"
+        f"    rev: {commit}\n"
+        "    hooks:\n"
+        "      - id: clinesync-validate\n"
+        "        files: ^(orgs/|clinesync\\.yaml$)\n"
+    )
+
+
+def files(secrets: Iterable[str], pin: str | None) -> dict[str, str]:
+    """The files `init` writes, by path relative to the repository."""
+    return {
+        "clinesync.yaml": PROJECT,
+        ".github/workflows/clinesync.yml": workflow(secrets, pin),
+        ".pre-commit-config.yaml": precommit(pin),
+    }
+
+
+def ignore_lines(existing: str) -> str:
+    """The lines `.gitignore` lacks of those clinesync needs ignored."""
+    have = set(existing.splitlines())
+    return "".join(f"{line}\n" for line in IGNORED if line not in have)

@@ -1,0 +1,58 @@
+"""`clinesync init` scaffolds a repository a team can commit: the configuration, the workflow with the secret
+list its files need, the pre-commit hook, the ignore lines; nothing a team wrote is overwritten."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from support import EXAMPLES, REPO, run
+
+PIN = "acme/clinesync@" + "0123456789abcdef" * 2 + "01234567"
+
+
+def test_init_scaffolds_a_repository_whose_workflow_lists_the_secrets_its_files_read(in_tmp: Path) -> None:
+    (in_tmp / "orgs").mkdir()
+    for name in ("org.yaml", "vllm-gateway.yaml"):
+        shutil.copy(EXAMPLES / name, in_tmp / "orgs" / name)
+    (in_tmp / ".gitignore").write_text("node_modules/")  # a team's own, without a final newline
+    result = run("init")
+    assert result.exit_code == 0, result.output
+    workflow = (in_tmp / ".github" / "workflows" / "clinesync.yml").read_text()
+    console = yaml.safe_load(workflow)["jobs"]["plan"]["steps"]
+    [planning] = [step for step in console if step.get("name") == "Plan"]
+    secrets = {name for name, value in planning["env"].items() if "secrets." in value}
+    assert secrets == {"CLINE_API_KEY", "PROBE_API_KEY", "AZURE_OPENAI_KEY", "GATEWAY_TOKEN"}
+    assert "OWNER/clinesync@COMMIT_SHA" in workflow  # no pin given: the placeholder, and a word saying so
+    assert "replace OWNER/clinesync@COMMIT_SHA" in result.stdout
+    assert "CLINE_API_KEY, AZURE_OPENAI_KEY, GATEWAY_TOKEN" in result.stdout
+    assert (in_tmp / ".gitignore").read_text() == "node_modules/\n*.plan\n.clinesync/\n"
+    # The configuration it writes is one clinesync reads: validate with it finds the organizations.
+    validated = run("validate")
+    assert validated.exit_code == 0 and "2 files checked" in validated.stderr, validated.output
+    # Run again: what exists is kept, the ignore file gains nothing twice.
+    (in_tmp / "clinesync.yaml").write_text("paths: [orgs/]  # ours\n")
+    again = run("init")
+    assert "Kept ./clinesync.yaml: it exists" in again.stdout
+    assert (in_tmp / "clinesync.yaml").read_text() == "paths: [orgs/]  # ours\n"
+    assert (in_tmp / ".gitignore").read_text().count("*.plan") == 1
+
+
+def test_init_pins_the_workflow_and_the_hook_to_the_commit_given(in_tmp: Path) -> None:
+    refused = run("init", "--pin", "acme/clinesync@main")
+    assert refused.exit_code == 1 and "the full 40-character commit" in refused.stderr
+    assert not (in_tmp / "clinesync.yaml").exists()
+    assert run("init", "repo", "--pin", PIN).exit_code == 0
+    workflow = (in_tmp / "repo" / ".github" / "workflows" / "clinesync.yml").read_text()
+    assert "COMMIT_SHA" not in workflow and workflow.count(f"uses: {PIN}") == 5
+    hook = yaml.safe_load((in_tmp / "repo" / ".pre-commit-config.yaml").read_text())["repos"][0]
+    assert hook["repo"] == "https://github.com/acme/clinesync" and hook["rev"] == PIN.split("@")[1]
+    assert hook["hooks"][0]["id"] == "clinesync-validate"
+
+
+def test_the_github_example_is_the_workflow_init_writes() -> None:
+    """`make docs` copies the template to the example; the example's secrets are those of examples/org.yaml."""
+    template = REPO / "clinesync" / "templates" / "clinesync.yml"
+    assert (EXAMPLES / "ci" / "github" / "clinesync.yml").read_text() == template.read_text()
