@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lock demo test test-quick lint bench bench-validate bench-faults bench-bases bench-versus docs clean
+.PHONY: lock demo test test-quick lint bench bench-validate bench-faults bench-bases bench-versus bench-kit docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lock:
 	test -x $(VENV)/pip-tools/bin/pip-compile || ($(PYTHON) -m venv $(VENV)/pip-tools && \
 		$(VENV)/pip-tools/bin/pip install -q pip-tools)
 	cd locks && ../$(LOCK) --output-file runtime.txt runtime.in && ../$(LOCK) --output-file release.txt release.in
+
+# The GitOps kit: the comment of a 1,000-organization plan, and the action's install with pip's cache cold and warm.
+bench-kit: $(STAMP)
+	$(BIN)/python bench/kit.py
 
 # The command reference and the top-level help are generated from the CLI, and the GitHub example is `init`'s
 # workflow template; a test fails when one is stale.
