@@ -164,8 +164,13 @@ def test_a_saved_plan_applied_by_hand_is_verified_by_reading_never_called_applie
     hosted = start_server(tmp_path / "hosted.db", read_only=True)
     env = {"CLINESYNC_CONSOLE": hosted.url, "CLINE_API_KEY": TOKEN}
     write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
+    # An organization the pull request does not change has drifted: the wait is for the plan's alone.
+    write(in_tmp / "orgs" / "b.yaml", org(B, "gpt-4o"))
+    drifted = LocalConsole(hosted.database)
+    drifted.write(B, Document(True, {"version": "v1"}), None)
+    drifted.close()
     try:
-        assert run("plan", "orgs", "--out", "reviewed.plan", env=env).exit_code == 0
+        assert run("plan", "orgs/a.yaml", "--out", "reviewed.plan", env=env).exit_code == 0
         target = make_plan(["orgs/a.yaml"], LocalConsole(tmp_path / "scratch.db"), {}).organizations[0].target
         assert target is not None
 
@@ -194,6 +199,7 @@ def test_a_saved_plan_applied_by_hand_is_verified_by_reading_never_called_applie
     assert "In the admin console" in result.stdout and "matches the files (verified)" in result.stdout
     assert "applied" not in result.stdout.replace("not applied", "")
     assert hosted.server.requests["PUT"] == 0
+    assert B not in result.stdout  # never read, never waited for
     # run again once applied by hand, the reviewed plan says so: nothing left to write, nothing stale
     assert (
         waited.exit_code == 0
