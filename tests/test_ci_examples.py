@@ -117,7 +117,6 @@ class Runner:
             "secrets.PROBE_API_KEY": KEY,
             "github.event.pull_request.base.sha": "",  # not a git checkout: every organization
             "inputs.organizations": "",
-            "steps.plan.outputs.mass": "",  # no clinesync-mass-change label
             "vars.CLINESYNC_POLL_SECONDS || '60'": "0.2",
             "strategy.job-total": "1",  # CLINESYNC_SHARDS unset: one drift job
             "matrix.shard": "1",
@@ -135,6 +134,7 @@ class Runner:
             "GITHUB_OUTPUT": str(self.github_output),
         }
         self.outputs: list[str] = []
+        self.mass_change_allowed = False
 
     def fill(self, text: str, matrix: dict[str, str]) -> str:
         known = {**self.values, **{f"matrix.{key}": value for key, value in matrix.items()}}
@@ -148,8 +148,10 @@ class Runner:
     def job(self, job: dict[str, Any], matrix: dict[str, str] | None = None) -> int:
         matrix = matrix or {}
         env = {**self.base, **self.filled(job.get("env", {}), matrix)}
-        # The steps that download the reviewed plan (`gh`) are the test's to do: it says whether it found one.
+        # The steps that download the reviewed plan (`gh`) are the test's to do: it says whether it found one,
+        # and whether a reviewer allowed a mass change (the clinesync-mass-change label).
         reviewed = "yes" if (self.workspace / "reviewed" / "clinesync.plan").exists() else ""
+        (self.workspace / "mass-change.txt").write_text("--allow-mass-change\n" if self.mass_change_allowed else "")
         context = {
             **self.values,
             "github.event_name": "push",
@@ -569,6 +571,8 @@ def test_the_workflow_pins_actions_by_commit_and_grants_least_permissions() -> N
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
     assert installs == 5  # every job that runs clinesync
+    for name, each in document["jobs"].items():  # a job's env is read before any step runs
+        assert "steps." not in str(each.get("env", {})), name
 
 
 ACTION = EXAMPLES.parent / "action.yml"
@@ -803,7 +807,7 @@ def test_a_mass_change_is_applied_only_when_a_reviewer_allowed_it(
     assert runner.job(job("apply")) == 1
     result = (runner.workspace / "result.txt").read_text()
     assert "Refused: a change this large needs a second look" in result and "Nothing was written" in result
-    runner.values["steps.plan.outputs.mass"] = "--allow-mass-change"  # the clinesync-mass-change label
+    runner.mass_change_allowed = True  # a reviewer labelled the pull request clinesync-mass-change
     assert runner.job(job("apply")) == 0, runner.outputs[-1]
     assert console_server.server.requests["PUT"] == 2
 
