@@ -18,7 +18,7 @@ _AZURE_SUFFIXES = (
 
 @functools.cache
 def _organization_pattern() -> re.Pattern[str]:
-    from clinesync.files.schema import schema  # the schema states the form; editors show it from there
+    from clinesync.contract import schema  # the schema states the form; editors show it from there
 
     return re.compile(schema()["properties"]["organization"]["pattern"])
 

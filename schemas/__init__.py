@@ -1,1 +1,2 @@
-"""The JSON Schema of organization files, shipped inside the package as clinesync.schemas."""
+"""The JSON Schemas of organization files and of the project configuration, shipped inside the package as
+clinesync.schemas; `clinesync/contract.py` reads them."""

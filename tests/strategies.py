@@ -11,9 +11,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from clinesync.contract import schema
 from clinesync.fields import HEADER_MAPS, IDENTITY_KEYS, URL_FIELDS
 from clinesync.files.checks import _PLACEHOLDER
-from clinesync.files.schema import schema
 
 _SAFE = st.text(alphabet=string.ascii_lowercase + string.digits + " -_.", min_size=1, max_size=12).filter(
     lambda text: not _PLACEHOLDER.search(text) and text.strip() == text

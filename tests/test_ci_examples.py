@@ -151,7 +151,9 @@ class Runner:
         # The steps that download the reviewed plan (`gh`) are the test's to do: it says whether it found one,
         # and whether a reviewer allowed a mass change (the clinesync-mass-change label).
         reviewed = "yes" if (self.workspace / "reviewed" / "clinesync.plan").exists() else ""
-        (self.workspace / "mass-change.txt").write_text("--allow-mass-change\n" if self.mass_change_allowed else "")
+        (self.workspace / "mass-change.txt").write_text(
+            "--allow-mass-change\n" if self.mass_change_allowed else ""
+        )
         context = {
             **self.values,
             "github.event_name": "push",

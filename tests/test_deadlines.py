@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from clinesync.deadlines import Deadlines
+from clinesync.consoles.deadlines import Deadlines
 
 
 def test_late_ones_are_cut_off_in_order_and_finished_ones_never() -> None:

@@ -12,9 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from clinesync.contract import schema
 from clinesync.fields import walk
 from clinesync.files.fastcheck import compile_schema
-from clinesync.files.schema import schema, stored_document_schema
+from clinesync.files.schema import stored_document_schema
 
 from strategies import remote_configs
 

@@ -5,8 +5,9 @@ from urllib.parse import quote
 
 from clinesync.diff import Change
 from clinesync.fields import Item
-from clinesync.masking import Mask, Redactor, clipped, masked, masked_url
+from clinesync.masking import Mask, masked, masked_url
 from clinesync.plans.display import change_line
+from clinesync.scrub import Redactor, clipped
 
 HEADERS = ("remoteConfig", "providerSettings", "OpenAiCompatible", "openAiHeaders")
 
@@ -120,7 +121,7 @@ def test_an_echo_is_scrubbed_before_it_is_cut() -> None:
 def test_an_echo_is_scrubbed_as_written_and_after_each_json_unescaping() -> None:
     """A secret holding what reads as an escape (`\\n`, `\\w`) or two spaces is found as written; one a console
     escaped (`\\/`, `\\u0073`) is found once read."""
-    from clinesync.masking import Redactor, clipped
+    from clinesync.scrub import Redactor, clipped
 
     secrets = {"pa\\nss\\word99", "two  spaces-secret", "echo/s3+secret==9c", "sk-abc123"}
     echoed = 'got pa\\nss\\word99, two  spaces-secret, "echo\\/s3+secret==9c" and \\u0073\\u006b-abc123'

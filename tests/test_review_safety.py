@@ -15,8 +15,8 @@ from clinesync.consoles import ConsoleError, open_console
 from clinesync.consoles.http import HttpConsole
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
-from clinesync.masking import Redactor
-from clinesync.probe import _endpoint_error
+from clinesync.probe.checks import _endpoint_error
+from clinesync.scrub import Redactor
 
 from support import TOKEN, mocked, run, start_server, write
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from clinesync.contract import schema, schema_path
 from clinesync.fields import walk
-from clinesync.files.schema import remote_config_errors, schema, schema_path
+from clinesync.files.schema import remote_config_errors
 
 from support import REPO, cline_remote_configs
 

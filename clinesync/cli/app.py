@@ -365,7 +365,7 @@ class Output:
     """Where the CLI writes: machine output on stdout, messages on stderr, both scrubbed of known secrets."""
 
     def __init__(self) -> None:
-        from clinesync.masking import Redactor
+        from clinesync.scrub import Redactor
 
         self.settings = settings()
         self.redact = Redactor(self.settings.secrets)

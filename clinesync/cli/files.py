@@ -110,7 +110,7 @@ def rules(output_format: str) -> int:
 @command
 def schema() -> int:
     """Print the packaged JSON Schema (its path on stderr), for editor set-up."""
-    from clinesync.files.schema import schema_path
+    from clinesync.contract import schema_path
 
     path = schema_path()
     click.echo(f"# {path}", err=True)

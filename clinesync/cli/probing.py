@@ -54,7 +54,8 @@ def probe(
     """Check that each configured endpoint answers as Cline will call it: DNS, TCP, TLS, the model listing,
     every declared model offered (and with --chat, a completion). Exit 0 when every check passes. No console
     needed; requests go to the configured endpoints only."""
-    from clinesync.probe import Credentials, azure_credentials, collect, probe_all
+    from clinesync.probe.checks import azure_credentials, probe_all
+    from clinesync.probe.endpoints import Credentials, collect
 
     output = Output()
     credentials = Credentials(redact=output.redact)

@@ -31,7 +31,7 @@ def open_console(
     _refuse_lookalike(target)
     if target.startswith(("http://", "https://")):
         from clinesync.consoles.http import HttpConsole, environment_proxy, reached_over_tls
-        from clinesync.masking import Redactor
+        from clinesync.scrub import Redactor
 
         _refuse_plain_http(target, insecure_http)
         uses_tls = reached_over_tls(target, environment_proxy(target))

@@ -35,7 +35,8 @@ from clinesync.consoles.base import (
 )
 from clinesync.consoles.wire import Answer, Wire, WireError
 from clinesync.document import Document
-from clinesync.masking import Redactor, clipped, masked_url
+from clinesync.masking import masked_url
+from clinesync.scrub import Redactor, clipped
 
 _RETRIED_STATUSES = frozenset({429, 502, 503, 504})
 _LONGEST_WAIT = 60.0

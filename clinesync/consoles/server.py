@@ -34,9 +34,9 @@ from urllib.parse import unquote, urlsplit
 from clinesync import __version__, strictjson
 from clinesync.cline import is_organization_id
 from clinesync.consoles.base import Conflict, ConsoleError, Live
+from clinesync.consoles.deadlines import Deadlines
 from clinesync.consoles.local import LocalConsole
 from clinesync.consoles.waitroom import WaitingRoom
-from clinesync.deadlines import Deadlines
 from clinesync.document import Document
 from clinesync.escape import visible
 from clinesync.files.schema import remote_config_errors

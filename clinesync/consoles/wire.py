@@ -26,7 +26,7 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from clinesync import deadlines
+from clinesync.consoles import deadlines
 
 MAX_ANSWER = 8 * 1024 * 1024  # a remote-config answer is a few KiB; Cline's server limits writes to 1 MiB
 _CONNECT_TIMEOUT = 10.0

@@ -249,11 +249,11 @@ def _located(error: Any, loaded: LoadedFile) -> Problem:
     return loaded.problem("CS100", loaded.value_mark(path), f"{where}: {error.message}")
 
 
-@functools.cache
 def schema_path() -> str:
-    from clinesync.files.schema import schema_path as organization_schema
+    from clinesync.contract import PROJECT_SCHEMA_FILE
+    from clinesync.contract import schema_path as packaged
 
-    return os.path.join(os.path.dirname(organization_schema()), SCHEMA_FILE)
+    return packaged(PROJECT_SCHEMA_FILE)
 
 
 @functools.cache

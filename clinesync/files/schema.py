@@ -11,32 +11,16 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+from clinesync.contract import field_schema, schema
 from clinesync.fields import Path, dotted, value_at
 from clinesync.files.bases import PATCH
 from clinesync.files.fastcheck import compile_schema
 from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
-
-SCHEMA_FILE = "org.schema.json"
-
-
-def schema_path() -> str:
-    # The package's own location, not importlib.resources: that costs ~7 ms of start-up to find one file.
-    from clinesync import schemas  # type: ignore[attr-defined]  # a data package: schemas/ at the top, see pyproject
-
-    return os.path.join(os.path.dirname(schemas.__file__), SCHEMA_FILE)
-
-
-@functools.cache
-def schema() -> dict[str, Any]:
-    with open(schema_path(), encoding="utf-8") as stream:
-        document: dict[str, Any] = json.load(stream)
-    return document
 
 
 @functools.cache
@@ -70,33 +54,6 @@ def stored_document_schema() -> dict[str, Any]:
     """What a console checks a written RemoteConfig against. A stored document always has its version
     (Cline's schema requires it); a file may leave it out."""
     return {"$defs": schema()["$defs"], "$ref": "#/$defs/RemoteConfig", "required": ["version"]}
-
-
-def resolve_ref(node: dict[str, Any]) -> dict[str, Any]:
-    """A schema node with its `$ref` (into the schema's own $defs) followed."""
-    while "$ref" in node:
-        node = schema()["$defs"][node["$ref"].rsplit("/", 1)[1]]
-    return node
-
-
-@functools.lru_cache(maxsize=4096)
-def field_schema(path: Path) -> dict[str, Any] | None:
-    """The schema of the field at a plan path (`remoteConfig...models[id=x].id`), or None where the schema
-    does not know it: a live field a later Cline added."""
-    node: dict[str, Any] = schema()
-    for part in path:
-        node = resolve_ref(node)
-        if isinstance(part, str):
-            child = node.get("properties", {}).get(part)
-            if child is None:
-                extra = node.get("additionalProperties")
-                child = extra if isinstance(extra, dict) else None
-        else:  # a list item, by position or identity
-            child = node.get("items")
-        if child is None:
-            return None
-        node = child
-    return resolve_ref(node)
 
 
 def remote_config_errors(value: Any) -> list[str]:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from clinesync.consoles.base import Console, ConsoleError, Live, NotAttempted, WritesUnsupported
+from clinesync.consoles.fleet import DEFAULT_PARALLELISM, Progress, concurrently
 from clinesync.diff import Change, diff
-from clinesync.fleet import DEFAULT_PARALLELISM, Progress, concurrently
 from clinesync.plans.plan import OrgPlan, Plan
 
 Outcome = Literal["applied", "unchanged", "failed", "not attempted"]

@@ -14,8 +14,9 @@ from typing import Any, cast
 from clinesync.diff import Change
 from clinesync.escape import visible
 from clinesync.fields import Item, Path, children, dotted, walk_identified
-from clinesync.masking import SENSITIVE, SENSITIVE_CHANGED, Mask, mask_change
+from clinesync.masking import SENSITIVE_CHANGED, Mask, mask_change
 from clinesync.plans.plan import OrgPlan
+from clinesync.scrub import SENSITIVE
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 _LONGEST_VALUE = 160

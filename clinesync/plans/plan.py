@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from clinesync.clients import member_views
 from clinesync.consoles.base import Console, ConsoleError, Live
+from clinesync.consoles.fleet import DEFAULT_PARALLELISM, Pool, Progress
 from clinesync.diff import Change, diff
 from clinesync.document import Document
 from clinesync.fields import Path, dotted
@@ -19,7 +20,6 @@ from clinesync.files.batch import iter_checked
 from clinesync.files.desired import Desired
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
-from clinesync.fleet import DEFAULT_PARALLELISM, Pool, Progress
 from clinesync.masking import Mask, mask_change
 from clinesync.plans.impacts import impacts
 from clinesync.plans.unknown import keep_unknown, unknown_fields

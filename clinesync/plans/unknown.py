@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from clinesync.contract import resolve_ref, schema
 from clinesync.fields import IDENTITY_KEYS, Item, Path, identified_items, plain_copy
-from clinesync.files.schema import resolve_ref, schema
 
 
 def unknown_fields(tree: dict[str, Any]) -> list[Path]:

@@ -8,13 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from clinesync.clients import MEMBERS_PICK_IT_UP
+from clinesync.contract import resolve_ref, schema
 from clinesync.diff import Change
 from clinesync.fields import Item, Path
-from clinesync.files.schema import resolve_ref, schema
-from clinesync.masking import SENSITIVE, is_sensitive
+from clinesync.masking import is_sensitive
 from clinesync.plans.display import value_text
 from clinesync.plans.manual import Waited
 from clinesync.plans.plan import OrgPlan
+from clinesync.scrub import SENSITIVE
 
 
 def steps(org: OrgPlan) -> list[str]:

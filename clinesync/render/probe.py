@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from clinesync import strictjson
-from clinesync.probe import Endpoint
+from clinesync.probe.endpoints import Endpoint
 
 FORMAT_VERSION = "1"
 _COLORS = {"ok": "green", "warn": "yellow", "fail": "red"}
