@@ -31,9 +31,6 @@ class Change:
         return dotted(self.path)
 
 
-_ABSENT = object()
-
-
 def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
     """Changes that turn `before` (None: nothing yet) into `after`."""
     if before is not None and same(before, after):

@@ -37,9 +37,6 @@ class Document:
     def canonical(self) -> str:
         return canonical_json(self.tree())
 
-    def fingerprint(self, salt: str) -> str:
-        return fingerprint(self.canonical(), salt)
-
 
 def canonical_json(value: Any) -> str:
     return strictjson.dumps(

@@ -236,10 +236,8 @@ def apply(
 
     With --manual, for consoles that refuse writes (Cline's hosted console today): print each change as a step
     in the admin console, then read until live matches the files or --timeout passes."""
-    from clinesync.plans.planfile import is_plan_file
-
     output = Output()
-    saved_plan = next((path for path in paths if is_plan_file(path)), None)
+    saved_plan, saved = _saved_plan_among(paths)  # a bad plan file is refused first
     if saved_plan is not None and (
         len(paths) > 1 or shard is not None or prune_unknown or settings().organizations
     ):
@@ -247,7 +245,6 @@ def apply(
             f"{saved_plan} is a saved plan: it is applied whole, as reviewed; paths, --shard, --org and "
             "--prune-unknown cannot be added to it"
         )
-    saved = _load_saved(saved_plan) if saved_plan is not None else None  # a bad plan file is refused first
     console = open_console(writes=not manual)
     try:
         if saved is not None:
@@ -277,13 +274,18 @@ def apply(
         console.close()
 
 
-def _load_saved(plan_path: str) -> SavedPlan:
+def _saved_plan_among(paths: tuple[str, ...]) -> tuple[str | None, SavedPlan | None]:
+    """The first PATH that is a saved plan, read once, and that plan."""
     from clinesync.plans import planfile
 
-    try:
-        return planfile.load(plan_path)
-    except planfile.PlanFileError as error:
-        raise UserError(str(error)) from None
+    for path in paths:
+        try:
+            saved = planfile.read_if_plan(path)
+        except planfile.PlanFileError as error:
+            raise UserError(str(error)) from None
+        if saved is not None:
+            return path, saved
+    return None, None
 
 
 def _apply_saved(
@@ -364,7 +366,10 @@ def show(plan_path: str, output_format: str) -> int:
     another. `apply PLANFILE` can, and refuses a plan whose display is not what it would do."""
     from clinesync.plans import planfile
 
-    saved = _load_saved(plan_path)
+    try:
+        saved = planfile.load(plan_path)
+    except planfile.PlanFileError as error:
+        raise UserError(str(error)) from None
     render(Output(), planfile.as_plan(saved), output_format, "plan")
     return EXIT_OK
 

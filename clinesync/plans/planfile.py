@@ -118,25 +118,37 @@ def dumps(plan: Plan) -> str:
     return strictjson.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def is_plan_file(path: str) -> bool:
-    """A JSON object that says it is a plan. A YAML file in flow style (`{organization: ...}`) is not JSON."""
+def read_if_plan(path: str) -> SavedPlan | None:
+    """The saved plan at `path`, read and parsed once; None when the file is not a plan (an organization file:
+    a YAML file in flow style, `{organization: ...}`, is not JSON). PlanFileError for a plan that is broken."""
     try:
         with open(path, "rb") as stream:
             if stream.read(64).lstrip()[:1] != b"{":
-                return False
+                return None
             stream.seek(0)
             document = strictjson.loads(stream.read())
     except (OSError, ValueError):
-        return False
-    return isinstance(document, dict) and document.get("kind") == KIND
+        return None
+    if not isinstance(document, dict) or document.get("kind") != KIND:
+        return None
+    return _saved(path, document)
 
 
 def load(path: str) -> SavedPlan:
     try:
         with open(path, encoding="utf-8") as stream:
             document = strictjson.loads(stream.read())
-        if document.get("kind") != KIND:
-            raise PlanFileError(f"{path} is not a clinesync plan file")
+    except (OSError, ValueError) as error:
+        raise PlanFileError(
+            f"{path} is not a readable clinesync plan file ({type(error).__name__})"
+        ) from None
+    if not isinstance(document, dict) or document.get("kind") != KIND:
+        raise PlanFileError(f"{path} is not a clinesync plan file")
+    return _saved(path, document)
+
+
+def _saved(path: str, document: dict[str, Any]) -> SavedPlan:
+    try:
         if document.get("format_version") != FORMAT_VERSION:
             raise PlanFileError(f"{path}: plan format {document.get('format_version')} is not supported")
         saved = SavedPlan(
@@ -159,7 +171,7 @@ def load(path: str) -> SavedPlan:
         )
         _check_shown(document)
         made_by = document["clinesync_version"]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise PlanFileError(
             f"{path} is not a readable clinesync plan file ({type(error).__name__})"
         ) from None

@@ -17,7 +17,7 @@ from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan
 from clinesync.render.markers import MARKERS
 from clinesync.render.members import member_lines
-from clinesync.render.text import mass_change_lines, organization_label, summary
+from clinesync.render.text import headline, mass_change_lines, organization_label
 
 MAX_COMMENT = 65_536  # GitHub refuses a longer comment
 _FOLD_AFTER_LINES = 20
@@ -29,10 +29,15 @@ _FULL_PLAN = (
 
 
 def plan_markdown(plan: Plan, mode: str = "plan", members: bool = False, limit: int = MAX_COMMENT) -> str:
-    headline = summary(plan, mode).split(": ", 1)[-1].rstrip(".")
     listed = [org for org in plan.organizations if org.action == "failed" or org.changes]
     lines = {id(org): organization_lines(org) for org in listed if org.changes}
-    head = [MARKERS[mode], f"### clinesync {mode}: {headline}", "", f"Console: {code_span(plan.console)}", ""]
+    head = [
+        MARKERS[mode],
+        f"### clinesync {mode}: {headline(plan, mode)}",
+        "",
+        f"Console: {code_span(plan.console)}",
+        "",
+    ]
     # What a reviewer must not miss comes right after the headline, and is never cut.
     head += _must_not_miss(plan, listed, lines, (limit - _CUT_RESERVE) // 2)
     sections = [_section(org, lines.get(id(org), []), mode, folded=len(listed) > 1) for org in listed]

@@ -66,12 +66,16 @@ def mass_change_lines(plan: Plan) -> list[str]:
 
 
 def summary(plan: Plan, mode: str = "plan") -> str:
+    """The plan's last line: `Plan: 1 organization to update, ..., 3 changes.`"""
     if not plan.has_changes and not plan.failed:
-        return (
-            "No changes. Live state matches the files."
-            if mode == "plan"
-            else "No drift. Live state matches the files."
-        )
+        return headline(plan, mode) + "."
+    return f"{'Plan' if mode == 'plan' else 'Drift'}: {headline(plan, mode)}."
+
+
+def headline(plan: Plan, mode: str = "plan") -> str:
+    """What the plan comes to, in words: the summary's counts, and a comment's headline."""
+    if not plan.has_changes and not plan.failed:
+        return f"No {'changes' if mode == 'plan' else 'drift'}. Live state matches the files"
     creates, updates = plan.count("create"), plan.count("update")
     parts = [f"{creates} {'to create' if mode == 'plan' else 'missing'}"] if creates else []
     parts.append(f"{updates} to update" if mode == "plan" else f"{updates} drifted")
@@ -81,5 +85,4 @@ def summary(plan: Plan, mode: str = "plan") -> str:
     first = creates or updates
     parts[0] = parts[0].replace(" ", f" organization{'s' if first != 1 else ''} ", 1)
     changes = plan.change_count
-    label = "Plan" if mode == "plan" else "Drift"
-    return f"{label}: {', '.join(parts)}, {changes} change{'s' if changes != 1 else ''}."
+    return f"{', '.join(parts)}, {changes} change{'s' if changes != 1 else ''}"
