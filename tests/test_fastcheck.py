@@ -6,8 +6,13 @@ out of range, a key removed or added, an item appended."""
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -18,6 +23,7 @@ from clinesync.files.fastcheck import compile_schema
 from clinesync.files.schema import stored_document_schema
 
 from strategies import remote_configs
+from support import REPO
 
 _VALUES = st.one_of(
     st.none(),
@@ -83,3 +89,56 @@ def test_numbers_and_booleans_are_told_apart_as_jsonschema_does() -> None:
         assert check(value) == Draft202012Validator({"type": "integer", "minimum": 0}).is_valid(value), value
     enum = compile_schema({"enum": [1, "a", None]})
     assert enum is not None and enum(1.0) and not enum(True) and enum(None) and not enum("b")
+
+
+PROJECT_VALID = {
+    "paths": ["orgs/"],
+    "variables": {"gateway": "https://llm.corp.example.com/v1"},
+    "rules": {"CS110": "error"},
+    "publicHeaders": ["x-tenant-id"],
+    "massChange": {"share": 0.25, "disable": 1, "removeProvider": 5},
+    "policy": [
+        {"id": "corp-hosts", "allowHosts": ["*.corp.example.com"]},
+        {"id": "tenant", "requireHeaders": {"x-tenant-id": "^acme$"}},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "keyword"),
+    [
+        ({}, None),
+        ({"massChange": {"share": 2}}, "maximum"),
+        ({"publicHeaders": ["x-a", "x-a"]}, "uniqueItems"),
+        ({"variables": {"bad-name": "x"}}, "propertyNames"),
+        ({"policy": [{"id": "CS110", "allowHosts": ["a"]}]}, "not"),
+        ({"policy": [{"id": "two", "allowHosts": ["a"], "denyProviders": ["Anthropic"]}]}, "oneOf"),
+        ({"policy": [{"id": "none"}]}, "oneOf"),
+        ({"policy": [{"id": "empty", "requireHeaders": {}}]}, "minProperties"),
+    ],
+)
+def test_the_project_schema_has_the_quick_check_and_it_agrees_with_jsonschema(
+    change: dict[str, Any], keyword: str | None
+) -> None:
+    """The project configuration takes the quick path too (no jsonschema import for a valid one): each keyword
+    it adds to the organization schema's is judged as jsonschema judges it."""
+    project = json.loads((REPO / "schemas" / "project.schema.json").read_text())
+    quick = compile_schema(project)
+    assert quick is not None
+    document = {**PROJECT_VALID, **change}
+    errors = list(Draft202012Validator(project).iter_errors(document))
+    assert quick(document) == (not errors)
+    assert (keyword is None) == (not errors)
+    if keyword is not None:
+        assert any(keyword == error.validator or keyword in error.schema_path for error in errors), errors
+
+
+def test_a_valid_project_configuration_costs_no_jsonschema_import(in_tmp: Path) -> None:
+    (in_tmp / "clinesync.yaml").write_text(json.dumps(PROJECT_VALID))
+    probe = "import sys; from clinesync.files.project import load; load('clinesync.yaml'); print('jsonschema' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+    (in_tmp / "clinesync.yaml").write_text(json.dumps({**PROJECT_VALID, "massChange": {"share": 2}}))
+    broken = "from clinesync.files.project import ProjectError, load\ntry:\n    load('clinesync.yaml')\nexcept ProjectError as error:\n    print(error.problems[0])"
+    located = subprocess.run([sys.executable, "-c", broken], capture_output=True, text=True, check=True)
+    assert "clinesync.yaml:1:" in located.stdout and "2" in located.stdout

@@ -39,7 +39,14 @@ _ASSERTING = frozenset(
         "required",
         "items",
         "minimum",
+        "maximum",
         "minLength",
+        "minItems",
+        "minProperties",
+        "uniqueItems",
+        "propertyNames",
+        "not",
+        "oneOf",
         "pattern",
         "enum",
         "const",
@@ -83,6 +90,26 @@ def _compile(node: Any, definitions: dict[str, Any], compiled: dict[str, Check])
     if "minimum" in node:
         least = node["minimum"]
         checks.append(lambda instance: not _is_number(instance) or instance >= least)
+    if "maximum" in node:
+        most = node["maximum"]
+        checks.append(lambda instance: not _is_number(instance) or instance <= most)
+    if "minItems" in node:
+        fewest = node["minItems"]
+        checks.append(lambda instance: not isinstance(instance, list) or len(instance) >= fewest)
+    if "minProperties" in node:
+        fewest_keys = node["minProperties"]
+        checks.append(lambda instance: not isinstance(instance, dict) or len(instance) >= fewest_keys)
+    if node.get("uniqueItems") is True:
+        checks.append(lambda instance: not isinstance(instance, list) or _unique(instance))
+    if "propertyNames" in node:
+        name = _compile(node["propertyNames"], definitions, compiled)
+        checks.append(lambda instance: not isinstance(instance, dict) or all(map(name, instance)))
+    if "not" in node:
+        negated = _compile(node["not"], definitions, compiled)
+        checks.append(lambda instance: not negated(instance))
+    if "oneOf" in node:
+        options = [_compile(option, definitions, compiled) for option in node["oneOf"]]
+        checks.append(lambda instance: sum(1 for option in options if option(instance)) == 1)
     if "minLength" in node:
         shortest = node["minLength"]
         checks.append(lambda instance: not isinstance(instance, str) or len(instance) >= shortest)
@@ -168,6 +195,10 @@ def _type(expected: str | list[str]) -> Check:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _unique(items: list[Any]) -> bool:
+    return not any(_equal(one, other) for index, one in enumerate(items) for other in items[index + 1 :])
 
 
 def _equal(one: Any, other: Any) -> bool:

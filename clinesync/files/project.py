@@ -9,7 +9,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,7 +149,9 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
     loaded.path = shown
     problems = list(loaded.problems)
     if loaded.data is not None:
-        problems += [_located(error, loaded) for error in _validator().iter_errors(loaded.data)]
+        quick = _quick_check()
+        if quick is None or not quick(loaded.data):  # jsonschema judges, and locates, every error
+            problems += [_located(error, loaded) for error in _validator().iter_errors(loaded.data)]
     data: dict[str, Any] = loaded.data if isinstance(loaded.data, dict) else {}
     unmanaged = []
     for index, text in enumerate(data.get("unmanaged", []) if not problems else []):
@@ -254,6 +256,16 @@ def schema_path() -> str:
     from clinesync.contract import schema_path as packaged
 
     return packaged(PROJECT_SCHEMA_FILE)
+
+
+@functools.cache
+def _quick_check() -> Callable[[Any], bool] | None:
+    """The quick "valid" organization files have (`fastcheck.py`), so a valid configuration costs no
+    jsonschema import."""
+    from clinesync.files.fastcheck import compile_schema
+
+    with open(schema_path(), encoding="utf-8") as stream:
+        return compile_schema(json.load(stream))
 
 
 @functools.cache
