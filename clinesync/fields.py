@@ -195,6 +195,29 @@ def identified(tree: Any, path: Path) -> Path:
     return tuple(named)
 
 
+MISSING: Any = object()  # what `find` returns where nothing is: a value may be null
+
+
+def find(tree: Any, path: Path) -> Any:
+    """The value at a plan's path inside `tree`: keys, and list items by identity (`models[id=gpt-4o]`), as
+    plans name them. MISSING where there is none. The one walk of identity paths."""
+    for part in path:
+        if isinstance(part, Item):
+            if not isinstance(tree, list):
+                return MISSING
+            tree = next(
+                (item for item in tree if isinstance(item, dict) and item.get(part.key) == part.value),
+                MISSING,
+            )
+        elif isinstance(tree, dict) and part in tree:
+            tree = tree[part]
+        else:
+            return MISSING
+        if tree is MISSING:
+            return MISSING
+    return tree
+
+
 def value_at(tree: Any, path: Path) -> Any:
     """The value at a positional path (keys and list indexes) inside `tree`."""
     for part in path:

@@ -9,11 +9,11 @@ was (the fields output may show), so a review reads like the change it is.
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
 from clinesync.diff import Change
 from clinesync.escape import visible
-from clinesync.fields import Item, Path, children, dotted, walk_identified
+from clinesync.fields import MISSING, Item, Path, dotted, find, walk_identified
 from clinesync.masking import SENSITIVE_CHANGED, Mask, mask_change
 from clinesync.plans.plan import OrgPlan
 from clinesync.scrub import SENSITIVE
@@ -52,7 +52,7 @@ def organization_lines(org: OrgPlan) -> list[str]:
             block = [change]
             while index + len(block) < len(changes) and _under(changes[index + len(block)], item):
                 block.append(changes[index + len(block)])
-            lines += _block(item, block, org.mask, new=not _exists(live, item))
+            lines += _block(item, block, org.mask, new=find(live, item) is MISSING)
             lines[-len(block) - 1] += _origin(org, item)
             index += len(block)
             continue
@@ -81,17 +81,6 @@ def _item_added_to(change: Change) -> Path | None:
 
 def _under(change: Change, item: Path) -> bool:
     return change.op == "add" and change.path[: len(item)] == item and len(change.path) > len(item)
-
-
-def _exists(tree: Any, path: Path) -> bool:
-    node, here = tree, cast(Path, ())
-    for part in path:
-        # Children are named from their parent's path: an identity list's items by `Item`, as plans name them.
-        found = [child for where, child in children(node, here, identified=True) if where[-1] == part]
-        if not found:
-            return False
-        node, here = found[0], (*here, part)
-    return True
 
 
 def _block(item: Path, changes: list[Change], mask: Mask, new: bool) -> list[str]:

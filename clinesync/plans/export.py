@@ -24,6 +24,7 @@ from clinesync.fields import (
     Item,
     Path,
     dotted,
+    find,
     identified_paths,
     is_header_path,
     is_sensitive_path,
@@ -167,12 +168,9 @@ def _unique(name: str, taken: dict[str, str]) -> str:
 
 
 def _delete(tree: Any, path: Path) -> None:
-    for part in path[:-1]:
-        if isinstance(part, Item):
-            tree = next(item for item in tree if isinstance(item, dict) and item.get(part.key) == part.value)
-        else:
-            tree = tree[part]
-    tree.pop(path[-1], None)
+    parent = find(tree, path[:-1])
+    if isinstance(parent, dict):
+        parent.pop(path[-1], None)
 
 
 class _Dumper(yaml.SafeDumper):

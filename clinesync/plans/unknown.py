@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from clinesync.contract import resolve_ref, schema
-from clinesync.fields import IDENTITY_KEYS, Item, Path, identified_items, plain_copy
+from clinesync.fields import IDENTITY_KEYS, Item, Path, find, identified_items, plain_copy
 
 
 def unknown_fields(tree: dict[str, Any]) -> list[Path]:
@@ -24,9 +24,9 @@ def keep_unknown(
     and the paths that were kept."""
     merged, kept = plain_copy(desired), []
     for path in paths:
-        parent = locate(merged, path[:-1])
+        parent = find(merged, path[:-1])
         if isinstance(parent, dict) and path[-1] not in parent:
-            parent[path[-1]] = plain_copy(locate(live, path))
+            parent[path[-1]] = plain_copy(find(live, path))
             kept.append(path)
     return merged, kept
 
@@ -46,18 +46,3 @@ def _walk(value: Any, node: dict[str, Any], path: Path, found: list[Path]) -> No
             return  # items without usable identities are compared as a whole list
         for identity, item in named.items():
             _walk(item, node["items"], path + (Item(key, identity),), found)
-
-
-def locate(tree: Any, path: Path) -> Any:
-    for part in path:
-        if isinstance(part, Item):
-            tree = next(
-                (item for item in tree if isinstance(item, dict) and item.get(part.key) == part.value), None
-            )
-        elif isinstance(tree, dict):
-            tree = tree.get(part)
-        else:
-            return None
-        if tree is None:
-            return None
-    return tree

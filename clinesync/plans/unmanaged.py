@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clinesync.fields import Item, Path, plain_copy
-from clinesync.plans.unknown import locate
-
-_ABSENT = object()
+from clinesync.fields import MISSING, Item, Path, find, plain_copy
 
 
 def keep_unmanaged(
@@ -17,8 +14,8 @@ def keep_unmanaged(
     """A copy of `target` holding, at each unmanaged path, the live value, or nothing where live has none."""
     kept: dict[str, Any] = plain_copy(target)
     for path in paths:
-        value = _at(live, path)
-        parent = _container(kept, path[:-1], create=value is not _ABSENT)
+        value = find(live, path) if live is not None else MISSING
+        parent = _container(kept, path[:-1], create=value is not MISSING)
         if parent is None:
             continue
         last = path[-1]
@@ -26,32 +23,21 @@ def keep_unmanaged(
             items = [
                 item for item in parent if not (isinstance(item, dict) and item.get(last.key) == last.value)
             ]
-            parent[:] = items if value is _ABSENT else [*items, plain_copy(value)]
+            parent[:] = items if value is MISSING else [*items, plain_copy(value)]
         elif isinstance(parent, dict) and isinstance(last, str):
-            if value is _ABSENT:
+            if value is MISSING:
                 parent.pop(last, None)
             else:
                 parent[last] = plain_copy(value)
     return kept
 
 
-def _at(tree: Any, path: Path) -> Any:
-    parent = locate(tree, path[:-1]) if tree is not None else None
-    last = path[-1]
-    if isinstance(last, Item) and isinstance(parent, list):
-        found = locate(parent, (last,))
-        return _ABSENT if found is None else found
-    if isinstance(parent, dict) and isinstance(last, str) and last in parent:
-        return parent[last]
-    return _ABSENT
-
-
 def _container(tree: Any, path: Path, create: bool) -> Any:
     """The mapping or list at `path`, made along the way when `create` (the live value goes somewhere)."""
     for index, part in enumerate(path):
         following = path[index + 1] if index + 1 < len(path) else None
-        found = locate(tree, (part,))
-        if found is None:
+        found = find(tree, (part,))
+        if found is MISSING or found is None:
             if not create:
                 return None
             found = [] if isinstance(following, Item) else {}
