@@ -235,7 +235,9 @@ def test_a_ca_bundle_is_loaded_only_where_tls_is_used(
         monkeypatch.delenv(name, raising=False)
     if proxy:
         monkeypatch.setenv("HTTP_PROXY", proxy)
-    context = HttpConsole(url, TOKEN)._tls_context()
+    from clinesync.consoles.trust import environment_proxy, tls_context
+
+    context = tls_context(url, environment_proxy(url))
     # Never a context that trusts every certificate; a bundle of CAs only where TLS is used.
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     assert (context.cert_store_stats()["x509_ca"] > 0) is trusts_cas

@@ -302,7 +302,7 @@ def test_the_console_is_reached_through_the_proxy_the_environment_names(
 def test_the_proxy_is_the_one_the_environment_names_for_the_console(
     monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], url: str, proxy: str | None
 ) -> None:
-    from clinesync.consoles.http import environment_proxy
+    from clinesync.consoles.trust import environment_proxy
 
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
         for spelling in (name, name.lower()):

@@ -5,13 +5,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from clinesync.consoles.base import Console, ConsoleError
 from clinesync.consoles.local import DEFAULT_PATH, LocalConsole
-
-if TYPE_CHECKING:
-    import ssl
 
 
 def open_console(
@@ -30,15 +26,17 @@ def open_console(
         return LocalConsole(DEFAULT_PATH, read_only=read_only, missing_ok=True)
     _refuse_lookalike(target)
     if target.startswith(("http://", "https://")):
-        from clinesync.consoles.http import HttpConsole, environment_proxy, reached_over_tls
+        from clinesync.consoles.http import HttpConsole
+        from clinesync.consoles.trust import environment_proxy, tls_context
         from clinesync.scrub import Redactor
 
         _refuse_plain_http(target, insecure_http)
-        uses_tls = reached_over_tls(target, environment_proxy(target))
+        # A CA bundle the environment names is checked before any request; certifi's is loaded on the first.
+        named = environ.get("SSL_CERT_FILE")
         return HttpConsole(
             target,
             read_token(token_file, environ),
-            tls=_ca_bundle_context(environ, uses_tls),
+            tls=tls_context(target, environment_proxy(target), environ) if named else None,
             timeout=_number(environ, "CLINESYNC_TIMEOUT", 30.0),
             retries=int(_number(environ, "CLINESYNC_RETRIES", 4)),
             redact=Redactor(secrets if secrets is not None else set()),
@@ -86,25 +84,6 @@ def _refuse_plain_http(target: str, insecure_http: bool) -> None:
             f"refusing the plain http:// console on {host}: the token would cross the network in clear. "
             "Use https://, or pass --insecure-http on a network you trust"
         )
-
-
-def _ca_bundle_context(environ: Mapping[str, str], uses_tls: bool) -> ssl.SSLContext | None:
-    """The TLS context of the CA bundle SSL_CERT_FILE names (the one the console is then reached with), or
-    None when it names none or TLS is not used (loading one costs ~50 ms); a bundle that is missing, or
-    cannot be read, is a clear error, not a crash."""
-    bundle = environ.get("SSL_CERT_FILE")
-    if not bundle:
-        return None
-    if not os.path.isfile(bundle):
-        raise ConsoleError(f"SSL_CERT_FILE names {bundle}, which is not a file: point it at your CA bundle")
-    if not uses_tls:
-        return None
-    import ssl
-
-    try:
-        return ssl.create_default_context(cafile=bundle)
-    except (ssl.SSLError, OSError, ValueError):
-        raise ConsoleError(f"SSL_CERT_FILE names {bundle}, which holds no readable certificate") from None
 
 
 def read_token(token_file: str | None, environ: Mapping[str, str]) -> str:

@@ -11,7 +11,6 @@ what to do; no message carries the token, a header or a body.
 
 from __future__ import annotations
 
-import os
 import random
 import ssl
 import threading
@@ -33,6 +32,7 @@ from clinesync.consoles.base import (
     Revision,
     WritesUnsupported,
 )
+from clinesync.consoles.trust import environment_proxy, tls_context
 from clinesync.consoles.wire import Answer, Wire, WireError
 from clinesync.document import Document
 from clinesync.masking import masked_url
@@ -103,25 +103,10 @@ class HttpConsole:
             return self._given(method, path, headers, body)
         with self._wire_lock:  # made on the first request: a run that never asks loads no CA bundle
             if self._wire is None:
-                self._tls = self._tls or self._tls_context()
+                self._tls = self._tls or tls_context(self._base, self._proxy)
                 self._wire = Wire(self._base, self.timeout, self._tls, self._proxy)
             wire = self._wire
         return wire.exchange(method, path, headers, body)
-
-    def _tls_context(self) -> ssl.SSLContext:
-        """One TLS context for every connection: loading the CA bundle costs ~50 ms of CPU each time. The
-        bundle SSL_CERT_FILE names (open_console checks it first), else SSL_CERT_DIR's, else certifi's. A
-        console reached without TLS (http://, and no https:// proxy) gets a context that trusts nothing: it
-        is never used, and would refuse any certificate if it were."""
-        if not reached_over_tls(self._base, self._proxy):
-            return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        if os.environ.get("SSL_CERT_FILE"):
-            return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-        if os.environ.get("SSL_CERT_DIR"):
-            return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-        import certifi  # Mozilla's CAs, as browsers trust them, where the system may have none
-
-        return ssl.create_default_context(cafile=certifi.where())
 
     def close(self) -> None:
         if self._wire is not None:
@@ -339,25 +324,6 @@ def _config(value: Any, organization: str) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ConsoleError(f"the console's value for {organization} is not a JSON object")
     return config
-
-
-def reached_over_tls(url: str, proxy: str | None) -> bool:
-    """Whether reaching `url` (through `proxy`, if any) takes TLS: to the console, or to its proxy."""
-    return any(each.startswith("https://") for each in (url, proxy or ""))
-
-
-def environment_proxy(url: str) -> str | None:
-    """The proxy that HTTPS_PROXY, HTTP_PROXY or ALL_PROXY name for `url`, unless NO_PROXY exempts its host (as
-    the standard library reads them; a value without a scheme is an http:// proxy)."""
-    import urllib.request
-
-    proxies = urllib.request.getproxies()
-    if not proxies or urllib.request.proxy_bypass(urlsplit(url).hostname or ""):
-        return None
-    proxy = proxies.get(urlsplit(url).scheme) or proxies.get("all")
-    if not proxy:
-        return None
-    return proxy if "://" in proxy else f"http://{proxy}"
 
 
 def _without_userinfo(url: str) -> str:
