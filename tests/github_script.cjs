@@ -12,7 +12,10 @@ const github = {
   paginate: async (method, args) => (await method(args)).data,
   rest: {
     issues: {
-      listComments: async () => ({ data: state.comments }),
+      listComments: async () => ({ data: state.comments || [] }),
+      listForRepo: async () => ({ data: state.issues || [] }),
+      create: record("create"),
+      update: record("update"),
       updateComment: record("updateComment"),
       createComment: record("createComment"),
     },

@@ -38,12 +38,13 @@ def job(name: str) -> dict[str, Any]:
     return jobs[name]
 
 
-_TOKEN = re.compile(r"\s*(\|\||&&|==|!=|!|\(|\)|'[^']*'|always\(\)|[\w.-]+)")
+_TOKEN = re.compile(r"\s*(\|\||&&|==|!=|!|\(|\)|'[^']*'|always\(\)|cancelled\(\)|[\w.-]+)")
 
 
 def condition_holds(condition: str, context: dict[str, str]) -> bool:
     """An `if:` expression as GitHub evaluates it, for what the examples use: names (unknown ones empty),
-    'strings', ==, !=, !, &&, ||, parentheses and always()."""
+    'strings', ==, !=, !, &&, ||, parentheses, always() and cancelled() (a run that goes on is not cancelled)."""
+    condition = condition.strip().removeprefix("${{").removesuffix("}}").strip()
     tokens = _TOKEN.findall(condition)
     assert "".join(tokens) == re.sub(r"\s+", "", condition), f"the test cannot read `if: {condition}`"
     position = 0
@@ -89,6 +90,8 @@ def condition_holds(condition: str, context: dict[str, str]) -> bool:
             return value
         if token == "always()":
             return True
+        if token == "cancelled()":
+            return False
         if token.startswith("'"):
             return token[1:-1]
         return context.get(token, "")
@@ -337,9 +340,73 @@ def test_the_sharded_fleet_covers_every_organization(runner: Runner) -> None:
     assert sorted(seen) == sorted(f"orgs/{path.name}" for path in (runner.workspace / "orgs").iterdir())
 
 
-def test_gitlab_jobs_plan_the_merge_request_and_apply_its_reviewed_plan(runner: Runner) -> None:
-    """Each job's script as GitLab runs it (one shell, stopping at the first failure); the install and the
-    download of the merge request's plan artifact (curl, the API) are the test's to do."""
+class FakeGitLab:
+    """GitLab's API as the apply job reads it, on loopback: the merge request of a commit, its pipelines (a
+    failed one for its last commit, then the successful one), the pipeline's jobs, the plan job's artifact."""
+
+    def __init__(self, artifact: bytes, token: str) -> None:
+        import http.server
+        import json
+        import threading
+
+        fake = self
+        self.asked: list[str] = []
+        routes = {
+            "/api/v4/projects/7/repository/commits/merged-sha/merge_requests": [{"iid": 5}],
+            "/api/v4/projects/7/merge_requests/5": {"iid": 5, "sha": "reviewed-sha"},
+            "/api/v4/projects/7/merge_requests/5/pipelines": [
+                {"id": 11, "sha": "reviewed-sha", "status": "failed"},
+                {"id": 10, "sha": "reviewed-sha", "status": "success"},
+                {"id": 9, "sha": "older-sha", "status": "success"},
+            ],
+            "/api/v4/projects/7/pipelines/10/jobs?scope[]=success": [
+                {"id": 70, "name": "validate"},
+                {"id": 77, "name": "plan"},
+            ],
+        }
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake.asked.append(self.path)
+                if self.headers.get("PRIVATE-TOKEN") != token:
+                    self.send_error(401)
+                elif self.path == "/api/v4/projects/7/jobs/77/artifacts":
+                    self._send(artifact, "application/zip")
+                elif self.path in routes:
+                    self._send(json.dumps(routes[self.path]).encode(), "application/json")
+                elif self.path.endswith("/merge_requests"):  # a commit no merge request brought
+                    self._send(b"[]", "application/json")
+                else:
+                    self.send_error(404)
+
+            def _send(self, body: bytes, kind: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v4"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_gitlab_jobs_plan_the_merge_request_and_apply_its_reviewed_plan(
+    runner: Runner, tmp_path: Path
+) -> None:
+    """Each job's script as GitLab runs it (one shell, stopping at the first failure); the apply job finds the
+    reviewed plan through a fake GitLab API: the merged merge request's successful pipeline for its last
+    commit, its plan job's artifact. The install (pip) is the test's to skip: clinesync is installed here."""
+    import io
+    import zipfile
+
     pipeline = yaml.safe_load(GITLAB.read_text())
     assert {"validate", "plan", "apply", "drift"} <= set(pipeline)
     _git(runner.workspace, "init", "-q")
@@ -353,26 +420,39 @@ def test_gitlab_jobs_plan_the_merge_request_and_apply_its_reviewed_plan(runner: 
         "CLINE_API_KEY": TOKEN,
         "AZURE_OPENAI_KEY": SECRET,
         "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
+        "CI_PROJECT_ID": "7",
+        "CI_COMMIT_SHA": "merged-sha",
+        "CLINESYNC_GITLAB_TOKEN": "glpat-planted-0000",
     }
 
     def gitlab(name: str) -> int:
-        lines = [line for line in pipeline[name]["script"] if "curl" not in line and "zipfile" not in line]
-        return runner.shell(["bash", "-eo", "pipefail", "-c", "\n".join(lines)], env)
+        return runner.shell(["bash", "-eo", "pipefail", "-c", "\n".join(pipeline[name]["script"])], env)
 
     assert gitlab("validate") == 0 and gitlab("plan") == 0, runner.outputs
     assert "orgs/acme.yaml" in (runner.workspace / "targets.txt").read_text()
-    (runner.workspace / "reviewed").mkdir()
-    shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
-    (runner.workspace / "clinesync.plan").unlink()  # main has no plan of its own: apply uses the reviewed one
-    assert gitlab("apply") == 0, runner.outputs
-    assert "applied (revision 1)" in runner.outputs[-1]
-    assert gitlab("drift") == 0, runner.outputs
-    shutil.rmtree(runner.workspace / "reviewed")  # a merge request that changed no organization
-    (runner.workspace / "reviewed").mkdir()
-    assert gitlab("apply") == 0 and "changed no organization" in runner.outputs[-1]
+    artifact = io.BytesIO()
+    with zipfile.ZipFile(artifact, "w") as archive:  # the plan job's artifact, as GitLab keeps it
+        for name in ("clinesync.plan", "plan.md"):
+            archive.write(runner.workspace / name, name)
+            (runner.workspace / name).unlink()  # main has no plan of its own: apply uses the reviewed one
+    api = FakeGitLab(artifact.getvalue(), "glpat-planted-0000")
+    env["CI_API_V4_URL"] = api.url
+    try:
+        assert gitlab("apply") == 0, runner.outputs[-1]
+        assert "applied (revision 1)" in runner.outputs[-1]
+        assert "/api/v4/projects/7/jobs/77/artifacts" in api.asked  # the successful pipeline's plan job
+        assert gitlab("drift") == 0, runner.outputs
+        env["CI_COMMIT_SHA"] = "pushed-without-review"  # no merge request: nothing reviewed, nothing applied
+        shutil.rmtree(runner.workspace / "reviewed")
+        assert gitlab("apply") == 1
+        assert "without a merge request: nothing reviewed, nothing applied" in runner.outputs[-1]
+    finally:
+        api.stop()
+    assert all("glpat-planted-0000" not in output for output in runner.outputs)
     install = pipeline["default"]["before_script"]
     assert "--require-hashes" in install[0] and "$CLINESYNC_COMMIT/locks/runtime.txt" in install[0]
     assert "git+$CLINESYNC_SOURCE@$CLINESYNC_COMMIT" in install[1]
+    assert pipeline["plan"]["variables"]["GIT_DEPTH"] == "0"
 
 
 def test_the_probe_gate_stops_an_apply_whose_endpoint_fails(runner: Runner) -> None:
@@ -776,7 +856,7 @@ def test_the_comment_replaces_only_the_workflows_own_marker_and_a_fork_is_told_w
 
 
 def test_a_stale_plan_is_recovered_by_a_re_plan_of_the_named_organizations_then_applied(
-    runner: Runner, console_server: RunningServer
+    runner: Runner, console_server: RunningServer, tmp_path: Path
 ) -> None:
     other = (EXAMPLES / "vllm-gateway.yaml").read_text()
     (runner.workspace / "orgs" / "lab.yaml").write_text(other)
@@ -785,6 +865,7 @@ def test_a_stale_plan_is_recovered_by_a_re_plan_of_the_named_organizations_then_
     assert runner.job(job("replan")) == 0, runner.outputs
     plan_md = (runner.workspace / "plan.md").read_text()
     assert ORG in plan_md and "lab.yaml" not in plan_md  # only the organization named
+    assert ORG in (tmp_path / "summary.md").read_text()  # where the approvers read it
     (runner.workspace / "reviewed").mkdir()
     shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
     assert runner.job(job("apply")) == 0, runner.outputs
@@ -832,3 +913,38 @@ def test_a_pull_request_that_only_deletes_an_organization_file_plans_and_applies
     shutil.copy(runner.workspace / "plan.md", runner.workspace / "reviewed" / "plan.md")
     assert runner.job(job("apply")) == 0, runner.outputs
     assert console_server.server.requests["PUT"] == 0
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="the comment scripts run in Node, as github-script does"
+)
+def test_a_validate_that_prints_nothing_still_replaces_the_comment_with_its_failure(tmp_path: Path) -> None:
+    """An invalid clinesync.yaml fails validate before any markdown is written: the comment says so."""
+    script = comment_step()["with"]["script"]
+    earlier = [{"id": 3, "user": BOT, "body": "<!-- clinesync-plan -->\n### clinesync plan: all green"}]
+    env = {"PLAN_OK": "false", "VALIDATED": "failure"}
+    (tmp_path / "plan.md").write_text("")
+    [updated] = run_script(tmp_path, script, pull_request_context(), earlier, env, tmp_path)
+    assert updated["body"].startswith("<!-- clinesync-plan -->\n### ❌ clinesync validate failed")
+    assert "all green" not in updated["body"]
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="the comment scripts run in Node, as github-script does"
+)
+def test_a_shard_that_left_no_report_does_not_hide_the_drift_the_others_found(tmp_path: Path) -> None:
+    import json
+
+    [step] = [step for step in job("drift-issue")["steps"] if "github-script" in step.get("uses", "")]
+    (tmp_path / "drift").mkdir()
+    (tmp_path / "drift" / "drift-1.json").write_text("")  # that shard failed before writing
+    report = {
+        "organizations": [
+            {"organization": ORG, "file": "orgs/acme.yaml", "action": "update", "changes": [{}]}
+        ]
+    }
+    (tmp_path / "drift" / "drift-2.json").write_text(json.dumps(report))
+    [created] = run_script(
+        tmp_path, step["with"]["script"], pull_request_context(), [], {"ALL_SHARDS_READ": "false"}, tmp_path
+    )
+    assert created["call"] == "create" and f"`{ORG}` (orgs/acme.yaml): 1 change(s)" in created["body"]

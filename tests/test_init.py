@@ -56,3 +56,23 @@ def test_the_github_example_is_the_workflow_init_writes() -> None:
     """`make docs` copies the template to the example; the example's secrets are those of examples/org.yaml."""
     template = REPO / "clinesync" / "templates" / "clinesync.yml"
     assert (EXAMPLES / "ci" / "github" / "clinesync.yml").read_text() == template.read_text()
+
+
+def test_init_lists_each_secret_once_reads_bases_too_and_names_what_github_refuses(in_tmp: Path) -> None:
+    """A file's ${env:CLINE_API_KEY} is in the list already (twice, GitHub would refuse the whole workflow);
+    a base's references count; a GITHUB_* name cannot be a GitHub secret: init says to rename it."""
+    (in_tmp / "orgs").mkdir()
+    (in_tmp / "bases").mkdir()
+    shutil.copy(EXAMPLES / "org.yaml", in_tmp / "orgs" / "org.yaml")
+    (in_tmp / "bases" / "gateway.yaml").write_text(
+        "remoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n      openAiHeaders:\n"
+        "        x-key: ${env:CLINE_API_KEY}\n        x-other: ${env:GATEWAY_KEY}\n        x-gh: ${env:GITHUB_TOKEN}\n"
+    )
+    result = run("init")
+    assert result.exit_code == 0, result.output
+    workflow = (in_tmp / ".github" / "workflows" / "clinesync.yml").read_text()
+    yaml.safe_load(workflow)  # loads: no key twice
+    assert workflow.count("CLINE_API_KEY: ${{ secrets.CLINE_API_KEY }}") == 1
+    assert "GATEWAY_KEY: ${{ secrets.GATEWAY_KEY }}" in workflow and "GITHUB_TOKEN" not in workflow
+    assert "environments: CLINE_API_KEY, AZURE_OPENAI_KEY, GATEWAY_KEY." in result.stdout
+    assert "rename ${env:GITHUB_TOKEN} in your files" in result.stdout

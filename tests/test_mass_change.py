@@ -80,3 +80,20 @@ def test_a_bad_threshold_is_a_located_error(in_tmp: Path) -> None:
     result = run("validate", "orgs")
     assert result.exit_code == 1
     assert "clinesync.yaml:1:" in result.stderr and "massChange" in result.stderr
+
+
+def test_a_share_needs_the_fleet_named_and_removing_all_providers_at_once_counts(in_tmp: Path) -> None:
+    write(in_tmp / "clinesync.yaml", "massChange:\n  share: 0.25\n")
+    fleet(in_tmp, 2)
+    unnamed = run("validate", "orgs")
+    assert unnamed.exit_code == 1
+    assert "clinesync.yaml:2:3: error: massChange.share needs paths:" in unnamed.stderr
+    write(in_tmp / "clinesync.yaml", "paths: [orgs/]\nmassChange: {removeProvider: 0}\n")
+    assert run("apply", "--auto-approve").exit_code == 0
+    write(in_tmp / "orgs" / "00.yaml", "organization: org-01JZPE4CHW5XTP73W957000000\nremoteConfig: {}\n")
+    write(in_tmp / "orgs" / "01.yaml", "organization: org-01JZPE4CHW5XTP73W957000001\n")
+    refused = run("apply", "--auto-approve")
+    assert refused.exit_code == 1, refused.output
+    assert (
+        "it removes a provider in 2 organizations, more than massChange.removeProvider (0)" in refused.stderr
+    )

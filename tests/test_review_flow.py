@@ -9,9 +9,10 @@ import time
 from pathlib import Path
 
 from clinesync.consoles.local import LocalConsole
+from clinesync.diff import Change
 from clinesync.document import Document
-from clinesync.plans.plan import make_plan
-from clinesync.render.markdown import MAX_COMMENT
+from clinesync.plans.plan import OrgPlan, Plan, make_plan
+from clinesync.render.markdown import MAX_COMMENT, plan_markdown
 
 from support import TOKEN, run, start_server, write
 
@@ -232,3 +233,49 @@ def test_show_prints_exactly_what_plan_printed_and_a_field_added_to_a_live_item_
     for output_format in ("markdown", "json"):
         fresh = run("plan", "orgs", "--format", output_format).stdout
         assert run("show", "reviewed.plan", "--format", output_format).stdout == fresh, output_format
+
+
+def _reviewed(index: int, lines: list[str]) -> OrgPlan:
+    """An organization's plan as a saved plan holds it: its lines as reviewed."""
+    change = Change("add", ("remoteConfig", "telemetryEnabled"), None, True)
+    return OrgPlan(
+        f"orgs/{index:04d}.yaml", f"org-{index:026d}", action="update", changes=[change], saved_lines=lines
+    )
+
+
+def test_a_comment_stays_within_its_limit_however_large_what_organizations_share() -> None:
+    """Pairs of organizations sharing long lines: the shared block is counted, then cut, never the limit."""
+    hosts = [
+        f"+ remoteConfig.providerSettings.OpenAiCompatible.models[id=model-{index // 2:04d}-{'x' * 60}]"
+        for index in range(1000)
+    ]
+    plan = Plan(
+        "local",
+        "local",
+        [_reviewed(index, [hosts[index], hosts[index] + ".b", hosts[index] + ".c"]) for index in range(1000)],
+    )
+    text = plan_markdown(plan)
+    assert len(text) <= MAX_COMMENT
+    assert "Changes several organizations share:" in text and "more shared changes" in text
+
+
+def test_the_mass_change_verdict_survives_any_number_of_distinct_impacts() -> None:
+    impacts = [
+        f"! remoteConfig.providerSettings.OpenAiCompatible.openAiBaseUrl moves to host-{index}.example.com"
+        for index in range(1000)
+    ]
+    organizations = [
+        _reviewed(index, [impacts[index], "~ remoteConfig.telemetryEnabled: false -> true"])
+        for index in range(1000)
+    ]
+    plan = Plan(
+        "local",
+        "local",
+        organizations,
+        mass_change=("it updates 1000 of 1000 organizations (100%), more than massChange.share (25%)",),
+    )
+    text = plan_markdown(plan)
+    assert len(text) <= MAX_COMMENT
+    head = text.split("| organization | result | changes |")[0]
+    assert "! Mass change: it updates 1000 of 1000 organizations" in head
+    assert "host-0.example.com" in head and "more impact lines" in head

@@ -193,12 +193,15 @@ def init(directory: str, pin: str | None, force: bool) -> int:
         )
     output = Output()
     texts = []
-    for folder, _, found in os.walk(os.path.join(directory, "orgs")):
-        for name in found:
-            if name.endswith((".yaml", ".yml")):
-                with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as stream:
-                    texts.append(stream.read())
+    for top in ("orgs", "bases"):  # organization files, and bases beside them or under them
+        for folder, _, found in os.walk(os.path.join(directory, top)):
+            for name in found:
+                if name.endswith((".yaml", ".yml")):
+                    with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as stream:
+                        texts.append(stream.read())
     secrets = scaffold.referenced_secrets(texts)
+    unusable = [name for name in secrets if scaffold.unusable_secret(name)]
+    secrets = [name for name in secrets if name not in unusable]
     os.makedirs(os.path.join(directory, "orgs"), exist_ok=True)
     for relative, text in scaffold.files(secrets, pin).items():
         path = os.path.join(directory, relative)
@@ -221,6 +224,8 @@ def init(directory: str, pin: str | None, force: bool) -> int:
         output.out(f"Added to {ignore}: {', '.join(missing.split())}.\n")
     names = ", ".join(["CLINE_API_KEY", *secrets])
     output.out(f"Next: add these secrets to the clinesync-read and clinesync-apply environments: {names}.\n")
+    for name in unusable:
+        output.out(f"Next: rename ${{env:{name}}} in your files: GitHub refuses secrets named GITHUB_*.\n")
     if pin is None:
         output.out(
             f"Next: replace {scaffold.PLACEHOLDER} with the clinesync commit you reviewed (or pass --pin).\n"

@@ -189,8 +189,14 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
 
 def _guardrail_problems(loaded: LoadedFile, data: dict[str, Any]) -> list[Problem]:
     """What the schema cannot say: levels for rules that do not exist, policy ids used twice, patterns that
-    are not regular expressions."""
+    are not regular expressions, a share of a fleet that is not named."""
     problems = []
+    if "share" in data.get("massChange", {}) and not data.get("paths"):
+        mark = loaded.key_mark(("massChange", "share"))
+        message = (
+            "massChange.share needs paths: the organizations it is a share of (a pull request plans a few)"
+        )
+        problems.append(loaded.problem("CS100", mark, message))
     policy_ids: list[str] = []
     for index, entry in enumerate(data.get("policy", [])):
         if entry["id"] in policy_ids:

@@ -28,9 +28,19 @@ def secret_lines(names: Iterable[str]) -> list[str]:
     return [f"{name}: ${{{{ secrets.{name} }}}}" for name in sorted(set(names))]
 
 
+LISTED = ("CLINESYNC_CONSOLE", "CLINE_API_KEY", "PROBE_API_KEY")  # in the workflow's list already
+
+
 def referenced_secrets(texts: Iterable[str]) -> list[str]:
-    """The `${env:NAME}` names organization files and bases read, in order, once each."""
-    return list(dict.fromkeys(name for text in texts for name in _ENV_REFERENCE.findall(text)))
+    """The `${env:NAME}` names organization files and bases read, in order, once each, but those the
+    workflow's list holds already (a key twice would make GitHub refuse the whole workflow)."""
+    names = dict.fromkeys(name for text in texts for name in _ENV_REFERENCE.findall(text))
+    return [name for name in names if name not in LISTED]
+
+
+def unusable_secret(name: str) -> bool:
+    """GitHub refuses secrets whose names start with GITHUB_: such a variable cannot come from one."""
+    return name.upper().startswith("GITHUB_")
 
 
 def workflow(secrets: Iterable[str], pin: str | None) -> str:
@@ -39,7 +49,8 @@ def workflow(secrets: Iterable[str], pin: str | None) -> str:
     match = _FILE_SECRETS.search(template)
     assert match, "the workflow template names its file secrets on one line"
     indent = match.group(1)
-    lines = "".join(f"{indent}{line}\n" for line in secret_lines(secrets))
+    usable = [name for name in secrets if name not in LISTED and not unusable_secret(name)]
+    lines = "".join(f"{indent}{line}\n" for line in secret_lines(usable))
     text = template[: match.start()] + lines + template[match.end() :]
     return text.replace(PLACEHOLDER, pin) if pin else text
 

@@ -42,10 +42,16 @@ def _disables(org: OrgPlan) -> bool:
 
 
 def _removes_provider(org: OrgPlan) -> bool:
-    return any(
-        change.op == "remove" and len(change.path) == 3 and change.path[:2] == _PROVIDERS
-        for change in org.changes
-    )
+    """A provider block removed: on its own, or with the providerSettings or remoteConfig that held it."""
+    for change in org.changes:
+        if change.op != "remove":
+            continue
+        if len(change.path) == 3 and change.path[:2] == _PROVIDERS:
+            return True
+        held = change.before.get(_PROVIDERS[1]) if isinstance(change.before, dict) else None
+        if (change.path == _PROVIDERS[:1] and held) or (change.path == _PROVIDERS and change.before):
+            return True
+    return False
 
 
 _ORGANIZATION = re.compile(rb"^organization:", re.MULTILINE)
@@ -53,7 +59,7 @@ _ORGANIZATION = re.compile(rb"^organization:", re.MULTILINE)
 
 def fleet_size(project: Project, planned: int) -> int:
     """How many organizations the project manages: the organization files under its `paths:` (bases are not
-    organizations), or, without `paths:`, the `planned` ones."""
+    organizations). The configuration refuses `massChange.share` without `paths:`."""
     if not project.paths:
         return planned
     try:

@@ -43,7 +43,7 @@ def plan_markdown(plan: Plan, mode: str = "plan", members: bool = False, limit: 
     sections = [_section(org, lines.get(id(org), []), mode, folded=len(listed) > 1) for org in listed]
     if members:
         sections = [section + _members(org) for org, section in zip(listed, sections, strict=True)]
-    shared = _shared(listed, lines) if len(lines) > 1 else []
+    shared = _shared(listed, lines, (limit - _CUT_RESERVE) // 4) if len(lines) > 1 else []
     table = _table(listed, mode) if len(listed) > 1 else []
     body = _within(head, table, shared, sections, limit - _CUT_RESERVE)
     return "\n".join(body).rstrip("\n") + "\n"
@@ -52,7 +52,7 @@ def plan_markdown(plan: Plan, mode: str = "plan", members: bool = False, limit: 
 def _must_not_miss(plan: Plan, listed: list[OrgPlan], lines: dict[int, list[str]], budget: int) -> list[str]:
     """Every impact line once, with how many organizations it concerns and which, and the mass-change
     verdict. Within `budget` (half a comment) whatever the fleet: past it, the organizations are counted, not
-    named."""
+    named; past that, the verdict stays and the impact lines are kept while they fit."""
     impacts: dict[str, list[OrgPlan]] = {}
     for org in listed:
         for line in lines.get(id(org), []):
@@ -62,13 +62,27 @@ def _must_not_miss(plan: Plan, listed: list[OrgPlan], lines: dict[int, list[str]
     if not impacts and not verdict:
         return []
     several = len(lines) > 1
+    grouped: list[str] = []
     for naming in (several, False):
         grouped = [line + (_who(orgs, naming) if several else "") for line, orgs in impacts.items()]
         block = ["**Must not miss:**", "", "```diff", *verdict, *grouped, "```", ""]
         if _size(block) <= budget:
             return block
-    kept = [line for line in block[3:-2] if _size([line]) < budget // max(len(block), 1)]
-    return [*block[:3], *kept, "```", f"{len(block) - 5 - len(kept)} more impact lines: {_FULL_PLAN}.", ""]
+    kept = _fitting(
+        grouped, budget - _size(["**Must not miss:**", "", "```diff", *verdict, "```", "", ""]) - 200
+    )
+    more = f"{len(grouped) - len(kept)} more impact lines: {_FULL_PLAN}."
+    return ["**Must not miss:**", "", "```diff", *verdict, *kept, "```", more, ""]
+
+
+def _fitting(lines: list[str], budget: int) -> list[str]:
+    """The first lines that fit in `budget` characters."""
+    kept: list[str] = []
+    for line in lines:
+        if _size(kept) + len(line) + 1 > budget:
+            break
+        kept.append(line)
+    return kept
 
 
 def _who(orgs: list[OrgPlan], naming: bool) -> str:
@@ -122,8 +136,9 @@ def _table(listed: list[OrgPlan], mode: str) -> list[str]:
     return [*rows, ""]
 
 
-def _shared(listed: list[OrgPlan], lines: dict[int, list[str]]) -> list[str]:
-    """Changes that several organizations' plans share, once each with how many share it and which."""
+def _shared(listed: list[OrgPlan], lines: dict[int, list[str]], budget: int) -> list[str]:
+    """Changes that several organizations' plans share, once each with how many share it and which: within
+    `budget` (a quarter of a comment), the organizations counted, not named, and then the rarest cut."""
     sharing: dict[str, list[OrgPlan]] = {}
     for org in listed:
         for line in dict.fromkeys(lines.get(id(org), [])):
@@ -136,8 +151,13 @@ def _shared(listed: list[OrgPlan], lines: dict[int, list[str]]) -> list[str]:
     )
     if not common:
         return []
-    block = [line + _who(orgs, naming=True) for orgs, line in common]
-    return ["Changes several organizations share:", "", "```diff", *block, "```", ""]
+    title = ["Changes several organizations share:", "", "```diff"]
+    for naming in (True, False):
+        block = [line + _who(orgs, naming) for orgs, line in common]
+        if _size([*title, *block, "```", ""]) <= budget:
+            return [*title, *block, "```", ""]
+    kept = _fitting(block, budget - _size([*title, "```", "", ""]) - 200)
+    return [*title, *kept, "```", f"{len(block) - len(kept)} more shared changes: {_FULL_PLAN}.", ""]
 
 
 def _section(org: OrgPlan, lines: list[str], mode: str, folded: bool) -> list[str]:
