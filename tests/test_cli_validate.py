@@ -252,10 +252,10 @@ def test_a_bug_met_on_one_file_is_that_files_error_not_the_runs(
 
     real = batch.check_file
 
-    def failing(path: str, project: object = None) -> object:
+    def failing(path: str, project: object = None, bases: object = None) -> object:
         if path.endswith("b.yaml"):
             raise ZeroDivisionError
-        return real(path, project)  # type: ignore[arg-type]
+        return real(path, project, bases)  # type: ignore[arg-type]
 
     monkeypatch.setattr(batch, "check_file", failing)
     for name in ("a", "b", "c"):

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -417,7 +418,7 @@ def current_project() -> Project:
     except ProjectError as error:
         raise UserError(f"the project configuration is not valid:\n{error}") from None
     if chosen.organizations:
-        project.organizations = frozenset(chosen.organizations)
+        project = replace(project, organizations=frozenset(chosen.organizations))
     if project.file:  # before any request: a console named there is where the token goes
         from clinesync.masking import masked_url
 

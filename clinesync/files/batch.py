@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 
 from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
@@ -49,7 +48,9 @@ def iter_checked(
         if organization is not None and organization in first:
             mark = checked.organization_mark
             message = f"organization {organization} is also declared in {first[organization]}: one file per organization"
-            checked.add(Problem.of("CS104", mark.file or checked.path, mark.line, mark.column, message))
+            checked = checked.adding(
+                Problem.of("CS104", mark.file or checked.path, mark.line, mark.column, message)
+            )
         elif organization is not None:
             first[organization] = checked.path
         yield checked
@@ -64,19 +65,20 @@ def check_files(paths: list[str], project: Project | None = None) -> list[Checke
 def _checked(
     paths: list[str], project: Project, environ: Mapping[str, str] | None, share: bool
 ) -> Iterator[tuple[CheckedFile, set[str]]]:
+    bases: Bases = {}  # this run's parsed bases, in this process
     done = 0
     if len(paths) >= POOL_FROM and _workers() >= 1 and _workers_can_start():
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            for checked in _in_workers(paths, project, environ, share):
+            for checked in _in_workers(paths, project, environ, share, bases):
                 yield checked
                 done += 1
         except BrokenProcessPool:
             pass  # a worker could not start or died: the files not yet checked are checked here
     for path in paths[done:]:
-        if os.path.realpath(path) not in project.bases:  # read as a base already: not an organization
-            yield check_one(path, project, environ).slim(), set(project.bases)
+        if os.path.realpath(path) not in bases:  # read as a base already: not an organization
+            yield check_one(path, project, environ, bases).slim(), set(bases)
 
 
 def _workers() -> int:
@@ -84,7 +86,7 @@ def _workers() -> int:
 
 
 def _in_workers(
-    paths: list[str], project: Project, environ: Mapping[str, str] | None, share: bool
+    paths: list[str], project: Project, environ: Mapping[str, str] | None, share: bool, bases: Bases
 ) -> Iterator[tuple[CheckedFile, set[str]]]:
     """The files checked by worker processes and this one, in path order.
 
@@ -95,8 +97,8 @@ def _in_workers(
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    # Each worker gets the project without the parent's cache of parsed bases.
-    task = functools.partial(check_chunk, project=replace(project, bases={}), environ=_plain(environ))
+    # Each worker keeps a cache of parsed bases of its own (_WORKER_BASES).
+    task = functools.partial(check_chunk, project=project, environ=_plain(environ))
     chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
     here = len(chunks) if share else min(_HEAD_START, len(chunks))  # chunks[:here] are checked here
     given: dict[int, Future[tuple[list[CheckedFile], set[str]]]] = {}
@@ -112,11 +114,11 @@ def _in_workers(
                 given[here] = pool.submit(task, chunks[here])
             if index < here:
                 for path in chunk:
-                    yield check_one(path, project, environ).slim(), set(project.bases)
+                    yield check_one(path, project, environ, bases).slim(), set(bases)
                 continue
-            checked_files, bases = given.pop(index).result()
+            checked_files, read = given.pop(index).result()
             for checked in checked_files:
-                yield checked, bases | set(project.bases)
+                yield checked, read | set(bases)
     finally:
         # A run that ends early (an error, a signal) waits for the chunks in hand only, never the queue.
         pool.shutdown(wait=True, cancel_futures=True)
@@ -156,28 +158,31 @@ def _workers_can_start() -> bool:
     return path is None or os.path.exists(path)
 
 
+Bases = dict[str, LoadedFile]  # a run's parsed bases by real path (and merged lists of them: bases.py)
+
 # A worker's bases, kept from one share to the next: a worker process serves one run, with one project.
-_WORKER_BASES: dict[str, LoadedFile] = {}
+_WORKER_BASES: Bases = {}
 
 
 def check_chunk(
     paths: list[str], project: Project, environ: dict[str, str] | None
 ) -> tuple[list[CheckedFile], set[str]]:
     """A worker's share: each file checked (and resolved), and the bases it read."""
-    project = replace(project, bases=_WORKER_BASES)
-    checked = [check_one(path, project, environ).slim() for path in paths]
-    return checked, set(project.bases)
+    checked = [check_one(path, project, environ, _WORKER_BASES).slim() for path in paths]
+    return checked, set(_WORKER_BASES)
 
 
-def check_one(path: str, project: Project, environ: Mapping[str, str] | None) -> CheckedFile:
+def check_one(
+    path: str, project: Project, environ: Mapping[str, str] | None, bases: Bases | None = None
+) -> CheckedFile:
     """One file checked (and resolved). A bug met on one file is that file's error, located at its first
     line, never the run's: every other file is still checked and reported."""
     try:
-        checked = check_file(path, project)
+        checked = check_file(path, project, bases)
         if environ is not None and not checked.has_errors and not checked.may_be_a_base:
             from clinesync.files.desired import resolve  # only commands that resolve pay for importing it
 
-            checked.desired = resolve(checked, environ, project.unmanaged, project.public_headers)
+            checked = resolve(checked, environ, project.unmanaged, project.public_headers)
     except Exception as bug:  # a bug: this file's error, reported with every other file's
         message = (
             f"clinesync could not check this file: internal error ({type(bug).__name__}); please report it"

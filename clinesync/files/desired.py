@@ -7,7 +7,7 @@ collected so that output can be scrubbed of them as a last line of defence.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from clinesync.document import Document
@@ -19,6 +19,7 @@ from clinesync.files.loader import LoadedFile, as_mark
 from clinesync.files.policy import policy_problems
 from clinesync.files.problems import Problem
 from clinesync.files.schema import changed_value_problems
+from clinesync.files.suppressions import Suppression
 from clinesync.files.validate import CheckedFile
 
 
@@ -39,16 +40,35 @@ class Desired:
     )  # plan path -> `base.yaml:LINE`, for inherited values
 
 
+@dataclass
+class _Found:
+    """What resolving finds beside the checks' findings, as the guardrails have it."""
+
+    problems: list[Problem]
+    suppressed: list[Problem]
+    suppressions: list[Suppression]
+
+    def into(self, checked: CheckedFile, desired: Desired | None) -> CheckedFile:
+        return replace(
+            checked,
+            problems=self.problems,
+            suppressed=self.suppressed,
+            suppressions=self.suppressions,
+            desired=desired,
+        )
+
+
 def resolve(
     checked: CheckedFile,
     environ: Mapping[str, str],
     unmanaged: tuple[Path, ...] = (),
     public_headers: frozenset[str] = frozenset(),
-) -> Desired | list[Problem]:
-    """The desired document of a file without errors, or the errors that stop it: an unset variable (CS170),
-    or a resolved value that breaks a rule or a policy. Every problem found is added to `checked.problems`
+) -> CheckedFile:
+    """The checked file with its desired document, or without one where errors stop it: an unset variable
+    (CS170), or a resolved value that breaks a rule or a policy. Every problem found is added to its problems
     (warnings included) as the guardrails have it. `unmanaged` adds the project's unmanaged paths to the
     file's."""
+    found = _Found(list(checked.problems), list(checked.suppressed), list(checked.suppressions))
     loaded = checked.loaded
     assert loaded is not None, "resolved where it was checked, before `slim`"
     data = loaded.data
@@ -83,19 +103,17 @@ def resolve(
         problems = _resolved_problems(
             checked, loaded, {**data, "remoteConfig": remote}, from_environment, changed
         )
-    checked.problems += _governed(checked, loaded, problems)
-    errors = [problem for problem in checked.problems if problem.is_error]
-    if errors:
-        return errors
+    found.problems += _governed(checked, loaded, problems, found)
+    if any(problem.is_error for problem in found.problems):
+        return found.into(checked, None)
     tree = {"enabled": data.get("enabled", True), "remoteConfig": {"version": "v1", **remote}}
     # Plans name list items by identity: translate the positional paths once the values are final.
     positional = {path: identified(tree, path) for path in from_environment}
     own = [parse_dotted(text) for text in data.get("unmanaged", [])]
-    checked.problems += _governed(
-        checked, loaded, list(ignored_values(loaded, [path for path in unmanaged if path not in own]))
-    )
+    ignored = list(ignored_values(loaded, [path for path in unmanaged if path not in own]))
+    found.problems += _governed(checked, loaded, ignored, found)
     left_alone = (*own, *unmanaged)
-    return Desired(
+    desired = Desired(
         file=checked.path,
         organization=data["organization"],
         name=data.get("name"),
@@ -107,6 +125,7 @@ def resolve(
         public_headers=public_headers,
         origins=_origins(loaded, tree),
     )
+    return found.into(checked, desired)
 
 
 def _origins(loaded: LoadedFile, tree: dict[str, Any]) -> dict[Path, str]:
@@ -135,12 +154,14 @@ def _resolved_problems(
     return changed_value_problems(view, changed) + run_checks(view) + policy_problems(view, policy)
 
 
-def _governed(checked: CheckedFile, loaded: LoadedFile, found: list[Problem]) -> list[Problem]:
+def _governed(
+    checked: CheckedFile, loaded: LoadedFile, problems: list[Problem], found: _Found
+) -> list[Problem]:
     """The problems found now that the file as written did not show, as the guardrails have them; the
-    suppressed ones are set aside in `checked.suppressed`."""
-    governed = govern(found, checked.path, checked.guardrails, loaded.suppressions)
-    already = set(checked.problems) | set(checked.suppressed)
-    checked.suppressed += [problem for problem in governed.suppressed if problem not in already]
-    checked.suppressions += sorted(governed.used - set(checked.suppressions), key=lambda found: found.line)
+    suppressed ones are set aside in `found.suppressed`."""
+    governed = govern(problems, checked.path, checked.guardrails, loaded.suppressions)
+    already = set(found.problems) | set(found.suppressed)
+    found.suppressed += [problem for problem in governed.suppressed if problem not in already]
+    found.suppressions += sorted(governed.used - set(found.suppressions), key=lambda used: used.line)
     new = {problem for problem in governed.problems if problem not in already}
     return sorted(new, key=Problem.sort_key)

@@ -34,7 +34,7 @@ class MassChange:
     remove_provider: int | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Project:
     """What the project configuration says, plus what this run adds (`--var`, `--org`). Without a
     configuration file every field is empty and every command behaves as it always has."""
@@ -50,9 +50,6 @@ class Project:
     guardrails: Guardrails = field(default_factory=Guardrails)
     mass_change: MassChange = MassChange()
     organizations: frozenset[str] | None = None  # --org: only these
-    # Bases are parsed once per run however many organizations extend them, and each list of bases is merged
-    # once (keys `extends:...`, beside the bases' real paths; `bases.py`).
-    bases: dict[str, LoadedFile] = field(default_factory=dict, repr=False)
 
     @property
     def directory(self) -> str:

@@ -3,8 +3,8 @@ the problems as the project's guardrails have them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from clinesync.files.bases import extended
 from clinesync.files.checks import run_checks
@@ -17,11 +17,14 @@ from clinesync.files.schema import schema_problems
 from clinesync.files.suppressions import Suppression
 from clinesync.files.variables import substitute
 
+if TYPE_CHECKING:
+    from clinesync.files.desired import Desired
+
 _FIRST_LINE = Mark(1, 1)
 _BASE_KEYS = frozenset({"apiVersion", "name", "enabled", "remoteConfig", "extends", "unmanaged"})
 
 
-@dataclass
+@dataclass(frozen=True)
 class CheckedFile:
     """A file's problems and what commands ask of it. `loaded` is dropped (`slim`) before the result crosses
     to another process; `desired` is set when the file was resolved too (`resolve`)."""
@@ -41,7 +44,7 @@ class CheckedFile:
     may_be_a_base: bool = False
     organization_mark: Mark = _FIRST_LINE
     loaded: LoadedFile | None = None
-    desired: Any = None  # Desired, or the problems that stopped it, once resolved
+    desired: Desired | None = None  # once resolved, where no error stopped it (the errors are in problems)
 
     @property
     def has_errors(self) -> bool:
@@ -49,30 +52,32 @@ class CheckedFile:
 
     def slim(self) -> CheckedFile:
         """Without the loaded file, which only checking and resolving need."""
-        self.loaded = None
-        return self
+        return replace(self, loaded=None)
 
-    def add(self, problem: Problem) -> None:
-        """A problem found across files (CS104): the file is not resolved any further."""
-        self.problems.append(problem)
-        if problem.is_error:
-            self.desired = None
+    def adding(self, problem: Problem) -> CheckedFile:
+        """With a problem found across files (CS104): an error stops its desired document."""
+        return replace(
+            self, problems=[*self.problems, problem], desired=None if problem.is_error else self.desired
+        )
 
 
-def load_organization(path: str, project: Project) -> LoadedFile:
-    """A file as its sources make it: variables substituted, then merged over the bases it names."""
+def load_organization(path: str, project: Project, bases: dict[str, LoadedFile] | None = None) -> LoadedFile:
+    """A file as its sources make it: variables substituted, then merged over the bases it names. `bases` is
+    the run's cache of parsed bases (each parsed once however many files extend it)."""
 
     def prepare(loaded: LoadedFile) -> None:
         substitute(loaded, project.variables)
 
     loaded = load_file(path)
     prepare(loaded)
-    return extended(loaded, project.bases, prepare, project.base_roots(path))
+    return extended(loaded, {} if bases is None else bases, prepare, project.base_roots(path))
 
 
-def check_file(path: str, project: Project | None = None) -> CheckedFile:
+def check_file(
+    path: str, project: Project | None = None, bases: dict[str, LoadedFile] | None = None
+) -> CheckedFile:
     project = project or Project()
-    return check_loaded(load_organization(path, project), project.guardrails)
+    return check_loaded(load_organization(path, project, bases), project.guardrails)
 
 
 def check_loaded(loaded: LoadedFile, guardrails: Guardrails | None = None) -> CheckedFile:

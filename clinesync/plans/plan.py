@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from clinesync.clients import member_views
@@ -28,7 +28,7 @@ from clinesync.plans.unmanaged import keep_unmanaged
 Action = Literal["create", "update", "no-op", "failed"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class OrgPlan:
     file: str
     organization: str | None
@@ -180,22 +180,19 @@ def make_plan(
     # Reads over the network keep this process busy: checking is then left to the workers.
     for checked in iter_checked(paths, project, environ, share=console.inline):
         org = OrgPlan(checked.path, checked.organization, checked.name, problems=checked.problems)
-        organizations.append(org)
         desired = checked.desired
         if desired is None:
-            _failed(org, checked.problems)
-        elif isinstance(desired, list):
-            _failed(org, desired)
+            org = replace(org, error=_first_error(checked.problems))
         else:
-            to_read.append((len(organizations) - 1, desired))
+            to_read.append((len(organizations), desired))
             reads.submit(console.read, desired.organization)
+        organizations.append(org)
     for (index, desired), live in zip(to_read, reads.results(), strict=True):
+        found = organizations[index].problems
         if isinstance(live, ConsoleError):
-            organizations[index].desired, organizations[index].error = desired, str(live)
+            organizations[index] = replace(organizations[index], desired=desired, error=str(live))
             continue
-        planned = plan_organization(desired, live, prune_unknown)
-        planned.problems = organizations[index].problems
-        organizations[index] = planned
+        organizations[index] = replace(plan_organization(desired, live, prune_unknown), problems=found)
     return Plan(console.description, console.identity, organizations, prune_unknown)
 
 
@@ -214,11 +211,10 @@ def plan_rollback(console: Console, organization: str, revision: int) -> Plan:
     return Plan(console.description, console.identity, [org], prune_unknown=True)
 
 
-def _failed(org: OrgPlan, problems: list[Problem]) -> OrgPlan:
+def _first_error(problems: list[Problem]) -> str:
     errors = [problem for problem in problems if problem.is_error]
-    org.error = (
+    return (
         f"{errors[0].message} ({errors[0].file}:{errors[0].line}:{errors[0].column})"
         if len(errors) == 1
         else f"the file has {len(errors)} errors"
     )
-    return org

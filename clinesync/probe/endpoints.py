@@ -127,8 +127,8 @@ def collect(files: list[str], environ: Mapping[str, str], project: Project | Non
     for checked in iter_checked(files, project, environ):
         desired = checked.desired
         collected.problems += checked.problems
-        if desired is None or isinstance(desired, list):
-            errors = [problem for problem in (desired or checked.problems) if problem.is_error]
+        if desired is None:
+            errors = [problem for problem in checked.problems if problem.is_error]
             where = f"{errors[0].message} ({errors[0].line}:{errors[0].column})"
             collected.failed_files.append((checked.path, where))
             continue
