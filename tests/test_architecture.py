@@ -62,3 +62,22 @@ def test_the_page_has_a_row_for_every_module() -> None:
         if f"`{relative}`" not in PAGE:
             missing.append(relative)
     assert not missing, missing
+
+
+def test_the_command_line_prints_only_what_render_makes() -> None:
+    """Views own every line (as Terraform's command views do): cli/ passes no text of its own to the output,
+    neither a literal nor a formatted string; messages are render/'s functions and constants."""
+    made_here = []
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
+                continue
+            if node.func.attr in ("out", "err", "info") and _is_text(node.args[0]):
+                made_here.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert not made_here, made_here
+
+
+def _is_text(node: ast.expr) -> bool:
+    if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return True
+    return isinstance(node, ast.BinOp) and (_is_text(node.left) or _is_text(node.right))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from clinesync import __version__
+from clinesync.render import run as view
 
 if TYPE_CHECKING:
     from clinesync.consoles.base import Console
@@ -41,9 +42,6 @@ class Terminated(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
-
-
-_INTERRUPTED = "\nInterrupted. Writes already acknowledged stay; run the command again to converge.\n"
 
 
 def _interruption_behind(error: BaseException) -> BaseException | None:
@@ -292,7 +290,7 @@ def command(function: Callable[..., int]) -> Callable[..., int]:
         try:
             return function(*args, **kwargs)
         except UserError as error:
-            Output().err(f"Error: {error}\n")
+            Output().err(view.error(error))
             return EXIT_ERROR
         except BrokenPipeError:
             # The reader went away (`| head`): as a shell's commands end on SIGPIPE, quietly, and with stdout
@@ -302,18 +300,15 @@ def command(function: Callable[..., int]) -> Callable[..., int]:
         except (KeyboardInterrupt, click.Abort) as interruption:
             # Each write is one transaction, and writes not yet started are cancelled: nothing is half
             # written, and running the command again converges.
-            Output().err(_INTERRUPTED)
+            Output().err(view.INTERRUPTED)
             return _exit_code(interruption)
         except Exception as error:  # a bug in clinesync: one line, the details only when asked for
             output = Output()
             behind = _interruption_behind(error)
             if behind is not None:  # cleaning up after a signal failed: the signal is what happened
-                output.err(_INTERRUPTED)
+                output.err(view.INTERRUPTED)
                 return _exit_code(behind)
-            output.err(
-                f"Error: internal error ({type(error).__name__}); run with --verbose for details "
-                "and please report it\n"
-            )
+            output.err(view.internal_error(type(error).__name__))
             if output.settings.verbose:
                 import traceback
 
@@ -422,8 +417,8 @@ def current_project() -> Project:
     if project.file:  # before any request: a console named there is where the token goes
         from clinesync.masking import masked_url
 
-        console = f" (console: {masked_url(project.console, live=False)})" if project.console else ""
-        Output().info(f"Using the project configuration {project.file}{console}\n")
+        console = masked_url(project.console, live=False) if project.console else None
+        Output().info(view.using_configuration(project.file, console))
     chosen.project = project
     return project
 
@@ -517,7 +512,7 @@ def progress(output: Output, label: str) -> Callable[[int, int], None] | None:
 
     def show(done: int, total: int) -> None:
         if total > 1:
-            output.err(f"\r{label}: {done}/{total}" + ("\n" if done == total else ""))
+            output.err(view.progress(label, done, total))
 
     return show
 
@@ -607,7 +602,7 @@ def confirmed(output: Output) -> bool:
         )
     answer = click.prompt("\nApply these changes? Only 'yes' is accepted", default="", show_default=False)
     if answer != "yes":
-        output.err("Apply cancelled. Nothing was written.\n")
+        output.err(view.APPLY_CANCELLED)
         return False
     return True
 

@@ -73,7 +73,7 @@ def validate(
     failed = any(problem.is_error or strict for problem in problems)
     code = EXIT_ERROR if failed else EXIT_OK
     output.out(PROBLEM_RENDERERS[output_format](problems, suppressed, suppressions, files, code))
-    output.info(summary_line(problems, len(files)) + "\n")
+    output.info(summary_line(problems, len(files)))
     return code
 
 
@@ -186,6 +186,7 @@ def init(directory: str, pin: str | None, force: bool) -> int:
     import os
 
     from clinesync.files import scaffold
+    from clinesync.render import adoption as view
 
     if pin is not None and not scaffold.PIN.fullmatch(pin):
         raise UserError(
@@ -206,12 +207,12 @@ def init(directory: str, pin: str | None, force: bool) -> int:
     for relative, text in scaffold.files(secrets, pin).items():
         path = os.path.join(directory, relative)
         if os.path.exists(path) and not force:
-            output.out(f"Kept {path}: it exists (--force overwrites it).\n")
+            output.out(view.kept(path))
             continue
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as stream:
             stream.write(text)
-        output.out(f"Wrote {path}.\n")
+        output.out(view.wrote(path))
     ignore = os.path.join(directory, ".gitignore")
     existing = ""
     if os.path.exists(ignore):
@@ -221,15 +222,8 @@ def init(directory: str, pin: str | None, force: bool) -> int:
     if missing:
         with open(ignore, "a", encoding="utf-8") as stream:
             stream.write(("\n" if existing and not existing.endswith("\n") else "") + missing)
-        output.out(f"Added to {ignore}: {', '.join(missing.split())}.\n")
-    names = ", ".join(["CLINE_API_KEY", *secrets])
-    output.out(f"Next: add these secrets to the clinesync-read and clinesync-apply environments: {names}.\n")
-    for name in unusable:
-        output.out(f"Next: rename ${{env:{name}}} in your files: GitHub refuses secrets named GITHUB_*.\n")
-    if pin is None:
-        output.out(
-            f"Next: replace {scaffold.PLACEHOLDER} with the clinesync commit you reviewed (or pass --pin).\n"
-        )
+        output.out(view.ignoring(ignore, missing.split()))
+    output.out(view.next_steps(secrets, unusable, scaffold.PLACEHOLDER if pin is None else None))
     return EXIT_OK
 
 

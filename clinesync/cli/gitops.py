@@ -31,7 +31,6 @@ from clinesync.cli.app import (
     render,
     settings,
 )
-from clinesync.escape import visible
 
 if TYPE_CHECKING:
     from clinesync.consoles.base import Console
@@ -75,30 +74,18 @@ def refuse_mass_change(output: Output, plan: Plan, allowed: bool) -> bool:
     """Whether apply must stop here: a mass change not allowed by --allow-mass-change."""
     if not plan.mass_change or allowed:
         return False
-    output.err("".join(f"Error: mass change: {reason}\n" for reason in plan.mass_change))
-    output.err(
-        "Refused: a change this large needs a second look. Review it, then apply with --allow-mass-change. "
-        "Nothing was written.\n"
-    )
+    from clinesync.render.gitops import mass_change_refused
+
+    output.err(mass_change_refused(plan))
     return True
 
 
 def report_problems(output: Output, plan: Plan) -> None:
     """Each organization's problems, warnings and console failure, on stderr; its secrets learnt first."""
-    from clinesync.render.text import organization_label
+    from clinesync.render.gitops import problem_lines
 
     output.add_secrets(plan.secrets)
-    shown = set()  # a base's problem once, however many organizations extend it
-    for org in plan.organizations:
-        for problem in org.problems:
-            if problem not in shown:
-                shown.add(problem)
-                output.err(f"{problem}\n")
-        for warning in org.warnings:
-            output.err(visible(f"Warning: {org.organization}: {warning}") + "\n")
-        if org.action == "failed" and not any(problem.is_error for problem in org.problems):
-            # a file's own errors are printed above; this is the console's failure, on stderr as well
-            output.err(visible(f"Error: {organization_label(org)}: {org.error}") + "\n")
+    output.err(problem_lines(plan))
 
 
 def plan_files(
@@ -135,7 +122,9 @@ def step_summary(output: Output, plan: Plan, mode: str) -> None:
         with open(path, "a", encoding="utf-8") as stream:
             stream.write(output.redact(plan_markdown(plan, mode)) + "\n")
     except OSError as error:
-        output.err(f"Warning: cannot append to GITHUB_STEP_SUMMARY ({error.strerror})\n")
+        from clinesync.render.gitops import summary_not_written
+
+        output.err(summary_not_written(error.strerror or str(error)))
 
 
 @cli.command()
@@ -180,7 +169,9 @@ def _save(output: Output, result: Plan, plan_file: str) -> None:
         raise UserError(str(error)) from None
     except OSError as error:
         raise UserError(f"cannot write {plan_file}: {error.strerror}") from None
-    output.info(f"Plan saved to {plan_file}. Apply it with: clinesync apply {plan_file}\n")
+    from clinesync.render.gitops import plan_saved
+
+    output.info(plan_saved(plan_file))
 
 
 @cli.command()
@@ -300,10 +291,11 @@ def _apply_saved(
     """Apply the organizations the reviewed plan changes, exactly as reviewed, or nothing. The others are not
     read, planned or written: a change to them since the plan was never reviewed."""
     from clinesync.plans import planfile
+    from clinesync.render import gitops as view
 
     skipped = len(saved.organizations) - len(saved.changing)
     if skipped:
-        output.info(f"{skipped} organization(s) the plan leaves unchanged: skipped.\n")
+        output.info(view.skipped(skipped))
     try:
         with paused_gc():
             result, reasons = planfile.replan(saved, console, os.environ, parallelism, current_project())
@@ -311,14 +303,10 @@ def _apply_saved(
         raise UserError(str(error)) from None
     report_problems(output, result)
     if reasons and planfile.already_applied(saved, result):
-        output.out(
-            "Already applied: live matches the files and the reviewed plan (in every value output shows) in "
-            "every organization it changes.\n"
-        )
+        output.out(view.ALREADY_APPLIED)
         return EXIT_OK
     if reasons:
-        output.err("".join(f"Error: {reason}\n" for reason in reasons))
-        output.err("The saved plan was not applied. Nothing was written.\n")
+        output.err(view.saved_plan_refused(reasons))
         return EXIT_ERROR
     result = judged(result)
     show_plan(output, result, output_format)
@@ -343,11 +331,12 @@ def show_plan(output: Output, result: Plan, output_format: str) -> None:
 
 def _apply_manually(output: Output, result: Plan, console: Console, timeout: float, interval: float) -> int:
     from clinesync.plans.manual import wait_until_applied
+    from clinesync.render.gitops import waiting
     from clinesync.render.manual import checklist_text, waited_text
 
     pending = [org for org in result.organizations if org.changes and org.action != "failed"]
     output.out(checklist_text(pending))
-    output.info(f"\nWaiting until {console.description} matches the files (timeout {timeout:g} s)...\n")
+    output.info(waiting(console.description, timeout))
     waited = wait_until_applied(pending, console, timeout, interval)
     output.out(waited_text(waited, timeout))
     return EXIT_OK if all(item.matched for item in waited) and not result.failed else EXIT_ERROR

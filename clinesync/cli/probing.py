@@ -21,6 +21,7 @@ from clinesync.cli.app import (
     paused_gc,
 )
 from clinesync.render.probe import PROBE_RENDERERS
+from clinesync.render.problems import problems_text
 
 
 @cli.command()
@@ -67,7 +68,7 @@ def probe(
     with paused_gc():
         collected = collect(expand_paths(paths, shard), os.environ, current_project())
     output.add_secrets(collected.secrets)
-    output.err("".join(f"{problem}\n" for problem in dict.fromkeys(collected.problems)))
+    output.err(problems_text(dict.fromkeys(collected.problems)))
     if any(endpoint.azure_identity for endpoint in collected.endpoints):
         credentials.azure_token = _remembering(output, azure_credentials())
     results = probe_all(collected.endpoints, credentials, timeout, chat, parallelism)

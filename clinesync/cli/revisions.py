@@ -19,6 +19,7 @@ from clinesync.cli.app import (
     render,
 )
 from clinesync.cline import is_organization_id
+from clinesync.render import adoption as view
 from clinesync.render.history import HISTORY_RENDERERS
 
 
@@ -95,13 +96,10 @@ def export(
     public = current_project().public_headers
     exported = export_organization(organization, live.document, console.description, include_secrets, public)
     for field in exported.left_out:
-        output.err(
-            f"Warning: live field {field} is not known to this version of clinesync: left out "
-            "(apply keeps it)\n"
-        )
+        output.err(view.left_out(field))
     if target:
         _write_new(target, exported.text, force)
-        output.info(f"Wrote {target}.\n")
+        output.info(view.wrote(target))
     elif include_secrets:
         click.echo(exported.text, nl=False)  # asked for in clear: the one output not scrubbed
     else:
@@ -141,13 +139,10 @@ def _export_all(
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         _write_new(path, text, force)
     for field in fleet.left_out:
-        output.err(
-            f"Warning: live field {field} is not known to this version of clinesync: left out (apply keeps it)\n"
-        )
+        output.err(view.left_out(field))
     for organization in fleet.without_configuration:
-        output.err(f"Note: {organization} has no configuration yet: no file written\n")
-    shared = f" (one shared base, {BASE_FILE})" if BASE_FILE in fleet.files else ""
-    output.info(f"Wrote {len(paths)} files into {folder}{shared}.\n")
+        output.err(view.without_configuration(organization))
+    output.info(view.wrote_fleet(len(paths), folder, BASE_FILE if BASE_FILE in fleet.files else None))
     _name_variables(output, list(dict.fromkeys(fleet.variables)), secrets_list)
     return EXIT_OK
 
@@ -159,13 +154,9 @@ def _name_variables(output: Output, variables: list[str], secrets_list: str | No
     lines = secret_lines(variables)
     if secrets_list is not None:
         _write_new(secrets_list, "".join(f"{line}\n" for line in lines), force=True)
-        output.info(f"Wrote the secret list ({len(lines)} names) to {secrets_list}.\n")
+        output.info(view.secret_list_written(len(lines), secrets_list))
     if variables:
-        listed = "".join(f"  {line}\n" for line in lines)
-        output.info(
-            f"Set these environment variables before plan or apply: {', '.join(variables)}. In the GitHub "
-            f"workflow, under `env: &console`:\n{listed}"
-        )
+        output.info(view.variables_to_set(variables, lines))
 
 
 def _write_new(target: str, text: str, force: bool) -> None:

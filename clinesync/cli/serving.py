@@ -7,6 +7,7 @@ import os
 import click
 
 from clinesync.cli.app import EXIT_OK, Output, UserError, cli, command, global_options
+from clinesync.render import serving as view
 
 
 @cli.command()
@@ -48,13 +49,13 @@ def serve(database: str | None, host: str, port: int, read_only: bool, latency_m
     except OSError as error:
         raise UserError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     if host not in ("127.0.0.1", "localhost", "::1"):
-        output.err(f"Warning: listening on {host}: reachable from other machines; put TLS in front of it\n")
-    output.err(f"clinesync console server on {server.url} (database {database}); Ctrl-C stops it\n")
+        output.err(view.reachable_from_elsewhere(host))
+    output.err(view.listening(server.url, database))
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        output.err("Stopped.\n")
+        output.err(view.STOPPED)
     finally:
         server.server_close()
         server.console.close()
@@ -81,9 +82,7 @@ def member_token(organization: str, database: str | None, revoke: bool) -> int:
     console = LocalConsole(database or DEFAULT_PATH)
     try:
         if revoke:
-            output.info(
-                f"Revoked {console.revoke_member_tokens(organization)} member token(s) of {organization}.\n"
-            )
+            output.info(view.revoked(console.revoke_member_tokens(organization), organization))
             return EXIT_OK
         token = console.add_member_token(organization)
     except ConsoleError as error:
@@ -91,5 +90,5 @@ def member_token(organization: str, database: str | None, revoke: bool) -> int:
     finally:
         console.close()
     click.echo(token)  # asked for: the one time this token is shown
-    output.info(f"A read-only member token for {organization}: shown once, stored hashed.\n")
+    output.info(view.member_token_made(organization))
     return EXIT_OK

@@ -69,7 +69,7 @@ def problems_github(problems: Iterable[Problem]) -> str:
 def summary_line(problems: list[Problem], file_count: int) -> str:
     counts = _summary(problems, file_count)
     files = "file" if file_count == 1 else "files"
-    return f"{file_count} {files} checked: {counts['errors']} errors, {counts['warnings']} warnings."
+    return f"{file_count} {files} checked: {counts['errors']} errors, {counts['warnings']} warnings.\n"
 
 
 def _summary(problems: list[Problem], file_count: int) -> dict[str, int]:
@@ -81,7 +81,7 @@ def problems_markdown(problems: list[Problem], file_count: int, exit_code: int) 
     """The plan comment's replacement: the headline, then each file's first error (first warning, where
     `--strict` failed on warnings) with its location; the annotations and the run's log have the rest."""
     errors = [problem for problem in problems if problem.is_error] or (problems if exit_code else [])
-    counts = summary_line(problems, file_count).rstrip(".")
+    counts = summary_line(problems, file_count).rstrip(".\n")
     if not errors:
         return f"{MARKERS['plan']}\n### ✅ clinesync validate passed ({counts})\n"
     per_file: dict[str, list[Problem]] = {}

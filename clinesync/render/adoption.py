@@ -1,0 +1,59 @@
+"""What `export` and `init` say as they write a repository's files: what was written or kept, what was left
+out, and the secrets the files read, in the form the workflow's `&console` list takes."""
+
+from __future__ import annotations
+
+from clinesync.escape import visible
+
+
+def left_out(field: str) -> str:
+    return (
+        f"Warning: live field {visible(field)} is not known to this version of clinesync: left out "
+        "(apply keeps it)\n"
+    )
+
+
+def without_configuration(organization: str) -> str:
+    return f"Note: {organization} has no configuration yet: no file written\n"
+
+
+def wrote(path: str) -> str:
+    return f"Wrote {path}.\n"
+
+
+def wrote_fleet(count: int, folder: str, base: str | None) -> str:
+    shared = f" (one shared base, {base})" if base else ""
+    return f"Wrote {count} files into {folder}{shared}.\n"
+
+
+def secret_list_written(count: int, path: str) -> str:
+    return f"Wrote the secret list ({count} names) to {path}.\n"
+
+
+def variables_to_set(variables: list[str], lines: list[str]) -> str:
+    listed = "".join(f"  {line}\n" for line in lines)
+    return (
+        f"Set these environment variables before plan or apply: {', '.join(variables)}. In the GitHub "
+        f"workflow, under `env: &console`:\n{listed}"
+    )
+
+
+def kept(path: str) -> str:
+    return f"Kept {path}: it exists (--force overwrites it).\n"
+
+
+def ignoring(path: str, lines: list[str]) -> str:
+    return f"Added to {path}: {', '.join(lines)}.\n"
+
+
+def next_steps(secrets: list[str], unusable: list[str], placeholder: str | None) -> str:
+    """What `init` leaves to the team: the secrets to add, names to change, the pin to fill in."""
+    names = ", ".join(["CLINE_API_KEY", *secrets])
+    lines = [f"Next: add these secrets to the clinesync-read and clinesync-apply environments: {names}.\n"]
+    lines += [
+        f"Next: rename ${{env:{name}}} in your files: GitHub refuses secrets named GITHUB_*.\n"
+        for name in unusable
+    ]
+    if placeholder:
+        lines.append(f"Next: replace {placeholder} with the clinesync commit you reviewed (or pass --pin).\n")
+    return "".join(lines)

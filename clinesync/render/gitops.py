@@ -1,0 +1,62 @@
+"""The lines `plan`, `apply` and `show` print around a plan: what was reported per organization, refusals, a
+saved plan's fate, the wait for an admin's Save. The plan itself is `text.py`'s, `markdown.py`'s or JSON."""
+
+from __future__ import annotations
+
+from clinesync.escape import visible
+from clinesync.plans.plan import Plan
+from clinesync.render.text import organization_label
+
+
+def problem_lines(plan: Plan) -> str:
+    """Each organization's problems, warnings and console failure, for stderr: a base's problem once,
+    however many organizations extend it."""
+    shown = set()
+    lines = []
+    for org in plan.organizations:
+        for problem in org.problems:
+            if problem not in shown:
+                shown.add(problem)
+                lines.append(f"{problem}\n")
+        lines += [visible(f"Warning: {org.organization}: {warning}") + "\n" for warning in org.warnings]
+        if org.action == "failed" and not any(problem.is_error for problem in org.problems):
+            # a file's own errors are listed above; this is the console's failure
+            lines.append(visible(f"Error: {organization_label(org)}: {org.error}") + "\n")
+    return "".join(lines)
+
+
+def mass_change_refused(plan: Plan) -> str:
+    reasons = "".join(f"Error: mass change: {reason}\n" for reason in plan.mass_change)
+    return (
+        f"{reasons}Refused: a change this large needs a second look. Review it, then apply with "
+        "--allow-mass-change. Nothing was written.\n"
+    )
+
+
+def saved_plan_refused(reasons: list[str]) -> str:
+    return (
+        "".join(f"Error: {reason}\n" for reason in reasons)
+        + "The saved plan was not applied. Nothing was written.\n"
+    )
+
+
+ALREADY_APPLIED = (
+    "Already applied: live matches the files and the reviewed plan (in every value output shows) in every "
+    "organization it changes.\n"
+)
+
+
+def skipped(count: int) -> str:
+    return f"{count} organization(s) the plan leaves unchanged: skipped.\n"
+
+
+def plan_saved(path: str) -> str:
+    return f"Plan saved to {path}. Apply it with: clinesync apply {path}\n"
+
+
+def waiting(console: str, timeout: float) -> str:
+    return f"\nWaiting until {visible(console)} matches the files (timeout {timeout:g} s)...\n"
+
+
+def summary_not_written(reason: str) -> str:
+    return f"Warning: cannot append to GITHUB_STEP_SUMMARY ({reason})\n"

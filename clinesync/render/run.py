@@ -1,0 +1,24 @@
+"""What every command may say about the run itself, on stderr: its error in one line, an interruption, an
+internal error, the project configuration it uses, its progress, a cancelled apply."""
+
+from __future__ import annotations
+
+INTERRUPTED = "\nInterrupted. Writes already acknowledged stay; run the command again to converge.\n"
+APPLY_CANCELLED = "Apply cancelled. Nothing was written.\n"
+
+
+def error(message: object) -> str:
+    return f"Error: {message}\n"
+
+
+def internal_error(kind: str) -> str:
+    return f"Error: internal error ({kind}); run with --verbose for details and please report it\n"
+
+
+def using_configuration(path: str, console: str | None) -> str:
+    named = f" (console: {console})" if console else ""
+    return f"Using the project configuration {path}{named}\n"
+
+
+def progress(label: str, done: int, total: int) -> str:
+    return f"\r{label}: {done}/{total}" + ("\n" if done == total else "")
