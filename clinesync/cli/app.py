@@ -13,8 +13,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -526,6 +526,22 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a command body takes from outside it, made once by the command line (`this_run`): where it writes,
+    the project configuration, the environment, and how the chosen console opens (`writes=True` for one that
+    is written to). A body given a Run reads no global state: a test can hand it another."""
+
+    output: Output
+    project: Project
+    environ: Mapping[str, str]
+    open_console: Callable[..., Console]
+
+
+def this_run() -> Run:
+    return Run(Output(), current_project(), os.environ, open_console)
 
 
 # Shared by the commands that talk to a console.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import click
@@ -15,31 +14,32 @@ from clinesync.cli.app import (
     PLAN_FORMATS,
     PLAN_RENDERERS,
     Output,
+    Run,
     UserError,
     apply_and_report,
     cli,
     command,
     confirmed,
-    current_project,
     expand_paths,
     fleet_options,
     global_options,
     members_option,
-    open_console,
     paused_gc,
     progress,
     render,
     settings,
+    this_run,
 )
 
 if TYPE_CHECKING:
     from clinesync.consoles.base import Console
+    from clinesync.files.project import Project
     from clinesync.plans.plan import Plan
     from clinesync.plans.planfile import SavedPlan
 
 
 def plan_reporting_problems(
-    output: Output, files: list[str], console: Console, prune_unknown: bool, parallelism: int = 16
+    run: Run, files: list[str], console: Console, prune_unknown: bool, parallelism: int = 16
 ) -> Plan:
     from clinesync.plans.plan import make_plan as compute_plan
 
@@ -47,23 +47,22 @@ def plan_reporting_problems(
         plan = compute_plan(
             files,
             console,
-            os.environ,
+            run.environ,
             prune_unknown,
             parallelism,
-            progress(output, "Reading live state"),
-            current_project(),
+            progress(run.output, "Reading live state"),
+            run.project,
         )
-    report_problems(output, plan)
+    report_problems(run.output, plan)
     return plan
 
 
-def judged(plan: Plan) -> Plan:
+def judged(project: Project, plan: Plan) -> Plan:
     """The plan with what makes it a mass change under the project's `massChange:` thresholds."""
     from dataclasses import replace
 
     from clinesync.plans.masschange import exceeded, fleet_size
 
-    project = current_project()
     if project.mass_change == type(project.mass_change)():
         return plan
     fleet = fleet_size(project, len(plan.organizations))
@@ -89,31 +88,26 @@ def report_problems(output: Output, plan: Plan) -> None:
 
 
 def plan_files(
-    output: Output,
-    paths: tuple[str, ...],
-    shard: tuple[int, int] | None,
-    prune_unknown: bool,
-    parallelism: int,
+    run: Run, paths: tuple[str, ...], shard: tuple[int, int] | None, prune_unknown: bool, parallelism: int
 ) -> Plan:
     """The plan for PATH... against the chosen console, which is closed again before anything is shown."""
-    console = open_console()
+    console = run.open_console()
     try:
-        return plan_reporting_problems(
-            output, expand_paths(paths, shard), console, prune_unknown, parallelism
-        )
+        return plan_reporting_problems(run, expand_paths(paths, shard), console, prune_unknown, parallelism)
     finally:
         console.close()
 
 
-def publish(output: Output, plan: Plan, output_format: str, mode: str) -> None:
+def publish(run: Run, plan: Plan, output_format: str, mode: str) -> None:
     """A plan or drift report on stdout, and in GitHub Actions also on the job's summary page."""
-    render(output, plan, output_format, mode)
-    step_summary(output, plan, mode)
+    render(run.output, plan, output_format, mode)
+    step_summary(run, plan, mode)
 
 
-def step_summary(output: Output, plan: Plan, mode: str) -> None:
+def step_summary(run: Run, plan: Plan, mode: str) -> None:
     """In GitHub Actions, the plan or drift also goes to the job's summary page, as markdown."""
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    output = run.output
+    path = run.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return
     from clinesync.render.markdown import plan_markdown
@@ -149,11 +143,11 @@ def plan(
     shard: tuple[int, int] | None,
 ) -> int:
     """Show what apply would change. Never writes to the console."""
-    output = Output()
-    result = judged(plan_files(output, paths, shard, prune_unknown, parallelism))
-    publish(output, result, output_format, "plan")
+    run = this_run()
+    result = judged(run.project, plan_files(run, paths, shard, prune_unknown, parallelism))
+    publish(run, result, output_format, "plan")
     if plan_file:
-        _save(output, result, plan_file)
+        _save(run.output, result, plan_file)
     if result.failed:
         return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
@@ -227,7 +221,8 @@ def apply(
 
     With --manual, for consoles that refuse writes (Cline's hosted console today): print each change as a step
     in the admin console, then read until live matches the files or --timeout passes."""
-    output = Output()
+    run = this_run()
+    output = run.output
     saved_plan, saved = _saved_plan_among(paths)  # a bad plan file is refused first
     if saved_plan is not None and (
         len(paths) > 1 or shard is not None or prune_unknown or settings().organizations
@@ -236,11 +231,11 @@ def apply(
             f"{saved_plan} is a saved plan: it is applied whole, as reviewed; paths, --shard, --org and "
             "--prune-unknown cannot be added to it"
         )
-    console = open_console(writes=not manual)
+    console = run.open_console(writes=not manual)
     try:
         if saved is not None:
             return _apply_saved(
-                output,
+                run,
                 console,
                 saved,
                 parallelism,
@@ -248,9 +243,8 @@ def apply(
                 allow_mass_change,
                 output_format,
             )
-        result = judged(
-            plan_reporting_problems(output, expand_paths(paths, shard), console, prune_unknown, parallelism)
-        )
+        files = expand_paths(paths, shard)
+        result = judged(run.project, plan_reporting_problems(run, files, console, prune_unknown, parallelism))
         show_plan(output, result, output_format)
         if not result.has_changes and output_format == "text":
             return EXIT_ERROR if result.failed else EXIT_OK
@@ -280,7 +274,7 @@ def _saved_plan_among(paths: tuple[str, ...]) -> tuple[str | None, SavedPlan | N
 
 
 def _apply_saved(
-    output: Output,
+    run: Run,
     console: Console,
     saved: SavedPlan,
     parallelism: int,
@@ -293,12 +287,13 @@ def _apply_saved(
     from clinesync.plans import planfile
     from clinesync.render import gitops as view
 
+    output = run.output
     skipped = len(saved.organizations) - len(saved.changing)
     if skipped:
         output.info(view.skipped(skipped))
     try:
         with paused_gc():
-            result, reasons = planfile.replan(saved, console, os.environ, parallelism, current_project())
+            result, reasons = planfile.replan(saved, console, run.environ, parallelism, run.project)
     except planfile.PlanFileError as error:
         raise UserError(str(error)) from None
     report_problems(output, result)
@@ -308,7 +303,7 @@ def _apply_saved(
     if reasons:
         output.err(view.saved_plan_refused(reasons))
         return EXIT_ERROR
-    result = judged(result)
+    result = judged(run.project, result)
     show_plan(output, result, output_format)
     if not result.has_changes and output_format == "text":
         return EXIT_OK
@@ -372,9 +367,9 @@ def show(plan_path: str, output_format: str) -> int:
 @command
 def drift(paths: tuple[str, ...], output_format: str, parallelism: int, shard: tuple[int, int] | None) -> int:
     """Read-only check for cron: exit 0 in sync, 2 when live differs from the files, 1 on errors."""
-    output = Output()
-    result = plan_files(output, paths, shard, False, parallelism)
-    publish(output, result, output_format, "drift")
+    run = this_run()
+    result = plan_files(run, paths, shard, False, parallelism)
+    publish(run, result, output_format, "drift")
     if result.failed:
         return EXIT_ERROR
     return EXIT_CHANGES if result.has_changes else EXIT_OK
