@@ -271,3 +271,14 @@ def test_a_bug_met_on_one_file_is_that_files_error_not_the_runs(
         "b.yaml:1:1: error: clinesync could not check this file: internal error (ZeroDivisionError); "
         "please report it [CS103]"
     )
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly_as_a_shell_expects(tmp_path: Path) -> None:
+    """`clinesync rules | head`: the output has nowhere to go; no internal error, exit 141 (128 + SIGPIPE)."""
+    import subprocess
+    import sys
+
+    # `head -c 0` reads nothing and is gone before clinesync's first write.
+    script = f'"{sys.executable}" -m clinesync rules | head -c 0; echo "${{PIPESTATUS[0]}}"'
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.stdout.strip() == "141" and "internal error" not in done.stderr, done.stderr

@@ -266,20 +266,45 @@ class ClinesyncGroup(click.Group):
                 code = super().main(
                     args, prog_name or "clinesync", complete_var, standalone_mode=False, **extra
                 )
-        except click.ClickException as error:
-            error.show()
-            code = EXIT_ERROR
-        except click.Abort as aborted:
-            interrupted = isinstance(aborted.__cause__, KeyboardInterrupt)
-            click.echo("Interrupted." if interrupted else "Aborted.", err=True)
-            code = _exit_code(aborted) if interrupted else EXIT_ERROR
+        except Exception as error:  # click's own failures (usage, a prompt aborted): the one handler's
+            code = ended_by(error)
         except KeyboardInterrupt as interruption:
-            click.echo("Interrupted.", err=True)
-            code = _exit_code(interruption)
-        except Exception as error:  # commands catch their own (see `command`); this is click's own failure
-            click.echo(f"Error: internal error ({type(error).__name__})", err=True)
-            code = EXIT_ERROR
+            code = ended_by(interruption)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def ended_by(error: BaseException) -> int:
+    """The one handler: what a run ended by becomes, one line on stderr (never a traceback, unless --verbose
+    asks for a bug's) and the exit code (SPEC §3)."""
+    output = Output()
+    if isinstance(error, UserError):
+        output.err(view.error(error))
+        return EXIT_ERROR
+    if isinstance(error, click.ClickException):  # a usage error: click says it, with the usage line
+        error.show()
+        return EXIT_ERROR
+    if isinstance(error, BrokenPipeError):
+        # The reader went away (`| head`): as a shell's commands end on SIGPIPE, quietly, and with stdout
+        # pointed at nothing so that the interpreter's last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # SIGPIPE's number on every platform clinesync runs on
+    if isinstance(error, click.Abort) and not isinstance(error.__cause__, KeyboardInterrupt):
+        output.err(view.ABORTED)  # a prompt closed (end of input)
+        return EXIT_ERROR
+    # Each write is one transaction, and writes not yet started are cancelled: nothing is half written, and
+    # running the command again converges. Cleaning up after a signal may fail: the signal is what happened.
+    interruption = (
+        error if isinstance(error, (KeyboardInterrupt, click.Abort)) else _interruption_behind(error)
+    )
+    if interruption is not None:
+        output.err(view.INTERRUPTED)
+        return _exit_code(interruption)
+    output.err(view.internal_error(type(error).__name__))  # a bug in clinesync
+    if output.settings.verbose:
+        import traceback
+
+        output.err("".join(traceback.format_exception(error)))
+    return EXIT_ERROR
 
 
 def command(function: Callable[..., int]) -> Callable[..., int]:
@@ -289,31 +314,8 @@ def command(function: Callable[..., int]) -> Callable[..., int]:
     def run(*args: Any, **kwargs: Any) -> int:
         try:
             return function(*args, **kwargs)
-        except UserError as error:
-            Output().err(view.error(error))
-            return EXIT_ERROR
-        except BrokenPipeError:
-            # The reader went away (`| head`): as a shell's commands end on SIGPIPE, quietly, and with stdout
-            # pointed at nothing so that the interpreter's last flush cannot fail again.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 128 + 13  # SIGPIPE's number on every platform clinesync runs on
-        except (KeyboardInterrupt, click.Abort) as interruption:
-            # Each write is one transaction, and writes not yet started are cancelled: nothing is half
-            # written, and running the command again converges.
-            Output().err(view.INTERRUPTED)
-            return _exit_code(interruption)
-        except Exception as error:  # a bug in clinesync: one line, the details only when asked for
-            output = Output()
-            behind = _interruption_behind(error)
-            if behind is not None:  # cleaning up after a signal failed: the signal is what happened
-                output.err(view.INTERRUPTED)
-                return _exit_code(behind)
-            output.err(view.internal_error(type(error).__name__))
-            if output.settings.verbose:
-                import traceback
-
-                output.err(traceback.format_exc())
-            return EXIT_ERROR
+        except (Exception, KeyboardInterrupt) as error:
+            return ended_by(error)
 
     return run
 
@@ -354,7 +356,9 @@ def main() -> None:
 
 
 def settings() -> Settings:
-    return _settings(click.get_current_context())
+    """The run's settings; outside any command (click failing before one starts), the defaults."""
+    context = click.get_current_context(silent=True)
+    return Settings() if context is None else _settings(context)
 
 
 class Output:

@@ -111,11 +111,13 @@ def rules(output_format: str) -> int:
 def schema() -> int:
     """Print the packaged JSON Schema (its path on stderr), for editor set-up."""
     from clinesync.contract import schema_path
+    from clinesync.render import run as view
 
     path = schema_path()
-    click.echo(f"# {path}", err=True)
+    output = Output()
+    output.err(view.named_file(path))
     with open(path, encoding="utf-8") as stream:
-        click.echo(stream.read(), nl=False)
+        output.out(stream.read())
     return EXIT_OK
 
 

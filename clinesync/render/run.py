@@ -5,6 +5,7 @@ from __future__ import annotations
 
 INTERRUPTED = "\nInterrupted. Writes already acknowledged stay; run the command again to converge.\n"
 APPLY_CANCELLED = "Apply cancelled. Nothing was written.\n"
+ABORTED = "Aborted.\n"
 
 
 def error(message: object) -> str:
@@ -22,3 +23,8 @@ def using_configuration(path: str, console: str | None) -> str:
 
 def progress(label: str, done: int, total: int) -> str:
     return f"\r{label}: {done}/{total}" + ("\n" if done == total else "")
+
+
+def named_file(path: str) -> str:
+    """The file a command prints, named on stderr where stdout is the file itself (`schema`)."""
+    return f"# {path}\n"
