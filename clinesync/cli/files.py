@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from clinesync.cli.app import (
@@ -11,14 +13,17 @@ from clinesync.cli.app import (
     UserError,
     cli,
     command,
-    current_project,
     expand_paths,
     fleet_options,
     global_options,
     paused_gc,
+    this_run,
 )
 from clinesync.render.problems import PROBLEM_RENDERERS, summary_line
 from clinesync.render.rules import RULES_RENDERERS
+
+if TYPE_CHECKING:
+    from clinesync.files.project import Project
 
 
 @cli.command()
@@ -53,14 +58,15 @@ def validate(
     """Check organization files against the schema and the CS rules. No console, no secrets needed."""
     from clinesync.files.batch import iter_checked
 
-    output = Output()
+    run = this_run()
+    output = run.output
     given = expand_paths(paths, shard)
     if only_organizations:  # a hook given a base alone checks the organizations that extend it
-        given += _extending(given)
+        given += _extending(run.project, given)
     files, problems, suppressed, suppressions = [], [], [], []
     with paused_gc():
         # One file at a time, keeping only its problems: memory does not grow with the fleet.
-        for item in iter_checked(given, current_project()):
+        for item in iter_checked(given, run.project):
             if only_organizations and (item.plainly_not_an_organization or item.may_be_a_base):
                 continue
             files.append(item.path)
@@ -77,13 +83,12 @@ def validate(
     return code
 
 
-def _extending(given: list[str]) -> list[str]:
+def _extending(project: Project, given: list[str]) -> list[str]:
     """The organization files here (the configuration's paths, else this folder) that extend one of `given`
     at any depth and are not among them: a commit that only changes a base is checked through them."""
     from clinesync.files.affected import affected
     from clinesync.files.paths import expand
 
-    project = current_project()
     candidates = expand(project.paths or (".",), project.ignore, project.directory, project.file)
     named = set(given)
     return [
@@ -101,7 +106,8 @@ def rules(output_format: str) -> int:
     """List every rule (CS and policy) with its level under the current configuration."""
     from clinesync.render.rules import rule_entries
 
-    Output().out(RULES_RENDERERS[output_format](rule_entries(current_project().guardrails)))
+    run = this_run()
+    run.output.out(RULES_RENDERERS[output_format](rule_entries(run.project.guardrails)))
     return EXIT_OK
 
 
@@ -155,7 +161,8 @@ def affected(paths: tuple[str, ...], since: str, output_format: str) -> int:
 
     top = _git("rev-parse", "--show-toplevel").decode().strip()
     changed, deleted = _git_changes(since, top)
-    project = current_project()
+    run = this_run()
+    project = run.project
     files = expand_paths(paths) if paths or project.paths else []
     removed = {
         name: organization
@@ -164,8 +171,7 @@ def affected(paths: tuple[str, ...], since: str, output_format: str) -> int:
         and (organization := organization_in(_git_show(since, name, top))) is not None
     }
     impact = affected_by(files, changed + deleted, removed, project.file)
-    output = Output()
-    output.out(affected_json(impact, since) if output_format == "json" else affected_text(impact))
+    run.output.out(affected_json(impact, since) if output_format == "json" else affected_text(impact))
     return EXIT_OK
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import click
@@ -14,11 +13,11 @@ from clinesync.cli.app import (
     UserError,
     cli,
     command,
-    current_project,
     expand_paths,
     fleet_options,
     global_options,
     paused_gc,
+    this_run,
 )
 from clinesync.render.probe import PROBE_RENDERERS
 from clinesync.render.problems import problems_text
@@ -58,15 +57,16 @@ def probe(
     from clinesync.probe.checks import azure_credentials, probe_all
     from clinesync.probe.endpoints import Credentials, collect
 
-    output = Output()
+    run = this_run()
+    output = run.output
     credentials = Credentials(redact=output.redact)
     if api_key_env:
-        credentials.api_key = os.environ.get(api_key_env)
+        credentials.api_key = run.environ.get(api_key_env)
         if not credentials.api_key:
             raise UserError(f"--api-key-env {api_key_env}: the variable is not set")
         output.add_secrets({credentials.api_key})
     with paused_gc():
-        collected = collect(expand_paths(paths, shard), os.environ, current_project())
+        collected = collect(expand_paths(paths, shard), run.environ, run.project)
     output.add_secrets(collected.secrets)
     output.err(problems_text(dict.fromkeys(collected.problems)))
     if any(endpoint.azure_identity for endpoint in collected.endpoints):

@@ -8,15 +8,15 @@ from clinesync.cli.app import (
     EXIT_ERROR,
     EXIT_OK,
     Output,
+    Run,
     UserError,
     apply_and_report,
     cli,
     command,
     confirmed,
-    current_project,
     global_options,
-    open_console,
     render,
+    this_run,
 )
 from clinesync.cline import is_organization_id
 from clinesync.render import adoption as view
@@ -77,14 +77,15 @@ def export(
     if every:
         if organization or not target:
             raise UserError("--all exports every organization into a folder: give -o DIR and no ORGANIZATION")
-        return _export_all(target, extract_base, force, include_secrets, secrets_list)
+        return _export_all(this_run(), target, extract_base, force, include_secrets, secrets_list)
     if organization is None:
         raise UserError("name the ORGANIZATION to export, or pass --all -o DIR for every one")
     if extract_base:
         raise UserError("--extract-base needs --all: a base is what several organizations share")
     organization = organization_argument(organization)
-    output = Output()
-    console = open_console()
+    run = this_run()
+    output = run.output
+    console = run.open_console()
     try:
         live = console.read(organization)
     except ConsoleError as error:
@@ -93,7 +94,7 @@ def export(
         console.close()
     if live.document is None:
         raise UserError(f"{organization} has no configuration in {console.description}")
-    public = current_project().public_headers
+    public = run.project.public_headers
     exported = export_organization(organization, live.document, console.description, include_secrets, public)
     for field in exported.left_out:
         output.err(view.left_out(field))
@@ -109,7 +110,7 @@ def export(
 
 
 def _export_all(
-    folder: str, extract_base: bool, force: bool, include_secrets: bool, secrets_list: str | None
+    run: Run, folder: str, extract_base: bool, force: bool, include_secrets: bool, secrets_list: str | None
 ) -> int:
     """Every organization the console lists, each read once, written into `folder`: nothing is written
     unless every organization was read and no file would be overwritten without --force."""
@@ -118,8 +119,8 @@ def _export_all(
     from clinesync.consoles.base import ConsoleError
     from clinesync.plans.adopt import BASE_FILE, export_fleet
 
-    output = Output()
-    console = open_console()
+    output = run.output
+    console = run.open_console()
     try:
         listed = console.organizations()
         lives = [(organization, console.read(organization.id).document) for organization in listed]
@@ -129,7 +130,7 @@ def _export_all(
         console.close()
     if not listed:
         raise UserError(f"{console.description} lists no organization for this token")
-    public = current_project().public_headers
+    public = run.project.public_headers
     fleet = export_fleet(lives, console.description, include_secrets, extract_base, public)
     paths = {os.path.join(folder, name): text for name, text in fleet.files.items()}
     existing = [path for path in paths if os.path.exists(path)]
@@ -182,8 +183,9 @@ def history(organization: str, output_format: str) -> int:
     from clinesync.consoles.base import ConsoleError
 
     organization = organization_argument(organization)
-    output = Output()
-    console = open_console()
+    run = this_run()
+    output = run.output
+    console = run.open_console()
     try:
         revisions = console.history(organization)
     except ConsoleError as error:
@@ -206,8 +208,9 @@ def rollback(organization: str, revision: int, auto_approve: bool) -> int:
     from clinesync.plans.plan import plan_rollback
 
     organization = organization_argument(organization)
-    output = Output()
-    console = open_console(writes=True)
+    run = this_run()
+    output = run.output
+    console = run.open_console(writes=True)
     try:
         result = plan_rollback(console, organization, revision)
         render(output, result, "text", "plan")
