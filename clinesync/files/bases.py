@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from clinesync.fields import IDENTITY_KEYS, Path, walk
@@ -22,7 +23,7 @@ PATCH = "$patch"
 # Keys of a base that are not inherited: its own `extends` was merged already, and a base names no organization.
 _NOT_INHERITED = ("extends", "organization")
 
-Prepare = Callable[[LoadedFile], None]  # what every file gets once loaded (variables substituted)
+Prepare = Callable[[LoadedFile], LoadedFile]  # what every file gets once loaded (variables substituted)
 
 
 def extended(
@@ -60,9 +61,8 @@ class _Bases:
                     inherited = _merged(inherited, base, base.path)
             if not problems:  # a fold with problems (a cycle through this very file) is made again
                 self.cache[folded] = inherited
-        result = _merged(inherited, loaded, None)
-        result.problems = list(dict.fromkeys([*loaded.problems, *problems]))  # a base shared twice: once
-        return result
+        found = list(dict.fromkeys([*loaded.problems, *problems]))  # a base shared twice: once
+        return replace(_merged(inherited, loaded, None), problems=found)
 
     def _base(
         self, loaded: LoadedFile, where: Path, name: str, chain: tuple[str, ...], problems: list[Problem]
@@ -94,8 +94,7 @@ class _Bases:
                     )
                 )
                 return None
-            base = load_file(path)
-            self.prepare(base)
+            base = self.prepare(load_file(path))
             if isinstance(base.data, dict) and "organization" in base.data:
                 base.problems.append(
                     base.problem(
@@ -122,9 +121,14 @@ def _merged(base: LoadedFile, own: LoadedFile, own_file: str | None) -> LoadedFi
     path); None keeps them untagged: the organization's own file."""
     merge = _Merge(base, own, own_file)
     data = merge.mapping((), base.data, (), own.data, (), top=True)
-    merged = LoadedFile(own.path, data, values=merge.values, keys=merge.keys, converted=merge.converted)
-    merged.suppressions = [*base.suppressions, *own.suppressions]
-    return merged
+    return LoadedFile(
+        own.path,
+        data,
+        values=merge.values,
+        keys=merge.keys,
+        converted=merge.converted,
+        suppressions=[*base.suppressions, *own.suppressions],
+    )
 
 
 def _tagged(mark: Mark | YamlMark, file: str | None) -> Mark | YamlMark:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 import yaml
@@ -50,9 +50,11 @@ def as_mark(mark: Mark | YamlMark) -> Mark:
     return mark if isinstance(mark, Mark) else Mark(mark.line + 1, mark.column + 1)
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoadedFile:
-    """One file's data and where each part of it stands. `data` is None when the file could not be read."""
+    """One file's data and where each part of it stands. `data` is None when the file could not be read.
+    Built once by its stage (the loader, a variable substitution, a merge over bases); the next returns a new
+    one. Only `walked`, the nodes' cache, is filled in later, once."""
 
     path: str
     data: Any = None
@@ -68,7 +70,7 @@ class LoadedFile:
     # `# clinesync: ignore[...]` comments, of this file and of the bases merged into it
     suppressions: list[Suppression] = field(default_factory=list)
     mentions_variables: bool = False  # the text holds `${var:`: only then are variables looked for
-    walked: list[tuple[Path, Any]] | None = field(default=None, repr=False)  # see `nodes`
+    walked: list[tuple[Path, Any]] | None = field(default=None, repr=False, compare=False)  # see `nodes`
 
     def deferred(self, value: Any) -> bool:
         """True for text whose references are not resolved yet: its checks wait for the resolved view."""
@@ -86,7 +88,8 @@ class LoadedFile:
         """The same file with `data` in place of what was written, for the checks of resolved values. Its
         nodes are the `changed` values and the nodes that hold them: every other node is as written, and was
         checked so (a check that reads `data` whole finds only what it found before)."""
-        view = LoadedFile(
+        holding = {path[:end] for path in changed for end in range(len(path) + 1)}
+        return LoadedFile(
             self.path,
             data,
             [],
@@ -96,10 +99,8 @@ class LoadedFile:
             resolved=True,
             references=references,
             suppressions=self.suppressions,
+            walked=[(path, value_at(data, path)) for path, _ in self.nodes if path in holding],
         )
-        holding = {path[:end] for path in changed for end in range(len(path) + 1)}
-        view.walked = [(path, value_at(data, path)) for path, _ in self.nodes if path in holding]
-        return view
 
     def value_mark(self, path: Path) -> Mark:
         """Where the value at `path` starts, or its nearest located ancestor."""
@@ -112,9 +113,10 @@ class LoadedFile:
     @property
     def nodes(self) -> list[tuple[Path, Any]]:
         """Every node of the data with its path, walked once and shared by every check (the loader hands over
-        the nodes it made; whoever changes `data` in place sets `walked` back to None)."""
+        the nodes it made)."""
         if self.walked is None:
-            self.walked = list(walk(self.data))
+            object.__setattr__(self, "walked", list(walk(self.data)))  # a cache of what `data` holds
+        assert self.walked is not None
         return self.walked
 
     def key_mark(self, path: Path) -> Mark:
@@ -160,10 +162,9 @@ def load_bytes(raw: bytes, name: str) -> LoadedFile:
         )
     if not text.strip():
         return _refused(loaded, Mark(1, 1), "the file is empty: an organization file is one YAML mapping")
-    loaded.suppressions = scan(text, name)
-    loaded.mentions_variables = "${var:" in text
+    loaded = LoadedFile(name, suppressions=scan(text, name), mentions_variables="${var:" in text)
     try:
-        loaded.data = _Composer(loaded).compose(text)
+        data, nodes = _Composer(loaded).compose(text)
     except _Refused as refusal:
         return _refused(loaded, refusal.mark, str(refusal))
     except yaml.MarkedYAMLError as error:
@@ -180,13 +181,11 @@ def load_bytes(raw: bytes, name: str) -> LoadedFile:
         )
     except yaml.YAMLError as error:
         return _refused(loaded, Mark(1, 1), f"invalid YAML: {error}")
-    return loaded
+    return replace(loaded, data=data, walked=nodes)
 
 
 def _refused(loaded: LoadedFile, mark: Mark, message: str) -> LoadedFile:
-    loaded.data = None
-    loaded.problems.append(loaded.problem("CS103", mark, message))
-    return loaded
+    return replace(loaded, data=None, problems=[*loaded.problems, loaded.problem("CS103", mark, message)])
 
 
 class _Composer:
@@ -195,25 +194,27 @@ class _Composer:
     def __init__(self, loaded: LoadedFile) -> None:
         self.loaded = loaded
 
-    def compose(self, text: str) -> Any:
+    def compose(self, text: str) -> tuple[Any, list[tuple[Path, Any]] | None]:
+        """The document's data, and its nodes in document order (None where a repeated key left a stale
+        one: the checks walk the data instead)."""
         loader = _Loader(text)
         try:
             loader.get_event()  # stream start
             if loader.check_event(yaml.StreamEndEvent):
                 raise _Refused(Mark(1, 1), "the file has no YAML document")
             loader.get_event()  # document start
-            data = self._document(loader)
+            composed = self._document(loader)
             loader.get_event()  # document end
             if not loader.check_event(yaml.StreamEndEvent):
                 extra = loader.peek_event()
                 raise _Refused(
                     as_mark(extra.start_mark), "the file holds more than one YAML document: keep one"
                 )
-            return data
+            return composed
         finally:
             loader.dispose()
 
-    def _document(self, loader: Any) -> Any:
+    def _document(self, loader: Any) -> tuple[Any, list[tuple[Path, Any]] | None]:
         first = loader.peek_event()
         if not isinstance(first, yaml.MappingStartEvent):
             what = "a list" if isinstance(first, yaml.SequenceStartEvent) else "a single value"
@@ -234,9 +235,8 @@ class _Composer:
                 stack.pop()
                 if stack:
                     continue
-                if not any(problem.rule == "CS102" for problem in loaded.problems):
-                    loaded.walked = nodes  # a repeated key left a stale node: walk instead
-                return root
+                repeated = any(problem.rule == "CS102" for problem in loaded.problems)
+                return root, None if repeated else nodes
             if stack:
                 container, parent, key = frame = stack[-1]
                 if type(container) is dict:

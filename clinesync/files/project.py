@@ -10,7 +10,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from clinesync.fields import Path, dotted, parse_dotted
@@ -142,8 +142,7 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
     """The project a configuration file describes, `variables` (from --var) overriding its own.
     ProjectError when the file is not valid."""
     shown = os.path.relpath(path)
-    loaded = load_file(path)
-    loaded.path = shown
+    loaded = replace(load_file(path), path=shown)
     problems = list(loaded.problems)
     if loaded.data is not None:
         quick = _quick_check()

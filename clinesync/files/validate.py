@@ -65,11 +65,10 @@ def load_organization(path: str, project: Project, bases: dict[str, LoadedFile] 
     """A file as its sources make it: variables substituted, then merged over the bases it names. `bases` is
     the run's cache of parsed bases (each parsed once however many files extend it)."""
 
-    def prepare(loaded: LoadedFile) -> None:
-        substitute(loaded, project.variables)
+    def prepare(loaded: LoadedFile) -> LoadedFile:
+        return substitute(loaded, project.variables)
 
-    loaded = load_file(path)
-    prepare(loaded)
+    loaded = prepare(load_file(path))
     return extended(loaded, {} if bases is None else bases, prepare, project.base_roots(path))
 
 

@@ -4,19 +4,21 @@ value is checked, planned and shown like text written in the file."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from clinesync.fields import set_at, walk
+from clinesync.fields import plain_copy, set_at, walk
 from clinesync.files import envref
 from clinesync.files.loader import LoadedFile
 
 
-def substitute(loaded: LoadedFile, variables: Mapping[str, str]) -> None:
-    """Replace the variables in `loaded`'s remoteConfig; an undefined one is a located CS170 error."""
+def substitute(loaded: LoadedFile, variables: Mapping[str, str]) -> LoadedFile:
+    """`loaded` with the variables in its remoteConfig replaced; an undefined one is a located CS170 error."""
     remote = loaded.data.get("remoteConfig") if isinstance(loaded.data, dict) else None
     if not isinstance(remote, dict) or not loaded.mentions_variables:
-        return
-    loaded.walked = None  # the loader's nodes hold the text before substitution
-    for path, value in list(walk(remote, ("remoteConfig",))):
+        return loaded
+    # A new record on a copy: the loader's data and nodes hold the text before substitution.
+    loaded = replace(loaded, data=plain_copy(loaded.data), problems=list(loaded.problems), walked=None)
+    for path, value in list(walk(loaded.data["remoteConfig"], ("remoteConfig",))):
         if not isinstance(value, str) or "${var:" not in value:
             continue
         try:
@@ -32,3 +34,4 @@ def substitute(loaded: LoadedFile, variables: Mapping[str, str]) -> None:
                     f"clinesync.yaml, or pass --var {unset.name}=VALUE",
                 )
             )
+    return loaded
