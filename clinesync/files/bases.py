@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from clinesync.fields import IDENTITY_KEYS, Path, walk
 from clinesync.files.loader import LoadedFile, Mark, YamlMark, as_mark, load_file
 from clinesync.files.problems import Problem
+from clinesync.records import evolve
 
 PATCH = "$patch"
 
@@ -62,7 +62,7 @@ class _Bases:
             if not problems:  # a fold with problems (a cycle through this very file) is made again
                 self.cache[folded] = inherited
         found = list(dict.fromkeys([*loaded.problems, *problems]))  # a base shared twice: once
-        return replace(_merged(inherited, loaded, None), problems=found)
+        return evolve(_merged(inherited, loaded, None), problems=found)
 
     def _base(
         self, loaded: LoadedFile, where: Path, name: str, chain: tuple[str, ...], problems: list[Problem]

@@ -7,7 +7,7 @@ collected so that output can be scrubbed of them as a last line of defence.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from clinesync.document import Document
@@ -21,6 +21,7 @@ from clinesync.files.problems import Problem
 from clinesync.files.schema import changed_value_problems
 from clinesync.files.suppressions import Suppression
 from clinesync.files.validate import CheckedFile
+from clinesync.records import evolve
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class _Found:
     suppressions: list[Suppression]
 
     def into(self, checked: CheckedFile, desired: Desired | None) -> CheckedFile:
-        return replace(
+        return evolve(
             checked,
             problems=self.problems,
             suppressed=self.suppressed,

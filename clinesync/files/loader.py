@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 import yaml
@@ -20,6 +20,7 @@ import yaml
 from clinesync.fields import Path, dotted, value_at, walk
 from clinesync.files.problems import Problem
 from clinesync.files.suppressions import Suppression, scan
+from clinesync.records import evolve
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -181,11 +182,11 @@ def load_bytes(raw: bytes, name: str) -> LoadedFile:
         )
     except yaml.YAMLError as error:
         return _refused(loaded, Mark(1, 1), f"invalid YAML: {error}")
-    return replace(loaded, data=data, walked=nodes)
+    return evolve(loaded, data=data, walked=nodes)
 
 
 def _refused(loaded: LoadedFile, mark: Mark, message: str) -> LoadedFile:
-    return replace(loaded, data=None, problems=[*loaded.problems, loaded.problem("CS103", mark, message)])
+    return evolve(loaded, data=None, problems=[*loaded.problems, loaded.problem("CS103", mark, message)])
 
 
 class _Composer:

@@ -3,7 +3,7 @@ the problems as the project's guardrails have them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from clinesync.files.bases import extended
@@ -16,6 +16,7 @@ from clinesync.files.project import Project
 from clinesync.files.schema import schema_problems
 from clinesync.files.suppressions import Suppression
 from clinesync.files.variables import substitute
+from clinesync.records import evolve
 
 if TYPE_CHECKING:
     from clinesync.files.desired import Desired
@@ -52,11 +53,11 @@ class CheckedFile:
 
     def slim(self) -> CheckedFile:
         """Without the loaded file, which only checking and resolving need."""
-        return replace(self, loaded=None)
+        return evolve(self, loaded=None)
 
     def adding(self, problem: Problem) -> CheckedFile:
         """With a problem found across files (CS104): an error stops its desired document."""
-        return replace(
+        return evolve(
             self, problems=[*self.problems, problem], desired=None if problem.is_error else self.desired
         )
 

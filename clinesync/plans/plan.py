@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from clinesync.clients import member_views
@@ -24,6 +24,7 @@ from clinesync.masking import Mask, mask_change
 from clinesync.plans.impacts import impacts
 from clinesync.plans.unknown import keep_unknown, unknown_fields
 from clinesync.plans.unmanaged import keep_unmanaged
+from clinesync.records import evolve
 
 Action = Literal["create", "update", "no-op", "failed"]
 
@@ -182,7 +183,7 @@ def make_plan(
         org = OrgPlan(checked.path, checked.organization, checked.name, problems=checked.problems)
         desired = checked.desired
         if desired is None:
-            org = replace(org, error=_first_error(checked.problems))
+            org = evolve(org, error=_first_error(checked.problems))
         else:
             to_read.append((len(organizations), desired))
             reads.submit(console.read, desired.organization)
@@ -190,9 +191,9 @@ def make_plan(
     for (index, desired), live in zip(to_read, reads.results(), strict=True):
         found = organizations[index].problems
         if isinstance(live, ConsoleError):
-            organizations[index] = replace(organizations[index], desired=desired, error=str(live))
+            organizations[index] = evolve(organizations[index], desired=desired, error=str(live))
             continue
-        organizations[index] = replace(plan_organization(desired, live, prune_unknown), problems=found)
+        organizations[index] = evolve(plan_organization(desired, live, prune_unknown), problems=found)
     return Plan(console.description, console.identity, organizations, prune_unknown)
 
 
