@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clinesync.consoles.base import Live, WritesUnsupported
+from clinesync.consoles.base import ConsoleError, Live, WritesUnsupported
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 from clinesync.plans.apply import apply_plan
@@ -12,20 +12,31 @@ from clinesync.plans.plan import make_plan
 
 from support import write
 
+Writes = list[tuple[str, Document, str | None]]
+
 
 class DroppingConsole(LocalConsole):
     """Acknowledges every write but stores the document without `telemetryEnabled`, as a console that
-    normalises or drops a field would."""
+    normalises or drops a field would. (Writes of the embedded console go through `write_many`.)"""
 
-    def write(self, organization: str, document: Document, if_match: str | None) -> Live:
-        config = {key: value for key, value in document.config.items() if key != "telemetryEnabled"}
-        return super().write(organization, Document(document.enabled, config), if_match)
+    def write_many(self, writes: Writes) -> list[Live | ConsoleError]:
+        dropped = [
+            (
+                organization,
+                Document(
+                    document.enabled, {k: v for k, v in document.config.items() if k != "telemetryEnabled"}
+                ),
+                if_match,
+            )
+            for organization, document, if_match in writes
+        ]
+        return super().write_many(dropped)
 
 
 class ReadOnlyConsole(LocalConsole):
     writes = 0
 
-    def write(self, organization: str, document: Document, if_match: str | None) -> Live:
+    def write_many(self, writes: Writes) -> list[Live | ConsoleError]:
         ReadOnlyConsole.writes += 1
         raise WritesUnsupported("the console answered PUT with 405: it has no write endpoint")
 
@@ -57,3 +68,21 @@ def test_a_console_that_refuses_writes_stops_the_rest(tmp_path: Path) -> None:
     results = apply_plan(make_plan(files(tmp_path, 3), console, {}), console)
     assert [result.outcome for result in results] == ["failed", "not attempted", "not attempted"]
     assert ReadOnlyConsole.writes == 1
+
+
+class CountingConsole(LocalConsole):
+    transactions = 0
+
+    def write_many(self, writes: Writes) -> list[Live | ConsoleError]:
+        CountingConsole.transactions += 1
+        return super().write_many(writes)
+
+
+def test_the_embedded_console_takes_an_apply_in_batches_each_one_transaction(tmp_path: Path) -> None:
+    """600 organizations: three transactions (one sync to disk each), not 600; each write still verified by
+    its own read, and every organization applied once."""
+    console = CountingConsole(tmp_path / "console.db")
+    results = apply_plan(make_plan(files(tmp_path, 600), console, {}), console)
+    assert CountingConsole.transactions == 3
+    assert [result.outcome for result in results] == ["applied"] * 600
+    assert all(len(console.history(result.plan.organization or "")) == 1 for result in results)

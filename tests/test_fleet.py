@@ -114,10 +114,14 @@ class FlakyConsole(LocalConsole):
             raise ConsoleError(f"{organization}: cannot reach the console (connection refused)")
         return super().read(organization)
 
-    def write(self, organization: str, document: Document, if_match: str | None) -> Live:
-        if organization == org(2):
-            raise ConsoleError(f"{organization}: the console answered 500")
-        return super().write(organization, document, if_match)
+    def write_many(self, writes: list[tuple[str, Document, str | None]]) -> list[Live | ConsoleError]:
+        results: list[Live | ConsoleError] = []
+        for organization, document, if_match in writes:
+            if organization == org(2):
+                results.append(ConsoleError(f"{organization}: the console answered 500"))
+            else:
+                results += super().write_many([(organization, document, if_match)])
+        return results
 
 
 def test_one_organizations_failure_leaves_the_others(tmp_path: Path) -> None:

@@ -2,21 +2,26 @@
 
 An organization without changes is never written, so a second apply makes zero writes. One organization's
 failure does not stop the others, except when the console refuses writes altogether: then the writes not
-yet started are not attempted.
+yet started are not attempted. A console in this process that writes many at once (the embedded one) gets
+them in batches, each one durable transaction: one sync to disk a batch, not one an organization, and a write
+is reported applied only once its batch is on disk.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from clinesync.consoles.base import Console, ConsoleError, Live, NotAttempted, WritesUnsupported
 from clinesync.consoles.fleet import DEFAULT_PARALLELISM, Progress, concurrently
 from clinesync.diff import Change, diff
+from clinesync.document import Document
 from clinesync.plans.plan import OrgPlan, Plan
 
 Outcome = Literal["applied", "unchanged", "failed", "not attempted"]
+WriteMany = Callable[[list[tuple[str, Document, str | None]]], list[Live | ConsoleError]]
 
 
 @dataclass
@@ -33,6 +38,10 @@ def apply_plan(
 ) -> list[OrgResult]:
     """Write every organization with changes at once (one write and one verifying read each)."""
     todo = [org for org in plan.organizations if org.changes and org.action != "failed"]
+    write_many = getattr(console, "write_many", None)
+    if console.inline and write_many is not None:
+        done = _in_batches(todo, console, write_many, progress)
+        return _results(plan, dict(zip(map(id, todo), done, strict=True)))
     refused = threading.Event()
 
     def write(org: OrgPlan) -> tuple[Live, Live]:
@@ -53,6 +62,54 @@ def apply_plan(
             strict=True,
         )
     )
+    return _results(plan, outcomes)
+
+
+_BATCH = 256  # writes a transaction: a few MiB of documents at most, and progress still moves
+
+
+def _in_batches(
+    todo: list[OrgPlan], console: Console, write_many: WriteMany, progress: Progress | None
+) -> list[tuple[Live, Live] | ConsoleError]:
+    """Each batch written in one transaction, then each write verified by a read."""
+    outcomes: list[tuple[Live, Live] | ConsoleError] = []
+    refused = False  # the console refuses writes altogether: the rest are not attempted
+    for start in range(0, len(todo), _BATCH):
+        batch = todo[start : start + _BATCH]
+        if refused:
+            outcomes += [NotAttempted("not attempted: the console refuses writes")] * len(batch)
+            continue
+        writes = []
+        for org in batch:
+            assert org.organization and org.target and org.live
+            writes.append((org.organization, org.target, org.live.revision))
+        try:
+            written: list[Live | ConsoleError] = write_many(writes)
+        except WritesUnsupported as refusal:
+            refused = True
+            outcomes += [
+                refusal,
+                *[NotAttempted("not attempted: the console refuses writes")] * (len(batch) - 1),
+            ]
+        except ConsoleError as error:  # the transaction failed: nothing of this batch was written
+            outcomes += [error] * len(batch)
+        else:
+            for org, each in zip(batch, written, strict=True):
+                outcomes.append(each if isinstance(each, ConsoleError) else _verified(console, org, each))
+        if progress is not None:
+            progress(len(outcomes), len(todo))
+    return outcomes
+
+
+def _verified(console: Console, org: OrgPlan, written: Live) -> tuple[Live, Live] | ConsoleError:
+    assert org.organization
+    try:
+        return written, console.read(org.organization)
+    except ConsoleError as error:
+        return error
+
+
+def _results(plan: Plan, outcomes: dict[int, tuple[Live, Live] | ConsoleError]) -> list[OrgResult]:
     results = []
     for org in plan.organizations:
         if org.action == "failed":
