@@ -948,3 +948,18 @@ def test_a_shard_that_left_no_report_does_not_hide_the_drift_the_others_found(tm
         tmp_path, step["with"]["script"], pull_request_context(), [], {"ALL_SHARDS_READ": "false"}, tmp_path
     )
     assert created["call"] == "create" and f"`{ORG}` (orgs/acme.yaml): 1 change(s)" in created["body"]
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="the comment scripts run in Node, as github-script does"
+)
+def test_a_comment_with_more_than_github_takes_is_cut_to_fit(tmp_path: Path) -> None:
+    """plan.md at its limit plus the list of deleted files: the comment stays within 65,536 characters."""
+    (tmp_path / "plan.md").write_text(
+        "<!-- clinesync-plan -->\n### clinesync plan\n" + "x" * 65_400 + "\n- `orgs/gone.yaml`\n" * 3
+    )
+    [made] = run_script(
+        tmp_path, comment_step()["with"]["script"], pull_request_context(), [], {"PLAN_OK": "true"}, tmp_path
+    )
+    assert len(made["body"]) <= 65_536 and "Cut to fit a comment" in made["body"]
+    assert made["body"].rstrip().endswith(")).") and "For commit" in made["body"]

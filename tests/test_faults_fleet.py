@@ -252,19 +252,32 @@ def test_a_corrupt_row_is_one_line(in_tmp: Path) -> None:
     assert "internal error" not in result.output
 
 
-def test_an_interrupt_at_the_prompt_is_one_line_and_exit_130(
-    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("ending", "code", "said"),
+    [
+        (KeyboardInterrupt(), 130, "Interrupted."),  # Ctrl-C
+        (app.Terminated(15), 143, "Interrupted."),  # SIGTERM: a cancelled CI job
+        (EOFError(), 1, "Aborted."),  # the prompt's input ended
+    ],
+)
+def test_an_interrupt_at_the_prompt_is_one_line_and_exit_128_plus_the_signal(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, ending: BaseException, code: int, said: str
 ) -> None:
+    """As click's own prompt ends (termui.prompt: the interruption, or the end of input, becomes its Abort
+    `from None`; the test runner replaces the prompt's input function, so this stands in for the prompt)."""
     write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
     monkeypatch.setattr(app, "stdin_is_terminal", lambda: True)
 
-    def interrupted(*args: Any, **kwargs: Any) -> str:
-        raise KeyboardInterrupt
+    def typing(*args: Any, **kwargs: Any) -> str:
+        try:
+            raise ending
+        except (KeyboardInterrupt, EOFError):
+            raise app.click.Abort() from None
 
-    monkeypatch.setattr(app.click, "prompt", interrupted)
+    monkeypatch.setattr(app.click, "prompt", typing)
     result = run("apply", "org.yaml")
-    assert result.exit_code == 130
-    assert "Interrupted." in result.stderr and "internal error" not in result.output
+    assert result.exit_code == code
+    assert said in result.stderr and "internal error" not in result.output
     assert "has no revisions" in run("history", org_id(0)).output
     assert run("apply", "org.yaml", "--auto-approve").exit_code == 0  # and a rerun converges
 

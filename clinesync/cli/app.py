@@ -54,10 +54,16 @@ def _interruption_behind(error: BaseException) -> BaseException | None:
     return None
 
 
+def _behind_abort(abort: click.Abort) -> BaseException | None:
+    """What click turned into its Abort: an interruption outside a command's body is its cause, and one at a
+    prompt (`raise Abort() from None`) its context; None for a prompt that met the end of its input."""
+    behind = abort.__cause__ or abort.__context__
+    return behind if isinstance(behind, KeyboardInterrupt) else None
+
+
 def _exit_code(interruption: BaseException) -> int:
-    """128 + the signal, as shells report it. Click turns an interruption outside a command's body into its
-    Abort, with the interruption as the cause."""
-    cause = interruption.__cause__ if isinstance(interruption, click.Abort) else interruption
+    """128 + the signal, as shells report it."""
+    cause = _behind_abort(interruption) if isinstance(interruption, click.Abort) else interruption
     return 128 + cause.signum if isinstance(cause, Terminated) else EXIT_INTERRUPTED
 
 
@@ -288,8 +294,8 @@ def ended_by(error: BaseException) -> int:
         # pointed at nothing so that the interpreter's last flush cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + 13  # SIGPIPE's number on every platform clinesync runs on
-    if isinstance(error, click.Abort) and not isinstance(error.__cause__, KeyboardInterrupt):
-        output.err(view.ABORTED)  # a prompt closed (end of input)
+    if isinstance(error, click.Abort) and _behind_abort(error) is None:
+        output.err(view.ABORTED)  # a prompt met the end of its input
         return EXIT_ERROR
     # Each write is one transaction, and writes not yet started are cancelled: nothing is half written, and
     # running the command again converges. Cleaning up after a signal may fail: the signal is what happened.

@@ -99,7 +99,7 @@ def _compile(node: Any, definitions: dict[str, Any], compiled: dict[str, Check])
     if "minProperties" in node:
         fewest_keys = node["minProperties"]
         checks.append(lambda instance: not isinstance(instance, dict) or len(instance) >= fewest_keys)
-    if node.get("uniqueItems") is True:
+    if node.get("uniqueItems"):  # any true value, as jsonschema reads it
         checks.append(lambda instance: not isinstance(instance, list) or _unique(instance))
     if "propertyNames" in node:
         name = _compile(node["propertyNames"], definitions, compiled)

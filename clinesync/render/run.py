@@ -5,7 +5,7 @@ from __future__ import annotations
 
 INTERRUPTED = "\nInterrupted. Writes already acknowledged stay; run the command again to converge.\n"
 APPLY_CANCELLED = "Apply cancelled. Nothing was written.\n"
-ABORTED = "Aborted.\n"
+ABORTED = "\nAborted.\n"  # after a prompt's line
 
 
 def error(message: object) -> str:
