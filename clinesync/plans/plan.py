@@ -14,7 +14,7 @@ from clinesync.clients import member_views
 from clinesync.consoles.base import Console, ConsoleError, Live
 from clinesync.consoles.fleet import DEFAULT_PARALLELISM, Pool, Progress
 from clinesync.diff import Change, diff
-from clinesync.document import Document
+from clinesync.document import Document, same
 from clinesync.fields import Path, dotted
 from clinesync.files.batch import iter_checked
 from clinesync.files.desired import Desired
@@ -134,7 +134,10 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
     desired_tree = desired.document.tree()
     live_tree = live.document.tree() if live.document else None
     target_tree, warnings = desired_tree, []
-    if live_tree is not None and not prune_unknown:
+    # Live as the files want it (a fleet in sync, drift's usual night): no change, and no field the schema
+    # does not know, since the desired document passed it; one comparison, no walk for unknown fields.
+    in_sync = live_tree is not None and same(live_tree, desired_tree)
+    if live_tree is not None and not prune_unknown and not in_sync:
         unknown = unknown_fields(live_tree)
         if unknown:
             target_tree, kept = keep_unknown(desired_tree, live_tree, unknown)
@@ -143,9 +146,9 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
                 "(--prune-unknown removes it)"
                 for path in kept
             ]
-    if desired.unmanaged:
+    if desired.unmanaged and not in_sync:
         target_tree = keep_unmanaged(target_tree, live_tree, desired.unmanaged)
-    changes = diff(live_tree, target_tree)
+    changes = [] if in_sync else diff(live_tree, target_tree)
     action: Action = "create" if live_tree is None else "update" if changes else "no-op"
     return OrgPlan(
         file=desired.file,
