@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lock demo test test-quick lint bench bench-validate bench-faults bench-bases bench-versus bench-kit docs clean
+.PHONY: lock demo test test-quick lint bench bench-validate bench-faults bench-bases bench-versus bench-kit bench-scaling docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ lock:
 # The GitOps kit: the comment of a 1,000-organization plan, and the action's install with pip's cache cold and warm.
 bench-kit: $(STAMP)
 	$(BIN)/python bench/kit.py
+
+# How validate and plan scale, 10 to 100,000 organizations: the table of docs/performance.md, written there.
+bench-scaling: $(STAMP)
+	{ sed -n '1,/^<!-- table -->$$/p' docs/performance.md; $(BIN)/python bench/scaling.py; } > docs/performance.md.new
+	mv docs/performance.md.new docs/performance.md
 
 # The command reference and the top-level help are generated from the CLI, and the GitHub example is `init`'s
 # workflow template; a test fails when one is stale.
