@@ -885,7 +885,7 @@ def test_a_mass_change_is_applied_only_when_a_reviewer_allowed_it(
     acme.write_text(acme.read_text().replace("enabled: true", "enabled: false"))
     assert runner.job(job("plan")) == 0, runner.outputs
     plan_md = (runner.workspace / "plan.md").read_text()
-    assert "! Mass change: it disables remote configuration in 1 organizations" in plan_md
+    assert "! Mass change: it disables remote configuration in 1 organization" in plan_md
     shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
     assert runner.job(job("apply")) == 1
     result = (runner.workspace / "result.txt").read_text()

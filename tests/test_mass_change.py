@@ -65,7 +65,7 @@ def test_disabling_or_removing_a_provider_in_more_organizations_than_allowed_is_
     refused = run("apply", "--auto-approve")
     assert refused.exit_code == 1
     assert (
-        "mass change: it disables remote configuration in 1 organizations, more than massChange.disable (0)"
+        "mass change: it disables remote configuration in 1 organization, more than massChange.disable (0)"
         in refused.stderr
     )
     assert (

@@ -59,12 +59,12 @@ def plan_reporting_problems(
 
 def judged(project: Project, plan: Plan) -> Plan:
     """The plan with what makes it a mass change under the project's `massChange:` thresholds."""
+    if not project.mass_change.limited:
+        return plan
     from dataclasses import replace
 
     from clinesync.plans.masschange import exceeded, fleet_size
 
-    if project.mass_change == type(project.mass_change)():
-        return plan
     fleet = fleet_size(project, len(plan.organizations))
     return replace(plan, mass_change=tuple(exceeded(plan, project.mass_change, fleet)))
 

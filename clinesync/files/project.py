@@ -33,6 +33,11 @@ class MassChange:
     disable: int | None = None
     remove_provider: int | None = None
 
+    @property
+    def limited(self) -> bool:
+        """Whether any threshold is set (none: no limit at all)."""
+        return any(limit is not None for limit in (self.share, self.disable, self.remove_provider))
+
 
 @dataclass(frozen=True)
 class Project:

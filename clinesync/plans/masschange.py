@@ -19,22 +19,26 @@ def exceeded(plan: Plan, limits: MassChange, fleet: int) -> list[str]:
     updated = plan.count("update")
     if limits.share is not None and fleet and updated / fleet > limits.share:
         found.append(
-            f"it updates {updated} of {fleet} organizations ({updated / fleet:.0%}), more than "
+            f"it updates {updated} of {_organizations(fleet)} ({updated / fleet:.0%}), more than "
             f"massChange.share ({limits.share:.0%})"
         )
     disabling = [org for org in plan.organizations if _disables(org)]
     if limits.disable is not None and len(disabling) > limits.disable:
         found.append(
-            f"it disables remote configuration in {len(disabling)} organizations, more than "
+            f"it disables remote configuration in {_organizations(len(disabling))}, more than "
             f"massChange.disable ({limits.disable})"
         )
     removing = [org for org in plan.organizations if _removes_provider(org)]
     if limits.remove_provider is not None and len(removing) > limits.remove_provider:
         found.append(
-            f"it removes a provider in {len(removing)} organizations, more than massChange.removeProvider "
+            f"it removes a provider in {_organizations(len(removing))}, more than massChange.removeProvider "
             f"({limits.remove_provider})"
         )
     return found
+
+
+def _organizations(count: int) -> str:
+    return f"{count} organization{'s' if count != 1 else ''}"
 
 
 def _disables(org: OrgPlan) -> bool:
