@@ -86,3 +86,27 @@ def test_the_embedded_console_takes_an_apply_in_batches_each_one_transaction(tmp
     assert CountingConsole.transactions == 3
     assert [result.outcome for result in results] == ["applied"] * 600
     assert all(len(console.history(result.plan.organization or "")) == 1 for result in results)
+
+
+class FailingSecondBatch(LocalConsole):
+    batches = 0
+
+    def write_many(self, writes: Writes) -> list[Live | ConsoleError]:
+        FailingSecondBatch.batches += 1
+        if FailingSecondBatch.batches == 2:
+            raise ConsoleError("local console: disk I/O error")  # the transaction fails whole
+        return super().write_many(writes)
+
+
+def test_a_batch_whose_transaction_fails_is_failed_whole_and_the_batches_before_it_stay_applied(
+    tmp_path: Path,
+) -> None:
+    """Half-way: the first batch committed is reported applied; the failed one is failed for each of its
+    organizations and wrote none of them; the next batch is still written."""
+    console = FailingSecondBatch(tmp_path / "console.db")
+    results = apply_plan(make_plan(files(tmp_path, 600), console, {}), console)
+    outcomes = [result.outcome for result in results]
+    assert outcomes == ["applied"] * 256 + ["failed"] * 256 + ["applied"] * 88
+    assert all(result.error == "local console: disk I/O error" for result in results[256:512])
+    written = [len(console.history(result.plan.organization or "")) for result in results]
+    assert written == [1] * 256 + [0] * 256 + [1] * 88

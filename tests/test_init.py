@@ -71,7 +71,7 @@ def test_init_lists_each_secret_once_reads_bases_too_and_names_what_github_refus
     result = run("init")
     assert result.exit_code == 0, result.output
     workflow = (in_tmp / ".github" / "workflows" / "clinesync.yml").read_text()
-    yaml.safe_load(workflow)  # loads: no key twice
+    yaml.safe_load(workflow)  # still YAML (PyYAML keeps a repeated key silently: the count below checks that)
     assert workflow.count("CLINE_API_KEY: ${{ secrets.CLINE_API_KEY }}") == 1
     assert "GATEWAY_KEY: ${{ secrets.GATEWAY_KEY }}" in workflow and "GITHUB_TOKEN" not in workflow
     assert "environments: CLINE_API_KEY, AZURE_OPENAI_KEY, GATEWAY_KEY." in result.stdout

@@ -180,11 +180,7 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
             os.path.realpath(os.path.join(directory, name)) for name in data.get("baseFolders", [])
         ),
         guardrails=_guardrails(data, directory),
-        mass_change=MassChange(
-            data.get("massChange", {}).get("share"),
-            data.get("massChange", {}).get("disable"),
-            data.get("massChange", {}).get("removeProvider"),
-        ),
+        mass_change=_mass_change(data.get("massChange", {})),
     )
 
 
@@ -265,19 +261,28 @@ def schema_path() -> str:
     return packaged(PROJECT_SCHEMA_FILE)
 
 
+def _mass_change(thresholds: dict[str, Any]) -> MassChange:
+    return MassChange(thresholds.get("share"), thresholds.get("disable"), thresholds.get("removeProvider"))
+
+
+@functools.cache
+def _schema() -> dict[str, Any]:
+    with open(schema_path(), encoding="utf-8") as stream:
+        loaded: dict[str, Any] = json.load(stream)
+    return loaded
+
+
 @functools.cache
 def _quick_check() -> Callable[[Any], bool] | None:
     """The quick "valid" organization files have (`fastcheck.py`), so a valid configuration costs no
     jsonschema import."""
     from clinesync.files.fastcheck import compile_schema
 
-    with open(schema_path(), encoding="utf-8") as stream:
-        return compile_schema(json.load(stream))
+    return compile_schema(_schema())
 
 
 @functools.cache
 def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
-    with open(schema_path(), encoding="utf-8") as stream:
-        return Draft202012Validator(json.load(stream))
+    return Draft202012Validator(_schema())

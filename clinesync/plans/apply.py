@@ -21,6 +21,7 @@ from clinesync.document import Document
 from clinesync.plans.plan import OrgPlan, Plan
 
 Outcome = Literal["applied", "unchanged", "failed", "not attempted"]
+_REFUSES = "not attempted: the console refuses writes"
 WriteMany = Callable[[list[tuple[str, Document, str | None]]], list[Live | ConsoleError]]
 
 
@@ -46,7 +47,7 @@ def apply_plan(
 
     def write(org: OrgPlan) -> tuple[Live, Live]:
         if refused.is_set():
-            raise NotAttempted("not attempted: the console refuses writes")
+            raise NotAttempted(_REFUSES)
         assert org.organization and org.target and org.live
         try:
             written = console.write(org.organization, org.target, org.live.revision)
@@ -77,7 +78,7 @@ def _in_batches(
     for start in range(0, len(todo), _BATCH):
         batch = todo[start : start + _BATCH]
         if refused:
-            outcomes += [NotAttempted("not attempted: the console refuses writes")] * len(batch)
+            outcomes += [NotAttempted(_REFUSES)] * len(batch)
             continue
         writes = []
         for org in batch:
@@ -89,7 +90,7 @@ def _in_batches(
             refused = True
             outcomes += [
                 refusal,
-                *[NotAttempted("not attempted: the console refuses writes")] * (len(batch) - 1),
+                *[NotAttempted(_REFUSES)] * (len(batch) - 1),
             ]
         except ConsoleError as error:  # the transaction failed: nothing of this batch was written
             outcomes += [error] * len(batch)

@@ -81,9 +81,8 @@ class Plan:
     console_identity: str
     organizations: list[OrgPlan]
     prune_unknown: bool = False
-    mass_change: tuple[
-        str, ...
-    ] = ()  # what makes it a mass change (massChange:), apply's --allow-mass-change
+    # What makes it a mass change (massChange:): apply then asks for --allow-mass-change.
+    mass_change: tuple[str, ...] = ()
 
     def count(self, action: Action) -> int:
         return sum(1 for org in self.organizations if org.action == action)

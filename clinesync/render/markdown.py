@@ -11,6 +11,7 @@ or live is in code spans or diff blocks, where nothing renders as markup.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from clinesync.escape import code_span, visible
 from clinesync.plans.display import organization_lines
@@ -62,27 +63,45 @@ def _must_not_miss(plan: Plan, listed: list[OrgPlan], lines: dict[int, list[str]
     if not impacts and not verdict:
         return []
     several = len(lines) > 1
-    grouped: list[str] = []
-    for naming in (several, False):
-        grouped = [line + (_who(orgs, naming) if several else "") for line, orgs in impacts.items()]
-        block = ["**Must not miss:**", "", "```diff", *verdict, *grouped, "```", ""]
+    return _bounded(
+        ["**Must not miss:**", ""],
+        verdict,
+        lambda naming: [line + (_who(orgs, naming) if several else "") for line, orgs in impacts.items()],
+        (several, False),
+        budget,
+        "impact lines",
+    )
+
+
+def _bounded(
+    title: list[str],
+    kept: list[str],
+    grouped: Callable[[bool], list[str]],
+    namings: tuple[bool, ...],
+    budget: int,
+    what: str,
+) -> list[str]:
+    """`title` and a diff block of `kept`, then the grouped lines within `budget`: with the organizations
+    named, else counted, else the first that fit and how many more `what` there are."""
+    lines: list[str] = []
+    for naming in namings:
+        lines = grouped(naming)
+        block = [*title, "```diff", *kept, *lines, "```", ""]
         if _size(block) <= budget:
             return block
-    kept = _fitting(
-        grouped, budget - _size(["**Must not miss:**", "", "```diff", *verdict, "```", "", ""]) - 200
-    )
-    more = f"{len(grouped) - len(kept)} more impact lines: {_FULL_PLAN}."
-    return ["**Must not miss:**", "", "```diff", *verdict, *kept, "```", more, ""]
+    fitting = _fitting(lines, budget - _size([*title, "```diff", *kept, "```", "", ""]) - 200)
+    more = f"{len(lines) - len(fitting)} more {what}: {_FULL_PLAN}."
+    return [*title, "```diff", *kept, *fitting, "```", more, ""]
 
 
 def _fitting(lines: list[str], budget: int) -> list[str]:
     """The first lines that fit in `budget` characters."""
-    kept: list[str] = []
-    for line in lines:
-        if _size(kept) + len(line) + 1 > budget:
-            break
-        kept.append(line)
-    return kept
+    used = 0
+    for count, line in enumerate(lines):
+        used += len(line) + 1
+        if used > budget:
+            return lines[:count]
+    return lines
 
 
 def _who(orgs: list[OrgPlan], naming: bool) -> str:
@@ -151,13 +170,14 @@ def _shared(listed: list[OrgPlan], lines: dict[int, list[str]], budget: int) -> 
     )
     if not common:
         return []
-    title = ["Changes several organizations share:", "", "```diff"]
-    for naming in (True, False):
-        block = [line + _who(orgs, naming) for orgs, line in common]
-        if _size([*title, *block, "```", ""]) <= budget:
-            return [*title, *block, "```", ""]
-    kept = _fitting(block, budget - _size([*title, "```", "", ""]) - 200)
-    return [*title, *kept, "```", f"{len(block) - len(kept)} more shared changes: {_FULL_PLAN}.", ""]
+    return _bounded(
+        ["Changes several organizations share:", ""],
+        [],
+        lambda naming: [line + _who(orgs, naming) for orgs, line in common],
+        (True, False),
+        budget,
+        "shared changes",
+    )
 
 
 def _section(org: OrgPlan, lines: list[str], mode: str, folded: bool) -> list[str]:
