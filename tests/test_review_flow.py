@@ -27,6 +27,13 @@ def org(organization: str, model: str, extra: str = "") -> str:
     )
 
 
+def revisions_in(database: str, organization: str) -> int:
+    console = LocalConsole(database)
+    count = len(console.history(organization))
+    console.close()
+    return count
+
+
 def revisions(organization: str) -> int:
     console = LocalConsole(".clinesync/console.db")
     count = len(console.history(organization))
@@ -279,3 +286,15 @@ def test_the_mass_change_verdict_survives_any_number_of_distinct_impacts() -> No
     head = text.split("| organization | result | changes |")[0]
     assert "! Mass change: it updates 1000 of 1000 organizations" in head
     assert "host-0.example.com" in head and "more impact lines" in head
+
+
+def test_already_applied_is_said_only_of_the_console_the_plan_was_made_against(in_tmp: Path) -> None:
+    """Another console that happens to match is no news of the reviewed one: refused as made elsewhere."""
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
+    LocalConsole("a.db").close()  # the reviewed console, where A is not yet
+    assert run("plan", "orgs", "--out", "reviewed.plan", "--console", "a.db").exit_code == 0
+    assert run("apply", "orgs", "--auto-approve", "--console", "b.db").exit_code == 0  # b matches the files
+    elsewhere = run("apply", "reviewed.plan", "--console", "b.db")
+    assert elsewhere.exit_code == 1, elsewhere.output
+    assert "Already applied" not in elsewhere.output and "the plan was made against" in elsewhere.output
+    assert revisions_in("a.db", A) == 0  # the reviewed console still lacks it

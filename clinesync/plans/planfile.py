@@ -262,7 +262,10 @@ def replan(
 def already_applied(saved: SavedPlan, fresh: Plan) -> bool:
     """Whether live now holds what the reviewed plan would write, in every organization it changes (an admin
     saved it in the console): the files' documents are the reviewed ones as far as output shows them, and
-    nothing is left to write. Nothing then needs the plan's binding of live values, which have moved on."""
+    nothing is left to write. Nothing then needs the plan's binding of live values, which have moved on. Only
+    of the console the plan was made against: another one matching says nothing of it."""
+    if fresh.console_identity != saved.console_identity:
+        return False
     by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
     for entry in saved.changing:
         org = by_file.get(os.path.normpath(entry.file))
