@@ -244,3 +244,24 @@ def test_suppressible_names_only_rules_that_exist(in_tmp: Path) -> None:
     result = run("rules")
     assert result.exit_code == 1
     assert "clinesync.yaml:1:23: error: no-such-policy is not a rule" in result.stderr
+
+
+def test_a_file_cannot_silence_a_value_cline_cannot_load_or_a_url_it_reads_otherwise(in_tmp: Path) -> None:
+    """`ignore[CS111]` on a base URL without a scheme, `ignore[CS100]` on a flag written as text: silenced, the
+    file would pass and be applied as members' Cline never takes it. Both stay errors, nothing is written,
+    until the team lists them under `suppressible:`."""
+    write(
+        in_tmp / "org.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n  telemetryEnabled: 'yes'  "
+        "# clinesync: ignore[CS100] we know\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: gw.example.com/v1  # clinesync: ignore[CS111] we know\n",
+    )
+    validated = run("validate", "org.yaml")
+    assert validated.exit_code == 1
+    assert validated.stdout.count("[CS108]") == 2
+    assert "[CS100]" in validated.stdout and "[CS111]" in validated.stdout
+    applied = run("apply", "org.yaml", "--auto-approve")
+    assert applied.exit_code == 1 and "Applied" not in applied.stdout
+    assert "has no revisions" in run("history", "org-01JZPE4CHW5XTP73W95762121Y").output
+    write(in_tmp / "clinesync.yaml", "suppressible: [CS100, CS111]\n")  # the team's choice, in review
+    assert run("validate", "org.yaml").exit_code == 0

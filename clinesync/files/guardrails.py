@@ -19,8 +19,10 @@ from clinesync.files.problems import RULES, Level, Problem
 from clinesync.files.suppressions import Suppression, suppress, suppression_problems
 
 # Secrets written in the file (CS131) and redaction placeholders (CS132): a file that could silence these could
-# commit a key to git or overwrite a live secret with "(sensitive)".
-_NEVER_FROM_FILES = frozenset({"CS131", "CS132"})
+# commit a key to git or overwrite a live secret with "(sensitive)". A value Cline cannot load (CS100) or a URL
+# Cline reads otherwise than written (CS111): silenced, the file would pass and be applied as members' Cline
+# would never take it.
+_NEVER_FROM_FILES = frozenset({"CS100", "CS111", "CS131", "CS132"})
 
 
 @dataclass(frozen=True)

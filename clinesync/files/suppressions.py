@@ -129,8 +129,8 @@ def suppression_problems(
                     "CS108",
                     *where,
                     f"{', '.join(guarded)} cannot be suppressed from a file: policy ids, rules set to error "
-                    "in clinesync.yaml, CS131 and CS132 are the project's guardrails; list it under "
-                    "suppressible: in clinesync.yaml to allow it",
+                    "in clinesync.yaml, CS100, CS111, CS131 and CS132 are the project's guardrails; list it "
+                    "under suppressible: in clinesync.yaml to allow it",
                 )
             )
         if suppression.until is not None and suppression.expiry is None:
