@@ -87,8 +87,10 @@ def _extending(project: Project, given: list[str]) -> list[str]:
     """The organization files here (the configuration's paths, else this folder) that extend one of `given`
     at any depth and are not among them: a commit that only changes a base is checked through them."""
     from clinesync.files.affected import affected
-    from clinesync.files.paths import expand
+    from clinesync.files.paths import declared_organization, expand
 
+    if all(declared_organization(name) is not None for name in given):
+        return []  # organization files only: no base among them, nothing else to read
     candidates = expand(project.paths or (".",), project.ignore, project.directory, project.file)
     named = set(given)
     return [

@@ -16,6 +16,8 @@ import yaml
 
 from clinesync.files.paths import declared_organization
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML has it
+
 
 @dataclass(frozen=True)
 class Affected:
@@ -68,9 +70,11 @@ def _bases(real: str, cache: dict[str, tuple[str, ...]], depth: int = 0) -> tupl
     if depth > 32:
         return ()
     try:
-        with open(real, encoding="utf-8") as stream:
-            data = yaml.safe_load(stream)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        with open(real, "rb") as stream:
+            text = stream.read()
+        # Most files extend nothing: only those that say `extends:` are parsed, and with libyaml's loader.
+        data = yaml.load(text, Loader=_LOADER) if b"extends:" in text else None
+    except (OSError, yaml.YAMLError):
         return ()
     names = data.get("extends") if isinstance(data, dict) else None
     found: list[str] = []
