@@ -100,3 +100,12 @@ def test_a_revision_git_does_not_know_is_one_clear_line(fleet: Path) -> None:
     result = run("affected", "--since", "no-such-ref")
     assert result.exit_code == 1 and result.stderr.startswith("Error: git diff: ")
     assert "Traceback" not in result.output
+
+
+def test_without_paths_anywhere_this_folder_is_the_fleet(fleet: Path) -> None:
+    """No PATH and no `paths:`: the organization files under this folder, as the pre-commit hook reads them
+    (was: none, so a changed organization file was '0 organizations affected')."""
+    (fleet / "clinesync.yaml").unlink()
+    git(fleet, "commit", "-q", "-am", "no configuration")
+    write(fleet / "orgs" / "team-4.yaml", f"organization: {org(4)}\nenabled: false\n")
+    assert files(affected()) == ["orgs/team-4.yaml"]

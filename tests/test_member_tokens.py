@@ -159,3 +159,10 @@ def test_export_all_lists_the_organizations_the_token_administers_not_discovery(
     written = {path.name: path.read_text() for path in (tmp_path / "orgs").glob("*.yaml")}
     assert list(written) == ["acme.yaml"]  # named by the organization's name, which the file keeps
     assert f"organization: {ORG}\nname: Acme\n" in written["acme.yaml"] and OTHER not in written["acme.yaml"]
+
+
+def test_revoking_on_a_database_that_is_not_there_is_an_error_not_zero_revoked(in_tmp: Path) -> None:
+    """A mistyped --db would make a new, empty database and report 0 revoked while the real tokens work on."""
+    result = run("member-token", ORG, "--db", "typo.db", "--revoke")
+    assert result.exit_code == 1 and "typo.db: no such console database" in result.stderr
+    assert not (in_tmp / "typo.db").exists()

@@ -165,7 +165,7 @@ def affected(paths: tuple[str, ...], since: str, output_format: str) -> int:
     changed, deleted = _git_changes(since, top)
     run = this_run()
     project = run.project
-    files = expand_paths(paths) if paths or project.paths else []
+    files = expand_paths(paths or (() if project.paths else (".",)))  # this folder, as the hook reads it
     removed = {
         name: organization
         for name in deleted

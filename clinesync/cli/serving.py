@@ -79,7 +79,10 @@ def member_token(organization: str, database: str | None, revoke: bool) -> int:
 
     organization = organization_argument(organization)
     output = Output()
-    console = LocalConsole(database or DEFAULT_PATH)
+    path = database or DEFAULT_PATH
+    if revoke and not os.path.isfile(path):  # a new, empty database would revoke nothing and say so
+        raise UserError(f"{path}: no such console database; name the one serve runs on with --db")
+    console = LocalConsole(path)
     try:
         if revoke:
             output.info(view.revoked(console.revoke_member_tokens(organization), organization))
