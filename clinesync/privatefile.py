@@ -9,16 +9,26 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
+from typing import TextIO
 
 
 def write_private(target: str, text: str, overwrite: bool) -> None:
     """Write `text` to `target` (mode 0600). Without `overwrite`, FileExistsError when anything, a dangling
     link included, already has the name."""
+    with private_stream(target, overwrite) as stream:
+        stream.write(text)
+
+
+@contextlib.contextmanager
+def private_stream(target: str, overwrite: bool) -> Iterator[TextIO]:
+    """A stream to write `target` through, as `write_private` writes it: the file takes the name only when
+    the block ends without error, and is removed otherwise."""
     folder = os.path.dirname(os.path.abspath(target))
     descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".clinesync-", suffix=".tmp")  # 0600
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
+            yield stream
             stream.flush()
             os.fsync(stream.fileno())
         if overwrite:

@@ -71,3 +71,24 @@ def _finite(text: str) -> float:
     if not math.isfinite(value):
         raise NotStrictJSON(f"{text} is beyond what a float64 holds")
     return value
+
+
+# A JSON object `{head..., "LIST": [items...], rest...}` written in pieces, as `dumps(..., indent=2)` writes
+# it whole: a list of 100,000 organizations need not be held to be written.
+
+
+def open_object(head: dict[str, Any], name: str) -> str:
+    """`{`, the keys before the list, and the list's opening `[`."""
+    text = dumps(head, indent=2, ensure_ascii=False)
+    return f"{text[:-2]},\n  {dumps(name)}: ["
+
+
+def item(value: Any) -> str:
+    """One item of the list, indented as the list's items are."""
+    return "    " + dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+
+
+def close_object(rest: dict[str, Any], empty: bool) -> str:
+    """The list's `]`, the keys after it and the closing `}`."""
+    text = dumps(rest, indent=2, ensure_ascii=False)
+    return ("]" if empty else "\n  ]") + "," + text[1:] + "\n"

@@ -78,6 +78,7 @@ def test_files_come_in_path_order_whoever_checks_them(
     monkeypatch.setattr(batch, "POOL_FROM", 10)
     monkeypatch.setattr(batch, "_CHUNK", 4)
     monkeypatch.setattr(batch, "_HEAD_START", 2)
+    monkeypatch.setattr(batch, "_WINDOW", 3)  # several windows, the last one short
     pooled = [(checked.path, checked.problems) for checked in batch.iter_checked(paths, share=share)]
     assert pooled == alone and len(alone) == 40  # every organization once; the base is not one
 

@@ -13,9 +13,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import click
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from clinesync.consoles.base import Console
     from clinesync.files.project import Project
     from clinesync.plans.apply import OrgResult
-    from clinesync.plans.plan import Plan
+    from clinesync.plans.plan import OrgPlan, Plan, Totals
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -377,7 +377,7 @@ class Output:
         self.redact = Redactor(self.settings.secrets)
         self._colored: bool | None = None  # whether stdout shows colors, once asked
 
-    def add_secrets(self, secrets: set[str]) -> None:
+    def add_secrets(self, secrets: Iterable[str]) -> None:
         self.redact.add(secrets)  # the settings' own set: every Output of this run scrubs them
 
     def out(self, text: str) -> None:
@@ -515,9 +515,10 @@ def fleet_options(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
-def progress(output: Output, label: str) -> Callable[[int, int], None] | None:
-    """A one-line counter on stderr, only when stderr is a terminal; it shows from the second organization on."""
-    if output.settings.quiet or not sys.stderr.isatty():
+def progress(output: Output, label: str, streamed: bool = False) -> Callable[[int, int], None] | None:
+    """A one-line counter on stderr, only when stderr is a terminal; it shows from the second organization on.
+    Not beside a plan `streamed` to the same terminal: the plan's lines are the progress there."""
+    if output.settings.quiet or not sys.stderr.isatty() or (streamed and sys.stdout.isatty()):
         return None
 
     def show(done: int, total: int) -> None:
@@ -585,26 +586,36 @@ def open_console(writes: bool = False) -> Console:
     return console
 
 
-def _plan_text(output: Output, plan: Plan, mode: str) -> str:
-    from clinesync.render.text import plan_text
+class PlanPieces(Protocol):
+    """A plan's rendering, written as its organizations are decided: each method returns the text to write."""
 
-    return plan_text(plan, output.style, mode, output.settings.verbose, output.settings.members)
+    def head(self, totals: Totals) -> str: ...
 
+    def organization(self, org: OrgPlan) -> str: ...
 
-def _plan_json(output: Output, plan: Plan, mode: str) -> str:
-    from clinesync.render.json_format import plan_json
-
-    return plan_json(plan)
+    def tail(self, totals: Totals) -> str: ...
 
 
-def _plan_markdown(output: Output, plan: Plan, mode: str) -> str:
-    from clinesync.render.markdown import plan_markdown
+def _plan_text(output: Output, mode: str) -> PlanPieces:
+    from clinesync.render.text import TextPlan
 
-    return plan_markdown(plan, mode, output.settings.members)
+    return TextPlan(output.style, mode, output.settings.verbose, output.settings.members)
+
+
+def _plan_json(output: Output, mode: str) -> PlanPieces:
+    from clinesync.render.json_format import JsonPlan
+
+    return JsonPlan()
+
+
+def _plan_markdown(output: Output, mode: str) -> PlanPieces:
+    from clinesync.render.markdown import MarkdownPlan
+
+    return MarkdownPlan(mode, output.settings.members)
 
 
 # Plans and drift, by --format: the one table that also builds the option's choices.
-PLAN_RENDERERS: dict[str, Callable[[Output, Plan, str], str]] = {
+PLAN_RENDERERS: dict[str, Callable[[Output, str], PlanPieces]] = {
     "text": _plan_text,
     "json": _plan_json,
     "markdown": _plan_markdown,
@@ -612,8 +623,15 @@ PLAN_RENDERERS: dict[str, Callable[[Output, Plan, str], str]] = {
 PLAN_FORMATS = click.Choice(list(PLAN_RENDERERS))
 
 
+def rendered(output: Output, plan: Plan, output_format: str, mode: str) -> str:
+    """A plan held whole, rendered at once."""
+    pieces = PLAN_RENDERERS[output_format](output, mode)
+    parts = [pieces.head(plan.totals), *map(pieces.organization, plan.organizations)]
+    return "".join(parts) + pieces.tail(plan.totals)
+
+
 def render(output: Output, plan: Plan, output_format: str, mode: str) -> None:
-    output.out(PLAN_RENDERERS[output_format](output, plan, mode))
+    output.out(rendered(output, plan, output_format, mode))
 
 
 def stdin_is_terminal() -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import click
@@ -14,6 +17,7 @@ from clinesync.cli.app import (
     PLAN_FORMATS,
     PLAN_RENDERERS,
     Output,
+    PlanPieces,
     Run,
     UserError,
     apply_and_report,
@@ -27,20 +31,23 @@ from clinesync.cli.app import (
     paused_gc,
     progress,
     render,
+    rendered,
     settings,
     this_run,
 )
 
 if TYPE_CHECKING:
     from clinesync.consoles.base import Console
+    from clinesync.files.problems import Problem
     from clinesync.files.project import Project
-    from clinesync.plans.plan import Plan
+    from clinesync.plans.plan import OrgPlan, Plan, Totals
     from clinesync.plans.planfile import SavedPlan
 
 
 def plan_reporting_problems(
     run: Run, files: list[str], console: Console, prune_unknown: bool, parallelism: int = 16
 ) -> Plan:
+    """The whole plan, held for apply; each organization's problems reported on stderr."""
     from clinesync.plans.plan import make_plan as compute_plan
 
     with paused_gc():
@@ -63,10 +70,17 @@ def judged(project: Project, plan: Plan) -> Plan:
         return plan
     from dataclasses import replace
 
+    return replace(plan, mass_change=mass_change(project, plan.totals))
+
+
+def mass_change(project: Project, totals: Totals) -> tuple[str, ...]:
+    """What makes a plan with these totals a mass change under the project's `massChange:` thresholds."""
+    if not project.mass_change.limited:
+        return ()
     from clinesync.plans.masschange import exceeded, fleet_size
 
-    fleet = fleet_size(project, len(plan.organizations))
-    return replace(plan, mass_change=tuple(exceeded(plan, project.mass_change, fleet)))
+    fleet = fleet_size(project, totals.organizations)
+    return tuple(exceeded(totals, project.mass_change, fleet))
 
 
 def refuse_mass_change(output: Output, plan: Plan, allowed: bool) -> bool:
@@ -80,45 +94,120 @@ def refuse_mass_change(output: Output, plan: Plan, allowed: bool) -> bool:
 
 
 def report_problems(output: Output, plan: Plan) -> None:
-    """Each organization's problems, warnings and console failure, on stderr; its secrets learnt first."""
+    shown: set[Problem] = set()
+    for org in plan.organizations:
+        report_organization(output, org, shown)
+
+
+def report_organization(output: Output, org: OrgPlan, shown: set[Problem]) -> None:
+    """An organization's problems, warnings and console failure, on stderr, its secrets learnt first; a
+    problem in `shown` (a base's, met with an earlier organization) is not repeated."""
     from clinesync.render.gitops import problem_lines
 
-    output.add_secrets(plan.secrets)
-    output.err(problem_lines(plan))
+    if org.desired is not None:
+        output.add_secrets(org.desired.secrets)
+    output.err(problem_lines(org, shown))
 
 
-def plan_files(
-    run: Run, paths: tuple[str, ...], shard: tuple[int, int] | None, prune_unknown: bool, parallelism: int
-) -> Plan:
-    """The plan for PATH... against the chosen console, which is closed again before anything is shown."""
-    console = run.open_console()
-    try:
-        return plan_reporting_problems(run, expand_paths(paths, shard), console, prune_unknown, parallelism)
-    finally:
-        console.close()
+def streamed(
+    run: Run,
+    paths: tuple[str, ...],
+    options: PlanOptions,
+    output_format: str,
+    mode: str,
+    plan_file: str | None = None,
+) -> Totals:
+    """The plan (or drift) of PATH..., each organization written as soon as it is decided: to stdout, in
+    GitHub Actions to the job's summary page, and to PLANFILE, which takes its name only once it is whole.
+    Only the totals are kept, so a plan of 100,000 organizations takes the memory of one of a hundred."""
+    from clinesync.plans.plan import Totals, iter_plan
 
-
-def publish(run: Run, plan: Plan, output_format: str, mode: str) -> None:
-    """A plan or drift report on stdout, and in GitHub Actions also on the job's summary page."""
-    render(run.output, plan, output_format, mode)
-    step_summary(run, plan, mode)
-
-
-def step_summary(run: Run, plan: Plan, mode: str) -> None:
-    """In GitHub Actions, the plan or drift also goes to the job's summary page, as markdown."""
     output = run.output
-    path = run.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return
-    from clinesync.render.markdown import plan_markdown
+    pieces: list[tuple[Callable[[str], object], PlanPieces]] = [
+        (output.out, PLAN_RENDERERS[output_format](output, mode))
+    ]
+    summary = run.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        from clinesync.render.markdown import MarkdownPlan
 
-    try:
-        with open(path, "a", encoding="utf-8") as stream:
-            stream.write(output.redact(plan_markdown(plan, mode)) + "\n")
-    except OSError as error:
-        from clinesync.render.gitops import summary_not_written
+        pieces.append((_appending(output, summary), MarkdownPlan(mode)))
+    with contextlib.ExitStack() as stack:
+        if plan_file:
+            pieces.append(_plan_file(stack, output, plan_file))
+        console = run.open_console()
+        stack.callback(console.close)
+        totals = Totals(console.description, console.identity, options.prune_unknown)
+        organizations = iter_plan(
+            expand_paths(paths, options.shard),
+            console,
+            run.environ,
+            options.prune_unknown,
+            options.parallelism,
+            progress(output, "Reading live state", streamed=True),
+            run.project,
+        )
+        shown: set[Problem] = set()
+        # Collection is not paused as it is for a plan held whole: little is alive at once here, and a cycle
+        # left by one organization must not outlive it.
+        for write, piece in pieces:
+            write(piece.head(totals))
+        for org in organizations:
+            totals.add(org)
+            report_organization(output, org, shown)
+            for write, piece in pieces:
+                write(piece.organization(org))
+        totals.mass_change = mass_change(run.project, totals)
+        for write, piece in pieces:
+            write(piece.tail(totals))  # a plan file's refuses a plan with failures
+    return totals
 
-        output.err(summary_not_written(error.strerror or str(error)))
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What plan and drift share: --shard, --prune-unknown, --parallelism."""
+
+    shard: tuple[int, int] | None
+    prune_unknown: bool
+    parallelism: int
+
+
+def _appending(output: Output, path: str) -> Callable[[str], None]:
+    """Writes text at the end of the job's summary page; a failure is a warning, once."""
+
+    def write(text: str) -> None:
+        if not text:
+            return
+        try:
+            with open(path, "a", encoding="utf-8") as stream:
+                stream.write(output.redact(text) + "\n")
+        except OSError as error:
+            from clinesync.render.gitops import summary_not_written
+
+            output.err(summary_not_written(error.strerror or str(error)))
+
+    return write
+
+
+def _plan_file(
+    stack: contextlib.ExitStack, output: Output, plan_file: str
+) -> tuple[Callable[[str], object], PlanPieces]:
+    """The saved plan's writer: a private file that takes its name only once whole; removed, never named, when
+    the plan cannot be saved."""
+    from clinesync.plans import planfile
+    from clinesync.privatefile import private_stream
+
+    @contextlib.contextmanager
+    def failing_clearly() -> Iterator[None]:
+        try:
+            yield
+        except planfile.PlanFileError as error:
+            raise UserError(str(error)) from None
+        except OSError as error:
+            raise UserError(f"cannot write {plan_file}: {error.strerror}") from None
+
+    stack.enter_context(failing_clearly())
+    stream = stack.enter_context(private_stream(plan_file, overwrite=True))
+    return (lambda text: stream.write(output.redact(text))), planfile.PlanFile()
 
 
 @cli.command()
@@ -144,28 +233,15 @@ def plan(
 ) -> int:
     """Show what apply would change. Never writes to the console."""
     run = this_run()
-    result = judged(run.project, plan_files(run, paths, shard, prune_unknown, parallelism))
-    publish(run, result, output_format, "plan")
+    options = PlanOptions(shard, prune_unknown, parallelism)
+    totals = streamed(run, paths, options, output_format, "plan", plan_file)
     if plan_file:
-        _save(run.output, result, plan_file)
-    if result.failed:
+        from clinesync.render.gitops import plan_saved
+
+        run.output.info(plan_saved(plan_file))
+    if totals.failed:
         return EXIT_ERROR
-    return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
-
-
-def _save(output: Output, result: Plan, plan_file: str) -> None:
-    from clinesync.plans import planfile
-    from clinesync.privatefile import write_private
-
-    try:
-        write_private(plan_file, output.redact(planfile.dumps(result)), overwrite=True)
-    except planfile.PlanFileError as error:
-        raise UserError(str(error)) from None
-    except OSError as error:
-        raise UserError(f"cannot write {plan_file}: {error.strerror}") from None
-    from clinesync.render.gitops import plan_saved
-
-    output.info(plan_saved(plan_file))
+    return EXIT_CHANGES if detailed_exitcode and totals.has_changes else EXIT_OK
 
 
 @cli.command()
@@ -317,7 +393,7 @@ def _apply_saved(
 
 def show_plan(output: Output, result: Plan, output_format: str) -> None:
     """The plan before applying it: on stdout as text, or on stderr when stdout is the JSON report."""
-    text = PLAN_RENDERERS["text"](output, result, "plan")
+    text = rendered(output, result, "text", "plan")
     if output_format == "json":
         output.err(text)
     else:
@@ -367,9 +443,7 @@ def show(plan_path: str, output_format: str) -> int:
 @command
 def drift(paths: tuple[str, ...], output_format: str, parallelism: int, shard: tuple[int, int] | None) -> int:
     """Read-only check for cron: exit 0 in sync, 2 when live differs from the files, 1 on errors."""
-    run = this_run()
-    result = plan_files(run, paths, shard, False, parallelism)
-    publish(run, result, output_format, "drift")
-    if result.failed:
+    totals = streamed(this_run(), paths, PlanOptions(shard, False, parallelism), output_format, "drift")
+    if totals.failed:
         return EXIT_ERROR
-    return EXIT_CHANGES if result.has_changes else EXIT_OK
+    return EXIT_CHANGES if totals.has_changes else EXIT_OK

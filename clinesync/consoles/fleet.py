@@ -8,6 +8,8 @@ one organization's failure never stops the others, and writes that landed are st
 
 from __future__ import annotations
 
+import contextlib
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -24,15 +26,18 @@ DEFAULT_PARALLELISM = 16
 
 
 class Pool:
-    """Runs submitted tasks on at most `parallelism` threads while the caller goes on; `results()` gives them
-    in submission order. With one thread, or one item expected, tasks run at once inline."""
+    """Runs submitted tasks on at most `parallelism` threads while the caller goes on, and hands results back
+    in submission order, each one forgotten once handed back: a caller that takes them as it goes holds only
+    those still ahead of it. With one thread, or one item expected, tasks run at once inline."""
 
     def __init__(
         self, parallelism: int = DEFAULT_PARALLELISM, expected: int = 2, progress: Progress | None = None
     ) -> None:
         self._progress = progress
+        self._expected = expected
         self._inline = parallelism <= 1 or expected <= 1
-        self._results: list[Any] = []
+        self._queue: deque[Any] = deque()  # results (inline) or futures, in submission order
+        self._done = 0
         self._executor: Any = None
         if not self._inline:
             from concurrent.futures import ThreadPoolExecutor  # ~8 ms of start-up one organization skips
@@ -43,27 +48,50 @@ class Pool:
 
     def submit(self, task: Callable[[Item], Result], item: Item) -> None:
         if self._inline:
-            self._results.append(_attempt(task, item))
+            self._queue.append(_attempt(task, item))
         else:
-            self._results.append(self._executor.submit(_attempt, task, item))
+            self._queue.append(self._executor.submit(_attempt, task, item))
+
+    @property
+    def waiting(self) -> int:
+        """Results submitted and not yet handed back."""
+        return len(self._queue)
+
+    def ready(self) -> bool:
+        """Whether the oldest result not yet handed back is done."""
+        return bool(self._queue) and (self._inline or self._queue[0].done())
+
+    def next(self) -> Any:
+        """The oldest result not yet handed back, waited for."""
+        head = self._queue.popleft()
+        result = head if self._inline else head.result()
+        self._done += 1
+        if self._progress:
+            self._progress(self._done, max(self._expected, self._done + len(self._queue)))
+        return result
 
     def results(self) -> Iterator[Any]:
-        """Each result in submission order, as soon as it and those before it are done: the caller works on
-        the first while the later ones are still under way."""
+        """Every result not yet handed back, in submission order, as soon as it and those before it are done:
+        the caller works on the first while the later ones are still under way."""
+        with self.closing():
+            while self._queue:
+                yield self.next()
+
+    @contextlib.contextmanager
+    def closing(self) -> Iterator[None]:
+        """Stops the threads when the block ends. Interrupted, tasks not yet started never start and the ones
+        in flight are not waited for: a read hung on a silent console must not hold a cancelled run until its
+        deadline."""
         interrupted = False
         try:
-            for done, submitted in enumerate(self._results, 1):
-                result = submitted if self._inline else submitted.result()
-                if self._progress:
-                    self._progress(done, len(self._results))
-                yield result
+            yield
+            if self._progress and 0 < self._done < self._expected:
+                self._progress(self._done, self._done)  # fewer than expected (bases, files in error): done
         except BaseException:
             interrupted = True
             raise
         finally:
             if self._executor is not None:
-                # Interrupted, tasks not yet started never start and the ones in flight are not waited for: a
-                # read hung on a silent console must not hold a cancelled run until its deadline.
                 self._executor.shutdown(wait=not interrupted, cancel_futures=interrupted)
 
 

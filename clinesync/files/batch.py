@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import deque
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
 from clinesync.files.validate import CheckedFile, check_file
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 # From how many files a run checks them in worker processes: below it, starting them costs more than it saves.
 POOL_FROM = 500
 _CHUNK = 32
 _HEAD_START = 3  # chunks checked here while the workers start (about the time it takes them)
+_WINDOW = 32  # chunks shared out at a time: the results waiting for this process are at most a window's
 
 
 def iter_checked(
@@ -88,37 +94,54 @@ def _workers() -> int:
 def _in_workers(
     paths: list[str], project: Project, environ: Mapping[str, str] | None, share: bool, bases: Bases
 ) -> Iterator[tuple[CheckedFile, set[str]]]:
-    """The files checked by worker processes and this one, in path order.
+    """The files checked by worker processes and this one, in path order, a window of them at a time: only a
+    window's results wait for this process, never the fleet's.
 
-    This process checks the first chunks itself, so the caller's reads start while the workers are still
-    starting. Sharing, it goes on from the front while the workers take chunks from the end, a few at a time,
-    until the two meet; otherwise the workers take all the rest, in order."""
+    Sharing, this process checks a window's chunks from the front while the workers take them from the end, a
+    few at a time, until the two meet; otherwise the workers take every chunk, a few ahead of this process,
+    which checks the first chunks itself while they start."""
     import functools
     import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
     # Each worker keeps a cache of parsed bases of its own (_WORKER_BASES).
     task = functools.partial(check_chunk, project=project, environ=_plain(environ))
     chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
-    here = len(chunks) if share else min(_HEAD_START, len(chunks))  # chunks[:here] are checked here
-    given: dict[int, Future[tuple[list[CheckedFile], set[str]]]] = {}
     workers = _workers()
     context = multiprocessing.get_context(_start_method())
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_end_with, initargs=(os.getpid(),))
+
+    def here(chunk: list[str]) -> Iterator[tuple[CheckedFile, set[str]]]:
+        for path in chunk:
+            yield check_one(path, project, environ, bases).slim(), set(bases)
+
+    def there(future: Future[tuple[list[CheckedFile], set[str]]]) -> Iterator[tuple[CheckedFile, set[str]]]:
+        checked_files, read = future.result()
+        for checked in checked_files:
+            yield checked, read | set(bases)
+
     try:
-        for index in range(here, len(chunks)):
-            given[index] = pool.submit(task, chunks[index])
-        for index, chunk in enumerate(chunks):
-            while share and here > index and sum(not f.done() for f in given.values()) < 2 * workers:
-                here -= 1
-                given[here] = pool.submit(task, chunks[here])
-            if index < here:
-                for path in chunk:
-                    yield check_one(path, project, environ, bases).slim(), set(bases)
-                continue
-            checked_files, read = given.pop(index).result()
-            for checked in checked_files:
-                yield checked, read | set(bases)
+        if not share:
+            ahead = 4 * workers  # chunks given out beyond this process's place: enough to keep them busy
+            head = min(_HEAD_START, len(chunks))
+            given = deque(pool.submit(task, chunk) for chunk in chunks[head : head + ahead])
+            for chunk in chunks[:head]:
+                yield from here(chunk)
+            for index in range(head + ahead, len(chunks) + ahead):
+                future = given.popleft()
+                if index < len(chunks):
+                    given.append(pool.submit(task, chunks[index]))
+                yield from there(future)
+            return
+        for start in range(0, len(chunks), _WINDOW):
+            window = chunks[start : start + _WINDOW]
+            mine = len(window)  # window[:mine] are checked here
+            taken: dict[int, Future[tuple[list[CheckedFile], set[str]]]] = {}
+            for index, chunk in enumerate(window):
+                while mine > index and sum(not f.done() for f in taken.values()) < 2 * workers:
+                    mine -= 1
+                    taken[mine] = pool.submit(task, window[mine])
+                yield from here(chunk) if index < mine else there(taken.pop(index))
     finally:
         # A run that ends early (an error, a signal) waits for the chunks in hand only, never the queue.
         pool.shutdown(wait=True, cancel_futures=True)

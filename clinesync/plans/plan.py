@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -74,22 +75,54 @@ class OrgPlan:
             public_headers=self.desired.public_headers,
         )
 
+    @property
+    def disables(self) -> bool:
+        """Whether this plan turns remote configuration off."""
+        return any(change.path == ("enabled",) and change.after is False for change in self.changes)
+
+    @property
+    def removes_provider(self) -> bool:
+        """Whether a provider block goes: on its own, or with the providerSettings or remoteConfig that held
+        it."""
+        for change in self.changes:
+            if change.op != "remove":
+                continue
+            if len(change.path) == 3 and change.path[:2] == _PROVIDERS:
+                return True
+            held = change.before.get(_PROVIDERS[1]) if isinstance(change.before, dict) else None
+            if (change.path == _PROVIDERS[:1] and held) or (change.path == _PROVIDERS and change.before):
+                return True
+        return False
+
+
+_PROVIDERS = ("remoteConfig", "providerSettings")
+
 
 @dataclass
-class Plan:
+class Totals:
+    """What a plan comes to, counted as its organizations go by: all that its summary, headline and
+    mass-change verdict need, so that a streamed plan can end without holding its organizations."""
+
     console: str
     console_identity: str
-    organizations: list[OrgPlan]
     prune_unknown: bool = False
+    organizations: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+    change_count: int = 0
+    disabling: int = 0  # organizations whose remote configuration the plan turns off
+    removing: int = 0  # organizations that lose a provider
     # What makes it a mass change (massChange:): apply then asks for --allow-mass-change.
     mass_change: tuple[str, ...] = ()
 
-    def count(self, action: Action) -> int:
-        return sum(1 for org in self.organizations if org.action == action)
+    def add(self, org: OrgPlan) -> None:
+        self.organizations += 1
+        self.actions[org.action] = self.actions.get(org.action, 0) + 1
+        self.change_count += len(org.changes)
+        self.disabling += org.disables
+        self.removing += org.removes_provider
 
-    @property
-    def change_count(self) -> int:
-        return sum(len(org.changes) for org in self.organizations)
+    def count(self, action: Action) -> int:
+        return self.actions.get(action, 0)
 
     @property
     def has_changes(self) -> bool:
@@ -98,6 +131,37 @@ class Plan:
     @property
     def failed(self) -> bool:
         return self.count("failed") > 0
+
+
+@dataclass
+class Plan:
+    console: str
+    console_identity: str
+    organizations: list[OrgPlan]
+    prune_unknown: bool = False
+    mass_change: tuple[str, ...] = ()  # as Totals.mass_change
+
+    @functools.cached_property
+    def totals(self) -> Totals:
+        totals = Totals(self.console, self.console_identity, self.prune_unknown, mass_change=self.mass_change)
+        for org in self.organizations:
+            totals.add(org)
+        return totals
+
+    def count(self, action: Action) -> int:
+        return self.totals.count(action)
+
+    @property
+    def change_count(self) -> int:
+        return self.totals.change_count
+
+    @property
+    def has_changes(self) -> bool:
+        return self.totals.has_changes
+
+    @property
+    def failed(self) -> bool:
+        return self.totals.failed
 
     @property
     def secrets(self) -> set[str]:
@@ -174,29 +238,56 @@ def make_plan(
     progress: Progress | None = None,
     project: Project | None = None,
 ) -> Plan:
-    """Check and resolve each file (in worker processes for a fleet), sending its one read to the pool as it
-    comes, so checking the next file overlaps the wait; then diff here, in path order."""
+    """The whole plan, every organization's held: for apply, which writes them after one confirmation."""
+    organizations = iter_plan(paths, console, environ, prune_unknown, parallelism, progress, project)
+    return Plan(console.description, console.identity, list(organizations), prune_unknown)
+
+
+def iter_plan(
+    paths: list[str],
+    console: Console,
+    environ: Mapping[str, str],
+    prune_unknown: bool = False,
+    parallelism: int = DEFAULT_PARALLELISM,
+    progress: Progress | None = None,
+    project: Project | None = None,
+) -> Iterator[OrgPlan]:
+    """Each organization's plan, in path order, as soon as it is decided. Each file is checked and resolved (in
+    worker processes for a fleet) and its one read sent to the pool as it comes, so checking the next file
+    overlaps the wait; an organization is diffed here once its read is back. Only the reads in flight are
+    held, never the fleet: a caller that renders each plan and lets it go plans 100,000 in flat memory."""
     project = project or Project()
-    organizations: list[OrgPlan] = []
-    to_read: list[tuple[int, Desired]] = []
     reads = Pool(1 if console.inline else parallelism, len(paths), progress)
-    # Reads over the network keep this process busy: checking is then left to the workers.
-    for checked in iter_checked(paths, project, environ, share=console.inline):
-        org = OrgPlan(checked.path, checked.organization, checked.name, problems=checked.problems)
-        desired = checked.desired
-        if desired is None:
-            org = evolve(org, error=_first_error(checked.problems))
-        else:
-            to_read.append((len(organizations), desired))
-            reads.submit(console.read, desired.organization)
-        organizations.append(org)
-    for (index, desired), live in zip(to_read, reads.results(), strict=True):
-        found = organizations[index].problems
-        if isinstance(live, ConsoleError):
-            organizations[index] = evolve(organizations[index], desired=desired, error=str(live))
-            continue
-        organizations[index] = evolve(plan_organization(desired, live, prune_unknown), problems=found)
-    return Plan(console.description, console.identity, organizations, prune_unknown)
+    ahead = 4 * parallelism  # reads in flight at most: enough to keep every thread busy
+    waiting: deque[tuple[OrgPlan, Desired | None]] = deque()
+
+    def settled(wait: bool) -> Iterator[OrgPlan]:
+        """The plans at the head whose read is back; with `wait`, all of them, waiting for the reads."""
+        while waiting:
+            org, desired = waiting[0]
+            if desired is not None and not (wait or reads.ready() or reads.waiting > ahead):
+                return
+            waiting.popleft()
+            yield org if desired is None else _decided(org, desired, reads.next(), prune_unknown)
+
+    with reads.closing():
+        # Reads over the network keep this process busy: checking is then left to the workers.
+        for checked in iter_checked(paths, project, environ, share=console.inline):
+            org = OrgPlan(checked.path, checked.organization, checked.name, problems=checked.problems)
+            desired = checked.desired
+            if desired is None:
+                org = evolve(org, error=_first_error(checked.problems))
+            else:
+                reads.submit(console.read, desired.organization)
+            waiting.append((org, desired))
+            yield from settled(wait=False)
+        yield from settled(wait=True)
+
+
+def _decided(org: OrgPlan, desired: Desired, live: Live | ConsoleError, prune_unknown: bool) -> OrgPlan:
+    if isinstance(live, ConsoleError):
+        return evolve(org, desired=desired, error=str(live))
+    return evolve(plan_organization(desired, live, prune_unknown), problems=org.problems)
 
 
 def plan_rollback(console: Console, organization: str, revision: int) -> Plan:

@@ -3,13 +3,14 @@
 A plan file records, per organization, salted fingerprints of the live document it was computed against and
 of the document apply will write, plus the masked changes for display. It holds no secret in clear, and no
 fingerprint that lets a guess at a secret be checked cheaply: the per-organization fingerprints cover only
-what output may show (SPEC §4), and everything else, secrets included, is bound by one salted scrypt over the
-whole plan, so each guess costs as much as scrypt (N=2^15, r=8: about 0.1 s and 32 MiB) and must get every
+what output may show (SPEC §4), and everything else, secrets included, is bound by one salted scrypt over a
+SHA-512 of the whole plan, so each guess costs as much as scrypt (N=2^15, r=8: about 0.1 s and 32 MiB) and must get every
 secret of every organization right at once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -23,10 +24,10 @@ from clinesync.document import Document, canonical_json, fingerprint
 from clinesync.files.project import Project
 from clinesync.masking import masked
 from clinesync.plans.display import organization_lines
-from clinesync.plans.plan import OrgPlan, Plan, make_plan, organization_data
+from clinesync.plans.plan import OrgPlan, Plan, Totals, make_plan, organization_data
 
 KIND = "clinesync-plan"
-FORMAT_VERSION = "2"  # 2: each organization's lines as reviewed, and what makes it a mass change
+FORMAT_VERSION = "3"  # 2: each organization's lines as reviewed, and the mass change; 3: the binding streams
 
 
 class PlanFileError(Exception):
@@ -78,14 +79,27 @@ def _shown(document: Document | None, org: OrgPlan) -> str:
     return canonical_json(masked(document.tree(), (), from_environment, live=True))
 
 
-def secrets_fingerprint(organizations: list[OrgPlan], salt: str) -> str:
-    """Every value of the changing organizations' live and desired documents, bound by one deliberately slow
-    KDF."""
-    import hashlib
+class SecretsBinding:
+    """Every value of the changing organizations' live and desired documents, taken one organization at a
+    time into a SHA-512 and bound by one deliberately slow KDF over it."""
 
-    whole = "\0".join(f"{_whole(_live(org))}\0{_whole(org.target)}" for org in organizations).encode()
-    digest = hashlib.scrypt(whole, salt=bytes.fromhex(salt), n=2**15, r=8, p=1, maxmem=2**26, dklen=32)
-    return digest.hex()
+    def __init__(self, salt: str) -> None:
+        self._salt = bytes.fromhex(salt)
+        self._whole = hashlib.sha512()
+
+    def add(self, org: OrgPlan) -> None:
+        self._whole.update(f"{_whole(_live(org))}\0{_whole(org.target)}\0".encode())
+
+    def hexdigest(self) -> str:
+        whole = self._whole.digest()
+        return hashlib.scrypt(whole, salt=self._salt, n=2**15, r=8, p=1, maxmem=2**26, dklen=32).hex()
+
+
+def secrets_fingerprint(organizations: list[OrgPlan], salt: str) -> str:
+    binding = SecretsBinding(salt)
+    for org in organizations:
+        binding.add(org)
+    return binding.hexdigest()
 
 
 def _whole(document: Document | None) -> str:
@@ -94,28 +108,55 @@ def _whole(document: Document | None) -> str:
 
 def dumps(plan: Plan) -> str:
     if plan.failed:
-        raise PlanFileError("a plan with failed organizations is not saved: fix them and plan again")
-    salt = secrets.token_hex(16)
-    document: dict[str, Any] = {
-        "kind": KIND,
-        "format_version": FORMAT_VERSION,
-        "console": plan.console,
-        "console_identity": plan.console_identity,
-        "prune_unknown": plan.prune_unknown,
-        "clinesync_version": __version__,
-        "salt": salt,
-        "secrets_fingerprint": secrets_fingerprint([org for org in plan.organizations if org.changes], salt),
-        "mass_change": list(plan.mass_change),
-        "organizations": [
-            {
-                **_saved_form(org),
-                "live_fingerprint": live_fingerprint(org, salt),
-                "desired_fingerprint": desired_fingerprint(org, salt),
-            }
-            for org in plan.organizations
-        ],
-    }
-    return strictjson.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        raise PlanFileError(_NOT_SAVED)
+    saved = PlanFile()
+    parts = [saved.head(plan.totals), *map(saved.organization, plan.organizations)]
+    return "".join(parts) + saved.tail(plan.totals)
+
+
+class PlanFile:
+    """A saved plan's text, piece by piece as its organizations are decided (the binding of every secret
+    last); the plan command writes it to a private file, which takes its name only once it is whole."""
+
+    def __init__(self) -> None:
+        self._salt = secrets.token_hex(16)
+        self._binding = SecretsBinding(self._salt)
+        self._first = True
+
+    def head(self, totals: Totals) -> str:
+        head = {
+            "kind": KIND,
+            "format_version": FORMAT_VERSION,
+            "console": totals.console,
+            "console_identity": totals.console_identity,
+            "prune_unknown": totals.prune_unknown,
+            "clinesync_version": __version__,
+            "salt": self._salt,
+        }
+        return strictjson.open_object(head, "organizations")
+
+    def organization(self, org: OrgPlan) -> str:
+        if org.action == "failed":
+            return ""  # the plan is not saved: its tail says so, once the plan is shown whole
+        if org.changes:
+            self._binding.add(org)
+        entry = {
+            **_saved_form(org),
+            "live_fingerprint": live_fingerprint(org, self._salt),
+            "desired_fingerprint": desired_fingerprint(org, self._salt),
+        }
+        separator = "\n" if self._first else ",\n"
+        self._first = False
+        return separator + strictjson.item(entry)
+
+    def tail(self, totals: Totals) -> str:
+        if totals.failed:
+            raise PlanFileError(_NOT_SAVED)
+        rest = {"secrets_fingerprint": self._binding.hexdigest(), "mass_change": list(totals.mass_change)}
+        return strictjson.close_object(rest, empty=self._first)
+
+
+_NOT_SAVED = "a plan with failed organizations is not saved: fix them and plan again"
 
 
 def read_if_plan(path: str) -> SavedPlan | None:

@@ -4,24 +4,26 @@ saved plan's fate, the wait for an admin's Save. The plan itself is `text.py`'s,
 from __future__ import annotations
 
 from clinesync.escape import visible
-from clinesync.plans.plan import Plan
+from clinesync.files.problems import Problem
+from clinesync.plans.plan import OrgPlan, Plan
 from clinesync.render.text import organization_label
 
 
-def problem_lines(plan: Plan) -> str:
-    """Each organization's problems, warnings and console failure, for stderr: a base's problem once,
-    however many organizations extend it."""
-    shown = set()
+def problem_lines(org: OrgPlan, shown: set[Problem]) -> str:
+    """An organization's problems, warnings and console failure, for stderr. A base's problem is shown once
+    however many organizations extend it: `shown` keeps those already shown (only a base's: a file's own
+    problems come with it alone, and a fleet of them is not held)."""
     lines = []
-    for org in plan.organizations:
-        for problem in org.problems:
-            if problem not in shown:
-                shown.add(problem)
-                lines.append(f"{problem}\n")
-        lines += [visible(f"Warning: {org.organization}: {warning}") + "\n" for warning in org.warnings]
-        if org.action == "failed" and not any(problem.is_error for problem in org.problems):
-            # a file's own errors are listed above; this is the console's failure
-            lines.append(visible(f"Error: {organization_label(org)}: {org.error}") + "\n")
+    own: set[Problem] = set()
+    for problem in org.problems:
+        seen = own if problem.file == org.file else shown
+        if problem not in seen:
+            seen.add(problem)
+            lines.append(f"{problem}\n")
+    lines += [visible(f"Warning: {org.organization}: {warning}") + "\n" for warning in org.warnings]
+    if org.action == "failed" and not any(problem.is_error for problem in org.problems):
+        # a file's own errors are listed above; this is the console's failure
+        lines.append(visible(f"Error: {organization_label(org)}: {org.error}") + "\n")
     return "".join(lines)
 
 

@@ -1,33 +1,48 @@
-"""Plans as a documented, versioned JSON object (SPEC §4); see docs for the format."""
+"""Plans as a documented, versioned JSON object (SPEC §4); see docs for the format.
+
+It is written as its organizations are decided: the object's head, each organization, then the summary, in
+the very bytes one `json.dumps(..., indent=2)` of the whole would give."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from clinesync import strictjson
-from clinesync.plans.plan import Plan, organization_data
+from clinesync.plans.plan import OrgPlan, Plan, Totals, organization_data
 
 FORMAT_VERSION = "1"
 
 
-def summary_json(plan: Plan) -> dict[str, int]:
+def summary_json(totals: Totals) -> dict[str, int]:
     return {
-        "organizations": len(plan.organizations),
-        "create": plan.count("create"),
-        "update": plan.count("update"),
-        "no_op": plan.count("no-op"),
-        "failed": plan.count("failed"),
-        "changes": plan.change_count,
+        "organizations": totals.organizations,
+        "create": totals.count("create"),
+        "update": totals.count("update"),
+        "no_op": totals.count("no-op"),
+        "failed": totals.count("failed"),
+        "changes": totals.change_count,
     }
 
 
-def plan_json(plan: Plan, extra: dict[str, Any] | None = None) -> str:
-    document = {
-        "format_version": FORMAT_VERSION,
-        "console": plan.console,
-        "organizations": [organization_data(org) for org in plan.organizations],
-        "summary": summary_json(plan),
-        "mass_change": list(plan.mass_change),
-        **(extra or {}),
-    }
-    return strictjson.dumps(document, indent=2, ensure_ascii=False) + "\n"
+def plan_json(plan: Plan) -> str:
+    stream = JsonPlan()
+    parts = [stream.head(plan.totals), *map(stream.organization, plan.organizations)]
+    return "".join(parts) + stream.tail(plan.totals)
+
+
+class JsonPlan:
+    """The plan's JSON, piece by piece."""
+
+    def __init__(self) -> None:
+        self._first = True
+
+    def head(self, totals: Totals) -> str:
+        head = {"format_version": FORMAT_VERSION, "console": totals.console}
+        return strictjson.open_object(head, "organizations")
+
+    def organization(self, org: OrgPlan) -> str:
+        separator = "\n" if self._first else ",\n"
+        self._first = False
+        return separator + strictjson.item(organization_data(org))
+
+    def tail(self, totals: Totals) -> str:
+        rest = {"summary": summary_json(totals), "mass_change": list(totals.mass_change)}
+        return strictjson.close_object(rest, empty=self._first)

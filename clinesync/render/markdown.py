@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from clinesync.escape import code_span, visible
 from clinesync.plans.display import organization_lines
-from clinesync.plans.plan import OrgPlan, Plan
+from clinesync.plans.plan import OrgPlan, Plan, Totals
 from clinesync.render.markers import MARKERS
 from clinesync.render.members import member_lines
 from clinesync.render.text import headline, mass_change_lines, organization_label
@@ -24,49 +25,123 @@ MAX_COMMENT = 65_536  # GitHub refuses a longer comment
 _FOLD_AFTER_LINES = 20
 _NAMED = 10  # organizations named beside a shared line; the rest counted
 _CUT_RESERVE = 600  # room kept for the note that says what was cut
+_TRACKED = 20_000  # distinct impact or shared lines followed; a line first seen past them is not grouped
 _FULL_PLAN = (
     "the full plan is in this run's artifacts (the saved plan renders with `clinesync show PLANFILE`)"
 )
 
 
 def plan_markdown(plan: Plan, mode: str = "plan", members: bool = False, limit: int = MAX_COMMENT) -> str:
-    listed = [org for org in plan.organizations if org.action == "failed" or org.changes]
-    lines = {id(org): organization_lines(org) for org in listed if org.changes}
-    head = [
-        MARKERS[mode],
-        f"### clinesync {mode}: {headline(plan, mode)}",
-        "",
-        f"Console: {code_span(plan.console)}",
-        "",
-    ]
-    # What a reviewer must not miss comes right after the headline, and is never cut.
-    head += _must_not_miss(plan, listed, lines, (limit - _CUT_RESERVE) // 2)
-    sections = [_section(org, lines.get(id(org), []), mode, folded=len(listed) > 1) for org in listed]
-    if members:
-        sections = [section + _members(org) for org, section in zip(listed, sections, strict=True)]
-    shared = _shared(listed, lines, (limit - _CUT_RESERVE) // 4) if len(lines) > 1 else []
-    table = _table(listed, mode) if len(listed) > 1 else []
-    body = _within(head, table, shared, sections, limit - _CUT_RESERVE)
-    return "\n".join(body).rstrip("\n") + "\n"
+    markdown = MarkdownPlan(mode, members, limit)
+    parts = [markdown.head(plan.totals), *map(markdown.organization, plan.organizations)]
+    return "".join(parts) + markdown.tail(plan.totals)
 
 
-def _must_not_miss(plan: Plan, listed: list[OrgPlan], lines: dict[int, list[str]], budget: int) -> list[str]:
+@dataclass
+class Named:
+    """How many organizations share a line, and the first few of them by file."""
+
+    count: int = 0
+    files: list[str] = field(default_factory=list)
+
+    def add(self, file: str) -> None:
+        self.count += 1
+        if len(self.files) < _NAMED:
+            self.files.append(file)
+
+
+class MarkdownPlan:
+    """The plan as markdown, taken organization by organization and written whole at the end (what a reviewer
+    must not miss comes first). It keeps only what a comment can still show: table rows and sections while
+    they fit in one, and each impact and shared line once, with its organizations counted and the first ten
+    named; so a plan of 100,000 organizations costs no more memory than one of a hundred."""
+
+    def __init__(self, mode: str = "plan", members: bool = False, limit: int = MAX_COMMENT) -> None:
+        self.mode, self.members, self.limit = mode, members, limit
+        self._console = ""
+        self._listed = self._changing = 0  # organizations failed or changing; changing
+        self._rows: list[str] = []
+        self._sections: list[list[str]] = []
+        self._first_open: list[str] = []  # the first section unfolded: shown so if it is the only one
+        self._kept = self._cut_rows = self._cut_sections = 0
+        self._impacts: dict[str, Named] = {}
+        self._sharing: dict[str, Named] = {}
+
+    def head(self, totals: Totals) -> str:
+        self._console = totals.console
+        return ""
+
+    def organization(self, org: OrgPlan) -> str:
+        if not (org.action == "failed" or org.changes):
+            return ""
+        self._listed += 1
+        lines = organization_lines(org) if org.changes else []
+        self._changing += bool(lines)
+        for line in dict.fromkeys(lines):
+            # An impact goes in its own block; a field inside a block means nothing on its own.
+            tracked = self._impacts if line.startswith("!") else None
+            if tracked is None and not line[1:].startswith("     "):
+                tracked = self._sharing
+            if tracked is not None and (line in tracked or len(tracked) < _TRACKED):
+                tracked.setdefault(line, Named()).add(visible(org.file))
+        result = "failed" if org.action == "failed" else _verb(org, self.mode)
+        row = f"| {_cell(organization_label(org))} | {result} | {len(org.changes)} |"
+        if self._fits(len(row) + 1):
+            self._rows.append(row)
+        else:
+            self._cut_rows += 1
+        members = _members(org) if self.members else []
+        if self._listed == 1:  # unfolded if it stays the only one
+            self._first_open = _section(org, lines, self.mode, folded=False) + members
+        section = _section(org, lines, self.mode, folded=True) + members
+        if self._fits(_size(section)):
+            self._sections.append(section)
+        else:
+            self._cut_sections += 1
+        return ""
+
+    def _fits(self, size: int) -> bool:
+        """Whether a row or section of `size` is kept: while all kept fits in two comments, more than can
+        show; past that it is only counted as cut."""
+        if self._kept + size > 2 * self.limit:
+            return False
+        self._kept += size
+        return True
+
+    def tail(self, totals: Totals) -> str:
+        limit, mode = self.limit, self.mode
+        head = [
+            MARKERS[mode],
+            f"### clinesync {mode}: {headline(totals, mode)}",
+            "",
+            f"Console: {code_span(self._console)}",
+            "",
+        ]
+        # What a reviewer must not miss comes right after the headline, and is never cut.
+        head += _must_not_miss(totals, self._impacts, self._changing > 1, (limit - _CUT_RESERVE) // 2)
+        sections = self._sections
+        if self._listed == 1 and sections:
+            sections = [self._first_open]
+        shared = _shared(self._sharing, (limit - _CUT_RESERVE) // 4) if self._changing > 1 else []
+        table = ["| organization | result | changes |", "|---|---|---:|", *self._rows, ""]
+        if self._listed <= 1:
+            table = []
+        cut = (self._cut_rows, self._cut_sections)
+        body = _within(head, table, shared, sections, limit - _CUT_RESERVE, cut)
+        return "\n".join(body).rstrip("\n") + "\n"
+
+
+def _must_not_miss(totals: Totals, impacts: dict[str, Named], several: bool, budget: int) -> list[str]:
     """Every impact line once, with how many organizations it concerns and which, and the mass-change
     verdict. Within `budget` (half a comment) whatever the fleet: past it, the organizations are counted, not
     named; past that, the verdict stays and the impact lines are kept while they fit."""
-    impacts: dict[str, list[OrgPlan]] = {}
-    for org in listed:
-        for line in lines.get(id(org), []):
-            if line.startswith("!"):
-                impacts.setdefault(line, []).append(org)
-    verdict = mass_change_lines(plan)
+    verdict = mass_change_lines(totals)
     if not impacts and not verdict:
         return []
-    several = len(lines) > 1
     return _bounded(
         ["**Must not miss:**", ""],
         verdict,
-        lambda naming: [line + (_who(orgs, naming) if several else "") for line, orgs in impacts.items()],
+        lambda naming: [line + (_who(named, naming) if several else "") for line, named in impacts.items()],
         (several, False),
         budget,
         "impact lines",
@@ -104,23 +179,28 @@ def _fitting(lines: list[str], budget: int) -> list[str]:
     return lines
 
 
-def _who(orgs: list[OrgPlan], naming: bool) -> str:
+def _who(named: Named, naming: bool) -> str:
     """`(3 organizations: orgs/a.yaml, orgs/b.yaml, orgs/c.yaml)`, at most ten named."""
-    count = f"{len(orgs)} organization{'s' if len(orgs) != 1 else ''}"
+    count = f"{named.count} organization{'s' if named.count != 1 else ''}"
     if not naming:
         return f"    ({count})"
-    names = ", ".join(visible(org.file) for org in orgs[:_NAMED])
-    more = f" and {len(orgs) - _NAMED} more" if len(orgs) > _NAMED else ""
-    return f"    ({count}: {names}{more})"
+    more = f" and {named.count - _NAMED} more" if named.count > _NAMED else ""
+    return f"    ({count}: {', '.join(named.files)}{more})"
 
 
 def _within(
-    head: list[str], table: list[str], shared: list[str], sections: list[list[str]], budget: int
+    head: list[str],
+    table: list[str],
+    shared: list[str],
+    sections: list[list[str]],
+    budget: int,
+    cut: tuple[int, int] = (0, 0),
 ) -> list[str]:
     """As much as fits: the head, the table (its rows cut at need, so that what several organizations share
-    still shows after it), the shared changes, then whole sections in order."""
+    still shows after it), the shared changes, then whole sections in order. `cut`: the table rows and
+    sections already left out."""
     out, used = list(head), _size(head) + _size(shared)
-    cut_rows = cut_sections = 0
+    cut_rows, cut_sections = cut
     for row in table:
         if used + len(row) + 1 > budget:
             cut_rows += 1
@@ -147,33 +227,19 @@ def _size(lines: list[str]) -> int:
     return sum(len(line) + 1 for line in lines)
 
 
-def _table(listed: list[OrgPlan], mode: str) -> list[str]:
-    rows = ["| organization | result | changes |", "|---|---|---:|"]
-    for org in listed:
-        result = "failed" if org.action == "failed" else _verb(org, mode)
-        rows.append(f"| {_cell(organization_label(org))} | {result} | {len(org.changes)} |")
-    return [*rows, ""]
-
-
-def _shared(listed: list[OrgPlan], lines: dict[int, list[str]], budget: int) -> list[str]:
+def _shared(sharing: dict[str, Named], budget: int) -> list[str]:
     """Changes that several organizations' plans share, once each with how many share it and which: within
     `budget` (a quarter of a comment), the organizations counted, not named, and then the rarest cut."""
-    sharing: dict[str, list[OrgPlan]] = {}
-    for org in listed:
-        for line in dict.fromkeys(lines.get(id(org), [])):
-            # An impact is in the block above; a field inside a block means nothing on its own.
-            if not line.startswith("!") and not line[1:].startswith("     "):
-                sharing.setdefault(line, []).append(org)
     common = sorted(
-        ((orgs, line) for line, orgs in sharing.items() if len(orgs) > 1),
-        key=lambda pair: (-len(pair[0]), pair[1]),
+        ((named, line) for line, named in sharing.items() if named.count > 1),
+        key=lambda pair: (-pair[0].count, pair[1]),
     )
     if not common:
         return []
     return _bounded(
         ["Changes several organizations share:", ""],
         [],
-        lambda naming: [line + _who(orgs, naming) for orgs, line in common],
+        lambda naming: [line + _who(named, naming) for named, line in common],
         (True, False),
         budget,
         "shared changes",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from clinesync.escape import visible
 from clinesync.fields import dotted
 from clinesync.plans.display import organization_lines
-from clinesync.plans.plan import OrgPlan, Plan
+from clinesync.plans.plan import OrgPlan, Plan, Totals
 from clinesync.render.members import member_lines
 
 Style = Callable[..., str]  # click.style, or a plain pass-through without color
@@ -33,29 +33,48 @@ def plan_text(
 ) -> str:
     """The plan; with `verbose`, organizations without changes are listed too; with `members`, what each
     organization's members get, before and after (SPEC §11)."""
-    out = [console_line(plan.console)]
-    for org in plan.organizations:
+    text = TextPlan(style, mode, verbose, members)
+    parts = [text.head(plan.totals), *map(text.organization, plan.organizations), text.tail(plan.totals)]
+    return "".join(parts)
+
+
+class TextPlan:
+    """The plan as text, piece by piece as its organizations are decided (the summary last)."""
+
+    def __init__(
+        self, style: Style, mode: str = "plan", verbose: bool = False, members: bool = False
+    ) -> None:
+        self.style, self.mode, self.verbose, self.members = style, mode, verbose, members
+
+    def head(self, totals: Totals) -> str:
+        return console_line(totals.console)
+
+    def organization(self, org: OrgPlan) -> str:
+        style, out = self.style, []
         if org.action == "failed":
             out.append(
                 f"\n{style(organization_label(org), bold=True)} {style('failed', fg='red')}: {visible(org.error or '')}\n"
             )
         elif org.changes:
-            out.append(f"\n{style(organization_label(org), bold=True)} {_HEADINGS[mode][org.action]}:\n")
+            out.append(f"\n{style(organization_label(org), bold=True)} {_HEADINGS[self.mode][org.action]}:\n")
             for line in organization_lines(org):
                 out.append(f"  {style(line, fg=_COLORS[line[0]], bold=line[0] == '!')}\n")
-        elif verbose or members:
+        elif self.verbose or self.members:
             out.append(f"\n{organization_label(org)} matches its file.\n")
-        if members:
+        if self.members:
             out.extend(f"  {line}\n" for line in member_lines(org.members))
-        if verbose and org.unmanaged:
+        if self.verbose and org.unmanaged:
             paths = ", ".join(dotted(path) for path in org.unmanaged)
             out.append(f"  unmanaged (left as they are live): {paths}\n")
-    out.append("\n" + summary(plan, mode) + "\n")
-    out.extend(style(f"{line}\n", fg="magenta", bold=True) for line in mass_change_lines(plan))
-    return "".join(out)
+        return "".join(out)
+
+    def tail(self, totals: Totals) -> str:
+        lines = [f"\n{summary(totals, self.mode)}\n"]
+        lines += [self.style(f"{line}\n", fg="magenta", bold=True) for line in mass_change_lines(totals)]
+        return "".join(lines)
 
 
-def mass_change_lines(plan: Plan) -> list[str]:
+def mass_change_lines(plan: Totals) -> list[str]:
     """Why the plan is a mass change, and what apply will ask for."""
     if not plan.mass_change:
         return []
@@ -65,14 +84,14 @@ def mass_change_lines(plan: Plan) -> list[str]:
     ]
 
 
-def summary(plan: Plan, mode: str = "plan") -> str:
+def summary(plan: Totals, mode: str = "plan") -> str:
     """The plan's last line: `Plan: 1 organization to update, ..., 3 changes.`"""
     if not plan.has_changes and not plan.failed:
         return headline(plan, mode) + "."
     return f"{'Plan' if mode == 'plan' else 'Drift'}: {headline(plan, mode)}."
 
 
-def headline(plan: Plan, mode: str = "plan") -> str:
+def headline(plan: Totals, mode: str = "plan") -> str:
     """What the plan comes to, in words: the summary's counts, and a comment's headline."""
     if not plan.has_changes and not plan.failed:
         return f"No {'changes' if mode == 'plan' else 'drift'}. Live state matches the files"

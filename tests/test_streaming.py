@@ -1,0 +1,125 @@
+"""A plan is written as its organizations are decided (issue 27): only the reads in flight and the totals are
+held, whatever the fleet; what it prints is what the whole plan rendered at once prints."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from clinesync.consoles.base import Live
+from clinesync.consoles.local import LocalConsole
+from clinesync.plans.plan import Plan, iter_plan
+from clinesync.render.markdown import MarkdownPlan, plan_markdown
+from clinesync.render.text import plan_text
+
+from support import run, write
+
+
+def fleet(directory: Path, count: int) -> list[str]:
+    return [
+        str(
+            write(
+                directory / f"org-{index:03d}.yaml",
+                f"organization: org-01JZPE4CHW5XTP73W9576{index:05d}\n"
+                f"remoteConfig:\n  telemetryEnabled: true\n  kanbanEnabled: {str(index % 2 == 0).lower()}\n",
+            )
+        )
+        for index in range(count)
+    ]
+
+
+class CountingConsole(LocalConsole):
+    """Counts the reads asked of it; `network` sends them to the thread pool as a console over HTTP does."""
+
+    def __init__(self, path: Path, network: bool = False) -> None:
+        super().__init__(path)
+        self.reads = 0
+        self.network = network
+
+    @property
+    def inline(self) -> bool:
+        return not self.network
+
+    def read(self, organization: str) -> Live:
+        self.reads += 1
+        return super().read(organization)
+
+
+def test_an_organization_is_decided_before_the_next_file_is_read(in_tmp: Path) -> None:
+    console = CountingConsole(in_tmp / "console.db")
+    organizations = iter_plan(fleet(in_tmp / "orgs", 30), console, {})
+    first = next(organizations)
+    assert (first.action, console.reads) == ("create", 1)
+    assert [org.action for org in organizations] == ["create"] * 29 and console.reads == 30
+
+
+def test_reads_over_the_network_run_ahead_only_so_far(in_tmp: Path) -> None:
+    console = CountingConsole(in_tmp / "console.db", network=True)
+    organizations = iter_plan(fleet(in_tmp / "orgs", 60), console, {}, parallelism=2)
+    next(organizations)
+    assert console.reads <= 4 * 2 + 2  # the reads in flight, not the fleet's
+    assert len(list(organizations)) == 59 and console.reads == 60
+
+
+def test_the_streamed_plan_prints_what_the_whole_plan_prints(in_tmp: Path) -> None:
+    paths = [os.path.relpath(path) for path in fleet(in_tmp / "orgs", 12)]
+    console = LocalConsole(Path("console.db"))
+    whole = Plan(console.description, console.identity, list(iter_plan(paths, console, {})))
+    for output_format in ("text", "json", "markdown"):
+        printed = run("--console", "console.db", "plan", "orgs", "--format", output_format)
+        assert printed.exit_code == 0
+        if output_format == "json":
+            document = json.loads(printed.stdout)
+            assert document["summary"] == {
+                "organizations": 12,
+                "create": 12,
+                "update": 0,
+                "no_op": 0,
+                "failed": 0,
+                "changes": whole.change_count,
+            }
+            assert [org["file"] for org in document["organizations"]] == [
+                org.file for org in whole.organizations
+            ]
+        elif output_format == "markdown":
+            assert printed.stdout == plan_markdown(whole)
+        else:
+            assert printed.stdout == plan_text(whole, lambda text, **_: text)
+
+
+def test_a_markdown_plan_keeps_no_more_than_a_comment_can_show(in_tmp: Path) -> None:
+    paths = fleet(in_tmp / "orgs", 80)
+    console = LocalConsole(in_tmp / "console.db")
+    markdown = MarkdownPlan(limit=3_000)
+    whole = Plan(console.description, console.identity, list(iter_plan(paths, console, {})))
+    markdown.head(whole.totals)
+    for org in whole.organizations:
+        markdown.organization(org)
+    kept = sum(len(row) + 1 for row in markdown._rows)
+    kept += sum(len(line) + 1 for section in markdown._sections for line in section)
+    assert kept <= 2 * 3_000 and len(markdown._sections) < 80
+    text = markdown.tail(whole.totals)
+    assert len(text) <= 3_000
+    assert "80 to create" in text.replace("organizations ", "")
+    # every impact and shared line still counted over the whole fleet, not only the part kept
+    assert "(80 organizations" in text or "(40 organizations" in text
+
+
+def test_a_plan_file_that_cannot_be_written_is_refused_and_leaves_nothing(in_tmp: Path) -> None:
+    fleet(in_tmp / "orgs", 2)
+    LocalConsole(in_tmp / "console.db").close()
+    result = run("--console", "console.db", "plan", "orgs", "--out", "missing/folder/p.plan")
+    assert result.exit_code == 1 and "cannot write missing/folder/p.plan" in result.stderr
+    assert not list(in_tmp.rglob(".clinesync-*"))
+
+
+def test_a_plan_with_a_failure_is_shown_whole_and_not_saved(in_tmp: Path) -> None:
+    fleet(in_tmp / "orgs", 3)
+    LocalConsole(in_tmp / "console.db").close()
+    write(in_tmp / "orgs" / "org-001.yaml", "organization: org-01JZPE4CHW5XTP73W957600001\nenabled: maybe\n")
+    result = run("--console", "console.db", "plan", "orgs", "--out", "p.plan")
+    assert result.exit_code == 1
+    assert "1 failed" in result.stdout and "org-002.yaml" in result.stdout  # the plan goes on past it
+    assert "a plan with failed organizations is not saved" in result.stderr
+    assert not (in_tmp / "p.plan").exists() and not list(in_tmp.glob(".clinesync-*"))
