@@ -5,6 +5,7 @@ consoles at all. Connection attempts are counted at the socket, so "fail once" i
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import hashlib
@@ -240,6 +241,39 @@ def test_read_only_commands_write_nothing_and_refuse_what_is_not_a_console(in_tm
     assert digest(in_tmp)["other.db"] == other_before
     (in_tmp / "text.db").write_text("not a database at all\n")
     assert "not a SQLite database" in run("plan", "org.yaml", "--console", "text.db").stderr
+
+
+def test_a_writer_commits_in_the_log_and_leaves_the_database_at_rest_without_it(in_tmp: Path) -> None:
+    import subprocess
+    import sys
+
+    from clinesync.consoles.local import LocalConsole
+
+    def mode() -> str:
+        with contextlib.closing(sqlite3.connect(in_tmp / "c.db")) as database:
+            return str(database.execute("PRAGMA journal_mode").fetchone()[0])
+
+    LocalConsole(in_tmp / "c.db").close()
+    assert mode() == "delete" and not list(in_tmp.glob("c.db-*"))  # at rest: no -wal, no -shm
+    # Another process keeps a writer open (a server beside an apply) until told to close it.
+    holding = (
+        "import sys\nfrom clinesync.consoles.local import LocalConsole\n"
+        f"console = LocalConsole({str(in_tmp / 'c.db')!r})\nconsole.read('x')\n"
+        "print('open', flush=True)\nsys.stdin.readline()\nconsole.close()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", holding], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        assert mode() == "wal"  # one append and one fsync per commit
+        write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
+        assert run("apply", "org.yaml", "--auto-approve", "--console", "c.db").exit_code == 0
+        assert mode() == "wal"  # the other writer still has it open: left as it is
+    finally:
+        holder.communicate("close\n", timeout=30)
+    assert mode() == "delete" and not list(in_tmp.glob("c.db-*"))  # the last writer left the log
+    assert run("drift", "org.yaml", "--console", "c.db").exit_code == 0
 
 
 def test_a_corrupt_row_is_one_line(in_tmp: Path) -> None:

@@ -2,8 +2,13 @@
 
 One current document per organization (its highest revision). Each write is one transaction that checks the
 revision the writer read (compare-and-swap), so two writers never lose each other's update, and a process
-killed mid-write leaves the previous revision intact. The database keeps SQLite's rollback journal, not WAL:
-a reader then needs no -wal or -shm file, so read-only commands leave no trace and work on a read-only mount.
+killed mid-write leaves the previous revision intact.
+
+A writer works in SQLite's write-ahead log with `synchronous=FULL`: a commit is one append and one fsync of
+the log (the rollback journal took three), and it is on disk before the write is acknowledged. The writer's
+`close` checkpoints and leaves the log again when no one else has the database open, so a database at rest
+keeps the rollback journal: a reader then needs no -wal or -shm file, read-only commands leave no trace, and
+they work on a read-only mount.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import os
 import queue
 import secrets
 import sqlite3
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -76,6 +80,8 @@ class LocalConsole:
                 _create_private(self.path)
             with self._connected() as connection:
                 _check_is_console(connection, self.path, create=not read_only)
+                if not read_only:  # a console, and only then: the mode is the database's, kept until close
+                    connection.execute("PRAGMA journal_mode=WAL")
         except (OSError, sqlite3.Error) as error:
             raise ConsoleError(f"cannot open the local console {self.path}: {_reason(error)}") from None
 
@@ -116,8 +122,6 @@ class LocalConsole:
             uri = f"{self.path.resolve().as_uri()}?mode=ro"
             return sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":  # a console of 0.1
-            _leave_wal(connection)
         connection.execute("PRAGMA synchronous=FULL")
         return connection
 
@@ -234,12 +238,16 @@ class LocalConsole:
         return rows[0][0] if rows else None
 
     def close(self) -> None:
-        """Closes the idle connections; one in use is closed when its user gives it back to a full pool."""
+        """Closes the idle connections; one in use is closed when its user gives it back to a full pool. A
+        writer's last connection first leaves the write-ahead log, if no other connection holds the database."""
         while True:
             try:
-                self._idle.get_nowait().close()
+                connection = self._idle.get_nowait()
             except queue.Empty:
                 return
+            if not self.read_only and self._idle.empty():
+                _leave_wal(connection)
+            connection.close()
 
     def _rows(self, sql: str, parameters: tuple[object, ...]) -> list[Any]:
         try:
@@ -320,17 +328,12 @@ def _decode(value: str, organization: str) -> dict[str, Any]:
     return config
 
 
-def _leave_wal(connection: sqlite3.Connection, attempts: int = 20) -> None:
-    """Leaving WAL needs the database to itself, and SQLite answers "locked" at once when another process has
-    it open: try a while, then go on in WAL, which works as well (only its readers leave -shm files)."""
-    for _ in range(attempts):
-        try:
-            connection.execute("PRAGMA journal_mode=DELETE")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error):
-                raise
-            time.sleep(0.05)
+def _leave_wal(connection: sqlite3.Connection) -> None:
+    """Back to the rollback journal, the log checkpointed into the database and removed. SQLite refuses at once
+    ("locked") while another connection has the database open, a server or another apply: the database then
+    stays in the log until the last writer leaves, which works as well (only its readers leave -shm files)."""
+    with contextlib.suppress(sqlite3.OperationalError):
+        connection.execute("PRAGMA journal_mode=DELETE")
 
 
 def _now() -> str:
