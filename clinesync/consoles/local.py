@@ -14,10 +14,7 @@ they work on a read-only mount.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import queue
-import secrets
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -65,7 +62,9 @@ class LocalConsole:
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        # Idle connections, the last given back first. A list: append and pop are atomic, and the queue module
+        # costs a millisecond of start-up for nothing more here.
+        self._idle: list[sqlite3.Connection] = []
         self._empty = False
         if read_only and not self.path.exists():
             if not missing_ok:
@@ -106,14 +105,14 @@ class LocalConsole:
         """A connection of the pool, used by one thread at a time: opening one costs more than a query, and a
         server thread per request must not leave one open each."""
         try:
-            connection = self._idle.get_nowait()
-        except queue.Empty:
+            connection = self._idle.pop()
+        except IndexError:
             connection = self._open()
         try:
             yield connection
         finally:
-            if self._idle.qsize() < _KEPT_OPEN:
-                self._idle.put(connection)
+            if len(self._idle) < _KEPT_OPEN:
+                self._idle.append(connection)
             else:
                 connection.close()
 
@@ -204,6 +203,8 @@ class LocalConsole:
         """A new member token bound to `organization`, returned this once: only its digest is stored."""
         if self.read_only:
             raise ConsoleError(f"local console {self.path} was opened read-only")
+        import secrets  # only member-token needs it: 2 ms of start-up every other command skips
+
         token = MEMBER_TOKEN_PREFIX + secrets.token_urlsafe(32)
         try:
             with self._connected() as connection:
@@ -242,10 +243,10 @@ class LocalConsole:
         writer's last connection first leaves the write-ahead log, if no other connection holds the database."""
         while True:
             try:
-                connection = self._idle.get_nowait()
-            except queue.Empty:
+                connection = self._idle.pop()
+            except IndexError:
                 return
-            if not self.read_only and self._idle.empty():
+            if not self.read_only and not self._idle:
                 _leave_wal(connection)
             connection.close()
 
@@ -258,6 +259,8 @@ class LocalConsole:
 
 
 def _digest(token: str) -> str:
+    import hashlib  # only serve and member-token need it
+
     return hashlib.sha256(token.encode()).hexdigest()
 
 

@@ -23,8 +23,6 @@ from clinesync.files.problems import Problem
 from clinesync.files.project import Project
 from clinesync.masking import Mask, mask_change
 from clinesync.plans.impacts import impacts
-from clinesync.plans.unknown import keep_unknown, unknown_fields
-from clinesync.plans.unmanaged import keep_unmanaged
 from clinesync.records import evolve
 
 Action = Literal["create", "update", "no-op", "failed"]
@@ -201,6 +199,8 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
     # does not know, since the desired document passed it; one comparison, no walk for unknown fields.
     in_sync = live_tree is not None and same(live_tree, desired_tree)
     if live_tree is not None and not prune_unknown and not in_sync:
+        from clinesync.plans.unknown import keep_unknown, unknown_fields  # only for a live organization
+
         unknown = unknown_fields(live_tree)
         if unknown:
             target_tree, kept = keep_unknown(desired_tree, live_tree, unknown)
@@ -210,6 +210,8 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
                 for path in kept
             ]
     if desired.unmanaged and not in_sync:
+        from clinesync.plans.unmanaged import keep_unmanaged
+
         target_tree = keep_unmanaged(target_tree, live_tree, desired.unmanaged)
     changes = [] if in_sync else diff(live_tree, target_tree)
     action: Action = "create" if live_tree is None else "update" if changes else "no-op"

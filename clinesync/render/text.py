@@ -8,7 +8,6 @@ from clinesync.escape import visible
 from clinesync.fields import dotted
 from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals
-from clinesync.render.members import member_lines
 
 Style = Callable[..., str]  # click.style, or a plain pass-through without color
 
@@ -62,6 +61,8 @@ class TextPlan:
         elif self.verbose or self.members:
             out.append(f"\n{organization_label(org)} matches its file.\n")
         if self.members:
+            from clinesync.render.members import member_lines  # only with --members
+
             out.extend(f"  {line}\n" for line in member_lines(org.members))
         if self.verbose and org.unmanaged:
             paths = ", ".join(dotted(path) for path in org.unmanaged)
