@@ -118,3 +118,39 @@ def test_comparing_in_place_agrees_with_the_canonical_form(
 
     for left, right in ((first, second), (first, first), (second, dict(reversed(list(second.items()))))):
         assert same(left, right) == (canonical_json(left) == canonical_json(right))
+
+
+def _reordered(value: Any) -> Any:
+    """The same value with every mapping's keys in reverse order: another text, the same document."""
+    if isinstance(value, dict):
+        return {key: _reordered(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reordered(item) for item in value]
+    return value
+
+
+@SETTINGS
+@given(remote_configs(), st.booleans())
+def test_in_sync_is_told_by_the_stored_text_and_without_it_alike(
+    tmp_path_factory: Any, config: dict[str, Any], enabled: bool
+) -> None:
+    from clinesync.plans.plan import _same_text
+
+    console = LocalConsole(tmp_path_factory.mktemp("console") / "console.db")
+    console.write(ORG, Document(enabled, config), None)
+    live = console.read(ORG)
+    for written in (config, _reordered(config)):
+        desired = Desired("generated.yaml", ORG, None, Document(enabled, written))
+        org = plan_organization(desired, live)
+        assert (org.action, org.changes) == ("no-op", [])
+    assert _same_text(live, Desired("generated.yaml", ORG, None, Document(enabled, config)))
+    flipped = plan_organization(Desired("generated.yaml", ORG, None, Document(not enabled, config)), live)
+    assert flipped.action == "update"
+    console.close()
+
+
+@given(st.none() | st.booleans() | st.integers(min_value=-(2**64), max_value=2**64))
+def test_a_plain_value_is_shown_as_json_shows_it(value: Any) -> None:
+    from clinesync.plans.display import value_text
+
+    assert value_text(value) == strictjson.dumps(value)

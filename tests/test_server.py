@@ -424,7 +424,11 @@ def test_a_burst_of_200_clients_is_queued_not_refused_and_handles_are_closed(
     import time
 
     time.sleep(0.3)  # let the last workers close their handles
-    assert descriptors() <= before + 8  # no SQLite handle or socket left behind by 200 connections
+    # No SQLite handle or socket left behind by 200 connections: only the pool's idle connections stay open,
+    # each on the database and its write-ahead log, and the log's shared memory once.
+    from clinesync.consoles.local import _KEPT_OPEN
+
+    assert descriptors() <= before + 2 * _KEPT_OPEN + 1
 
 
 def test_writers_that_arrive_together_are_committed_together_each_against_its_own_if_match(

@@ -6,7 +6,7 @@ HTTP console sit behind this one interface, so the same contract tests run again
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from clinesync.document import Document
@@ -44,6 +44,9 @@ class Live:
 
     document: Document | None
     revision: str | None
+    # The stored RemoteConfig text where the console keeps one (the local console): equal to the desired
+    # document's wire value, the two are the same without comparing trees.
+    wire: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ class LocalConsole:
         if not rows:
             return Live(None, NO_REVISION)
         [(revision, enabled, value)] = rows
-        return Live(Document(bool(enabled), _decode(value, organization)), str(revision))
+        return Live(Document(bool(enabled), _decode(value, organization)), str(revision), value)
 
     def write(self, organization: str, document: Document, if_match: str | None) -> Live:
         [written] = self.write_many([(organization, document, if_match)])

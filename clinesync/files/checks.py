@@ -50,10 +50,8 @@ def run_checks(loaded: LoadedFile) -> list[Problem]:
     return [problem for check in checks for problem in check(loaded)]
 
 
-def _strings(loaded: LoadedFile) -> Iterator[tuple[Path, str]]:
-    for path, value in loaded.nodes:
-        if isinstance(value, str):
-            yield path, value
+def _strings(loaded: LoadedFile) -> list[tuple[Path, str]]:
+    return loaded.strings
 
 
 def _providers(loaded: LoadedFile) -> Iterator[tuple[str, Any]]:

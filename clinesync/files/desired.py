@@ -78,8 +78,8 @@ def resolve(
     secrets: set[str] = set()
     from_environment: dict[Path, str] = {}
     changed: list[Path] = []  # a `$${` escape too: its text was not checked as written
-    for path, value in loaded.nodes:  # walked once already, by the checks
-        if not isinstance(value, str) or "$" not in value or path[:1] != ("remoteConfig",):
+    for path, value in loaded.strings:  # listed once already, by the checks
+        if "$" not in value or path[:1] != ("remoteConfig",):
             continue
         try:
             resolved, values = envref.resolve(value, environ)
@@ -112,7 +112,8 @@ def resolve(
     positional = {path: identified(tree, path) for path in from_environment}
     own = [parse_dotted(text) for text in data.get("unmanaged", [])]
     ignored = list(ignored_values(loaded, [path for path in unmanaged if path not in own]))
-    found.problems += _governed(checked, loaded, ignored, found)
+    if ignored:
+        found.problems += _governed(checked, loaded, ignored, found)
     left_alone = (*own, *unmanaged)
     desired = Desired(
         file=checked.path,

@@ -24,6 +24,7 @@ from clinesync.records import evolve
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
+_FIRST_READ = 64 * 1024
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CORE = "tag:yaml.org,2002:"
@@ -120,6 +121,17 @@ class LoadedFile:
         assert self.walked is not None
         return self.walked
 
+    @property
+    def strings(self) -> list[tuple[Path, str]]:
+        """The text nodes of `nodes`, listed once for every check that reads text (not a field: a new stage's
+        file, with other nodes, lists its own)."""
+        nodes = self.nodes
+        cached = self.__dict__.get("_strings")
+        if cached is None or cached[0] is not nodes:
+            cached = (nodes, [(path, value) for path, value in nodes if type(value) is str])
+            object.__setattr__(self, "_strings", cached)
+        return cached[1]
+
     def key_mark(self, path: Path) -> Mark:
         mark = self.keys.get(path)
         return self.value_mark(path) if mark is None else as_mark(mark)
@@ -143,7 +155,11 @@ def load_file(path: str | os.PathLike[str]) -> LoadedFile:
     name = os.fspath(path)
     try:
         with open(name, "rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
+            # Asking for MAX_BYTES + 1 at once allocates (and faults in) a 1 MiB buffer per file: read what
+            # an organization file usually is, and only a large one on to the limit.
+            raw = stream.read(_FIRST_READ)
+            if len(raw) == _FIRST_READ:
+                raw += stream.read(MAX_BYTES + 1 - _FIRST_READ)
     except OSError as error:
         return _refused(LoadedFile(name), Mark(1, 1), f"cannot read the file: {error.strerror}")
     return load_bytes(raw, name)
@@ -224,9 +240,11 @@ class _Composer:
         # checking a file. Marks are kept as libyaml made them and become `Mark`s when asked for.
         loaded = self.loaded
         values = loaded.values
+        keys = loaded.keys
         nodes: list[tuple[Path, Any]] = []  # every node in document order: the checks' walk, for free
+        append = nodes.append
         get_event = loader.get_event
-        # Each frame: [container, path, pending key or None].
+        # Each frame: [container, path, pending key's path or None].
         stack: list[list[Any]] = []
         root: Any = None
         while True:
@@ -239,22 +257,38 @@ class _Composer:
                 repeated = any(problem.rule == "CS102" for problem in loaded.problems)
                 return root, None if repeated else nodes
             if stack:
-                container, parent, key = frame = stack[-1]
+                frame = stack[-1]
+                container = frame[0]
                 if type(container) is dict:
-                    if key is None:
-                        frame[2] = self._key(event, container, parent)
+                    path = frame[2]
+                    if path is None:
+                        # the usual key, plain text met once, checked here; anything else by _key
+                        if (
+                            kind is _SCALAR
+                            and event.anchor is None
+                            and event.tag is None
+                            and (key := event.value) not in container
+                            and (key != "<<" or event.style)
+                        ):
+                            path = (*frame[1], key)
+                            keys[path] = event.start_mark
+                            frame[2] = path
+                        else:
+                            frame[2] = (*frame[1], self._key(event, container, frame[1]))
                         continue
-                    path = (*parent, key)
                     frame[2] = None
                 else:
-                    path = (*parent, len(container))
+                    path = (*frame[1], len(container))
             else:
                 container, path = None, ()
             values[path] = event.start_mark
             if kind is _SCALAR:
-                if event.anchor is not None or (event.tag is not None and event.tag != "!"):
+                tag = event.tag
+                if event.anchor is not None or (tag is not None and tag != "!"):
                     self._refuse_anchor_or_tag(event, _SCALAR_TAGS)
-                value = event.value if event.style else self._plain(event, path)
+                value = event.value
+                if not event.style and (tag is not None or not value or value[0] in _MAYBE_NOT_TEXT):
+                    value = self._plain(event, path)
             elif kind is _MAPPING_START or kind is _SEQUENCE_START:
                 self._refuse_anchor_or_tag(event, _COLLECTION_TAGS)
                 value = {} if kind is _MAPPING_START else []
@@ -266,7 +300,7 @@ class _Composer:
                     as_mark(event.start_mark),
                     f"alias '*{event.anchor}': anchors and aliases are not supported, write the value out",
                 )
-            nodes.append((path, value))
+            append((path, value))
             if container is None:
                 root = value
             elif type(container) is dict:

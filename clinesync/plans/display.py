@@ -20,7 +20,12 @@ from clinesync.scrub import SENSITIVE
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 _LONGEST_VALUE = 160
-_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps makes one a call for these options
+_JSON = json.JSONEncoder(ensure_ascii=False)
+_PLAIN = {
+    True: "true",
+    False: "false",
+    None: "null",
+}  # made once: json.dumps makes one a call for these options
 
 
 def change_line(change: Change, mask: Mask) -> str:
@@ -43,6 +48,7 @@ def organization_lines(org: OrgPlan) -> list[str]:
     if org.saved_lines is not None:
         return org.saved_lines
     lines = [f"! {visible(impact)}" for impact in org.impacts]
+    mask = org.mask  # made once: a property that builds a Mask each time it is read
     live = org.live.document.tree() if org.live is not None and org.live.document is not None else None
     changes, index = org.changes, 0
     while index < len(changes):
@@ -52,13 +58,13 @@ def organization_lines(org: OrgPlan) -> list[str]:
             block = [change]
             while index + len(block) < len(changes) and _under(changes[index + len(block)], item):
                 block.append(changes[index + len(block)])
-            lines += _block(item, block, org.mask, new=find(live, item) is MISSING)
+            lines += _block(item, block, mask, new=find(live, item) is MISSING)
             lines[-len(block) - 1] += _origin(org, item)
             index += len(block)
             continue
-        lines.append(change_line(change, org.mask) + _origin(org, change.path))
+        lines.append(change_line(change, mask) + _origin(org, change.path))
         if change.op == "remove" and isinstance(change.path[-1], Item):
-            lines += _what_it_was(change, org.mask)
+            lines += _what_it_was(change, mask)
         index += 1
     return lines
 
@@ -111,6 +117,9 @@ def _is_bare_item(change: Change) -> bool:
 
 def value_text(value: Any) -> str:
     """A value as JSON, long ones shortened."""
+    shown = _PLAIN.get(value) if type(value) is bool or value is None else None
+    if shown is not None:
+        return shown  # the commonest values, without the encoder
     if value == SENSITIVE:
         return SENSITIVE
     text = visible(_JSON.encode(value))
