@@ -133,15 +133,23 @@ def _in_workers(
                     given.append(pool.submit(task, chunks[index]))
                 yield from there(future)
             return
-        for start in range(0, len(chunks), _WINDOW):
-            window = chunks[start : start + _WINDOW]
-            mine = len(window)  # window[:mine] are checked here
-            taken: dict[int, Future[tuple[list[CheckedFile], set[str]]]] = {}
-            for index, chunk in enumerate(window):
-                while mine > index and sum(not f.done() for f in taken.values()) < 2 * workers:
-                    mine -= 1
-                    taken[mine] = pool.submit(task, window[mine])
-                yield from here(chunk) if index < mine else there(taken.pop(index))
+        # Chunks [mine[w], end of window w) are the workers'; this process checks window w's others. Once this
+        # process has met the workers in its window, they go on with the next window from its end, so they
+        # are not idle while it takes in what they checked.
+        mine = [min(start + _WINDOW, len(chunks)) for start in range(0, len(chunks), _WINDOW)]
+        taken: dict[int, Future[tuple[list[CheckedFile], set[str]]]] = {}
+        for index, chunk in enumerate(chunks):
+            window = index // _WINDOW
+            while sum(not future.done() for future in taken.values()) < 2 * workers:
+                giving = next(
+                    (w for w in (window, window + 1) if w < len(mine) and mine[w] > max(index, w * _WINDOW)),
+                    None,
+                )
+                if giving is None:
+                    break
+                mine[giving] -= 1
+                taken[mine[giving]] = pool.submit(task, chunks[mine[giving]])
+            yield from here(chunk) if index < mine[window] else there(taken.pop(index))
     finally:
         # A run that ends early (an error, a signal) waits for the chunks in hand only, never the queue.
         pool.shutdown(wait=True, cancel_futures=True)
