@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,7 +81,7 @@ class LocalConsole:
             with self._connected() as connection:
                 _check_is_console(connection, self.path, create=not read_only)
                 if not read_only:  # a console, and only then: the mode is the database's, kept until close
-                    connection.execute("PRAGMA journal_mode=WAL")
+                    _journal(connection, "WAL")
         except (OSError, sqlite3.Error) as error:
             raise ConsoleError(f"cannot open the local console {self.path}: {_reason(error)}") from None
 
@@ -333,10 +334,24 @@ def _decode(value: str, organization: str) -> dict[str, Any]:
 
 def _leave_wal(connection: sqlite3.Connection) -> None:
     """Back to the rollback journal, the log checkpointed into the database and removed. SQLite refuses at once
-    ("locked") while another connection has the database open, a server or another apply: the database then
+    ("locked") while another process has the database open, a server or another apply: the database then
     stays in the log until the last writer leaves, which works as well (only its readers leave -shm files)."""
-    with contextlib.suppress(sqlite3.OperationalError):
-        connection.execute("PRAGMA journal_mode=DELETE")
+    _journal(connection, "DELETE", attempts=1)
+
+
+def _journal(connection: sqlite3.Connection, mode: str, attempts: int = 20) -> None:
+    """The journal mode, as far as SQLite lets it change now. A change needs the database to itself, and
+    SQLite answers "locked" at once, without waiting, while another process opens or leaves it: tried a
+    while, then left as it is; either mode is as correct, the log only faster."""
+    for attempt in range(attempts):
+        try:
+            connection.execute(f"PRAGMA journal_mode={mode}")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            if attempt + 1 < attempts:
+                time.sleep(0.05)
 
 
 def _now() -> str:
