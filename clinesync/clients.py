@@ -15,6 +15,7 @@ from typing import Any
 from clinesync.fields import Item, Path
 
 CLINE_CHECKED = "Cline 2026-08"
+CLINE_COMMIT = "github.com/cline/cline at 21cb8d2, 2026-08-22"  # where every fact here was read
 CLINE_SOURCES = {
     "mapping": "apps/vscode/src/core/storage/remote-config/utils.ts",
     "discovery": "apps/vscode/src/core/storage/remote-config/contracts.ts, sdk-control-plane.ts",

@@ -107,12 +107,15 @@ def test_usage_errors_exit_1_not_2() -> None:
 def test_schema_command_prints_the_packaged_schema() -> None:
     result = run("schema")
     assert json.loads(result.stdout)["title"] == "clinesync organization file"
-    assert result.stderr.startswith("# ") and result.stderr.strip().endswith("org.schema.json")
+    assert result.stderr.startswith("# ") and result.stderr.strip().endswith(
+        "org.schema.json (Cline 2026-08)"
+    )
 
 
 def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0 and result.stdout.startswith("clinesync, version ")
+    assert "describes Cline 2026-08 (github.com/cline/cline at 21cb8d2" in result.stdout
 
 
 _WITHOUT_CLICK = (

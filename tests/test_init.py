@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from clinesync import __version__
+
 from support import EXAMPLES, REPO, run
 
 PIN = "acme/clinesync@" + "0123456789abcdef" * 2 + "01234567"
@@ -29,7 +31,10 @@ def test_init_scaffolds_a_repository_whose_workflow_lists_the_secrets_its_files_
     assert "replace OWNER/clinesync@COMMIT_SHA" in result.stdout
     assert "CLINE_API_KEY, AZURE_OPENAI_KEY, GATEWAY_TOKEN" in result.stdout
     assert (in_tmp / ".gitignore").read_text() == "node_modules/\n*.plan\n.clinesync/\n"
-    # The configuration it writes is one clinesync reads: validate with it finds the organizations.
+    # The configuration it writes is one clinesync reads, pinned to this minor series: validate with it finds
+    # the organizations.
+    major, minor = map(int, __version__.split(".")[:2])
+    assert f'requires: ">={major}.{minor},<{major}.{minor + 1}"' in (in_tmp / "clinesync.yaml").read_text()
     validated = run("validate")
     assert validated.exit_code == 0 and "2 files checked" in validated.stderr, validated.output
     # Run again: what exists is kept, the ignore file gains nothing twice.

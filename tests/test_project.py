@@ -227,6 +227,61 @@ def test_a_configuration_that_is_not_valid_is_a_located_error(in_tmp: Path) -> N
     assert "Traceback" not in result.output
 
 
+def test_a_repository_pinned_to_other_versions_is_refused_first_and_located(in_tmp: Path) -> None:
+    from clinesync import __version__
+
+    # Written for a later clinesync: a key this one does not know, and a requirement it does not meet.
+    write(in_tmp / "clinesync.yaml", 'paths: [orgs/]\nfutureKey: 1\nrequires: ">=99.0,<100"\n')
+    write(in_tmp / "orgs" / "a.yaml", "organization: org-01JZPE4CHW5XTP73W95760001Y\n")
+    for command in (("validate",), ("plan",), ("drift",)):
+        result = run(*command)
+        assert result.exit_code == 1 and result.stdout == "", command
+        assert result.stderr == (
+            f"Error: clinesync.yaml:3:11: this repository requires clinesync >=99.0,<100, and this is clinesync "
+            f"{__version__}: install a version it allows (pip install 'clinesync>=99.0,<100'); nothing was done\n"
+        )
+    major, minor = __version__.split(".")[:2]
+    write(in_tmp / "clinesync.yaml", f'paths: [orgs/]\nrequires: "~={major}.{minor}.0"\n')
+    assert run("validate").exit_code == 0
+    write(in_tmp / "clinesync.yaml", 'paths: [orgs/]\nrequires: "at least 0.3"\n')
+    broken = run("validate")
+    assert (
+        broken.exit_code == 1
+        and "clinesync.yaml:2:11: error: requires: 'at least 0.3' is not" in broken.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("requires", "version", "allowed"),
+    [
+        (">=0.3,<0.4", "0.3.2", True),
+        (">=0.3,<0.4", "0.4.0", False),
+        (">=0.3,<0.4", "0.2.9", False),
+        ("~=0.3.1", "0.3.5", True),
+        ("~=0.3.1", "0.4.0", False),
+        ("~=0.3", "0.9", True),
+        ("~=0.3", "1.0", False),
+        ("==0.3.*", "0.3.7", True),
+        ("==0.3.*", "0.30.0", False),
+        ("!=0.3.2", "0.3.2", False),
+        ("==0.3", "0.3.0", True),
+        (" > 0.1 , <= 0.2 ", "0.2.0", True),
+    ],
+)
+def test_requires_reads_release_specifiers(requires: str, version: str, allowed: bool) -> None:
+    from clinesync.files.requires import allows
+
+    assert allows(requires, version) is allowed
+
+
+@pytest.mark.parametrize("requires", ["", ">=", "0.3", ">=0.3,", ">=0.3.*", "~=1", ">=v1"])
+def test_a_requirement_that_cannot_be_read_says_how_to_write_it(requires: str) -> None:
+    from clinesync.files.requires import allows
+
+    with pytest.raises(ValueError, match="requires"):
+        allows(requires, "0.3.0")
+
+
 def test_a_base_in_the_folder_is_not_an_organization(in_tmp: Path) -> None:
     write(in_tmp / "orgs" / "_base.yaml", "remoteConfig:\n  telemetryEnabled: true\n")
     write(in_tmp / "orgs" / "a.yaml", "organization: org-01JZPE4CHW5XTP73W95760001Y\nextends: [_base.yaml]\n")

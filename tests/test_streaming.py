@@ -123,3 +123,16 @@ def test_a_plan_with_a_failure_is_shown_whole_and_not_saved(in_tmp: Path) -> Non
     assert "1 failed" in result.stdout and "org-002.yaml" in result.stdout  # the plan goes on past it
     assert "a plan with failed organizations is not saved" in result.stderr
     assert not (in_tmp / "p.plan").exists() and not list(in_tmp.glob(".clinesync-*"))
+
+
+def test_a_saved_plan_names_the_cline_release_it_describes_and_shows_as_planned(in_tmp: Path) -> None:
+    fleet(in_tmp / "orgs", 3)
+    LocalConsole(in_tmp / "console.db").close()
+    planned = run("--console", "console.db", "plan", "orgs", "--out", "p.plan")
+    saved = json.loads((in_tmp / "p.plan").read_text())
+    assert (saved["format_version"], saved["cline"]) == ("3", "Cline 2026-08")
+    assert [entry["file"] for entry in saved["organizations"]] == [
+        f"orgs/org-00{index}.yaml" for index in range(3)
+    ]
+    assert run("show", "p.plan").stdout == planned.stdout
+    assert run("--console", "console.db", "apply", "p.plan").exit_code == 0

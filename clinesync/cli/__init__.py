@@ -33,13 +33,19 @@ def main() -> None:
 def _quick_answer(arguments: list[str]) -> str | None:
     """What click would print for `--help` or `--version` alone, or None for everything else."""
     if arguments == ["--version"]:
-        from clinesync import __version__
-
-        return f"clinesync, version {__version__}\n"
+        return version_text()
     if arguments not in (["--help"], ["-h"]) or _columns() < _HELP_COLUMNS:
         return None  # on a narrow terminal, click wraps the text to it
     with open(os.path.join(os.path.dirname(__file__), "help.txt"), encoding="utf-8") as text:
         return text.read()
+
+
+def version_text() -> str:
+    """`--version`: this clinesync, and the Cline release its schema and its model of Cline's clients describe."""
+    from clinesync import __version__
+    from clinesync.clients import CLINE_CHECKED, CLINE_COMMIT
+
+    return f"clinesync, version {__version__}\ndescribes {CLINE_CHECKED} ({CLINE_COMMIT}): its schema and its clients\n"
 
 
 def _columns() -> int:

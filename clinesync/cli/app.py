@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import click
 
-from clinesync import __version__
 from clinesync.render import run as view
 
 if TYPE_CHECKING:
@@ -328,7 +327,9 @@ def command(function: Callable[..., int]) -> Callable[..., int]:
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
-        click.echo(f"clinesync, version {__version__}")
+        from clinesync.cli import version_text
+
+        click.echo(version_text(), nl=False)
         ctx.exit()
 
 
@@ -404,7 +405,14 @@ class Output:
 def current_project() -> Project:
     """The project configuration this run uses (SPEC §9), loaded once and named on stderr when there is one,
     with --var and --org applied."""
-    from clinesync.files.project import Project, ProjectError, UnsafeConfiguration, find, load
+    from clinesync.files.project import (
+        Project,
+        ProjectError,
+        UnsafeConfiguration,
+        VersionRefused,
+        find,
+        load,
+    )
 
     chosen = settings()
     if chosen.project is not None:
@@ -418,7 +426,7 @@ def current_project() -> Project:
     try:
         found = find()
         project = load(found, variables) if found else Project(variables=variables)
-    except UnsafeConfiguration as error:
+    except (UnsafeConfiguration, VersionRefused) as error:
         raise UserError(str(error)) from None
     except ProjectError as error:
         raise UserError(f"the project configuration is not valid:\n{error}") from None

@@ -123,7 +123,9 @@ def schema() -> int:
 
     path = schema_path()
     output = Output()
-    output.err(view.named_file(path))
+    from clinesync.clients import CLINE_CHECKED
+
+    output.err(view.named_file(f"{path} ({CLINE_CHECKED})"))
     with open(path, encoding="utf-8") as stream:
         output.out(stream.read())
     return EXIT_OK

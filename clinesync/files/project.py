@@ -116,6 +116,33 @@ def repository_root(folder: str) -> str | None:
     return here
 
 
+class VersionRefused(Exception):
+    """The repository expects another clinesync (`requires:`): nothing is read or done with this one."""
+
+
+def _unmet_requirement(loaded: LoadedFile) -> list[Problem]:
+    """`requires:` checked against this clinesync: VersionRefused when it does not allow it, a located
+    problem when it cannot be read."""
+    from clinesync import __version__
+    from clinesync.files.requires import allows
+
+    requires = loaded.data.get("requires") if isinstance(loaded.data, dict) else None
+    if not isinstance(requires, str):
+        return []  # absent, or not text: the schema says so
+    mark = loaded.value_mark(("requires",))
+    try:
+        allowed = allows(requires, __version__)
+    except ValueError as error:
+        return [loaded.problem("CS100", mark, str(error))]
+    if not allowed:
+        raise VersionRefused(
+            f"{loaded.path}:{mark.line}:{mark.column}: this repository requires clinesync {requires}, and this "
+            f"is clinesync {__version__}: install a version it allows (pip install 'clinesync{requires}'); "
+            "nothing was done"
+        )
+    return []
+
+
 class UnsafeConfiguration(Exception):
     """A clinesync.yaml that someone other than this user could have written (as git's `safe.directory`)."""
 
@@ -149,6 +176,8 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
     shown = os.path.relpath(path)
     loaded = replace(load_file(path), path=shown)
     problems = list(loaded.problems)
+    # Before anything else: a repository written for another clinesync may hold keys this one does not know.
+    problems += _unmet_requirement(loaded)
     if loaded.data is not None:
         quick = _quick_check()
         if quick is None or not quick(loaded.data):  # jsonschema judges, and locates, every error

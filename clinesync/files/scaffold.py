@@ -8,16 +8,26 @@ import re
 from collections.abc import Iterable
 from importlib import resources
 
+from clinesync import __version__
+
 PLACEHOLDER = "OWNER/clinesync@COMMIT_SHA"
 PIN = re.compile(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}")
 _FILE_SECRETS = re.compile(r"^( +)AZURE_OPENAI_KEY: \$\{\{ secrets\.AZURE_OPENAI_KEY \}\}\n", re.MULTILINE)
 _ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)")
 
-PROJECT = """\
+
+def this_minor() -> str:
+    """The `requires:` a new repository pins: this clinesync's minor series, `>=0.3,<0.4`."""
+    major, minor = (int(part) for part in __version__.split(".")[:2])
+    return f">={major}.{minor},<{major}.{minor + 1}"
+
+
+PROJECT = f"""\
 # clinesync's project configuration: docs/configuration.md.
+requires: "{this_minor()}"  # the clinesync versions this repository expects; others refuse to run here
 paths: [orgs/]
 # apply refuses a plan beyond these without --allow-mass-change (the workflow: the clinesync-mass-change label)
-massChange: {share: 0.25, disable: 1, removeProvider: 5}
+massChange: {{share: 0.25, disable: 1, removeProvider: 5}}
 """
 
 IGNORED = ("*.plan", ".clinesync/")  # saved plans (reviewed in CI, never committed) and the local console

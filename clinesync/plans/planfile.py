@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinesync import __version__, strictjson
+from clinesync.clients import CLINE_CHECKED
 from clinesync.consoles.base import Console
 from clinesync.diff import Change
 from clinesync.document import Document, canonical_json, fingerprint
@@ -131,6 +132,7 @@ class PlanFile:
             "console_identity": totals.console_identity,
             "prune_unknown": totals.prune_unknown,
             "clinesync_version": __version__,
+            "cline": CLINE_CHECKED,  # the Cline release the schema and the member view describe
             "salt": self._salt,
         }
         return strictjson.open_object(head, "organizations")
