@@ -62,3 +62,12 @@ def test_malformed_variable_references(text: str) -> None:
 def test_a_variable_never_reads_the_environment() -> None:
     with pytest.raises(envref.UnsetVariable):
         envref.resolve("${var:HOME}", {"HOME": "/root"})
+
+
+def test_an_empty_variable_is_unset_as_a_ci_secret_a_job_cannot_see_is() -> None:
+    """GitHub gives a job an empty string for a secret it cannot see (a fork's pull request): written, that
+    would be an empty credential in every organization."""
+    with pytest.raises(envref.UnsetVariable):
+        envref.resolve("Bearer ${env:TOKEN}", {"TOKEN": ""})
+    assert envref.resolve("${env:REGION:-eastus}", {"REGION": ""}) == ("eastus", [])
+    assert envref.resolve("${env:REGION:-eastus}", {"REGION": "westus"}) == ("westus", ["westus"])

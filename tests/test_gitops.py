@@ -61,7 +61,7 @@ def test_apply_then_plan_shows_no_changes_and_a_second_apply_writes_nothing(org_
     assert applied.exit_code == 0, applied.output
     assert f"{ORG} (Acme Engineering, org.yaml): applied (revision 1)" in applied.stdout
     assert "\nApply complete: 1 applied, 0 unchanged, 0 failed, 0 not attempted.\n" in applied.stdout
-    assert applied.stdout.endswith(
+    assert applied.stderr.endswith(
         "members pick it up at their Cline's next refresh, within the hour "
         + (
             "(the extension refreshes hourly and before each session, the command-line client at each session; "
@@ -115,9 +115,12 @@ def test_an_unset_variable_is_a_located_error(org_file: Path, monkeypatch: pytes
     monkeypatch.delenv("AZURE_OPENAI_KEY", raising=False)
     result = run("plan", "org.yaml")
     assert result.exit_code == 1
-    assert "org.yaml:16:18: error: environment variable AZURE_OPENAI_KEY is not set [CS170]" in result.stderr
     assert (
-        f"{ORG} (Acme Engineering, org.yaml) failed: environment variable AZURE_OPENAI_KEY is not set "
+        "org.yaml:16:18: error: environment variable AZURE_OPENAI_KEY is not set (or is empty) [CS170]"
+        in result.stderr
+    )
+    assert (
+        f"{ORG} (Acme Engineering, org.yaml) failed: environment variable AZURE_OPENAI_KEY is not set (or is empty) "
         "(org.yaml:16:18)"
     ) in result.stdout
     assert (

@@ -189,7 +189,7 @@ def test_an_unset_variable_in_mcp_settings_names_both_readings(in_tmp: Path) -> 
     planned = run("plan", "org.yaml")
     assert planned.exit_code == 1
     assert (
-        "environment variable MEMBER_TENANT is not set; or, for a value each member's Cline expands"
+        "environment variable MEMBER_TENANT is not set (or is empty); or, for a value each member's Cline expands"
         in planned.output
     )
     write(in_tmp / "org.yaml", (in_tmp / "org.yaml").read_text().replace("${env:", "$${env:"))

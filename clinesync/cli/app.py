@@ -103,7 +103,14 @@ class Settings:
 
     @property
     def color(self) -> bool | None:
-        return False if self.no_color or os.environ.get("NO_COLOR") else None
+        """Off with --no-color or NO_COLOR; on with FORCE_COLOR or CLICOLOR_FORCE, for a CI log that shows
+        colors though it is no terminal; otherwise (None) on a terminal only. Off wins over on."""
+        environ = os.environ
+        if self.no_color or environ.get("NO_COLOR"):
+            return False
+        if any(environ.get(name, "") not in ("", "0", "false") for name in ("FORCE_COLOR", "CLICOLOR_FORCE")):
+            return True
+        return None
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -125,8 +132,26 @@ def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     return callback
 
 
+def _change_directory(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """--chdir, as Terraform's -chdir: the run happens in DIR, paths and the project configuration included."""
+    if value is None:
+        return
+    try:
+        os.chdir(value)
+    except OSError as error:
+        raise click.BadParameter(f"cannot work in {value}: {error.strerror}", param_hint="--chdir") from None
+
+
 # Global options, accepted both before the command name and after it.
 _GLOBAL_OPTIONS = (
+    click.option(
+        "--chdir",
+        metavar="DIR",
+        is_eager=True,  # before any other option or argument is read: they are DIR's
+        expose_value=False,
+        callback=_change_directory,
+        help="Run in DIR: its clinesync.yaml, and PATHs relative to it.",
+    ),
     click.option(
         "--console",
         envvar="CLINESYNC_CONSOLE",
@@ -163,7 +188,7 @@ _GLOBAL_OPTIONS = (
         is_flag=True,
         expose_value=False,
         callback=_store("no_color"),
-        help="No colors (also NO_COLOR).",
+        help="No colors (also NO_COLOR; FORCE_COLOR or CLICOLOR_FORCE force them where stdout is no terminal).",
     ),
     click.option(
         "-q",
@@ -253,6 +278,18 @@ class ClinesyncGroup(click.Group):
 
             importlib.import_module(f"clinesync.cli.{COMMANDS[name][0]}")  # its decorators register it here
         return self.commands.get(name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            import difflib
+
+            close = difflib.get_close_matches(name, COMMANDS, n=1)
+            if close:
+                ctx.fail(f"No such command {name!r}. Did you mean {close[0]!r}?")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
@@ -663,12 +700,14 @@ def apply_and_report(
     output: Output, result: Plan, console: Console, parallelism: int = 16, output_format: str = "text"
 ) -> int:
     from clinesync.plans.apply import apply_plan, count
-    from clinesync.render.apply_text import failure_lines
+    from clinesync.render.apply_text import failure_lines, members_note
 
     results = apply_plan(result, console, parallelism, progress(output, "Writing"))
     code = EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
     output.err(failure_lines(results))
     output.out(APPLY_RENDERERS[output_format](console.description, results, code))
+    if count(results, "applied"):
+        output.info(members_note(local=console.inline))
     return code
 
 

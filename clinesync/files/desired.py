@@ -91,7 +91,9 @@ def resolve(
                 else ""
             )
             problems.append(
-                loaded.problem("CS170", mark, f"environment variable {unset.name} is not set{hint}")
+                loaded.problem(
+                    "CS170", mark, f"environment variable {unset.name} is not set (or is empty){hint}"
+                )
             )
             continue
         set_at(remote, path[1:], resolved)

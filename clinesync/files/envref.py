@@ -108,7 +108,10 @@ def names(text: str) -> list[str]:
 def resolve(text: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
     """The string with environment references replaced, and the values that came from the environment: each
     is secret on its own, not only inside this string (a server may echo back just the key of
-    `Bearer ${env:KEY}`). A default used in place of an unset variable is text from the file, not a secret."""
+    `Bearer ${env:KEY}`). A default used in place of an unset variable is text from the file, not a secret.
+    An empty variable is unset, as the shell's `${NAME:-...}` reads it: a CI secret that is not available to
+    a job (a fork's pull request) is an empty string, and a credential written empty would lock every
+    member out."""
     if "$" not in text:
         return text, []
     pieces, values = [], []
@@ -117,7 +120,7 @@ def resolve(text: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
             pieces.append(part)
         elif part.source == "var":  # substituted at load time: one left here was not defined
             raise UnsetVariable(part.name, "var")
-        elif part.name in environ:
+        elif environ.get(part.name):
             pieces.append(environ[part.name])
             values.append(environ[part.name])
         elif part.default is not None:

@@ -20,9 +20,15 @@ def apply_text(console: str, results: list[OrgResult], exit_code: int) -> str:
         f"\nApply complete: {count(results, 'applied')} applied, {count(results, 'unchanged')} unchanged, "
         f"{count(results, 'failed')} failed, {count(results, 'not attempted')} not attempted.\n"
     )
-    if count(results, "applied"):
-        out.append(f"Applied; {MEMBERS_PICK_IT_UP}.\n")
     return "".join(out)
+
+
+def members_note(local: bool) -> str:
+    """When members get what was applied (SPEC §11): at their next refresh; from a local console, only
+    through `clinesync serve`, the one way their Cline reads it."""
+    if local:
+        return f"Applied to a local console: members' Cline reads it only through `clinesync serve`, where {MEMBERS_PICK_IT_UP}.\n"
+    return f"Applied; {MEMBERS_PICK_IT_UP}.\n"
 
 
 def failure_lines(results: list[OrgResult]) -> str:
