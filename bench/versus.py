@@ -60,9 +60,10 @@ def measured(command: list[str], cwd: Path, env: dict[str, str] | None = None) -
 
 
 def spread(values: list[float], scale: float = 1000, unit: str = "ms") -> str:
-    return (
-        f"{min(values) * scale:.0f}/{statistics.median(values) * scale:.0f}/{max(values) * scale:.0f} {unit}"
-    )
+    """min/median/max, with two decimals where the figures are small (CPU per organization)."""
+    shown = [value * scale for value in (min(values), statistics.median(values), max(values))]
+    digits = 2 if shown[1] < 10 else 0
+    return "/".join(f"{value:.{digits}f}" for value in shown) + f" {unit}"
 
 
 def compare(
