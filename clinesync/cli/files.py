@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     type=click.Choice(list(PROBLEM_RENDERERS)),
     default="text",
     show_default=True,
-    help="github: workflow annotations; markdown: a pull-request comment with each file's first error.",
+    help="github: workflow annotations; markdown: a pull-request comment with each file's first error; "
+    "sarif: SARIF 2.1.0 for code scanning.",
 )
 @global_options
 @command

@@ -120,4 +120,11 @@ PROBLEM_RENDERERS: dict[str, ProblemRenderer] = {
     "markdown": lambda problems, suppressed, suppressions, files, code: problems_markdown(
         problems, len(files), code
     ),
+    "sarif": lambda problems, suppressed, suppressions, files, code: _sarif(problems, suppressed),
 }
+
+
+def _sarif(problems: list[Problem], suppressed: list[Problem]) -> str:
+    from clinesync.render.sarif import problems_sarif  # only this format pays for it
+
+    return problems_sarif(problems, suppressed)
