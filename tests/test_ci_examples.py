@@ -648,7 +648,7 @@ def test_the_workflow_pins_actions_by_commit_and_grants_least_permissions() -> N
             if step.get("uses") == PLACEHOLDER:  # clinesync itself, pinned by the commit the team reviewed
                 installs += 1
             elif "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w.-]+)*@[0-9a-f]{40}", step["uses"]), step["uses"]
             assert "pip install" not in step.get("run", ""), "clinesync is installed by its action, pinned"
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
