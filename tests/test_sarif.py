@@ -65,7 +65,9 @@ def test_every_rule_links_to_its_section_of_the_rule_reference(in_tmp: Path) -> 
 
 def test_a_policy_rule_is_described_as_the_teams(in_tmp: Path) -> None:
     write(in_tmp / "clinesync.yaml", "policy:\n  - id: corp-https\n    requireHttps: true\n")
-    write(in_tmp / "org.yaml", ORG + "remoteConfig:\n  openTelemetryOtlpLogsEndpoint: http://otel.example.com\n")
+    write(
+        in_tmp / "org.yaml", ORG + "remoteConfig:\n  openTelemetryOtlpLogsEndpoint: http://otel.example.com\n"
+    )
     [run_] = sarif("org.yaml")["runs"]  # type: ignore[index]
     [result] = [result for result in run_["results"] if result["ruleId"] == "corp-https"]
     rule = run_["tool"]["driver"]["rules"][result["ruleIndex"]]

@@ -136,3 +136,24 @@ def test_a_saved_plan_names_the_cline_release_it_describes_and_shows_as_planned(
     ]
     assert run("show", "p.plan").stdout == planned.stdout
     assert run("--console", "console.db", "apply", "p.plan").exit_code == 0
+
+
+def test_a_saved_plan_given_as_path_is_pointed_to_apply_and_show(in_tmp: Path) -> None:
+    fleet(in_tmp / "orgs", 1)
+    LocalConsole(in_tmp / "console.db").close()
+    assert run("--console", "console.db", "plan", "orgs", "--out", "p.plan").exit_code == 0
+    (in_tmp / "cut.plan").write_text((in_tmp / "p.plan").read_text()[:200])  # cut short: not JSON
+    for name in ("p.plan", "cut.plan"):
+        for command in (
+            ("validate",),
+            ("--console", "console.db", "plan"),
+            ("--console", "console.db", "drift"),
+        ):
+            result = run(*command, name)
+            assert (result.exit_code, result.stdout) == (1, ""), (command, name)
+            assert result.stderr == (
+                f"Error: {name} is a saved plan, not an organization file: apply it with `clinesync apply "
+                f"{name}`, or read it with `clinesync show {name}`\n"
+            )
+    broken = run("--console", "console.db", "apply", "cut.plan")
+    assert broken.exit_code == 1 and "cut.plan is not a readable clinesync plan file" in broken.stderr

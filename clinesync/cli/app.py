@@ -496,12 +496,28 @@ def expand_paths(paths: tuple[str, ...], shard: tuple[int, int] | None = None) -
         raise UserError(str(error)) from None
     if not files:
         raise UserError(f"no *.yaml or *.yml files in {', '.join(paths)}")
+    _refuse_saved_plans(files)
     if project.organizations is not None:
         files = _selected(files, project.organizations)
     if shard:
         number, count = shard
         files = files[number - 1 :: count]
     return files
+
+
+def _refuse_saved_plans(files: list[str]) -> None:
+    """A saved plan named as PATH is not an organization file: say what to do with it, not its 15 errors."""
+    named = [name for name in files if not name.endswith((".yaml", ".yml"))]  # a folder's files are YAML
+    if not named:
+        return
+    from clinesync.plans.planfile import looks_like_plan
+
+    for name in named:
+        if looks_like_plan(name):
+            raise UserError(
+                f"{name} is a saved plan, not an organization file: apply it with `clinesync apply {name}`, or "
+                f"read it with `clinesync show {name}`"
+            )
 
 
 def _selected(files: list[str], organizations: frozenset[str]) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -161,20 +162,25 @@ class PlanFile:
 _NOT_SAVED = "a plan with failed organizations is not saved: fix them and plan again"
 
 
-def read_if_plan(path: str) -> SavedPlan | None:
-    """The saved plan at `path`, read and parsed once; None when the file is not a plan (an organization file:
-    a YAML file in flow style, `{organization: ...}`, is not JSON). PlanFileError for a plan that is broken."""
+_HEAD = re.compile(rb'\A\s*\{\s*"kind"\s*:\s*"clinesync-plan"')  # how every plan file clinesync writes begins
+
+
+def looks_like_plan(path: str) -> bool:
+    """Whether the file at `path` begins as a saved plan does, read or broken: never an organization file."""
     try:
         with open(path, "rb") as stream:
-            if stream.read(64).lstrip()[:1] != b"{":
-                return None
-            stream.seek(0)
-            document = strictjson.loads(stream.read())
-    except (OSError, ValueError):
+            return _HEAD.match(stream.read(256)) is not None
+    except OSError:
+        return False
+
+
+def read_if_plan(path: str) -> SavedPlan | None:
+    """The saved plan at `path`, read and parsed once; None when the file is not a plan (an organization file:
+    a YAML file in flow style, `{organization: ...}`, is not JSON). PlanFileError for a plan that is broken,
+    cut short included."""
+    if not looks_like_plan(path):
         return None
-    if not isinstance(document, dict) or document.get("kind") != KIND:
-        return None
-    return _saved(path, document)
+    return load(path)
 
 
 def load(path: str) -> SavedPlan:
