@@ -58,7 +58,11 @@ def test_found_missing_and_undeclared_models(in_tmp: Path, llm: FakeLLM) -> None
     assert "ok model gpt-4o: offered" in shown
     assert "fail model gpt-5-nowhere: declared but not offered by the endpoint" in shown
     assert "warn undeclared models: offered but not declared: gpt-4o-mini, llama-3.3-70b" in shown
-    assert "try: declare only models the endpoint offers: members see them in the model dropdown" in shown
+    assert (
+        "try: the endpoint's model list has gpt-4o, gpt-4o-mini, llama-3.3-70b: correct the id under models:, or "
+        "deploy the model on the endpoint (members pick from what it serves: no Cline client offers or enforces "
+        "models:)"
+    ) in shown
     assert shown[-1] == "Probe: 1 endpoints, 0 passed, 1 failed (4 checks ok, 1 warnings, 1 failed)."
     assert KEY not in result.output
 
@@ -172,6 +176,10 @@ def test_chat_reports_the_endpoints_error_verbatim(in_tmp: Path, llm: FakeLLM) -
         line.startswith("fail chat gpt-5-nowhere: HTTP 404: The model `gpt-5-nowhere` does not exist")
         for line in shown
     )
+    # The Base URL answered: the hint is the model list, not the URL's path.
+    failed = shown.index(next(line for line in shown if line.startswith("fail chat gpt-5-nowhere")))
+    assert shown[failed + 1].startswith("try: the endpoint's model list has gpt-4o, gpt-4o-mini")
+    assert "Base URL" not in shown[failed + 1]
     chats = [request for request in llm.requests if request[0] == "POST"]
     assert len(chats) == 2
 
@@ -278,3 +286,24 @@ def test_json_and_no_requests_anywhere_else(in_tmp: Path, llm: FakeLLM) -> None:
         {"file": "broken.yaml", "error": 'enabled: expected true or false, got "maybe" (2:10)'}
     ]
     assert {path for _, path, _ in llm.requests} == {"/v1/models"}
+
+
+def test_one_client_per_endpoint_made_before_any_request_is_timed(
+    in_tmp: Path, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client loads a CA bundle (tens of ms) that no member's request pays: made once, outside the timing."""
+    import httpx
+
+    made: list[object] = []
+
+    class Counted(httpx.Client):
+        def __init__(self, **options: object) -> None:
+            made.append(self)
+            super().__init__(**options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx, "Client", Counted)
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/v1", ["gpt-4o", "gpt-4o-mini"])
+    result = run("probe", "org.yaml", "--chat", "--api-key-env", "K", env={"K": KEY})
+    assert result.exit_code == 0, result.output
+    assert len([request for request in llm.requests if request[0] == "POST"]) == 2
+    assert len(made) == 1  # the model list and both chats on one client

@@ -34,7 +34,6 @@ FIX_AUTH = (
     "if members use API keys, verify the key (probe with --api-key-env NAME); with Azure identity, verify "
     "members' Entra ID role assignments on the Azure OpenAI resource"
 )
-FIX_MODELS = "declare only models the endpoint offers: members see them in the model dropdown"
 
 
 def probe_all(
@@ -69,10 +68,15 @@ def probe_endpoint(endpoint: Endpoint, credentials: Credentials, timeout: float,
     headers = _headers(endpoint, credentials)
     if headers is None:
         return endpoint
-    offered = _models(endpoint, headers, timeout, credentials.redact)
-    if chat and offered is not None:
-        for model in endpoint.models:
-            _chat(endpoint, headers, model, timeout, credentials.redact)
+    import httpx  # only a probe that got this far pays for it
+
+    # One client for the endpoint, made before any timing: making one loads a CA bundle (tens of ms), which
+    # no member's request pays, and which made the latencies shown 10-50x the requests'.
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        offered = _models(endpoint, client, headers, timeout, credentials.redact)
+        if chat and offered is not None:
+            for model in endpoint.models:
+                _chat(endpoint, client, headers, model, offered, credentials.redact)
     return endpoint
 
 
@@ -174,19 +178,14 @@ def _headers(endpoint: Endpoint, credentials: Credentials) -> dict[str, str] | N
     return headers
 
 
-def _request(method: str, url: str, headers: dict[str, str], timeout: float, body: Any = None) -> Any:
-    import httpx  # only a probe that got this far pays for it
-
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        return client.request(method, url, headers=headers, json=body)
-
-
-def _models(endpoint: Endpoint, headers: dict[str, str], timeout: float, redact: Redactor) -> set[str] | None:
+def _models(
+    endpoint: Endpoint, client: Any, headers: dict[str, str], timeout: float, redact: Redactor
+) -> set[str] | None:
     import httpx
 
     url = cline_url(endpoint, "models")
     try:
-        response, elapsed = _timed(lambda: _request("GET", url, headers, timeout))
+        response, elapsed = _timed(lambda: client.get(url, headers=headers))
     except httpx.TimeoutException:
         endpoint.checks.append(Check("models", "fail", f"no answer within {timeout:g} s", FIX_CONNECT))
         return None
@@ -219,7 +218,9 @@ def _models(endpoint: Endpoint, headers: dict[str, str], timeout: float, redact:
             endpoint.checks.append(Check(f"model {model}", "ok", "offered"))
         else:
             endpoint.checks.append(
-                Check(f"model {model}", "fail", "declared but not offered by the endpoint", FIX_MODELS)
+                Check(
+                    f"model {model}", "fail", "declared but not offered by the endpoint", _fix_model(offered)
+                )
             )
     extra = sorted(offered - set(endpoint.models))
     if extra:
@@ -229,13 +230,16 @@ def _models(endpoint: Endpoint, headers: dict[str, str], timeout: float, redact:
                 "undeclared models",
                 "warn",
                 f"offered but not declared: {shown}",
-                "declare them if members should see them",
+                "members can pick them already (no Cline client offers or enforces models:); declare them "
+                "to keep the file a true record",
             )
         )
     return offered
 
 
-def _chat(endpoint: Endpoint, headers: dict[str, str], model: str, timeout: float, redact: Redactor) -> None:
+def _chat(
+    endpoint: Endpoint, client: Any, headers: dict[str, str], model: str, offered: set[str], redact: Redactor
+) -> None:
     import httpx
 
     body = {
@@ -245,10 +249,12 @@ def _chat(endpoint: Endpoint, headers: dict[str, str], model: str, timeout: floa
     }
     try:
         response, elapsed = _timed(
-            lambda: _request("POST", cline_url(endpoint, "chat/completions"), headers, timeout, body)
+            lambda: client.post(cline_url(endpoint, "chat/completions"), headers=headers, json=body)
         )
     except httpx.TimeoutException:
-        endpoint.checks.append(Check(f"chat {model}", "fail", f"no answer within {timeout:g} s", FIX_CONNECT))
+        endpoint.checks.append(
+            Check(f"chat {model}", "fail", f"no answer within {client.timeout.read:g} s", FIX_CONNECT)
+        )
         return
     except httpx.HTTPError as error:
         endpoint.checks.append(
@@ -261,7 +267,7 @@ def _chat(endpoint: Endpoint, headers: dict[str, str], model: str, timeout: floa
                 f"chat {model}",
                 "fail",
                 f"HTTP {response.status_code}: {_endpoint_error(response, redact)}",
-                _fix_for(response.status_code, endpoint),
+                _fix_model(offered) if model not in offered else _fix_for(response.status_code, endpoint),
                 elapsed,
             )
         )
@@ -306,6 +312,17 @@ def _fix_for(status: int, endpoint: Endpoint) -> str:
     if 300 <= status < 400:
         return "the endpoint redirects: use the final URL as the Base URL (Cline does not follow redirects)"
     return FIX_CONNECT
+
+
+def _fix_model(offered: set[str]) -> str:
+    """A declared model the endpoint does not serve: the fix is in `models:`, or on the endpoint, never in the
+    Base URL, which answered."""
+    listed = sorted(offered)
+    shown = ", ".join(listed[:10]) + (f" and {len(listed) - 10} more" if len(listed) > 10 else "")
+    return (
+        f"the endpoint's model list has {shown or 'no model'}: correct the id under models:, or deploy the "
+        "model on the endpoint (members pick from what it serves: no Cline client offers or enforces models:)"
+    )
 
 
 def _host(endpoint: Endpoint, host: str) -> str:
