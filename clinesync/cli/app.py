@@ -245,6 +245,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "serving",
         "Create a read-only member token for serve, bound to one organization (printed once, stored hashed).",
     ),
+    "organizations": (
+        "revisions",
+        "List the organizations the token can manage: name, role, and the file here that manages each.",
+    ),
     "plan": ("gitops", "Show what apply would change."),
     "probe": (
         "probing",

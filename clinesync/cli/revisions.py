@@ -223,3 +223,48 @@ def rollback(organization: str, revision: int, auto_approve: bool) -> int:
         raise UserError(str(error)) from None
     finally:
         console.close()
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@global_options
+@command
+def organizations(paths: tuple[str, ...], output_format: str) -> int:
+    """List the organizations the token can manage: name, role, and the file here that manages each.
+
+    Files are the PATHs given, else the configuration's paths:, else this folder; a file whose organization
+    the console does not list is named too (a typo, or an organization not created yet)."""
+    from clinesync.consoles.base import ConsoleError
+    from clinesync.files.paths import PathError, declared_organization, expand
+    from clinesync.render.organizations import ORGANIZATION_RENDERERS, Listed
+
+    run = this_run()
+    project = run.project
+    try:
+        files = expand(paths or project.paths or (".",), project.ignore, project.directory, project.file)
+    except PathError as error:
+        raise UserError(str(error)) from None
+    declared: dict[str, str] = {}
+    for name in files:
+        organization = declared_organization(name)
+        if organization is not None:
+            declared.setdefault(organization, name)  # the first, as plan takes it (CS104)
+    console = run.open_console()
+    try:
+        live = console.organizations()
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    finally:
+        console.close()
+    listed = [Listed(found.id, found.name, found.role, declared.get(found.id), True) for found in live]
+    known = {found.id for found in live}
+    listed += [
+        Listed(organization, None, None, name, False)
+        for organization, name in declared.items()
+        if organization not in known
+    ]
+    run.output.out(ORGANIZATION_RENDERERS[output_format](console.description, listed))
+    return EXIT_OK

@@ -55,6 +55,7 @@ class Administered:
 
     id: str
     name: str | None = None
+    role: str | None = None  # `owner` or `admin`, where the console has roles
 
 
 @dataclass(frozen=True)

@@ -142,10 +142,12 @@ class HttpConsole:
             if not isinstance(organization, str) or not is_organization_id(organization):
                 raise ConsoleError(f"{self.url}: the profile lists an organization without a valid id")
             roles = entry.get("roles")
-            if not isinstance(roles, list) or not {"admin", "owner"} & set(map(str, roles)):
+            managing = {"admin", "owner"} & set(map(str, roles)) if isinstance(roles, list) else set()
+            if not managing:
                 continue
             name = entry.get("name")
-            found.append(Administered(organization, name if isinstance(name, str) else None))
+            role = "owner" if "owner" in managing else "admin"
+            found.append(Administered(organization, name if isinstance(name, str) else None, role))
         return found
 
     def history(self, organization: str) -> list[Revision]:
