@@ -40,3 +40,12 @@ def private_stream(target: str, overwrite: bool) -> Iterator[TextIO]:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def keep_mode(target: str, text: str) -> None:
+    """Replace `target`'s text, as a whole and keeping its mode (an organization file is the team's, not a
+    secret): a reader never sees half a file."""
+    mode = os.stat(target).st_mode & 0o7777
+    with private_stream(target, overwrite=True) as stream:
+        stream.write(text)
+        os.fchmod(stream.fileno(), mode)

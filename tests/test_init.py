@@ -54,7 +54,7 @@ def test_init_pins_the_workflow_and_the_hook_to_the_commit_given(in_tmp: Path) -
     assert "COMMIT_SHA" not in workflow and workflow.count(f"uses: {PIN}") == 5
     hook = yaml.safe_load((in_tmp / "repo" / ".pre-commit-config.yaml").read_text())["repos"][0]
     assert hook["repo"] == "https://github.com/acme/clinesync" and hook["rev"] == PIN.split("@")[1]
-    assert hook["hooks"][0]["id"] == "clinesync-validate"
+    assert [each["id"] for each in hook["hooks"]] == ["clinesync-fmt", "clinesync-validate"]
 
 
 def test_the_github_example_is_the_workflow_init_writes() -> None:

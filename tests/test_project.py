@@ -348,7 +348,7 @@ def test_export_all_adopts_a_fleet_with_a_shared_base_and_plan_shows_no_changes(
     assert lines == [f"{name}: ${{{{ secrets.{name} }}}}" for name in sorted(names)]
     assert all(f"  {line}\n" in listed.stderr for line in lines)
     for path in files:
-        assert "extends:\n- bases/shared.yaml" in path.read_text()
+        assert "extends:\n  - bases/shared.yaml" in path.read_text()  # in fmt's style
     env |= {name: f"key-{int(name.split('_')[1][-3:-1])}-{SECRET}" for name in names}
     planned = run("plan", "orgs", "--detailed-exitcode", env=env)
     assert planned.exit_code == 0, planned.output

@@ -236,6 +236,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Read-only check for cron: exit 0 in sync, 2 when live differs from the files, 1 on errors.",
     ),
     "export": ("revisions", "Write an organization's live state as an organization file."),
+    "fmt": (
+        "files",
+        "Write organization files, bases and clinesync.yaml in one style, comments and blank lines kept.",
+    ),
     "history": ("revisions", "List an organization's revisions (consoles that keep them)."),
     "init": (
         "files",

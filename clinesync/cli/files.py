@@ -275,3 +275,77 @@ def _git_show(since: str, name: str, top: str) -> bytes:
 
     relative = os.path.relpath(os.path.abspath(name), top)
     return _git("show", f"{since}:{relative}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when a file is not in the style.")
+@click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print what would change.")
+@click.option(
+    "--only-organizations",
+    is_flag=True,
+    help="Skip YAML files that are plainly something else (as the pre-commit hook meets them).",
+)
+@global_options
+@command
+def fmt(paths: tuple[str, ...], check: bool, show_diff: bool, only_organizations: bool) -> int:
+    """Write organization files, bases and clinesync.yaml in one style, comments and blank lines kept.
+
+    Keys in the schema's order, two-space indentation with list items under their key, strings quoted only
+    where YAML 1.2 needs it. It never changes what a file means: a result clinesync reads otherwise is
+    refused. PATHs default to the configuration's paths: and clinesync.yaml, else this folder."""
+    import difflib
+    import os
+
+    from clinesync.files.paths import PathError, expand
+    from clinesync.files.style import StyleError, restyled
+    from clinesync.privatefile import keep_mode
+    from clinesync.render import run as view
+
+    run = this_run()
+    output, project = run.output, run.project
+    try:
+        files = expand(paths or project.paths or (".",), project.ignore, project.directory, project.file)
+    except PathError as error:
+        raise UserError(str(error)) from None
+    if project.file and not paths:
+        files.append(project.file)
+    changed = failed = 0
+    for name in files:
+        is_project = os.path.basename(name) == "clinesync.yaml"
+        try:
+            with open(name, encoding="utf-8") as stream:
+                text = stream.read()
+            if only_organizations and not is_project and not _looks_like_settings(text):
+                continue
+            formatted = restyled(text, name, project=is_project)
+        except (OSError, UnicodeDecodeError, StyleError) as error:
+            output.err(view.fmt_failed(name, str(error)))
+            failed += 1
+            continue
+        if formatted == text:
+            continue
+        changed += 1
+        if show_diff:
+            output.out(
+                "".join(difflib.unified_diff(text.splitlines(True), formatted.splitlines(True), name, name))
+            )
+        elif check:
+            output.out(view.fmt_would_change(name))
+        else:
+            keep_mode(name, formatted)
+            output.info(view.fmt_wrote(name))
+    output.info(
+        view.fmt_summary(changed, len(files) - changed - failed, failed, written=not (check or show_diff))
+    )
+    return EXIT_ERROR if failed or (changed and (check or show_diff)) else EXIT_OK
+
+
+def _looks_like_settings(text: str) -> bool:
+    """A YAML file an organization file or a base could be: its top level says organization, remoteConfig,
+    apiVersion or extends."""
+    import re
+
+    return (
+        re.search(r"^(organization|remoteConfig|apiVersion|extends|enabled):", text, re.MULTILINE) is not None
+    )

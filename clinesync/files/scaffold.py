@@ -68,11 +68,13 @@ def workflow(secrets: Iterable[str], pin: str | None) -> str:
 def precommit(pin: str | None) -> str:
     repository, _, commit = (pin or PLACEHOLDER).partition("@")
     return (
-        "# clinesync's hook, pinned by commit: docs/pull-request-review.md\n"
+        "# clinesync's hooks, pinned by commit: docs/pull-request-review.md\n"
         "repos:\n"
         f"  - repo: https://github.com/{repository}\n"
         f"    rev: {commit}\n"
         "    hooks:\n"
+        "      - id: clinesync-fmt\n"
+        "        files: ^(orgs/|clinesync\\.yaml$)\n"
         "      - id: clinesync-validate\n"
         "        files: ^(orgs/|clinesync\\.yaml$)\n"
     )

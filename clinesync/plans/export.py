@@ -35,6 +35,7 @@ from clinesync.fields import (
 )
 from clinesync.files import envref
 from clinesync.files.loader import CORE_STR, core_tag
+from clinesync.files.style import StyleError, restyled
 from clinesync.masking import is_public_header, looks_like_a_token
 from clinesync.plans.unknown import unknown_fields
 from clinesync.urls import misreading
@@ -115,7 +116,11 @@ def organization_text(
     if extends is not None:
         document["extends"] = [extends]
     document.update(tree)
-    return "\n".join(header) + "\n" + yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    text = "\n".join(header) + "\n" + yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    try:
+        return restyled(text, "(export)")  # the one style fmt writes
+    except StyleError:
+        return text  # the same meaning in PyYAML's style: never seen, but never a lost export
 
 
 def _variable_name(organization: str, path: Path, part: str = "") -> str:

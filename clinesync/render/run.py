@@ -28,3 +28,21 @@ def progress(label: str, done: int, total: int) -> str:
 def named_file(path: str) -> str:
     """The file a command prints, named on stderr where stdout is the file itself (`schema`)."""
     return f"# {path}\n"
+
+
+def fmt_failed(path: str, reason: str) -> str:
+    return f"Error: {path}: not formatted: {reason}\n"
+
+
+def fmt_would_change(path: str) -> str:
+    return f"would reformat {path}\n"
+
+
+def fmt_wrote(path: str) -> str:
+    return f"reformatted {path}\n"
+
+
+def fmt_summary(changed: int, unchanged: int, failed: int, written: bool) -> str:
+    verb = "reformatted" if written else "to reformat"
+    tail = f", {failed} not formatted" if failed else ""
+    return f"{changed} file{'s' if changed != 1 else ''} {verb}, {unchanged} already in style{tail}.\n"
