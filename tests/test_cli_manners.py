@@ -65,3 +65,10 @@ def test_quiet_apply_keeps_the_result_and_drops_the_chatter(org_file: Path) -> N
     assert "Apply complete: 1 applied" in quiet.stdout
     failing = run("-q", "apply", "org.yaml", "--auto-approve", env={**ENV, "AZURE_OPENAI_KEY": ""})
     assert failing.exit_code == 1 and "error" in failing.stderr.lower()  # never quiet about an error
+
+
+def test_quiet_init_says_only_what_is_left_to_do(in_tmp: Path) -> None:
+    quiet = run("-q", "init")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert quiet.stdout.startswith("Next: add these secrets") and "Wrote" not in quiet.stdout
+    assert (in_tmp / "clinesync.yaml").exists()

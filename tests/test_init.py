@@ -40,7 +40,7 @@ def test_init_scaffolds_a_repository_whose_workflow_lists_the_secrets_its_files_
     # Run again: what exists is kept, the ignore file gains nothing twice.
     (in_tmp / "clinesync.yaml").write_text("paths: [orgs/]  # ours\n")
     again = run("init")
-    assert "Kept ./clinesync.yaml: it exists" in again.stdout
+    assert "Kept ./clinesync.yaml: it exists" in again.stderr  # what it did is chatter: -q quiets it
     assert (in_tmp / "clinesync.yaml").read_text() == "paths: [orgs/]  # ours\n"
     assert (in_tmp / ".gitignore").read_text().count("*.plan") == 1
 

@@ -220,12 +220,12 @@ def init(directory: str, pin: str | None, force: bool) -> int:
     for relative, text in scaffold.files(secrets, pin).items():
         path = os.path.join(directory, relative)
         if os.path.exists(path) and not force:
-            output.out(view.kept(path))
+            output.info(view.kept(path))
             continue
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as stream:
             stream.write(text)
-        output.out(view.wrote(path))
+        output.info(view.wrote(path))
     ignore = os.path.join(directory, ".gitignore")
     existing = ""
     if os.path.exists(ignore):
@@ -235,7 +235,7 @@ def init(directory: str, pin: str | None, force: bool) -> int:
     if missing:
         with open(ignore, "a", encoding="utf-8") as stream:
             stream.write(("\n" if existing and not existing.endswith("\n") else "") + missing)
-        output.out(view.ignoring(ignore, missing.split()))
+        output.info(view.ignoring(ignore, missing.split()))
     output.out(view.next_steps(secrets, unusable, scaffold.PLACEHOLDER if pin is None else None))
     return EXIT_OK
 
