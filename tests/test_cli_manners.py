@@ -72,3 +72,20 @@ def test_quiet_init_says_only_what_is_left_to_do(in_tmp: Path) -> None:
     assert quiet.exit_code == 0 and quiet.stderr == ""
     assert quiet.stdout.startswith("Next: add these secrets") and "Wrote" not in quiet.stdout
     assert (in_tmp / "clinesync.yaml").exists()
+
+
+def test_paths_are_shown_as_the_user_would_write_them(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(in_tmp / "clinesync.yaml", "paths: [orgs/]\npaths: [orgs/]\n")
+    write(in_tmp / "orgs" / "a.yaml", "organization: org-01JZPE4CHW5XTP73W95760001Y\n")
+    monkeypatch.chdir(in_tmp / "orgs")
+    result = run("validate", "a.yaml")
+    assert result.exit_code == 1
+    assert (
+        "../clinesync.yaml:2:1: error: duplicate key 'paths'" in result.stderr
+        and str(in_tmp) not in result.stderr
+    )
+
+
+def test_a_mistyped_option_gets_the_closest_ones(in_tmp: Path) -> None:
+    result = run("plan", "--otu", "p.plan")
+    assert result.exit_code == 1 and "No such option '--otu'" in result.stderr and "'--out'" in result.stderr

@@ -10,7 +10,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from clinesync.fields import Path, dotted, parse_dotted
@@ -174,7 +174,7 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
     """The project a configuration file describes, `variables` (from --var) overriding its own.
     ProjectError when the file is not valid."""
     shown = os.path.relpath(path)
-    loaded = replace(load_file(path), path=shown)
+    loaded = load_file(shown)  # its problems name it as it is shown, relative to here
     problems = list(loaded.problems)
     # Before anything else: a repository written for another clinesync may hold keys this one does not know.
     problems += _unmet_requirement(loaded)
