@@ -5,7 +5,6 @@ Checks, diff and masking all read these tables, so a field added here is handled
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -231,7 +230,6 @@ def set_at(tree: Any, path: Path, value: Any) -> None:
     value_at(tree, path[:-1])[path[-1]] = value
 
 
-@functools.lru_cache(maxsize=8192)  # a fleet's plans name the same paths over and over
 def dotted(path: Path) -> str:
     """`remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4o].maxTokens` for humans."""
     text = ""

@@ -105,7 +105,9 @@ def start_server(database: Path, **options: Any) -> RunningServer:
     from clinesync.consoles.server import ConsoleServer
 
     log = io.StringIO()
-    server = ConsoleServer(("127.0.0.1", 0), LocalConsole(database), [TOKEN], log=log, **options)
+    server = ConsoleServer(
+        ("127.0.0.1", 0), LocalConsole(database, wal=True), [TOKEN], log=log, **options
+    )  # as serve opens it
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return RunningServer(server, database, log)
 

@@ -66,3 +66,25 @@ def test_sensitive_values_become_references_and_literal_dollars_survive(in_tmp: 
     assert "k-123456" not in exported.text
     assert "Cost: $${price}" in exported.text and "contents: |-" in exported.text
     assert os.linesep == "\n"
+
+
+def test_an_empty_header_is_exported_as_written_so_export_then_plan_is_empty(in_tmp: Path) -> None:
+    """An empty value is no secret, and an empty variable counts as unset: a reference would make plan fail."""
+    organization = "org-01JZPE4CHW5XTP73W95760001Y"
+    console = LocalConsole(in_tmp / ".clinesync" / "console.db")
+    config = {
+        "version": "v1",
+        "providerSettings": {
+            "OpenAiCompatible": {
+                "openAiBaseUrl": "https://gw.example.com/v1",
+                "openAiHeaders": {"X-Route": ""},
+            }
+        },
+    }
+    console.write(organization, Document(True, config), None)
+    console.close()
+    exported = run("export", organization, "-o", "e.yaml")
+    assert exported.exit_code == 0, exported.output
+    assert "X-Route: ''" in (in_tmp / "e.yaml").read_text()
+    planned = run("plan", "e.yaml", "--detailed-exitcode")
+    assert planned.exit_code == 0 and "No changes" in planned.stdout, planned.output

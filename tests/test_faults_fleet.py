@@ -243,7 +243,7 @@ def test_read_only_commands_write_nothing_and_refuse_what_is_not_a_console(in_tm
     assert "not a SQLite database" in run("plan", "org.yaml", "--console", "text.db").stderr
 
 
-def test_a_writer_commits_in_the_log_and_leaves_the_database_at_rest_without_it(in_tmp: Path) -> None:
+def test_serve_commits_in_the_log_and_leaves_every_write_in_the_database_file(in_tmp: Path) -> None:
     import subprocess
     import sys
 
@@ -253,26 +253,38 @@ def test_a_writer_commits_in_the_log_and_leaves_the_database_at_rest_without_it(
         with contextlib.closing(sqlite3.connect(in_tmp / "c.db")) as database:
             return str(database.execute("PRAGMA journal_mode").fetchone()[0])
 
-    LocalConsole(in_tmp / "c.db").close()
-    assert mode() == "delete" and not list(in_tmp.glob("c.db-*"))  # at rest: no -wal, no -shm
-    # Another process keeps a writer open (a server beside an apply) until told to close it.
+    def in_the_file_alone() -> int:
+        """Revisions a copy of the database file alone holds: what a backup of it keeps."""
+        copy = in_tmp / "copy.db"
+        copy.write_bytes((in_tmp / "c.db").read_bytes())
+        with contextlib.closing(sqlite3.connect(copy)) as database:
+            return int(database.execute("SELECT COUNT(*) FROM revisions").fetchone()[0])
+
+    write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
+    assert run("apply", "org.yaml", "--auto-approve", "--console", "c.db").exit_code == 0
+    assert mode() == "delete" and not list(in_tmp.glob("c.db-*"))  # apply: the journal, nothing beside it
+    served = LocalConsole(in_tmp / "c.db", wal=True)  # as serve opens it
+    assert mode() == "wal"  # one append and one fsync per commit
+    # Another process reads it (a drift) while serve writes and then stops.
     holding = (
         "import sys\nfrom clinesync.consoles.local import LocalConsole\n"
-        f"console = LocalConsole({str(in_tmp / 'c.db')!r})\nconsole.read('x')\n"
+        f"console = LocalConsole({str(in_tmp / 'c.db')!r}, read_only=True)\nconsole.read('x')\n"
         "print('open', flush=True)\nsys.stdin.readline()\nconsole.close()\n"
     )
-    holder = subprocess.Popen(
+    reader = subprocess.Popen(
         [sys.executable, "-c", holding], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
-        assert mode() == "wal"  # one append and one fsync per commit
-        write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
-        assert run("apply", "org.yaml", "--auto-approve", "--console", "c.db").exit_code == 0
-        assert mode() == "wal"  # the other writer still has it open: left as it is
+        assert reader.stdout is not None and reader.stdout.readline() == "open\n"
+        document = served.read(org_id(0)).document
+        assert document is not None
+        served.write(org_id(0), document, None)
+        served.close()
+        assert in_the_file_alone() == 2  # the log could not be left, but it was emptied into the file
     finally:
-        holder.communicate("close\n", timeout=30)
-    assert mode() == "delete" and not list(in_tmp.glob("c.db-*"))  # the last writer left the log
+        reader.communicate("close\n", timeout=30)
+    LocalConsole(in_tmp / "c.db", wal=True).close()  # with no one else there, the log is left
+    assert mode() == "delete" and not list(in_tmp.glob("c.db-*"))
     assert run("drift", "org.yaml", "--console", "c.db").exit_code == 0
 
 

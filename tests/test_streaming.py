@@ -7,6 +7,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from clinesync.consoles.base import Live
 from clinesync.consoles.local import LocalConsole
 from clinesync.plans.plan import Plan, iter_plan
@@ -157,3 +159,61 @@ def test_a_saved_plan_given_as_path_is_pointed_to_apply_and_show(in_tmp: Path) -
             )
     broken = run("--console", "console.db", "apply", "cut.plan")
     assert broken.exit_code == 1 and "cut.plan is not a readable clinesync plan file" in broken.stderr
+
+
+def test_a_later_organizations_secret_is_scrubbed_from_an_earlier_ones_lines(in_tmp: Path) -> None:
+    """Two organizations reach the gateway through a tenant path from the environment; the first moves off it,
+    so its plan shows its live URL, which holds the second one's secret: scrubbed in every output and file."""
+    token = "acme-private-tenant-7731"
+    gateway = "https://gw.example.com/${env:GW_TOKEN}/v1"
+    for name, number in (("a", 1), ("b", 2)):
+        write(
+            in_tmp / "orgs" / f"{name}.yaml",
+            f"organization: org-01JZPE4CHW5XTP73W9576000{number}Y\nremoteConfig:\n  providerSettings:\n"
+            f"    OpenAiCompatible:\n      openAiBaseUrl: {gateway}\n",
+        )
+    env = {"GW_TOKEN": token}
+    assert run("apply", "orgs", "--auto-approve", env=env).exit_code == 0
+    moved = (in_tmp / "orgs" / "a.yaml").read_text().replace(gateway, "https://gw.example.com/v2")
+    write(in_tmp / "orgs" / "a.yaml", moved)
+    for output_format in ("text", "json", "markdown"):
+        result = run("plan", "orgs", "--format", output_format, "--out", "p.plan", env=env)
+        assert result.exit_code == 0, result.output
+        assert "gw.example.com" in result.stdout and token not in result.output
+        assert token not in (in_tmp / "p.plan").read_text()
+
+
+def test_the_names_a_run_can_resolve_are_read_from_its_files_and_their_bases(in_tmp: Path) -> None:
+    from clinesync.files.references import environment_names
+
+    write(in_tmp / "bases" / "deep.yaml", "remoteConfig:\n  x: ${env:DEEP_KEY}\n")
+    write(in_tmp / "bases" / "mid.yaml", "extends:\n- deep.yaml\nremoteConfig:\n  y: ${env:MID_KEY:-none}\n")
+    write(in_tmp / "orgs" / "a.yaml", "organization: o\nextends: [../bases/mid.yaml]  # shared\n")
+    write(
+        in_tmp / "orgs" / "b.yaml", "organization: p\nextends:\n  - '../bases/mid.yaml'\nname: ${env:OWN}\n"
+    )
+    write(in_tmp / "orgs" / "c.yaml", "organization: q\nextends: [../bases/missing.yaml, {not: a path}]\n")
+    files = [str(in_tmp / "orgs" / name) for name in ("a.yaml", "b.yaml", "c.yaml")]
+    assert environment_names(files) == {"DEEP_KEY", "MID_KEY", "OWN"}
+
+
+def test_table_rows_have_their_own_room_so_a_late_failure_is_still_listed(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinesync.render import markdown
+
+    paths = fleet(in_tmp / "orgs", 40)
+    write(in_tmp / "orgs" / "org-039.yaml", "organization: org-01JZPE4CHW5XTP73W957600039\nenabled: maybe\n")
+    console = LocalConsole(in_tmp / "console.db")
+    whole = Plan(console.description, console.identity, list(iter_plan(paths, console, {})))
+    text = markdown.plan_markdown(whole, limit=6_000)  # sections fill a comment long before the rows do
+    assert "org-039.yaml)` | failed |" in text and "1 failed" in text
+    monkeypatch.setattr(markdown, "_TRACKED", 1)  # past it, impact lines are counted, never dropped unsaid
+    counted = markdown.plan_markdown(whole)
+    assert "more impact lines, each first met past 1 others" in counted
+
+
+def test_dotted_paths_tell_a_boolean_from_a_number() -> None:
+    from clinesync.fields import Item, dotted
+
+    assert dotted(("models", Item("id", 1))) != dotted(("models", Item("id", True)))

@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from clinesync.consoles.base import Console
     from clinesync.files.project import Project
     from clinesync.plans.apply import OrgResult
-    from clinesync.plans.plan import OrgPlan, Plan, Totals
+    from clinesync.plans.plan import Plan, PlanPieces
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -655,16 +655,6 @@ def open_console(writes: bool = False) -> Console:
     return console
 
 
-class PlanPieces(Protocol):
-    """A plan's rendering, written as its organizations are decided: each method returns the text to write."""
-
-    def head(self, totals: Totals) -> str: ...
-
-    def organization(self, org: OrgPlan) -> str: ...
-
-    def tail(self, totals: Totals) -> str: ...
-
-
 def _plan_text(output: Output, mode: str) -> PlanPieces:
     from clinesync.render.text import TextPlan
 
@@ -694,9 +684,9 @@ PLAN_FORMATS = click.Choice(list(PLAN_RENDERERS))
 
 def rendered(output: Output, plan: Plan, output_format: str, mode: str) -> str:
     """A plan held whole, rendered at once."""
-    pieces = PLAN_RENDERERS[output_format](output, mode)
-    parts = [pieces.head(plan.totals), *map(pieces.organization, plan.organizations)]
-    return "".join(parts) + pieces.tail(plan.totals)
+    from clinesync.plans.plan import written
+
+    return written(PLAN_RENDERERS[output_format](output, mode), plan)
 
 
 def render(output: Output, plan: Plan, output_format: str, mode: str) -> None:

@@ -17,7 +17,6 @@ from clinesync.cli.app import (
     PLAN_FORMATS,
     PLAN_RENDERERS,
     Output,
-    PlanPieces,
     Run,
     UserError,
     apply_and_report,
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
     from clinesync.consoles.base import Console
     from clinesync.files.problems import Problem
     from clinesync.files.project import Project
-    from clinesync.plans.plan import OrgPlan, Plan, Totals
+    from clinesync.plans.plan import OrgPlan, Plan, PlanPieces, Totals
     from clinesync.plans.planfile import SavedPlan
 
 
@@ -94,6 +93,7 @@ def refuse_mass_change(output: Output, plan: Plan, allowed: bool) -> bool:
 
 
 def report_problems(output: Output, plan: Plan) -> None:
+    output.add_secrets(plan.secrets)  # every organization's, before any line
     shown: set[Problem] = set()
     for org in plan.organizations:
         report_organization(output, org, shown)
@@ -137,8 +137,14 @@ def streamed(
         console = run.open_console()
         stack.callback(console.close)
         totals = Totals(console.description, console.identity, options.prune_unknown)
+        files = expand_paths(paths, options.shard)
+        # Every secret the files can resolve, scrubbed from the first line on: one organization's live
+        # document may show another's secret, which a plan held whole learnt before printing anything.
+        from clinesync.files.references import environment_names
+
+        output.add_secrets(value for name in environment_names(files) if (value := run.environ.get(name)))
         organizations = iter_plan(
-            expand_paths(paths, options.shard),
+            files,
             console,
             run.environ,
             options.prune_unknown,
@@ -158,7 +164,7 @@ def streamed(
                 write(piece.organization(org))
         totals.mass_change = mass_change(run.project, totals)
         for write, piece in pieces:
-            write(piece.tail(totals))  # a plan file's refuses a plan with failures
+            write(piece.tail(totals))  # the plan file's tail refuses a plan with failures
     return totals
 
 

@@ -42,7 +42,11 @@ def serve(database: str | None, host: str, port: int, read_only: bool, latency_m
         tokens = read_tokens(output.settings.token_file, os.environ.get("CLINESYNC_SERVER_TOKENS"))
         output.add_secrets(set(tokens))
         server = ConsoleServer(
-            (host, port), LocalConsole(database), tokens, latency=latency_ms / 1000, read_only=read_only
+            (host, port),
+            LocalConsole(database, wal=True),
+            tokens,
+            latency=latency_ms / 1000,
+            read_only=read_only,
         )
     except ConsoleError as error:
         raise UserError(str(error)) from None

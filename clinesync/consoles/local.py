@@ -4,11 +4,12 @@ One current document per organization (its highest revision). Each write is one 
 revision the writer read (compare-and-swap), so two writers never lose each other's update, and a process
 killed mid-write leaves the previous revision intact.
 
-A writer works in SQLite's write-ahead log with `synchronous=FULL`: a commit is one append and one fsync of
-the log (the rollback journal took three), and it is on disk before the write is acknowledged. The writer's
-`close` checkpoints and leaves the log again when no one else has the database open, so a database at rest
-keeps the rollback journal: a reader then needs no -wal or -shm file, read-only commands leave no trace, and
-they work on a read-only mount.
+At rest the database keeps SQLite's rollback journal: a reader then needs no -wal or -shm file, read-only
+commands leave no trace and work on a read-only mount, and the database file alone holds every write (a copy
+of it is a backup). `apply` writes in batches, one transaction and one sync each, which the journal serves
+with fewer disk blocks than the write-ahead log. `serve`, which commits small transactions all day, opens it
+with `wal=True`: a commit is then one append and one fsync of the log (`synchronous=FULL`: on disk before it
+is acknowledged), and at shutdown the log is emptied into the database and left.
 """
 
 from __future__ import annotations
@@ -59,10 +60,15 @@ class LocalConsole:
     is then an error, or, with `missing_ok` (the default path), an empty console."""
 
     def __init__(
-        self, path: str | os.PathLike[str], read_only: bool = False, missing_ok: bool = False
+        self,
+        path: str | os.PathLike[str],
+        read_only: bool = False,
+        missing_ok: bool = False,
+        wal: bool = False,
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self._wal = wal and not read_only
         # Idle connections, the last given back first. A list: append and pop are atomic, and the queue module
         # costs a millisecond of start-up for nothing more here.
         self._idle: list[sqlite3.Connection] = []
@@ -80,8 +86,8 @@ class LocalConsole:
                 _create_private(self.path)
             with self._connected() as connection:
                 _check_is_console(connection, self.path, create=not read_only)
-                if not read_only:  # a console, and only then: the mode is the database's, kept until close
-                    _journal(connection, "WAL")
+                if not read_only:  # a console, and only then: the mode is the database's
+                    _journal(connection, "wal" if self._wal else "delete", attempts=20 if self._wal else 1)
         except (OSError, sqlite3.Error) as error:
             raise ConsoleError(f"cannot open the local console {self.path}: {_reason(error)}") from None
 
@@ -241,13 +247,13 @@ class LocalConsole:
 
     def close(self) -> None:
         """Closes the idle connections; one in use is closed when its user gives it back to a full pool. A
-        writer's last connection first leaves the write-ahead log, if no other connection holds the database."""
+        console opened with `wal` first empties the log into the database and leaves it."""
         while True:
             try:
                 connection = self._idle.pop()
             except IndexError:
                 return
-            if not self.read_only and not self._idle:
+            if self._wal and not self._idle:
                 _leave_wal(connection)
             connection.close()
 
@@ -333,16 +339,20 @@ def _decode(value: str, organization: str) -> dict[str, Any]:
 
 
 def _leave_wal(connection: sqlite3.Connection) -> None:
-    """Back to the rollback journal, the log checkpointed into the database and removed. SQLite refuses at once
-    ("locked") while another process has the database open, a server or another apply: the database then
-    stays in the log until the last writer leaves, which works as well (only its readers leave -shm files)."""
-    _journal(connection, "DELETE", attempts=1)
+    """The log emptied into the database (waiting for readers under the busy timeout), then left. Leaving is
+    refused while another process has the database open (an apply, a drift): it then stays in the log, empty,
+    so the database file alone still holds every write, and the next writer to open it leaves the log."""
+    with contextlib.suppress(sqlite3.Error):
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _journal(connection, "delete", attempts=1)
 
 
-def _journal(connection: sqlite3.Connection, mode: str, attempts: int = 20) -> None:
-    """The journal mode, as far as SQLite lets it change now. A change needs the database to itself, and
-    SQLite answers "locked" at once, without waiting, while another process opens or leaves it: tried a
-    while, then left as it is; either mode is as correct, the log only faster."""
+def _journal(connection: sqlite3.Connection, mode: str, attempts: int) -> None:
+    """The journal mode (`wal`, `delete`), as far as SQLite lets it change now. A change needs the database to
+    itself, and SQLite answers "locked" at once, without waiting, while another process has it open: tried
+    `attempts` times 50 ms apart, then left as it is; either mode is as correct."""
+    if connection.execute("PRAGMA journal_mode").fetchone()[0] == mode:
+        return  # as it is: asking to change it would need the database to itself
     for attempt in range(attempts):
         try:
             connection.execute(f"PRAGMA journal_mode={mode}")

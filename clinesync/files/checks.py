@@ -50,10 +50,6 @@ def run_checks(loaded: LoadedFile) -> list[Problem]:
     return [problem for check in checks for problem in check(loaded)]
 
 
-def _strings(loaded: LoadedFile) -> list[tuple[Path, str]]:
-    return loaded.strings
-
-
 def _providers(loaded: LoadedFile) -> Iterator[tuple[str, Any]]:
     config = loaded.data.get("remoteConfig")
     settings = config.get("providerSettings") if isinstance(config, dict) else None
@@ -66,7 +62,7 @@ def _provider_path(name: str) -> Path:
 
 
 def check_references(loaded: LoadedFile) -> Iterator[Problem]:
-    for path, value in _strings(loaded):
+    for path, value in loaded.strings:
         if "${" not in value:
             continue
         try:
@@ -83,7 +79,7 @@ def check_references(loaded: LoadedFile) -> Iterator[Problem]:
 
 
 def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
-    for path, value in _strings(loaded):
+    for path, value in loaded.strings:
         if not is_url_path(path) or loaded.deferred(value):
             continue
         mark = loaded.value_mark(path)
@@ -220,7 +216,7 @@ def _header_name_problems(
 
 
 def check_secrets(loaded: LoadedFile) -> Iterator[Problem]:
-    for path, value in _strings(loaded):
+    for path, value in loaded.strings:
         if path and path[-1] in SECRET_FIELDS and _is_literal_secret(value):
             yield loaded.problem(
                 "CS131",
@@ -231,7 +227,7 @@ def check_secrets(loaded: LoadedFile) -> Iterator[Problem]:
 
 
 def check_placeholders(loaded: LoadedFile) -> Iterator[Problem]:
-    for path, value in _strings(loaded):
+    for path, value in loaded.strings:
         match = _PLACEHOLDER.search(value)
         if match and path and path[-1] not in ("contents", "name"):
             yield loaded.problem(

@@ -20,8 +20,8 @@ from clinesync.scrub import SENSITIVE
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 _LONGEST_VALUE = 160
-_JSON = json.JSONEncoder(ensure_ascii=False)
-_PLAIN = {
+_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps makes one a call for these options
+_PLAIN = {  # the commonest values, written without the encoder
     True: "true",
     False: "false",
     None: "null",

@@ -78,7 +78,7 @@ def export_organization(
         if not isinstance(value, str):
             continue
         where = identified[path]
-        if include_secrets:
+        if include_secrets or not value:  # an empty value is no secret, and an empty variable is unset
             set_at(tree, path, envref.escape(value))
         elif is_sensitive_path(where) or (
             is_header_path(where) and not is_public_header(where, public_headers)

@@ -9,7 +9,7 @@ import functools
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from clinesync.clients import member_views
 from clinesync.consoles.base import Console, ConsoleError, Live
@@ -164,6 +164,22 @@ class Plan:
     @property
     def secrets(self) -> set[str]:
         return {secret for org in self.organizations if org.desired for secret in org.desired.secrets}
+
+
+class PlanPieces(Protocol):
+    """A plan's rendering, written as its organizations are decided: each method returns the text to write."""
+
+    def head(self, totals: Totals) -> str: ...
+
+    def organization(self, org: OrgPlan) -> str: ...
+
+    def tail(self, totals: Totals) -> str: ...
+
+
+def written(pieces: PlanPieces, plan: Plan) -> str:
+    """A plan held whole, rendered at once by the pieces that stream it."""
+    parts = [pieces.head(plan.totals), *map(pieces.organization, plan.organizations)]
+    return "".join(parts) + pieces.tail(plan.totals)
 
 
 def organization_data(org: OrgPlan) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from clinesync.document import Document, canonical_json, fingerprint
 from clinesync.files.project import Project
 from clinesync.masking import masked
 from clinesync.plans.display import organization_lines
-from clinesync.plans.plan import OrgPlan, Plan, Totals, make_plan, organization_data
+from clinesync.plans.plan import OrgPlan, Plan, Totals, make_plan, organization_data, written
 
 KIND = "clinesync-plan"
 FORMAT_VERSION = "3"  # 2: each organization's lines as reviewed, and the mass change; 3: the binding streams
@@ -111,9 +111,7 @@ def _whole(document: Document | None) -> str:
 def dumps(plan: Plan) -> str:
     if plan.failed:
         raise PlanFileError(_NOT_SAVED)
-    saved = PlanFile()
-    parts = [saved.head(plan.totals), *map(saved.organization, plan.organizations)]
-    return "".join(parts) + saved.tail(plan.totals)
+    return written(PlanFile(), plan)
 
 
 class PlanFile:

@@ -6,7 +6,7 @@ the very bytes one `json.dumps(..., indent=2)` of the whole would give."""
 from __future__ import annotations
 
 from clinesync import strictjson
-from clinesync.plans.plan import OrgPlan, Plan, Totals, organization_data
+from clinesync.plans.plan import OrgPlan, Plan, Totals, organization_data, written
 
 FORMAT_VERSION = "1"
 
@@ -23,9 +23,7 @@ def summary_json(totals: Totals) -> dict[str, int]:
 
 
 def plan_json(plan: Plan) -> str:
-    stream = JsonPlan()
-    parts = [stream.head(plan.totals), *map(stream.organization, plan.organizations)]
-    return "".join(parts) + stream.tail(plan.totals)
+    return written(JsonPlan(), plan)
 
 
 class JsonPlan:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from clinesync.escape import code_span, visible
 from clinesync.plans.display import organization_lines
-from clinesync.plans.plan import OrgPlan, Plan, Totals
+from clinesync.plans.plan import OrgPlan, Plan, Totals, written
 from clinesync.render.markers import MARKERS
 from clinesync.render.members import member_lines
 from clinesync.render.text import headline, mass_change_lines, organization_label
@@ -32,9 +32,7 @@ _FULL_PLAN = (
 
 
 def plan_markdown(plan: Plan, mode: str = "plan", members: bool = False, limit: int = MAX_COMMENT) -> str:
-    markdown = MarkdownPlan(mode, members, limit)
-    parts = [markdown.head(plan.totals), *map(markdown.organization, plan.organizations)]
-    return "".join(parts) + markdown.tail(plan.totals)
+    return written(MarkdownPlan(mode, members, limit), plan)
 
 
 @dataclass
@@ -61,10 +59,12 @@ class MarkdownPlan:
         self._console = ""
         self._listed = self._changing = 0  # organizations failed or changing; changing
         self._rows: list[str] = []
+        self._failed_rows: list[str] = []
         self._sections: list[list[str]] = []
         self._first_open: list[str] = []  # the first section unfolded: shown so if it is the only one
-        self._kept = self._cut_rows = self._cut_sections = 0
+        self._kept_rows = self._kept_sections = self._cut_rows = self._cut_sections = 0
         self._impacts: dict[str, Named] = {}
+        self._untracked = 0  # impact lines met past the first _TRACKED distinct ones
         self._sharing: dict[str, Named] = {}
 
     def head(self, totals: Totals) -> str:
@@ -84,29 +84,27 @@ class MarkdownPlan:
                 tracked = self._sharing
             if tracked is not None and (line in tracked or len(tracked) < _TRACKED):
                 tracked.setdefault(line, Named()).add(visible(org.file))
+            elif tracked is self._impacts:
+                self._untracked += 1  # said, counted, under the block that is never cut
         result = "failed" if org.action == "failed" else _verb(org, self.mode)
         row = f"| {_cell(organization_label(org))} | {result} | {len(org.changes)} |"
-        if self._fits(len(row) + 1):
+        if org.action == "failed":
+            self._failed_rows.append(row)  # every one, first in the table: a reviewer must see each failure
+        elif self._kept_rows + len(row) + 1 <= self.limit:
             self._rows.append(row)
+            self._kept_rows += len(row) + 1
         else:
             self._cut_rows += 1
         members = _members(org) if self.members else []
         if self._listed == 1:  # unfolded if it stays the only one
             self._first_open = _section(org, lines, self.mode, folded=False) + members
         section = _section(org, lines, self.mode, folded=True) + members
-        if self._fits(_size(section)):
+        if self._kept_sections + _size(section) <= self.limit:
             self._sections.append(section)
+            self._kept_sections += _size(section)
         else:
             self._cut_sections += 1
         return ""
-
-    def _fits(self, size: int) -> bool:
-        """Whether a row or section of `size` is kept: while all kept fits in two comments, more than can
-        show; past that it is only counted as cut."""
-        if self._kept + size > 2 * self.limit:
-            return False
-        self._kept += size
-        return True
 
     def tail(self, totals: Totals) -> str:
         limit, mode = self.limit, self.mode
@@ -119,11 +117,16 @@ class MarkdownPlan:
         ]
         # What a reviewer must not miss comes right after the headline, and is never cut.
         head += _must_not_miss(totals, self._impacts, self._changing > 1, (limit - _CUT_RESERVE) // 2)
+        if self._untracked:
+            head += [
+                f"{self._untracked} more impact lines, each first met past {_TRACKED:,} others: {_FULL_PLAN}.",
+                "",
+            ]
         sections = self._sections
         if self._listed == 1 and sections:
             sections = [self._first_open]
         shared = _shared(self._sharing, (limit - _CUT_RESERVE) // 4) if self._changing > 1 else []
-        table = ["| organization | result | changes |", "|---|---|---:|", *self._rows, ""]
+        table = ["| organization | result | changes |", "|---|---|---:|", *self._failed_rows, *self._rows, ""]
         if self._listed <= 1:
             table = []
         cut = (self._cut_rows, self._cut_sections)

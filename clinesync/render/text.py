@@ -7,7 +7,7 @@ from collections.abc import Callable
 from clinesync.escape import visible
 from clinesync.fields import dotted
 from clinesync.plans.display import organization_lines
-from clinesync.plans.plan import OrgPlan, Plan, Totals
+from clinesync.plans.plan import OrgPlan, Plan, Totals, written
 
 Style = Callable[..., str]  # click.style, or a plain pass-through without color
 
@@ -32,9 +32,7 @@ def plan_text(
 ) -> str:
     """The plan; with `verbose`, organizations without changes are listed too; with `members`, what each
     organization's members get, before and after (SPEC §11)."""
-    text = TextPlan(style, mode, verbose, members)
-    parts = [text.head(plan.totals), *map(text.organization, plan.organizations), text.tail(plan.totals)]
-    return "".join(parts)
+    return written(TextPlan(style, mode, verbose, members), plan)
 
 
 class TextPlan:

@@ -1,0 +1,57 @@
+"""Every `${env:NAME}` a run's files can resolve, found from their text before any of them is checked: the
+files themselves and every base they extend, at any depth. A plan streamed to stdout and to a plan file
+scrubs the values of all of them from its first line, as a plan held whole did: one organization's live
+document may hold another's secret in a value it shows.
+
+Files are read as bytes, not parsed: only a top-level `extends:` (the key and its indented or `-` lines) is
+read as YAML, once per distinct text and folder, so a fleet whose files all extend one base costs a scan.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+
+import yaml
+
+_NAME = re.compile(rb"\$\{env:([A-Za-z_][A-Za-z0-9_]*)")
+_EXTENDS = re.compile(rb"^extends:[^\n]*(?:\n(?:[ \t]|-)[^\n]*)*", re.MULTILINE)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAX_BYTES = 1024 * 1024  # as the loader reads: more is refused, never resolved
+
+
+def environment_names(files: Iterable[str]) -> set[str]:
+    """The names every `files` and the bases they extend reference with `${env:...}`."""
+    names: set[str] = set()
+    seen: set[str] = set()
+    targets: dict[tuple[str, bytes], list[str]] = {}  # (folder, extends text) -> the bases it names
+    waiting = [os.path.realpath(name) for name in files]
+    while waiting:
+        real = waiting.pop()
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            with open(real, "rb") as stream:
+                text = stream.read(_MAX_BYTES)
+        except OSError:
+            continue  # checking says why, located
+        names.update(name.decode() for name in _NAME.findall(text))
+        found = _EXTENDS.search(text) if b"extends:" in text else None
+        if found is None:
+            continue
+        key = (os.path.dirname(real), found.group())
+        if key not in targets:
+            targets[key] = [os.path.realpath(os.path.join(key[0], name)) for name in _named(found.group())]
+        waiting += targets[key]
+    return names
+
+
+def _named(region: bytes) -> list[str]:
+    try:
+        data = yaml.load(region, Loader=_LOADER)
+    except yaml.YAMLError:
+        return []  # not YAML: checking reports it, and nothing is resolved from it
+    listed = data.get("extends") if isinstance(data, dict) else None
+    return [name for name in listed if isinstance(name, str) and name] if isinstance(listed, list) else []
