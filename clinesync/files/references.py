@@ -19,6 +19,7 @@ _NAME = re.compile(rb"\$\{env:([A-Za-z_][A-Za-z0-9_]*)")
 _EXTENDS = re.compile(rb"^extends:[^\n]*(?:\n(?:[ \t]|-)[^\n]*)*", re.MULTILINE)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAX_BYTES = 1024 * 1024  # as the loader reads: more is refused, never resolved
+_FIRST_READ = 64 * 1024
 
 
 def environment_names(files: Iterable[str]) -> set[str]:
@@ -26,7 +27,9 @@ def environment_names(files: Iterable[str]) -> set[str]:
     names: set[str] = set()
     seen: set[str] = set()
     targets: dict[tuple[str, bytes], list[str]] = {}  # (folder, extends text) -> the bases it names
-    waiting = [os.path.realpath(name) for name in files]
+    # Absolute paths, not real ones: a realpath costs more than reading a small file, and a base reached by
+    # two names is only read twice.
+    waiting = [os.path.abspath(name) for name in files]
     while waiting:
         real = waiting.pop()
         if real in seen:
@@ -34,7 +37,9 @@ def environment_names(files: Iterable[str]) -> set[str]:
         seen.add(real)
         try:
             with open(real, "rb") as stream:
-                text = stream.read(_MAX_BYTES)
+                text = stream.read(_FIRST_READ)  # asking for the limit at once allocates it, for every file
+                if len(text) == _FIRST_READ:
+                    text += stream.read(_MAX_BYTES - _FIRST_READ)
         except OSError:
             continue  # checking says why, located
         names.update(name.decode() for name in _NAME.findall(text))
@@ -43,7 +48,7 @@ def environment_names(files: Iterable[str]) -> set[str]:
             continue
         key = (os.path.dirname(real), found.group())
         if key not in targets:
-            targets[key] = [os.path.realpath(os.path.join(key[0], name)) for name in _named(found.group())]
+            targets[key] = [os.path.normpath(os.path.join(key[0], name)) for name in _named(found.group())]
         waiting += targets[key]
     return names
 
