@@ -12,26 +12,62 @@ from collections.abc import Iterable
 
 SENSITIVE = "(sensitive)"
 _SHORTEST_SECRET = 4  # shorter values would scrub ordinary words out of the output
+_SCANNED_ONE_BY_ONE = 64  # up to this many forms, one search of the text each is quicker than one pass
 
 
 class Redactor:
     """Replaces every known secret value in text with `(sensitive)`. Given a set, it follows that set, so
-    secrets learnt later (a console's token, a plan's values) are scrubbed too."""
+    secrets learnt later (a console's token, a plan's values) are scrubbed too.
+
+    Its cost follows the text, not the secrets: a streamed plan scrubs each organization's lines apart, and a
+    fleet exported with a variable per organization knows thousands of secrets."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = secrets if isinstance(secrets, set) else set(secrets)
+        self._built_for = -1  # how many secrets the tables below hold: the set only ever grows
+        self._forms: list[str] = []  # every form of every secret, longest secret first
+        self._starting: dict[str, list[str]] = {}  # the same forms by their first characters
 
     def add(self, secrets: Iterable[str]) -> None:
         self._secrets.update(secrets)
 
     def __call__(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if len(secret) < _SHORTEST_SECRET:
-                continue
-            for form in _forms(secret):
+        if len(self._secrets) != self._built_for:
+            self._build()
+        if len(self._forms) <= _SCANNED_ONE_BY_ONE:
+            for form in self._forms:
                 if form in text:
                     text = text.replace(form, SENSITIVE)
-        return text
+            return text
+        return self._in_one_pass(text)
+
+    def _build(self) -> None:
+        secrets = sorted((s for s in self._secrets if len(s) >= _SHORTEST_SECRET), key=len, reverse=True)
+        self._forms = list(dict.fromkeys(form for secret in secrets for form in _forms(secret)))
+        self._starting = {}
+        for form in self._forms:
+            self._starting.setdefault(form[:_SHORTEST_SECRET], []).append(form)
+        self._built_for = len(self._secrets)
+
+    def _in_one_pass(self, text: str) -> str:
+        """Left to right, each place where a form starts replaced (the longest secret's first), so thousands of
+        secrets cost one look-up per character, not one search of the text each."""
+        out: list[str] = []
+        start, position, end = 0, 0, len(text) - _SHORTEST_SECRET + 1
+        starting = self._starting
+        while position < end:
+            candidates = starting.get(text[position : position + _SHORTEST_SECRET])
+            found = (
+                next((form for form in candidates if text.startswith(form, position)), None)
+                if candidates
+                else None
+            )
+            if found is None:
+                position += 1
+                continue
+            out += (text[start:position], SENSITIVE)
+            position = start = position + len(found)
+        return "".join(out) + text[start:] if out else text
 
 
 def clipped(text: str, redact: Redactor, limit: int = 300) -> str:

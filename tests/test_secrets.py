@@ -132,3 +132,25 @@ def test_masked_changes_still_say_what_changed(outputs: list[tuple[str, str]]) -
     drift = next(text for command, text in outputs if command == "drift orgs --format text")
     assert "~ remoteConfig.providerSettings.OpenAiCompatible.models" not in drift  # models by identity
     assert "+ remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4o-mini]" in drift
+
+
+@pytest.mark.parametrize("count", [3, 500])  # scanned one by one, and in one pass
+def test_every_form_of_every_secret_is_scrubbed_however_many_there_are(count: int) -> None:
+    import json
+    from urllib.parse import quote
+
+    from clinesync.scrub import SENSITIVE, Redactor
+
+    secrets = [f"tenant/{index:04d}-k\\ey" for index in range(count)] + ["tenant/0001-k\\ey-longer"]
+    redact = Redactor(secrets[:1])
+    redact.add(secrets[1:])  # learnt later, as a plan learns them
+    last = secrets[count - 1]
+    text = (
+        f"a {secrets[0]} b {json.dumps(last)} c {json.dumps(json.dumps(secrets[1]))} "
+        f"d {quote(last, safe='')} e {secrets[-1]} f"
+    )
+    scrubbed = redact(text)
+    assert not any(secret in scrubbed for secret in secrets)
+    assert "0001" not in scrubbed and scrubbed.startswith(f"a {SENSITIVE} b ") and scrubbed.endswith(" f")
+    assert scrubbed.count(SENSITIVE) == 5  # the longer secret whole, not its shorter prefix and a tail
+    assert redact("nothing to hide") == "nothing to hide"
