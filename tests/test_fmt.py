@@ -124,3 +124,22 @@ def test_export_writes_what_fmt_would(in_tmp: Path) -> None:
 def test_pre_commit_offers_the_fmt_hook() -> None:
     hooks = {hook["id"]: hook for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
     assert hooks["clinesync-fmt"]["entry"] == "clinesync fmt --only-organizations"
+
+
+def test_a_file_that_cannot_be_written_is_an_error_not_reformatted(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from clinesync import privatefile
+
+    def read_only_file_system(target: str, text: str) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), target)
+
+    monkeypatch.setattr(privatefile, "keep_mode", read_only_file_system)
+    locked = write(in_tmp / "orgs" / "a.yaml", f"name: A\norganization: {ORG}\n")
+    result = run("fmt", "orgs")
+    assert result.exit_code == 1
+    assert "Error: orgs/a.yaml: not formatted: Read-only file system" in result.stderr
+    assert "reformatted orgs/a.yaml" not in result.stderr and "0 files reformatted" in result.stderr
+    assert locked.read_text() == f"name: A\norganization: {ORG}\n"

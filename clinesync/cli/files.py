@@ -310,7 +310,7 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool, only_organizations
         raise UserError(str(error)) from None
     if project.file and not paths:
         files.append(project.file)
-    changed = failed = 0
+    changed = failed = in_style = 0
     for name in files:
         is_project = os.path.basename(name) == "clinesync.yaml"
         try:
@@ -319,11 +319,15 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool, only_organizations
             if only_organizations and not is_project and not _looks_like_settings(text):
                 continue
             formatted = restyled(text, name, project=is_project)
+            if formatted != text and not (check or show_diff):
+                keep_mode(name, formatted)
         except (OSError, UnicodeDecodeError, StyleError) as error:
-            output.err(view.fmt_failed(name, str(error)))
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            output.err(view.fmt_failed(name, reason))
             failed += 1
             continue
         if formatted == text:
+            in_style += 1
             continue
         changed += 1
         if show_diff:
@@ -333,11 +337,8 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool, only_organizations
         elif check:
             output.out(view.fmt_would_change(name))
         else:
-            keep_mode(name, formatted)
             output.info(view.fmt_wrote(name))
-    output.info(
-        view.fmt_summary(changed, len(files) - changed - failed, failed, written=not (check or show_diff))
-    )
+    output.info(view.fmt_summary(changed, in_style, failed, written=not (check or show_diff)))
     return EXIT_ERROR if failed or (changed and (check or show_diff)) else EXIT_OK
 
 
