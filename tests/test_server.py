@@ -423,12 +423,17 @@ def test_a_burst_of_200_clients_is_queued_not_refused_and_handles_are_closed(
     assert statuses == [b"HTTP/1.1 200"] * 200
     import time
 
-    time.sleep(0.3)  # let the last workers close their handles
     # No SQLite handle or socket left behind by 200 connections: only the pool's idle connections stay open,
-    # each on the database and its write-ahead log, and the log's shared memory once.
+    # each on the database and its write-ahead log, and the log's shared memory once. The last workers close
+    # their handles after answering, later still on a loaded machine: wait for them, boundedly; a leak never
+    # settles.
     from clinesync.consoles.local import _KEPT_OPEN
 
-    assert descriptors() <= before + 2 * _KEPT_OPEN + 1
+    bound = before + 2 * _KEPT_OPEN + 1
+    deadline = time.monotonic() + 20
+    while descriptors() > bound and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert descriptors() <= bound
 
 
 def test_writers_that_arrive_together_are_committed_together_each_against_its_own_if_match(
