@@ -99,7 +99,17 @@ PROJECT_VALID = {
     "massChange": {"share": 0.25, "disable": 1, "removeProvider": 5},
     "policy": [
         {"id": "corp-hosts", "allowHosts": ["*.corp.example.com"]},
-        {"id": "tenant", "requireHeaders": {"x-tenant-id": "^acme$"}},
+        {"id": "tenant", "requireHeaders": {"x-tenant-id": "^acme$"}, "until": "2027-01-31"},
+    ],
+    "rollout": [
+        {
+            "name": "canary",
+            "organizations": ["org-01JZPE4CHW5XTP73W95762121Y"],
+            "hold": "2h",
+            "checks": ["probe"],
+        },
+        {"name": "early", "share": 0.1, "checks": [{"command": "true"}, {"probe": {"apiKeyEnv": "KEY"}}]},
+        {"name": "rest"},
     ],
 }
 
@@ -115,6 +125,8 @@ PROJECT_VALID = {
         ({"policy": [{"id": "two", "allowHosts": ["a"], "denyProviders": ["Anthropic"]}]}, "oneOf"),
         ({"policy": [{"id": "none"}]}, "oneOf"),
         ({"policy": [{"id": "empty", "requireHeaders": {}}]}, "minProperties"),
+        ({"rollout": [{"name": "none", "share": 0}]}, "exclusiveMinimum"),
+        ({"rollout": [{"name": "x", "checks": ["smoke"]}]}, "oneOf"),
     ],
 )
 def test_the_project_schema_has_the_quick_check_and_it_agrees_with_jsonschema(

@@ -192,7 +192,7 @@ def test_a_saved_plan_is_refused_against_another_console(org_file: Path) -> None
 
 
 def test_a_damaged_plan_file_is_a_clear_error(org_file: Path) -> None:
-    write(org_file.parent / "bad.plan", '{"kind": "clinesync-plan", "format_version": "3"}')
+    write(org_file.parent / "bad.plan", '{"kind": "clinesync-plan", "format_version": "4"}')
     result = run("apply", "bad.plan", env=ENV)
     assert (result.exit_code, result.stderr) == (
         1,

@@ -265,3 +265,32 @@ def test_a_file_cannot_silence_a_value_cline_cannot_load_or_a_url_it_reads_other
     assert "has no revisions" in run("history", "org-01JZPE4CHW5XTP73W95762121Y").output
     write(in_tmp / "clinesync.yaml", "suppressible: [CS100, CS111]\n")  # the team's choice, in review
     assert run("validate", "org.yaml").exit_code == 0
+
+
+def test_an_override_or_a_policy_rule_with_until_applies_through_its_day_and_then_says_it_expired(
+    in_tmp: Path,
+) -> None:
+    write(in_tmp / "orgs" / "apim" / "a.yaml", APIM)
+    for until, in_force in (("2999-12-31", True), ("2020-01-31", False)):
+        write(
+            in_tmp / "clinesync.yaml",
+            "paths: [orgs/]\n"
+            f"overrides:\n  - paths: ['orgs/apim/*.yaml']\n    rules: {{CS121: off}}\n    until: {until}\n"
+            f"policy:\n  - id: gateway-only\n    allowHosts: ['gateway.corp.example.com']\n    until: {until}\n",
+        )
+        result = run("validate", "--format", "json")
+        rules = sorted(problem["rule"] for problem in json.loads(result.stdout)["problems"])
+        if in_force:
+            assert rules == ["gateway-only"] and "expired" not in result.stderr
+        else:
+            assert rules == ["CS121"]  # the exception ended: the warning is back; the rule ended: not checked
+            assert (
+                f"clinesync.yaml:5:12: warning: this exception expired on {until}: it no longer applies; remove "
+                "it, or extend until: [CS107]"
+            ) in result.stderr
+            assert (
+                f"clinesync.yaml:9:12: warning: policy rule gateway-only expired on {until}" in result.stderr
+            )
+    write(in_tmp / "clinesync.yaml", "policy:\n  - {id: x, requireHttps: true, until: 2027-02-30}\n")
+    invalid = run("validate", "orgs")
+    assert invalid.exit_code == 1 and "until: 2027-02-30 is not a date" in invalid.stderr

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ def tree(enabled: bool = True, **providers: Any) -> dict[str, Any]:
 
 
 def impact_lines(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
-    return impacts(before, after, diff(before, after), frozenset())
+    return [impact.line for impact in impacts(before, after, diff(before, after), frozenset())]
 
 
 def test_enabling_and_disabling() -> None:
@@ -168,3 +169,82 @@ def test_azure_identity_switched() -> None:
     assert impact_lines(before, after) == [
         "Azure identity authentication switched on: members sign in with Entra ID instead of an API key"
     ]
+
+
+def test_each_impact_has_a_class_and_a_plan_lists_its_organizations_classes() -> None:
+    from clinesync.plans.impacts import CLASSES, classes
+
+    before = tree(
+        OpenAiCompatible={"openAiBaseUrl": "https://a.example.com/v1", "openAiHeaders": {"X-Team": "a"}}
+    )
+    after = tree(
+        OpenAiCompatible={
+            "openAiBaseUrl": "https://b.example.com/v1",
+            "openAiHeaders": {"X-Team": "a", "Authorization": "Bearer x"},
+        },
+    )
+    after["remoteConfig"]["remoteMCPServers"] = [{"name": "docs", "url": "https://mcp.example.com"}]
+    after["remoteConfig"]["globalRules"] = [{"name": "style", "contents": "be brief", "alwaysEnabled": True}]
+    after["remoteConfig"]["openTelemetryEnabled"] = True
+    found = impacts(before, after, diff(before, after), frozenset())
+    assert {impact.kind for impact in found} <= set(CLASSES)
+    by_class = {kind: [impact.line for impact in found if impact.kind == kind] for kind in CLASSES}
+    assert by_class["endpoint-host"] == [
+        "remoteConfig.providerSettings.OpenAiCompatible.openAiBaseUrl moves from a.example.com to b.example.com: "
+        "requests and code go elsewhere"
+    ]
+    assert by_class["credentials"] == [
+        "credential remoteConfig.providerSettings.OpenAiCompatible.openAiHeaders.Authorization is set"
+    ]
+    assert by_class["mcp"] and by_class["instructions"] and by_class["telemetry"]
+    assert classes(found) == ["provider", "endpoint-host", "credentials", "mcp", "instructions", "telemetry"]
+    assert by_class["provider"] == [
+        "providerSettings.OpenAiCompatible.openAiHeaders changes for every member (locked)"
+    ]
+    assert classes(impacts(tree(False), tree(True), diff(tree(False), tree(True)), frozenset())) == [
+        "enablement"
+    ]
+
+
+def test_a_credential_from_the_environment_or_by_its_name_is_set_changed_or_removed() -> None:
+    header = ("remoteConfig", "providerSettings", "OpenAiCompatible", "openAiHeaders", "X-Gateway")
+    with_header = tree(
+        OpenAiCompatible={"openAiBaseUrl": "https://a.example.com", "openAiHeaders": {"X-Gateway": "1"}}
+    )
+    without = tree(OpenAiCompatible={"openAiBaseUrl": "https://a.example.com"})
+    changed = tree(
+        OpenAiCompatible={"openAiBaseUrl": "https://a.example.com", "openAiHeaders": {"X-Gateway": "2"}}
+    )
+
+    def credential_lines(before: dict[str, Any], after: dict[str, Any], secret: frozenset[Any]) -> list[str]:
+        return [
+            i.line for i in impacts(before, after, diff(before, after), secret) if i.kind == "credentials"
+        ]
+
+    assert credential_lines(without, with_header, frozenset()) == []  # a plain header, written in the file
+    where = "remoteConfig.providerSettings.OpenAiCompatible.openAiHeaders.X-Gateway"
+    assert credential_lines(without, with_header, frozenset({header})) == [f"credential {where} is set"]
+    assert credential_lines(with_header, changed, frozenset({header})) == [f"credential {where} changes"]
+    bedrock = {"awsRegion": "us-east-1", "secretAccessKey": "s"}
+    assert credential_lines(tree(AwsBedrock=bedrock), tree(), frozenset()) == [
+        "credential remoteConfig.providerSettings.AwsBedrock.secretAccessKey is removed"
+    ]
+
+
+def test_plan_json_lists_each_organizations_impact_classes_and_a_saved_plan_keeps_them(in_tmp: Any) -> None:
+    import json
+
+    from support import run, write
+
+    write(
+        in_tmp / "org.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95762121Y\nenabled: true\nremoteConfig:\n  version: v1\n"
+        "  providerSettings:\n    OpenAiCompatible:\n      openAiBaseUrl: https://llm.corp.example.com/v1\n"
+        "      openAiHeaders:\n        api-key: ${env:KEY}\n",
+    )
+    planned = run("plan", "org.yaml", "--format", "json", "--out", "p.plan", env={"KEY": "k-planted-1234"})
+    entry = json.loads(planned.stdout)["organizations"][0]
+    assert entry["classes"] == ["enablement", "provider", "credentials"]
+    shown = json.loads(run("show", "p.plan", "--format", "json").stdout)["organizations"][0]
+    assert shown["classes"] == entry["classes"]
+    assert "k-planted-1234" not in planned.output + Path("p.plan").read_text()

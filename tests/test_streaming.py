@@ -132,7 +132,7 @@ def test_a_saved_plan_names_the_cline_release_it_describes_and_shows_as_planned(
     LocalConsole(in_tmp / "console.db").close()
     planned = run("--console", "console.db", "plan", "orgs", "--out", "p.plan")
     saved = json.loads((in_tmp / "p.plan").read_text())
-    assert (saved["format_version"], saved["cline"]) == ("3", "Cline 2026-08")
+    assert (saved["format_version"], saved["cline"]) == ("4", "Cline 2026-08")
     assert [entry["file"] for entry in saved["organizations"]] == [
         f"orgs/org-00{index}.yaml" for index in range(3)
     ]

@@ -207,7 +207,7 @@ def test_an_impact_names_the_host_a_live_misread_url_really_went_to() -> None:
     change = Change("change", BASE_URL, live_url, fixed)
     tree = {"enabled": True, "remoteConfig": {}}
     lines = impacts(tree, tree, [change], frozenset())
-    assert any("moves from evil.example.net to llm.corp.example.com" in line for line in lines)
+    assert any("moves from evil.example.net to llm.corp.example.com" in impact.line for impact in lines)
 
 
 def test_export_writes_a_live_misread_url_as_a_reference(in_tmp: Path) -> None:

@@ -263,6 +263,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "revisions",
         "Restore an earlier revision, as a new revision: shows the plan and asks, like apply.",
     ),
+    "rollout": (
+        "rollouts",
+        "Apply a reviewed plan wave by wave (rollout: in clinesync.yaml): status, and the next wave when it may.",
+    ),
     "rules": ("files", "List every rule (CS and policy) with its level under the current configuration."),
     "schema": ("files", "Print the packaged JSON Schema (its path on stderr), for editor set-up."),
     "serve": ("serving", "Serve Cline's remote-config API, with writes, over a local console database."),
@@ -482,6 +486,10 @@ def current_project() -> Project:
 
         console = masked_url(project.console, live=False) if project.console else None
         Output().info(view.using_configuration(project.file, console))
+    if project.notices:
+        from clinesync.render.problems import problems_text
+
+        Output().err(problems_text(dict.fromkeys(project.notices)))
     chosen.project = project
     return project
 

@@ -34,6 +34,7 @@ from clinesync.cli.app import (
     settings,
     this_run,
 )
+from clinesync.consoles.fleet import DEFAULT_PARALLELISM
 
 if TYPE_CHECKING:
     from clinesync.consoles.base import Console
@@ -133,10 +134,16 @@ def streamed(
         pieces.append((_appending(output, summary), MarkdownPlan(mode)))
     with contextlib.ExitStack() as stack:
         if plan_file:
-            pieces.append(_plan_file(stack, output, plan_file))
+            pieces.append(_plan_file(stack, output, plan_file, waves=bool(run.project.rollout)))
         console = run.open_console()
         stack.callback(console.close)
-        totals = Totals(console.description, console.identity, options.prune_unknown)
+        totals = Totals(
+            console.description,
+            console.identity,
+            options.prune_unknown,
+            waves=run.project.rollout,
+            root=run.project.directory,
+        )
         files = expand_paths(paths, options.shard)
         # Every secret the files can resolve, scrubbed from the first line on: one organization's live
         # document may show another's secret, which a plan held whole learnt before printing anything.
@@ -195,7 +202,7 @@ def _appending(output: Output, path: str) -> Callable[[str], None]:
 
 
 def _plan_file(
-    stack: contextlib.ExitStack, output: Output, plan_file: str
+    stack: contextlib.ExitStack, output: Output, plan_file: str, waves: bool
 ) -> tuple[Callable[[str], object], PlanPieces]:
     """The saved plan's writer: a private file that takes its name only once whole; removed, never named, when
     the plan cannot be saved."""
@@ -213,7 +220,7 @@ def _plan_file(
 
     stack.enter_context(failing_clearly())
     stream = stack.enter_context(private_stream(plan_file, overwrite=True))
-    return (lambda text: stream.write(output.redact(text))), planfile.PlanFile()
+    return (lambda text: stream.write(output.redact(text))), planfile.PlanFile(waves)
 
 
 @cli.command()
@@ -244,7 +251,7 @@ def plan(
     if plan_file:
         from clinesync.render.gitops import plan_saved
 
-        run.output.info(plan_saved(plan_file))
+        run.output.info(plan_saved(plan_file, bool(totals.waves)))
     if totals.failed:
         return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and totals.has_changes else EXIT_OK
@@ -284,6 +291,11 @@ def plan(
     show_default=True,
     help="json: per-organization results on stdout (the plan goes to stderr).",
 )
+@click.option(
+    "--wave",
+    metavar="NAME",
+    help="With a saved plan made with rollout: apply only that wave's organizations (rollout status says which).",
+)
 @fleet_options
 @global_options
 @command
@@ -296,6 +308,7 @@ def apply(
     poll_interval: float,
     allow_mass_change: bool,
     output_format: str,
+    wave: str | None,
     parallelism: int,
     shard: tuple[int, int] | None,
 ) -> int:
@@ -313,17 +326,19 @@ def apply(
             f"{saved_plan} is a saved plan: it is applied whole, as reviewed; paths, --shard, --org and "
             "--prune-unknown cannot be added to it"
         )
+    if wave is not None:
+        saved = _wave_of(saved_plan, saved, wave)
     console = run.open_console(writes=not manual)
     try:
         if saved is not None:
-            return _apply_saved(
+            return apply_saved_plan(
                 run,
                 console,
                 saved,
+                output_format,
                 parallelism,
                 (manual, timeout, poll_interval),
                 allow_mass_change,
-                output_format,
             )
         files = expand_paths(paths, shard)
         result = judged(run.project, plan_reporting_problems(run, files, console, prune_unknown, parallelism))
@@ -355,14 +370,26 @@ def _saved_plan_among(paths: tuple[str, ...]) -> tuple[str | None, SavedPlan | N
     return None, None
 
 
-def _apply_saved(
+def _wave_of(saved_plan: str | None, saved: SavedPlan | None, wave: str) -> SavedPlan:
+    """The plan of one wave of the saved plan among PATHs."""
+    from clinesync.plans import planfile
+
+    if saved is None:
+        raise UserError("--wave applies one wave of a saved plan: give the PLANFILE plan --out wrote")
+    try:
+        return saved.wave(wave)
+    except planfile.PlanFileError as error:
+        raise UserError(f"{saved_plan}: {error}") from None
+
+
+def apply_saved_plan(
     run: Run,
     console: Console,
     saved: SavedPlan,
-    parallelism: int,
-    manually: tuple[bool, float, float],
-    allow_mass_change: bool,
-    output_format: str,
+    output_format: str = "text",
+    parallelism: int = DEFAULT_PARALLELISM,
+    manually: tuple[bool, float, float] = (False, 0.0, 0.0),
+    allow_mass_change: bool = False,
 ) -> int:
     """Apply the organizations the reviewed plan changes, exactly as reviewed, or nothing. The others are not
     read, planned or written: a change to them since the plan was never reviewed."""

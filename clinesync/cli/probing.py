@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,6 +11,7 @@ from clinesync.cli.app import (
     EXIT_ERROR,
     EXIT_OK,
     Output,
+    Run,
     UserError,
     cli,
     command,
@@ -21,6 +23,9 @@ from clinesync.cli.app import (
 )
 from clinesync.render.probe import PROBE_RENDERERS
 from clinesync.render.problems import problems_text
+
+if TYPE_CHECKING:
+    from clinesync.probe.endpoints import Endpoint
 
 
 @cli.command()
@@ -54,10 +59,24 @@ def probe(
     """Check that each configured endpoint answers as Cline will call it: DNS, TCP, TLS, the model listing,
     every declared model offered (and with --chat, a completion). Exit 0 when every check passes. No console
     needed; requests go to the configured endpoints only."""
+    run = this_run()
+    output = run.output
+    with paused_gc():
+        files = expand_paths(paths, shard)
+    results, failed_files = probed(run, files, api_key_env, timeout, chat, parallelism)
+    output.out(PROBE_RENDERERS[output_format](results, failed_files, output.style))
+    failed = failed_files or not all(endpoint.passed for endpoint in results)
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def probed(
+    run: Run, files: list[str], api_key_env: str | None, timeout: float, chat: bool, parallelism: int
+) -> tuple[list[Endpoint], list[tuple[str, str]]]:
+    """The files' endpoints probed, and the files that could not be read; their problems on stderr, every
+    secret learnt for output to scrub. Shared with `rollout`'s probe check."""
     from clinesync.probe.checks import azure_credentials, probe_all
     from clinesync.probe.endpoints import Credentials, collect
 
-    run = this_run()
     output = run.output
     credentials = Credentials(redact=output.redact)
     if api_key_env:
@@ -66,15 +85,12 @@ def probe(
             raise UserError(f"--api-key-env {api_key_env}: the variable is not set")
         output.add_secrets({credentials.api_key})
     with paused_gc():
-        collected = collect(expand_paths(paths, shard), run.environ, run.project)
+        collected = collect(files, run.environ, run.project)
     output.add_secrets(collected.secrets)
     output.err(problems_text(dict.fromkeys(collected.problems)))
     if any(endpoint.azure_identity for endpoint in collected.endpoints):
         credentials.azure_token = _remembering(output, azure_credentials())
-    results = probe_all(collected.endpoints, credentials, timeout, chat, parallelism)
-    output.out(PROBE_RENDERERS[output_format](results, collected.failed_files, output.style))
-    failed = collected.failed_files or not all(endpoint.passed for endpoint in results)
-    return EXIT_ERROR if failed else EXIT_OK
+    return probe_all(collected.endpoints, credentials, timeout, chat, parallelism), collected.failed_files
 
 
 def _remembering(output: Output, getter: Callable[[], str] | None) -> Callable[[], str] | None:

@@ -39,6 +39,7 @@ _ASSERTING = frozenset(
         "required",
         "items",
         "minimum",
+        "exclusiveMinimum",
         "maximum",
         "minLength",
         "minItems",
@@ -90,6 +91,9 @@ def _compile(node: Any, definitions: dict[str, Any], compiled: dict[str, Check])
     if "minimum" in node:
         least = node["minimum"]
         checks.append(lambda instance: not _is_number(instance) or instance >= least)
+    if "exclusiveMinimum" in node:
+        above = node["exclusiveMinimum"]
+        checks.append(lambda instance: not _is_number(instance) or instance > above)
     if "maximum" in node:
         most = node["maximum"]
         checks.append(lambda instance: not _is_number(instance) or instance <= most)

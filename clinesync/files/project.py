@@ -5,19 +5,23 @@ patterns, `${var:...}` values and unmanaged paths.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clinesync.fields import Path, dotted, parse_dotted
 from clinesync.files.guardrails import Guardrails, Override
 from clinesync.files.loader import LoadedFile, load_file
 from clinesync.files.policy import policy_rule
 from clinesync.files.problems import RULES, Level, Problem
+
+if TYPE_CHECKING:
+    from clinesync.files.waves import Wave
 
 FILE_NAME = "clinesync.yaml"
 SCHEMA_FILE = "project.schema.json"
@@ -54,6 +58,8 @@ class Project:
     base_folders: tuple[str, ...] = ()  # real paths outside the repository that `extends:` may read
     guardrails: Guardrails = field(default_factory=Guardrails)
     mass_change: MassChange = MassChange()
+    rollout: tuple[Wave, ...] = ()
+    notices: tuple[Problem, ...] = ()  # warnings about the configuration itself: exceptions that expired
     organizations: frozenset[str] | None = None  # --org: only these
 
     @property
@@ -193,6 +199,7 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
         problems += _guardrail_problems(loaded, data)
     if problems:
         raise ProjectError(sorted(problems, key=Problem.sort_key))
+    data, notices = _in_force(loaded, data, datetime.date.today())
     directory = os.path.dirname(shown)
     console = data.get("console")
     if console and "://" not in console and not console.startswith("sqlite:"):
@@ -210,7 +217,37 @@ def load(path: str, variables: Mapping[str, str] | None = None) -> Project:
         ),
         guardrails=_guardrails(data, directory),
         mass_change=_mass_change(data.get("massChange", {})),
+        rollout=_rollout(data.get("rollout", ())),
+        notices=tuple(notices),
     )
+
+
+def _in_force(
+    loaded: LoadedFile, data: dict[str, Any], today: datetime.date
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The configuration without the policy rules and overrides whose `until:` has passed, and a warning at
+    each: an exception written "for now" ends on its day, and says so."""
+    notices, kept = [], dict(data)
+    for key, what in (("policy", "policy rule {id}"), ("overrides", "this exception")):
+        entries = []
+        for index, entry in enumerate(data.get(key, [])):
+            if "until" in entry and datetime.date.fromisoformat(entry["until"]) < today:
+                mark = loaded.value_mark((key, index, "until"))
+                said = what.format(id=entry.get("id"))
+                message = (
+                    f"{said} expired on {entry['until']}: it no longer applies; remove it, or extend until:"
+                )
+                notices.append(loaded.problem("CS107", mark, message))
+            else:
+                entries.append(entry)
+        kept[key] = entries
+    return kept, notices
+
+
+def _rollout(entries: Any) -> tuple[Wave, ...]:
+    from clinesync.files.waves import wave
+
+    return tuple(map(wave, entries))
 
 
 def _guardrail_problems(loaded: LoadedFile, data: dict[str, Any]) -> list[Problem]:
@@ -239,6 +276,14 @@ def _guardrail_problems(loaded: LoadedFile, data: dict[str, Any]) -> list[Proble
                         "CS100", mark, f"requireHeaders {name}: not a regular expression ({error})"
                     )
                 )
+    for key in ("policy", "overrides"):
+        for index, entry in enumerate(data.get(key, [])):
+            try:
+                datetime.date.fromisoformat(entry.get("until", "2000-01-01"))
+            except ValueError:
+                mark = loaded.value_mark((key, index, "until"))
+                problems.append(loaded.problem("CS100", mark, f"until: {entry['until']} is not a date"))
+    problems += _rollout_problems(loaded, data.get("rollout", []))
     known = set(RULES) | set(policy_ids)
     named = [(loaded.key_mark(("rules", rule)), rule) for rule in data.get("rules", {})]
     named += [
@@ -255,6 +300,33 @@ def _guardrail_problems(loaded: LoadedFile, data: dict[str, Any]) -> list[Proble
             problems.append(
                 loaded.problem("CS100", mark, f"{rule} is not a rule: `clinesync rules` lists them")
             )
+    return problems
+
+
+def _rollout_problems(loaded: LoadedFile, waves: list[dict[str, Any]]) -> list[Problem]:
+    """Waves named twice, an organization two waves name, a share in a wave that names what it takes."""
+    problems: list[Problem] = []
+    names: set[str] = set()
+    named: dict[str, str] = {}
+    for index, entry in enumerate(waves):
+        if entry["name"] in names:
+            mark = loaded.value_mark(("rollout", index, "name"))
+            problems.append(loaded.problem("CS100", mark, f"wave {entry['name']} is named twice"))
+        names.add(entry["name"])
+        for place, organization in enumerate(entry.get("organizations", [])):
+            if organization in named:
+                mark = loaded.value_mark(("rollout", index, "organizations", place))
+                message = (
+                    f"{organization} is already in wave {named[organization]}: an organization is in one wave"
+                )
+                problems.append(loaded.problem("CS100", mark, message))
+            named.setdefault(organization, entry["name"])
+        if "share" in entry and ("organizations" in entry or "paths" in entry):
+            mark = loaded.key_mark(("rollout", index, "share"))
+            message = (
+                "share takes from the organizations no wave names: a wave has a share, or names what it takes"
+            )
+            problems.append(loaded.problem("CS100", mark, message))
     return problems
 
 

@@ -26,13 +26,9 @@ def restyled(text: str, name: str, project: bool = False) -> str:
     before = load_bytes(text.encode("utf-8"), name)
     if before.problems and any(problem.rule in ("CS102", "CS103") for problem in before.problems):
         raise StyleError(f"{name} is not YAML clinesync reads ({before.problems[0].message}): run validate")
-    from ruamel.yaml import YAML  # only fmt and export pay for it (20 ms)
     from ruamel.yaml.comments import CommentedMap
 
-    yaml = YAML()  # the round trip: comments, blank lines and key order as written
-    yaml.Resolver = _core_resolver()
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 1 << 16  # never fold a long line: a URL or a rule's text stays whole
+    yaml = round_trip()
     try:
         document = yaml.load(text)
     except Exception as error:  # ruamel's errors share no base class with a location worth keeping
@@ -47,6 +43,17 @@ def restyled(text: str, name: str, project: bool = False) -> str:
     if load_bytes(result.encode("utf-8"), name).data != before.data:
         raise StyleError(f"{name}: formatting would change what it means; left as it is (please report it)")
     return result
+
+
+def round_trip() -> Any:
+    """ruamel.yaml's round trip (comments, blank lines and key order as written) in the canonical style."""
+    from ruamel.yaml import YAML  # only fmt, export and pull pay for it (20 ms)
+
+    yaml = YAML()
+    yaml.Resolver = _core_resolver()
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 1 << 16  # never fold a long line: a URL or a rule's text stays whole
+    return yaml
 
 
 @functools.cache

@@ -1,14 +1,24 @@
-"""Impact lines: what a reviewer must not miss in a plan, in words (SPEC §4)."""
+"""Impact lines: what a reviewer must not miss in a plan, in words (SPEC §4), each of a class that approvals
+can route on (a security review for `credentials` and `endpoint-host`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from clinesync.clients import CLINE_CHECKED, configured_providers, member_views
 from clinesync.cline import is_loopback
 from clinesync.diff import Change
-from clinesync.fields import URL_FIELDS, Path, is_url_path
+from clinesync.fields import URL_FIELDS, Path, dotted, is_header_path, is_sensitive_path, is_url_path, walk
 from clinesync.urls import WebUrl, read
+
+# The classes, in the order they are listed; `plan --format json` gives each organization's, and the GitHub
+# example labels a pull request `clinesync:CLASS` with them.
+CLASSES = ("enablement", "provider", "endpoint-host", "credentials", "mcp", "instructions", "telemetry")
+
+
+class Impact(NamedTuple):
+    kind: str  # one of CLASSES
+    line: str
 
 
 def impacts(
@@ -16,35 +26,74 @@ def impacts(
     desired: dict[str, Any],
     changes: list[Change],
     from_environment: frozenset[Path],
-) -> list[str]:
+) -> list[Impact]:
     if not changes:
         return []
-    lines: list[str] = []
+    found: list[Impact] = []
     was_enabled = bool(live and live.get("enabled"))
     if desired["enabled"] and not was_enabled:
-        lines.append("enabling remote configuration locks every member to these providers")
-    elif was_enabled and not desired["enabled"]:
-        lines.append(
-            "disabling remote configuration unlocks every member's settings and deletes their cached copy"
+        found.append(
+            Impact("enablement", "enabling remote configuration locks every member to these providers")
         )
-    lines += _provider_impacts(configured_providers(live), configured_providers(desired))
+    elif was_enabled and not desired["enabled"]:
+        found.append(
+            Impact(
+                "enablement",
+                "disabling remote configuration unlocks every member's settings and deletes their cached copy",
+            )
+        )
+    found += [
+        Impact("provider", line)
+        for line in _provider_impacts(configured_providers(live), configured_providers(desired))
+    ]
     # What the extension's members see (the command-line client's differences are in the member preview).
     before, after = (member_views(tree, _as_is)["extension"] for tree in (live, desired))
-    lines += _member_impacts(before, after)
+    found += _member_impacts(before, after)
     for change in changes:
-        lines += _url_impacts(change, from_environment)
+        found += [Impact("endpoint-host", line) for line in _url_impacts(change, from_environment)]
         if (
             change.path[-1] == "azureIdentity"
             and change.op != "remove"
             and bool(change.after) != bool(change.before)
         ):
-            lines.append(
-                "Azure identity authentication switched on: members sign in with Entra ID instead of an API key"
-                if change.after
-                else "Azure identity authentication switched off: members need an API key again"
+            found.append(
+                Impact(
+                    "credentials",
+                    "Azure identity authentication switched on: members sign in with Entra ID instead of an API key"
+                    if change.after
+                    else "Azure identity authentication switched off: members need an API key again",
+                )
             )
-    lines += _not_applied(changes, before, after)
-    return list(dict.fromkeys(lines))
+        found += _credential_impacts(change, from_environment)
+    found += _not_applied(changes, before, after)
+    return list(dict.fromkeys(found))
+
+
+def classes(found: list[Impact]) -> list[str]:
+    """The classes among `found`, in the order of CLASSES."""
+    kinds = {impact.kind for impact in found}
+    return [kind for kind in CLASSES if kind in kinds]
+
+
+def _credential_impacts(change: Change, from_environment: frozenset[Path]) -> list[Impact]:
+    """A credential set, changed or removed: by its name (an API key field, an Authorization header), or a
+    header whose value comes from the environment. Whole blocks added or removed are looked into."""
+
+    def credentials(side: Any) -> dict[Path, None]:
+        return dict.fromkeys(
+            path
+            for path, _ in walk(side, change.path)
+            if is_sensitive_path(path) or (is_header_path(path) and path in from_environment)
+        )
+
+    was = credentials(change.before) if change.op != "add" else {}
+    now = credentials(change.after) if change.op != "remove" else {}
+    said = {True: "changes", False: "is set"}
+    lines = [Impact("credentials", f"credential {dotted(path)} {said[path in was]}") for path in now]
+    lines += [
+        Impact("credentials", f"credential {dotted(path)} is removed") for path in was if path not in now
+    ]
+    return lines
 
 
 # Changes with impact lines of their own (`_url_impacts`, Azure identity): a second line would repeat them.
@@ -55,57 +104,103 @@ def _as_is(value: Any, _path: Path) -> Any:
     return value  # impact lines name settings, never their values
 
 
-def _member_impacts(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+def _member_impacts(before: dict[str, Any], after: dict[str, Any]) -> list[Impact]:
     """What every member of the extension sees change: locked settings, MCP servers, instructions,
     OpenTelemetry, uploads (`clients.py`). Providers are said by `_provider_impacts`."""
-    lines = []
+    lines: list[Impact] = []
     was = {entry["setting"]: entry["value"] for entry in before["locked"]}
     now = {entry["setting"]: entry["value"] for entry in after["locked"]}
     for setting in now:
         if setting not in was:
-            lines.append(f"{setting} is locked for every member: their own setting no longer counts")
+            lines.append(
+                Impact(
+                    _class_of(setting),
+                    f"{setting} is locked for every member: their own setting no longer counts",
+                )
+            )
         elif now[setting] != was[setting] and setting.rsplit(".", 1)[-1] not in _SAID_ELSEWHERE:
-            lines.append(f"{setting} changes for every member (locked)")
-    lines += [f"{setting} is unlocked: members choose it again" for setting in was if setting not in now]
+            lines.append(Impact(_class_of(setting), f"{setting} changes for every member (locked)"))
+    lines += [
+        Impact(_class_of(setting), f"{setting} is unlocked: members choose it again")
+        for setting in was
+        if setting not in now
+    ]
     servers = {_key(server["name"]): server for server in after["mcpServers"]["written"]}
     old_servers = {_key(server["name"]): server for server in before["mcpServers"]["written"]}
     for name in servers:
         if name not in old_servers:
-            lines.append(f"MCP server {name} is added to every member's MCP settings (its name and URL only)")
+            lines.append(
+                Impact(
+                    "mcp",
+                    f"MCP server {name} is added to every member's MCP settings (its name and URL only)",
+                )
+            )
         elif servers[name] != old_servers[name]:
-            lines.append(f"MCP server {name} changes in every member's MCP settings")
+            lines.append(Impact("mcp", f"MCP server {name} changes in every member's MCP settings"))
     lines += [
-        f"MCP server {name} is removed from members' MCP settings"
+        Impact("mcp", f"MCP server {name} is removed from members' MCP settings")
         for name in old_servers
         if name not in servers
     ]
     for part in ("localServers", "personalRemoteServers"):
         if before["mcpServers"].get(part) != after["mcpServers"].get(part):
+            kind = "local" if part == "localServers" else "personal remote"
             lines.append(
-                f"members' {'local' if part == 'localServers' else 'personal remote'} MCP servers: {_said(after['mcpServers'].get(part))}"
+                Impact("mcp", f"members' {kind} MCP servers: {_said(after['mcpServers'].get(part))}")
             )
     for kind, entries in after["instructions"].items():
         old = {_key(entry["name"]): entry for entry in before["instructions"][kind]}
         for entry in entries:
             state, name = ("on and locked" if entry["locked"] else "on by default"), _key(entry["name"])
             if name not in old:
-                lines.append(f"{kind[:-1]} {name} reaches every member, {state}")
+                lines.append(Impact("instructions", f"{kind[:-1]} {name} reaches every member, {state}"))
             elif old[name]["locked"] != entry["locked"]:
-                lines.append(f"{kind[:-1]} {name} is now {state} for every member")
+                lines.append(Impact("instructions", f"{kind[:-1]} {name} is now {state} for every member"))
         names = {_key(entry["name"]) for entry in entries}
-        lines += [f"{kind[:-1]} {name} no longer reaches members" for name in old if name not in names]
+        lines += [
+            Impact("instructions", f"{kind[:-1]} {name} no longer reaches members")
+            for name in old
+            if name not in names
+        ]
     if before["telemetry"]["openTelemetry"] != after["telemetry"]["openTelemetry"]:
-        lines.append(f"OpenTelemetry is switched {after['telemetry']['openTelemetry']} for every member")
+        lines.append(
+            Impact(
+                "telemetry",
+                f"OpenTelemetry is switched {after['telemetry']['openTelemetry']} for every member",
+            )
+        )
     if before["uploads"] != after["uploads"]:
         lines.append(
-            "prompt uploading "
-            + (
-                "stops for every member"
-                if after["uploads"] == "off"
-                else "is in force for every member's prompts"
+            Impact(
+                "telemetry",
+                "prompt uploading "
+                + (
+                    "stops for every member"
+                    if after["uploads"] == "off"
+                    else "is in force for every member's prompts"
+                ),
             )
         )
     return lines
+
+
+_CLASS_OF_FIELD = {
+    **dict.fromkeys(
+        ("allowedMCPServers", "remoteMCPServers", "blockPersonalRemoteMCPServers", "mcpMarketplaceEnabled"),
+        "mcp",
+    ),
+    **dict.fromkeys(("globalRules", "globalWorkflows", "globalSkills"), "instructions"),
+    **dict.fromkeys(("telemetryEnabled", "enterpriseTelemetry"), "telemetry"),
+}
+
+
+def _class_of(setting: str) -> str:
+    """The class of a setting by the part of `remoteConfig` it sits in; provider blocks, and the settings no
+    client reads (models, kanban), are `provider`."""
+    field = setting.removeprefix("remoteConfig.").split(".", 1)[0].split("[", 1)[0]
+    if field.startswith("openTelemetry"):
+        return "telemetry"
+    return _CLASS_OF_FIELD.get(field, "provider")
 
 
 def _key(name: Any) -> str:
@@ -121,7 +216,7 @@ def _said(value: Any) -> str:
     )
 
 
-def _not_applied(changes: list[Change], before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+def _not_applied(changes: list[Change], before: dict[str, Any], after: dict[str, Any]) -> list[Impact]:
     """A change under a part of the document no client applies says so, instead of reading like an effect."""
     reasons = {entry["path"]: entry["reason"] for view in (before, after) for entry in view["notApplied"]}
     if not reasons:
@@ -141,7 +236,9 @@ def _not_applied(changes: list[Change], before: dict[str, Any], after: dict[str,
             None,
         )
         if hit is not None:
-            lines.append(f"members see no change from {hit}: {reasons[hit]} ({CLINE_CHECKED})")
+            lines.append(
+                Impact(_class_of(hit), f"members see no change from {hit}: {reasons[hit]} ({CLINE_CHECKED})")
+            )
     return lines
 
 

@@ -9,7 +9,7 @@ import functools
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from clinesync.clients import member_views
 from clinesync.consoles.base import Console, ConsoleError, Live
@@ -22,8 +22,11 @@ from clinesync.files.desired import Desired
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
 from clinesync.masking import Mask, mask_change
-from clinesync.plans.impacts import impacts
+from clinesync.plans.impacts import classes, impacts
 from clinesync.records import evolve
+
+if TYPE_CHECKING:
+    from clinesync.files.waves import Rollout, Wave
 
 Action = Literal["create", "update", "no-op", "failed"]
 
@@ -36,6 +39,7 @@ class OrgPlan:
     action: Action = "failed"
     changes: list[Change] = field(default_factory=list)
     impacts: list[str] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)  # the impact lines' classes (`impacts.CLASSES`)
     warnings: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     error: str | None = None
@@ -111,6 +115,11 @@ class Totals:
     removing: int = 0  # organizations that lose a provider
     # What makes it a mass change (massChange:): apply then asks for --allow-mass-change.
     mass_change: tuple[str, ...] = ()
+    # The project's waves (rollout:), and the changing organizations they are dealt (id, file): kept only
+    # where there are waves.
+    waves: tuple[Wave, ...] = ()
+    root: str = "."
+    changing: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, org: OrgPlan) -> None:
         self.organizations += 1
@@ -118,6 +127,16 @@ class Totals:
         self.change_count += len(org.changes)
         self.disabling += org.disables
         self.removing += org.removes_provider
+        if self.waves and org.changes and org.organization:
+            self.changing.append((org.organization, org.file))
+
+    def rollout(self) -> Rollout | None:
+        """The waves the changing organizations fall in; None without rollout:."""
+        if not self.waves:
+            return None
+        from clinesync.files.waves import deal
+
+        return deal(self.waves, self.changing, self.root)
 
     def count(self, action: Action) -> int:
         return self.actions.get(action, 0)
@@ -191,6 +210,7 @@ def organization_data(org: OrgPlan) -> dict[str, Any]:
         "action": org.action,
         "changes": [_change_data(change, org) for change in org.changes],
         "impacts": org.impacts,
+        "classes": org.classes,
         "warnings": org.warnings + [str(problem) for problem in org.problems if not problem.is_error],
         "members": org.members,
     }
@@ -231,13 +251,15 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
         target_tree = keep_unmanaged(target_tree, live_tree, desired.unmanaged)
     changes = [] if in_sync else diff(live_tree, target_tree)
     action: Action = "create" if live_tree is None else "update" if changes else "no-op"
+    found = impacts(live_tree, desired_tree, changes, desired.sensitive)
     return OrgPlan(
         file=desired.file,
         organization=desired.organization,
         name=desired.name,
         action=action,
         changes=changes,
-        impacts=impacts(live_tree, desired_tree, changes, desired.sensitive),
+        impacts=[impact.line for impact in found],
+        classes=classes(found),
         warnings=warnings,
         desired=desired,
         live=live,

@@ -5,11 +5,13 @@ of the document apply will write, plus the masked changes for display. It holds 
 fingerprint that lets a guess at a secret be checked cheaply: the per-organization fingerprints cover only
 what output may show (SPEC §4), and everything else, secrets included, is bound by one salted scrypt over a
 SHA-512 of the whole plan, so each guess costs as much as scrypt (N=2^15, r=8: about 0.1 s and 32 MiB) and must get every
-secret of every organization right at once.
+secret of every organization right at once. A plan made with waves (`rollout:`) binds each wave the same way
+over its own organizations, so that `apply PLANFILE --wave NAME` checks that wave's secrets alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -24,12 +26,15 @@ from clinesync.consoles.base import Console
 from clinesync.diff import Change
 from clinesync.document import Document, canonical_json, fingerprint
 from clinesync.files.project import Project
+from clinesync.files.waves import Rollout, rollout_from
 from clinesync.masking import masked
 from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, make_plan, organization_data, written
 
 KIND = "clinesync-plan"
-FORMAT_VERSION = "3"  # 2: each organization's lines as reviewed, and the mass change; 3: the binding streams
+# 2: each organization's lines as reviewed, and the mass change; 3: the binding streams; 4: per-organization
+# digests under the binding, and the waves (rollout:), each bound alone
+FORMAT_VERSION = "4"
 
 
 class PlanFileError(Exception):
@@ -59,6 +64,27 @@ class SavedPlan:
     def changing(self) -> list[SavedOrganization]:
         return [entry for entry in self.organizations if entry.changes]
 
+    @property
+    def rollout(self) -> Rollout | None:
+        """The waves the plan was reviewed with; None when it was made without rollout:."""
+        data = self.document.get("rollout")
+        return None if data is None else rollout_from(data)
+
+    def wave(self, name: str) -> SavedPlan:
+        """The plan of one wave: its organizations, bound by the wave's own secrets fingerprint. PlanFileError
+        when the plan has no such wave."""
+        data = self.document.get("rollout")
+        waves = {entry["name"]: entry for entry in data["waves"]} if data else {}
+        if name not in waves:
+            known = ", ".join(waves) if waves else "none: it was made without rollout: in clinesync.yaml"
+            raise PlanFileError(f"the plan has no wave {name!r}; its waves: {known}")
+        members = set(waves[name]["organizations"])
+        return dataclasses.replace(
+            self,
+            organizations=[entry for entry in self.organizations if entry.organization in members],
+            secrets=waves[name]["secrets_fingerprint"] or "",
+        )
+
 
 def _live(org: OrgPlan) -> Document | None:
     return org.live.document if org.live else None
@@ -82,15 +108,21 @@ def _shown(document: Document | None, org: OrgPlan) -> str:
 
 
 class SecretsBinding:
-    """Every value of the changing organizations' live and desired documents, taken one organization at a
-    time into a SHA-512 and bound by one deliberately slow KDF over it."""
+    """Every value of the changing organizations' live and desired documents, one SHA-512 per organization,
+    taken in plan order into one SHA-512 and bound by one deliberately slow KDF over it. A wave's binding is
+    the same over its own organizations: the per-organization digests are kept (in memory only) for that."""
 
     def __init__(self, salt: str) -> None:
         self._salt = bytes.fromhex(salt)
         self._whole = hashlib.sha512()
 
-    def add(self, org: OrgPlan) -> None:
-        self._whole.update(f"{_whole(_live(org))}\0{_whole(org.target)}\0".encode())
+    def add(self, org: OrgPlan) -> bytes:
+        digest = hashlib.sha512(f"{_whole(_live(org))}\0{_whole(org.target)}\0".encode()).digest()
+        self._whole.update(digest)
+        return digest
+
+    def add_digest(self, digest: bytes) -> None:
+        self._whole.update(digest)
 
     def hexdigest(self) -> str:
         whole = self._whole.digest()
@@ -118,10 +150,14 @@ class PlanFile:
     """A saved plan's text, piece by piece as its organizations are decided (the binding of every secret
     last); the plan command writes it to a private file, which takes its name only once it is whole."""
 
-    def __init__(self) -> None:
+    def __init__(self, waves: bool = False) -> None:
+        self._waves = waves
         self._salt = secrets.token_hex(16)
         self._binding = SecretsBinding(self._salt)
         self._first = True
+        self._digests: dict[
+            str, bytes
+        ] = {}  # with waves: each changing organization's, for its wave's binding
 
     def head(self, totals: Totals) -> str:
         head = {
@@ -140,7 +176,9 @@ class PlanFile:
         if org.action == "failed":
             return ""  # the plan is not saved: its tail says so, once the plan is shown whole
         if org.changes:
-            self._binding.add(org)
+            digest = self._binding.add(org)
+            if self._waves and org.organization:
+                self._digests[org.organization] = digest
         entry = {
             **_saved_form(org),
             "live_fingerprint": live_fingerprint(org, self._salt),
@@ -153,7 +191,18 @@ class PlanFile:
     def tail(self, totals: Totals) -> str:
         if totals.failed:
             raise PlanFileError(_NOT_SAVED)
-        rest = {"secrets_fingerprint": self._binding.hexdigest(), "mass_change": list(totals.mass_change)}
+        rest: dict[str, Any] = {
+            "secrets_fingerprint": self._binding.hexdigest(),
+            "mass_change": list(totals.mass_change),
+        }
+        rollout = totals.rollout()
+        if rollout is not None:
+            rest["rollout"] = rollout.data()
+            for entry in rest["rollout"]["waves"]:  # each wave applied alone is bound alone
+                binding = SecretsBinding(self._salt)
+                for organization in entry["organizations"]:
+                    binding.add_digest(self._digests[organization])
+                entry["secrets_fingerprint"] = binding.hexdigest() if entry["organizations"] else None
         return strictjson.close_object(rest, empty=self._first)
 
 
@@ -217,6 +266,8 @@ def _saved(path: str, document: dict[str, Any]) -> SavedPlan:
             document=document,
         )
         _check_shown(document)
+        if "rollout" in document:  # a broken one is a broken plan file, said now, not mid-rollout
+            rollout_from(document["rollout"])
         made_by = document["clinesync_version"]
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise PlanFileError(
@@ -256,6 +307,7 @@ def as_plan(saved: SavedPlan) -> Plan:
                 entry["action"],
                 changes,
                 entry["impacts"],
+                entry.get("classes", []),
                 entry["warnings"],
                 saved=True,
                 saved_members=entry.get("members"),
@@ -279,7 +331,7 @@ def _display(entry: dict[str, Any]) -> tuple[Any, ...]:
     a fresh plan shows, so a plan file edited to look harmless is refused, not applied."""
     return tuple(
         entry.get(key)
-        for key in ("organization", "action", "changes", "impacts", "warnings", "members", "lines")
+        for key in ("organization", "action", "changes", "impacts", "classes", "warnings", "members", "lines")
     )
 
 

@@ -52,7 +52,12 @@ def skipped(count: int) -> str:
     return f"{count} organization(s) the plan leaves unchanged: skipped.\n"
 
 
-def plan_saved(path: str) -> str:
+def plan_saved(path: str, waves: bool = False) -> str:
+    if waves:
+        return (
+            f"Plan saved to {path}, with its waves. Apply them one at a time with: clinesync rollout next {path} "
+            f"(clinesync rollout status {path} says where it stands)\n"
+        )
     return f"Plan saved to {path}. Apply it with: clinesync apply {path}\n"
 
 

@@ -5,6 +5,8 @@ the very bytes one `json.dumps(..., indent=2)` of the whole would give."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from clinesync import strictjson
 from clinesync.plans.plan import OrgPlan, Plan, Totals, organization_data, written
 
@@ -42,5 +44,8 @@ class JsonPlan:
         return separator + strictjson.item(organization_data(org))
 
     def tail(self, totals: Totals) -> str:
-        rest = {"summary": summary_json(totals), "mass_change": list(totals.mass_change)}
+        rest: dict[str, Any] = {"summary": summary_json(totals), "mass_change": list(totals.mass_change)}
+        rollout = totals.rollout()
+        if rollout is not None:
+            rest["rollout"] = rollout.data()
         return strictjson.close_object(rest, empty=self._first)

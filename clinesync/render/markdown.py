@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from clinesync.escape import code_span, visible
+from clinesync.files.waves import Rollout, said
 from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, written
 from clinesync.render.markers import MARKERS
@@ -117,6 +118,9 @@ class MarkdownPlan:
         ]
         # What a reviewer must not miss comes right after the headline, and is never cut.
         head += _must_not_miss(totals, self._impacts, self._changing > 1, (limit - _CUT_RESERVE) // 2)
+        rollout = totals.rollout() if mode == "plan" else None
+        if rollout is not None:
+            head += rollout_lines(rollout)
         if self._untracked:
             head += [
                 f"{self._untracked} more impact lines, each first met past {_TRACKED:,} others: {_FULL_PLAN}.",
@@ -132,6 +136,34 @@ class MarkdownPlan:
         cut = (self._cut_rows, self._cut_sections)
         body = _within(head, table, shared, sections, limit - _CUT_RESERVE, cut)
         return "\n".join(body).rstrip("\n") + "\n"
+
+
+_NAMED_PER_WAVE = 5
+
+
+def rollout_lines(rollout: Rollout) -> list[str]:
+    """The waves, in order, for the comment: merging applies the first; `rollout next` each of the others once
+    the one before has held and passed its checks. A few organizations named per wave, the others counted."""
+    lines = [
+        "**Rollout:** merging applies the first wave; `clinesync rollout next` applies each next one once the "
+        "wave before it has held and passed its checks.",
+        "",
+        "| wave | organizations | hold | checks |",
+        "|---|---|---|---|",
+    ]
+    for wave in rollout.waves:
+        members = rollout.members[wave.name]
+        named = ", ".join(code_span(org) for org in members[:_NAMED_PER_WAVE])
+        more = len(members) - _NAMED_PER_WAVE
+        shown = f"{len(members)}: {named}" + (f" and {more} more" if more > 0 else "") if members else "none"
+        checks = ", ".join(_cell(check.label) for check in wave.checks) or "none"
+        lines.append(f"| {_cell(wave.name)} | {shown} | {said(wave.hold)} | {checks} |")
+    if rollout.unassigned:
+        lines.append(
+            f"\n{len(rollout.unassigned)} changing organizations are in no wave: `rollout next` never applies "
+            "them (add a last wave without organizations, paths or share to take the rest)."
+        )
+    return [*lines, ""]
 
 
 def _must_not_miss(totals: Totals, impacts: dict[str, Named], several: bool, budget: int) -> list[str]:

@@ -1,0 +1,192 @@
+"""`clinesync rollout status|next PLANFILE`: a reviewed plan applied wave by wave, each after the one before it
+has held and passed its checks (SPEC §9 `rollout:`). `apply PLANFILE --wave NAME` is in gitops.py."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import subprocess
+
+import click
+
+from clinesync.cli.app import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Run,
+    UserError,
+    cli,
+    command,
+    global_options,
+    this_run,
+)
+from clinesync.consoles.base import Console, ConsoleError, HistoryUnsupported
+from clinesync.files.waves import Check
+from clinesync.plans.planfile import SavedPlan
+from clinesync.plans.rollout import CheckResult, Organization, Status, WaveStatus
+from clinesync.render.rollout import ROLLOUT_RENDERERS
+
+_COMMAND_TIMEOUT = 900.0  # seconds a command check may take
+_PROBE_TIMEOUT = 10.0  # seconds per probe request, as probe's default
+
+
+@cli.group()
+def rollout() -> None:
+    """Apply a reviewed plan wave by wave (rollout: in clinesync.yaml): status, and the next wave when it may."""
+
+
+@rollout.command()
+@click.argument("plan_path", metavar="PLANFILE", type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(ROLLOUT_RENDERERS)),
+    default="text",
+    show_default=True,
+)
+@global_options
+@command
+def status(plan_path: str, output_format: str) -> int:
+    """Say which waves of a saved plan are applied and since when, whether their hold has passed and their
+    checks are green, and what comes next; from live state and the console's revision times alone.
+
+    Exit 0, or 1 when the rollout is stopped (a check failed, or something changed since the plan)."""
+    run = this_run()
+    saved = _saved(plan_path)
+    console = run.open_console()
+    try:
+        found = rollout_status(run, console, saved)
+    finally:
+        console.close()
+    run.output.out(ROLLOUT_RENDERERS[output_format](plan_path, console.description, found))
+    return EXIT_ERROR if found.verdict == "stopped" else EXIT_OK
+
+
+@rollout.command("next")
+@click.argument("plan_path", metavar="PLANFILE", type=click.Path(dir_okay=False))
+@click.option(
+    "--allow-mass-change",
+    is_flag=True,
+    help="Apply a wave beyond the project's massChange: thresholds (as apply's option).",
+)
+@global_options
+@command
+def next_wave(plan_path: str, allow_mass_change: bool) -> int:
+    """Apply the next wave of a saved plan, only when it may: the wave before it applied, held and green.
+
+    For a scheduled job: exit 0 when a wave was applied, or none may be yet (holding, or complete); 1 when
+    the rollout is stopped, with how to roll the applied waves back, or the wave's apply failed."""
+    from clinesync.cli.gitops import apply_saved_plan
+
+    run = this_run()
+    saved = _saved(plan_path)
+    console = run.open_console(writes=True)
+    try:
+        found = rollout_status(run, console, saved)
+        run.output.out(ROLLOUT_RENDERERS["text"](plan_path, console.description, found))
+        if found.verdict != "ready" or found.wave is None:
+            return EXIT_ERROR if found.verdict in ("stopped", "partial") else EXIT_OK
+        wave = saved.wave(found.wave.wave.name)
+        return apply_saved_plan(run, console, wave, allow_mass_change=allow_mass_change)
+    finally:
+        console.close()
+
+
+def _saved(plan_path: str) -> SavedPlan:
+    from clinesync.plans import planfile
+
+    try:
+        saved = planfile.load(plan_path)
+    except planfile.PlanFileError as error:
+        raise UserError(str(error)) from None
+    if saved.rollout is None:
+        raise UserError(
+            f"{plan_path} was made without waves: add rollout: to clinesync.yaml and plan again "
+            f"(or apply it whole with clinesync apply {plan_path})"
+        )
+    return saved
+
+
+def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
+    """Where the saved plan's rollout stands now: every changing organization re-planned, the applied ones'
+    revision times read, the applied waves' checks run."""
+    from clinesync.cli.gitops import report_problems
+    from clinesync.plans import planfile
+    from clinesync.plans.rollout import decide, standings, wave_statuses
+
+    rollout = saved.rollout
+    assert rollout is not None  # _saved refuses a plan without waves
+    try:
+        fresh, _ = planfile.replan(saved, console, run.environ, 4, run.project)
+    except planfile.PlanFileError as error:
+        raise UserError(str(error)) from None
+    report_problems(run.output, fresh)
+    if fresh.console_identity != saved.console_identity:
+        raise UserError(f"the plan was made against {saved.console}, not {fresh.console}")
+    found = standings(saved, fresh)
+    for organization, org in found.items():
+        if org.standing == "applied":
+            found[organization] = _with_times(console, org)
+    waves = wave_statuses(rollout, found)
+    for wave in waves:
+        if wave.state == "applied":
+            wave.checks = [_run_check(run, check, wave) for check in wave.wave.checks]
+    return decide(waves, rollout.unassigned, datetime.datetime.now(datetime.UTC))
+
+
+def _with_times(console: Console, org: Organization) -> Organization:
+    from clinesync.plans.rollout import revision_times
+
+    try:
+        since, restore = revision_times(console.history(org.organization))
+    except HistoryUnsupported:
+        return org
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    return dataclasses.replace(org, since=since, restore=restore)
+
+
+def _run_check(run: Run, check: Check, wave: WaveStatus) -> CheckResult:
+    if check.kind == "drift":
+        moved = [org.organization for org in wave.organizations if org.standing != "applied"]
+        return CheckResult(check.label, not moved, ", ".join(moved))
+    files = [org.file for org in wave.organizations]
+    if check.kind == "probe":
+        from clinesync.cli.probing import probed
+
+        results, failed_files = probed(run, files, check.api_key_env, _PROBE_TIMEOUT, False, 4)
+        failing = [endpoint for endpoint in results if not endpoint.passed]
+        if failed_files:
+            return CheckResult(check.label, False, f"{failed_files[0][0]}: {failed_files[0][1]}")
+        if failing:
+            first = next(found for found in failing[0].checks if found.status == "fail")
+            detail = f"{failing[0].organization} {failing[0].shown_url}: {first.name}: {first.detail}"
+            return CheckResult(check.label, False, run.output.redact(detail))
+        return CheckResult(check.label, True, f"{len(results)} endpoints answered")
+    return _run_command(run, check, wave, files)
+
+
+def _run_command(run: Run, check: Check, wave: WaveStatus, files: list[str]) -> CheckResult:
+    """The team's own check, run by the shell with the wave named in its environment; exit 0 passes. Its
+    output goes to stderr, scrubbed of every secret the run knows."""
+    environment = {
+        **run.environ,
+        "CLINESYNC_WAVE": wave.wave.name,
+        "CLINESYNC_ORGANIZATIONS": " ".join(org.organization for org in wave.organizations),
+        "CLINESYNC_FILES": os.pathsep.join(files),
+    }
+    try:
+        done = subprocess.run(
+            ["sh", "-c", check.command or ""],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=_COMMAND_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return CheckResult(check.label, False, f"still running after {_COMMAND_TIMEOUT:.0f} s")
+    except OSError as error:
+        return CheckResult(check.label, False, error.strerror or str(error))
+    run.output.err(done.stdout + done.stderr)
+    return CheckResult(check.label, done.returncode == 0, f"exit {done.returncode}")

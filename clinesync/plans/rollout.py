@@ -1,0 +1,182 @@
+"""Where a staged rollout stands (`rollout status`, `rollout next`), from a reviewed plan, live state and the
+console's revision times alone: no state file.
+
+An organization of the plan is `applied` (live is what the plan writes), `pending` (live is as reviewed, the
+plan still applies) or `moved` (live or the files changed since the plan). A wave is applied when all of its
+organizations are; it then holds for its `hold`, counted from its last organization's newest revision, and its
+checks must pass before the next wave may be applied. This module decides; the commands read and check.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from clinesync.consoles.base import Revision
+from clinesync.files.waves import Rollout, Wave
+from clinesync.plans.plan import Plan
+from clinesync.plans.planfile import SavedPlan, desired_fingerprint, live_fingerprint
+
+Standing = Literal["applied", "pending", "moved"]
+WaveState = Literal["applied", "partial", "pending", "moved", "empty"]
+Verdict = Literal["ready", "holding", "stopped", "complete", "partial"]
+
+
+@dataclass(frozen=True)
+class Organization:
+    organization: str
+    file: str
+    standing: Standing
+    why: str = ""  # for `moved`: what changed
+    since: datetime.datetime | None = (
+        None  # for `applied`: its newest revision's time, where the console has one
+    )
+    restore: int | None = (
+        None  # for `applied`: the revision before the plan's, which `rollback --to` restores
+    )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    label: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass
+class WaveStatus:
+    wave: Wave
+    organizations: list[Organization]
+    checks: list[CheckResult] = field(default_factory=list)  # run only once the wave is applied
+
+    @property
+    def state(self) -> WaveState:
+        standings = {org.standing for org in self.organizations}
+        if not standings:
+            return "empty"
+        if "moved" in standings:
+            return "moved"
+        if standings == {"applied"}:
+            return "applied"
+        return "pending" if standings == {"pending"} else "partial"
+
+    @property
+    def since(self) -> datetime.datetime | None:
+        """When the wave's last organization was applied; None when any has no revision time."""
+        times = [org.since for org in self.organizations]
+        if not times or any(time is None for time in times):
+            return None
+        return max(time for time in times if time is not None)
+
+    def hold_ends(self) -> datetime.datetime | None:
+        since = self.since
+        return since + datetime.timedelta(seconds=self.wave.hold) if since is not None else None
+
+    @property
+    def green(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+
+@dataclass
+class Status:
+    waves: list[WaveStatus]
+    unassigned: list[str]
+    verdict: Verdict
+    wave: WaveStatus | None = None  # the one the verdict is about: to apply, holding, stopped or partial
+    reason: str = ""
+
+    @property
+    def applied(self) -> list[Organization]:
+        """Every organization the rollout has applied so far, in wave order: what a rollback restores."""
+        return [org for status in self.waves for org in status.organizations if org.standing == "applied"]
+
+
+def standings(saved: SavedPlan, fresh: Plan) -> dict[str, Organization]:
+    """Each changing organization of the saved plan, by id, as it stands now (`fresh` re-planned them)."""
+    by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
+    found = {}
+    for entry in saved.changing:
+        org = by_file.get(os.path.normpath(entry.file))
+        standing: Standing = "moved"
+        why = ""
+        if org is None or org.action == "failed":
+            why = org.error if org is not None and org.error else "its file could not be planned"
+        elif org.organization != entry.organization:
+            why = f"{entry.file} now declares {org.organization}"
+        elif desired_fingerprint(org, saved.salt) != entry.desired:
+            why = "the files or variables changed since the plan"
+        elif not org.changes:
+            standing = "applied"
+        elif live_fingerprint(org, saved.salt) == entry.live:
+            standing = "pending"
+        else:
+            why = "live changed since the plan, and is not what the plan writes"
+        found[entry.organization] = Organization(entry.organization, entry.file, standing, why)
+    return found
+
+
+def revision_times(revisions: Sequence[Revision]) -> tuple[datetime.datetime | None, int | None]:
+    """When the newest revision was made, and the revision before it (what a rollback restores), from an
+    organization's history, oldest first."""
+    if not revisions:
+        return None, None
+    newest = revisions[-1]
+    return _time(newest.created_at), revisions[-2].number if len(revisions) > 1 else None
+
+
+def _time(text: str) -> datetime.datetime | None:
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def wave_statuses(rollout: Rollout, found: Mapping[str, Organization]) -> list[WaveStatus]:
+    return [
+        WaveStatus(wave, [found[org] for org in rollout.members[wave.name] if org in found])
+        for wave in rollout.waves
+    ]
+
+
+def decide(waves: list[WaveStatus], unassigned: list[str], now: datetime.datetime) -> Status:
+    """What the rollout may do next: apply a wave (`ready`), wait for one to hold (`holding`), nothing more
+    (`complete`), or nothing until a person acts (`stopped`: a check failed or something moved; `partial`: a
+    wave was applied in part)."""
+    for index, status in enumerate(waves):
+        state = status.state
+        if state == "empty":
+            continue
+        if state == "moved":
+            moved = next(org for org in status.organizations if org.standing == "moved")
+            reason = f"{moved.organization} ({moved.file}): {moved.why}; plan again"
+            return Status(waves, unassigned, "stopped", status, reason)
+        if state == "partial":
+            done = sum(org.standing == "applied" for org in status.organizations)
+            reason = (
+                f"wave {status.wave.name} is applied in {done} of its {len(status.organizations)} organizations: "
+                "plan again, and the new plan deals the rest into the same waves"
+            )
+            return Status(waves, unassigned, "partial", status, reason)
+        if state == "pending":
+            return Status(waves, unassigned, "ready", status, f"wave {status.wave.name} may be applied")
+        failed = [check for check in status.checks if not check.passed]
+        if failed:
+            reason = f"wave {status.wave.name}: {failed[0].label} failed" + (
+                f": {failed[0].detail}" if failed[0].detail else ""
+            )
+            return Status(waves, unassigned, "stopped", status, reason)
+        if all(later.state in ("applied", "empty") for later in waves[index + 1 :]):
+            continue  # nothing waits for this wave's hold
+        ends = status.hold_ends()
+        if ends is None:
+            reason = (
+                f"wave {status.wave.name}: the console keeps no revision times, so its hold cannot be counted"
+            )
+            return Status(waves, unassigned, "holding", status, reason)
+        if now < ends:
+            return Status(waves, unassigned, "holding", status, f"wave {status.wave.name} is holding")
+    return Status(waves, unassigned, "complete", None, "every wave is applied")

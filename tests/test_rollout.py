@@ -1,0 +1,309 @@
+"""Staged rollouts: `rollout:` waves in clinesync.yaml, `apply PLANFILE --wave`, `rollout status|next`, told from
+live state and the console's revision times alone."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clinesync.files.waves import Wave, assign, duration, said
+from clinesync.plans.rollout import Organization, WaveStatus, decide
+
+from fake_llm import KEY, FakeLLM
+from support import TOKEN, RunningServer, run, write
+
+SECRET = "az-planted-rollout-7f3a9c"
+ORGS = [f"org-{index:026d}" for index in range(30)]
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
+def org_text(organization: str, llm_port: int, telemetry: bool) -> str:
+    return f"""\
+organization: {organization}
+enabled: true
+remoteConfig:
+  version: v1
+  providerSettings:
+    OpenAiCompatible:
+      openAiBaseUrl: http://127.0.0.1:{llm_port}/v1
+      openAiHeaders:
+        x-gateway-token: ${{env:AZ_KEY}}
+      models:
+        - id: gpt-4o
+  telemetryEnabled: {str(telemetry).lower()}
+"""
+
+
+CONFIGURATION = f"""\
+paths: [orgs/]
+rollout:
+  - name: canary
+    organizations: [{ORGS[0]}, {ORGS[1]}, {ORGS[2]}]
+    hold: 1h
+    checks: [drift, {{probe: {{apiKeyEnv: MEMBER_KEY}}}}]
+  - name: early
+    share: 0.3
+    hold: 30m
+    checks: [{{probe: {{apiKeyEnv: MEMBER_KEY}}}}]
+  - name: rest
+"""
+
+
+@pytest.fixture
+def fleet(in_tmp: Path, llm: FakeLLM, console_server: RunningServer) -> dict[str, str]:
+    """30 organizations live with telemetry off (revision 1), their files now turning it on, and a plan of it
+    saved with its waves. Returns the environment the commands run with."""
+    env = {
+        "CLINESYNC_CONSOLE": console_server.url,
+        "CLINE_API_KEY": TOKEN,
+        "CLINESYNC_RETRIES": "1",
+        "AZ_KEY": SECRET,
+        "MEMBER_KEY": KEY,
+    }
+    for index, organization in enumerate(ORGS):
+        write(in_tmp / "orgs" / f"o{index:02d}.yaml", org_text(organization, llm.port, telemetry=False))
+    assert run("apply", "orgs/", "--auto-approve", env=env).exit_code == 0
+    for index, organization in enumerate(ORGS):
+        write(in_tmp / "orgs" / f"o{index:02d}.yaml", org_text(organization, llm.port, telemetry=True))
+    write(in_tmp / "clinesync.yaml", CONFIGURATION)
+    planned = run("plan", "--out", "p.plan", "--format", "json", env=env)
+    assert planned.exit_code == 0, planned.output
+    assert "rollout next p.plan" in planned.stderr
+    return env
+
+
+def status(env: dict[str, str]) -> dict[str, object]:
+    result = run("rollout", "status", "p.plan", "--format", "json", env=env)
+    assert SECRET not in result.output
+    return dict(json.loads(result.stdout), exit_code=result.exit_code)
+
+
+def live_telemetry(env: dict[str, str]) -> dict[str, bool]:
+    from clinesync.consoles.http import HttpConsole
+
+    console = HttpConsole(env["CLINESYNC_CONSOLE"], TOKEN)
+    try:
+        return {org: console.read(org).document.tree()["remoteConfig"]["telemetryEnabled"] for org in ORGS}  # type: ignore[union-attr]
+    finally:
+        console.close()
+
+
+def hold_passes(console_server: RunningServer) -> None:
+    """Two hours pass, as far as the console's revision times tell: every revision made two hours earlier."""
+    import sqlite3
+
+    with sqlite3.connect(console_server.database) as database:
+        database.execute("UPDATE revisions SET created_at = datetime(created_at, '-2 hours') || '+00:00'")
+
+
+def test_three_waves_over_30_organizations_each_after_its_hold_then_a_failing_probe_stops_and_is_rolled_back(
+    fleet: dict[str, str], llm: FakeLLM, console_server: RunningServer
+) -> None:
+    env = fleet
+    plan = json.loads(Path("p.plan").read_text())
+    waves = {wave["name"]: wave["organizations"] for wave in plan["rollout"]["waves"]}
+    assert waves["canary"] == ORGS[:3]
+    assert len(waves["early"]) == 9  # 30% of the 27 no wave names, rounded up
+    assert sorted(waves["canary"] + waves["early"] + waves["rest"]) == ORGS
+
+    before = status(env)
+    assert (before["verdict"], before["wave"], before["exit_code"]) == ("ready", "canary", 0)
+    assert all(wave["state"] == "pending" for wave in before["waves"])  # type: ignore[attr-defined]
+
+    first = run("rollout", "next", "p.plan", env=env)
+    assert first.exit_code == 0, first.output
+    assert [org for org, on in live_telemetry(env).items() if on] == waves["canary"]
+
+    holding = status(env)
+    assert (holding["verdict"], holding["wave"]) == ("holding", "canary")
+    canary = holding["waves"][0]  # type: ignore[index]
+    assert canary["state"] == "applied" and canary["since"]
+    assert [(check["check"], check["passed"]) for check in canary["checks"]] == [
+        ("drift", True),
+        ("probe", True),
+    ]
+    again = run("rollout", "next", "p.plan", env=env)  # the scheduled job, within the hold: nothing applied
+    assert again.exit_code == 0 and "Waiting: wave canary is holding until" in again.stdout
+    assert sum(live_telemetry(env).values()) == 3
+
+    hold_passes(console_server)
+    assert status(env)["verdict"] == "ready"
+    assert run("rollout", "next", "p.plan", env=env).exit_code == 0
+    on = {org for org, value in live_telemetry(env).items() if value}
+    assert on == set(waves["canary"] + waves["early"])
+
+    assert status(env)["verdict"] == "holding"  # early's own hold
+    hold_passes(console_server)
+    llm.stop()  # the endpoint goes down: the probes fail (the canary's first), and the rollout stops
+    stopped = run("rollout", "next", "p.plan", env=env)
+    assert stopped.exit_code == 1
+    assert "FAILED: probe" in stopped.stdout and "Stopped: wave canary: probe failed" in stopped.stdout
+    assert {org for org, value in live_telemetry(env).items() if value} == on  # rest untouched
+    assert SECRET not in stopped.output
+    found = status(env)
+    assert found["verdict"] == "stopped" and found["exit_code"] == 1
+    assert sorted(entry["organization"] for entry in found["rollback"]) == sorted(on)  # type: ignore[attr-defined]
+
+    # The rollback the stop prints, command by command: exactly the applied waves go back to revision 1.
+    commands = [
+        line.split() for line in stopped.stdout.splitlines() if line.strip().startswith("clinesync rollback")
+    ]
+    assert len(commands) == len(on)
+    for command in commands:
+        assert command[3:] == ["--to", "1"]
+        assert run(*command[1:], "--auto-approve", env=env).exit_code == 0
+    assert not any(live_telemetry(env).values())
+
+
+def test_a_wave_is_applied_alone_and_a_plan_file_whose_waves_were_edited_is_refused(
+    fleet: dict[str, str],
+) -> None:
+    env = fleet
+    applied = run("apply", "p.plan", "--wave", "early", env=env)
+    assert applied.exit_code == 0, applied.output
+    plan = json.loads(Path("p.plan").read_text())
+    early = next(wave for wave in plan["rollout"]["waves"] if wave["name"] == "early")["organizations"]
+    assert {org for org, on in live_telemetry(env).items() if on} == set(early)
+    # status: canary not applied yet, early applied out of order: canary comes next
+    assert status(env)["wave"] == "canary"
+
+    # Moving an organization into the canary wave by editing the plan: the wave's binding no longer holds.
+    rest = next(wave for wave in plan["rollout"]["waves"] if wave["name"] == "rest")
+    canary = plan["rollout"]["waves"][0]
+    canary["organizations"].append(rest["organizations"].pop())
+    Path("p.plan").write_text(json.dumps(plan))
+    refused = run("apply", "p.plan", "--wave", "canary", env=env)
+    assert refused.exit_code == 1
+    assert "plan again" in refused.stderr
+    assert sum(live_telemetry(env).values()) == len(early)
+
+    unknown = run("apply", "p.plan", "--wave", "late", env=env)
+    assert (
+        unknown.exit_code == 1
+        and "the plan has no wave 'late'; its waves: canary, early, rest" in unknown.stderr
+    )
+
+
+def test_a_plan_made_without_waves_says_how_to_get_them(in_tmp: Path) -> None:
+    write(in_tmp / "o.yaml", f"organization: {ORGS[0]}\nenabled: true\nremoteConfig: {{version: v1}}\n")
+    assert run("plan", "o.yaml", "--out", "p.plan").exit_code == 0
+    result = run("rollout", "status", "p.plan")
+    assert result.exit_code == 1
+    assert "p.plan was made without waves: add rollout: to clinesync.yaml and plan again" in result.stderr
+    assert "--wave applies one wave of a saved plan" in run("apply", "o.yaml", "--wave", "x").stderr
+
+
+def test_a_command_check_sees_its_wave_and_its_failure_stops_the_rollout(
+    in_tmp: Path, console_server: RunningServer
+) -> None:
+    env = {"CLINESYNC_CONSOLE": console_server.url, "CLINE_API_KEY": TOKEN}
+    for index in range(2):
+        write(
+            in_tmp / f"orgs/o{index}.yaml",
+            f"organization: {ORGS[index]}\nenabled: true\nremoteConfig: {{version: v1}}\n",
+        )
+    write(
+        in_tmp / "clinesync.yaml",
+        f"""\
+paths: [orgs/]
+rollout:
+  - {{name: one, organizations: [{ORGS[0]}], hold: 0s, checks: [{{command: 'echo "$CLINESYNC_WAVE $CLINESYNC_ORGANIZATIONS"; test -e ok'}}]}}
+  - {{name: two}}
+""",
+    )
+    assert run("plan", "--out", "p.plan", env=env).exit_code == 0
+    assert run("rollout", "next", "p.plan", env=env).exit_code == 0
+    stopped = run("rollout", "next", "p.plan", env=env)
+    assert stopped.exit_code == 1
+    assert f"one {ORGS[0]}" in stopped.stderr  # the command's output, on stderr
+    assert "Stopped: wave one: command" in stopped.stdout and "(exit 1)" in stopped.stdout
+    assert f"{ORGS[0]}: created by this plan, no earlier revision" in stopped.stdout
+    write(in_tmp / "ok", "")
+    assert run("rollout", "next", "p.plan", env=env).exit_code == 0
+    assert "Complete: every wave is applied." in run("rollout", "status", "p.plan", env=env).stdout
+
+
+# The pieces.
+
+
+def test_waves_take_named_organizations_first_then_shares_of_the_rest_by_a_stable_hash() -> None:
+    organizations = [(f"org-{index}", f"orgs/team-{index % 3}/o{index}.yaml") for index in range(20)]
+    waves = [
+        Wave("share", share=0.25),
+        Wave("named", organizations=("org-7",)),
+        Wave("team0", paths=("orgs/team-0/",)),
+        Wave("rest"),
+    ]
+    members, unassigned = assign(waves, organizations, ".")
+    assert members["named"] == ["org-7"]
+    assert members["team0"] == [org for org, file in organizations if "team-0" in file and org != "org-7"]
+    claimed = 1 + len(members["team0"])
+    assert len(members["share"]) == -(-(20 - claimed) // 4)  # a quarter of the rest, rounded up
+    dealt = [org for wave in members.values() for org in wave]
+    assert sorted(dealt) == sorted(org for org, _ in organizations) and not unassigned
+    # The same organizations lead every plan that holds them, whatever else it holds.
+    again, _ = assign(waves, [*organizations, ("org-99", "orgs/x.yaml")], ".")
+    assert set(members["share"]) - set(again["share"]) <= {max(members["share"], key=str)}
+    # Without a wave for the rest, what no wave takes is named.
+    _, left = assign([Wave("named", organizations=("org-7",))], organizations, ".")
+    assert len(left) == 19 and "org-7" not in left
+
+
+def test_durations() -> None:
+    assert duration("90m") == 5400 and duration("1h30m") == 5400 and duration("2d") == 172800
+    assert said(5400) == "1h30m" and said(0) == "0s" and said(3600) == "1h"
+
+
+def _wave(name: str, *standings: str, since: datetime.datetime | None = None, hold: float = 60) -> WaveStatus:
+    organizations = [
+        Organization(f"org-{name}-{index}", "f.yaml", standing, since=since)
+        for index, standing in enumerate(standings)
+    ]  # type: ignore[arg-type]
+    return WaveStatus(Wave(name, hold=hold), organizations)
+
+
+def test_decide() -> None:
+    now = datetime.datetime(2027, 1, 1, 12, tzinfo=datetime.UTC)
+    recent, old = now - datetime.timedelta(seconds=10), now - datetime.timedelta(hours=2)
+    assert decide([_wave("a", "applied", since=recent), _wave("b", "pending")], [], now).verdict == "holding"
+    assert decide([_wave("a", "applied", since=old), _wave("b", "pending")], [], now).wave.wave.name == "b"  # type: ignore[union-attr]
+    # The last wave's hold keeps nothing waiting.
+    assert decide([_wave("a", "applied", since=recent)], [], now).verdict == "complete"
+    assert decide([_wave("a", "applied", "pending")], [], now).verdict == "partial"
+    assert decide([_wave("a", "applied", "moved", since=old)], [], now).verdict == "stopped"
+    # A console without revision times cannot count a hold: the rollout waits, it never guesses.
+    assert decide([_wave("a", "applied"), _wave("b", "pending")], [], now).verdict == "holding"
+    assert decide([_wave("a"), _wave("b", "pending")], [], now).wave.wave.name == "b"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("rollout", "message"),
+    [
+        ("[{name: a}, {name: a}]", "wave a is named twice"),
+        (
+            f"[{{name: a, organizations: [{ORGS[0]}]}}, {{name: b, organizations: [{ORGS[0]}]}}]",
+            f"{ORGS[0]} is already in wave a",
+        ),
+        (
+            f"[{{name: a, organizations: [{ORGS[0]}], share: 0.5}}]",
+            "a wave has a share, or names what it takes",
+        ),
+        ("[{name: a, hold: 1 hour}]", "rollout[0].hold"),
+        ("[{name: A}]", "rollout[0].name"),
+    ],
+)
+def test_rollout_configuration_problems_are_located(in_tmp: Path, rollout: str, message: str) -> None:
+    write(in_tmp / "clinesync.yaml", f"rollout: {rollout}\n")
+    result = run("validate", ".")
+    assert result.exit_code == 1
+    assert "clinesync.yaml:1:" in result.stderr and message in result.stderr
