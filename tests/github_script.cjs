@@ -14,6 +14,9 @@ const github = {
     issues: {
       listComments: async () => ({ data: state.comments || [] }),
       listForRepo: async () => ({ data: state.issues || [] }),
+      listLabelsOnIssue: async () => ({ data: (state.labels || []).map((name) => ({ name })) }),
+      addLabels: record("addLabels"),
+      removeLabel: record("removeLabel"),
       create: record("create"),
       update: record("update"),
       updateComment: record("updateComment"),

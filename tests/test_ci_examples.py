@@ -46,7 +46,8 @@ def condition_holds(condition: str, context: dict[str, str]) -> bool:
     'strings', ==, !=, !, &&, ||, parentheses, always() and cancelled() (a run that goes on is not cancelled)."""
     condition = condition.strip().removeprefix("${{").removesuffix("}}").strip()
     tokens = _TOKEN.findall(condition)
-    assert "".join(tokens) == re.sub(r"\s+", "", condition), f"the test cannot read `if: {condition}`"
+    unspaced = re.sub(r"'[^']*'|\s+", lambda found: found.group(0).strip(), condition)  # quoted text kept
+    assert "".join(tokens) == unspaced, f"the test cannot read `if: {condition}`"
     position = 0
 
     def take() -> str:
@@ -162,6 +163,14 @@ class Runner:
             "github.event_name": "push",
             **{f"vars.{name}": value for name, value in self.variables.items()},
             "steps.plan.outputs.plan": reviewed,
+            # A plan made with waves: the apply job applies its first wave (rollout next), and keeps the plan
+            # for the promote job, whose download (`gh`) is the test's too (rollout/).
+            "steps.plan.outputs.rollout": "yes"
+            if reviewed and _has_waves(self.workspace / "reviewed")
+            else "",
+            "steps.rollout.outputs.plan": "yes"
+            if (self.workspace / "rollout" / "clinesync.plan").exists()
+            else "",
         }
         for step in (step for step in job["steps"] if runnable(step, context)):
             step_env = {**env, **self.filled(step.get("env", {}), matrix)}
@@ -183,6 +192,12 @@ class Runner:
         return result.returncode
 
 
+def _has_waves(folder: Path) -> bool:
+    import json
+
+    return "rollout" in json.loads((folder / "clinesync.plan").read_text())
+
+
 @pytest.fixture
 def runner(tmp_path: Path, console_server: RunningServer) -> Runner:
     workspace = tmp_path / "repo"
@@ -201,7 +216,7 @@ def test_the_workflow_lists_the_secrets_once_and_gives_them_only_to_the_steps_th
         assert all("secrets." not in str(value) for value in each.get("env", {}).values()), name
         for step in each["steps"]:
             env = step.get("env", {})
-            console = re.search(r"clinesync (plan|apply|drift|probe) ", step.get("run", ""))
+            console = re.search(r"clinesync (plan|apply|drift|probe|rollout next|pull) ", step.get("run", ""))
             assert ("CLINE_API_KEY" in env) == bool(console), (name, step.get("name"))
             if console:
                 assert env["CLINE_API_KEY"] == "${{ secrets.CLINE_API_KEY }}"
@@ -226,7 +241,8 @@ EVENTS = {
         "github.event.pull_request.head.repo.full_name": "o/r",
     },
     "a merge": {"github.event_name": "push"},
-    "the night": {"github.event_name": "schedule"},
+    "the night": {"github.event_name": "schedule", "github.event.schedule": "17 3 * * *"},
+    "the hour": {"github.event_name": "schedule", "github.event.schedule": "47 * * * *"},
     "a re-plan": {"github.event_name": "workflow_dispatch", "inputs.organizations": ORG},
     "a drift check by hand": {"github.event_name": "workflow_dispatch"},
 }
@@ -240,9 +256,10 @@ EVENTS = {
         ("a fork's pull request, as main sees it", {"fork-notice"}),  # a comment saying why
         ("a pull request, as main sees it", set()),
         ("a merge", {"apply"}),
-        ("the night", {"drift", "drift-issue"}),
+        ("the night", {"drift", "drift-issue", "drift-pull"}),
+        ("the hour", {"promote"}),
         ("a re-plan", {"replan", "apply"}),
-        ("a drift check by hand", {"drift", "drift-issue"}),
+        ("a drift check by hand", {"drift", "drift-issue", "drift-pull"}),
     ],
 )
 def test_each_job_runs_on_its_own_event(event: str, jobs: set[str]) -> None:
@@ -641,6 +658,8 @@ def test_the_workflow_pins_actions_by_commit_and_grants_least_permissions() -> N
         "apply": {"pull-requests"},
         "drift": set(),
         "drift-issue": {"issues"},
+        "drift-pull": {"contents", "pull-requests"},  # the console's edits as a branch and a pull request
+        "promote": set(),
     }
     installs = 0
     for each in document["jobs"].values():
@@ -652,7 +671,7 @@ def test_the_workflow_pins_actions_by_commit_and_grants_least_permissions() -> N
             assert "pip install" not in step.get("run", ""), "clinesync is installed by its action, pinned"
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
-    assert installs == 5  # every job that runs clinesync
+    assert installs == 7  # every job that runs clinesync
     for name, each in document["jobs"].items():  # a job's env is read before any step runs
         assert "steps." not in str(each.get("env", {})), name
 
@@ -762,13 +781,14 @@ def run_script(
     comments: list[dict[str, Any]],
     env: dict[str, str],
     cwd: Path,
+    labels: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """An actions/github-script step's script, run by Node against a fake comment API; the calls it made."""
     import json
 
     (tmp_path / "script.js").write_text(script)
     state = tmp_path / "state.json"
-    state.write_text(json.dumps({"context": context, "comments": comments}))
+    state.write_text(json.dumps({"context": context, "comments": comments, "labels": labels or []}))
     subprocess.run(
         ["node", str(Path(__file__).parent / "github_script.cjs"), str(tmp_path / "script.js"), str(state)],
         cwd=cwd,
@@ -963,3 +983,97 @@ def test_a_comment_with_more_than_github_takes_is_cut_to_fit(tmp_path: Path) -> 
     )
     assert len(made["body"]) <= 65_536 and "Cut to fit a comment" in made["body"]
     assert made["body"].rstrip().endswith(")).") and "For commit" in made["body"]
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="the label script runs in Node, as github-script does"
+)
+def test_the_pull_request_is_labelled_with_the_impact_classes_of_its_plan(
+    runner: Runner, tmp_path: Path
+) -> None:
+    import json
+
+    assert runner.job(job("plan")) == 0, runner.outputs
+    touched = json.loads((runner.workspace / "touched.json").read_text())
+    [classes] = [entry["classes"] for entry in touched["organizations"]]
+    assert {"enablement", "provider", "credentials"} <= set(classes)
+    [step] = [step for step in job("plan")["steps"] if step.get("name") == "Label the pull request with them"]
+    calls = run_script(
+        tmp_path,
+        step["with"]["script"],
+        pull_request_context(),
+        [],
+        {},
+        runner.workspace,
+        labels=["clinesync:instructions", "clinesync:credentials", "needs-review"],
+    )
+    assert {
+        "call": "removeLabel",
+        "owner": "acme",
+        "repo": "fleet",
+        "issue_number": 7,
+        "name": "clinesync:instructions",
+    } in calls
+    [added] = [call for call in calls if call["call"] == "addLabels"]
+    assert added["labels"] == [f"clinesync:{kind}" for kind in classes if kind != "credentials"]
+    assert not any(call.get("name") == "needs-review" for call in calls)  # only its own labels
+
+
+def _aged(database: Path) -> None:
+    """Two hours pass, as the console's revision times tell."""
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE revisions SET created_at = datetime(created_at, '-2 hours') || '+00:00'")
+
+
+def test_a_rollout_applies_its_first_wave_on_merge_and_the_next_from_the_hourly_job_after_its_hold(
+    runner: Runner, console_server: RunningServer
+) -> None:
+    for index in range(4):
+        text = (EXAMPLES / "org.yaml").read_text().replace(ORG, f"{ORG[:-2]}{index:02d}")
+        (runner.workspace / "orgs" / f"team-{index}.yaml").write_text(text)
+    (runner.workspace / "clinesync.yaml").write_text(
+        f"paths: [orgs/]\nrollout:\n  - {{name: canary, organizations: [{ORG}], checks: [drift]}}\n  - {{name: rest}}\n"
+    )
+    assert runner.job(job("plan")) == 0, runner.outputs
+    assert "| `canary` | 1: `" in (runner.workspace / "plan.md").read_text()  # the comment shows the waves
+    (runner.workspace / "reviewed").mkdir()
+    shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
+    assert runner.job(job("apply")) == 0, runner.outputs
+    assert console_server.server.requests["PUT"] == 1  # the canary only
+    # The artifact the apply job keeps, as the promote job downloads it.
+    shutil.copytree(runner.workspace / "reviewed", runner.workspace / "rollout")
+    assert (runner.workspace / "rollout" / "mass-change.txt").exists()
+    assert runner.job(job("promote")) == 0, runner.outputs
+    assert "Waiting: wave canary is holding until" in runner.outputs[-1]
+    assert console_server.server.requests["PUT"] == 1
+    _aged(console_server.database)
+    assert runner.job(job("promote")) == 0, runner.outputs
+    assert console_server.server.requests["PUT"] == 5  # the rest, in one run
+    assert runner.job(job("promote")) == 0
+    assert "Complete: every wave is applied." in runner.outputs[-1]
+    assert all(SECRET not in output and TOKEN not in output for output in runner.outputs)
+
+
+def test_the_nightly_drift_writes_the_console_edits_into_the_files_for_a_pull_request(
+    runner: Runner, console_server: RunningServer
+) -> None:
+    assert runner.job(job("plan")) == 0
+    (runner.workspace / "reviewed").mkdir()
+    shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
+    assert runner.job(job("apply")) == 0
+    acme = runner.workspace / "orgs" / "acme.yaml"
+    before = acme.read_text()
+    someone = LocalConsole(console_server.database)  # an admin switches telemetry off in the console
+    live = someone.read(ORG)
+    assert live.document is not None
+    tree = live.document.tree()
+    tree["remoteConfig"]["telemetryEnabled"] = False
+    someone.write(ORG, Document.from_tree(tree), live.revision)
+    someone.close()
+    assert runner.job(job("drift-pull")) == 0, runner.outputs
+    assert acme.read_text() == before.replace("telemetryEnabled: true", "telemetryEnabled: false")
+    pulled = (runner.workspace / "pull.txt").read_text()
+    assert "~ remoteConfig.telemetryEnabled: written to orgs/acme.yaml" in pulled
+    assert all(SECRET not in output and TOKEN not in output for output in [*runner.outputs, pulled])

@@ -84,13 +84,30 @@ def test_an_exception_silences_until_its_day_and_then_says_it_expired(in_tmp: Pa
         if silenced:
             assert result.exit_code == 0 and rules == []
             assert report["suppressions"] == [
-                {"file": "org.yaml", "line": 6, "rules": ["CS121"], "reason": "APIM", "until": until}
+                {
+                    "file": "org.yaml",
+                    "line": 6,
+                    "rules": ["CS121"],
+                    "reason": "APIM",
+                    "until": until,
+                    "state": "in force",
+                }
             ]
             assert report["suppressed"][0]["reason"] == "APIM"
         else:
             assert sorted(rules) == ["CS107", "CS121"]
             assert any(f"expired on {until}" in problem["message"] for problem in report["problems"])
-            assert report["suppressions"] == []
+            # Listed all the same, for an audit: its expiry, and that it has passed.
+            assert report["suppressions"] == [
+                {
+                    "file": "org.yaml",
+                    "line": 6,
+                    "rules": ["CS121"],
+                    "reason": "APIM",
+                    "until": until,
+                    "state": "expired",
+                }
+            ]
 
 
 POLICY = """\
@@ -223,7 +240,8 @@ def test_the_file_a_guardrail_constrains_cannot_switch_it_off(in_tmp: Path) -> N
     refusals = [problem["message"] for problem in report["problems"] if problem["rule"] == "CS108"]
     assert any(message.startswith("CS110, corp-hosts cannot be suppressed") for message in refusals)
     assert any(message.startswith("CS131 cannot be suppressed") for message in refusals)
-    assert report["suppressed"] == [] and report["suppressions"] == []
+    assert report["suppressed"] == []
+    assert {entry["state"] for entry in report["suppressions"]} == {"silencing nothing"}  # refused, each
 
     write(
         in_tmp / "clinesync.yaml",

@@ -51,7 +51,7 @@ def test_init_pins_the_workflow_and_the_hook_to_the_commit_given(in_tmp: Path) -
     assert not (in_tmp / "clinesync.yaml").exists()
     assert run("init", "repo", "--pin", PIN).exit_code == 0
     workflow = (in_tmp / "repo" / ".github" / "workflows" / "clinesync.yml").read_text()
-    assert "COMMIT_SHA" not in workflow and workflow.count(f"uses: {PIN}") == 5
+    assert "COMMIT_SHA" not in workflow and workflow.count(f"uses: {PIN}") == 7
     hook = yaml.safe_load((in_tmp / "repo" / ".pre-commit-config.yaml").read_text())["repos"][0]
     assert hook["repo"] == "https://github.com/acme/clinesync" and hook["rev"] == PIN.split("@")[1]
     assert [each["id"] for each in hook["hooks"]] == ["clinesync-fmt", "clinesync-validate"]

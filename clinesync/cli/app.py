@@ -259,6 +259,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Check that each configured endpoint answers as Cline will call it: DNS, TCP, TLS, the "
         "model listing, every declared model offered (and with --chat, a completion).",
     ),
+    "pull": (
+        "revisions",
+        "Write live values that differ from the files back into the files that set them, never a secret.",
+    ),
     "rollback": (
         "revisions",
         "Restore an earlier revision, as a new revision: shows the plan and asks, like apply.",

@@ -58,13 +58,14 @@ def validate(
 ) -> int:
     """Check organization files against the schema and the CS rules. No console, no secrets needed."""
     from clinesync.files.batch import iter_checked
+    from clinesync.files.suppressions import listed_suppressions
 
     run = this_run()
     output = run.output
     given = expand_paths(paths, shard)
     if only_organizations:  # a hook given a base alone checks the organizations that extend it
         given += _extending(run.project, given)
-    files, problems, suppressed, suppressions = [], [], [], []
+    files, problems, suppressed, suppressions, declared = [], [], [], [], []
     with paused_gc():
         # One file at a time, keeping only its problems: memory does not grow with the fleet.
         for item in iter_checked(given, run.project):
@@ -74,12 +75,13 @@ def validate(
             problems += item.problems
             suppressed += item.suppressed
             suppressions += item.suppressions
+            declared += item.declared
     # a base's problem once, however many files extend it
     problems, suppressed = list(dict.fromkeys(problems)), list(dict.fromkeys(suppressed))
-    suppressions = sorted(set(suppressions), key=lambda found: (found.file, found.line))
+    listed = listed_suppressions(declared, set(suppressions))
     failed = any(problem.is_error or strict for problem in problems)
     code = EXIT_ERROR if failed else EXIT_OK
-    output.out(PROBLEM_RENDERERS[output_format](problems, suppressed, suppressions, files, code))
+    output.out(PROBLEM_RENDERERS[output_format](problems, suppressed, listed, files, code))
     output.info(summary_line(problems, len(files)))
     return code
 

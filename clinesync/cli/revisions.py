@@ -1,6 +1,8 @@
-"""Commands about one organization's live state: `export`, `history` and `rollback`."""
+"""Commands about live state: `export`, `history`, `rollback`, `organizations`, and `pull` (live into the files)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,8 +21,14 @@ from clinesync.cli.app import (
     this_run,
 )
 from clinesync.cline import is_organization_id
+from clinesync.consoles.base import ConsoleError
 from clinesync.render import adoption as view
 from clinesync.render.history import HISTORY_RENDERERS
+
+if TYPE_CHECKING:
+    from clinesync.files.edits import Edit
+    from clinesync.files.loader import LoadedFile
+    from clinesync.plans.pull import Source
 
 
 def organization_argument(value: str) -> str:
@@ -268,3 +276,104 @@ def organizations(paths: tuple[str, ...], output_format: str) -> int:
     ]
     run.output.out(ORGANIZATION_RENDERERS[output_format](console.description, listed))
     return EXIT_OK
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@global_options
+@command
+def pull(paths: tuple[str, ...], output_format: str) -> int:
+    """Write live values that differ from the files back into the files that set them, never a secret.
+
+    Into the organization's file, or into the base that set a value when every organization taking it from
+    that base has the same live value; comments and formatting kept. A value from ${env:...} or a variable,
+    or a credential, is reported, not written. Exit 0 when live matches the files, 2 when it differs (the
+    files were updated where they may be), 1 on errors."""
+    import dataclasses
+
+    from clinesync.cli.app import EXIT_CHANGES, expand_paths
+    from clinesync.files.style import StyleError
+    from clinesync.plans.pull import pull as decide
+    from clinesync.render.pull import PULL_RENDERERS, not_written
+
+    run = this_run()
+    output = run.output
+    files = expand_paths(paths)
+    sources, others, failed = _pull_sources(run, files)
+    console = run.open_console()
+    try:
+        read = []
+        for source in sources:
+            live = console.read(source.desired.organization).document
+            read.append(dataclasses.replace(source, live=live.tree() if live else None))
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    finally:
+        console.close()
+    result = decide(read, others)
+    written = []
+    for name, edits in result.edits.items():
+        try:
+            _write_edits(name, edits)
+        except (OSError, StyleError) as error:
+            output.err(not_written(name, getattr(error, "strerror", None) or str(error)))
+            failed = True
+            continue
+        written.append(name)
+    output.out(PULL_RENDERERS[output_format](result, written))
+    if failed:
+        return EXIT_ERROR
+    return EXIT_CHANGES if result.differs else EXIT_OK
+
+
+def _pull_sources(run: Run, files: list[str]) -> tuple[list[Source], list[LoadedFile], bool]:
+    """The organizations to pull, each checked and resolved with its merged file kept (where its values were
+    set); the configuration's other organization files, merged only; and whether any file failed."""
+    import os
+
+    from clinesync.files.bases import inherited
+    from clinesync.files.batch import check_one
+    from clinesync.files.paths import PathError, expand
+    from clinesync.plans.pull import Source
+    from clinesync.render.problems import problems_text
+
+    project, output = run.project, run.output
+    bases: dict[str, LoadedFile] = {}
+    sources, failed = [], False
+    for name in files:
+        checked = check_one(name, project, run.environ, bases)
+        if checked.may_be_a_base or checked.plainly_not_an_organization:
+            continue
+        if checked.desired is not None:
+            output.add_secrets(checked.desired.secrets)
+        output.err(problems_text(problem for problem in checked.problems if problem.is_error))
+        if checked.desired is None or checked.loaded is None:
+            failed = True
+            continue
+        sources.append(Source(checked.loaded, checked.desired, None, inherited(checked.loaded, bases)))
+    others = []
+    try:
+        fleet = (
+            expand(project.paths, project.ignore, project.directory, project.file) if project.paths else []
+        )
+    except PathError as error:
+        raise UserError(str(error)) from None
+    pulled = {os.path.realpath(name) for name in files}
+    for name in fleet:
+        if os.path.realpath(name) not in pulled:
+            checked = check_one(name, project, None, bases)
+            if checked.loaded is not None and checked.organization is not None:
+                others.append(checked.loaded)
+    return sources, others, failed
+
+
+def _write_edits(name: str, edits: list[Edit]) -> None:
+    from clinesync.files.edits import edited
+    from clinesync.privatefile import keep_mode
+
+    with open(name, encoding="utf-8") as stream:
+        text = stream.read()
+    keep_mode(name, edited(text, name, edits))

@@ -36,6 +36,21 @@ def extended(
     return _Bases(cache, prepare, roots).extend(loaded, (os.path.realpath(loaded.path),))
 
 
+def inherited(loaded: LoadedFile, cache: dict[str, LoadedFile]) -> Any:
+    """What the bases an organization file names add up to (its data, merged), from a run's cache once the file
+    has been extended; None when it names none."""
+    names = loaded.data.get("extends") if isinstance(loaded.data, dict) else None
+    if not isinstance(names, list) or not names:
+        return None
+    found = cache.get(_folded(loaded, names))
+    return found.data if found is not None else None
+
+
+def _folded(loaded: LoadedFile, names: list[Any]) -> str:
+    """The cache's key for a list of bases: what it adds up to is the same for every file that names it."""
+    return "extends:" + "\0".join(_real(loaded, name) for name in names)
+
+
 class _Bases:
     def __init__(self, cache: dict[str, LoadedFile], prepare: Prepare, roots: tuple[str, ...]) -> None:
         self.cache = cache
@@ -48,8 +63,7 @@ class _Bases:
         if not isinstance(names, list) or not names:
             return loaded
         problems: list[Problem] = []
-        # What a list of bases adds up to is the same for every file that names it: merged once a run.
-        folded = "extends:" + "\0".join(_real(loaded, name) for name in names)
+        folded = _folded(loaded, names)  # merged once a run
         inherited = self.cache.get(folded)
         if inherited is None:
             inherited = LoadedFile(loaded.path, {})

@@ -47,6 +47,23 @@ class Suppression:
         return self.expiry is None or today <= self.expiry
 
 
+def listed_suppressions(
+    declared: Iterable[Suppression], used: Set[Suppression]
+) -> list[tuple[Suppression, str]]:
+    """Every suppression comment once, in file and line order, with its state for an audit: `in force` (it
+    silenced something), `expired` (its until= has passed), or `silencing nothing` (a warning says why)."""
+    today = datetime.date.today()
+    listed = []
+    for found in sorted(set(declared), key=lambda found: (found.file, found.line)):
+        if found in used:
+            listed.append((found, "in force"))
+        elif found.expiry is not None and today > found.expiry:
+            listed.append((found, "expired"))
+        else:
+            listed.append((found, "silencing nothing"))
+    return listed
+
+
 def scan(text: str, file: str) -> list[Suppression]:
     """The suppression comments of a file's text. Cheap when there are none, as in most files."""
     if "clinesync:" not in text:

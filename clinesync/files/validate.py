@@ -34,6 +34,7 @@ class CheckedFile:
     problems: list[Problem]  # as configured: levels set, `off` and suppressed ones left out
     suppressed: list[Problem] = field(default_factory=list)  # silenced by a comment, with its reason
     suppressions: list[Suppression] = field(default_factory=list)  # the comments in force that silenced them
+    declared: list[Suppression] = field(default_factory=list)  # every suppression comment, its bases' too
     guardrails: Guardrails = field(default_factory=Guardrails)
     organization: str | None = None
     name: str | None = None
@@ -98,6 +99,7 @@ def check_loaded(loaded: LoadedFile, guardrails: Guardrails | None = None) -> Ch
         sorted(problems, key=Problem.sort_key),
         governed.suppressed,
         sorted(governed.used, key=lambda found: (found.file, found.line)),
+        sorted(loaded.suppressions, key=lambda found: (found.file, found.line)),
         guardrails,
         organization=_text(data, "organization"),
         name=_text(data, "name"),

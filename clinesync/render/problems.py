@@ -21,12 +21,12 @@ def problems_text(problems: Iterable[Problem]) -> str:
 def problems_json(
     problems: list[Problem],
     suppressed: list[Problem],
-    suppressions: list[Suppression],
+    suppressions: list[tuple[Suppression, str]],
     files: list[str],
     exit_code: int,
 ) -> str:
     """Problems as data; the suppressed ones listed apart, each with the reason its comment gives, and every
-    suppression comment in force, for audits."""
+    suppression comment with its expiry and state, for audits."""
     document = {
         "format_version": FORMAT_VERSION,
         "files": files,
@@ -39,8 +39,9 @@ def problems_json(
                 "rules": sorted(found.rules),
                 "reason": found.reason,
                 "until": found.until,
+                "state": state,
             }
-            for found in suppressions
+            for found, state in suppressions
         ],
         "summary": _summary(problems, len(files)) | {"exit_code": exit_code, "suppressed": len(suppressed)},
     }
@@ -112,7 +113,7 @@ def _escape_property(text: str) -> str:
 
 
 # validate's --format: the one table that also builds the option's choices.
-ProblemRenderer = Callable[[list[Problem], list[Problem], list[Suppression], list[str], int], str]
+ProblemRenderer = Callable[[list[Problem], list[Problem], list[tuple[Suppression, str]], list[str], int], str]
 PROBLEM_RENDERERS: dict[str, ProblemRenderer] = {
     "text": lambda problems, suppressed, suppressions, files, code: problems_text(problems),
     "json": problems_json,

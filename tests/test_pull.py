@@ -1,0 +1,165 @@
+"""`clinesync pull`: console edits written back into the files that set them, comments kept, never a secret."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import run, write
+
+SECRET = "sk-planted-pull-5e2d"
+EDITED_SECRET = "sk-console-edited-91ab"
+ENV = {"KEY": SECRET}
+BASE = """\
+# The shared gateway: every team's endpoint.
+remoteConfig:
+  version: v1
+  providerSettings:
+    OpenAiCompatible:
+      openAiBaseUrl: https://gw.corp.example.com/v1  # the gateway
+      openAiHeaders:
+        api-key: ${env:KEY}
+      models:
+        - id: gpt-4o
+  telemetryEnabled: true
+"""
+
+
+def org_text(index: int) -> str:
+    return f"""\
+# Team {index}
+organization: org-team{index}
+extends: [../bases/azure.yaml]
+enabled: true
+remoteConfig:
+  mcpMarketplaceEnabled: false  # off for now
+"""
+
+
+@pytest.fixture
+def fleet(in_tmp: Path) -> Path:
+    write(in_tmp / "clinesync.yaml", "paths: [orgs/]\n")
+    write(in_tmp / "bases" / "azure.yaml", BASE)
+    for index in range(3):
+        write(in_tmp / "orgs" / f"t{index}.yaml", org_text(index))
+    assert run("apply", "--auto-approve", env=ENV).exit_code == 0
+    return in_tmp
+
+
+def edit_live(organization: str, change: Callable[[dict[str, Any]], None]) -> None:
+    """An admin's edit in the console."""
+    from clinesync.consoles.local import LocalConsole
+    from clinesync.document import Document
+
+    console = LocalConsole(Path(".clinesync/console.db"))
+    try:
+        live = console.read(organization)
+        assert live.document is not None
+        tree = live.document.tree()
+        change(tree["remoteConfig"])
+        console.write(organization, Document.from_tree(tree), live.revision)
+    finally:
+        console.close()
+
+
+def provider(config: dict[str, Any]) -> dict[str, Any]:
+    return dict(config["providerSettings"]["OpenAiCompatible"])
+
+
+def test_an_edit_every_organization_shares_goes_into_the_base_and_one_of_its_own_into_its_file(
+    fleet: Path,
+) -> None:
+    for index in range(3):
+        edit_live(f"org-team{index}", lambda config: config.update(telemetryEnabled=False))
+    edit_live("org-team0", lambda config: config.update(mcpMarketplaceEnabled=True))
+    edit_live(
+        "org-team1",
+        lambda config: config["providerSettings"]["OpenAiCompatible"].update(
+            openAiBaseUrl="https://eu.corp.example.com/v1"
+        ),
+    )
+    result = run("pull", env=ENV)
+    assert result.exit_code == 2, result.output
+    assert "remoteConfig.telemetryEnabled: written to bases/azure.yaml" in result.stdout
+    base = (fleet / "bases" / "azure.yaml").read_text()
+    assert base == BASE.replace("telemetryEnabled: true", "telemetryEnabled: false")  # comments as they were
+    assert (fleet / "orgs" / "t0.yaml").read_text() == org_text(0).replace(
+        "mcpMarketplaceEnabled: false  # off for now", "mcpMarketplaceEnabled: true   # off for now"
+    )
+    # One organization's base URL differs: an override in its own file; the others keep the base's.
+    team1 = (fleet / "orgs" / "t1.yaml").read_text()
+    assert team1.startswith(org_text(1))
+    assert "      openAiBaseUrl: https://eu.corp.example.com/v1\n" in team1
+    assert "an override of its base, which others keep" in result.stdout
+    assert "gw.corp.example.com" in base
+    # The files now say what live holds: nothing drifts.
+    assert run("drift", env=ENV).exit_code == 0
+    assert run("pull", env=ENV).exit_code == 0
+
+
+def test_a_secret_edited_in_the_console_is_reported_never_written(fleet: Path) -> None:
+    def rotate(config: dict[str, Any]) -> None:
+        config["providerSettings"]["OpenAiCompatible"]["openAiHeaders"]["api-key"] = EDITED_SECRET
+        config["providerSettings"]["OpenAiCompatible"]["openAiHeaders"]["Authorization"] = (
+            "Bearer " + EDITED_SECRET
+        )
+
+    edit_live("org-team2", rotate)
+    result = run("pull", "--format", "json", env=ENV)
+    assert result.exit_code == 2
+    entry = next(
+        org for org in json.loads(result.stdout)["organizations"] if org["organization"] == "org-team2"
+    )
+    assert entry["written"] == []
+    reasons = {item["path"]: item["why"] for item in entry["notWritten"]}
+    header = "remoteConfig.providerSettings.OpenAiCompatible.openAiHeaders."
+    assert reasons[header + "api-key"].startswith("set from the environment (a secret), ${env:KEY}")
+    assert reasons[header + "Authorization"].startswith("a credential (")
+    everything = result.output + "".join(path.read_text() for path in fleet.rglob("*.yaml"))
+    assert EDITED_SECRET not in everything and SECRET not in everything
+
+
+def test_removals_and_added_list_items_land_where_the_files_say_them(fleet: Path) -> None:
+    def edit(config: dict[str, Any]) -> None:
+        del config["mcpMarketplaceEnabled"]  # set in the organization's own file: deleted there
+        del config["telemetryEnabled"]  # set in the base that others keep: null in this file
+        config["providerSettings"]["OpenAiCompatible"]["models"].append({"id": "o3-mini"})
+        config["globalRules"] = [{"name": "style", "contents": "Be brief.", "alwaysEnabled": True}]
+
+    edit_live("org-team0", edit)
+    result = run("pull", env=ENV)
+    assert result.exit_code == 2, result.output
+    team0 = (fleet / "orgs" / "t0.yaml").read_text()
+    assert "mcpMarketplaceEnabled: false" not in team0
+    assert "  telemetryEnabled: null\n" in team0  # removes the inherited value, for this organization only
+    assert "        - id: o3-mini\n" in team0 and "  globalRules:\n    - name: style\n" in team0
+    assert (fleet / "bases" / "azure.yaml").read_text() == BASE
+    assert run("drift", env=ENV).exit_code == 0
+
+
+def test_a_base_an_organization_outside_the_pull_takes_from_is_left_alone(fleet: Path) -> None:
+    for index in range(3):
+        edit_live(f"org-team{index}", lambda config: config.update(telemetryEnabled=False))
+    result = run("pull", "orgs/t0.yaml", "orgs/t1.yaml", env=ENV)
+    assert result.exit_code == 2
+    assert (fleet / "bases" / "azure.yaml").read_text() == BASE  # t2 extends it too, and was not read
+    assert "telemetryEnabled: false" in (fleet / "orgs" / "t0.yaml").read_text()
+    assert "telemetryEnabled: false" in (fleet / "orgs" / "t1.yaml").read_text()
+
+
+def test_unknown_live_fields_and_unmanaged_paths_are_not_written(fleet: Path) -> None:
+    write(fleet / "clinesync.yaml", "paths: [orgs/]\nunmanaged: [remoteConfig.mcpMarketplaceEnabled]\n")
+    edit_live("org-team0", lambda config: config.update(mcpMarketplaceEnabled=True, futureSetting=1))
+    result = run("pull", env=ENV)
+    assert "remoteConfig.futureSetting: not written: not known to this version of clinesync" in result.stdout
+    assert "mcpMarketplaceEnabled" not in result.stdout
+    assert (fleet / "orgs" / "t0.yaml").read_text() == org_text(0)
+
+
+def test_in_sync_writes_nothing_and_says_so(fleet: Path) -> None:
+    result = run("pull", env=ENV)
+    assert result.exit_code == 0 and "Pull: live matches the files; nothing written." in result.stdout
