@@ -163,3 +163,28 @@ def test_unknown_live_fields_and_unmanaged_paths_are_not_written(fleet: Path) ->
 def test_in_sync_writes_nothing_and_says_so(fleet: Path) -> None:
     result = run("pull", env=ENV)
     assert result.exit_code == 0 and "Pull: live matches the files; nothing written." in result.stdout
+
+
+def test_a_literal_dollar_brace_members_expand_is_written_escaped_and_reads_back_as_itself(
+    fleet: Path,
+) -> None:
+    def add_server(config: dict[str, Any]) -> None:
+        config["remoteMCPServers"] = [
+            {"name": "docs", "url": "https://mcp.corp.example.com", "headers": {"X-User": "${env:USER}"}}
+        ]
+
+    edit_live("org-team0", add_server)
+    result = run("pull", env=ENV)
+    assert result.exit_code == 2, result.output
+    assert "X-User: $${env:USER}" in (fleet / "orgs" / "t0.yaml").read_text()
+    assert run("drift", "orgs/t0.yaml", env=ENV).exit_code == 0  # read back as the console holds it
+
+
+def test_without_paths_in_the_configuration_the_fleet_is_this_folder(fleet: Path) -> None:
+    (fleet / "clinesync.yaml").unlink()
+    for index in range(3):
+        edit_live(f"org-team{index}", lambda config: config.update(telemetryEnabled=False))
+    assert run("pull", "orgs/t0.yaml", env=ENV).exit_code == 2
+    assert (fleet / "bases" / "azure.yaml").read_text() == BASE  # t1 and t2 extend it too
+    assert run("pull", "orgs/", env=ENV).exit_code == 2
+    assert "telemetryEnabled: false" in (fleet / "bases" / "azure.yaml").read_text()

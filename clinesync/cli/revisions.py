@@ -345,7 +345,11 @@ def _pull_sources(run: Run, files: list[str]) -> tuple[list[Source], list[Loaded
     sources, failed = [], False
     for name in files:
         checked = check_one(name, project, run.environ, bases)
-        if checked.may_be_a_base or checked.plainly_not_an_organization:
+        if (
+            checked.may_be_a_base
+            or checked.plainly_not_an_organization
+            or not project.selects(checked.organization)
+        ):
             continue
         if checked.desired is not None:
             output.add_secrets(checked.desired.secrets)
@@ -354,11 +358,11 @@ def _pull_sources(run: Run, files: list[str]) -> tuple[list[Source], list[Loaded
             failed = True
             continue
         sources.append(Source(checked.loaded, checked.desired, None, inherited(checked.loaded, bases)))
+    # The fleet a base is shared with: the configuration's paths, else this folder (as `organizations` reads
+    # it). An organization file there that was not pulled keeps a base from being written at its paths.
     others = []
     try:
-        fleet = (
-            expand(project.paths, project.ignore, project.directory, project.file) if project.paths else []
-        )
+        fleet = expand(project.paths or (".",), project.ignore, project.directory, project.file)
     except PathError as error:
         raise UserError(str(error)) from None
     pulled = {os.path.realpath(name) for name in files}

@@ -50,7 +50,8 @@ def status(plan_path: str, output_format: str) -> int:
     """Say which waves of a saved plan are applied and since when, whether their hold has passed and their
     checks are green, and what comes next; from live state and the console's revision times alone.
 
-    Exit 0, or 1 when the rollout is stopped (a check failed, or something changed since the plan)."""
+    Exit 0, or 1 when the rollout needs a person: a check failed, something changed since the plan, or a
+    wave was applied in part."""
     run = this_run()
     saved = _saved(plan_path)
     console = run.open_console()
@@ -59,7 +60,7 @@ def status(plan_path: str, output_format: str) -> int:
     finally:
         console.close()
     run.output.out(ROLLOUT_RENDERERS[output_format](plan_path, console.description, found))
-    return EXIT_ERROR if found.verdict == "stopped" else EXIT_OK
+    return EXIT_ERROR if found.verdict in ("stopped", "partial") else EXIT_OK
 
 
 @rollout.command("next")

@@ -16,6 +16,7 @@ from typing import Any
 
 from clinesync.diff import diff
 from clinesync.fields import MISSING, Item, Path, dotted, find, is_sensitive_path, walk
+from clinesync.files import envref
 from clinesync.files.desired import Desired
 from clinesync.files.edits import DELETE, Edit
 from clinesync.files.loader import LoadedFile
@@ -83,7 +84,7 @@ def pull(sources: Sequence[Source], others: Sequence[LoadedFile] = ()) -> Pull:
         for change in diff(desired.document.tree(), source.live):
             if _under(change.path, desired.unmanaged):
                 continue
-            value = MISSING if change.op == "remove" else change.after
+            value = MISSING if change.op == "remove" else _as_written(change.after)
             file, why = _place(source, change.path, value, sources, others, result.edits)
             org.pulled.append(Pulled(change.op, change.path, file, why))
     return result
@@ -171,7 +172,7 @@ def _agreed(
     if any(_owner(other, path) == base for other in others):
         return False
     return all(
-        _same(find(source.live, path) if source.live is not None else MISSING, value)
+        _same(_as_written(find(source.live, path)) if source.live is not None else MISSING, value)
         for source in sources
         if _owner(source.loaded, path) == base
     )
@@ -194,6 +195,18 @@ def _add(edits: dict[str, list[Edit]], file: str, edit: Edit) -> None:
     planned = edits.setdefault(file, [])
     if edit not in planned:
         planned.append(edit)
+
+
+def _as_written(value: Any) -> Any:
+    """A live value as a file writes it, to read back as itself: a literal `${` (an MCP server's
+    `${env:...}`, which members' Cline expands) escaped as `$${`."""
+    if isinstance(value, str):
+        return envref.escape(value)
+    if isinstance(value, dict):
+        return {key: _as_written(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_as_written(child) for child in value]
+    return value
 
 
 def _under(path: Path, prefixes: tuple[Path, ...]) -> bool:
