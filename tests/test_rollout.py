@@ -127,7 +127,7 @@ def test_three_waves_over_30_organizations_each_after_its_hold_then_a_failing_pr
     holding = status(env)
     assert (holding["verdict"], holding["wave"]) == ("holding", "canary")
     canary = holding["waves"][0]  # type: ignore[index]
-    assert canary["state"] == "applied" and canary["since"]
+    assert canary["state"] == "applied" and canary["since"] and canary["holdPassed"] is False
     assert [(check["check"], check["passed"]) for check in canary["checks"]] == [
         ("drift", True),
         ("probe", True),
@@ -137,7 +137,8 @@ def test_three_waves_over_30_organizations_each_after_its_hold_then_a_failing_pr
     assert sum(live_telemetry(env).values()) == 3
 
     hold_passes(console_server)
-    assert status(env)["verdict"] == "ready"
+    ready = status(env)
+    assert ready["verdict"] == "ready" and ready["waves"][0]["holdPassed"] is True  # type: ignore[index]
     assert run("rollout", "next", "p.plan", env=env).exit_code == 0
     on = {org for org, value in live_telemetry(env).items() if value}
     assert on == set(waves["canary"] + waves["early"])

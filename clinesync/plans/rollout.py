@@ -87,6 +87,12 @@ class Status:
     verdict: Verdict
     wave: WaveStatus | None = None  # the one the verdict is about: to apply, holding, stopped or partial
     reason: str = ""
+    now: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
+
+    def held(self, wave: WaveStatus) -> bool | None:
+        """Whether the wave's hold has passed; None when it is not applied, or its time is not known."""
+        ends = wave.hold_ends() if wave.state == "applied" else None
+        return None if ends is None else ends <= self.now
 
     @property
     def applied(self) -> list[Organization]:
@@ -146,6 +152,10 @@ def decide(waves: list[WaveStatus], unassigned: list[str], now: datetime.datetim
     """What the rollout may do next: apply a wave (`ready`), wait for one to hold (`holding`), nothing more
     (`complete`), or nothing until a person acts (`stopped`: a check failed or something moved; `partial`: a
     wave was applied in part)."""
+
+    def status_of(verdict: Verdict, wave: WaveStatus | None, reason: str) -> Status:
+        return Status(waves, unassigned, verdict, wave, reason, now)
+
     for index, status in enumerate(waves):
         state = status.state
         if state == "empty":
@@ -153,22 +163,22 @@ def decide(waves: list[WaveStatus], unassigned: list[str], now: datetime.datetim
         if state == "moved":
             moved = next(org for org in status.organizations if org.standing == "moved")
             reason = f"{moved.organization} ({moved.file}): {moved.why}; plan again"
-            return Status(waves, unassigned, "stopped", status, reason)
+            return status_of("stopped", status, reason)
         if state == "partial":
             done = sum(org.standing == "applied" for org in status.organizations)
             reason = (
                 f"wave {status.wave.name} is applied in {done} of its {len(status.organizations)} organizations: "
                 "plan again, and the new plan deals the rest into the same waves"
             )
-            return Status(waves, unassigned, "partial", status, reason)
+            return status_of("partial", status, reason)
         if state == "pending":
-            return Status(waves, unassigned, "ready", status, f"wave {status.wave.name} may be applied")
+            return status_of("ready", status, f"wave {status.wave.name} may be applied")
         failed = [check for check in status.checks if not check.passed]
         if failed:
             reason = f"wave {status.wave.name}: {failed[0].label} failed" + (
                 f": {failed[0].detail}" if failed[0].detail else ""
             )
-            return Status(waves, unassigned, "stopped", status, reason)
+            return status_of("stopped", status, reason)
         if all(later.state in ("applied", "empty") for later in waves[index + 1 :]):
             continue  # nothing waits for this wave's hold
         ends = status.hold_ends()
@@ -176,7 +186,7 @@ def decide(waves: list[WaveStatus], unassigned: list[str], now: datetime.datetim
             reason = (
                 f"wave {status.wave.name}: the console keeps no revision times, so its hold cannot be counted"
             )
-            return Status(waves, unassigned, "holding", status, reason)
+            return status_of("holding", status, reason)
         if now < ends:
-            return Status(waves, unassigned, "holding", status, f"wave {status.wave.name} is holding")
-    return Status(waves, unassigned, "complete", None, "every wave is applied")
+            return status_of("holding", status, f"wave {status.wave.name} is holding")
+    return status_of("complete", None, "every wave is applied")

@@ -19,7 +19,7 @@ def rollout_text(plan_path: str, console: str, status: Status) -> str:
     lines = [f"Rollout of {visible(plan_path)} on {visible(console)}:"]
     width = max((len(wave.wave.name) for wave in status.waves), default=0)
     for wave in status.waves:
-        lines.append(f"  {wave.wave.name:<{width}}  {_wave_line(wave)}")
+        lines.append(f"  {wave.wave.name:<{width}}  {_wave_line(wave, status.held(wave))}")
         lines += [f"  {'':<{width}}  {line}" for line in _check_lines(wave)]
     if status.unassigned:
         lines.append(
@@ -31,7 +31,7 @@ def rollout_text(plan_path: str, console: str, status: Status) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _wave_line(wave: WaveStatus) -> str:
+def _wave_line(wave: WaveStatus, held: bool | None) -> str:
     organizations = wave.organizations
     state = wave.state
     if state == "empty":
@@ -47,6 +47,7 @@ def _wave_line(wave: WaveStatus) -> str:
     since, ends = wave.since, wave.hold_ends()
     when = f" since {_moment(since)}" if since else " (the console keeps no revision times)"
     hold = f"; hold {said(wave.wave.hold)}" + (f" until {_moment(ends)}" if ends else "")
+    hold += " (passed)" if held else ""
     return f"applied{when}{hold}: {counted}"
 
 
@@ -102,7 +103,7 @@ def rollout_json(plan_path: str, console: str, status: Status) -> str:
         "verdict": status.verdict,
         "reason": status.reason,
         "wave": status.wave.wave.name if status.wave is not None else None,
-        "waves": [_wave_data(wave) for wave in status.waves],
+        "waves": [_wave_data(wave, status.held(wave)) for wave in status.waves],
         "unassigned": status.unassigned,
         "rollback": [
             {"organization": org.organization, "to": org.restore}
@@ -112,7 +113,7 @@ def rollout_json(plan_path: str, console: str, status: Status) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def _wave_data(wave: WaveStatus) -> dict[str, Any]:
+def _wave_data(wave: WaveStatus, held: bool | None) -> dict[str, Any]:
     ends = wave.hold_ends()
     return {
         "name": wave.wave.name,
@@ -120,6 +121,7 @@ def _wave_data(wave: WaveStatus) -> dict[str, Any]:
         "since": _iso(wave.since) if wave.state == "applied" else None,
         "hold": said(wave.wave.hold),
         "holdEnds": _iso(ends) if wave.state == "applied" else None,
+        "holdPassed": held,
         "checks": [
             {"check": check.label, "passed": check.passed, "detail": check.detail} for check in wave.checks
         ],
