@@ -118,7 +118,7 @@ def test_a_secret_edited_in_the_console_is_reported_never_written(fleet: Path) -
     reasons = {item["path"]: item["why"] for item in entry["notWritten"]}
     header = "remoteConfig.providerSettings.OpenAiCompatible.openAiHeaders."
     assert reasons[header + "api-key"].startswith("set from the environment (a secret), ${env:KEY}")
-    assert reasons[header + "Authorization"].startswith("a credential (")
+    assert reasons[header + "Authorization"].startswith("a secret by its place (")
     everything = result.output + "".join(path.read_text() for path in fleet.rglob("*.yaml"))
     assert EDITED_SECRET not in everything and SECRET not in everything
 
@@ -155,8 +155,9 @@ def test_unknown_live_fields_and_unmanaged_paths_are_not_written(fleet: Path) ->
     write(fleet / "clinesync.yaml", "paths: [orgs/]\nunmanaged: [remoteConfig.mcpMarketplaceEnabled]\n")
     edit_live("org-team0", lambda config: config.update(mcpMarketplaceEnabled=True, futureSetting=1))
     result = run("pull", env=ENV)
-    assert "remoteConfig.futureSetting: not written: not known to this version of clinesync" in result.stdout
-    assert "mcpMarketplaceEnabled" not in result.stdout
+    # As drift has them: apply keeps a field this version does not know, and leaves unmanaged paths alone.
+    assert result.exit_code == 0 and run("drift", env=ENV).exit_code == 0
+    assert "futureSetting" not in result.stdout and "mcpMarketplaceEnabled" not in result.stdout
     assert (fleet / "orgs" / "t0.yaml").read_text() == org_text(0)
 
 
@@ -173,6 +174,7 @@ def test_a_literal_dollar_brace_members_expand_is_written_escaped_and_reads_back
             {"name": "docs", "url": "https://mcp.corp.example.com", "headers": {"X-User": "${env:USER}"}}
         ]
 
+    write(fleet / "clinesync.yaml", "paths: [orgs/]\npublicHeaders: [x-user]\n")  # not a secret: written
     edit_live("org-team0", add_server)
     result = run("pull", env=ENV)
     assert result.exit_code == 2, result.output
@@ -188,3 +190,102 @@ def test_without_paths_in_the_configuration_the_fleet_is_this_folder(fleet: Path
     assert (fleet / "bases" / "azure.yaml").read_text() == BASE  # t1 and t2 extend it too
     assert run("pull", "orgs/", env=ENV).exit_code == 2
     assert "telemetryEnabled: false" in (fleet / "bases" / "azure.yaml").read_text()
+
+
+def test_secrets_in_a_url_or_a_header_not_listed_public_are_never_written(fleet: Path) -> None:
+    def edit(config: dict[str, Any]) -> None:
+        block = config["providerSettings"]["OpenAiCompatible"]
+        block["openAiBaseUrl"] = "https://admin:hunter2pass@gw.corp.example.com/v1?api-key=sk-query-secret"
+        block["openAiHeaders"]["X-Upstream"] = "Bearer sk-bearer-secret"
+
+    edit_live("org-team0", edit)
+    result = run("pull", env=ENV)
+    assert result.exit_code == 2
+    assert result.stdout.count("not written: a secret by its place") == 2
+    everything = result.output + "".join(path.read_text() for path in fleet.rglob("*.yaml"))
+    assert not any(secret in everything for secret in ("hunter2pass", "sk-query-secret", "sk-bearer-secret"))
+
+
+def test_a_base_is_written_only_where_every_organization_it_reaches_agrees_through_deep_merge(
+    fleet: Path,
+) -> None:
+    team1 = fleet / "orgs" / "t1.yaml"
+    team1.write_text(
+        org_text(1) + "  providerSettings:\n    OpenAiCompatible:\n      openAiHeaders:\n        X-T1: mine\n"
+    )
+    assert run("apply", "--auto-approve", env=ENV).exit_code == 0
+    for index in (0, 2):  # t1 sets headers of its own, but merges the base's: it would get X-New too
+        edit_live(
+            f"org-team{index}",
+            lambda config: config["providerSettings"]["OpenAiCompatible"]["openAiHeaders"].update(
+                {"X-New": "n"}
+            ),
+        )
+    write(fleet / "clinesync.yaml", "paths: [orgs/]\npublicHeaders: [x-new]\n")
+    result = run("pull", env=ENV)
+    assert result.exit_code == 2, result.output
+    assert (fleet / "bases" / "azure.yaml").read_text() == BASE
+    assert "X-New: n" in (fleet / "orgs" / "t0.yaml").read_text() and "X-New" not in team1.read_text()
+    assert run("drift", env=ENV).exit_code == 0
+
+
+def test_an_organization_that_fails_to_resolve_keeps_the_bases_it_extends_as_they_are(fleet: Path) -> None:
+    for index in (0, 1):
+        edit_live(f"org-team{index}", lambda config: config.update(telemetryEnabled=False))
+    team2 = fleet / "orgs" / "t2.yaml"
+    team2.write_text(org_text(2) + "  globalRules:\n    - {name: r, contents: '${env:UNSET_HERE}'}\n")
+    result = run("pull", env=ENV)
+    assert result.exit_code == 1  # t2's error, reported
+    assert (fleet / "bases" / "azure.yaml").read_text() == BASE
+    assert "telemetryEnabled: false" in (fleet / "orgs" / "t0.yaml").read_text()
+
+
+def test_a_value_from_a_variable_is_reported_not_replaced(fleet: Path) -> None:
+    write(
+        fleet / "clinesync.yaml", "paths: [orgs/]\nvariables: {gateway: 'https://gw.corp.example.com/v1'}\n"
+    )
+    base = BASE.replace("https://gw.corp.example.com/v1  # the gateway", "${var:gateway}  # the gateway")
+    write(fleet / "bases" / "azure.yaml", base)
+    for index in range(3):
+        edit_live(
+            f"org-team{index}",
+            lambda config: config["providerSettings"]["OpenAiCompatible"].update(
+                openAiBaseUrl="https://gw2.corp.example.com/v1"
+            ),
+        )
+    result = run("pull", env=ENV)
+    assert result.exit_code == 2
+    assert "not written: set from a variable, ${var:gateway}" in result.stdout
+    assert (fleet / "bases" / "azure.yaml").read_text() == base
+
+
+def test_a_removal_from_a_base_that_extends_another_says_null_so_it_holds(fleet: Path) -> None:
+    write(fleet / "bases" / "root.yaml", "remoteConfig:\n  telemetryEnabled: false\n")
+    write(fleet / "bases" / "azure.yaml", "extends: [root.yaml]\n" + BASE)  # its true wins over root's
+    assert run("apply", "--auto-approve", env=ENV).exit_code == 0
+    for index in range(3):
+        edit_live(f"org-team{index}", lambda config: config.pop("telemetryEnabled"))
+    result = run("pull", env=ENV)
+    assert result.exit_code == 2, result.output
+    assert "telemetryEnabled: null" in (fleet / "bases" / "azure.yaml").read_text(), result.output
+    assert run("drift", env=ENV).exit_code == 0
+
+
+def test_what_the_files_cannot_say_without_a_hand_edit_is_left_to_a_person_and_nothing_half_written(
+    fleet: Path,
+) -> None:
+    team0 = fleet / "orgs" / "t0.yaml"
+    team0.write_text(org_text(0) + "  providerSettings:\n    OpenAiCompatible:\n      openAiHeaders: null\n")
+    assert run("apply", "--auto-approve", env=ENV).exit_code == 0
+    before = team0.read_text()
+    write(fleet / "clinesync.yaml", "paths: [orgs/]\npublicHeaders: [x-tenant]\n")
+    edit_live(
+        "org-team0",
+        lambda config: config["providerSettings"]["OpenAiCompatible"].update(
+            openAiHeaders={"X-Tenant": "beta"}
+        ),
+    )
+    result = run("pull", env=ENV)
+    assert result.exit_code == 2, result.output
+    assert "not written: the files cannot say it without a hand edit" in result.stdout
+    assert team0.read_text() == before and (fleet / "bases" / "azure.yaml").read_text() == BASE

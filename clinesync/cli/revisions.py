@@ -26,9 +26,8 @@ from clinesync.render import adoption as view
 from clinesync.render.history import HISTORY_RENDERERS
 
 if TYPE_CHECKING:
-    from clinesync.files.edits import Edit
     from clinesync.files.loader import LoadedFile
-    from clinesync.plans.pull import Source
+    from clinesync.plans.pull import Fleet, Pull
 
 
 def organization_argument(value: str) -> str:
@@ -288,79 +287,58 @@ def organizations(paths: tuple[str, ...], output_format: str) -> int:
 def pull(paths: tuple[str, ...], output_format: str) -> int:
     """Write live values that differ from the files back into the files that set them, never a secret.
 
-    Into the organization's file, or into the base that set a value when every organization taking it from
-    that base has the same live value; comments and formatting kept. A value from ${env:...} or a variable,
-    or a credential, is reported, not written. Exit 0 when live matches the files, 2 when it differs (the
-    files were updated where they may be), 1 on errors."""
-    import dataclasses
-
+    Into the organization's file, or into the base that set a value when every organization the edit would
+    reach has the same live value; comments and formatting kept. A value from ${env:...} or ${var:...}, or a
+    secret by its place, is reported, not written. The files are then checked to say what live holds, or put
+    back as they were. Exit 0 when live matches the files, 2 when it differs, 1 on errors."""
     from clinesync.cli.app import EXIT_CHANGES, expand_paths
-    from clinesync.files.style import StyleError
-    from clinesync.plans.pull import pull as decide
     from clinesync.render.pull import PULL_RENDERERS, not_written
 
     run = this_run()
     output = run.output
-    files = expand_paths(paths)
-    sources, others, failed = _pull_sources(run, files)
-    console = run.open_console()
-    try:
-        read = []
-        for source in sources:
-            live = console.read(source.desired.organization).document
-            read.append(dataclasses.replace(source, live=live.tree() if live else None))
-    except ConsoleError as error:
-        raise UserError(str(error)) from None
-    finally:
-        console.close()
-    result = decide(read, others)
-    written = []
-    for name, edits in result.edits.items():
-        try:
-            _write_edits(name, edits)
-        except (OSError, StyleError) as error:
-            output.err(not_written(name, getattr(error, "strerror", None) or str(error)))
-            failed = True
-            continue
-        written.append(name)
-    output.out(PULL_RENDERERS[output_format](result, written))
-    if failed:
+    fleet, failed = _pull_fleet(run, expand_paths(paths))
+    result, written, trouble = _pull_and_check(run, fleet)
+    for file, why in trouble:
+        output.err(not_written(file, why))
+    output.out(PULL_RENDERERS[output_format](result, written, bool(failed or trouble)))
+    if failed or trouble:
         return EXIT_ERROR
     return EXIT_CHANGES if result.differs else EXIT_OK
 
 
-def _pull_sources(run: Run, files: list[str]) -> tuple[list[Source], list[LoadedFile], bool]:
-    """The organizations to pull, each checked and resolved with its merged file kept (where its values were
-    set); the configuration's other organization files, merged only; and whether any file failed."""
+def _pull_fleet(run: Run, files: list[str]) -> tuple[Fleet, bool]:
+    """The organizations to pull, each resolved with its merged file kept (where its values were set) and its
+    live document read; the fleet's other organization files (the configuration's paths, else this folder),
+    merged only; and whether any file to pull failed (it then keeps every base it may extend as it is)."""
+    import dataclasses
     import os
 
-    from clinesync.files.bases import inherited
+    from clinesync.files.bases import chain, inherited
     from clinesync.files.batch import check_one
+    from clinesync.files.loader import load_file
     from clinesync.files.paths import PathError, expand
-    from clinesync.plans.pull import Source
+    from clinesync.plans.pull import Fleet, Member, Source
     from clinesync.render.problems import problems_text
 
     project, output = run.project, run.output
-    bases: dict[str, LoadedFile] = {}
-    sources, failed = [], False
+    cache: dict[str, LoadedFile] = {}
+    sources, others, failed = [], [], False
     for name in files:
-        checked = check_one(name, project, run.environ, bases)
-        if (
-            checked.may_be_a_base
-            or checked.plainly_not_an_organization
-            or not project.selects(checked.organization)
-        ):
+        checked = check_one(name, project, run.environ, cache)
+        if checked.may_be_a_base or checked.plainly_not_an_organization:
             continue
         if checked.desired is not None:
             output.add_secrets(checked.desired.secrets)
-        output.err(problems_text(problem for problem in checked.problems if problem.is_error))
-        if checked.desired is None or checked.loaded is None:
-            failed = True
+        if not project.selects(checked.organization):
             continue
-        sources.append(Source(checked.loaded, checked.desired, None, inherited(checked.loaded, bases)))
-    # The fleet a base is shared with: the configuration's paths, else this folder (as `organizations` reads
-    # it). An organization file there that was not pulled keeps a base from being written at its paths.
-    others = []
+        output.err(problems_text(problem for problem in checked.problems if problem.is_error))
+        loaded = checked.loaded
+        bases = chain(loaded, cache) if loaded is not None else None
+        if checked.desired is None or loaded is None:
+            failed = True
+            others.append(Member(loaded, bases))
+            continue
+        sources.append(Source(loaded, bases, checked.desired, None, inherited(loaded, cache)))
     try:
         fleet = expand(project.paths or (".",), project.ignore, project.directory, project.file)
     except PathError as error:
@@ -368,16 +346,134 @@ def _pull_sources(run: Run, files: list[str]) -> tuple[list[Source], list[Loaded
     pulled = {os.path.realpath(name) for name in files}
     for name in fleet:
         if os.path.realpath(name) not in pulled:
-            checked = check_one(name, project, None, bases)
-            if checked.loaded is not None and checked.organization is not None:
-                others.append(checked.loaded)
-    return sources, others, failed
+            checked = check_one(name, project, None, cache)
+            if checked.organization is not None and not checked.may_be_a_base:
+                others.append(
+                    Member(checked.loaded, chain(checked.loaded, cache) if checked.loaded else None)
+                )
+    console = run.open_console()
+    try:
+        read = []
+        for source in sources:
+            assert source.desired is not None
+            live = console.read(source.desired.organization).document
+            read.append(dataclasses.replace(source, live=live.tree() if live else None))
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    finally:
+        console.close()
+    written: dict[str, LoadedFile] = {}
+
+    def as_written(path: str) -> LoadedFile:
+        if path not in written:
+            written[path] = load_file(path)
+        return written[path]
+
+    by_base = {
+        real: inherited(base, cache) for real, base in cache.items() if not real.startswith("extends:")
+    }
+    return Fleet(read, others, by_base, as_written), failed
 
 
-def _write_edits(name: str, edits: list[Edit]) -> None:
+def _pull_and_check(run: Run, fleet: Fleet) -> tuple[Pull, list[str], list[tuple[str, str]]]:
+    """The pull written and checked: each organization pulled must then resolve to what live holds (but for
+    what is not written), and no other organization file may change. What fails is put back as it was and
+    tried again without writing into bases, then with the organizations that still fail left to a person."""
+    import dataclasses
+
+    from clinesync.plans.pull import pull
+
+    by_hand: dict[str, str] = {}
+    for into_bases in (True, False, False):
+        result = pull(dataclasses.replace(fleet, into_bases=into_bases, by_hand=by_hand))
+        originals, trouble = _write_pull(result)
+        failing = {} if trouble else _failing(run, fleet, result)
+        if not trouble and not failing:
+            return result, list(result.edits), []
+        _restore(originals)
+        if trouble:
+            return _unwritten(result, "a file could not be written (see above)"), [], trouble
+        if not into_bases:
+            by_hand = {
+                organization: f"the files cannot say it without a hand edit: {why}"
+                for organization, why in failing.items()
+            }
+    stuck = [("pull", "the files could not be made to say what live holds")]
+    return _unwritten(result, "nothing was written (see above)"), [], stuck
+
+
+def _unwritten(result: Pull, why: str) -> Pull:
+    """The pull with every value it meant to write reported as not written."""
+    import dataclasses
+
+    for org in result.organizations:
+        org.pulled = [
+            entry if entry.file is None else dataclasses.replace(entry, file=None, why=why)
+            for entry in org.pulled
+        ]
+    return dataclasses.replace(result, edits={})
+
+
+def _write_pull(result: Pull) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Each file's edits written (each file whole, its mode kept); the texts as they were, to put back."""
     from clinesync.files.edits import edited
+    from clinesync.files.style import StyleError
     from clinesync.privatefile import keep_mode
 
-    with open(name, encoding="utf-8") as stream:
-        text = stream.read()
-    keep_mode(name, edited(text, name, edits))
+    originals: dict[str, str] = {}
+    for name, edits in result.edits.items():
+        try:
+            with open(name, encoding="utf-8") as stream:
+                text = stream.read()
+            changed = edited(text, name, edits)
+            originals[name] = text
+            keep_mode(name, changed)
+        except (OSError, StyleError) as error:
+            return originals, [(name, getattr(error, "strerror", None) or str(error))]
+    return originals, []
+
+
+def _restore(originals: dict[str, str]) -> None:
+    from clinesync.privatefile import keep_mode
+
+    for name, text in originals.items():
+        keep_mode(name, text)
+
+
+def _failing(run: Run, fleet: Fleet, result: Pull) -> dict[str, str]:
+    """The organizations whose files, as written now, do not say what live holds (but for what was not
+    written), or that changed without being pulled: by id, with the first difference."""
+    from clinesync.diff import diff
+    from clinesync.fields import dotted, find
+    from clinesync.files.batch import check_one
+
+    project = run.project
+    cache: dict[str, LoadedFile] = {}
+    failing = {}
+    for source, org in zip(fleet.sources, result.organizations, strict=True):
+        if source.live is None or source.desired is None:
+            continue
+        checked = check_one(source.desired.file, project, run.environ, cache)
+        if checked.desired is None:
+            errors = [problem.message for problem in checked.problems if problem.is_error]
+            failing[org.organization] = errors[0] if errors else "it no longer checks"
+            continue
+        now, before = checked.desired.document.tree(), source.desired.document.tree()
+        kept = {entry.path for entry in org.pulled if entry.file is None}
+        left_alone = (*source.desired.unmanaged, *source.unknown)
+        for change in diff(now, source.live):
+            if change.path not in kept and not any(change.path[: len(path)] == path for path in left_alone):
+                failing[org.organization] = f"{dotted(change.path)} still differs"
+                break
+        for path in kept:
+            if find(now, path) != find(before, path):
+                failing[org.organization] = f"{dotted(path)}, not written, would change"
+    for other in fleet.others:
+        if other.loaded is None:
+            continue
+        checked = check_one(other.loaded.path, project, None, cache)
+        if checked.loaded is not None and checked.loaded.data != other.loaded.data:
+            failing[checked.organization or other.loaded.path] = (
+                f"{other.loaded.path} would change, and was not pulled"
+            )
+    return failing

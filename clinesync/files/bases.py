@@ -46,6 +46,22 @@ def inherited(loaded: LoadedFile, cache: dict[str, LoadedFile]) -> Any:
     return found.data if found is not None else None
 
 
+def chain(loaded: LoadedFile, cache: dict[str, LoadedFile]) -> frozenset[str]:
+    """The real paths of every base a file extends, at any depth, from a run's cache once it was extended."""
+    found: set[str] = set()
+    todo = [loaded]
+    while todo:
+        current = todo.pop()
+        names = current.data.get("extends") if isinstance(current.data, dict) else None
+        for name in names if isinstance(names, list) else []:
+            real = _real(current, name) if isinstance(name, str) else None
+            if real is not None and real not in found:
+                found.add(real)
+                if real in cache:
+                    todo.append(cache[real])
+    return frozenset(found)
+
+
 def _folded(loaded: LoadedFile, names: list[Any]) -> str:
     """The cache's key for a list of bases: what it adds up to is the same for every file that names it."""
     return "extends:" + "\0".join(_real(loaded, name) for name in names)

@@ -80,9 +80,7 @@ def export_organization(
         where = identified[path]
         if include_secrets or not value:  # an empty value is no secret, and an empty variable is unset
             set_at(tree, path, envref.escape(value))
-        elif is_sensitive_path(where) or (
-            is_header_path(where) and not is_public_header(where, public_headers)
-        ):
+        elif _secret_as_a_whole(where, public_headers):
             set_at(tree, path, variable(where, value))
         elif is_url_path(where):
             set_at(tree, path, _url_with_references(value, functools.partial(variable, where)))
@@ -130,6 +128,21 @@ def _variable_name(organization: str, path: Path, part: str = "") -> str:
     ]
     name = re.sub(r"[^A-Za-z0-9]+", "_", "_".join(["CLINE", key, *parts, part])).strip("_").upper()
     return name
+
+
+def holds_secret(where: Path, value: Any, public_headers: frozenset[str]) -> bool:
+    """Whether a live text holds what no file writes in clear: what export makes a reference (a credential
+    field, a header the project does not list as public, a URL's userinfo, query values, token-like path
+    segments and fragment). `pull` writes none of it."""
+    if not isinstance(value, str) or not value:
+        return False
+    if _secret_as_a_whole(where, public_headers):
+        return True
+    return is_url_path(where) and _url_with_references(value, lambda text, part: "") != envref.escape(value)
+
+
+def _secret_as_a_whole(where: Path, public_headers: frozenset[str]) -> bool:
+    return is_sensitive_path(where) or (is_header_path(where) and not is_public_header(where, public_headers))
 
 
 def _url_with_references(url: str, reference: Callable[[str, str], str]) -> str:

@@ -1,40 +1,50 @@
 """`pull`: live values that differ from the files, written back into the files that set them (SPEC §3).
 
 Each difference goes where its value was set: into the organization's file, or into the base that set it when
-every organization that takes the value from that base has the same live value (any other organization
-extending it keeps the base's value through an override in its own file). A secret is never written: a value
-the file takes from `${env:...}` or a variable, or a credential by its name, is reported, not written. This
-module decides; the command reads the console and writes the files (`files/edits.py`).
+every organization the edit would reach through that base (mappings merge deeply: every one extending it that
+does not set that very path itself) has the same live value, and every one of them was read. A secret is never
+written: a value the file takes from `${env:...}` or `${var:...}`, or live text export would make a reference
+(credentials, headers not listed as public, a URL's userinfo and query), is reported, not written. This module
+decides; the command reads the console, writes the files (`files/edits.py`) and checks that they then say what
+live holds.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from clinesync.diff import diff
-from clinesync.fields import MISSING, Item, Path, dotted, find, is_sensitive_path, walk
+from clinesync.fields import MISSING, Item, Path, dotted, find, identified_paths, walk
 from clinesync.files import envref
 from clinesync.files.desired import Desired
 from clinesync.files.edits import DELETE, Edit
-from clinesync.files.loader import LoadedFile
+from clinesync.files.loader import LoadedFile, as_mark
 
 
 @dataclass(frozen=True)
-class Source:
-    """One organization to pull: its file merged over its bases (references as written), what it resolves
-    to, and what the console holds (None: nothing yet)."""
+class Member:
+    """An organization file of the fleet: merged over its bases, and the real paths of every base it extends
+    (None when it could not be read: it may extend any)."""
 
-    loaded: LoadedFile
-    desired: Desired
-    live: dict[str, Any] | None
+    loaded: LoadedFile | None
+    bases: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class Source(Member):
+    """An organization to pull: what it resolves to, and what the console holds (None: nothing yet)."""
+
+    desired: Desired | None = None
+    live: dict[str, Any] | None = None
     inherited: Any = None  # what its bases add up to (their data merged), None without bases
 
     @functools.cached_property
     def unknown(self) -> tuple[Path, ...]:
-        """Live fields the schema does not describe."""
+        """Live fields the schema does not describe: kept by apply, so not drift, and not written."""
         from clinesync.plans.unknown import unknown_fields
 
         return tuple(unknown_fields(self.live)) if self.live is not None else ()
@@ -67,74 +77,124 @@ class Pull:
 
     @property
     def differs(self) -> bool:
-        return any(org.pulled for org in self.organizations)
+        """Whether live differs from the files: a value, or an organization the console does not hold."""
+        return any(org.pulled or org.error for org in self.organizations)
 
 
-def pull(sources: Sequence[Source], others: Sequence[LoadedFile] = ()) -> Pull:
-    """What to write where. `others` are organization files not pulled: a base any of them takes a value from
-    is not written at that value's path (their live values are not read)."""
+@dataclass(frozen=True)
+class Fleet:
+    """What a pull decides over: the organizations pulled, the fleet's other files, what each base's own
+    bases set (real path -> merged data, for removals), and the files as written (path -> loaded, unmerged)."""
+
+    sources: Sequence[Source]
+    others: Sequence[Member] = ()
+    inherited_by_base: dict[str, Any] = field(default_factory=dict)
+    as_written: Callable[[str], LoadedFile | None] = lambda _: None
+    into_bases: bool = True  # False: every edit goes into the organization's own file
+    by_hand: dict[str, str] = field(
+        default_factory=dict
+    )  # organization -> why its edits are left to a person
+
+
+def pull(fleet: Fleet) -> Pull:
     result = Pull([], {})
-    for source in sources:
+    for source in fleet.sources:
         desired = source.desired
+        assert desired is not None and source.loaded is not None  # only resolved files are pulled
         org = OrgPull(desired.organization, desired.file)
         result.organizations.append(org)
         if source.live is None:
             org.error = "not in the console: nothing to pull"
             continue
         for change in diff(desired.document.tree(), source.live):
-            if _under(change.path, desired.unmanaged):
+            if _under(change.path, desired.unmanaged) or _under(change.path, source.unknown):
                 continue
             value = MISSING if change.op == "remove" else _as_written(change.after)
-            file, why = _place(source, change.path, value, sources, others, result.edits)
+            why = fleet.by_hand.get(desired.organization) or _not_written(fleet, source, change.path, value)
+            if why:
+                org.pulled.append(Pulled(change.op, change.path, None, why))
+                continue
+            file, why = _place(fleet, source, change.path, value, result.edits)
             org.pulled.append(Pulled(change.op, change.path, file, why))
     return result
 
 
 def _place(
-    source: Source,
-    path: Path,
-    value: Any,
-    sources: Sequence[Source],
-    others: Sequence[LoadedFile],
-    edits: dict[str, list[Edit]],
-) -> tuple[str | None, str]:
-    """The file the live value goes into (None: not written), and why there, or why not."""
-    desired, loaded = source.desired, source.loaded
-    refused = _not_written(source, path, value)
-    if refused:
-        return None, refused
-    owner = _owner(loaded, path)
-    if owner is not None and _agreed(owner, path, value, sources, others):
-        _add(edits, owner, Edit(path, _removal(path, inherited=False) if value is MISSING else value))
+    fleet: Fleet, source: Source, path: Path, value: Any, edits: dict[str, list[Edit]]
+) -> tuple[str, str]:
+    """The file the live value goes into, and why there."""
+    assert source.desired is not None and source.loaded is not None
+    owner = _owner(source.loaded, path)
+    if owner is not None and fleet.into_bases and _agreed(fleet, owner, path, value):
+        inherited = find(fleet.inherited_by_base.get(os.path.realpath(owner)), path) is not MISSING
+        _add(edits, owner, Edit(path, _removal(path, inherited) if value is MISSING else value))
         return owner, "every organization that takes it from this base has this value"
     inherited = source.inherited is not None and find(source.inherited, path) is not MISSING
-    _add(edits, desired.file, Edit(path, _removal(path, inherited) if value is MISSING else value))
-    return desired.file, "an override of its base, which others keep" if owner is not None else ""
+    _add(edits, source.desired.file, Edit(path, _removal(path, inherited) if value is MISSING else value))
+    return source.desired.file, "an override of its base, which others keep" if owner is not None else ""
 
 
-def _not_written(source: Source, path: Path, value: Any) -> str:
+def _not_written(fleet: Fleet, source: Source, path: Path, value: Any) -> str:
     """Why a live value may not go into git, or ''."""
-    desired = source.desired
     if value is MISSING:
         return ""  # removing a key writes no value
-    written = find(source.loaded.data, path)
-    if isinstance(written, str) and "${" in written and "$${" not in written:
+    assert source.desired is not None and source.loaded is not None
+    written = _written_text(fleet, source.loaded, path)
+    if written is not None and ("${env:" in written or "${var:" in written):
         what = "the environment (a secret)" if "${env:" in written else "a variable"
         return f"set from {what}, {written}: change it there, or apply to undo the console's edit"
-    if _under(path, source.unknown):
-        return "not known to this version of clinesync: the schema would refuse it"
-    sensitive = [
-        here for here, _ in walk(value, path) if is_sensitive_path(here) or here in desired.sensitive
-    ]
-    if sensitive:
-        return f"a credential ({dotted(sensitive[0])}): never written into git; set it through ${{env:...}}"
+    from clinesync.plans.export import holds_secret
+
+    public = source.desired.public_headers
+    for here, text in identified_paths_of(value, path):
+        if here in source.desired.sensitive or holds_secret(here, text, public):
+            return f"a secret by its place ({dotted(here)}): never written into git; write it as ${{env:...}}"
     return ""
+
+
+def identified_paths_of(value: Any, path: Path) -> list[tuple[Path, Any]]:
+    """Every node of `value` (at `path`) with the path plans name it by (list items by identity)."""
+    named = identified_paths(value)
+    return [(path + named[here], node) for here, node in walk(value)]
+
+
+def _written_text(fleet: Fleet, loaded: LoadedFile, path: Path) -> str | None:
+    """The text the file that set `path` holds there, before any reference was replaced; None when no file
+    sets exactly that path."""
+    positional = _positional(loaded.data, path)
+    mark = loaded.values.get(positional) if len(positional) == len(path) else None
+    if mark is None:
+        return None
+    located = as_mark(mark)
+    raw = fleet.as_written(located.file or loaded.path)
+    if raw is None:
+        return None
+    for here, found in raw.values.items():
+        if as_mark(found)[:2] == located[:2]:
+            text = _at(raw.data, here)
+            return text if isinstance(text, str) and "$${" not in text else None
+    return None
+
+
+def _at(data: Any, positional: Path) -> Any:
+    for part in positional:
+        data = data[part]
+    return data
 
 
 def _owner(loaded: LoadedFile, path: Path) -> str | None:
     """The base that set the value at `path` (or its nearest ancestor that is set), or None: the file's own."""
     positional = _positional(loaded.data, path)
     return loaded.value_mark(positional).file if positional else None
+
+
+def _overrides(loaded: LoadedFile, path: Path, base: str) -> bool:
+    """Whether the file sets `path` itself (or through another base), so an edit of `base` there misses it."""
+    positional = _positional(loaded.data, path)
+    if len(positional) != len(path):
+        return False
+    owner = loaded.value_mark(positional).file
+    return owner is None or os.path.realpath(owner) != os.path.realpath(base)
 
 
 def _positional(data: Any, path: Path) -> Path:
@@ -147,8 +207,8 @@ def _positional(data: Any, path: Path) -> Path:
                 break
             index = next(
                 (
-                    i
-                    for i, item in enumerate(node)
+                    at
+                    for at, item in enumerate(node)
                     if isinstance(item, dict) and item.get(part.key) == part.value
                 ),
                 None,
@@ -165,16 +225,21 @@ def _positional(data: Any, path: Path) -> Path:
     return tuple(found)
 
 
-def _agreed(
-    base: str, path: Path, value: Any, sources: Sequence[Source], others: Sequence[LoadedFile]
-) -> bool:
-    """Whether every organization that takes `path` from `base` has `value` live (and none is left unread)."""
-    if any(_owner(other, path) == base for other in others):
+def _agreed(fleet: Fleet, base: str, path: Path, value: Any) -> bool:
+    """Whether every organization an edit of `base` at `path` reaches was read and has `value` live."""
+    real = os.path.realpath(base)
+
+    def reached(member: Member) -> bool:
+        if member.bases is None or member.loaded is None:
+            return True  # not readable: it may extend the base, and nobody knows its live value
+        return real in member.bases and not _overrides(member.loaded, path, base)
+
+    if any(reached(other) for other in fleet.others):
         return False
     return all(
-        _same(_as_written(find(source.live, path)) if source.live is not None else MISSING, value)
-        for source in sources
-        if _owner(source.loaded, path) == base
+        source.live is not None and _same(_as_written(find(source.live, path)), value)
+        for source in fleet.sources
+        if reached(source)
     )
 
 
@@ -183,8 +248,8 @@ def _same(left: Any, right: Any) -> bool:
 
 
 def _removal(path: Path, inherited: bool) -> Any:
-    """How a file removes a key: deleted, or, where a base sets it, null (an inherited item: `$patch: delete`).
-    A base that extends another is edited as if it did not."""
+    """How a file removes a key: deleted, or, where its bases set it, null (an inherited item: `$patch:
+    delete`)."""
     if not inherited:
         return DELETE
     last = path[-1]
@@ -200,6 +265,8 @@ def _add(edits: dict[str, list[Edit]], file: str, edit: Edit) -> None:
 def _as_written(value: Any) -> Any:
     """A live value as a file writes it, to read back as itself: a literal `${` (an MCP server's
     `${env:...}`, which members' Cline expands) escaped as `$${`."""
+    if value is MISSING:
+        return value
     if isinstance(value, str):
         return envref.escape(value)
     if isinstance(value, dict):
@@ -209,5 +276,5 @@ def _as_written(value: Any) -> Any:
     return value
 
 
-def _under(path: Path, prefixes: tuple[Path, ...]) -> bool:
+def _under(path: Path, prefixes: Sequence[Path]) -> bool:
     return any(path[: len(prefix)] == prefix for prefix in prefixes)

@@ -14,7 +14,7 @@ from clinesync.plans.pull import Pull
 _SIGNS = {"add": "+", "remove": "-", "change": "~"}
 
 
-def pull_text(result: Pull, written: list[str]) -> str:
+def pull_text(result: Pull, written: list[str], failed: bool = False) -> str:
     lines = []
     for org in result.organizations:
         if not org.pulled and org.error is None:
@@ -31,7 +31,9 @@ def pull_text(result: Pull, written: list[str]) -> str:
                 lines.append(f"  {_SIGNS[entry.op]} {where}: written to {visible(entry.file)}{why}")
     count = sum(len(org.written) for org in result.organizations)
     left = sum(len(org.pulled) for org in result.organizations) - count
-    if not result.differs:
+    if failed:
+        lines += ["", f"Pull: stopped by the errors above; {len(written)} files written."]
+    elif not result.differs:
         lines.append("Pull: live matches the files; nothing written.")
     else:
         files = f"{len(written)} file{'s' if len(written) != 1 else ''}"
@@ -47,7 +49,7 @@ def not_written(file: str, why: str) -> str:
     return f"{visible(file)}: not written: {visible(why)}\n"
 
 
-def pull_json(result: Pull, written: list[str]) -> str:
+def pull_json(result: Pull, written: list[str], failed: bool = False) -> str:
     data: dict[str, Any] = {
         "organizations": [
             {
@@ -67,8 +69,9 @@ def pull_json(result: Pull, written: list[str]) -> str:
             for org in result.organizations
         ],
         "files": written,
+        "failed": failed,
     }
     return json.dumps(data, indent=2) + "\n"
 
 
-PULL_RENDERERS: dict[str, Callable[[Pull, list[str]], str]] = {"text": pull_text, "json": pull_json}
+PULL_RENDERERS: dict[str, Callable[[Pull, list[str], bool], str]] = {"text": pull_text, "json": pull_json}
