@@ -164,12 +164,12 @@ class Runner:
             **{f"vars.{name}": value for name, value in self.variables.items()},
             "steps.plan.outputs.plan": reviewed,
             # A plan made with waves: the apply job applies its first wave (rollout next), and keeps the plan
-            # for the promote job, whose download (`gh`) is the test's too (rollout/).
+            # for the promote job, whose downloads (`gh`) are the test's too (rollouts/RUN/).
             "steps.plan.outputs.rollout": "yes"
             if reviewed and _has_waves(self.workspace / "reviewed")
             else "",
             "steps.rollout.outputs.plan": "yes"
-            if (self.workspace / "rollout" / "clinesync.plan").exists()
+            if list(self.workspace.glob("rollouts/*/clinesync.plan"))
             else "",
         }
         for step in (step for step in job["steps"] if runnable(step, context)):
@@ -285,6 +285,7 @@ def test_applies_are_serialised_per_merge_and_plans_replace_their_predecessor() 
         "cancel-in-progress": False,
     }
     assert job("plan")["environment"] == job("drift")["environment"] == "clinesync-read"
+    assert job("promote")["environment"] == "clinesync-rollout"  # no required reviewers: hourly, unattended
     assert job("apply")["environment"] == "clinesync-apply"
 
 
@@ -1043,8 +1044,8 @@ def test_a_rollout_applies_its_first_wave_on_merge_and_the_next_from_the_hourly_
     assert runner.job(job("apply")) == 0, runner.outputs
     assert console_server.server.requests["PUT"] == 1  # the canary only
     # The artifact the apply job keeps, as the promote job downloads it.
-    shutil.copytree(runner.workspace / "reviewed", runner.workspace / "rollout")
-    assert (runner.workspace / "rollout" / "mass-change.txt").exists()
+    shutil.copytree(runner.workspace / "reviewed", runner.workspace / "rollouts" / "101")
+    assert (runner.workspace / "rollouts" / "101" / "mass-change.txt").exists()
     assert runner.job(job("promote")) == 0, runner.outputs
     assert "Waiting: wave canary is holding until" in runner.outputs[-1]
     assert console_server.server.requests["PUT"] == 1

@@ -301,14 +301,23 @@ def test_an_override_or_a_policy_rule_with_until_applies_through_its_day_and_the
         if in_force:
             assert rules == ["gateway-only"] and "expired" not in result.stderr
         else:
-            assert rules == ["CS121"]  # the exception ended: the warning is back; the rule ended: not checked
+            # The exception ended: the warning is back; the rule ended: not checked; each says so, at its line,
+            # in the report (and so in --strict, SARIF and annotations).
+            assert rules == ["CS107", "CS107", "CS121"]
+            messages = [
+                f"{problem['file']}:{problem['line']}:{problem['column']}: {problem['message']}"
+                for problem in json.loads(result.stdout)["problems"]
+            ]
             assert (
-                f"clinesync.yaml:5:12: warning: this exception expired on {until}: it no longer applies; remove "
-                "it, or extend until: [CS107]"
-            ) in result.stderr
-            assert (
-                f"clinesync.yaml:9:12: warning: policy rule gateway-only expired on {until}" in result.stderr
+                f"clinesync.yaml:5:12: this exception expired on {until}: it no longer applies; remove it, or extend "
+                "until:"
+            ) in messages
+            assert any(
+                message.startswith(f"clinesync.yaml:9:12: policy rule gateway-only expired on {until}")
+                for message in messages
             )
+            assert run("validate", "--strict").exit_code == 1
+            assert "expired" in run("plan", "orgs/apim/a.yaml").stderr  # said by every command
     write(in_tmp / "clinesync.yaml", "policy:\n  - {id: x, requireHttps: true, until: 2027-02-30}\n")
     invalid = run("validate", "orgs")
     assert invalid.exit_code == 1 and "until: 2027-02-30 is not a date" in invalid.stderr

@@ -248,3 +248,14 @@ def test_plan_json_lists_each_organizations_impact_classes_and_a_saved_plan_keep
     shown = json.loads(run("show", "p.plan", "--format", "json").stdout)["organizations"][0]
     assert shown["classes"] == entry["classes"]
     assert "k-planted-1234" not in planned.output + Path("p.plan").read_text()
+
+
+def test_a_url_from_the_environment_that_changes_is_a_credentials_impact() -> None:
+    url = ("remoteConfig", "providerSettings", "OpenAiCompatible", "openAiBaseUrl")
+    before = tree(OpenAiCompatible={"openAiBaseUrl": "https://gw.example.com/v1?key=a"})
+    after = tree(OpenAiCompatible={"openAiBaseUrl": "https://gw.example.com/v1?key=b"})
+    found = impacts(before, after, diff(before, after), frozenset({url}))
+    assert [impact.line for impact in found if impact.kind == "credentials"] == [
+        "remoteConfig.providerSettings.OpenAiCompatible.openAiBaseUrl, from the environment, changes with any "
+        "credential it holds"
+    ]

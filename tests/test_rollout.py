@@ -308,3 +308,75 @@ def test_rollout_configuration_problems_are_located(in_tmp: Path, rollout: str, 
     result = run("validate", ".")
     assert result.exit_code == 1
     assert "clinesync.yaml:1:" in result.stderr and message in result.stderr
+
+
+def test_a_wave_of_a_mass_change_is_refused_without_the_allowance(fleet: dict[str, str]) -> None:
+    env = fleet
+    Path("clinesync.yaml").write_text(CONFIGURATION + "massChange: {share: 0.5}\n")
+    planned = run("plan", "--out", "p.plan", env=env)
+    assert "Mass change" in planned.output
+    refused = run("rollout", "next", "p.plan", env=env)  # the canary alone is 3 of 30: the plan is the change
+    assert refused.exit_code == 1 and "--allow-mass-change" in refused.stderr
+    assert not any(live_telemetry(env).values())
+    assert run("rollout", "next", "p.plan", "--allow-mass-change", env=env).exit_code == 0
+
+
+def test_the_waves_holds_and_checks_are_the_repositorys_not_the_plan_files(fleet: dict[str, str]) -> None:
+    env = fleet
+    plan = json.loads(Path("p.plan").read_text())
+    plan["rollout"]["waves"][0]["hold"] = "1s"
+    plan["rollout"]["waves"][0]["checks"] = []
+    Path("p.plan").write_text(json.dumps(plan))
+    refused = run("rollout", "status", "p.plan", env=env)
+    assert refused.exit_code == 1
+    assert "its waves are not what clinesync.yaml's rollout: deals: plan again" in refused.stderr
+    for broken in ({"waves": [{"name": 7}], "unassigned": []}, {"waves": "x"}):
+        plan["rollout"] = broken
+        Path("p.plan").write_text(json.dumps(plan))
+        result = run("rollout", "status", "p.plan", env=env)
+        assert result.exit_code == 1 and "is not a readable clinesync plan file (ValueError)" in result.stderr
+        assert "Traceback" not in result.output
+
+
+def test_a_wave_with_nothing_to_change_applies_nothing(in_tmp: Path, console_server: RunningServer) -> None:
+    env = {"CLINESYNC_CONSOLE": console_server.url, "CLINE_API_KEY": TOKEN}
+    write(in_tmp / "orgs/o.yaml", f"organization: {ORGS[0]}\nenabled: true\nremoteConfig: {{version: v1}}\n")
+    write(in_tmp / "clinesync.yaml", "paths: [orgs/]\nrollout: [{name: all}, {name: none}]\n")
+    assert run("plan", "--out", "p.plan", env=env).exit_code == 0
+    result = run("apply", "p.plan", "--wave", "none", env=env)
+    assert result.exit_code == 0 and "Wave none changes nothing: nothing to apply." in result.stdout
+
+
+def test_the_hold_counts_from_when_live_became_what_it_holds_and_rollback_restores_what_came_before() -> None:
+    from clinesync.consoles.base import Revision
+    from clinesync.document import Document
+    from clinesync.plans.rollout import revision_times
+
+    old, new = Document(True, {"version": "v1"}), Document(True, {"version": "v1", "telemetryEnabled": True})
+    history = [
+        Revision(1, old, "2027-01-01T10:00:00+00:00"),
+        Revision(2, new, "2027-01-01T11:00:00+00:00"),  # the plan
+        Revision(3, new, "2027-01-01T12:00:00+00:00"),  # a Save in the console that changed nothing
+    ]
+    since, restore = revision_times(history)
+    assert (since, restore) == (datetime.datetime(2027, 1, 1, 11, tzinfo=datetime.UTC), 1)
+    assert revision_times(history[1:])[1] is None  # created by the plan: nothing before it
+
+
+def test_a_console_without_revisions_holds_the_rollout_and_says_why() -> None:
+    import httpx
+
+    from clinesync.cli.rollouts import _with_times
+    from clinesync.consoles.http import HttpConsole
+
+    from support import mocked
+
+    def handler(request: httpx.Request) -> httpx.Response:  # Cline's envelope, for any 404
+        return httpx.Response(404, json={"success": False, "error": "Not Found"})
+
+    console = HttpConsole("https://console.example.test", TOKEN, exchange=mocked(handler))
+    applied = Organization(ORGS[0], "o.yaml", "applied")
+    assert _with_times(console, applied) == applied  # no revision times, and no error
+    now = datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC)
+    held = decide([_wave("a", "applied"), _wave("b", "pending")], [], now)
+    assert held.verdict == "holding" and "keeps no revision times" in held.reason

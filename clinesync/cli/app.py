@@ -490,7 +490,8 @@ def current_project() -> Project:
 
         console = masked_url(project.console, live=False) if project.console else None
         Output().info(view.using_configuration(project.file, console))
-    if project.notices:
+    context = click.get_current_context(silent=True)
+    if project.notices and (context is None or context.info_name != "validate"):  # validate reports them
         from clinesync.render.problems import problems_text
 
         Output().err(problems_text(dict.fromkeys(project.notices)))

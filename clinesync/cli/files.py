@@ -76,8 +76,10 @@ def validate(
             suppressed += item.suppressed
             suppressions += item.suppressions
             declared += item.declared
-    # a base's problem once, however many files extend it
-    problems, suppressed = list(dict.fromkeys(problems)), list(dict.fromkeys(suppressed))
+    # a base's problem once, however many files extend it; the configuration's own (an exception that
+    # expired) first, counted as any other
+    problems = list(dict.fromkeys([*run.project.notices, *problems]))
+    suppressed = list(dict.fromkeys(suppressed))
     listed = listed_suppressions(declared, set(suppressions))
     failed = any(problem.is_error or strict for problem in problems)
     code = EXIT_ERROR if failed else EXIT_OK

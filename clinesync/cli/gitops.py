@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -327,7 +328,12 @@ def apply(
             "--prune-unknown cannot be added to it"
         )
     if wave is not None:
-        saved = _wave_of(saved_plan, saved, wave)
+        saved = _wave_of(run.project, saved_plan, saved, wave)
+        if not saved.changing:
+            from clinesync.render.gitops import empty_wave
+
+            output.out(empty_wave(wave))
+            return EXIT_OK
     console = run.open_console(writes=not manual)
     try:
         if saved is not None:
@@ -370,16 +376,26 @@ def _saved_plan_among(paths: tuple[str, ...]) -> tuple[str | None, SavedPlan | N
     return None, None
 
 
-def _wave_of(saved_plan: str | None, saved: SavedPlan | None, wave: str) -> SavedPlan:
-    """The plan of one wave of the saved plan among PATHs."""
+def _wave_of(project: Project, saved_plan: str | None, saved: SavedPlan | None, wave: str) -> SavedPlan:
+    """The plan of one wave of the saved plan among PATHs, as clinesync.yaml deals it."""
     from clinesync.plans import planfile
 
     if saved is None:
         raise UserError("--wave applies one wave of a saved plan: give the PLANFILE plan --out wrote")
     try:
-        return saved.wave(wave)
+        wave_plan = saved.wave(wave)
     except planfile.PlanFileError as error:
         raise UserError(f"{saved_plan}: {error}") from None
+    refused_waves(project, saved_plan or "", saved)
+    return wave_plan
+
+
+def refused_waves(project: Project, plan_path: str, saved: SavedPlan) -> None:
+    """UserError when the plan's waves are not what the repository's clinesync.yaml deals: a plan file's
+    waves, holds and checks are the repository's, never the file's own."""
+    why = saved.dealt_otherwise(project)
+    if why:
+        raise UserError(f"{plan_path}: {why}: plan again with this clinesync.yaml. Nothing was written.")
 
 
 def apply_saved_plan(
@@ -413,6 +429,9 @@ def apply_saved_plan(
         output.err(view.saved_plan_refused(reasons))
         return EXIT_ERROR
     result = judged(run.project, result)
+    if saved.document.get("rollout") is not None:  # a wave of a mass change is a part of one: reviewed whole
+        whole = (*result.mass_change, *saved.document["mass_change"])
+        result = dataclasses.replace(result, mass_change=tuple(dict.fromkeys(whole)))
     show_plan(output, result, output_format)
     if not result.has_changes and output_format == "text":
         return EXIT_OK

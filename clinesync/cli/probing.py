@@ -70,7 +70,13 @@ def probe(
 
 
 def probed(
-    run: Run, files: list[str], api_key_env: str | None, timeout: float, chat: bool, parallelism: int
+    run: Run,
+    files: list[str],
+    api_key_env: str | None,
+    timeout: float,
+    chat: bool,
+    parallelism: int,
+    named: str = "--api-key-env",
 ) -> tuple[list[Endpoint], list[tuple[str, str]]]:
     """The files' endpoints probed, and the files that could not be read; their problems on stderr, every
     secret learnt for output to scrub. Shared with `rollout`'s probe check."""
@@ -82,7 +88,7 @@ def probed(
     if api_key_env:
         credentials.api_key = run.environ.get(api_key_env)
         if not credentials.api_key:
-            raise UserError(f"--api-key-env {api_key_env}: the variable is not set")
+            raise UserError(f"{named} {api_key_env}: the variable is not set")
         output.add_secrets({credentials.api_key})
     with paused_gc():
         collected = collect(files, run.environ, run.project)

@@ -20,7 +20,7 @@ from clinesync.cli.app import (
     global_options,
     this_run,
 )
-from clinesync.consoles.base import Console, ConsoleError, HistoryUnsupported
+from clinesync.consoles.base import Console, ConsoleError, HistoryUnsupported, NotFound
 from clinesync.files.waves import Check
 from clinesync.plans.planfile import SavedPlan
 from clinesync.plans.rollout import CheckResult, Organization, Status, WaveStatus
@@ -94,6 +94,7 @@ def next_wave(plan_path: str, allow_mass_change: bool) -> int:
 
 
 def _saved(plan_path: str) -> SavedPlan:
+    from clinesync.cli.gitops import refused_waves
     from clinesync.plans import planfile
 
     try:
@@ -105,6 +106,7 @@ def _saved(plan_path: str) -> SavedPlan:
             f"{plan_path} was made without waves: add rollout: to clinesync.yaml and plan again "
             f"(or apply it whole with clinesync apply {plan_path})"
         )
+    refused_waves(this_run().project, plan_path, saved)
     return saved
 
 
@@ -117,6 +119,11 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
 
     rollout = saved.rollout
     assert rollout is not None  # _saved refuses a plan without waves
+    from clinesync.files.references import environment_names
+
+    # Every secret the plan's files reference, scrubbed from what checks print, before any check runs.
+    files = [entry.file for entry in saved.organizations if os.path.isfile(entry.file)]
+    run.output.add_secrets(value for name in environment_names(files) if (value := run.environ.get(name)))
     try:
         fresh, _ = planfile.replan(saved, console, run.environ, 4, run.project)
     except planfile.PlanFileError as error:
@@ -140,7 +147,7 @@ def _with_times(console: Console, org: Organization) -> Organization:
 
     try:
         since, restore = revision_times(console.history(org.organization))
-    except HistoryUnsupported:
+    except (HistoryUnsupported, NotFound):  # an organization it just served: it keeps no revisions
         return org
     except ConsoleError as error:
         raise UserError(str(error)) from None
@@ -155,7 +162,8 @@ def _run_check(run: Run, check: Check, wave: WaveStatus) -> CheckResult:
     if check.kind == "probe":
         from clinesync.cli.probing import probed
 
-        results, failed_files = probed(run, files, check.api_key_env, _PROBE_TIMEOUT, False, 4)
+        named = f"wave {wave.wave.name}'s probe check: apiKeyEnv"
+        results, failed_files = probed(run, files, check.api_key_env, _PROBE_TIMEOUT, False, 4, named)
         failing = [endpoint for endpoint in results if not endpoint.passed]
         if failed_files:
             return CheckResult(check.label, False, f"{failed_files[0][0]}: {failed_files[0][1]}")

@@ -20,6 +20,11 @@ class Conflict(ConsoleError):
     """The live document changed since it was read (compare-and-swap or If-Match refused)."""
 
 
+class NotFound(ConsoleError):
+    """The console answered 404 for an organization's path: an organization it does not know, or (for one it
+    just served) a path it does not have."""
+
+
 class ConsoleDown(ConsoleError):
     """A failure that holds for every organization of the run: the console is unreachable, its TLS certificate
     is not trusted, or it refuses the token. The organizations not yet attempted are not attempted."""

@@ -29,6 +29,7 @@ from clinesync.consoles.base import (
     HistoryUnsupported,
     Live,
     NotAttempted,
+    NotFound,
     Revision,
     WritesUnsupported,
 )
@@ -260,7 +261,7 @@ def _raise_for_status(response: Answer, method: str, organization: str, url: str
     if status == 404:
         if _error_code(response) == "unknown_path":  # clinesync serve's code: this console lacks the path
             raise _PathNotFound(f"{url}: {reason}")
-        raise ConsoleError(
+        raise NotFound(
             f"{organization} not found at {url} (404): check the id and that the token's account is an admin of it"
         )
     if status == 412:

@@ -20,6 +20,7 @@ from clinesync.files.paths import matches
 
 DEFAULT_HOLD = 3600.0  # seconds: Cline's clients read the remote configuration once an hour
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_HOLD = re.compile(r"([0-9]+[smhd])+")  # the schema's pattern for hold:
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,13 @@ def wave(entry: Mapping[str, Any]) -> Wave:
 
 
 def _check(entry: Any) -> Check:
-    if isinstance(entry, str):
+    if entry in ("probe", "drift"):
         return Check(entry)
-    if "command" in entry:
+    if isinstance(entry, dict) and isinstance(entry.get("command"), str):
         return Check("command", command=entry["command"])
-    return Check("probe", api_key_env=entry["probe"].get("apiKeyEnv"))
+    if isinstance(entry, dict) and isinstance(entry.get("probe"), dict):
+        return Check("probe", api_key_env=entry["probe"].get("apiKeyEnv"))
+    raise ValueError(f"{entry!r} is not a check")
 
 
 def duration(text: str) -> float:
@@ -94,7 +97,7 @@ class Rollout:
     unassigned: list[str]
 
     def data(self) -> dict[str, Any]:
-        """As saved plans and `plan --format json` hold it."""
+        """As saved plans and `plan --format json` hold it (a saved plan adds each wave's secrets binding)."""
         return {
             "waves": [
                 {
@@ -110,10 +113,23 @@ class Rollout:
 
 
 def rollout_from(data: Mapping[str, Any]) -> Rollout:
-    """A rollout as `Rollout.data` wrote it (a saved plan's): TypeError, KeyError or ValueError when it is not."""
-    waves = tuple(wave(entry) for entry in data["waves"])
-    members = {entry["name"]: [str(org) for org in entry["organizations"]] for entry in data["waves"]}
-    return Rollout(waves, members, [str(org) for org in data["unassigned"]])
+    """A rollout as `Rollout.data` wrote it (a saved plan's): ValueError when it is not."""
+    try:
+        entries, unassigned = list(data["waves"]), list(data["unassigned"])
+        for entry in entries:
+            texts = [entry["name"], entry["hold"], *entry["organizations"], *unassigned]
+            if not all(isinstance(text, str) for text in texts) or not _HOLD.fullmatch(entry["hold"]):
+                raise ValueError("a wave's name, hold or organization is not what clinesync writes")
+            if not isinstance(entry["secrets_fingerprint"], str | None):
+                raise ValueError("a wave's secrets fingerprint is not text")
+            [_check(check) for check in entry["checks"]]
+        waves = tuple(wave(entry) for entry in entries)
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ValueError(
+            f"the plan's rollout is not what clinesync writes ({type(error).__name__})"
+        ) from None
+    members = {entry["name"]: list(entry["organizations"]) for entry in entries}
+    return Rollout(waves, members, unassigned)
 
 
 def _check_data(check: Check) -> Any:

@@ -93,6 +93,10 @@ def _credential_impacts(change: Change, from_environment: frozenset[Path]) -> li
     lines += [
         Impact("credentials", f"credential {dotted(path)} is removed") for path in was if path not in now
     ]
+    if change.op == "change" and change.path in from_environment and is_url_path(change.path):
+        # Its userinfo or query may be a key; output shows none of it, so say that it changed.
+        line = f"{change.where}, from the environment, changes with any credential it holds"
+        lines.append(Impact("credentials", line))
     return lines
 
 

@@ -120,6 +120,7 @@ class Totals:
     waves: tuple[Wave, ...] = ()
     root: str = "."
     changing: list[tuple[str, str]] = field(default_factory=list)
+    dealt: Rollout | None = None  # a saved plan's waves, as it was reviewed
 
     def add(self, org: OrgPlan) -> None:
         self.organizations += 1
@@ -132,8 +133,8 @@ class Totals:
 
     def rollout(self) -> Rollout | None:
         """The waves the changing organizations fall in; None without rollout:."""
-        if not self.waves:
-            return None
+        if self.dealt is not None or not self.waves:
+            return self.dealt
         from clinesync.files.waves import deal
 
         return deal(self.waves, self.changing, self.root)
@@ -157,10 +158,17 @@ class Plan:
     organizations: list[OrgPlan]
     prune_unknown: bool = False
     mass_change: tuple[str, ...] = ()  # as Totals.mass_change
+    rollout: Rollout | None = None  # a saved plan's waves
 
     @functools.cached_property
     def totals(self) -> Totals:
-        totals = Totals(self.console, self.console_identity, self.prune_unknown, mass_change=self.mass_change)
+        totals = Totals(
+            self.console,
+            self.console_identity,
+            self.prune_unknown,
+            mass_change=self.mass_change,
+            dealt=self.rollout,
+        )
         for org in self.organizations:
             totals.add(org)
         return totals

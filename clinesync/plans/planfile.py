@@ -26,7 +26,7 @@ from clinesync.consoles.base import Console
 from clinesync.diff import Change
 from clinesync.document import Document, canonical_json, fingerprint
 from clinesync.files.project import Project
-from clinesync.files.waves import Rollout, rollout_from
+from clinesync.files.waves import Rollout, deal, rollout_from
 from clinesync.masking import masked
 from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, make_plan, organization_data, written
@@ -69,6 +69,25 @@ class SavedPlan:
         """The waves the plan was reviewed with; None when it was made without rollout:."""
         data = self.document.get("rollout")
         return None if data is None else rollout_from(data)
+
+    def dealt_otherwise(self, project: Project) -> str:
+        """Why the plan's waves are not what the project's `rollout:` deals its changing organizations now, or
+        '': the waves, their holds and checks are the repository's, reviewed in git, not the plan file's."""
+        saved = self.document.get("rollout")
+        if not project.rollout:
+            return "clinesync.yaml has no rollout: here" if saved else ""
+        if saved is None:
+            return "the plan was made without waves"
+        dealt = deal(
+            project.rollout, [(entry.organization, entry.file) for entry in self.changing], project.directory
+        )
+        unbound = {
+            **saved,
+            "waves": [
+                {k: v for k, v in wave.items() if k != "secrets_fingerprint"} for wave in saved["waves"]
+            ],
+        }
+        return "" if dealt.data() == unbound else "its waves are not what clinesync.yaml's rollout: deals"
 
     def wave(self, name: str) -> SavedPlan:
         """The plan of one wave: its organizations, bound by the wave's own secrets fingerprint. PlanFileError
@@ -323,6 +342,7 @@ def as_plan(saved: SavedPlan) -> Plan:
         organizations,
         saved.prune_unknown,
         tuple(saved.document["mass_change"]),
+        saved.rollout,
     )
 
 

@@ -125,12 +125,15 @@ def standings(saved: SavedPlan, fresh: Plan) -> dict[str, Organization]:
 
 
 def revision_times(revisions: Sequence[Revision]) -> tuple[datetime.datetime | None, int | None]:
-    """When the newest revision was made, and the revision before it (what a rollback restores), from an
-    organization's history, oldest first."""
+    """From an organization's history (oldest first), applied as it is now: when it became what it holds
+    (the first of the newest revisions that all hold it: a Save that changed nothing restarts no hold), and
+    the revision before that, which a rollback restores (None where there is none)."""
     if not revisions:
         return None, None
-    newest = revisions[-1]
-    return _time(newest.created_at), revisions[-2].number if len(revisions) > 1 else None
+    first = len(revisions) - 1
+    while first > 0 and revisions[first - 1].document == revisions[-1].document:
+        first -= 1
+    return _time(revisions[first].created_at), revisions[first - 1].number if first > 0 else None
 
 
 def _time(text: str) -> datetime.datetime | None:

@@ -52,6 +52,10 @@ def skipped(count: int) -> str:
     return f"{count} organization(s) the plan leaves unchanged: skipped.\n"
 
 
+def empty_wave(name: str) -> str:
+    return f"Wave {visible(name)} changes nothing: nothing to apply.\n"
+
+
 def plan_saved(path: str, waves: bool = False) -> str:
     if waves:
         return (
