@@ -49,3 +49,21 @@ def keep_mode(target: str, text: str) -> None:
     with private_stream(target, overwrite=True) as stream:
         stream.write(text)
         os.fchmod(stream.fileno(), mode)
+
+
+def keep_bytes(target: str, data: bytes) -> None:
+    """`target`'s bytes put back exactly (line endings, a byte-order mark), as a whole, its mode kept."""
+    mode = os.stat(target).st_mode & 0o7777
+    directory = os.path.dirname(target) or os.curdir
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".clinesync-")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+            os.fchmod(stream.fileno(), mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -289,3 +289,42 @@ def test_what_the_files_cannot_say_without_a_hand_edit_is_left_to_a_person_and_n
     assert result.exit_code == 2, result.output
     assert "not written: the files cannot say it without a hand edit" in result.stdout
     assert team0.read_text() == before and (fleet / "bases" / "azure.yaml").read_text() == BASE
+
+
+def test_an_organization_file_that_does_not_parse_keeps_every_base_as_it_is(fleet: Path) -> None:
+    for index in (0, 1):
+        edit_live(f"org-team{index}", lambda config: config.update(telemetryEnabled=False))
+    team2 = fleet / "orgs" / "t2.yaml"
+    team2.write_text("<<<<<<< HEAD\n" + org_text(2) + "=======\n>>>>>>> theirs\n")  # a merge left half done
+    for arguments in (("pull",), ("pull", "orgs/t0.yaml", "orgs/t1.yaml")):
+        run(*arguments, env=ENV)
+        assert (fleet / "bases" / "azure.yaml").read_text() == BASE
+
+
+def test_a_file_put_back_is_byte_for_byte_what_it_was_and_a_link_is_edited_where_it_points(
+    fleet: Path,
+) -> None:
+    team0 = fleet / "orgs" / "t0.yaml"
+    crlf = (org_text(0) + "  providerSettings:\n    OpenAiCompatible:\n      openAiHeaders: null\n").replace(
+        "\n", "\r\n"
+    )
+    team0.write_bytes(crlf.encode())
+    assert run("apply", "--auto-approve", env=ENV).exit_code == 0
+    write(fleet / "clinesync.yaml", "paths: [orgs/]\npublicHeaders: [x-tenant]\n")
+    edit_live(
+        "org-team0",
+        lambda config: config["providerSettings"]["OpenAiCompatible"].update(openAiHeaders={"X-Tenant": "b"}),
+    )
+    result = run("pull", "orgs/t0.yaml", str(team0), env=ENV)  # one file, named twice
+    assert "left to a person" in result.stdout or "hand edit" in result.stdout
+    assert team0.read_bytes() == crlf.encode()
+
+    team1 = fleet / "orgs" / "t1.yaml"
+    real = fleet / "teams" / "one.yaml"
+    real.parent.mkdir()
+    real.write_text(team1.read_text())
+    team1.unlink()
+    team1.symlink_to(Path("..") / "teams" / "one.yaml")
+    edit_live("org-team1", lambda config: config.update(mcpMarketplaceEnabled=True))
+    assert run("pull", "orgs/t1.yaml", env=ENV).exit_code == 2
+    assert team1.is_symlink() and "mcpMarketplaceEnabled: true" in real.read_text()

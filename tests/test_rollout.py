@@ -322,14 +322,21 @@ def test_a_wave_of_a_mass_change_is_refused_without_the_allowance(fleet: dict[st
 
 
 def test_the_waves_holds_and_checks_are_the_repositorys_not_the_plan_files(fleet: dict[str, str]) -> None:
+    """A plan file whose waves say otherwise than clinesync.yaml (edited, or the configuration changed since)
+    applies nothing: the hourly job calls it superseded, apply --wave refuses it."""
     env = fleet
     plan = json.loads(Path("p.plan").read_text())
     plan["rollout"]["waves"][0]["hold"] = "1s"
     plan["rollout"]["waves"][0]["checks"] = []
     Path("p.plan").write_text(json.dumps(plan))
-    refused = run("rollout", "status", "p.plan", env=env)
-    assert refused.exit_code == 1
-    assert "its waves are not what clinesync.yaml's rollout: deals: plan again" in refused.stderr
+    said = run("rollout", "next", "p.plan", env=env)  # the hourly job: nothing of it applies, quietly
+    assert said.exit_code == 0
+    assert "Superseded: its waves are not what clinesync.yaml's rollout: deals: plan again" in said.stdout
+    refused = run("apply", "p.plan", "--wave", "canary", env=env)
+    assert (
+        refused.exit_code == 1 and "its waves are not what clinesync.yaml's rollout: deals" in refused.stderr
+    )
+    assert not any(live_telemetry(env).values())
     for broken in ({"waves": [{"name": 7}], "unassigned": []}, {"waves": "x"}):
         plan["rollout"] = broken
         Path("p.plan").write_text(json.dumps(plan))
@@ -380,3 +387,28 @@ def test_a_console_without_revisions_holds_the_rollout_and_says_why() -> None:
     now = datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC)
     held = decide([_wave("a", "applied"), _wave("b", "pending")], [], now)
     assert held.verdict == "holding" and "keeps no revision times" in held.reason
+
+
+def test_a_wave_of_a_mass_change_cannot_be_made_small_by_editing_the_plan_file(fleet: dict[str, str]) -> None:
+    env = fleet
+    Path("clinesync.yaml").write_text(CONFIGURATION + "massChange: {share: 0.5}\n")
+    assert run("plan", "--out", "p.plan", env=env).exit_code == 0
+    plan = json.loads(Path("p.plan").read_text())
+    plan["mass_change"] = []
+    Path("p.plan").write_text(json.dumps(plan))
+    refused = run("apply", "p.plan", "--wave", "canary", env=env)
+    assert refused.exit_code == 1 and "--allow-mass-change" in refused.stderr
+
+
+def test_a_rollout_whose_files_changed_since_is_superseded_not_stopped(
+    fleet: dict[str, str], llm: FakeLLM
+) -> None:
+    env = fleet
+    assert run("rollout", "next", "p.plan", env=env).exit_code == 0  # the canary
+    canary = Path("orgs/o00.yaml")
+    canary.write_text(
+        canary.read_text().replace("telemetryEnabled: true", "telemetryEnabled: false")
+    )  # a later merge
+    result = run("rollout", "next", "p.plan", env=env)
+    assert result.exit_code == 0 and "Superseded:" in result.stdout and "rollback" not in result.stdout
+    assert sum(live_telemetry(env).values()) == 3

@@ -429,8 +429,11 @@ def apply_saved_plan(
         output.err(view.saved_plan_refused(reasons))
         return EXIT_ERROR
     result = judged(run.project, result)
-    if saved.document.get("rollout") is not None:  # a wave of a mass change is a part of one: reviewed whole
-        whole = (*result.mass_change, *saved.document["mass_change"])
+    if saved.document.get("rollout") is not None:
+        # A wave of a mass change is a part of one: judged on the whole plan, as saved and as shown, never on
+        # the wave alone.
+        shown = mass_change(run.project, planfile.as_plan(saved).totals)
+        whole = (*result.mass_change, *saved.document["mass_change"], *shown)
         result = dataclasses.replace(result, mass_change=tuple(dict.fromkeys(whole)))
     show_plan(output, result, output_format)
     if not result.has_changes and output_format == "text":

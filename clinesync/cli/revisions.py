@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -27,7 +28,7 @@ from clinesync.render.history import HISTORY_RENDERERS
 
 if TYPE_CHECKING:
     from clinesync.files.loader import LoadedFile
-    from clinesync.plans.pull import Fleet, Pull
+    from clinesync.plans.pull import Fleet, Member, Pull
 
 
 def organization_argument(value: str) -> str:
@@ -309,48 +310,62 @@ def pull(paths: tuple[str, ...], output_format: str) -> int:
 def _pull_fleet(run: Run, files: list[str]) -> tuple[Fleet, bool]:
     """The organizations to pull, each resolved with its merged file kept (where its values were set) and its
     live document read; the fleet's other organization files (the configuration's paths, else this folder),
-    merged only; and whether any file to pull failed (it then keeps every base it may extend as it is)."""
+    merged only; and whether any file to pull failed. A file that cannot be read may extend any base: while
+    there is one, no base is written."""
     import dataclasses
     import os
 
-    from clinesync.files.bases import chain, inherited
+    from clinesync.files.bases import inherited
     from clinesync.files.batch import check_one
     from clinesync.files.loader import load_file
     from clinesync.files.paths import PathError, expand
-    from clinesync.plans.pull import Fleet, Member, Source
+    from clinesync.files.project import repository_root
+    from clinesync.plans.pull import Fleet, Source
     from clinesync.render.problems import problems_text
+    from clinesync.render.pull import not_written
 
     project, output = run.project, run.output
     cache: dict[str, LoadedFile] = {}
     sources, others, failed = [], [], False
+    pulled: dict[str, str] = {}  # real path -> as given; organization -> its file
+    declared: dict[str, str] = {}
     for name in files:
+        if os.path.realpath(name) in pulled:
+            continue  # one file named twice is pulled once
+        pulled[os.path.realpath(name)] = name
         checked = check_one(name, project, run.environ, cache)
         if checked.may_be_a_base or checked.plainly_not_an_organization:
             continue
         if checked.desired is not None:
             output.add_secrets(checked.desired.secrets)
-        if not project.selects(checked.organization):
+        if checked.organization is not None and not project.selects(checked.organization):
             continue
         output.err(problems_text(problem for problem in checked.problems if problem.is_error))
-        loaded = checked.loaded
-        bases = chain(loaded, cache) if loaded is not None else None
-        if checked.desired is None or loaded is None:
+        member = _member(checked.loaded, cache)
+        twice = declared.get(checked.organization or "")
+        if twice is not None:
+            output.err(
+                not_written(name, f"{checked.organization} is also declared in {twice}: one file each")
+            )
+        if checked.desired is None or checked.loaded is None or twice is not None:
             failed = True
-            others.append(Member(loaded, bases))
+            others.append(member)
             continue
-        sources.append(Source(loaded, bases, checked.desired, None, inherited(loaded, cache)))
+        declared[checked.desired.organization] = name
+        sources.append(
+            Source(member.loaded, member.bases, checked.desired, None, inherited(checked.loaded, cache))
+        )
+    if not sources and not failed:
+        raise UserError("no organization file among the PATHs: name organization files or folders")
     try:
         fleet = expand(project.paths or (".",), project.ignore, project.directory, project.file)
     except PathError as error:
         raise UserError(str(error)) from None
-    pulled = {os.path.realpath(name) for name in files}
     for name in fleet:
         if os.path.realpath(name) not in pulled:
             checked = check_one(name, project, None, cache)
-            if checked.organization is not None and not checked.may_be_a_base:
-                others.append(
-                    Member(checked.loaded, chain(checked.loaded, cache) if checked.loaded else None)
-                )
+            if not (checked.may_be_a_base or checked.plainly_not_an_organization):
+                others.append(_member(checked.loaded, cache))
     console = run.open_console()
     try:
         read = []
@@ -369,10 +384,25 @@ def _pull_fleet(run: Run, files: list[str]) -> tuple[Fleet, bool]:
             written[path] = load_file(path)
         return written[path]
 
+    here = repository_root(os.getcwd()) or os.path.realpath(os.curdir)
+
+    def in_repository(path: str) -> bool:  # a base outside it is shared with fleets this pull cannot see
+        real = os.path.realpath(path)
+        return real == here or real.startswith(here.rstrip(os.sep) + os.sep)
+
     by_base = {
         real: inherited(base, cache) for real, base in cache.items() if not real.startswith("extends:")
     }
-    return Fleet(read, others, by_base, as_written), failed
+    return Fleet(read, others, by_base, as_written, writable=in_repository), failed
+
+
+def _member(loaded: LoadedFile | None, cache: dict[str, LoadedFile]) -> Member:
+    """A fleet file as pull weighs it: one that did not parse as a mapping may extend any base."""
+    from clinesync.files.bases import chain
+    from clinesync.plans.pull import Member
+
+    readable = loaded is not None and isinstance(loaded.data, dict)
+    return Member(loaded, chain(loaded, cache) if readable and loaded is not None else None)
 
 
 def _pull_and_check(run: Run, fleet: Fleet) -> tuple[Pull, list[str], list[tuple[str, str]]]:
@@ -386,8 +416,13 @@ def _pull_and_check(run: Run, fleet: Fleet) -> tuple[Pull, list[str], list[tuple
     by_hand: dict[str, str] = {}
     for into_bases in (True, False, False):
         result = pull(dataclasses.replace(fleet, into_bases=into_bases, by_hand=by_hand))
-        originals, trouble = _write_pull(result)
-        failing = {} if trouble else _failing(run, fleet, result)
+        originals: dict[str, bytes] = {}
+        try:
+            trouble = _write_pull(result, originals, fleet.writable)
+            failing = {} if trouble else _failing(run, fleet, result)
+        except BaseException:  # an interrupt: nothing left that was not checked
+            _restore(originals)
+            raise
         if not trouble and not failing:
             return result, list(result.edits), []
         _restore(originals)
@@ -414,30 +449,37 @@ def _unwritten(result: Pull, why: str) -> Pull:
     return dataclasses.replace(result, edits={})
 
 
-def _write_pull(result: Pull) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Each file's edits written (each file whole, its mode kept); the texts as they were, to put back."""
+def _write_pull(
+    result: Pull, originals: dict[str, bytes], writable: Callable[[str], bool]
+) -> list[tuple[str, str]]:
+    """Each file's edits written, into the file a link names (never outside the repository), whole and with
+    its mode kept; `originals` gains each file's bytes as they were, to put back exactly. The first file that
+    cannot be written, and why."""
+    import os
+
     from clinesync.files.edits import edited
     from clinesync.files.style import StyleError
     from clinesync.privatefile import keep_mode
 
-    originals: dict[str, str] = {}
     for name, edits in result.edits.items():
+        target = os.path.realpath(name)
+        if not writable(target):
+            return [(name, "it is, or links to, a file outside this repository")]
         try:
-            with open(name, encoding="utf-8") as stream:
-                text = stream.read()
-            changed = edited(text, name, edits)
-            originals[name] = text
-            keep_mode(name, changed)
-        except (OSError, StyleError) as error:
-            return originals, [(name, getattr(error, "strerror", None) or str(error))]
-    return originals, []
+            with open(target, "rb") as stream:
+                before = stream.read()
+            originals.setdefault(target, before)
+            keep_mode(target, edited(before.decode("utf-8"), name, edits))
+        except (OSError, StyleError, UnicodeDecodeError) as error:
+            return [(name, getattr(error, "strerror", None) or str(error))]
+    return []
 
 
-def _restore(originals: dict[str, str]) -> None:
-    from clinesync.privatefile import keep_mode
+def _restore(originals: dict[str, bytes]) -> None:
+    from clinesync.privatefile import keep_bytes
 
-    for name, text in originals.items():
-        keep_mode(name, text)
+    for target, before in originals.items():
+        keep_bytes(target, before)
 
 
 def _failing(run: Run, fleet: Fleet, result: Pull) -> dict[str, str]:

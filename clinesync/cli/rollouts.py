@@ -50,8 +50,8 @@ def status(plan_path: str, output_format: str) -> int:
     """Say which waves of a saved plan are applied and since when, whether their hold has passed and their
     checks are green, and what comes next; from live state and the console's revision times alone.
 
-    Exit 0, or 1 when the rollout needs a person: a check failed, something changed since the plan, or a
-    wave was applied in part."""
+    Exit 0, or 1 when the rollout needs a person: a check failed, live changed since the plan, or a wave was
+    applied in part. A plan whose files (or clinesync.yaml's rollout:) changed since is superseded: exit 0."""
     run = this_run()
     saved = _saved(plan_path)
     console = run.open_console()
@@ -94,7 +94,6 @@ def next_wave(plan_path: str, allow_mass_change: bool) -> int:
 
 
 def _saved(plan_path: str) -> SavedPlan:
-    from clinesync.cli.gitops import refused_waves
     from clinesync.plans import planfile
 
     try:
@@ -106,7 +105,6 @@ def _saved(plan_path: str) -> SavedPlan:
             f"{plan_path} was made without waves: add rollout: to clinesync.yaml and plan again "
             f"(or apply it whole with clinesync apply {plan_path})"
         )
-    refused_waves(this_run().project, plan_path, saved)
     return saved
 
 
@@ -119,6 +117,9 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
 
     rollout = saved.rollout
     assert rollout is not None  # _saved refuses a plan without waves
+    otherwise = saved.dealt_otherwise(run.project)
+    if otherwise:  # clinesync.yaml's rollout: changed since (or the file was edited): nothing of it applies
+        return Status([], [], "superseded", None, f"{otherwise}: plan again with this clinesync.yaml")
     from clinesync.files.references import environment_names
 
     # Every secret the plan's files reference, scrubbed from what checks print, before any check runs.

@@ -26,6 +26,7 @@ from clinesync.fields import (
     dotted,
     find,
     identified_paths,
+    is_credential_value,
     is_header_path,
     is_sensitive_path,
     is_url_path,
@@ -136,8 +137,8 @@ def holds_secret(where: Path, value: Any, public_headers: frozenset[str]) -> boo
     segments and fragment). `pull` writes none of it."""
     if not isinstance(value, str) or not value:
         return False
-    if _secret_as_a_whole(where, public_headers):
-        return True
+    if _secret_as_a_whole(where, public_headers) or (is_header_path(where) and is_credential_value(value)):
+        return True  # a header listed as public that carries `Bearer ...` is a credential all the same
     return is_url_path(where) and _url_with_references(value, lambda text, part: "") != envref.escape(value)
 
 

@@ -91,6 +91,7 @@ class Fleet:
     inherited_by_base: dict[str, Any] = field(default_factory=dict)
     as_written: Callable[[str], LoadedFile | None] = lambda _: None
     into_bases: bool = True  # False: every edit goes into the organization's own file
+    writable: Callable[[str], bool] = lambda _: True  # a base this repository holds: one outside it is shared
     by_hand: dict[str, str] = field(
         default_factory=dict
     )  # organization -> why its edits are left to a person
@@ -125,13 +126,24 @@ def _place(
     """The file the live value goes into, and why there."""
     assert source.desired is not None and source.loaded is not None
     owner = _owner(source.loaded, path)
-    if owner is not None and fleet.into_bases and _agreed(fleet, owner, path, value):
+    if (
+        owner is not None
+        and fleet.into_bases
+        and fleet.writable(owner)
+        and _agreed(fleet, owner, path, value)
+    ):
         inherited = find(fleet.inherited_by_base.get(os.path.realpath(owner)), path) is not MISSING
         _add(edits, owner, Edit(path, _removal(path, inherited) if value is MISSING else value))
         return owner, "every organization that takes it from this base has this value"
     inherited = source.inherited is not None and find(source.inherited, path) is not MISSING
     _add(edits, source.desired.file, Edit(path, _removal(path, inherited) if value is MISSING else value))
-    return source.desired.file, "an override of its base, which others keep" if owner is not None else ""
+    if owner is None:
+        return source.desired.file, ""
+    if not fleet.writable(owner):
+        return source.desired.file, "an override: its base is outside this repository"
+    if not fleet.into_bases:
+        return source.desired.file, "an override: this pull leaves bases as they are"
+    return source.desired.file, "an override of its base, which others keep"
 
 
 def _not_written(fleet: Fleet, source: Source, path: Path, value: Any) -> str:
@@ -140,8 +152,9 @@ def _not_written(fleet: Fleet, source: Source, path: Path, value: Any) -> str:
         return ""  # removing a key writes no value
     assert source.desired is not None and source.loaded is not None
     written = _written_text(fleet, source.loaded, path)
-    if written is not None and ("${env:" in written or "${var:" in written):
-        what = "the environment (a secret)" if "${env:" in written else "a variable"
+    references = written.replace("$${", "") if written is not None else ""  # a literal `$${` is no reference
+    if "${env:" in references or "${var:" in references:
+        what = "the environment (a secret)" if "${env:" in references else "a variable"
         return f"set from {what}, {written}: change it there, or apply to undo the console's edit"
     from clinesync.plans.export import holds_secret
 
@@ -172,7 +185,7 @@ def _written_text(fleet: Fleet, loaded: LoadedFile, path: Path) -> str | None:
     for here, found in raw.values.items():
         if as_mark(found)[:2] == located[:2]:
             text = _at(raw.data, here)
-            return text if isinstance(text, str) and "$${" not in text else None
+            return text if isinstance(text, str) else None
     return None
 
 

@@ -22,7 +22,7 @@ from clinesync.plans.planfile import SavedPlan, desired_fingerprint, live_finger
 
 Standing = Literal["applied", "pending", "moved"]
 WaveState = Literal["applied", "partial", "pending", "moved", "empty"]
-Verdict = Literal["ready", "holding", "stopped", "complete", "partial"]
+Verdict = Literal["ready", "holding", "stopped", "complete", "partial", "superseded"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Organization:
     file: str
     standing: Standing
     why: str = ""  # for `moved`: what changed
+    superseded: bool = False  # for `moved`: its file changed since the plan (a later plan covers it)
     since: datetime.datetime | None = (
         None  # for `applied`: its newest revision's time, where the console has one
     )
@@ -114,6 +115,8 @@ def standings(saved: SavedPlan, fresh: Plan) -> dict[str, Organization]:
             why = f"{entry.file} now declares {org.organization}"
         elif desired_fingerprint(org, saved.salt) != entry.desired:
             why = "the files or variables changed since the plan"
+            found[entry.organization] = Organization(entry.organization, entry.file, "moved", why, True)
+            continue
         elif not org.changes:
             standing = "applied"
         elif live_fingerprint(org, saved.salt) == entry.live:
@@ -153,8 +156,8 @@ def wave_statuses(rollout: Rollout, found: Mapping[str, Organization]) -> list[W
 
 def decide(waves: list[WaveStatus], unassigned: list[str], now: datetime.datetime) -> Status:
     """What the rollout may do next: apply a wave (`ready`), wait for one to hold (`holding`), nothing more
-    (`complete`), or nothing until a person acts (`stopped`: a check failed or something moved; `partial`: a
-    wave was applied in part)."""
+    (`complete`; `superseded`: the files changed since, a later plan takes over), or nothing until a person
+    acts (`stopped`: a check failed or live moved; `partial`: a wave was applied in part)."""
 
     def status_of(verdict: Verdict, wave: WaveStatus | None, reason: str) -> Status:
         return Status(waves, unassigned, verdict, wave, reason, now)
@@ -164,8 +167,10 @@ def decide(waves: list[WaveStatus], unassigned: list[str], now: datetime.datetim
         if state == "empty":
             continue
         if state == "moved":
-            moved = next(org for org in status.organizations if org.standing == "moved")
-            reason = f"{moved.organization} ({moved.file}): {moved.why}; plan again"
+            moved = [org for org in status.organizations if org.standing == "moved"]
+            reason = f"{moved[0].organization} ({moved[0].file}): {moved[0].why}; plan again"
+            if all(org.superseded for org in moved):  # a later merge changed them: its plan takes over
+                return status_of("superseded", status, reason)
             return status_of("stopped", status, reason)
         if state == "partial":
             done = sum(org.standing == "applied" for org in status.organizations)

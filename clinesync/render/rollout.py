@@ -75,6 +75,8 @@ def _verdict_line(plan_path: str, status: Status) -> str:
         return f"Complete: {reason}."
     if status.verdict == "partial":
         return f"Stopped: {reason}."
+    if status.verdict == "superseded":
+        return f"Superseded: {reason}. Nothing more of this plan is applied."
     return f"Stopped: {reason}. No further wave is applied."
 
 
