@@ -79,12 +79,13 @@ def _credential_impacts(change: Change, from_environment: frozenset[Path]) -> li
     """A credential set, changed or removed: by its name (an API key field, an Authorization header), or a
     header whose value comes from the environment. Whole blocks added or removed are looked into."""
 
+    def credential(path: Path) -> bool:
+        return is_sensitive_path(path) or (path in from_environment and is_header_path(path))
+
     def credentials(side: Any) -> dict[Path, None]:
-        return dict.fromkeys(
-            path
-            for path, _ in walk(side, change.path)
-            if is_sensitive_path(path) or (is_header_path(path) and path in from_environment)
-        )
+        if not isinstance(side, dict | list):  # most changes: one leaf, no walk
+            return {change.path: None} if credential(change.path) else {}
+        return dict.fromkeys(path for path, _ in walk(side, change.path) if credential(path))
 
     was = credentials(change.before) if change.op != "add" else {}
     now = credentials(change.after) if change.op != "remove" else {}
