@@ -412,3 +412,23 @@ def test_a_rollout_whose_files_changed_since_is_superseded_not_stopped(
     result = run("rollout", "next", "p.plan", env=env)
     assert result.exit_code == 0 and "Superseded:" in result.stdout and "rollback" not in result.stdout
     assert sum(live_telemetry(env).values()) == 3
+
+
+def test_a_console_edit_the_plan_leaves_alone_keeps_a_wave_applied(fleet: dict[str, str]) -> None:
+    env = fleet
+    Path("clinesync.yaml").write_text(CONFIGURATION + "unmanaged: [remoteConfig.mcpMarketplaceEnabled]\n")
+    assert run("plan", "--out", "p.plan", env=env).exit_code == 0
+    assert run("rollout", "next", "p.plan", env=env).exit_code == 0
+
+    from clinesync.consoles.http import HttpConsole
+    from clinesync.document import Document
+
+    console = HttpConsole(env["CLINESYNC_CONSOLE"], TOKEN)
+    live = console.read(ORGS[0])
+    assert live.document is not None
+    tree = live.document.tree()
+    tree["remoteConfig"]["mcpMarketplaceEnabled"] = True  # an admin's edit of an unmanaged setting
+    console.write(ORGS[0], Document.from_tree(tree), live.revision)
+    console.close()
+    found = status(env)
+    assert (found["verdict"], found["waves"][0]["state"]) == ("holding", "applied")  # type: ignore[index]

@@ -48,6 +48,7 @@ class SavedOrganization:
     live: str
     desired: str
     changes: bool  # only these are applied, and only these can make the plan stale
+    files: str = ""  # the files' document alone (no live field kept): tells a later merge from a console edit
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,10 @@ def live_fingerprint(org: OrgPlan, salt: str) -> str:
 
 def desired_fingerprint(org: OrgPlan, salt: str) -> str:
     return fingerprint(_shown(org.target, org), salt)
+
+
+def files_fingerprint(org: OrgPlan, salt: str) -> str:
+    return fingerprint(_shown(org.desired.document if org.desired else None, org), salt)
 
 
 def _shown(document: Document | None, org: OrgPlan) -> str:
@@ -202,6 +207,7 @@ class PlanFile:
             **_saved_form(org),
             "live_fingerprint": live_fingerprint(org, self._salt),
             "desired_fingerprint": desired_fingerprint(org, self._salt),
+            "files_fingerprint": files_fingerprint(org, self._salt),
         }
         separator = "\n" if self._first else ",\n"
         self._first = False
@@ -278,6 +284,7 @@ def _saved(path: str, document: dict[str, Any]) -> SavedPlan:
                     entry["live_fingerprint"],
                     entry["desired_fingerprint"],
                     bool(entry["changes"]),
+                    entry["files_fingerprint"],
                 )
                 for entry in document["organizations"]
             ],

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clinesync.diff import diff
-from clinesync.fields import MISSING, Item, Path, dotted, find, identified_paths, walk
+from clinesync.fields import MISSING, Item, Path, dotted, find, identified_paths, value_at, walk
 from clinesync.files import envref
 from clinesync.files.desired import Desired
 from clinesync.files.edits import DELETE, Edit
@@ -92,9 +92,8 @@ class Fleet:
     as_written: Callable[[str], LoadedFile | None] = lambda _: None
     into_bases: bool = True  # False: every edit goes into the organization's own file
     writable: Callable[[str], bool] = lambda _: True  # a base this repository holds: one outside it is shared
-    by_hand: dict[str, str] = field(
-        default_factory=dict
-    )  # organization -> why its edits are left to a person
+    # organization -> why its edits are left to a person (the files cannot say them without a hand edit)
+    by_hand: dict[str, str] = field(default_factory=dict)
 
 
 def pull(fleet: Fleet) -> Pull:
@@ -184,15 +183,9 @@ def _written_text(fleet: Fleet, loaded: LoadedFile, path: Path) -> str | None:
         return None
     for here, found in raw.values.items():
         if as_mark(found)[:2] == located[:2]:
-            text = _at(raw.data, here)
+            text = value_at(raw.data, here)
             return text if isinstance(text, str) else None
     return None
-
-
-def _at(data: Any, positional: Path) -> Any:
-    for part in positional:
-        data = data[part]
-    return data
 
 
 def _owner(loaded: LoadedFile, path: Path) -> str | None:

@@ -18,7 +18,7 @@ from typing import Literal
 from clinesync.consoles.base import Revision
 from clinesync.files.waves import Rollout, Wave
 from clinesync.plans.plan import Plan
-from clinesync.plans.planfile import SavedPlan, desired_fingerprint, live_fingerprint
+from clinesync.plans.planfile import SavedPlan, desired_fingerprint, files_fingerprint, live_fingerprint
 
 Standing = Literal["applied", "pending", "moved"]
 WaveState = Literal["applied", "partial", "pending", "moved", "empty"]
@@ -102,28 +102,32 @@ class Status:
 
 
 def standings(saved: SavedPlan, fresh: Plan) -> dict[str, Organization]:
-    """Each changing organization of the saved plan, by id, as it stands now (`fresh` re-planned them)."""
+    """Each changing organization of the saved plan, by id, as it stands now (`fresh` re-planned them). Its
+    file changed since the plan: a later merge, whose plan takes over (`superseded`). Live is what the files
+    want: applied, whatever live fields the plan leaves alone did since. Live and the document to write as
+    reviewed: pending. Anything else: live moved."""
     by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
     found = {}
     for entry in saved.changing:
         org = by_file.get(os.path.normpath(entry.file))
         standing: Standing = "moved"
-        why = ""
+        why, superseded = "", False
         if org is None or org.action == "failed":
             why = org.error if org is not None and org.error else "its file could not be planned"
         elif org.organization != entry.organization:
-            why = f"{entry.file} now declares {org.organization}"
-        elif desired_fingerprint(org, saved.salt) != entry.desired:
-            why = "the files or variables changed since the plan"
-            found[entry.organization] = Organization(entry.organization, entry.file, "moved", why, True)
-            continue
+            why, superseded = f"{entry.file} now declares {org.organization}", True
+        elif files_fingerprint(org, saved.salt) != entry.files:
+            why, superseded = "the files or variables changed since the plan", True
         elif not org.changes:
             standing = "applied"
-        elif live_fingerprint(org, saved.salt) == entry.live:
+        elif (
+            live_fingerprint(org, saved.salt) == entry.live
+            and desired_fingerprint(org, saved.salt) == entry.desired
+        ):
             standing = "pending"
         else:
             why = "live changed since the plan, and is not what the plan writes"
-        found[entry.organization] = Organization(entry.organization, entry.file, standing, why)
+        found[entry.organization] = Organization(entry.organization, entry.file, standing, why, superseded)
     return found
 
 
