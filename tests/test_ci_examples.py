@@ -1078,3 +1078,27 @@ def test_the_nightly_drift_writes_the_console_edits_into_the_files_for_a_pull_re
     pulled = (runner.workspace / "pull.txt").read_text()
     assert "~ remoteConfig.telemetryEnabled: written to orgs/acme.yaml" in pulled
     assert all(SECRET not in output and TOKEN not in output for output in [*runner.outputs, pulled])
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="the comment scripts run in Node, as github-script does"
+)
+def test_the_merge_comment_of_a_rollout_never_says_live_matches_the_plan(tmp_path: Path) -> None:
+    [step] = [
+        step for step in job("apply")["steps"] if step.get("name") == "Report the result on the pull request"
+    ]
+    assert step["env"]["ROLLOUT"] == "${{ steps.plan.outputs.rollout }}"
+    (tmp_path / "result.txt").write_text("Apply complete: 3 applied\n")
+    bodies = {}
+    for rollout in ("yes", ""):
+        [call] = run_script(
+            tmp_path,
+            step["with"]["script"],
+            pull_request_context(),
+            [],
+            {"PULL": "7", "OUTCOME": "success", "ROLLOUT": rollout},
+            tmp_path,
+        )
+        bodies[rollout] = call["body"]
+    assert "the first wave is applied; the next follow hourly" in bodies["yes"]
+    assert "live matches" not in bodies["yes"] and "live matches the reviewed plan" in bodies[""]
