@@ -75,8 +75,9 @@ def status(plan_path: str, output_format: str) -> int:
 def next_wave(plan_path: str, allow_mass_change: bool) -> int:
     """Apply the next wave of a saved plan, only when it may: the wave before it applied, held and green.
 
-    For a scheduled job: exit 0 when a wave was applied, or none may be yet (holding, or complete); 1 when
-    the rollout is stopped, with how to roll the applied waves back, or the wave's apply failed."""
+    For a scheduled job: exit 0 when a wave was applied, or none may be (holding, complete, or superseded by
+    a later plan); 1 when the rollout is stopped, with how to roll the applied waves back, a wave was applied
+    in part, or the wave's apply failed."""
     from clinesync.cli.gitops import apply_saved_plan
 
     run = this_run()
