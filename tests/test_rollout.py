@@ -432,3 +432,42 @@ def test_a_console_edit_the_plan_leaves_alone_keeps_a_wave_applied(fleet: dict[s
     console.close()
     found = status(env)
     assert (found["verdict"], found["waves"][0]["state"]) == ("holding", "applied")  # type: ignore[index]
+
+
+def test_a_failing_check_of_a_wave_applied_out_of_order_stops_the_rollout(
+    fleet: dict[str, str], llm: FakeLLM
+) -> None:
+    env = fleet
+    assert run("apply", "p.plan", "--wave", "early", env=env).exit_code == 0  # skipping ahead, by hand
+    llm.stop()  # early's probe fails
+    stopped = run("rollout", "next", "p.plan", env=env)
+    assert stopped.exit_code == 1 and "Stopped: wave early: probe failed" in stopped.stdout
+    assert sum(live_telemetry(env).values()) == 9  # the canary was not applied after all
+
+
+def test_a_wave_rolled_back_is_never_applied_again_and_an_edited_one_is_in_the_way_back(
+    fleet: dict[str, str],
+) -> None:
+    env = fleet
+    assert run("rollout", "next", "p.plan", env=env).exit_code == 0  # the canary: 3 organizations
+    edit = run("export", ORGS[1], env=env)  # an admin edits one canary organization since
+    assert edit.exit_code == 0
+    from clinesync.consoles.http import HttpConsole
+    from clinesync.document import Document
+
+    console = HttpConsole(env["CLINESYNC_CONSOLE"], TOKEN)
+    live = console.read(ORGS[1])
+    assert live.document is not None
+    tree = live.document.tree()
+    tree["remoteConfig"]["telemetryEnabled"] = False
+    console.write(ORGS[1], Document.from_tree(tree), live.revision)
+    console.close()
+    stopped = run("rollout", "status", "p.plan", "--format", "json", env=env)
+    assert stopped.exit_code == 1
+    way_back = {entry["organization"]: entry["to"] for entry in json.loads(stopped.stdout)["rollback"]}
+    assert way_back == {ORGS[0]: 1, ORGS[1]: 1, ORGS[2]: 1}  # the edited one too: the plan applied it
+    for organization in ORGS[:3]:
+        assert run("rollback", organization, "--to", "1", "--auto-approve", env=env).exit_code == 0
+    again = run("rollout", "next", "p.plan", env=env)  # the hourly job, after the rollback
+    assert again.exit_code == 1 and "was changed back since (a rollback?)" in again.stdout
+    assert not any(live_telemetry(env).values())

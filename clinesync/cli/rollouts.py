@@ -114,7 +114,7 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
     revision times read, the applied waves' checks run."""
     from clinesync.cli.gitops import report_problems
     from clinesync.plans import planfile
-    from clinesync.plans.rollout import decide, standings, wave_statuses
+    from clinesync.plans.rollout import decide, rolled_back, standings, wave_statuses
 
     rollout = saved.rollout
     assert rollout is not None  # _saved refuses a plan without waves
@@ -134,14 +134,41 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
     if fresh.console_identity != saved.console_identity:
         raise UserError(f"the plan was made against {saved.console}, not {fresh.console}")
     found = standings(saved, fresh)
+    targets = {org.organization: org.target.canonical() for org in fresh.organizations if org.target}
     for organization, org in found.items():
         if org.standing == "applied":
             found[organization] = _with_times(console, org)
+        elif (
+            org.standing == "moved" and not org.superseded
+        ):  # changed after it was applied? then it is undone too
+            found[organization] = _in_history(console, org, targets.get(organization, ""))
     waves = wave_statuses(rollout, found)
     for wave in waves:
         if wave.state == "applied":
             wave.checks = [_run_check(run, check, wave) for check in wave.wave.checks]
-    return decide(waves, rollout.unassigned, datetime.datetime.now(datetime.UTC))
+    status = decide(waves, rollout.unassigned, datetime.datetime.now(datetime.UTC))
+    if status.verdict in ("ready", "partial") and status.wave is not None:
+        # Applied once and put back since (a rollback)? Then it is never applied again, and it is on the way
+        # back of a wave applied in part.
+        status.wave.organizations = [
+            org if org.standing == "applied" else _in_history(console, org, targets.get(org.organization, ""))
+            for org in status.wave.organizations
+        ]
+        status = rolled_back(status, status.wave.organizations)
+    return status
+
+
+def _in_history(console: Console, org: Organization, target: str) -> Organization:
+    """The organization, with whether its history shows the plan's document live, and what came before."""
+    from clinesync.plans.rollout import plan_in_history
+
+    try:
+        was_applied, restore = plan_in_history(console.history(org.organization), target)
+    except (HistoryUnsupported, NotFound):
+        return org
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    return dataclasses.replace(org, was_applied=was_applied, restore=restore)
 
 
 def _with_times(console: Console, org: Organization) -> Organization:

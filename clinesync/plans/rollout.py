@@ -9,6 +9,7 @@ checks must pass before the next wave may be applied. This module decides; the c
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 from collections.abc import Mapping, Sequence
@@ -32,12 +33,12 @@ class Organization:
     standing: Standing
     why: str = ""  # for `moved`: what changed
     superseded: bool = False  # for `moved`: its file changed since the plan (a later plan covers it)
-    since: datetime.datetime | None = (
-        None  # for `applied`: its newest revision's time, where the console has one
-    )
-    restore: int | None = (
-        None  # for `applied`: the revision before the plan's, which `rollback --to` restores
-    )
+    # for `applied`: when it came to hold the plan's document, where the console keeps revision times
+    since: datetime.datetime | None = None
+    # the revision before the plan's, which `rollback --to` restores (None where there is none)
+    restore: int | None = None
+    # its history shows the plan's document live: applied, then changed (by a console edit, or a rollback)
+    was_applied: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,14 @@ class Status:
 
     @property
     def applied(self) -> list[Organization]:
-        """Every organization the rollout has applied so far, in wave order: what a rollback restores."""
-        return [org for status in self.waves for org in status.organizations if org.standing == "applied"]
+        """Every organization the rollout has applied, in wave order, also one changed since: what a rollback
+        restores."""
+        return [
+            org
+            for status in self.waves
+            for org in status.organizations
+            if org.standing == "applied" or org.was_applied
+        ]
 
 
 def standings(saved: SavedPlan, fresh: Plan) -> dict[str, Organization]:
@@ -143,6 +150,31 @@ def revision_times(revisions: Sequence[Revision]) -> tuple[datetime.datetime | N
     return _time(revisions[first].created_at), revisions[first - 1].number if first > 0 else None
 
 
+def plan_in_history(revisions: Sequence[Revision], target: str) -> tuple[bool, int | None]:
+    """Whether the plan's document (canonical `target`) was ever live, and the revision before the newest
+    stretch of it: what a rollback restores (None where there is none)."""
+    held = [revision.document.canonical() == target for revision in revisions]
+    if True not in held:
+        return False, None
+    first = len(held) - 1 - held[::-1].index(True)
+    while first > 0 and held[first - 1]:
+        first -= 1
+    return True, revisions[first - 1].number if first > 0 else None
+
+
+def rolled_back(status: Status, organizations: Sequence[Organization]) -> Status:
+    """The status, stopped where the wave it would apply holds an organization the plan applied and someone
+    put back since (a rollback): the hourly job must not apply the change again."""
+    back = [org for org in organizations if org.was_applied]
+    if status.verdict != "ready" or not back:
+        return status
+    reason = (
+        f"{back[0].organization} ({back[0].file}) held this plan's document and was changed back since (a "
+        "rollback?): plan again to roll the change out anew"
+    )
+    return dataclasses.replace(status, verdict="stopped", reason=reason)
+
+
 def _time(text: str) -> datetime.datetime | None:
     try:
         moment = datetime.datetime.fromisoformat(text)
@@ -166,31 +198,34 @@ def decide(waves: list[WaveStatus], unassigned: list[str], now: datetime.datetim
     def status_of(verdict: Verdict, wave: WaveStatus | None, reason: str) -> Status:
         return Status(waves, unassigned, verdict, wave, reason, now)
 
+    # A failing check, or live moved, anywhere stops the rollout, also in a wave applied out of order.
+    for status in waves:
+        failed = [check for check in status.checks if not check.passed] if status.state == "applied" else []
+        if failed:
+            detail = f": {failed[0].detail}" if failed[0].detail else ""
+            return status_of("stopped", status, f"wave {status.wave.name}: {failed[0].label} failed{detail}")
+        live_moved = [org for org in status.organizations if org.standing == "moved" and not org.superseded]
+        if live_moved:
+            first = live_moved[0]
+            return status_of(
+                "stopped", status, f"{first.organization} ({first.file}): {first.why}; plan again"
+            )
     for index, status in enumerate(waves):
         state = status.state
         if state == "empty":
             continue
-        if state == "moved":
-            moved = [org for org in status.organizations if org.standing == "moved"]
-            reason = f"{moved[0].organization} ({moved[0].file}): {moved[0].why}; plan again"
-            if all(org.superseded for org in moved):  # a later merge changed them: its plan takes over
-                return status_of("superseded", status, reason)
-            return status_of("stopped", status, reason)
+        if state == "moved":  # every one moved was superseded: a later merge changed it, its plan takes over
+            moved = next(org for org in status.organizations if org.standing == "moved")
+            return status_of("superseded", status, f"{moved.organization} ({moved.file}): {moved.why}")
         if state == "partial":
             done = sum(org.standing == "applied" for org in status.organizations)
             reason = (
                 f"wave {status.wave.name} is applied in {done} of its {len(status.organizations)} organizations: "
-                "plan again, and the new plan deals the rest into the same waves"
+                "plan again, and the new plan deals those still to apply into waves again"
             )
             return status_of("partial", status, reason)
         if state == "pending":
             return status_of("ready", status, f"wave {status.wave.name} may be applied")
-        failed = [check for check in status.checks if not check.passed]
-        if failed:
-            reason = f"wave {status.wave.name}: {failed[0].label} failed" + (
-                f": {failed[0].detail}" if failed[0].detail else ""
-            )
-            return status_of("stopped", status, reason)
         if all(later.state in ("applied", "empty") for later in waves[index + 1 :]):
             continue  # nothing waits for this wave's hold
         ends = status.hold_ends()

@@ -10,6 +10,7 @@ from typing import Any
 from clinesync.escape import visible
 from clinesync.fields import dotted
 from clinesync.plans.pull import Pull
+from clinesync.render.json_format import FORMAT_VERSION
 
 _SIGNS = {"add": "+", "remove": "-", "change": "~"}
 
@@ -51,6 +52,7 @@ def not_written(file: str, why: str) -> str:
 
 def pull_json(result: Pull, written: list[str], failed: bool = False) -> str:
     data: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
         "organizations": [
             {
                 "organization": org.organization,

@@ -11,6 +11,7 @@ from typing import Any
 from clinesync.escape import visible
 from clinesync.files.waves import said
 from clinesync.plans.rollout import Organization, Status, WaveStatus
+from clinesync.render.json_format import FORMAT_VERSION
 
 _NAMED = 5  # organizations named per wave in text; JSON names all
 
@@ -26,7 +27,7 @@ def rollout_text(plan_path: str, console: str, status: Status) -> str:
             f"  {len(status.unassigned)} changing organizations are in no wave: rollout never applies them"
         )
     lines += ["", _verdict_line(plan_path, status)]
-    if status.verdict == "stopped" and status.applied:
+    if status.verdict in ("stopped", "partial") and status.applied:
         lines += ["", *rollback_lines(status.applied)]
     return "\n".join(lines) + "\n"
 
@@ -86,7 +87,7 @@ def rollback_lines(applied: list[Organization]) -> list[str]:
     for org in applied:
         if org.restore is not None:
             lines.append(f"  clinesync rollback {org.organization} --to {org.restore}")
-        elif org.since is None:
+        elif not _created(org):
             lines.append(
                 f"  {org.organization}: the console keeps no revisions: restore it in the admin console"
             )
@@ -98,8 +99,14 @@ def rollback_lines(applied: list[Organization]) -> list[str]:
     return lines
 
 
+def _created(org: Organization) -> bool:
+    """No revision before the plan's, in a history that was read: the plan created the organization."""
+    return org.restore is None and (org.since is not None or org.was_applied)
+
+
 def rollout_json(plan_path: str, console: str, status: Status) -> str:
     data: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
         "plan": plan_path,
         "console": console,
         "verdict": status.verdict,
@@ -108,11 +115,17 @@ def rollout_json(plan_path: str, console: str, status: Status) -> str:
         "waves": [_wave_data(wave, status.held(wave)) for wave in status.waves],
         "unassigned": status.unassigned,
         "rollback": [
-            {"organization": org.organization, "to": org.restore}
-            for org in (status.applied if status.verdict == "stopped" else [])
+            {"organization": org.organization, "to": org.restore} | _without_revision(org)
+            for org in (status.applied if status.verdict in ("stopped", "partial") else [])
         ],
     }
     return json.dumps(data, indent=2) + "\n"
+
+
+def _without_revision(org: Organization) -> dict[str, str]:
+    if org.restore is not None:
+        return {}
+    return {"why": "created by this plan" if _created(org) else "the console keeps no revisions"}
 
 
 def _wave_data(wave: WaveStatus, held: bool | None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from clinesync.escape import visible
 from clinesync.fields import dotted
+from clinesync.files.waves import Rollout, said
 from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, written
 
@@ -70,7 +71,22 @@ class TextPlan:
     def tail(self, totals: Totals) -> str:
         lines = [f"\n{summary(totals, self.mode)}\n"]
         lines += [self.style(f"{line}\n", fg="magenta", bold=True) for line in mass_change_lines(totals)]
+        rollout = totals.rollout() if self.mode == "plan" else None
+        if rollout is not None:
+            lines += [f"{line}\n" for line in wave_lines(rollout)]
         return "".join(lines)
+
+
+def wave_lines(rollout: Rollout) -> list[str]:
+    """The waves the plan's changes are dealt into, in order, as reviewers read them."""
+    lines = ["Waves (clinesync rollout next applies them one at a time):"]
+    for wave in rollout.waves:
+        members = rollout.members[wave.name]
+        checks = ", ".join(check.label for check in wave.checks) or "no checks"
+        lines.append(f"  {wave.name}: {len(members)} organizations, hold {said(wave.hold)}, {checks}")
+    if rollout.unassigned:
+        lines.append(f"  in no wave: {len(rollout.unassigned)} organizations (rollout never applies them)")
+    return lines
 
 
 def mass_change_lines(plan: Totals) -> list[str]:
