@@ -207,7 +207,11 @@ def test_a_plan_made_without_waves_says_how_to_get_them(in_tmp: Path) -> None:
 def test_a_command_check_sees_its_wave_and_its_failure_stops_the_rollout(
     in_tmp: Path, console_server: RunningServer
 ) -> None:
-    env = {"CLINESYNC_CONSOLE": console_server.url, "CLINE_API_KEY": TOKEN}
+    env = {
+        "CLINESYNC_CONSOLE": console_server.url,
+        "CLINE_API_KEY": TOKEN,
+        "PROBE_API_KEY": "pk-planted-77aa",
+    }
     for index in range(2):
         write(
             in_tmp / f"orgs/o{index}.yaml",
@@ -218,7 +222,7 @@ def test_a_command_check_sees_its_wave_and_its_failure_stops_the_rollout(
         f"""\
 paths: [orgs/]
 rollout:
-  - {{name: one, organizations: [{ORGS[0]}], hold: 0s, checks: [{{command: 'echo "$CLINESYNC_WAVE $CLINESYNC_ORGANIZATIONS"; test -e ok'}}]}}
+  - {{name: one, organizations: [{ORGS[0]}], hold: 0s, checks: [{{command: 'echo "$CLINESYNC_WAVE $CLINESYNC_ORGANIZATIONS $PROBE_API_KEY"; test -e ok'}}]}}
   - {{name: two}}
 """,
     )
@@ -227,6 +231,7 @@ rollout:
     stopped = run("rollout", "next", "p.plan", env=env)
     assert stopped.exit_code == 1
     assert f"one {ORGS[0]}" in stopped.stderr  # the command's output, on stderr
+    assert "pk-planted-77aa" not in stopped.output  # a variable named like a credential: scrubbed
     assert "Stopped: wave one: command" in stopped.stdout and "(exit 1)" in stopped.stdout
     assert f"{ORGS[0]}: created by this plan, no earlier revision" in stopped.stdout
     write(in_tmp / "ok", "")
@@ -439,6 +444,8 @@ def test_a_failing_check_of_a_wave_applied_out_of_order_stops_the_rollout(
 ) -> None:
     env = fleet
     assert run("apply", "p.plan", "--wave", "early", env=env).exit_code == 0  # skipping ahead, by hand
+    whole = run("apply", "p.plan", env=env)  # the emergency whole apply, too late: says why
+    assert whole.exit_code == 1 and "This plan has waves: once one of them is applied" in whole.stderr
     llm.stop()  # early's probe fails
     stopped = run("rollout", "next", "p.plan", env=env)
     assert stopped.exit_code == 1 and "Stopped: wave early: probe failed" in stopped.stdout

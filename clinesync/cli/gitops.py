@@ -427,6 +427,9 @@ def apply_saved_plan(
         return EXIT_OK
     if reasons:
         output.err(view.saved_plan_refused(reasons))
+        every_wave = len(saved.organizations) == len(saved.document["organizations"])
+        if saved.document.get("rollout") is not None and every_wave:
+            output.err(view.WAVES_APPLIED_SINCE)
         return EXIT_ERROR
     result = judged(run.project, result)
     if saved.document.get("rollout") is not None:

@@ -121,11 +121,16 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
     otherwise = saved.dealt_otherwise(run.project)
     if otherwise:  # clinesync.yaml's rollout: changed since (or the file was edited): nothing of it applies
         return Status([], [], "superseded", None, f"{otherwise}: plan again with this clinesync.yaml")
+    from clinesync.fields import is_credential_header
     from clinesync.files.references import environment_names
 
-    # Every secret the plan's files reference, scrubbed from what checks print, before any check runs.
+    # Every secret the plan's files reference, and every variable named like a credential (PROBE_API_KEY, a
+    # token), scrubbed from what checks print, before any check runs.
     files = [entry.file for entry in saved.organizations if os.path.isfile(entry.file)]
     run.output.add_secrets(value for name in environment_names(files) if (value := run.environ.get(name)))
+    run.output.add_secrets(
+        value for name, value in run.environ.items() if len(value) >= 8 and is_credential_header(name)
+    )
     try:
         fresh, _ = planfile.replan(saved, console, run.environ, 4, run.project)
     except planfile.PlanFileError as error:

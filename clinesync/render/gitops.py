@@ -52,6 +52,12 @@ def skipped(count: int) -> str:
     return f"{count} organization(s) the plan leaves unchanged: skipped.\n"
 
 
+WAVES_APPLIED_SINCE = (
+    "This plan has waves: once one of them is applied, the others go wave by wave (clinesync rollout next "
+    "PLANFILE, or apply PLANFILE --wave NAME), or plan again.\n"
+)
+
+
 def empty_wave(name: str) -> str:
     return f"Wave {visible(name)} changes nothing: nothing to apply.\n"
 
