@@ -79,5 +79,5 @@ def test_init_lists_each_secret_once_reads_bases_too_and_names_what_github_refus
     yaml.safe_load(workflow)  # still YAML (PyYAML keeps a repeated key silently: the count below checks that)
     assert workflow.count("CLINE_API_KEY: ${{ secrets.CLINE_API_KEY }}") == 1
     assert "GATEWAY_KEY: ${{ secrets.GATEWAY_KEY }}" in workflow and "GITHUB_TOKEN" not in workflow
-    assert "environments: CLINE_API_KEY, AZURE_OPENAI_KEY, GATEWAY_KEY." in result.stdout
+    assert "clinesync-rollout): CLINE_API_KEY, AZURE_OPENAI_KEY, GATEWAY_KEY." in result.stdout
     assert "rename ${env:GITHUB_TOKEN} in your files" in result.stdout

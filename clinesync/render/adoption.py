@@ -49,7 +49,10 @@ def ignoring(path: str, lines: list[str]) -> str:
 def next_steps(secrets: list[str], unusable: list[str], placeholder: str | None) -> str:
     """What `init` leaves to the team: the secrets to add, names to change, the pin to fill in."""
     names = ", ".join(["CLINE_API_KEY", *secrets])
-    lines = [f"Next: add these secrets to the clinesync-read and clinesync-apply environments: {names}.\n"]
+    lines = [
+        f"Next: add these secrets to the clinesync-read and clinesync-apply environments (and, for rollout: "
+        f"waves, clinesync-rollout): {names}.\n"
+    ]
     lines += [
         f"Next: rename ${{env:{name}}} in your files: GitHub refuses secrets named GITHUB_*.\n"
         for name in unusable
