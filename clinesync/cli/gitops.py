@@ -148,9 +148,7 @@ def streamed(
         files = expand_paths(paths, options.shard)
         # Every secret the files can resolve, scrubbed from the first line on: one organization's live
         # document may show another's secret, which a plan held whole learnt before printing anything.
-        from clinesync.files.references import environment_names
-
-        output.add_secrets(value for name in environment_names(files) if (value := run.environ.get(name)))
+        learn_referenced_secrets(run, files)
         organizations = iter_plan(
             files,
             console,
@@ -174,6 +172,13 @@ def streamed(
         for write, piece in pieces:
             write(piece.tail(totals))  # the plan file's tail refuses a plan with failures
     return totals
+
+
+def learn_referenced_secrets(run: Run, files: list[str]) -> None:
+    """Every `${env:...}` value the files and their bases reference, scrubbed from all output from now on."""
+    from clinesync.files.references import environment_names
+
+    run.output.add_secrets(value for name in environment_names(files) if (value := run.environ.get(name)))
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,21 @@ from clinesync.cli.app import (
     global_options,
     this_run,
 )
-from clinesync.consoles.base import Console, ConsoleError, HistoryUnsupported, NotFound
+from clinesync.consoles.base import Console, ConsoleError, HistoryUnsupported, NotFound, Revision
 from clinesync.files.waves import Check
 from clinesync.plans.planfile import SavedPlan
-from clinesync.plans.rollout import CheckResult, Organization, Status, WaveStatus
+from clinesync.plans.rollout import (
+    CheckResult,
+    Organization,
+    Status,
+    WaveStatus,
+    decide,
+    plan_in_history,
+    revision_times,
+    rolled_back,
+    standings,
+    wave_statuses,
+)
 from clinesync.render.rollout import ROLLOUT_RENDERERS
 
 _COMMAND_TIMEOUT = 900.0  # seconds a command check may take
@@ -112,22 +123,18 @@ def _saved(plan_path: str) -> SavedPlan:
 def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
     """Where the saved plan's rollout stands now: every changing organization re-planned, the applied ones'
     revision times read, the applied waves' checks run."""
-    from clinesync.cli.gitops import report_problems
+    from clinesync.cli.gitops import learn_referenced_secrets, report_problems
+    from clinesync.fields import is_credential_header
     from clinesync.plans import planfile
-    from clinesync.plans.rollout import decide, rolled_back, standings, wave_statuses
 
     rollout = saved.rollout
     assert rollout is not None  # _saved refuses a plan without waves
     otherwise = saved.dealt_otherwise(run.project)
     if otherwise:  # clinesync.yaml's rollout: changed since (or the file was edited): nothing of it applies
         return Status([], [], "superseded", None, f"{otherwise}: plan again with this clinesync.yaml")
-    from clinesync.fields import is_credential_header
-    from clinesync.files.references import environment_names
-
     # Every secret the plan's files reference, and every variable named like a credential (PROBE_API_KEY, a
     # token), scrubbed from what checks print, before any check runs.
-    files = [entry.file for entry in saved.organizations if os.path.isfile(entry.file)]
-    run.output.add_secrets(value for name in environment_names(files) if (value := run.environ.get(name)))
+    learn_referenced_secrets(run, [entry.file for entry in saved.organizations if os.path.isfile(entry.file)])
     run.output.add_secrets(
         value for name, value in run.environ.items() if len(value) >= 8 and is_credential_header(name)
     )
@@ -143,9 +150,7 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
     for organization, org in found.items():
         if org.standing == "applied":
             found[organization] = _with_times(console, org)
-        elif (
-            org.standing == "moved" and not org.superseded
-        ):  # changed after it was applied? then it is undone too
+        elif org.standing == "moved" and not org.superseded:  # changed after it was applied? then undo it too
             found[organization] = _in_history(console, org, targets.get(organization, ""))
     waves = wave_statuses(rollout, found)
     for wave in waves:
@@ -165,27 +170,30 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
 
 def _in_history(console: Console, org: Organization, target: str) -> Organization:
     """The organization, with whether its history shows the plan's document live, and what came before."""
-    from clinesync.plans.rollout import plan_in_history
-
-    try:
-        was_applied, restore = plan_in_history(console.history(org.organization), target)
-    except (HistoryUnsupported, NotFound):
+    revisions = _revisions(console, org)
+    if revisions is None:
         return org
-    except ConsoleError as error:
-        raise UserError(str(error)) from None
+    was_applied, restore = plan_in_history(revisions, target)
     return dataclasses.replace(org, was_applied=was_applied, restore=restore)
 
 
 def _with_times(console: Console, org: Organization) -> Organization:
-    from clinesync.plans.rollout import revision_times
-
-    try:
-        since, restore = revision_times(console.history(org.organization))
-    except (HistoryUnsupported, NotFound):  # an organization it just served: it keeps no revisions
+    """The applied organization, with when it came to hold the plan's document and what came before."""
+    revisions = _revisions(console, org)
+    if revisions is None:
         return org
+    since, restore = revision_times(revisions)
+    return dataclasses.replace(org, since=since, restore=restore)
+
+
+def _revisions(console: Console, org: Organization) -> list[Revision] | None:
+    """The organization's history; None where the console keeps none (a 404 for one it just served)."""
+    try:
+        return console.history(org.organization)
+    except (HistoryUnsupported, NotFound):
+        return None
     except ConsoleError as error:
         raise UserError(str(error)) from None
-    return dataclasses.replace(org, since=since, restore=restore)
 
 
 def _run_check(run: Run, check: Check, wave: WaveStatus) -> CheckResult:

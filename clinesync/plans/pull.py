@@ -158,13 +158,13 @@ def _not_written(fleet: Fleet, source: Source, path: Path, value: Any) -> str:
     from clinesync.plans.export import holds_secret
 
     public = source.desired.public_headers
-    for here, text in identified_paths_of(value, path):
+    for here, text in _identified_nodes(value, path):
         if here in source.desired.sensitive or holds_secret(here, text, public):
             return f"a secret by its place ({dotted(here)}): never written into git; write it as ${{env:...}}"
     return ""
 
 
-def identified_paths_of(value: Any, path: Path) -> list[tuple[Path, Any]]:
+def _identified_nodes(value: Any, path: Path) -> list[tuple[Path, Any]]:
     """Every node of `value` (at `path`) with the path plans name it by (list items by identity)."""
     named = identified_paths(value)
     return [(path + named[here], node) for here, node in walk(value)]
