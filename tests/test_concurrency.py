@@ -97,3 +97,36 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) ->
         go.touch()
         errors = [process.communicate(timeout=60)[1] for process in processes]
         assert [process.returncode for process in processes] == [0] * 8, errors
+
+
+def test_threads_giving_connections_back_together_never_keep_more_than_the_pool_holds(tmp_path: Path) -> None:
+    import threading
+
+    from clinesync.consoles import local
+
+    class Pausing(list):  # type: ignore[type-arg]
+        """The pool's list, yielding to other threads whenever its length is asked: a check-then-append race
+        shows at once instead of once in many runs."""
+
+        def __len__(self) -> int:
+            length = super().__len__()
+            time.sleep(0.001)  # the length read, then other threads run before the caller acts on it
+            return length
+
+    console = LocalConsole(tmp_path / "console.db", wal=True)
+    console._idle = Pausing(console._idle)
+    holding = threading.Barrier(40)
+
+    def reader() -> None:
+        with console._connected():
+            holding.wait(timeout=30)  # all 40 hold a connection at once, then give them back together
+
+    threads = [threading.Thread(target=reader) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    try:
+        assert list.__len__(console._idle) <= local._KEPT_OPEN
+    finally:
+        console.close()

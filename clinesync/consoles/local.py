@@ -118,10 +118,14 @@ class LocalConsole:
         try:
             yield connection
         finally:
-            if len(self._idle) < _KEPT_OPEN:
-                self._idle.append(connection)
-            else:
-                connection.close()
+            # Given back, then trimmed: a check before the append would let threads giving back together each
+            # see room and keep more than _KEPT_OPEN open. The last to append trims until there is room again.
+            self._idle.append(connection)
+            while len(self._idle) > _KEPT_OPEN:
+                try:
+                    self._idle.pop(0).close()
+                except IndexError:
+                    break
 
     def _open(self) -> sqlite3.Connection:
         if self.read_only:
