@@ -10,8 +10,7 @@ identity paths and leaf additions anyway, and it costs tens of milliseconds on d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from clinesync.document import same
 from clinesync.fields import IDENTITY_KEYS, Item, Path, dotted, identified_items
@@ -19,8 +18,7 @@ from clinesync.fields import IDENTITY_KEYS, Item, Path, dotted, identified_items
 Operation = Literal["add", "remove", "change"]
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     op: Operation
     path: Path
     before: Any = None

@@ -10,8 +10,7 @@ stays reviewable.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from clinesync.diff import Change
 from clinesync.fields import (
@@ -31,8 +30,7 @@ def is_sensitive(path: Path, from_environment: frozenset[Path]) -> bool:
     return path in from_environment or is_sensitive_path(path)
 
 
-@dataclass(frozen=True)
-class Mask:
+class Mask(NamedTuple):
     """How one organization's changes are shown: `before` is live; `after` is the file's, or, for a rollback,
     a stored revision, which is live too."""
 
@@ -53,8 +51,7 @@ class Mask:
         return masked(value, path, self.from_environment, live=live, public_headers=self.public_headers)
 
 
-@dataclass(frozen=True)
-class MaskedChange:
+class MaskedChange(NamedTuple):
     """A change as output may show it: what may not be shown replaced by `(sensitive)`."""
 
     op: str

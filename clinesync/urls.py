@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import ada_url
@@ -22,8 +22,7 @@ _REMOVED_INSIDE = re.compile(r"[\t\n\r]")
 _ENDS = "".join(chr(code) for code in range(0x21))
 
 
-@dataclass(frozen=True)
-class WebUrl:
+class WebUrl(NamedTuple):
     """The parts of a URL as Node reads them (`scheme` without its colon, `query` without its `?`)."""
 
     scheme: str

@@ -14,8 +14,8 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, NoReturn
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 import click
 
@@ -621,8 +621,7 @@ def paused_gc() -> Iterator[None]:
         gc.enable()
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(NamedTuple):
     """What a command body takes from outside it, made once by the command line (`this_run`): where it writes,
     the project configuration, the environment, and how the chosen console opens (`writes=True` for one that
     is written to). A body given a Run reads no global state: a test can hand it another."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
@@ -181,8 +180,7 @@ def learn_referenced_secrets(run: Run, files: list[str]) -> None:
     run.output.add_secrets(value for name in environment_names(files) if (value := run.environ.get(name)))
 
 
-@dataclass(frozen=True)
-class PlanOptions:
+class PlanOptions(NamedTuple):
     """What plan and drift share: --shard, --prune-unknown, --parallelism."""
 
     shard: tuple[int, int] | None

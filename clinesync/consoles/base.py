@@ -7,7 +7,7 @@ HTTP console sit behind this one interface, so the same contract tests run again
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from clinesync.document import Document
 
@@ -54,8 +54,7 @@ class Live:
     wire: str | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
-class Administered:
+class Administered(NamedTuple):
     """An organization the token's account can see, as discovery lists it (the name when the console has one)."""
 
     id: str
@@ -63,8 +62,7 @@ class Administered:
     role: str | None = None  # `owner` or `admin`, where the console has roles
 
 
-@dataclass(frozen=True)
-class Revision:
+class Revision(NamedTuple):
     number: int
     document: Document
     created_at: str

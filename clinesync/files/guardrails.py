@@ -7,11 +7,11 @@ catalogue's.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from clinesync.files.paths import matches
 from clinesync.files.policy import PolicyRule
@@ -25,8 +25,7 @@ from clinesync.files.suppressions import Suppression, suppress, suppression_prob
 _NEVER_FROM_FILES = frozenset({"CS100", "CS111", "CS131", "CS132"})
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(NamedTuple):
     paths: tuple[str, ...]  # patterns relative to the project's folder
     rules: Mapping[str, Level]
 
@@ -96,7 +95,7 @@ def govern(
             guardrails.level(problem.rule, file) if problem.rule in guardrails.known_rules else problem.level
         )
         if level is not Level.OFF:
-            leveled.append(problem if level is problem.level else dataclasses.replace(problem, level=level))
+            leveled.append(problem if level is problem.level else problem._replace(level=level))
     active, suppressed, used = suppress(
         leveled, suppressions, lambda rule: guardrails.suppressible_in(rule, file)
     )

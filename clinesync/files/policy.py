@@ -11,8 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from clinesync import urls
 from clinesync.cline import is_azure_host
@@ -32,8 +31,7 @@ CONDITIONS = (
 )
 
 
-@dataclass(frozen=True)
-class PolicyRule:
+class PolicyRule(NamedTuple):
     id: str
     condition: str
     value: Any

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from clinesync.escape import visible
 
@@ -17,8 +17,7 @@ class Level(str, Enum):
         return self.value
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     level: Level
     summary: str
@@ -89,8 +88,7 @@ RULES: dict[str, Rule] = _catalogue(
 )
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One finding, located in a file. Line and column count from 1."""
 
     file: str

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clinesync.fields import Path, dotted, parse_dotted
 from clinesync.files.guardrails import Guardrails, Override
@@ -27,8 +27,7 @@ FILE_NAME = "clinesync.yaml"
 SCHEMA_FILE = "project.schema.json"
 
 
-@dataclass(frozen=True)
-class MassChange:
+class MassChange(NamedTuple):
     """`massChange:`: `share`, the largest fraction of the managed organizations one plan may update;
     `disable`, the most organizations it may switch remote configuration off in; `remove_provider`, the most it
     may remove a provider from. None: no limit."""
@@ -57,7 +56,7 @@ class Project:
     public_headers: frozenset[str] = frozenset()  # lower-cased names whose values are not secret
     base_folders: tuple[str, ...] = ()  # real paths outside the repository that `extends:` may read
     guardrails: Guardrails = field(default_factory=Guardrails)
-    mass_change: MassChange = MassChange()
+    mass_change: MassChange = field(default_factory=MassChange)
     rollout: tuple[Wave, ...] = ()
     notices: tuple[Problem, ...] = ()  # warnings about the configuration itself: exceptions that expired
     organizations: frozenset[str] | None = None  # --org: only these

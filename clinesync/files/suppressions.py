@@ -9,11 +9,10 @@ nothing and is an error (CS108); one naming an unknown rule, expired, or suppres
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Iterable, Set
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from clinesync.files.problems import Problem
 
@@ -21,8 +20,7 @@ _COMMENT = re.compile(r"(?:^|\s)#\s*clinesync:\s*ignore\[([^\]]*)\][ \t]*(.*?)\s
 _UNTIL = re.compile(r"(?:^|\s)until=(\S*)$")
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(NamedTuple):
     file: str
     line: int  # where the comment is
     column: int
@@ -114,7 +112,7 @@ def suppress(
         if match is None or not may_suppress(problem.rule):
             active.append(problem)
         else:
-            silenced.append(dataclasses.replace(problem, suppressed=match.reason))
+            silenced.append(problem._replace(suppressed=match.reason))
             used.add(match)
     return active, silenced, used
 

@@ -228,7 +228,7 @@ def organization_data(org: OrgPlan) -> dict[str, Any]:
 
 
 def _change_data(change: Change, org: OrgPlan) -> dict[str, Any]:
-    data = dict(mask_change(change, org.mask).__dict__)
+    data = mask_change(change, org.mask)._asdict()
     origin = org.origins.get(change.path)
     if origin is not None:
         data["origin"] = origin

@@ -36,6 +36,6 @@ def _organization(result: OrgResult) -> dict[str, Any]:
         "outcome": result.outcome,
         "error": result.error,
         "revision": (result.revision or "").strip('"') or None,
-        "changes": [mask_change(change, org.mask).__dict__ for change in org.changes],
-        "unverified": [mask_change(change, org.mask).__dict__ for change in result.unverified],
+        "changes": [mask_change(change, org.mask)._asdict() for change in org.changes],
+        "unverified": [mask_change(change, org.mask)._asdict() for change in result.unverified],
     }

@@ -13,14 +13,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from clinesync.escape import code_span, visible
-from clinesync.files.waves import Rollout, said
 from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, written
 from clinesync.render.markers import MARKERS
 from clinesync.render.members import member_lines
 from clinesync.render.text import headline, mass_change_lines, organization_label
+
+if TYPE_CHECKING:  # waves are read only for a plan with a rollout
+    from clinesync.files.waves import Rollout
 
 MAX_COMMENT = 65_536  # GitHub refuses a longer comment
 _FOLD_AFTER_LINES = 20
@@ -144,6 +147,8 @@ _NAMED_PER_WAVE = 5
 def rollout_lines(rollout: Rollout) -> list[str]:
     """The waves, in order, for the comment: merging applies the first; `rollout next` each of the others once
     the one before has held and passed its checks. A few organizations named per wave, the others counted."""
+    from clinesync.files.waves import said
+
     lines = [
         "**Rollout:** merging applies the first wave; `clinesync rollout next` applies each next one once the "
         "wave before it has held and passed its checks.",

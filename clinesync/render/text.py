@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from clinesync.escape import visible
 from clinesync.fields import dotted
-from clinesync.files.waves import Rollout, said
 from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, written
+
+if TYPE_CHECKING:  # waves are read only for a plan with a rollout
+    from clinesync.files.waves import Rollout
 
 Style = Callable[..., str]  # click.style, or a plain pass-through without color
 
@@ -79,6 +82,8 @@ class TextPlan:
 
 def wave_lines(rollout: Rollout) -> list[str]:
     """The waves the plan's changes are dealt into, in order, as reviewers read them."""
+    from clinesync.files.waves import said
+
     lines = ["Waves (clinesync rollout next applies them one at a time):"]
     for wave in rollout.waves:
         members = rollout.members[wave.name]
