@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from clinesync.document import Document
 from clinesync.fields import Path, identified, parse_dotted, plain_copy, set_at
@@ -41,8 +41,7 @@ class Desired:
     )  # plan path -> `base.yaml:LINE`, for inherited values
 
 
-@dataclass
-class _Found:
+class _Found(NamedTuple):
     """What resolving finds beside the checks' findings, as the guardrails have it."""
 
     problems: list[Problem]
@@ -106,7 +105,7 @@ def resolve(
         problems = _resolved_problems(
             checked, loaded, {**data, "remoteConfig": remote}, from_environment, changed
         )
-    found.problems += _governed(checked, loaded, problems, found)
+    found.problems.extend(_governed(checked, loaded, problems, found))
     if any(problem.is_error for problem in found.problems):
         return found.into(checked, None)
     tree = {"enabled": data.get("enabled", True), "remoteConfig": {"version": "v1", **remote}}
@@ -115,7 +114,7 @@ def resolve(
     own = [parse_dotted(text) for text in data.get("unmanaged", [])]
     ignored = list(ignored_values(loaded, [path for path in unmanaged if path not in own]))
     if ignored:
-        found.problems += _governed(checked, loaded, ignored, found)
+        found.problems.extend(_governed(checked, loaded, ignored, found))
     left_alone = (*own, *unmanaged)
     desired = Desired(
         file=checked.path,
@@ -165,7 +164,7 @@ def _governed(
     suppressed ones are set aside in `found.suppressed`."""
     governed = govern(problems, checked.path, checked.guardrails, loaded.suppressions)
     already = set(found.problems) | set(found.suppressed)
-    found.suppressed += [problem for problem in governed.suppressed if problem not in already]
-    found.suppressions += sorted(governed.used - set(found.suppressions), key=lambda used: used.line)
+    found.suppressed.extend([problem for problem in governed.suppressed if problem not in already])
+    found.suppressions.extend(sorted(governed.used - set(found.suppressions), key=lambda used: used.line))
     new = {problem for problem in governed.problems if problem not in already}
     return sorted(new, key=Problem.sort_key)

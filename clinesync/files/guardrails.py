@@ -77,8 +77,7 @@ class Guardrails:
         return tuple(rule for rule in self.policy if not rule.paths or matches(relative, rule.paths))
 
 
-@dataclass
-class Governed:
+class Governed(NamedTuple):
     problems: list[Problem]
     suppressed: list[Problem]
     used: set[Suppression]
