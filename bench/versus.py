@@ -97,11 +97,14 @@ def of(runs: list[dict[str, float]], key: str) -> list[float]:
     return [run[key] for run in runs]
 
 
-def request_latencies(url: str, method: str, clients: int = 64, each: int = 10) -> tuple[list[float], int]:
-    """Each request's latency with `clients` concurrent clients, each on its own organization, and how many
-    failed (a reset connection, an answer other than 200). The clients are the standard library's, connected
-    before timing starts and started together: what is timed is the server, not the clients (64 httpx
-    clients cost more CPU than the server, on the same cores)."""
+def request_latencies(
+    url: str, method: str, clients: int = 64, each: int = 10
+) -> tuple[list[float], int, float]:
+    """Each request's latency with `clients` concurrent clients, each on its own organization, how many
+    failed (a reset connection, an answer other than 200), and the seconds from their start to the last
+    answer. The clients are the standard library's, connected before timing starts and started together:
+    what is timed is the server, not the clients (64 httpx clients cost more CPU than the server, on the
+    same cores), nor how fast it accepts connections."""
     import http.client
     from urllib.parse import urlsplit
 
@@ -111,7 +114,8 @@ def request_latencies(url: str, method: str, clients: int = 64, each: int = 10) 
     lock = threading.Lock()
     body = json.dumps({"enabled": True, "value": '{"version":"v1","telemetryEnabled":true}'})
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-    ready = threading.Barrier(clients)
+    started: list[float] = []
+    ready = threading.Barrier(clients, action=lambda: started.append(time.perf_counter()))
 
     def client(index: int) -> None:
         path = f"/api/v1/organizations/{org_id(index)}/remote-config"
@@ -140,7 +144,7 @@ def request_latencies(url: str, method: str, clients: int = 64, each: int = 10) 
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, failed[0]
+    return latencies, failed[0], time.perf_counter() - started[0]
 
 
 def reads_alone(url: str, count: int, parallelism: int = PARALLELISM) -> float:
@@ -177,7 +181,13 @@ def reads_alone(url: str, count: int, parallelism: int = PARALLELISM) -> float:
 
 
 def serve_latencies(work: Path, rounds: int = ROUNDS) -> None:
-    """`serve` under 64 concurrent writers, then 64 concurrent readers: PUT p50 and p90, GET p50 and p90."""
+    """`serve` under 64 concurrent writers, then 64 concurrent readers: latency deciles, mean and throughput.
+
+    The 64 clients run a closed loop (each sends its next request when its answer is in), so by Little's law
+    the mean latency is 64 divided by the throughput: a server that answers every client in turn has its median
+    near that mean, and only one that lets some clients wait while others pass has a median far below it
+    (0.1.0's writers backed off on SQLite's lock: a low median, a long tail, a third of the throughput). The
+    mean and the throughput are the targets; the median is printed for reference."""
     figures: dict[str, dict[str, list[float]]] = {CLINESYNC: {}, OLD: {}}
     failed = {CLINESYNC: 0, OLD: 0}
     for round_ in range(rounds):
@@ -185,19 +195,37 @@ def serve_latencies(work: Path, rounds: int = ROUNDS) -> None:
             database = work / f"serve-{round_}-{Path(program).parent.parent.name}.db"
             server = Server(database, program=program)
             try:
-                puts, put_errors = request_latencies(server.url, "PUT")
-                gets, get_errors = request_latencies(server.url, "GET")
+                phases = []
+                for method in ("PUT", "GET"):
+                    latencies, errors, seconds = request_latencies(server.url, method)
+                    phases.append((method, latencies, seconds))
+                    failed[program] += errors
             finally:
                 server.stop()
-            for name, values in (("PUT", puts), ("GET", gets)):
+            for name, values, seconds in phases:
                 deciles = statistics.quantiles(values, n=10)
                 figures[program].setdefault(f"{name} p50", []).append(statistics.median(values))
                 figures[program].setdefault(f"{name} p90", []).append(deciles[-1])
-            failed[program] += put_errors + get_errors
-    targets = {"PUT p50": "<= 1.0", "PUT p90": "<= 0.3", "GET p50": "<= 1.0", "GET p90": "for reference"}
+                figures[program].setdefault(f"{name} mean", []).append(statistics.mean(values))
+                figures[program].setdefault(f"{name} per second", []).append(len(values) / seconds)
+    targets = {
+        "PUT mean": "target <= 1.0",
+        "PUT p90": "target <= 0.3",
+        "PUT p50": "for reference: a closed loop, see serve_latencies",
+        "GET mean": "target <= 1.0",
+        "GET p50": "target <= 1.0",
+        "GET p90": "for reference",
+    }
     for name, target in targets.items():
+        compare(f"serve, 64 clients: {name}", figures[CLINESYNC][name], figures[OLD][name], target)
+    for name in ("PUT per second", "GET per second"):
         compare(
-            f"serve, 64 clients: {name}", figures[CLINESYNC][name], figures[OLD][name], f"target {target}"
+            f"serve, 64 clients: {name}",
+            figures[CLINESYNC][name],
+            figures[OLD][name],
+            "target >= 1.0",
+            scale=1,
+            unit="/s",
         )
     print(f"  failed requests, {rounds} x 1,280 each: {failed[CLINESYNC]} (0.1.0: {failed[OLD]})")
 
