@@ -1,6 +1,6 @@
 """Benchmark: how validate and plan scale with the fleet, 10 to 100,000 organizations (the bench fleet of
 `common.write_fleet`, on the embedded console, empty: every organization a create). For each size, one run of
-each command: wall time, CPU per organization (the whole process tree's user and system time, workers
+each command (plan in text, and in JSON and markdown with a saved plan): wall time, CPU per organization (the whole process tree's user and system time, workers
 included), and peak memory (the largest process). Prints the markdown table of docs/performance.md;
 `make bench-scaling` writes it there. One run per size, on whatever else the machine is doing: the figures are
 this machine's, for seeing the shape (flat, linear), not for ratios; `bench/versus.py` pairs those.
@@ -55,11 +55,20 @@ def main() -> None:
             for name, command in (
                 ("validate", [CLINESYNC, "validate", "orgs"]),
                 ("plan", [CLINESYNC, "plan", "orgs"]),  # the embedded console, empty: every one a create
+                # The other formats, with a saved plan beside them: each streamed, none held whole.
+                (
+                    "plan --format json --out",
+                    [CLINESYNC, "plan", "orgs", "--format", "json", "--out", "json.plan"],
+                ),
+                (
+                    "plan --format markdown --out",
+                    [CLINESYNC, "plan", "orgs", "--format", "markdown", "--out", "markdown.plan"],
+                ),
             ):
                 wall, cpu, peak = measured(command, work)
                 rows.append((name, size, wall, cpu * 1000 / size, peak))
                 print(
-                    f"{name:8} {size:>7,}  wall {wall:7.2f} s  cpu/org {cpu * 1000 / size:6.2f} ms  peak {peak:7.0f} MiB",
+                    f"{name:28} {size:>7,}  wall {wall:7.2f} s  cpu/org {cpu * 1000 / size:6.2f} ms  peak {peak:7.0f} MiB",
                     file=sys.stderr,
                 )
     print("| command | organizations | wall | CPU per organization | peak memory |")

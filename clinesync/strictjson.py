@@ -83,8 +83,10 @@ def open_object(head: dict[str, Any], name: str) -> str:
     return f"{text[:-2]},\n  {dumps(name)}: ["
 
 
-def item(value: Any) -> str:
-    """One item of the list, indented as the list's items are."""
+def item(value: Any, indented: bool = True) -> str:
+    """One item of the list, indented as the list's items are; without `indented`, on one line."""
+    if not indented:
+        return "    " + dumps(value, ensure_ascii=False)
     return "    " + dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n    ")
 
 

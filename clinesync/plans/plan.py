@@ -64,6 +64,14 @@ class OrgPlan:
         mask = self.mask
         return {"before": member_views(live, mask.before), "after": member_views(after, mask.after)}
 
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        """Its plan as a review reads it (`display.organization_lines`): made once, as text, markdown and the
+        plan file each show it. Read-only."""
+        from clinesync.plans.display import organization_lines  # display reads plans
+
+        return organization_lines(self)
+
     @property
     def mask(self) -> Mask:
         """How this organization's changes are shown (SPEC §4)."""
@@ -211,12 +219,13 @@ def written(pieces: PlanPieces, plan: Plan) -> str:
 
 def organization_data(org: OrgPlan) -> dict[str, Any]:
     """An organization's plan as data output and saved plans may hold: changes masked (SPEC §4)."""
+    mask = org.mask  # made once: a property that builds a Mask each time it is read
     entry: dict[str, Any] = {
         "organization": org.organization,
         "name": org.name,
         "file": org.file,
         "action": org.action,
-        "changes": [_change_data(change, org) for change in org.changes],
+        "changes": [_change_data(change, mask, org.origins) for change in org.changes],
         "impacts": org.impacts,
         "classes": org.classes,
         "warnings": org.warnings + [str(problem) for problem in org.problems if not problem.is_error],
@@ -227,9 +236,9 @@ def organization_data(org: OrgPlan) -> dict[str, Any]:
     return entry
 
 
-def _change_data(change: Change, org: OrgPlan) -> dict[str, Any]:
-    data = mask_change(change, org.mask)._asdict()
-    origin = org.origins.get(change.path)
+def _change_data(change: Change, mask: Mask, origins: Mapping[Path, str]) -> dict[str, Any]:
+    data = mask_change(change, mask)._asdict()
+    origin = origins.get(change.path)
     if origin is not None:
         data["origin"] = origin
     return data
@@ -271,7 +280,8 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
         warnings=warnings,
         desired=desired,
         live=live,
-        target=Document.from_tree(target_tree),
+        # The desired document itself when nothing live is kept: a saved plan then fingerprints it once.
+        target=desired.document if target_tree is desired_tree else Document.from_tree(target_tree),
         origins=desired.origins,
         unmanaged=desired.unmanaged,
     )
