@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from clinesync.diff import Change
+from clinesync.document import Document
 from clinesync.plans.plan import OrgPlan
 from clinesync.records import evolve
 
 
-def test_an_evolved_plan_makes_its_lines_again_from_its_own_changes() -> None:
-    first = OrgPlan(
-        "org.yaml", "org-1", action="update", changes=[Change("add", ("remoteConfig", "a"), after=1)]
-    )
-    assert first.lines == ["+ remoteConfig.a: 1"]  # cached on `first`
+def test_an_evolved_plan_makes_its_member_views_again_from_its_own_target() -> None:
+    first = OrgPlan("org.yaml", "org-1", action="create", target=Document(True, {"version": "v1"}))
+    assert first.members is not None
+    assert first.members["after"]["extension"]["mcpServers"]["written"] == []  # cached on `first`
 
-    second = evolve(first, changes=[Change("add", ("remoteConfig", "b"), after=2)])
+    server = {"name": "docs", "url": "https://mcp.example.com/sse"}
+    second = evolve(first, target=Document(True, {"version": "v1", "remoteMCPServers": [server]}))
 
-    assert second.lines == ["+ remoteConfig.b: 2"]
-    assert first.lines == ["+ remoteConfig.a: 1"]
-    assert second.file == first.file and second.action == "update"  # the fields not changed are kept
+    assert second.members is not None
+    assert [found["name"] for found in second.members["after"]["extension"]["mcpServers"]["written"]] == [
+        "docs"
+    ]
+    assert first.members["after"]["extension"]["mcpServers"]["written"] == []
+    assert second.file == first.file and second.action == "create"  # the fields not changed are kept

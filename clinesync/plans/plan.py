@@ -64,14 +64,6 @@ class OrgPlan:
         mask = self.mask
         return {"before": member_views(live, mask.before), "after": member_views(after, mask.after)}
 
-    @functools.cached_property
-    def lines(self) -> list[str]:
-        """Its plan as a review reads it (`display.organization_lines`): made once, as text, markdown and the
-        plan file each show it. Read-only."""
-        from clinesync.plans.display import organization_lines  # display reads plans
-
-        return organization_lines(self)
-
     @property
     def mask(self) -> Mask:
         """How this organization's changes are shown (SPEC §4)."""

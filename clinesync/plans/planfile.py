@@ -28,6 +28,7 @@ from clinesync.document import Document, canonical_json, fingerprint
 from clinesync.files.project import Project
 from clinesync.files.waves import Rollout, deal, rollout_from
 from clinesync.masking import masked
+from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, make_plan, organization_data, written
 
 KIND = "clinesync-plan"
@@ -366,7 +367,7 @@ def _display(entry: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _saved_form(org: OrgPlan) -> dict[str, Any]:
-    return {**organization_data(org), "lines": org.lines}
+    return {**organization_data(org), "lines": organization_lines(org)}
 
 
 def replan(

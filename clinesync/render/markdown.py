@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from clinesync.escape import code_span, visible
+from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, written
 from clinesync.render.markers import MARKERS
 from clinesync.render.members import member_lines
@@ -78,7 +79,7 @@ class MarkdownPlan:
         if not (org.action == "failed" or org.changes):
             return ""
         self._listed += 1
-        lines = org.lines if org.changes else []
+        lines = organization_lines(org) if org.changes else []
         self._changing += bool(lines)
         for line in dict.fromkeys(lines):
             # An impact goes in its own block; a field inside a block means nothing on its own.

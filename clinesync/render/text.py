@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from clinesync.escape import visible
 from clinesync.fields import dotted
+from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, written
 
 if TYPE_CHECKING:  # waves are read only for a plan with a rollout
@@ -57,7 +58,7 @@ class TextPlan:
             )
         elif org.changes:
             out.append(f"\n{style(organization_label(org), bold=True)} {_HEADINGS[self.mode][org.action]}:\n")
-            for line in org.lines:
+            for line in organization_lines(org):
                 out.append(f"  {style(line, fg=_COLORS[line[0]], bold=line[0] == '!')}\n")
         elif self.verbose or self.members:
             out.append(f"\n{organization_label(org)} matches its file.\n")
