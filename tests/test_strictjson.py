@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clinesync import strictjson
 
@@ -31,3 +35,29 @@ def test_brackets_inside_strings_are_not_nesting() -> None:
 @pytest.mark.parametrize("scalar", ['"text"', "42", "null", "true"])
 def test_a_scalar_has_no_depth(scalar: str) -> None:
     assert strictjson._depth(strictjson.loads(scalar)) == 0
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(st.text(max_size=6), children, max_size=4)
+        | st.dictionaries(st.integers(), children, max_size=2)  # keys the standard library turns into text
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES)
+def test_an_indented_item_is_what_the_standard_library_writes_byte_for_byte(value: object) -> None:
+    try:
+        expected = "    " + json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).replace(
+            "\n", "\n    "
+        )
+    except ValueError as error:  # NaN or an infinity: refused alike
+        with pytest.raises(ValueError, match=str(error)):
+            strictjson.item(value)
+        return
+    assert strictjson.item(value) == expected

@@ -16,6 +16,7 @@ from clinesync.escape import visible
 from clinesync.fields import MISSING, Item, Path, dotted, find, walk_identified
 from clinesync.masking import SENSITIVE_CHANGED, Mask, mask_change
 from clinesync.plans.plan import OrgPlan
+from clinesync.records import remembers_last
 from clinesync.scrub import SENSITIVE
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
@@ -42,25 +43,12 @@ def change_line(change: Change, mask: Mask) -> str:
     return f"{symbol} {shown.path}: {value_text(shown.before)} -> {value_text(shown.after)}"
 
 
-# The last organization's lines: text, markdown and the plan file show each organization in turn, so one kept
-# is all a streamed plan needs (kept on each plan, they would add up in a plan held whole, as apply holds it).
-_last: tuple[OrgPlan, list[str]] | None = None
-
-
+@remembers_last  # text, markdown and the plan file each show them
 def organization_lines(org: OrgPlan) -> list[str]:
     """`! impact` lines, then the changes, new list items as blocks and removed ones with what they were; a
-    saved plan's lines as they were reviewed. Read-only: the same list is handed to each output."""
-    global _last
+    saved plan's lines as they were reviewed."""
     if org.saved_lines is not None:
         return org.saved_lines
-    if _last is not None and _last[0] is org:
-        return _last[1]
-    lines = _lines(org)
-    _last = (org, lines)
-    return lines
-
-
-def _lines(org: OrgPlan) -> list[str]:
     lines = [f"! {visible(impact)}" for impact in org.impacts]
     mask = org.mask  # made once: a property that builds a Mask each time it is read
     live = org.live.document.tree() if org.live is not None and org.live.document is not None else None

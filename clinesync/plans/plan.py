@@ -23,7 +23,7 @@ from clinesync.files.problems import Problem
 from clinesync.files.project import Project
 from clinesync.masking import Mask, mask_change
 from clinesync.plans.impacts import classes, impacts
-from clinesync.records import evolve
+from clinesync.records import evolve, remembers_last
 
 if TYPE_CHECKING:
     from clinesync.files.waves import Rollout, Wave
@@ -209,6 +209,7 @@ def written(pieces: PlanPieces, plan: Plan) -> str:
     return "".join(parts) + pieces.tail(plan.totals)
 
 
+@remembers_last  # the JSON output and the plan file each take it
 def organization_data(org: OrgPlan) -> dict[str, Any]:
     """An organization's plan as data output and saved plans may hold: changes masked (SPEC §4)."""
     mask = org.mask  # made once: a property that builds a Mask each time it is read
