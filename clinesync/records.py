@@ -1,4 +1,5 @@
-"""Records that stages build once and never change: `evolve` makes the next one, with some fields changed."""
+"""Records that stages build once and never change: `evolve` makes the next one, with some fields changed, and
+`remembers_last` keeps what was made of the last one for the next output that shows it."""
 
 from __future__ import annotations
 
