@@ -571,6 +571,12 @@ def members_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
+# `--format text|json`, for the commands whose output is a listing or a report.
+text_or_json = click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
 def fleet_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--parallelism, --shard and --org, for every command that takes PATH... (SPEC §7)."""
     function = click.option(

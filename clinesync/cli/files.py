@@ -17,6 +17,7 @@ from clinesync.cli.app import (
     fleet_options,
     global_options,
     paused_gc,
+    text_or_json,
     this_run,
 )
 from clinesync.render.problems import PROBLEM_RENDERERS, summary_line
@@ -153,9 +154,7 @@ def completion(shell: str) -> int:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--since", "since", required=True, metavar="REF", help="The git revision to compare with.")
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@text_or_json
 @global_options
 @command
 def affected(paths: tuple[str, ...], since: str, output_format: str) -> int:

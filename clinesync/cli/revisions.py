@@ -19,6 +19,7 @@ from clinesync.cli.app import (
     confirmed,
     global_options,
     render,
+    text_or_json,
     this_run,
 )
 from clinesync.cline import is_organization_id
@@ -235,9 +236,7 @@ def rollback(organization: str, revision: int, auto_approve: bool) -> int:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@text_or_json
 @global_options
 @command
 def organizations(paths: tuple[str, ...], output_format: str) -> int:
@@ -280,9 +279,7 @@ def organizations(paths: tuple[str, ...], output_format: str) -> int:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@text_or_json
 @global_options
 @command
 def pull(paths: tuple[str, ...], output_format: str) -> int:

@@ -179,9 +179,8 @@ class PlanFile:
         self._salt = secrets.token_hex(16)
         self._binding = SecretsBinding(self._salt)
         self._first = True
-        self._digests: dict[
-            str, bytes
-        ] = {}  # with waves: each changing organization's, for its wave's binding
+        # With waves: each changing organization's digest, for its wave's binding.
+        self._digests: dict[str, bytes] = {}
 
     def head(self, totals: Totals) -> str:
         head = {
