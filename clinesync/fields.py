@@ -5,7 +5,6 @@ Checks, diff and masking all read these tables, so a field added here is handled
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -233,16 +232,19 @@ def set_at(tree: Any, path: Path, value: Any) -> None:
 
 def dotted(path: Path) -> str:
     """`remoteConfig.providerSettings.OpenAiCompatible.models[id=gpt-4o].maxTokens` for humans."""
-    # A fleet's plans name the same paths over and over. Only paths whose ids are all text are cached: a
-    # tuple holding Item("id", 1) equals one holding Item("id", True), which reads otherwise.
-    if all(type(part) is not Item or type(part.value) is str for part in path):
-        return _dotted_text(path)
-    return _spelled(path)
+    text = _DOTTED.get(path)  # a fleet's plans name the same paths over and over
+    if text is None:
+        text = _spelled(path)
+        # Only paths whose ids are all text are kept: Item("id", 1) equals Item("id", True), which reads
+        # otherwise. A path equal to one kept has text ids too (keys are always text), so a hit is its own.
+        if all(type(part) is not Item or type(part.value) is str for part in path):
+            if len(_DOTTED) >= 4096:
+                _DOTTED.clear()
+            _DOTTED[path] = text
+    return text
 
 
-@functools.lru_cache(maxsize=4096)
-def _dotted_text(path: Path) -> str:
-    return _spelled(path)
+_DOTTED: dict[Path, str] = {}
 
 
 def _spelled(path: Path) -> str:

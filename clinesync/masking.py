@@ -9,6 +9,7 @@ stays reviewable.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, NamedTuple
 
@@ -113,6 +114,7 @@ def _public(value: Any, path: Path) -> bool:
     return isinstance(value, str) and (path[-1] in PUBLIC_TEXT_FIELDS or "enum" in node or "pattern" in node)
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet's organizations share their gateways and servers
 def masked_url(url: str, live: bool = True) -> str:
     """The URL with userinfo and query values replaced (and, live, token-looking path segments and the
     fragment): the host shown is the one Node (and so Cline) sends requests to, whatever the text makes a

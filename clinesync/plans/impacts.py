@@ -78,19 +78,12 @@ def classes(found: list[Impact]) -> list[str]:
 def _credential_impacts(change: Change, from_environment: frozenset[Path]) -> list[Impact]:
     """A credential set, changed or removed: by its name (an API key field, an Authorization header), or a
     header whose value comes from the environment. Whole blocks added or removed are looked into."""
-
-    def credential(path: Path) -> bool:
-        return is_sensitive_path(path) or (path in from_environment and is_header_path(path))
-
-    def credentials(side: Any) -> dict[Path, None]:
-        if not isinstance(side, dict | list):  # most changes: one leaf, no walk
-            return {change.path: None} if credential(change.path) else {}
-        return dict.fromkeys(path for path, _ in walk(side, change.path) if credential(path))
-
-    was = credentials(change.before) if change.op != "add" else {}
-    now = credentials(change.after) if change.op != "remove" else {}
-    said = {True: "changes", False: "is set"}
-    lines = [Impact("credentials", f"credential {dotted(path)} {said[path in was]}") for path in now]
+    was = _credentials(change.before, change.path, from_environment) if change.op != "add" else {}
+    now = _credentials(change.after, change.path, from_environment) if change.op != "remove" else {}
+    lines = [
+        Impact("credentials", f"credential {dotted(path)} {'changes' if path in was else 'is set'}")
+        for path in now
+    ]
     lines += [
         Impact("credentials", f"credential {dotted(path)} is removed") for path in was if path not in now
     ]
@@ -99,6 +92,17 @@ def _credential_impacts(change: Change, from_environment: frozenset[Path]) -> li
         line = f"{change.where}, from the environment, changes with any credential it holds"
         lines.append(Impact("credentials", line))
     return lines
+
+
+def _credentials(side: Any, path: Path, from_environment: frozenset[Path]) -> dict[Path, None]:
+    """The credentials in one side of a change at `path`, in order."""
+    if not isinstance(side, dict | list):  # most changes: one leaf, no walk
+        return {path: None} if _is_credential(path, from_environment) else {}
+    return dict.fromkeys(where for where, _ in walk(side, path) if _is_credential(where, from_environment))
+
+
+def _is_credential(path: Path, from_environment: frozenset[Path]) -> bool:
+    return is_sensitive_path(path) or (path in from_environment and is_header_path(path))
 
 
 # Changes with impact lines of their own (`_url_impacts`, Azure identity): a second line would repeat them.
