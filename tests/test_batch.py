@@ -123,3 +123,15 @@ def test_workers_are_forked_only_from_a_process_of_one_thread(monkeypatch: pytes
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     monkeypatch.setattr(sys, "platform", "darwin")
     assert batch._start_method() == "spawn"
+
+
+@pytest.mark.parametrize(("cores", "sharing", "alone"), [(1, 0, 0), (2, 1, 2), (4, 3, 4), (32, 7, 8)])
+def test_a_plan_that_leaves_the_checking_to_workers_has_one_for_each_core(
+    monkeypatch: pytest.MonkeyPatch, cores: int, sharing: int, alone: int
+) -> None:
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    # Sharing (validate), this process checks files on a core of its own; a plan's own work comes and
+    # goes, so its workers take every core. One core is left to this process alone: no worker to feed.
+    assert (batch._workers(share=True), batch._workers(share=False)) == (sharing, alone)

@@ -73,7 +73,7 @@ def _checked(
 ) -> Iterator[tuple[CheckedFile, set[str]]]:
     bases: Bases = {}  # this run's parsed bases, in this process
     done = 0
-    if len(paths) >= POOL_FROM and _workers() >= 1 and _workers_can_start():
+    if len(paths) >= POOL_FROM and _workers(share) >= 1 and _workers_can_start():
         from concurrent.futures.process import BrokenProcessPool
 
         try:
@@ -87,8 +87,12 @@ def _checked(
             yield check_one(path, project, environ, bases).slim(), set(bases)
 
 
-def _workers() -> int:
-    return min(os.cpu_count() or 1, 8) - 1  # this process keeps a core busy too: its share, or reading
+def _workers(share: bool) -> int:
+    """Sharing, this process keeps a core busy with its share. Otherwise one worker for each core (of two or
+    more): this process's own work comes and goes with what the files hold (a fleet in sync leaves it idle
+    two thirds of the time), and the system gives the core to whichever of them has work."""
+    cores = min(os.cpu_count() or 1, 8)
+    return cores - 1 if share or cores == 1 else cores
 
 
 def _in_workers(
@@ -107,7 +111,7 @@ def _in_workers(
     # Each worker keeps a cache of parsed bases of its own (_WORKER_BASES).
     task = functools.partial(check_chunk, project=project, environ=_plain(environ))
     chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
-    workers = _workers()
+    workers = _workers(share)
     context = multiprocessing.get_context(_start_method())
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_end_with, initargs=(os.getpid(),))
 
