@@ -88,6 +88,12 @@ def member_views(tree: dict[str, Any] | None, mask: Mask) -> dict[str, View]:
     return {"extension": _extension(config, mask), "cli": _cli(config)}
 
 
+def extension_view(tree: dict[str, Any] | None, mask: Mask) -> View:
+    """What a member of the extension runs with when the console holds `tree`: `member_views`'s first."""
+    config = (tree or {}).get("remoteConfig") if tree and tree.get("enabled") else None
+    return _extension(config, mask) if isinstance(config, dict) else _unmanaged()
+
+
 def _unmanaged() -> View:
     return {
         "provider": None,

@@ -240,3 +240,13 @@ def test_an_mcp_server_url_from_the_environment_never_shows_in_the_member_view(i
         )
         assert "mcp-token" not in result.output, output_format
         assert "MCP server docs changes in every member's MCP settings" in result.output
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_extensions_view_alone_is_the_one_of_both_clients(enabled: bool) -> None:
+    from clinesync.clients import extension_view
+
+    for name, config in cline_remote_configs().items():
+        tree = {"enabled": enabled, "remoteConfig": config}
+        assert extension_view(tree, shown) == member_views(tree, shown)["extension"], name
+    assert extension_view(None, shown) == member_views(None, shown)["extension"]

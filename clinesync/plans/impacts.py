@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from clinesync.clients import CLINE_CHECKED, configured_providers, member_views
+from clinesync.clients import CLINE_CHECKED, configured_providers, extension_view
 from clinesync.cline import is_loopback
 from clinesync.diff import Change
 from clinesync.fields import URL_FIELDS, Path, dotted, is_header_path, is_sensitive_path, is_url_path, walk
@@ -47,7 +47,7 @@ def impacts(
         for line in _provider_impacts(configured_providers(live), configured_providers(desired))
     ]
     # What the extension's members see (the command-line client's differences are in the member preview).
-    before, after = (member_views(tree, _as_is)["extension"] for tree in (live, desired))
+    before, after = extension_view(live, _as_is), extension_view(desired, _as_is)
     found += _member_impacts(before, after)
     for change in changes:
         found += [Impact("endpoint-host", line) for line in _url_impacts(change, from_environment)]
@@ -78,16 +78,23 @@ def classes(found: list[Impact]) -> list[str]:
 def _credential_impacts(change: Change, from_environment: frozenset[Path]) -> list[Impact]:
     """A credential set, changed or removed: by its name (an API key field, an Authorization header), or a
     header whose value comes from the environment. Whole blocks added or removed are looked into."""
-    was = _credentials(change.before, change.path, from_environment) if change.op != "add" else {}
-    now = _credentials(change.after, change.path, from_environment) if change.op != "remove" else {}
+    op, path = change.op, change.path
+    if (
+        op == "add"
+        and not isinstance(change.after, dict | list)
+        and not _is_credential(path, from_environment)
+    ):
+        return []  # most changes of a fleet of creates: one leaf, no credential
+    was = _credentials(change.before, path, from_environment) if op != "add" else {}
+    now = _credentials(change.after, path, from_environment) if op != "remove" else {}
     lines = [
-        Impact("credentials", f"credential {dotted(path)} {'changes' if path in was else 'is set'}")
-        for path in now
+        Impact("credentials", f"credential {dotted(where)} {'changes' if where in was else 'is set'}")
+        for where in now
     ]
     lines += [
-        Impact("credentials", f"credential {dotted(path)} is removed") for path in was if path not in now
+        Impact("credentials", f"credential {dotted(where)} is removed") for where in was if where not in now
     ]
-    if change.op == "change" and change.path in from_environment and is_url_path(change.path):
+    if op == "change" and path in from_environment and is_url_path(path):
         # Its userinfo or query may be a key; output shows none of it, so say that it changed.
         line = f"{change.where}, from the environment, changes with any credential it holds"
         lines.append(Impact("credentials", line))
@@ -226,29 +233,22 @@ def _said(value: Any) -> str:
 
 
 def _not_applied(changes: list[Change], before: dict[str, Any], after: dict[str, Any]) -> list[Impact]:
-    """A change under a part of the document no client applies says so, instead of reading like an effect."""
+    """A change under a part of the document no client applies says so, instead of reading like an effect:
+    once for each such part, however many of its changes there are."""
     reasons = {entry["path"]: entry["reason"] for view in (before, after) for entry in view["notApplied"]}
     if not reasons:
         return []
-    lines = []
+    said: dict[str, Impact] = {}
     under = tuple(path + separator for path in reasons for separator in ".[")
     for change in changes:
         where = change.where
         if where not in reasons and not where.startswith(under):
             continue  # most changes: one look-up and one C call, not three per reason
-        hit = next(
-            (
-                path
-                for path in reasons
-                if where == path or where.startswith(path + ".") or where.startswith(path + "[")
-            ),
-            None,
-        )
-        if hit is not None:
-            lines.append(
-                Impact(_class_of(hit), f"members see no change from {hit}: {reasons[hit]} ({CLINE_CHECKED})")
-            )
-    return lines
+        hit = next(path for path in reasons if where == path or where.startswith((path + ".", path + "[")))
+        if hit not in said:
+            line = f"members see no change from {hit}: {reasons[hit]} ({CLINE_CHECKED})"
+            said[hit] = Impact(_class_of(hit), line)
+    return list(said.values())
 
 
 def _provider_impacts(before: list[str], after: list[str]) -> list[str]:
