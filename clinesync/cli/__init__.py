@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
+# Not `typing.TYPE_CHECKING`: importing typing (and the re and enum it brings) is half of what `--help` costs.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from clinesync.cli.app import cli
 
 __all__ = ["cli", "main"]
