@@ -235,8 +235,9 @@ def dotted(path: Path) -> str:
     text = _DOTTED.get(path)  # a fleet's plans name the same paths over and over
     if text is None:
         text = _spelled(path)
-        # Only paths whose ids are all text are kept: Item("id", 1) equals Item("id", True), which reads
-        # otherwise. A path equal to one kept has text ids too (keys are always text), so a hit is its own.
+        # Only paths whose ids are all text are kept (all are, as identity lists are read today; the check
+        # keeps it so): Item("id", 1) equals Item("id", True), which reads otherwise. A path equal to one kept
+        # has text ids too, since keys are always text, so a hit is always its own.
         if all(type(part) is not Item or type(part.value) is str for part in path):
             if len(_DOTTED) >= 4096:
                 _DOTTED.clear()

@@ -262,11 +262,18 @@ def test_a_url_from_the_environment_that_changes_is_a_credentials_impact() -> No
 
 
 def test_a_part_no_client_applies_is_said_once_however_many_of_its_changes() -> None:
+    from clinesync.clients import extension_view
+    from clinesync.plans.impacts import _not_applied
+
     models = [{"id": f"m{number}", "maxTokens": 1000 + number} for number in range(3)]
-    after = with_config(providerSettings={"OpenAiCompatible": {**OPENAI, "models": models}})
-    said = [line for line in impact_lines(with_config(), after) if line.startswith("members see no change")]
-    assert len(diff(with_config(), after)) == 3  # each model's maxTokens, leaf by leaf
-    assert said == [
+    before, after = (
+        with_config(),
+        with_config(providerSettings={"OpenAiCompatible": {**OPENAI, "models": models}}),
+    )
+    changes = diff(before, after)
+    assert len(changes) == 3  # each model's maxTokens, leaf by leaf
+    views = [extension_view(tree, lambda value, _path: value) for tree in (before, after)]
+    assert [impact.line for impact in _not_applied(changes, *views)] == [
         "members see no change from remoteConfig.providerSettings.OpenAiCompatible.models: no Cline client "
         "enforces or offers the model list: members pick any model the endpoint serves (Cline 2026-08)"
     ]

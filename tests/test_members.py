@@ -249,4 +249,5 @@ def test_the_extensions_view_alone_is_the_one_of_both_clients(enabled: bool) -> 
     for name, config in cline_remote_configs().items():
         tree = {"enabled": enabled, "remoteConfig": config}
         assert extension_view(tree, shown) == member_views(tree, shown)["extension"], name
-    assert extension_view(None, shown) == member_views(None, shown)["extension"]
+    for odd in (None, {}, {"enabled": True}, {"enabled": True, "remoteConfig": "not a mapping"}):
+        assert extension_view(odd, shown) == member_views(odd, shown)["extension"], odd
