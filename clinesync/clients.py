@@ -81,17 +81,22 @@ def configured_providers(tree: dict[str, Any] | None) -> list[str]:
 def member_views(tree: dict[str, Any] | None, mask: Mask) -> dict[str, View]:
     """Per client, what a member runs with when the console holds `tree` (`enabled` and `remoteConfig`);
     None is a console with no configuration. `mask(value, path)` is how a value may be shown."""
-    enabled = bool(tree and tree.get("enabled"))
-    config = (tree or {}).get("remoteConfig") if enabled else None
-    if not isinstance(config, dict):
+    config = _in_force(tree)
+    if config is None:
         return {client: _unmanaged() for client in CLIENTS}
     return {"extension": _extension(config, mask), "cli": _cli(config)}
 
 
 def extension_view(tree: dict[str, Any] | None, mask: Mask) -> View:
     """What a member of the extension runs with when the console holds `tree`: `member_views`'s first."""
-    config = (tree or {}).get("remoteConfig") if tree and tree.get("enabled") else None
-    return _extension(config, mask) if isinstance(config, dict) else _unmanaged()
+    config = _in_force(tree)
+    return _unmanaged() if config is None else _extension(config, mask)
+
+
+def _in_force(tree: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The remote configuration members' Cline applies: None when switched off, absent or not a mapping."""
+    config = tree.get("remoteConfig") if tree and tree.get("enabled") else None
+    return config if isinstance(config, dict) else None
 
 
 def _unmanaged() -> View:
