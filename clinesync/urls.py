@@ -68,6 +68,7 @@ def is_web_url(url: WebUrl | None) -> bool:
     return url is not None and url.scheme in ("http", "https") and bool(url.host)
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet's files name the same gateways and servers
 def misreading(text: str) -> str | None:
     """How Node's reading of `text` differs from what the text shows a reader, or None where they agree.
 

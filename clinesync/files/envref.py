@@ -8,6 +8,7 @@ without secrets; variables are known at load time, so they are substituted befor
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -44,7 +45,8 @@ class UnsetVariable(LookupError):
 Part = str | Reference  # literal text, or a reference
 
 
-def parse(text: str) -> list[Part]:
+@functools.lru_cache(maxsize=4096)  # a fleet's files reference the same keys with the same text
+def parse(text: str) -> tuple[Part, ...]:
     """Split `text` into literal pieces and references; raise MalformedReference when malformed."""
     parts: list[Part] = []
     literal, position = [], 0
@@ -69,7 +71,7 @@ def parse(text: str) -> list[Part]:
     literal.append(text[position:])
     if "".join(literal) or not parts:
         parts.append("".join(literal))
-    return parts
+    return tuple(parts)
 
 
 def _reference(inner: str, offset: int) -> Reference:
