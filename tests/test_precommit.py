@@ -37,6 +37,13 @@ def test_the_hook_validates_staged_organization_files(tmp_path: Path) -> None:
         "organization: org-01JZPE4CHW5XTP73W95762121C\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
         "      openAiBaseUrl: http://llm.example.com/v1\n      openAiHeaders:\n        Authorization: Bearer abc123\n"
     )
+    # A commit that only breaks a base is checked through the organizations that extend it: team.yaml is
+    # not among the files the hook is given.
+    (repository / "bases").mkdir()
+    (repository / "bases" / "shared.yaml").write_text("remoteConfig:\n  telemetryEnabled: maybe\n")
+    (repository / "team.yaml").write_text(
+        "organization: org-01JZPE4CHW5XTP73W95762121D\nextends: [bases/shared.yaml]\n"
+    )
     subprocess.run(["git", "init", "-q"], cwd=repository, check=True, env=env)
     subprocess.run(["git", "add", "."], cwd=repository, check=True, env=env)
 
@@ -50,22 +57,13 @@ def test_the_hook_validates_staged_organization_files(tmp_path: Path) -> None:
             timeout=300,
         )
 
-    failed = hook("good.yaml", "bad.yaml")
+    # Two runs: each installs the hook's environment afresh (try-repo snapshots this working tree each time).
+    failed = hook("good.yaml", "bad.yaml", "leak.yaml", "bases/shared.yaml")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert 'bad.yaml:2:10: error: enabled: expected true or false, got "maybe" [CS100]' in failed.stdout
-    leaked = hook("leak.yaml")
-    assert leaked.returncode == 1, leaked.stdout + leaked.stderr
-    assert "leak.yaml:7:24: error:" in leaked.stdout and "[CS131]" in leaked.stdout
-    # A commit that only breaks a base is checked through the organizations that extend it.
-    (repository / "bases").mkdir()
-    (repository / "bases" / "shared.yaml").write_text("remoteConfig:\n  telemetryEnabled: maybe\n")
-    (repository / "team.yaml").write_text(
-        "organization: org-01JZPE4CHW5XTP73W95762121D\nextends: [bases/shared.yaml]\n"
-    )
-    subprocess.run(["git", "add", "."], cwd=repository, check=True, env=env)
-    base_only = hook("bases/shared.yaml")
-    assert base_only.returncode == 1, base_only.stdout + base_only.stderr
-    assert "bases/shared.yaml:2:21: error:" in base_only.stdout and "[CS100]" in base_only.stdout
+    assert "leak.yaml:7:24: error:" in failed.stdout and "[CS131]" in failed.stdout
+    assert "bases/shared.yaml:2:21: error:" in failed.stdout and "[CS100]" in failed.stdout
+    assert "good.yaml" not in failed.stdout  # no problem, so not named
     passed = hook("good.yaml", "mkdocs.yml")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "clinesync validate" in passed.stdout and "Passed" in passed.stdout
