@@ -337,8 +337,8 @@ def iter_plan(
         # Checking is left to the workers, one for each core: this process has each organization's read,
         # diff, impact lines and rendering to do, a share that is long for a fleet of creates and short for
         # one in sync. Measured on 2 cores against this process checking files beside one worker: 0.85x the
-        # wall at 100,000 creates on the embedded console, 0.87x at 1,000; against one worker alone, 0.90x
-        # at 10,000 creates and 0.73x at 10,000 in sync.
+        # wall at 100,000 creates on the embedded console, 0.87x at 1,000; against one worker alone, 0.73x
+        # at 10,000 in sync, and about the same for creates, where this process's share is the longer.
         for checked in iter_checked(paths, project, environ, share=False):
             org = OrgPlan(checked.path, checked.organization, checked.name, problems=checked.problems)
             desired = checked.desired
