@@ -144,22 +144,28 @@ def revision_times(revisions: Sequence[Revision]) -> tuple[datetime.datetime | N
     the revision before that, which a rollback restores (None where there is none)."""
     if not revisions:
         return None, None
-    first = len(revisions) - 1
-    while first > 0 and revisions[first - 1].document == revisions[-1].document:
-        first -= 1
+    first = _newest_stretch([revision.document == revisions[-1].document for revision in revisions])
+    assert first is not None  # the newest revision holds what it holds
     return _time(revisions[first].created_at), revisions[first - 1].number if first > 0 else None
 
 
 def plan_in_history(revisions: Sequence[Revision], target: str) -> tuple[bool, int | None]:
     """Whether the plan's document (canonical `target`) was ever live, and the revision before the newest
     stretch of it: what a rollback restores (None where there is none)."""
-    held = [revision.document.canonical() == target for revision in revisions]
-    if True not in held:
+    first = _newest_stretch([revision.document.canonical() == target for revision in revisions])
+    if first is None:
         return False, None
+    return True, revisions[first - 1].number if first > 0 else None
+
+
+def _newest_stretch(held: list[bool]) -> int | None:
+    """Where the newest run of revisions that hold a document begins (None where none does)."""
+    if True not in held:
+        return None
     first = len(held) - 1 - held[::-1].index(True)
     while first > 0 and held[first - 1]:
         first -= 1
-    return True, revisions[first - 1].number if first > 0 else None
+    return first
 
 
 def rolled_back(status: Status, organizations: Sequence[Organization]) -> Status:
