@@ -43,7 +43,13 @@ from clinesync.files.schema import remote_config_errors
 from clinesync.signals import leave_to_main_thread
 
 MAX_BODY = 1024 * 1024
-WORKERS = 64  # requests served at once; connections with nothing to read wait without a worker
+# Requests served at once; connections with nothing to read wait without a worker. Not fewer, although the
+# server is CPU-bound on one interpreter lock: with 64 clients in a closed loop (bench/versus.py, 3 paired
+# rounds), 16 or 8 workers cut PUT p50 to 11 or 6 ms and p90 to 34 or 16 ms (64: 33 and 47), by serving a
+# connection's next request on the worker that lingers for it while others queue, which left p99 at 330-400
+# ms (64: 94). Handing every connection back to the queue after each request made 16 workers fair (p99 63
+# ms) but its hand-overs cost a quarter of PUT throughput.
+WORKERS = 64
 FIRST_BYTE_DEADLINE = 10.0  # seconds a new connection may stay silent before it is closed
 IDLE_DEADLINE = 30.0  # seconds a kept-alive connection may stay silent between requests
 HEADER_DEADLINE = 10.0  # seconds from a request's first byte to the end of its headers
