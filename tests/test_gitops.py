@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,6 +153,37 @@ def test_a_saved_plan_applies_without_asking(org_file: Path) -> None:
     result = run("apply", "reviewed.plan", env=ENV)
     assert result.exit_code == 0, result.output
     assert revisions() == 1
+
+
+# The command as its entry point runs it, saying at the very end whether the objects left were frozen
+# (so the interpreter's collections at exit do not walk them).
+_SAYING_IF_FROZEN = (
+    "import atexit, gc, sys\n"
+    "from clinesync.cli import main\n"
+    "atexit.register(lambda: print('frozen' if gc.get_freeze_count() else 'walked', file=sys.stderr))\n"
+    "sys.argv = ['clinesync', *sys.argv[1:]]\n"
+    "main()\n"
+)
+
+
+def test_a_run_leaves_the_exit_collection_out_and_its_output_and_plan_file_whole(
+    org_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_KEY", SECRET)
+
+    def command(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", _SAYING_IF_FROZEN, *arguments], capture_output=True, text=True
+        )
+
+    planned = command("plan", "org.yaml", "--out", "reviewed.plan")
+    assert planned.returncode == 0 and planned.stderr.endswith("frozen\n")
+    assert planned.stdout.endswith("Plan: 1 organization to create, 0 to update, 0 unchanged, 15 changes.\n")
+    applied = command("apply", "reviewed.plan")  # refused unless the saved plan is whole
+    assert applied.returncode == 0 and applied.stderr.endswith("frozen\n")
+    assert revisions() == 1
+    failed = command("plan", "missing.yaml")
+    assert failed.returncode == 1 and failed.stderr.endswith("frozen\n")
 
 
 def test_a_stale_saved_plan_is_refused_and_nothing_is_written(org_file: Path) -> None:

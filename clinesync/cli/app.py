@@ -412,6 +412,10 @@ def main() -> None:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(leaving.code)
+        # The interpreter's collections at exit walk every object still alive, every module's included: 10 ms
+        # of a one-organization plan's CPU, 40 ms after a fleet's plan. Frozen, the objects are still freed
+        # one by one as the modules go, only not walked; and the run's files are closed by then.
+        gc.freeze()
         raise
 
 
