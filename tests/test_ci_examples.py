@@ -168,6 +168,7 @@ class Runner:
             "steps.plan.outputs.rollout": "yes"
             if reviewed and _has_waves(self.workspace / "reviewed")
             else "",
+            "steps.plan.outputs.changes": "yes" if reviewed and _changes(self.workspace / "reviewed") else "",
             "steps.rollout.outputs.plan": "yes"
             if list(self.workspace.glob("rollouts/*/clinesync.plan"))
             else "",
@@ -196,6 +197,13 @@ def _has_waves(folder: Path) -> bool:
     import json
 
     return "rollout" in json.loads((folder / "clinesync.plan").read_text())
+
+
+def _changes(folder: Path) -> bool:
+    import json
+
+    organizations = json.loads((folder / "clinesync.plan").read_text())["organizations"]
+    return any(organization["changes"] for organization in organizations)
 
 
 @pytest.fixture
@@ -305,6 +313,33 @@ def test_pull_request_plan_then_apply_on_merge_then_drift(runner: Runner, tmp_pa
     summary = (tmp_path / "summary.md").read_text()
     assert "<!-- clinesync-plan -->" in summary and "<!-- clinesync-drift -->" in summary
     assert all(SECRET not in output and TOKEN not in output for output in runner.outputs)
+
+
+def test_a_reviewed_plan_without_changes_applies_nothing_and_says_nothing_of_live(
+    runner: Runner, console_server: RunningServer
+) -> None:
+    reviewed = runner.workspace / "reviewed"
+    reviewed.mkdir()
+    plans = []
+    for _ in range(2):  # the second pull request's plan finds the organization as the first applied it
+        assert runner.job(job("plan")) == 0, runner.outputs
+        plans.append((runner.workspace / "clinesync.plan").read_bytes())
+        shutil.copy(runner.workspace / "clinesync.plan", reviewed / "clinesync.plan")
+        assert runner.job(job("apply")) == 0, runner.outputs
+    assert "The reviewed plan changes nothing: nothing to apply." in runner.outputs[-1]
+    assert console_server.server.requests["PUT"] == 1
+    # The step that finds the reviewed plan calls `gh`, which the runner leaves out: its lines that say whether
+    # the plan changes anything (the comment says live matches only then) run here on both plans.
+    [step] = [step for step in job("apply")["steps"] if step.get("id") == "plan"]
+    script = step["run"][step["run"].index("# A plan that changes no organization") :]
+    script = script[: script.index("fi\n") + 3]
+    said = []
+    for plan in plans:
+        (reviewed / "clinesync.plan").write_bytes(plan)
+        runner.github_output.write_text("")
+        assert runner.shell(["bash", "-eo", "pipefail", "-c", script], runner.base) == 0, runner.outputs[-1]
+        said.append(runner.github_output.read_text())
+    assert said == ["changes=yes\n", ""]
 
 
 def test_a_plan_that_fails_fails_the_job_so_the_comment_says_so(runner: Runner) -> None:
@@ -1083,22 +1118,30 @@ def test_the_nightly_drift_writes_the_console_edits_into_the_files_for_a_pull_re
 @pytest.mark.skipif(
     shutil.which("node") is None, reason="the comment scripts run in Node, as github-script does"
 )
-def test_the_merge_comment_of_a_rollout_never_says_live_matches_the_plan(tmp_path: Path) -> None:
+def test_the_merge_comment_of_a_rollout_or_a_plan_without_changes_never_says_live_matches_the_plan(
+    tmp_path: Path,
+) -> None:
     [step] = [
         step for step in job("apply")["steps"] if step.get("name") == "Report the result on the pull request"
     ]
     assert step["env"]["ROLLOUT"] == "${{ steps.plan.outputs.rollout }}"
+    assert step["env"]["CHANGES"] == "${{ steps.plan.outputs.changes }}"
     (tmp_path / "result.txt").write_text("Apply complete: 3 applied\n")
     bodies = {}
-    for rollout in ("yes", ""):
+    for rollout, changes in (("yes", "yes"), ("", "yes"), ("", "")):
         [call] = run_script(
             tmp_path,
             step["with"]["script"],
             pull_request_context(),
             [],
-            {"PULL": "7", "OUTCOME": "success", "ROLLOUT": rollout},
+            {"PULL": "7", "OUTCOME": "success", "ROLLOUT": rollout, "CHANGES": changes},
             tmp_path,
         )
-        bodies[rollout] = call["body"]
-    assert "the first wave is applied; the next follow hourly" in bodies["yes"]
-    assert "live matches" not in bodies["yes"] and "live matches the reviewed plan" in bodies[""]
+        bodies[rollout + changes] = call["body"]
+    assert "the first wave is applied; the next follow hourly" in bodies["yesyes"]
+    assert "live matches" not in bodies["yesyes"] and "live matches the reviewed plan" in bodies["yes"]
+    # A plan without changes (a pull request that changed no organization) applied nothing and read nothing.
+    assert (
+        "live matches" not in bodies[""]
+        and "the reviewed plan changes nothing: nothing was applied" in bodies[""]
+    )

@@ -59,6 +59,45 @@ def test_a_saved_plan_is_stale_only_for_the_organizations_it_changes(in_tmp: Pat
     assert revisions(A) == 2 and revisions(B) == 2  # B: the first apply and the console edit, nothing more
 
 
+def test_the_organizations_a_saved_plan_leaves_unchanged_are_reported_unchanged(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
+    write(in_tmp / "orgs" / "b.yaml", org(B, "gpt-4o"))
+    assert run("apply", "orgs", "--auto-approve").exit_code == 0
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4.1"))
+    assert run("plan", "orgs", "--out", "reviewed.plan").exit_code == 0
+    result = run("apply", "reviewed.plan", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [(each["organization"], each["outcome"]) for each in report["organizations"]] == [
+        (A, "applied"),
+        (B, "unchanged"),
+    ]
+    assert report["summary"]["unchanged"] == 1
+
+
+def test_a_saved_plan_that_changes_nothing_says_nothing_of_live_which_it_does_not_read(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
+    write(in_tmp / "orgs" / "b.yaml", org(B, "gpt-4o"))
+    assert run("apply", "orgs", "--auto-approve").exit_code == 0
+    assert run("plan", "orgs", "--out", "reviewed.plan").exit_code == 0
+    console = LocalConsole(".clinesync/console.db")
+    console.write(B, Document(False, {"version": "v1"}), None)  # edited in the console after the review
+    console.close()
+    for output_format in ("text", "json"):
+        result = run("apply", "reviewed.plan", "--format", output_format)
+        assert result.exit_code == 0, result.output
+        assert "matches" not in result.output
+        said = result.stdout if output_format == "text" else result.stderr
+        assert said == (
+            "The reviewed plan changes nothing: nothing to apply. The 2 organization(s) it leaves unchanged were "
+            "not read: `clinesync drift` compares them with live.\n"
+        )
+    report = json.loads(result.stdout)
+    assert [each["outcome"] for each in report["organizations"]] == ["unchanged", "unchanged"]
+    assert revisions(A) == 1 and revisions(B) == 2  # nothing written
+    assert run("drift", "orgs").exit_code == 2  # what the message points to finds the edit
+
+
 def test_flags_a_saved_plan_cannot_honour_are_refused_and_another_version_is_refused(in_tmp: Path) -> None:
     write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
     assert run("plan", "orgs", "--out", "reviewed.plan").exit_code == 0

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from clinesync.consoles.base import Console
     from clinesync.files.project import Project
     from clinesync.plans.apply import OrgResult
-    from clinesync.plans.plan import Plan, PlanPieces
+    from clinesync.plans.plan import OrgPlan, Plan, PlanPieces
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -739,12 +739,20 @@ def confirmed(output: Output) -> bool:
 
 
 def apply_and_report(
-    output: Output, result: Plan, console: Console, parallelism: int = 16, output_format: str = "text"
+    output: Output,
+    result: Plan,
+    console: Console,
+    parallelism: int = 16,
+    output_format: str = "text",
+    skipped: Sequence[OrgPlan] = (),
 ) -> int:
-    from clinesync.plans.apply import apply_plan, count
+    """Apply the plan and report each organization's outcome; `skipped` (a saved plan's organizations it leaves
+    unchanged, not read) are reported unchanged."""
+    from clinesync.plans.apply import OrgResult, apply_plan, count
     from clinesync.render.apply_text import failure_lines, members_note
 
     results = apply_plan(result, console, parallelism, progress(output, "Writing"))
+    results += [OrgResult(org, "unchanged") for org in skipped]
     code = EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
     output.err(failure_lines(results))
     output.out(APPLY_RENDERERS[output_format](console.description, results, code))

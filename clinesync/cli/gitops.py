@@ -11,6 +11,7 @@ import click
 
 from clinesync.cli.app import (
     APPLY_FORMATS,
+    APPLY_RENDERERS,
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
@@ -337,6 +338,8 @@ def apply(
 
             output.out(empty_wave(wave))
             return EXIT_OK
+    if saved is not None and not saved.changing:
+        return _nothing_to_apply(output, saved, output_format)
     console = run.open_console(writes=not manual)
     try:
         if saved is not None:
@@ -363,6 +366,23 @@ def apply(
         return apply_and_report(output, result, console, parallelism, output_format)
     finally:
         console.close()
+
+
+def _nothing_to_apply(output: Output, saved: SavedPlan, output_format: str) -> int:
+    """A saved plan that changes nothing: no console is opened, and nothing is said of live, which was not read.
+    Its organizations are reported unchanged (SPEC §5)."""
+    from clinesync.plans import planfile
+    from clinesync.plans.apply import OrgResult
+    from clinesync.render.gitops import nothing_to_apply
+
+    said = nothing_to_apply(len(saved.organizations))
+    if output_format == "json":
+        output.err(said)
+        unchanged = [OrgResult(org, "unchanged") for org in planfile.left_unchanged(saved)]
+        output.out(APPLY_RENDERERS["json"](saved.console, unchanged, EXIT_OK))
+    else:
+        output.out(said)
+    return EXIT_OK
 
 
 def _saved_plan_among(paths: tuple[str, ...]) -> tuple[str | None, SavedPlan | None]:
@@ -416,9 +436,9 @@ def apply_saved_plan(
     from clinesync.render import gitops as view
 
     output = run.output
-    skipped = len(saved.organizations) - len(saved.changing)
+    skipped = planfile.left_unchanged(saved)
     if skipped:
-        output.info(view.skipped(skipped))
+        output.info(view.skipped(len(skipped)))
     try:
         with paused_gc():
             result, reasons = planfile.replan(saved, console, run.environ, parallelism, run.project)
@@ -449,7 +469,7 @@ def apply_saved_plan(
     manual, timeout, interval = manually
     if manual:
         return _apply_manually(output, result, console, timeout, interval)
-    return apply_and_report(output, result, console, parallelism, output_format)
+    return apply_and_report(output, result, console, parallelism, output_format, skipped)
 
 
 def show_plan(output: Output, result: Plan, output_format: str) -> None:

@@ -320,6 +320,13 @@ def _check_shown(document: dict[str, Any]) -> None:
         raise TypeError("a shown line is not text")
 
 
+def left_unchanged(saved: SavedPlan) -> list[OrgPlan]:
+    """The organizations the saved plan (or wave) leaves unchanged, as reviewed: apply reports them unchanged
+    and skips them, never reading them (SPEC §5)."""
+    unchanged = {entry.file for entry in saved.organizations if not entry.changes}
+    return [org for org in as_plan(saved).organizations if org.file in unchanged]
+
+
 def as_plan(saved: SavedPlan) -> Plan:
     """The saved plan as it was reviewed, for `show`: its masked changes, impacts and warnings, no console."""
     organizations = []

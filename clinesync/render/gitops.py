@@ -58,6 +58,16 @@ WAVES_APPLIED_SINCE = (
 )
 
 
+def nothing_to_apply(unchanged: int) -> str:
+    """A saved plan that changes nothing: apply reads nothing, so it says nothing of live."""
+    if not unchanged:
+        return "The reviewed plan changes nothing: nothing to apply.\n"
+    return (
+        f"The reviewed plan changes nothing: nothing to apply. The {unchanged} organization(s) it leaves unchanged "
+        "were not read: `clinesync drift` compares them with live.\n"
+    )
+
+
 def empty_wave(name: str) -> str:
     return f"Wave {visible(name)} changes nothing: nothing to apply.\n"
 
