@@ -53,6 +53,28 @@ def test_every_real_cline_payload_round_trips(in_tmp: Path, name: str) -> None:
     round_trip(in_tmp, organization)
 
 
+def test_export_says_what_validate_finds_in_what_it_wrote_into_a_folder_it_makes(in_tmp: Path) -> None:
+    """A console keeps no comments: a warning suppressed in the file that was applied comes back unsuppressed,
+    and the pull-request workflow's `validate --strict` would fail on it. Export says so as it writes."""
+    example = EXAMPLES / "platform-multi-provider.yaml"
+    assert "ignore[CS186]" in example.read_text()
+    assert run("apply", str(example), "--auto-approve", env=EXAMPLE_SECRETS).exit_code == 0
+    organization = check_file(str(example)).organization
+    assert organization
+    single = run("export", organization, "-o", "new/orgs/platform.yaml")  # the folder does not exist yet
+    fleet = run("export", "--all", "-o", "fleet")
+    for result, path in ((single, "new/orgs/platform.yaml"), (fleet, f"fleet/{organization}.yaml")):
+        assert result.exit_code == 0, result.output
+        assert f"{path}:8:3: warning: 2 providers: members may pick any of them" in result.stderr
+        assert "validate finds 1 problem(s) in the exported files, above" in result.stderr
+        checked = run("validate", path, "--strict")
+        assert checked.exit_code == 1 and "[CS186]" in checked.stdout  # what export said
+    plain = EXAMPLES / "org.yaml"  # one provider: nothing to find
+    assert run("apply", str(plain), "--auto-approve", env=EXAMPLE_SECRETS).exit_code == 0
+    quiet = run("export", str(check_file(str(plain)).organization), "-o", "orgs/acme.yaml")
+    assert quiet.exit_code == 0 and "validate finds" not in quiet.stderr and ": warning:" not in quiet.stderr
+
+
 def test_sensitive_values_become_references_and_literal_dollars_survive(in_tmp: Path) -> None:
     config = {
         "version": "v1",

@@ -203,7 +203,11 @@ def test_export_writes_no_credential_in_clear_and_names_variables_per_organizati
             and "https://${env:" in text
             and "@gw.example.com/v1?api-key=${env:" in text
         )
-        names = result.stderr.split(": ", 1)[1].split(". In the GitHub workflow", 1)[0].split(", ")
+        names = (
+            result.stderr.split("before plan or apply: ", 1)[1]
+            .split(". In the GitHub workflow", 1)[0]
+            .split(", ")
+        )
         assert not set(names) & set(variables), "two organizations share a variable name"
         variables.update({name: key for name in names})
     # Export then plan shows no changes, with the variables of the secrets set.

@@ -110,6 +110,7 @@ def export(
     if target:
         _write_new(target, exported.text, force)
         output.info(view.wrote(target))
+        _check_written(run, [target])
     elif include_secrets:
         click.echo(exported.text, nl=False)  # asked for in clear: the one output not scrubbed
     else:
@@ -146,13 +147,13 @@ def _export_all(
     if existing and not force:
         raise UserError(f"{', '.join(existing)}: exists; pass --force to overwrite. Nothing was written.")
     for path, text in paths.items():
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         _write_new(path, text, force)
     for field in fleet.left_out:
         output.err(view.left_out(field))
     for organization in fleet.without_configuration:
         output.err(view.without_configuration(organization))
     output.info(view.wrote_fleet(len(paths), folder, BASE_FILE if BASE_FILE in fleet.files else None))
+    _check_written(run, sorted(paths))
     _name_variables(output, list(dict.fromkeys(fleet.variables)), secrets_list)
     return EXIT_OK
 
@@ -169,10 +170,27 @@ def _name_variables(output: Output, variables: list[str], secrets_list: str | No
         output.info(view.variables_to_set(variables, lines))
 
 
+def _check_written(run: Run, paths: list[str]) -> None:
+    """What validate finds in the files export wrote: the live configuration's own findings (two providers,
+    say). A console keeps no comments, so none comes back suppressed, and the pull-request workflow's
+    `validate --strict` fails on each until it is fixed in the console or suppressed with its reason."""
+    from clinesync.files.batch import iter_checked
+    from clinesync.render.problems import problems_text
+
+    found = [problem for checked in iter_checked(paths, run.project) for problem in checked.problems]
+    problems = list(dict.fromkeys(found))  # a base's once, however many files extend it
+    if problems:
+        run.output.err(problems_text(problems))
+        run.output.err(view.found_in_export(len(problems)))
+
+
 def _write_new(target: str, text: str, force: bool) -> None:
+    import os
+
     from clinesync.privatefile import write_private
 
     try:
+        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)  # `-o orgs/acme.yaml` in a new repository
         write_private(target, text, overwrite=force)
     except FileExistsError:
         raise UserError(f"{target} exists: pass --force to overwrite it") from None

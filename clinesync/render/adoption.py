@@ -23,7 +23,15 @@ def wrote(path: str) -> str:
 
 def wrote_fleet(count: int, folder: str, base: str | None) -> str:
     shared = f" (one shared base, {base})" if base else ""
-    return f"Wrote {count} files into {folder}{shared}.\n"
+    return f"Wrote {count} file{'' if count == 1 else 's'} into {folder}{shared}.\n"
+
+
+def found_in_export(count: int) -> str:
+    return (
+        f"validate finds {count} problem(s) in the exported files, above: the pull-request workflow's "
+        "`validate --strict` fails on warnings as on errors. Fix each in the console and export again, or "
+        "keep it with its reason in the file (`# clinesync: ignore[RULE] why`).\n"
+    )
 
 
 def secret_list_written(count: int, path: str) -> str:
