@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from clinesync.contract import schema, schema_path
 from clinesync.fields import walk
 from clinesync.files.schema import remote_config_errors
+from clinesync.files.validate import check_file
 
 from support import REPO, cline_remote_configs
 
@@ -153,3 +154,28 @@ def test_a_valid_file_first_never_hides_an_error_in_a_later_one() -> None:
         broken = load_bytes(head + url + model + b"        - id: o1\n          maxTokens: -1\n", name)
         [problem] = schema_module.schema_problems(broken)
         assert (problem.file, problem.line, problem.rule) == (name, 10, "CS100")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        # Quoting helps where the field takes text, and only there: a quoted 3 is no more a boolean.
+        ("  telemetryEnabled: 3", "remoteConfig.telemetryEnabled: expected true or false, got 3"),
+        (
+            "  telemetryEnabled: null",
+            "remoteConfig.telemetryEnabled: expected true or false, got nothing (null)",
+        ),
+        ("  telemetryEnabled: 1.5", "remoteConfig.telemetryEnabled: expected true or false, got 1.5"),
+        (
+            "  version: 1",
+            'remoteConfig.version: expected a string, got 1 (YAML reads the unquoted 1 as a number): quote it, "1"',
+        ),
+    ],
+)
+def test_the_fix_a_type_error_suggests_is_one_the_field_takes(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    path = tmp_path / "org.yaml"
+    path.write_text(f"organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n{line}\n")
+    [problem] = [problem for problem in check_file(str(path)).problems if problem.rule == "CS100"]
+    assert problem.message == message
