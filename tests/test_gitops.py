@@ -210,6 +210,18 @@ def test_a_changed_variable_after_the_plan_is_refused(org_file: Path) -> None:
     assert revisions() == 0
 
 
+def test_a_secret_changed_after_the_plan_of_an_update_is_said_to_be_a_variable(org_file: Path) -> None:
+    """Its display changes too (a line says the secret changed): the refusal names the likelier cause."""
+    assert run("apply", "org.yaml", "--auto-approve", env=ENV).exit_code == 0
+    org_file.write_text(org_file.read_text().replace("telemetryEnabled: true", "telemetryEnabled: false"))
+    assert run("plan", "org.yaml", "--out", "reviewed.plan", env=ENV).exit_code == 0
+    result = run("apply", "reviewed.plan", env={"AZURE_OPENAI_KEY": "sk-another-key-5678"})
+    assert result.exit_code == 1
+    assert "files, variables or live changed since the plan, in a value that is not shown" in result.stderr
+    assert "display differs" not in result.stderr
+    assert revisions() == 1
+
+
 def test_a_changed_file_after_the_plan_is_refused(org_file: Path) -> None:
     run("plan", "org.yaml", "--out", "reviewed.plan", env=ENV)
     org_file.write_text(org_file.read_text().replace("telemetryEnabled: true", "telemetryEnabled: false"))

@@ -429,11 +429,6 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
             reasons.append(f"{entry.organization}: plan is stale: live changed since the plan; plan again")
         elif desired_fingerprint(org, saved.salt) != entry.desired:
             reasons.append(f"{entry.organization}: files or variables changed since the plan; plan again")
-        elif _display(_saved_form(org)) != _display(shown.get(os.path.normpath(entry.file), {})):
-            reasons.append(
-                f"{entry.organization}: the plan file's display differs from what apply would do now (the file "
-                "was edited, or a dated warning changed since): plan again"
-            )
     if reasons:
         return reasons
     in_saved_order = [by_file[os.path.normpath(entry.file)] for entry in saved.changing]
@@ -442,4 +437,10 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
             "files, variables or live changed since the plan, in a value that is not shown (a secret from the "
             "environment, or a live value); plan again"
         ]
-    return reasons
+    # Last: a changed secret changes the display too (a line saying it changed), and is the likelier cause.
+    return [
+        f"{entry.organization}: the plan file's display differs from what apply would do now (the plan file "
+        "was edited, or a dated warning changed since): plan again"
+        for entry, org in zip(saved.changing, in_saved_order, strict=True)
+        if _display(_saved_form(org)) != _display(shown.get(os.path.normpath(entry.file), {}))
+    ]
