@@ -134,7 +134,25 @@ def test_apply_refuses_without_a_terminal_and_writes_nothing(org_file: Path) -> 
     result = run("apply", "org.yaml", env=ENV)
     assert result.exit_code == 1
     assert "refusing to apply without confirmation: no terminal on stdin" in result.stderr
-    assert revisions() == 0
+    assert not Path(".clinesync/console.db").exists()  # made by the first write only (README)
+
+
+def test_a_commands_local_console_is_made_by_its_first_write_and_seen_once_another_makes_it(
+    in_tmp: Path,
+) -> None:
+    from clinesync.consoles import open_console
+    from clinesync.consoles.base import ConsoleError
+
+    serving = open_console("shared.db")  # as `plan` or `serve --db` would hold it, before any write
+    assert not Path("shared.db").exists() and serving.read(ORG).document is None
+    applying = open_console("shared.db")
+    applying.write(ORG, Document(True, {"version": "v1"}), None)  # another process's first write
+    applying.close()
+    assert serving.read(ORG).revision == "1" and [each.id for each in serving.organizations()] == [ORG]
+    serving.close()
+    Path("a-file").write_text("")
+    with pytest.raises(ConsoleError, match="a-file is not a folder"):
+        open_console("a-file/console.db")  # where no write could make it, refused at once
 
 
 @pytest.mark.parametrize(("answer", "code", "written"), [("yes\n", 0, 1), ("y\n", 1, 0), ("no\n", 1, 0)])

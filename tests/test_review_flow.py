@@ -327,6 +327,15 @@ def test_the_mass_change_verdict_survives_any_number_of_distinct_impacts() -> No
     assert "host-0.example.com" in head and "more impact lines" in head
 
 
+def test_a_saved_plan_refused_for_another_console_leaves_no_database_behind(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
+    LocalConsole("a.db").close()  # the reviewed console, where A is not yet
+    assert run("plan", "orgs", "--out", "reviewed.plan", "--console", "sqlite:a.db").exit_code == 0
+    refused = run("apply", "reviewed.plan")  # no --console: the embedded one, which the plan was not made for
+    assert refused.exit_code == 1 and "the plan was made against" in refused.stderr
+    assert not (in_tmp / ".clinesync" / "console.db").exists()
+
+
 def test_already_applied_is_said_only_of_the_console_the_plan_was_made_against(in_tmp: Path) -> None:
     """Another console that happens to match is no news of the reviewed one: refused as made elsewhere."""
     write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))

@@ -23,7 +23,7 @@ def open_console(
     of known secrets, which errors echoed by an HTTP console are scrubbed of. `read_only` opens a local
     console without writing anything, and a missing one is an error unless it is the default."""
     if not target:
-        return LocalConsole(DEFAULT_PATH, read_only=read_only, missing_ok=True)
+        return LocalConsole(DEFAULT_PATH, read_only=read_only, missing_ok=True, made_by_first_write=True)
     _refuse_lookalike(target)
     if target.startswith(("http://", "https://")):
         from clinesync.consoles.http import HttpConsole
@@ -41,7 +41,7 @@ def open_console(
             retries=int(_number(environ, "CLINESYNC_RETRIES", 4)),
             redact=Redactor(secrets if secrets is not None else set()),
         )
-    return LocalConsole(target.removeprefix("sqlite:"), read_only=read_only)
+    return LocalConsole(target.removeprefix("sqlite:"), read_only=read_only, made_by_first_write=True)
 
 
 _HOST_LIKE = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?(/.*)?\Z|localhost(:\d+)?(/.*)?\Z")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -65,6 +66,7 @@ class LocalConsole:
         read_only: bool = False,
         missing_ok: bool = False,
         wal: bool = False,
+        made_by_first_write: bool = False,
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
@@ -73,23 +75,50 @@ class LocalConsole:
         # costs a millisecond of start-up for nothing more here.
         self._idle: list[sqlite3.Connection] = []
         self._empty = False
-        if read_only and not self.path.exists():
-            if not missing_ok:
+        self._creating = threading.Lock()
+        if not self.path.exists() and (read_only or made_by_first_write):
+            if read_only and not missing_ok:
                 raise ConsoleError(
                     f"there is no local console at {self.path}: check the path (plan, drift, history and "
                     "export never create one)"
                 )
+            # Nothing to read yet. `made_by_first_write` (a command's console; `serve` and the tests make theirs
+            # at once): a run that writes nothing, refused or declined, leaves no database behind. Where it could
+            # not be made, it fails here.
+            if not read_only:
+                _check_creatable(self.path)
             self._empty = True
             return
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """The database checked to be a console; a writable one created if missing, its journal mode set."""
         try:
-            if not read_only:
+            if not self.read_only:
                 _create_private(self.path)
             with self._connected() as connection:
-                _check_is_console(connection, self.path, create=not read_only)
-                if not read_only:  # a console, and only then: the mode is the database's
+                _check_is_console(connection, self.path, create=not self.read_only)
+                if not self.read_only:  # a console, and only then: the mode is the database's
                     _journal(connection, "wal" if self._wal else "delete", attempts=20 if self._wal else 1)
         except (OSError, sqlite3.Error) as error:
             raise ConsoleError(f"cannot open the local console {self.path}: {_reason(error)}") from None
+
+    def _missing(self) -> bool:
+        """Whether there is no database to read yet. Asked again each time: another process (an apply while this
+        one serves) may create it, and an empty file is one being created."""
+        if not self._empty:
+            return False
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return True
+        self._created()
+        return False
+
+    def _created(self) -> None:
+        """The database opened once it exists, or made by a first write (once, whichever thread comes first)."""
+        with self._creating:
+            if self._empty:
+                self._prepare()
+                self._empty = False
 
     @property
     def description(self) -> str:
@@ -136,7 +165,7 @@ class LocalConsole:
         return connection
 
     def read(self, organization: str) -> Live:
-        if self._empty:
+        if self._missing():
             return Live(None, NO_REVISION)
         rows = self._rows(
             "SELECT revision, enabled, value FROM revisions WHERE organization = ? ORDER BY revision DESC LIMIT 1",
@@ -161,6 +190,8 @@ class LocalConsole:
         handler thread to take it back (50 writes of one statement each took 21 ms to commit, measured)."""
         if self.read_only:
             raise ConsoleError(f"local console {self.path} was opened read-only")
+        if self._empty:
+            self._created()
         results: list[Live | ConsoleError] = []
         try:
             with self._connected() as connection:
@@ -193,7 +224,7 @@ class LocalConsole:
         return results
 
     def history(self, organization: str) -> list[Revision]:
-        if self._empty:
+        if self._missing():
             return []
         rows = self._rows(
             "SELECT revision, enabled, value, created_at FROM revisions WHERE organization = ? ORDER BY revision",
@@ -205,7 +236,7 @@ class LocalConsole:
         ]
 
     def organizations(self) -> list[Administered]:
-        if self._empty:
+        if self._missing():
             return []
         rows = self._rows("SELECT DISTINCT organization FROM revisions ORDER BY organization", ())
         return [Administered(organization) for (organization,) in rows]
@@ -216,6 +247,8 @@ class LocalConsole:
             raise ConsoleError(f"local console {self.path} was opened read-only")
         import secrets  # only member-token needs it: 2 ms of start-up every other command skips
 
+        if self._empty:
+            self._created()
         token = MEMBER_TOKEN_PREFIX + secrets.token_urlsafe(32)
         try:
             with self._connected() as connection:
@@ -229,6 +262,8 @@ class LocalConsole:
 
     def revoke_member_tokens(self, organization: str) -> int:
         """Every member token of `organization` revoked; how many there were."""
+        if self._missing():
+            return 0
         try:
             with self._connected() as connection:
                 connection.execute(_MEMBER_TOKENS)
@@ -241,7 +276,7 @@ class LocalConsole:
     def member_organization(self, token: str) -> str | None:
         """The organization a member token is bound to, or None for any other text. Asked on every request,
         so a token created or revoked while `serve` runs counts at once."""
-        if self._empty or not token.startswith(MEMBER_TOKEN_PREFIX):
+        if not token.startswith(MEMBER_TOKEN_PREFIX) or self._missing():
             return None
         try:
             rows = self._rows("SELECT organization FROM member_tokens WHERE digest = ?", (_digest(token),))
@@ -314,6 +349,16 @@ def _reason(error: Exception) -> str:
     if "file is not a database" in text:
         return "the file is not a SQLite database"
     return text
+
+
+def _check_creatable(path: Path) -> None:
+    """ConsoleError unless the database could be created: its nearest existing folder is one this process may
+    write into, or a file stands where a folder must be."""
+    existing = next(folder for folder in (path.parent, *path.parent.parents) if folder.exists())
+    if not existing.is_dir():
+        raise ConsoleError(f"cannot open the local console {path}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConsoleError(f"cannot open the local console {path}: {existing} is not writable")
 
 
 def _create_private(path: Path) -> None:
