@@ -254,6 +254,30 @@ def test_a_saved_plan_applied_by_hand_is_verified_by_reading_never_called_applie
     )
 
 
+def test_run_again_after_part_of_the_checklist_was_saved_manual_says_what_still_differs(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
+    assert run("apply", "orgs", "--auto-approve").exit_code == 0
+    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4.1").replace("gw.example.com", "gw2.example.com"))
+    assert run("plan", "orgs", "--out", "reviewed.plan").exit_code == 0
+    console = LocalConsole(".clinesync/console.db")  # the admin saves the new base URL, not yet the model
+    provider = {
+        "openAiBaseUrl": "https://gw2.example.com/v1",
+        "models": [{"id": "gpt-4o", "contextWindow": 128000}],
+    }
+    console.write(
+        A, Document(True, {"version": "v1", "providerSettings": {"OpenAiCompatible": provider}}), None
+    )
+    console.close()
+    again = run("apply", "reviewed.plan", "--manual", "--timeout", "0")
+    assert again.exit_code == 1 and "plan is stale: live changed since the plan" in again.stderr
+    assert "live moved since the plan; what still differs from the reviewed files:" in again.stderr
+    left = again.stderr.split("what still differs from the reviewed files:\n", 1)[1]
+    assert "gpt-4.1" in left and "gw2.example.com" not in left  # the model is left; the URL is done
+    assert "finish it in the console and run again" in again.stderr
+    refused = run("apply", "reviewed.plan")  # without --manual: refused, and no checklist
+    assert refused.exit_code == 1 and "what still differs" not in refused.stderr
+
+
 def test_show_prints_exactly_what_plan_printed_and_a_field_added_to_a_live_item_reads_as_such(
     in_tmp: Path,
 ) -> None:

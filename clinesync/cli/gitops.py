@@ -450,6 +450,8 @@ def apply_saved_plan(
         return EXIT_OK
     if reasons:
         output.err(view.saved_plan_refused(reasons))
+        if manually[0]:  # run again after the admin's Save: what is left to do, if that is what moved live
+            output.err(view.still_differs(planfile.moved_toward(saved, result)))
         every_wave = len(saved.organizations) == len(saved.document["organizations"])
         if saved.document.get("rollout") is not None and every_wave:
             output.err(view.WAVES_APPLIED_SINCE)

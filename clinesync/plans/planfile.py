@@ -412,6 +412,26 @@ def already_applied(saved: SavedPlan, fresh: Plan) -> bool:
     return bool(saved.changing)
 
 
+def moved_toward(saved: SavedPlan, fresh: Plan) -> list[OrgPlan]:
+    """The organizations the saved plan changes whose live moved since the plan while the files still say what
+    was reviewed: an admin part of the way through its checklist (or someone else's edit). Their fresh changes
+    are what still differs from the reviewed files."""
+    if fresh.console_identity != saved.console_identity:
+        return []
+    by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
+    moved = []
+    for entry in saved.changing:
+        org = by_file.get(os.path.normpath(entry.file))
+        if org is None or org.action == "failed" or org.organization != entry.organization:
+            continue
+        if (
+            live_fingerprint(org, saved.salt) != entry.live
+            and desired_fingerprint(org, saved.salt) == entry.desired
+        ):
+            moved.append(org)
+    return moved
+
+
 def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
     """Why the fresh plan is not the reviewed one; empty when it is."""
     if fresh.console_identity != saved.console_identity:

@@ -42,6 +42,26 @@ def saved_plan_refused(reasons: list[str]) -> str:
     )
 
 
+def still_differs(moved: list[OrgPlan]) -> str:
+    """With --manual, for a plan refused as stale: what still differs from the reviewed files where live moved
+    while they did not. Finished in the console, the next run says "Already applied"; an edit someone else
+    made is a reason to plan again."""
+    from clinesync.plans.display import change_line
+
+    out = []
+    for org in moved:
+        out.append(
+            f"{organization_label(org)}: live moved since the plan; what still differs from the reviewed files:\n"
+        )
+        out += [f"    {change_line(change, org.mask)}\n" for change in org.changes]
+    if out:
+        out.append(
+            "If that is the admin's work so far, finish it in the console and run again: it then says Already "
+            "applied. If someone else changed live, plan again.\n"
+        )
+    return "".join(out)
+
+
 ALREADY_APPLIED = (
     "Already applied: live matches the files and the reviewed plan (in every value output shows) in every "
     "organization it changes.\n"
