@@ -63,14 +63,14 @@ def test_the_organizations_a_saved_plan_leaves_unchanged_are_reported_unchanged(
     write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
     write(in_tmp / "orgs" / "b.yaml", org(B, "gpt-4o"))
     assert run("apply", "orgs", "--auto-approve").exit_code == 0
-    write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4.1"))
+    write(in_tmp / "orgs" / "b.yaml", org(B, "gpt-4.1"))
     assert run("plan", "orgs", "--out", "reviewed.plan").exit_code == 0
     result = run("apply", "reviewed.plan", "--format", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert [(each["organization"], each["outcome"]) for each in report["organizations"]] == [
-        (A, "applied"),
-        (B, "unchanged"),
+        (A, "unchanged"),  # in the order of their files, as every report
+        (B, "applied"),
     ]
     assert report["summary"]["unchanged"] == 1
 
@@ -356,6 +356,10 @@ def test_a_saved_plan_refused_for_another_console_leaves_no_database_behind(in_t
     LocalConsole("a.db").close()  # the reviewed console, where A is not yet
     assert run("plan", "orgs", "--out", "reviewed.plan", "--console", "sqlite:a.db").exit_code == 0
     refused = run("apply", "reviewed.plan")  # no --console: the embedded one, which the plan was not made for
+    assert refused.exit_code == 1 and "the plan was made against" in refused.stderr
+    assert run("apply", "orgs", "--auto-approve", "--console", "a.db").exit_code == 0
+    assert run("plan", "orgs", "--out", "nothing.plan", "--console", "a.db").exit_code == 0  # no changes
+    refused = run("apply", "nothing.plan")  # changing nothing, it is still refused as made elsewhere
     assert refused.exit_code == 1 and "the plan was made against" in refused.stderr
     assert not (in_tmp / ".clinesync" / "console.db").exists()
 

@@ -338,9 +338,7 @@ def apply(
 
             output.out(empty_wave(wave))
             return EXIT_OK
-    if saved is not None and not saved.changing:
-        return _nothing_to_apply(output, saved, output_format)
-    console = run.open_console(writes=not manual)
+    console = run.open_console(writes=not manual)  # a local one is made by its first write only
     try:
         if saved is not None:
             return apply_saved_plan(
@@ -368,18 +366,22 @@ def apply(
         console.close()
 
 
-def _nothing_to_apply(output: Output, saved: SavedPlan, output_format: str) -> int:
-    """A saved plan that changes nothing: no console is opened, and nothing is said of live, which was not read.
-    Its organizations are reported unchanged (SPEC §5)."""
+def _nothing_to_apply(output: Output, console: Console, saved: SavedPlan, output_format: str) -> int:
+    """A saved plan that changes nothing: nothing is read, so nothing is said of live. Its organizations are
+    reported unchanged (SPEC §5); a plan made against another console is refused as any other."""
     from clinesync.plans import planfile
     from clinesync.plans.apply import OrgResult
-    from clinesync.render.gitops import nothing_to_apply
+    from clinesync.render import gitops as view
 
-    said = nothing_to_apply(len(saved.organizations))
+    elsewhere = planfile.made_elsewhere(saved, console.identity, console.description)
+    if elsewhere:
+        output.err(view.saved_plan_refused(elsewhere))
+        return EXIT_ERROR
+    said = view.nothing_to_apply(len(saved.organizations))
     if output_format == "json":
         output.err(said)
         unchanged = [OrgResult(org, "unchanged") for org in planfile.left_unchanged(saved)]
-        output.out(APPLY_RENDERERS["json"](saved.console, unchanged, EXIT_OK))
+        output.out(APPLY_RENDERERS["json"](console.description, unchanged, EXIT_OK))
     else:
         output.out(said)
     return EXIT_OK
@@ -436,6 +438,8 @@ def apply_saved_plan(
     from clinesync.render import gitops as view
 
     output = run.output
+    if not saved.changing:
+        return _nothing_to_apply(output, console, saved, output_format)
     skipped = planfile.left_unchanged(saved)
     if skipped:
         output.info(view.skipped(len(skipped)))
@@ -451,7 +455,8 @@ def apply_saved_plan(
     if reasons:
         output.err(view.saved_plan_refused(reasons))
         if manually[0]:  # run again after the admin's Save: what is left to do, if that is what moved live
-            output.err(view.still_differs(planfile.moved_toward(saved, result)))
+            moved = planfile.moved_toward(saved, result)
+            output.err(view.still_differs(moved, every_refusal=len(moved) == len(reasons)))
         every_wave = len(saved.organizations) == len(saved.document["organizations"])
         if saved.document.get("rollout") is not None and every_wave:
             output.err(view.WAVES_APPLIED_SINCE)
@@ -471,7 +476,8 @@ def apply_saved_plan(
     manual, timeout, interval = manually
     if manual:
         return _apply_manually(output, result, console, timeout, interval)
-    return apply_and_report(output, result, console, parallelism, output_format, skipped)
+    in_path_order = [org.file for org in planfile.as_plan(saved).organizations]
+    return apply_and_report(output, result, console, parallelism, output_format, skipped, in_path_order)
 
 
 def show_plan(output: Output, result: Plan, output_format: str) -> None:

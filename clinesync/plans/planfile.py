@@ -432,10 +432,18 @@ def moved_toward(saved: SavedPlan, fresh: Plan) -> list[OrgPlan]:
     return moved
 
 
+def made_elsewhere(saved: SavedPlan, identity: str, description: str) -> list[str]:
+    """The refusal of a plan made against another console than this one (`identity`); empty when it was not."""
+    if identity != saved.console_identity:
+        return [f"the plan was made against {saved.console}, not {description}"]
+    return []
+
+
 def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
     """Why the fresh plan is not the reviewed one; empty when it is."""
-    if fresh.console_identity != saved.console_identity:
-        return [f"the plan was made against {saved.console}, not {fresh.console}"]
+    elsewhere = made_elsewhere(saved, fresh.console_identity, fresh.console)
+    if elsewhere:
+        return elsewhere
     by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
     shown = {os.path.normpath(entry["file"]): entry for entry in saved.document["organizations"]}
     reasons = []

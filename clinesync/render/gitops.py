@@ -42,19 +42,25 @@ def saved_plan_refused(reasons: list[str]) -> str:
     )
 
 
-def still_differs(moved: list[OrgPlan]) -> str:
+def still_differs(moved: list[OrgPlan], every_refusal: bool) -> str:
     """With --manual, for a plan refused as stale: what still differs from the reviewed files where live moved
-    while they did not. Finished in the console, the next run says "Already applied"; an edit someone else
-    made is a reason to plan again."""
+    while they did not (nothing, where it is done). When those are `every_refusal` of the plan, finishing them
+    in the console makes the next run say "Already applied"; an edit someone else made is a reason to plan
+    again."""
     from clinesync.plans.display import change_line
 
     out = []
     for org in moved:
+        if not org.changes:
+            out.append(
+                f"{organization_label(org)}: live moved since the plan and matches the reviewed files\n"
+            )
+            continue
         out.append(
             f"{organization_label(org)}: live moved since the plan; what still differs from the reviewed files:\n"
         )
         out += [f"    {change_line(change, org.mask)}\n" for change in org.changes]
-    if out:
+    if out and every_refusal:
         out.append(
             "If that is the admin's work so far, finish it in the console and run again: it then says Already "
             "applied. If someone else changed live, plan again.\n"
