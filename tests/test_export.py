@@ -69,10 +69,39 @@ def test_export_says_what_validate_finds_in_what_it_wrote_into_a_folder_it_makes
         assert "validate finds 1 problem(s) in the exported files, above" in result.stderr
         checked = run("validate", path, "--strict")
         assert checked.exit_code == 1 and "[CS186]" in checked.stdout  # what export said
+    in_clear = run(
+        "export", "--all", "-o", "clear", "--include-secrets"
+    )  # for a one-off look, never committed
+    assert (
+        in_clear.exit_code == 0 and "validate finds" not in in_clear.stderr
+    )  # a finding would print secrets
+    (in_tmp / "a-file").write_text("")
+    blocked = run("export", organization, "-o", "a-file/platform.yaml")
+    assert (
+        blocked.exit_code == 1
+        and "cannot write a-file/platform.yaml: a-file is not a folder" in blocked.stderr
+    )
     plain = EXAMPLES / "org.yaml"  # one provider: nothing to find
     assert run("apply", str(plain), "--auto-approve", env=EXAMPLE_SECRETS).exit_code == 0
     quiet = run("export", str(check_file(str(plain)).organization), "-o", "orgs/acme.yaml")
     assert quiet.exit_code == 0 and "validate finds" not in quiet.stderr and ": warning:" not in quiet.stderr
+
+
+def test_export_with_secrets_in_clear_prints_none_of_them_in_a_finding(in_tmp: Path) -> None:
+    organization, secret = "org-01JZPE4CHW5XTP73W95760001Y", "sk-planted-in-a-url-4d3c2b"
+    provider = {"openAiBaseUrl": f"gw.example.com/v1?api-key={secret}"}  # not absolute: a CS111 finding
+    console = LocalConsole(in_tmp / ".clinesync" / "console.db")
+    console.write(
+        organization,
+        Document(True, {"version": "v1", "providerSettings": {"OpenAiCompatible": provider}}),
+        None,
+    )
+    console.close()
+    checked = run("export", organization, "-o", "checked.yaml")
+    assert checked.exit_code == 0 and secret not in checked.output  # a reference now, which no check prints
+    clear = run("export", organization, "-o", "clear.yaml", "--include-secrets")
+    assert clear.exit_code == 0 and secret in (in_tmp / "clear.yaml").read_text()
+    assert secret not in clear.output and "[CS111]" not in clear.stderr
 
 
 def test_sensitive_values_become_references_and_literal_dollars_survive(in_tmp: Path) -> None:

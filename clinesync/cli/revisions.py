@@ -110,7 +110,8 @@ def export(
     if target:
         _write_new(target, exported.text, force)
         output.info(view.wrote(target))
-        _check_written(run, [target])
+        if not include_secrets:  # a file with secrets in clear is not checked: a finding would print them
+            _check_written(run, [target])
     elif include_secrets:
         click.echo(exported.text, nl=False)  # asked for in clear: the one output not scrubbed
     else:
@@ -153,7 +154,8 @@ def _export_all(
     for organization in fleet.without_configuration:
         output.err(view.without_configuration(organization))
     output.info(view.wrote_fleet(len(paths), folder, BASE_FILE if BASE_FILE in fleet.files else None))
-    _check_written(run, sorted(paths))
+    if not include_secrets:
+        _check_written(run, sorted(paths))
     _name_variables(output, list(dict.fromkeys(fleet.variables)), secrets_list)
     return EXIT_OK
 
@@ -189,8 +191,14 @@ def _write_new(target: str, text: str, force: bool) -> None:
 
     from clinesync.privatefile import write_private
 
+    folder = os.path.dirname(target) or "."
     try:
-        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)  # `-o orgs/acme.yaml` in a new repository
+        os.makedirs(folder, exist_ok=True)  # `-o orgs/acme.yaml` in a new repository
+    except FileExistsError:
+        raise UserError(f"cannot write {target}: {folder} is not a folder") from None
+    except OSError as error:
+        raise UserError(f"cannot write {target}: {error.strerror}") from None
+    try:
         write_private(target, text, overwrite=force)
     except FileExistsError:
         raise UserError(f"{target} exists: pass --force to overwrite it") from None

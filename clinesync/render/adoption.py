@@ -29,8 +29,9 @@ def wrote_fleet(count: int, folder: str, base: str | None) -> str:
 def found_in_export(count: int) -> str:
     return (
         f"validate finds {count} problem(s) in the exported files, above: the pull-request workflow's "
-        "`validate --strict` fails on warnings as on errors. Fix each in the console and export again, or "
-        "keep it with its reason in the file (`# clinesync: ignore[RULE] why`).\n"
+        "`validate --strict` fails on warnings as on errors. Fix each in the console and export again; a "
+        "warning whose rule allows it can instead be kept with its reason in the file "
+        "(`# clinesync: ignore[RULE] why`).\n"
     )
 
 
