@@ -143,7 +143,7 @@ def test_a_commands_local_console_is_made_by_its_first_write_and_seen_once_anoth
     from clinesync.consoles import open_console
     from clinesync.consoles.base import ConsoleError
 
-    serving = open_console("shared.db")  # as `plan` or `serve --db` would hold it, before any write
+    serving = open_console("shared.db")  # as `apply` holds it while it plans, before any write
     assert not Path("shared.db").exists() and serving.read(ORG).document is None
     applying = open_console("shared.db")
     applying.write(ORG, Document(True, {"version": "v1"}), None)  # another process's first write

@@ -58,7 +58,9 @@ MEMBER_TOKEN_PREFIX = "csm_"
 
 class LocalConsole:
     """A console database. `read_only` writes nothing, not even a journal mode or a folder: a missing database
-    is then an error, or, with `missing_ok` (the default path), an empty console."""
+    is then an error, or, with `missing_ok` (the default path), an empty console. A writable one is made when
+    opened, or, `made_by_first_write` (a command's), by its first write: until then it reads as empty, and it
+    reads what another process writes there meanwhile."""
 
     def __init__(
         self,
@@ -76,7 +78,7 @@ class LocalConsole:
         self._idle: list[sqlite3.Connection] = []
         self._empty = False
         self._creating = threading.Lock()
-        if not self.path.exists() and (read_only or made_by_first_write):
+        if (read_only or made_by_first_write) and _absent(self.path):
             if read_only and not missing_ok:
                 raise ConsoleError(
                     f"there is no local console at {self.path}: check the path (plan, drift, history and "
@@ -108,7 +110,7 @@ class LocalConsole:
         one serves) may create it, and an empty file is one being created."""
         if not self._empty:
             return False
-        if not self.path.exists() or self.path.stat().st_size == 0:
+        if _absent(self.path, empty_counts=True):
             return True
         self._created()
         return False
@@ -351,14 +353,30 @@ def _reason(error: Exception) -> str:
     return text
 
 
+def _absent(path: Path, empty_counts: bool = False) -> bool:
+    """Whether there is no database at `path` (with `empty_counts`, an empty file, one being created, counts as
+    none); ConsoleError where it cannot be told (a folder on the way this process may not enter)."""
+    try:
+        return path.stat().st_size == 0 and empty_counts
+    except (FileNotFoundError, NotADirectoryError):  # the second: a file where a folder on the way should be
+        return True
+    except OSError as error:
+        raise ConsoleError(f"cannot open the local console {path}: {_reason(error)}") from None
+
+
 def _check_creatable(path: Path) -> None:
-    """ConsoleError unless the database could be created: its nearest existing folder is one this process may
-    write into, or a file stands where a folder must be."""
-    existing = next(folder for folder in (path.parent, *path.parent.parents) if folder.exists())
-    if not existing.is_dir():
-        raise ConsoleError(f"cannot open the local console {path}: {existing} is not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConsoleError(f"cannot open the local console {path}: {existing} is not writable")
+    """ConsoleError where no first write could make the database: a file stands where its folder must be, or
+    the nearest folder that exists is not one this process may write into."""
+    try:
+        existing = next((folder for folder in (path.parent, *path.parent.parents) if folder.exists()), None)
+        if existing is None:  # the working folder itself was removed
+            raise ConsoleError(f"cannot open the local console {path}: its folder does not exist")
+        if not existing.is_dir():
+            raise ConsoleError(f"cannot open the local console {path}: {existing} is not a folder")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ConsoleError(f"cannot open the local console {path}: {existing} is not writable")
+    except OSError as error:
+        raise ConsoleError(f"cannot open the local console {path}: {_reason(error)}") from None
 
 
 def _create_private(path: Path) -> None:
