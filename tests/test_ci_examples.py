@@ -1128,7 +1128,7 @@ def test_the_merge_comment_of_a_rollout_or_a_plan_without_changes_never_says_liv
     assert step["env"]["CHANGES"] == "${{ steps.plan.outputs.changes }}"
     (tmp_path / "result.txt").write_text("Apply complete: 3 applied\n")
     bodies = {}
-    for rollout, changes in (("yes", "yes"), ("", "yes"), ("", "")):
+    for rollout, changes in (("yes", "yes"), ("", "yes"), ("", ""), ("yes", "")):
         [call] = run_script(
             tmp_path,
             step["with"]["script"],
@@ -1137,11 +1137,14 @@ def test_the_merge_comment_of_a_rollout_or_a_plan_without_changes_never_says_liv
             {"PULL": "7", "OUTCOME": "success", "ROLLOUT": rollout, "CHANGES": changes},
             tmp_path,
         )
-        bodies[rollout + changes] = call["body"]
-    assert "the first wave is applied; the next follow hourly" in bodies["yesyes"]
-    assert "live matches" not in bodies["yesyes"] and "live matches the reviewed plan" in bodies["yes"]
-    # A plan without changes (a pull request that changed no organization) applied nothing and read nothing.
+        bodies[rollout, changes] = call["body"]
+    assert "the first wave is applied; the next follow hourly" in bodies["yes", "yes"]
     assert (
-        "live matches" not in bodies[""]
-        and "the reviewed plan changes nothing: nothing was applied" in bodies[""]
+        "live matches" not in bodies["yes", "yes"] and "live matches the reviewed plan" in bodies["", "yes"]
     )
+    # A plan without changes (a pull request that changed no organization, waves or not) applied nothing and
+    # read nothing.
+    for rollout in ("", "yes"):
+        body = bodies[rollout, ""]
+        assert "live matches" not in body and "wave" not in body
+        assert "the reviewed plan changes nothing: nothing was applied" in body
