@@ -299,11 +299,11 @@ def _describe(value: Any) -> str:
 _YAML11_BOOLEANS = {"yes": "true", "on": "true", "y": "true", "no": "false", "off": "false", "n": "false"}
 
 
-def _conversion_hint(loaded: LoadedFile, path: Path, value: Any, expected: str | list[str]) -> str:
+def _conversion_hint(loaded: LoadedFile, path: Path, value: Any, expected: str) -> str:
     """Say how to write what the author likely meant, where YAML 1.2 reads it otherwise."""
     source = loaded.converted.get(path)
     if source is not None:  # unquoted text that YAML 1.2 reads as a number, boolean or null
-        if "string" not in ([expected] if isinstance(expected, str) else expected):
+        if expected != "string":
             return ""  # quoted, it would still not be what the field takes: the message says what does
         kind = "a boolean" if isinstance(value, bool) else "null" if value is None else "a number"
         return f' (YAML reads the unquoted {source} as {kind}): quote it, "{source}"'
