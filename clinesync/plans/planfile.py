@@ -395,6 +395,12 @@ def replan(
     return fresh, refusals(saved, fresh)
 
 
+def _fresh_of(saved: SavedPlan, fresh: Plan) -> list[tuple[SavedOrganization, OrgPlan | None]]:
+    """Each organization the saved plan changes, with its fresh plan (None where its file planned none)."""
+    by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
+    return [(entry, by_file.get(os.path.normpath(entry.file))) for entry in saved.changing]
+
+
 def already_applied(saved: SavedPlan, fresh: Plan) -> bool:
     """Whether live now holds what the reviewed plan would write, in every organization it changes (an admin
     saved it in the console): the files' documents are the reviewed ones as far as output shows them, and
@@ -402,9 +408,7 @@ def already_applied(saved: SavedPlan, fresh: Plan) -> bool:
     of the console the plan was made against: another one matching says nothing of it."""
     if fresh.console_identity != saved.console_identity:
         return False
-    by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
-    for entry in saved.changing:
-        org = by_file.get(os.path.normpath(entry.file))
+    for entry, org in _fresh_of(saved, fresh):
         if org is None or org.action == "failed" or org.changes or org.organization != entry.organization:
             return False
         if desired_fingerprint(org, saved.salt) != entry.desired:
@@ -418,10 +422,8 @@ def moved_toward(saved: SavedPlan, fresh: Plan) -> list[OrgPlan]:
     are what still differs from the reviewed files."""
     if fresh.console_identity != saved.console_identity:
         return []
-    by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
     moved = []
-    for entry in saved.changing:
-        org = by_file.get(os.path.normpath(entry.file))
+    for entry, org in _fresh_of(saved, fresh):
         if org is None or org.action == "failed" or org.organization != entry.organization:
             continue
         if (
@@ -444,11 +446,10 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
     elsewhere = made_elsewhere(saved, fresh.console_identity, fresh.console)
     if elsewhere:
         return elsewhere
-    by_file = {os.path.normpath(org.file): org for org in fresh.organizations}
     shown = {os.path.normpath(entry["file"]): entry for entry in saved.document["organizations"]}
     reasons = []
-    for entry in saved.changing:  # an organization the plan leaves alone cannot make it stale
-        org = by_file.get(os.path.normpath(entry.file))
+    matched = _fresh_of(saved, fresh)  # an organization the plan leaves alone cannot make it stale
+    for entry, org in matched:
         if org is None or org.action == "failed":
             reasons.append(f"{entry.organization} ({entry.file}): {org.error if org else 'file missing'}")
         elif org.organization != entry.organization:
@@ -459,7 +460,7 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
             reasons.append(f"{entry.organization}: files or variables changed since the plan; plan again")
     if reasons:
         return reasons
-    in_saved_order = [by_file[os.path.normpath(entry.file)] for entry in saved.changing]
+    in_saved_order = [org for _, org in matched if org is not None]  # every one, as no reason was found
     if secrets_fingerprint(in_saved_order, saved.salt) != saved.secrets:
         return [
             "files, variables or live changed since the plan, in a value that is not shown (a secret from the "
