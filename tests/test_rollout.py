@@ -375,6 +375,33 @@ def test_the_hold_counts_from_when_live_became_what_it_holds_and_rollback_restor
     assert revision_times(history[1:])[1] is None  # created by the plan: nothing before it
 
 
+def test_only_a_revision_after_the_one_the_plan_read_can_be_the_plans() -> None:
+    from clinesync.consoles.base import Revision
+    from clinesync.document import Document
+    from clinesync.plans.planfile import revision_number
+    from clinesync.plans.rollout import plan_in_history
+
+    before, after = (
+        Document(True, {"version": "v1"}),
+        Document(True, {"version": "v1", "telemetryEnabled": True}),
+    )
+    target = before.canonical()  # a plan that reverts `after`
+    history = [Revision(1, before, "t1"), Revision(2, after, "t2")]
+    assert plan_in_history(history, target, read_at=2) == (False, None)  # live before the plan, not its doing
+    assert plan_in_history(history, target) == (True, None)  # where the read revision is not known
+    rolled_back = [Revision(1, after, "t1"), Revision(2, before, "t2"), Revision(3, after, "t3")]
+    assert plan_in_history(rolled_back, before.canonical(), read_at=1) == (True, 1)  # applied, then changed
+    assert [revision_number(text) for text in ("7", '"7"', 'W/"7"', "0", None, "abc", 7)] == [
+        7,
+        7,
+        7,
+        0,
+        None,
+        None,
+        7,
+    ]
+
+
 def test_a_console_without_revisions_holds_the_rollout_and_says_why() -> None:
     import httpx
 
@@ -450,6 +477,37 @@ def test_a_failing_check_of_a_wave_applied_out_of_order_stops_the_rollout(
     stopped = run("rollout", "next", "p.plan", env=env)
     assert stopped.exit_code == 1 and "Stopped: wave early: probe failed" in stopped.stdout
     assert sum(live_telemetry(env).values()) == 9  # the canary was not applied after all
+
+
+def test_a_plan_that_reverts_a_change_rolls_out_and_so_does_the_change_planned_again(
+    fleet: dict[str, str],
+) -> None:
+    """The plan's document live before the plan was made (a revert of a change, or the change again after a
+    rollback) is not one the plan applied: only a revision after the one the plan read can be the plan's."""
+    env = fleet
+    assert run("rollout", "next", "p.plan", env=env).exit_code == 0  # the canary turns telemetry on
+
+    def files_say(telemetry: bool) -> None:
+        for path in sorted(Path("orgs").glob("*.yaml")):
+            text = path.read_text()
+            path.write_text(
+                text.replace(
+                    f"telemetryEnabled: {str(not telemetry).lower()}",
+                    f"telemetryEnabled: {str(telemetry).lower()}",
+                )
+            )
+
+    files_say(False)  # `git revert`: the canary's three organizations go back to what they held before
+    assert run("plan", "--out", "revert.plan", env=env).exit_code == 0
+    reverted = run("rollout", "next", "revert.plan", env=env)
+    assert reverted.exit_code == 0, reverted.output
+    assert "changed back" not in reverted.stdout and "enabled: false" not in reverted.stdout
+    assert not any(live_telemetry(env).values())
+    files_say(True)  # the change again, fixed: its plan rolls out from the canary, as the first did
+    assert run("plan", "--out", "again.plan", env=env).exit_code == 0
+    again = run("rollout", "next", "again.plan", env=env)
+    assert again.exit_code == 0 and "changed back" not in again.stdout, again.output
+    assert [org for org, on in live_telemetry(env).items() if on] == ORGS[:3]
 
 
 def test_a_wave_rolled_back_is_never_applied_again_and_an_edited_one_is_in_the_way_back(

@@ -173,7 +173,7 @@ def _in_history(console: Console, org: Organization, target: str) -> Organizatio
     revisions = _revisions(console, org)
     if revisions is None:
         return org
-    was_applied, restore = plan_in_history(revisions, target)
+    was_applied, restore = plan_in_history(revisions, target, org.read_at)
     return dataclasses.replace(org, was_applied=was_applied, restore=restore)
 
 

@@ -49,6 +49,7 @@ class SavedOrganization:
     desired: str
     changes: bool  # only these are applied, and only these can make the plan stale
     files: str = ""  # the files' document alone (no live field kept): tells a later merge from a console edit
+    live_revision: int | None = None  # the revision the plan read, where the console numbers them
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,14 @@ class SavedPlan:
             organizations=[entry for entry in self.organizations if entry.organization in members],
             secrets=waves[name]["secrets_fingerprint"] or "",
         )
+
+
+def revision_number(revision: Any) -> int | None:
+    """A console's revision as a number (an HTTP console's comes as an ETag, `"7"`); None where it is none."""
+    text = revision.removeprefix("W/").strip('"') if isinstance(revision, str) else revision
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    return int(text) if isinstance(text, str) and text.isdigit() and len(text) <= 18 else None
 
 
 def _live(org: OrgPlan) -> Document | None:
@@ -206,6 +215,7 @@ class PlanFile:
         same_document = org.desired is not None and org.target is org.desired.document
         entry = {
             **_saved_form(org),
+            "live_revision": revision_number(org.live.revision) if org.live else None,
             "live_fingerprint": live_fingerprint(org, self._salt),
             "desired_fingerprint": desired,
             "files_fingerprint": desired if same_document else files_fingerprint(org, self._salt),
@@ -288,6 +298,7 @@ def _saved(path: str, document: dict[str, Any]) -> SavedPlan:
                     entry["desired_fingerprint"],
                     bool(entry["changes"]),
                     entry["files_fingerprint"],
+                    revision_number(entry.get("live_revision")),
                 )
                 for entry in document["organizations"]
             ],

@@ -39,6 +39,8 @@ class Organization:
     restore: int | None = None
     # its history shows the plan's document live: applied, then changed (by a console edit, or a rollback)
     was_applied: bool = False
+    # the revision the plan read: only a revision after it can have been written by the plan
+    read_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,9 @@ def standings(saved: SavedPlan, fresh: Plan) -> dict[str, Organization]:
             standing = "pending"
         else:
             why = "live changed since the plan, and is not what the plan writes"
-        found[entry.organization] = Organization(entry.organization, entry.file, standing, why, superseded)
+        found[entry.organization] = Organization(
+            entry.organization, entry.file, standing, why, superseded, read_at=entry.live_revision
+        )
     return found
 
 
@@ -149,11 +153,14 @@ def revision_times(revisions: Sequence[Revision]) -> tuple[datetime.datetime | N
     return _time(revisions[first].created_at), revisions[first - 1].number if first > 0 else None
 
 
-def plan_in_history(revisions: Sequence[Revision], target: str) -> tuple[bool, int | None]:
-    """Whether the plan's document (canonical `target`) was ever live, and the revision before the newest
-    stretch of it: what a rollback restores (None where there is none)."""
+def plan_in_history(
+    revisions: Sequence[Revision], target: str, read_at: int | None = None
+) -> tuple[bool, int | None]:
+    """Whether the plan's document (canonical `target`) was live after the revision the plan read (`read_at`,
+    where known), and the revision before the newest stretch of it: what a rollback restores (None where there
+    is none). The same document live before the plan (a plan that reverts a change) is not the plan's."""
     first = _newest_stretch([revision.document.canonical() == target for revision in revisions])
-    if first is None:
+    if first is None or (read_at is not None and revisions[first].number <= read_at):
         return False, None
     return True, revisions[first - 1].number if first > 0 else None
 
