@@ -510,6 +510,39 @@ def test_a_plan_that_reverts_a_change_rolls_out_and_so_does_the_change_planned_a
     assert [org for org, on in live_telemetry(env).items() if on] == ORGS[:3]
 
 
+def test_a_later_plan_waits_for_the_canary_still_holding_an_earlier_plans_change(
+    fleet: dict[str, str], console_server: RunningServer, llm: FakeLLM
+) -> None:
+    """The canary holds the change of p.plan; a later merge's plan changes nothing there, and must not take
+    the held change to every other organization before the canary's hold and checks have passed."""
+    env = fleet
+    assert run("rollout", "next", "p.plan", env=env).exit_code == 0  # the canary takes telemetry on
+    later = Path("orgs/o10.yaml")
+    later.write_text(later.read_text() + "  mcpMarketplaceEnabled: false\n")  # an unrelated later merge
+    assert run("plan", "--out", "later.plan", env=env).exit_code == 0
+    found = json.loads(run("rollout", "status", "later.plan", "--format", "json", env=env).stdout)
+    assert (found["verdict"], found["wave"]) == ("holding", "canary")
+    canary = found["waves"][0]
+    assert canary["state"] == "applied" and canary["holdPassed"] is False
+    assert [org["before_plan"] for org in canary["organizations"]] == [True, True, True]
+    assert [(check["check"], check["passed"]) for check in canary["checks"]] == [
+        ("drift", True),
+        ("probe", True),
+    ]
+    waiting = run("rollout", "next", "later.plan", env=env)
+    assert waiting.exit_code == 0 and "Waiting: wave canary is holding until" in waiting.stdout
+    assert "canary  unchanged by this plan, as it is since" in waiting.stdout
+    assert sum(live_telemetry(env).values()) == 3  # nothing more than the canary
+    hold_passes(console_server)
+    assert run("rollout", "next", "later.plan", env=env).exit_code == 0  # now the next wave
+    assert sum(live_telemetry(env).values()) == 3 + 9
+    llm.stop()  # the canary's probe fails: the later plan stops, and its way back is its own wave only
+    stopped = json.loads(run("rollout", "status", "later.plan", "--format", "json", env=env).stdout)
+    assert (stopped["verdict"], stopped["wave"]) == ("stopped", "canary")
+    early = json.loads(Path("later.plan").read_text())["rollout"]["waves"][1]["organizations"]
+    assert sorted(entry["organization"] for entry in stopped["rollback"]) == sorted(early)
+
+
 def test_a_wave_rolled_back_is_never_applied_again_and_an_edited_one_is_in_the_way_back(
     fleet: dict[str, str],
 ) -> None:

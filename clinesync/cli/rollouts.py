@@ -153,6 +153,8 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
         elif org.standing == "moved" and not org.superseded:  # changed after it was applied? then undo it too
             found[organization] = _in_history(console, org, targets.get(organization, ""))
     waves = wave_statuses(rollout, found)
+    for wave, held in _as_before_the_plan(run, console, saved, waves):
+        wave.organizations = held
     for wave in waves:
         if wave.state == "applied":
             wave.checks = [_run_check(run, check, wave) for check in wave.wave.checks]
@@ -166,6 +168,37 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
         ]
         status = rolled_back(status, status.wave.organizations)
     return status
+
+
+def _as_before_the_plan(
+    run: Run, console: Console, saved: SavedPlan, waves: list[WaveStatus]
+) -> list[tuple[WaveStatus, list[Organization]]]:
+    """For each wave that names or matches organizations and has nothing to change in this plan: those
+    organizations, which the plan leaves as they are, with when they came to be so. A change an earlier plan
+    made there (a canary still holding it) then holds the later waves of this plan too, and is checked, where
+    an empty wave would let them go at once. Where the console keeps no revision times, they are left out."""
+    from clinesync.files.waves import assign
+
+    # The waves as clinesync.yaml defines them (a saved plan keeps only whom they took): the plan's are
+    # those of this clinesync.yaml, or it was found superseded before this is asked.
+    claiming = [wave for wave in run.project.rollout if wave.claims]
+    names = {wave.name for wave in claiming}
+    empty = [wave for wave in waves if wave.state == "empty" and wave.wave.name in names]
+    if not empty:
+        return []
+    unchanged = {entry.organization: entry.file for entry in saved.organizations if not entry.changes}
+    claimed, _ = assign(claiming, list(unchanged.items()), run.project.directory)
+    held = []
+    for wave in empty:
+        timed = [
+            _with_times(
+                console, Organization(organization, unchanged[organization], "applied", before_plan=True)
+            )
+            for organization in claimed[wave.wave.name]
+        ]
+        if timed and all(org.since is not None for org in timed):
+            held.append((wave, timed))
+    return held
 
 
 def _in_history(console: Console, org: Organization, target: str) -> Organization:

@@ -41,6 +41,9 @@ class Organization:
     was_applied: bool = False
     # the revision the plan read: only a revision after it can have been written by the plan
     read_at: int | None = None
+    # named or matched by a wave this plan changes nothing in: as it was before the plan, its last change (an
+    # earlier plan's, still under test) holds the waves after it, and its checks run, as a wave applied would
+    before_plan: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ class Status:
             org
             for status in self.waves
             for org in status.organizations
-            if org.standing == "applied" or org.was_applied
+            if (org.standing == "applied" or org.was_applied) and not org.before_plan
         ]
 
 

@@ -49,6 +49,8 @@ def _wave_line(wave: WaveStatus, held: bool | None) -> str:
     when = f" since {_moment(since)}" if since else " (the console keeps no revision times)"
     hold = f"; hold {said(wave.wave.hold)}" + (f" until {_moment(ends)}" if ends else "")
     hold += " (passed)" if held else ""
+    if all(org.before_plan for org in organizations):
+        return f"unchanged by this plan, as it is{when}{hold}: {counted}"
     return f"applied{when}{hold}: {counted}"
 
 
@@ -147,6 +149,7 @@ def _wave_data(wave: WaveStatus, held: bool | None) -> dict[str, Any]:
                 "standing": org.standing,
                 "since": _iso(org.since),
                 **({"why": org.why} if org.why else {}),
+                **({"before_plan": True} if org.before_plan else {}),
             }
             for org in wave.organizations
         ],
