@@ -24,6 +24,19 @@ def test_enabling_and_disabling() -> None:
     assert impact_lines(tree(True), tree(False))[0].startswith("disabling remote configuration unlocks")
 
 
+def test_a_switched_off_document_gives_members_no_provider_until_it_is_switched_on() -> None:
+    """SPEC §11: impact lines follow what members get, and a document switched off gives them nothing."""
+    openai = {"openAiBaseUrl": "https://llm.corp.example.com/v1", "azureApiVersion": "2024-06-01"}
+    off = impact_lines(None, tree(False, OpenAiCompatible=openai))
+    assert off[0] == "remote configuration stays off: members get none of this"
+    assert not any("forced onto it" in line or "locked for every member" in line for line in off)
+    switched_on = impact_lines(tree(False, OpenAiCompatible=openai), tree(True, OpenAiCompatible=openai))
+    assert switched_on[:2] == [
+        "enabling remote configuration locks every member to these providers",
+        "provider OpenAiCompatible added: every member is forced onto it",  # what they had: none
+    ]
+
+
 def test_providers_added_and_removed_say_what_members_get() -> None:
     """As Cline's extension decides (clients.py): a member stays on a provider still configured, a new
     one lands on the last in Cline's order, and every configured one is selectable."""

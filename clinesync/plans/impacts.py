@@ -42,9 +42,15 @@ def impacts(
                 "disabling remote configuration unlocks every member's settings and deletes their cached copy",
             )
         )
+    elif not desired["enabled"]:
+        found.append(Impact("enablement", "remote configuration stays off: members get none of this"))
+    # Providers as members get them: none from a document that is switched off (SPEC §11).
     found += [
         Impact("provider", line)
-        for line in _provider_impacts(configured_providers(live), configured_providers(desired))
+        for line in _provider_impacts(
+            configured_providers(live if was_enabled else None),
+            configured_providers(desired if desired["enabled"] else None),
+        )
     ]
     # What the extension's members see (the command-line client's differences are in the member preview).
     before, after = extension_view(live, _as_is), extension_view(desired, _as_is)
