@@ -111,6 +111,22 @@ def test_the_project_configuration_is_formatted_with_its_own_schema(in_tmp: Path
     assert (in_tmp / "clinesync.yaml").read_text() == "requires: '>=0.1'\npaths: [orgs/]\n"
 
 
+def test_the_bases_organizations_extend_are_formatted_where_ignore_keeps_them_out_of_the_walk(
+    in_tmp: Path,
+) -> None:
+    write(in_tmp / "clinesync.yaml", "paths: [orgs/]\nignore: [orgs/bases/]\n")  # as docs/fleets.md has it
+    write(in_tmp / "orgs" / "a.yaml", f"organization: {ORG}\nextends: [bases/team.yaml]\n")
+    base = write(in_tmp / "orgs" / "bases" / "team.yaml", "extends:   [ common.yaml ]\n")
+    common = write(in_tmp / "orgs" / "bases" / "common.yaml", "remoteConfig:\n    telemetryEnabled: true\n")
+    checked = run("fmt", "--check")
+    assert checked.exit_code == 1, checked.output
+    assert "would reformat orgs/bases/team.yaml" in checked.stdout  # its base, and that base's too
+    assert "would reformat orgs/bases/common.yaml" in checked.stdout
+    assert run("fmt").exit_code == 0 and base.read_text() == "extends: [common.yaml]\n"
+    assert common.read_text() == "remoteConfig:\n  telemetryEnabled: true\n"
+    assert run("fmt", "--check").exit_code == 0
+
+
 def test_export_writes_what_fmt_would(in_tmp: Path) -> None:
     write(in_tmp / "org.yaml", (EXAMPLES / "org.yaml").read_text())
     env = {"AZURE_OPENAI_KEY": "key-for-fmt-test"}

@@ -296,7 +296,8 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool, only_organizations
 
     Keys in the schema's order, two-space indentation with list items under their key, strings quoted only
     where YAML 1.2 needs it. It never changes what a file means: a result clinesync reads otherwise is
-    refused. PATHs default to the configuration's paths: and clinesync.yaml, else this folder."""
+    refused. PATHs default to the configuration's paths: (with the bases their files extend, also ignored
+    ones) and clinesync.yaml, else this folder."""
     import difflib
     import os
 
@@ -311,8 +312,19 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool, only_organizations
         files = expand(paths or project.paths or (".",), project.ignore, project.directory, project.file)
     except PathError as error:
         raise UserError(str(error)) from None
-    if project.file and not paths:
-        files.append(project.file)
+    if not paths:
+        from clinesync.files.affected import extended_bases
+
+        # The bases the organizations extend, also where `ignore:` keeps them out of the walk (as the fleet
+        # guide has it): they are written in the same style, as the pre-commit hook does.
+        listed = {os.path.realpath(name) for name in files}
+        files += [
+            os.path.relpath(base)
+            for base in extended_bases(files)
+            if base not in listed and os.path.isfile(base)
+        ]
+        if project.file:
+            files.append(project.file)
     changed = failed = in_style = 0
     for name in files:
         is_project = os.path.basename(name) == "clinesync.yaml"

@@ -62,6 +62,13 @@ def affected(
     return impact
 
 
+def extended_bases(files: list[str]) -> list[str]:
+    """The real paths of every base `files` extend, at any depth, each once, in the order first met."""
+    cache: dict[str, tuple[str, ...]] = {}
+    found = dict.fromkeys(base for name in files for base in _bases(os.path.realpath(name), cache))
+    return list(found)
+
+
 def _bases(real: str, cache: dict[str, tuple[str, ...]], depth: int = 0) -> tuple[str, ...]:
     """The real paths of every base `real` extends, at any depth (cycles stop at 32 levels); each file read
     once a run."""
