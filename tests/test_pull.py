@@ -101,6 +101,44 @@ def test_an_edit_every_organization_shares_goes_into_the_base_and_one_of_its_own
     assert run("pull", env=ENV).exit_code == 0
 
 
+def test_an_organization_that_deletes_a_base_item_is_not_one_an_edit_of_that_item_reaches(
+    in_tmp: Path,
+) -> None:
+    """docs/rollouts.md: a value goes into the base when every organization the edit would reach agrees; one
+    whose file deletes the item (`$patch: delete`) is not reached, so it does not keep the others apart."""
+    write(in_tmp / "clinesync.yaml", "paths: [orgs/]\n")
+    base = BASE.replace(
+        "        - id: gpt-4o\n",
+        "        - id: gpt-4o\n        - id: o1-preview\n          contextWindow: 128000\n",
+    )
+    write(in_tmp / "bases" / "azure.yaml", base)
+    write(
+        in_tmp / "orgs" / "t0.yaml",
+        org_text(0)
+        + "  providerSettings:\n    OpenAiCompatible:\n      models:\n        - id: o1-preview\n          $patch: delete\n",
+    )
+    for index in (1, 2):
+        write(in_tmp / "orgs" / f"t{index}.yaml", org_text(index))
+    assert run("apply", "--auto-approve", env=ENV).exit_code == 0
+
+    def longer(config: dict[str, Any]) -> None:
+        for model in config["providerSettings"]["OpenAiCompatible"]["models"]:
+            if model["id"] == "o1-preview":
+                model["contextWindow"] = 256000
+
+    for index in (1, 2):  # the organizations that take o1-preview from the base
+        edit_live(f"org-team{index}", longer)
+    result = run("pull", env=ENV)
+    assert result.exit_code == 2, result.output
+    assert (
+        "contextWindow: written to bases/azure.yaml" in result.stdout
+        and "which others keep" not in result.stdout
+    )
+    assert "contextWindow: 256000" in (in_tmp / "bases" / "azure.yaml").read_text()
+    assert all("256000" not in (in_tmp / "orgs" / f"t{index}.yaml").read_text() for index in range(3))
+    assert run("drift", env=ENV).exit_code == 0
+
+
 def test_a_secret_edited_in_the_console_is_reported_never_written(fleet: Path) -> None:
     def rotate(config: dict[str, Any]) -> None:
         config["providerSettings"]["OpenAiCompatible"]["openAiHeaders"]["api-key"] = EDITED_SECRET

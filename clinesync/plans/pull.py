@@ -195,10 +195,11 @@ def _owner(loaded: LoadedFile, path: Path) -> str | None:
 
 
 def _overrides(loaded: LoadedFile, path: Path, base: str) -> bool:
-    """Whether the file sets `path` itself (or through another base), so an edit of `base` there misses it."""
+    """Whether the file sets `path` itself (or through another base), or removed the list item it is in (`$patch:
+    delete`), so an edit of `base` there misses it."""
     positional = _positional(loaded.data, path)
     if len(positional) != len(path):
-        return False
+        return isinstance(path[len(positional)], Item)  # the item is not in its list: an edit cannot reach it
     owner = loaded.value_mark(positional).file
     return owner is None or os.path.realpath(owner) != os.path.realpath(base)
 
