@@ -139,6 +139,23 @@ def test_an_organization_that_deletes_a_base_item_is_not_one_an_edit_of_that_ite
     assert run("drift", env=ENV).exit_code == 0
 
 
+def test_an_item_one_organization_added_in_the_console_is_its_own_and_the_shared_edit_still_goes_to_the_base(
+    fleet: Path,
+) -> None:
+    for index in range(3):
+        edit_live(f"org-team{index}", lambda config: config.update(telemetryEnabled=False))
+    edit_live(
+        "org-team0",
+        lambda config: config["providerSettings"]["OpenAiCompatible"]["models"].append({"id": "o3-mini"}),
+    )
+    result = run("pull", env=ENV)
+    assert result.exit_code == 2, result.output
+    assert "remoteConfig.telemetryEnabled: written to bases/azure.yaml" in result.stdout
+    assert "o3-mini" not in (fleet / "bases" / "azure.yaml").read_text()
+    assert "o3-mini" in (fleet / "orgs" / "t0.yaml").read_text()
+    assert run("drift", env=ENV).exit_code == 0
+
+
 def test_a_secret_edited_in_the_console_is_reported_never_written(fleet: Path) -> None:
     def rotate(config: dict[str, Any]) -> None:
         config["providerSettings"]["OpenAiCompatible"]["openAiHeaders"]["api-key"] = EDITED_SECRET

@@ -112,7 +112,8 @@ def revision_number(revision: Any) -> int | None:
     text = revision.removeprefix("W/").strip('"') if isinstance(revision, str) else revision
     if isinstance(text, int) and not isinstance(text, bool):
         return text
-    return int(text) if isinstance(text, str) and text.isdigit() and len(text) <= 18 else None
+    digits = isinstance(text, str) and text.isascii() and text.isdecimal() and len(text) <= 18
+    return int(text) if digits else None
 
 
 def _live(org: OrgPlan) -> Document | None:

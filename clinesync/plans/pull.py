@@ -129,7 +129,7 @@ def _place(
         owner is not None
         and fleet.into_bases
         and fleet.writable(owner)
-        and _agreed(fleet, owner, path, value)
+        and _agreed(fleet, owner, path, value, source.loaded.data)
     ):
         inherited = find(fleet.inherited_by_base.get(os.path.realpath(owner)), path) is not MISSING
         _add(edits, owner, Edit(path, _removal(path, inherited) if value is MISSING else value))
@@ -194,12 +194,15 @@ def _owner(loaded: LoadedFile, path: Path) -> str | None:
     return loaded.value_mark(positional).file if positional else None
 
 
-def _overrides(loaded: LoadedFile, path: Path, base: str) -> bool:
-    """Whether the file sets `path` itself (or through another base), or removed the list item it is in (`$patch:
-    delete`), so an edit of `base` there misses it."""
+def _overrides(loaded: LoadedFile, path: Path, base: str, held: Any = None) -> bool:
+    """Whether the file sets `path` itself (or through another base), or removed the list item it is in that
+    the organization edited holds from `base` (its merged data: `held`; `$patch: delete`), so an edit of
+    `base` there misses it."""
     positional = _positional(loaded.data, path)
     if len(positional) != len(path):
-        return isinstance(path[len(positional)], Item)  # the item is not in its list: an edit cannot reach it
+        item = path[: len(positional) + 1]
+        # An item no one holds yet (added in the console) is reached like any other new value.
+        return isinstance(item[-1], Item) and find(held, item) is not MISSING
     owner = loaded.value_mark(positional).file
     return owner is None or os.path.realpath(owner) != os.path.realpath(base)
 
@@ -232,14 +235,15 @@ def _positional(data: Any, path: Path) -> Path:
     return tuple(found)
 
 
-def _agreed(fleet: Fleet, base: str, path: Path, value: Any) -> bool:
-    """Whether every organization an edit of `base` at `path` reaches was read and has `value` live."""
+def _agreed(fleet: Fleet, base: str, path: Path, value: Any, held: Any) -> bool:
+    """Whether every organization an edit of `base` at `path` reaches was read and has `value` live; `held` is
+    the merged data of the organization whose live value it is."""
     real = os.path.realpath(base)
 
     def reached(member: Member) -> bool:
         if member.bases is None or member.loaded is None:
             return True  # not readable: it may extend the base, and nobody knows its live value
-        return real in member.bases and not _overrides(member.loaded, path, base)
+        return real in member.bases and not _overrides(member.loaded, path, base, held)
 
     if any(reached(other) for other in fleet.others):
         return False
