@@ -125,6 +125,15 @@ def test_the_bases_organizations_extend_are_formatted_where_ignore_keeps_them_ou
     assert run("fmt").exit_code == 0 and base.read_text() == "extends: [common.yaml]\n"
     assert common.read_text() == "remoteConfig:\n  telemetryEnabled: true\n"
     assert run("fmt", "--check").exit_code == 0
+    (in_tmp / "repo" / ".git").mkdir(
+        parents=True
+    )  # a repository whose organization extends a base outside it
+    outside = write(in_tmp / "shared.yaml", "remoteConfig:\n    telemetryEnabled: true\n")
+    write(in_tmp / "repo" / "clinesync.yaml", "paths: [orgs/]\n")
+    write(in_tmp / "repo" / "orgs" / "b.yaml", f"organization: {ORG}\nextends: [../../shared.yaml]\n")
+    os.chdir(in_tmp / "repo")
+    assert run("fmt", "--check").exit_code == 0  # the shared base is not the repository's to restyle
+    assert run("fmt").exit_code == 0 and outside.read_text() == "remoteConfig:\n    telemetryEnabled: true\n"
 
 
 def test_export_writes_what_fmt_would(in_tmp: Path) -> None:
