@@ -513,18 +513,24 @@ def test_a_plan_that_reverts_a_change_rolls_out_and_so_does_the_change_planned_a
 def test_a_later_plan_waits_for_the_canary_still_holding_an_earlier_plans_change(
     fleet: dict[str, str], console_server: RunningServer, llm: FakeLLM
 ) -> None:
-    """The canary holds the change of p.plan; a later merge's plan changes nothing there, and must not take
-    the held change to every other organization before the canary's hold and checks have passed."""
+    """The canary holds the change of p.plan; a later merge's plan changes nothing there (or, planned from the
+    files the pull request changed, does not hold the canary at all), and must not take the held change to
+    the other organizations before the canary's hold and checks have passed."""
     env = fleet
     assert run("rollout", "next", "p.plan", env=env).exit_code == 0  # the canary takes telemetry on
     later = Path("orgs/o10.yaml")
     later.write_text(later.read_text() + "  mcpMarketplaceEnabled: false\n")  # an unrelated later merge
+    assert (
+        run("plan", "orgs/o10.yaml", "--out", "scoped.plan", env=env).exit_code == 0
+    )  # as the workflow plans
+    scoped = run("rollout", "next", "scoped.plan", env=env)
+    assert scoped.exit_code == 0 and "Waiting: wave canary is holding until" in scoped.stdout, scoped.output
     assert run("plan", "--out", "later.plan", env=env).exit_code == 0
     found = json.loads(run("rollout", "status", "later.plan", "--format", "json", env=env).stdout)
     assert (found["verdict"], found["wave"]) == ("holding", "canary")
     canary = found["waves"][0]
     assert canary["state"] == "applied" and canary["holdPassed"] is False
-    assert [org["before_plan"] for org in canary["organizations"]] == [True, True, True]
+    assert [org["beforePlan"] for org in canary["organizations"]] == [True, True, True]
     assert [(check["check"], check["passed"]) for check in canary["checks"]] == [
         ("drift", True),
         ("probe", True),
@@ -541,6 +547,20 @@ def test_a_later_plan_waits_for_the_canary_still_holding_an_earlier_plans_change
     assert (stopped["verdict"], stopped["wave"]) == ("stopped", "canary")
     early = json.loads(Path("later.plan").read_text())["rollout"]["waves"][1]["organizations"]
     assert sorted(entry["organization"] for entry in stopped["rollback"]) == sorted(early)
+
+
+def test_a_canary_put_back_stops_a_later_plan_that_would_take_its_change_on(
+    fleet: dict[str, str], console_server: RunningServer
+) -> None:
+    env = fleet
+    assert run("rollout", "next", "p.plan", env=env).exit_code == 0  # the canary takes telemetry on
+    assert run("plan", "--out", "later.plan", env=env).exit_code == 0  # the canary: nothing to change
+    assert run("rollback", ORGS[0], "--to", "1", "--auto-approve", env=env).exit_code == 0  # it went wrong
+    hold_passes(console_server)
+    stopped = run("rollout", "next", "later.plan", env=env)
+    assert stopped.exit_code == 1, stopped.output
+    assert f"Stopped: {ORGS[0]} (orgs/o00.yaml): live is not what its files say" in stopped.stdout
+    assert sum(live_telemetry(env).values()) == 2  # the change went no further
 
 
 def test_a_wave_rolled_back_is_never_applied_again_and_an_edited_one_is_in_the_way_back(

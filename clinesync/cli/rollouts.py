@@ -26,6 +26,7 @@ from clinesync.plans.planfile import SavedPlan
 from clinesync.plans.rollout import (
     CheckResult,
     Organization,
+    Standing,
     Status,
     WaveStatus,
     decide,
@@ -174,31 +175,68 @@ def _as_before_the_plan(
     run: Run, console: Console, saved: SavedPlan, waves: list[WaveStatus]
 ) -> list[tuple[WaveStatus, list[Organization]]]:
     """For each wave that names or matches organizations and has nothing to change in this plan: those
-    organizations, which the plan leaves as they are, with when they came to be so. A change an earlier plan
-    made there (a canary still holding it) then holds the later waves of this plan too, and is checked, where
-    an empty wave would let them go at once. Where the console keeps no revision times, they are left out."""
+    organizations of the fleet (the project's `paths:`; a plan of the files a pull request changed holds few),
+    planned again, with when they came to be as they are. A change an earlier plan made there (a canary still
+    holding it) then holds the later waves of this plan too, and is checked; one of them not as its files say
+    (a canary rolled back) stops the rollout. Where no revision time can be read, the wave holds."""
+    from clinesync.cli.gitops import learn_referenced_secrets, report_problems
+    from clinesync.files.paths import PathError, declared_organization, expand
     from clinesync.files.waves import assign
+    from clinesync.plans.plan import make_plan
 
     # The waves as clinesync.yaml defines them (a saved plan keeps only whom they took): the plan's are
     # those of this clinesync.yaml, or it was found superseded before this is asked.
-    claiming = [wave for wave in run.project.rollout if wave.claims]
+    project = run.project
+    claiming = [wave for wave in project.rollout if wave.claims]
     names = {wave.name for wave in claiming}
     empty = [wave for wave in waves if wave.state == "empty" and wave.wave.name in names]
     if not empty:
         return []
-    unchanged = {entry.organization: entry.file for entry in saved.organizations if not entry.changes}
-    claimed, _ = assign(claiming, list(unchanged.items()), run.project.directory)
+    changing = {entry.organization for entry in saved.changing}
+    try:
+        files = expand(project.paths or (os.curdir,), project.ignore, project.directory, project.file)
+    except PathError as error:
+        raise UserError(str(error)) from None
+    fleet = [(organization, name) for name in files if (organization := declared_organization(name))]
+    claimed, _ = assign(
+        claiming, [(org, name) for org, name in fleet if org not in changing], project.directory
+    )
+    wanted = {wave.wave.name for wave in empty}
+    to_plan = [
+        name for wave, members in claimed.items() if wave in wanted for name in _files_of(members, fleet)
+    ]
+    learn_referenced_secrets(run, to_plan)  # before their problems, or a check, can print anything
+    again = make_plan(
+        to_plan,
+        console,
+        run.environ,
+        saved.prune_unknown,
+        4,
+        project=project,
+    )
+    report_problems(run.output, again)
+    planned = {org.organization: org for org in again.organizations}
     held = []
     for wave in empty:
-        timed = [
-            _with_times(
-                console, Organization(organization, unchanged[organization], "applied", before_plan=True)
+        organizations = []
+        for organization in claimed[wave.wave.name]:
+            org = planned.get(organization)
+            standing: Standing = "applied" if org is not None and org.action == "no-op" else "moved"
+            why = (
+                ""
+                if standing == "applied"
+                else "live is not what its files say (a change put back, or not applied)"
             )
-            for organization in claimed[wave.wave.name]
-        ]
-        if timed and all(org.since is not None for org in timed):
-            held.append((wave, timed))
+            found = Organization(organization, org.file if org else "", standing, why, before_plan=True)
+            organizations.append(_with_times(console, found) if standing == "applied" else found)
+        if organizations:
+            held.append((wave, organizations))
     return held
+
+
+def _files_of(organizations: list[str], fleet: list[tuple[str, str]]) -> list[str]:
+    files = dict(fleet)
+    return [files[organization] for organization in organizations if organization in files]
 
 
 def _in_history(console: Console, org: Organization, target: str) -> Organization:

@@ -149,7 +149,7 @@ def _wave_data(wave: WaveStatus, held: bool | None) -> dict[str, Any]:
                 "standing": org.standing,
                 "since": _iso(org.since),
                 **({"why": org.why} if org.why else {}),
-                **({"before_plan": True} if org.before_plan else {}),
+                **({"beforePlan": True} if org.before_plan else {}),
             }
             for org in wave.organizations
         ],
