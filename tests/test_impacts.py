@@ -35,6 +35,17 @@ def test_a_switched_off_document_gives_members_no_provider_until_it_is_switched_
         "enabling remote configuration locks every member to these providers",
         "provider OpenAiCompatible added: every member is forced onto it",  # what they had: none
     ]
+    # Endpoints as members reach them: a document kept off sends no one anywhere; one switched on sends every
+    # member to each of its endpoints, changed by the plan or not.
+    plain = {"openAiBaseUrl": "http://llm.corp.example.com/v1"}
+    moved = {"openAiBaseUrl": "http://other.example.com/v1"}
+    kept_off = impact_lines(tree(False, OpenAiCompatible=plain), tree(False, OpenAiCompatible=moved))
+    assert not any("http://" in line or "moves from" in line for line in kept_off)
+    on = impact_lines(tree(False, OpenAiCompatible=plain), tree(True, OpenAiCompatible=plain))
+    assert (
+        "remoteConfig.providerSettings.OpenAiCompatible.openAiBaseUrl is a plain http:// endpoint: traffic, code "
+        "and credentials travel unencrypted" in on
+    )
 
 
 def test_providers_added_and_removed_say_what_members_get() -> None:

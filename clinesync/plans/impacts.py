@@ -55,8 +55,12 @@ def impacts(
     # What the extension's members see (the command-line client's differences are in the member preview).
     before, after = extension_view(live, _as_is), extension_view(desired, _as_is)
     found += _member_impacts(before, after)
+    # Endpoints as members reach them: none from a document switched off, and every one of a document
+    # switched on, changed or not.
+    reached = _reached_endpoints(desired, changes) if desired["enabled"] and not was_enabled else []
     for change in changes:
-        found += [Impact("endpoint-host", line) for line in _url_impacts(change, from_environment)]
+        if desired["enabled"]:
+            found += [Impact("endpoint-host", line) for line in _url_impacts(change, from_environment)]
         if (
             change.path[-1] == "azureIdentity"
             and change.op != "remove"
@@ -71,8 +75,21 @@ def impacts(
                 )
             )
         found += _credential_impacts(change, from_environment)
+    found += [
+        Impact("endpoint-host", line) for change in reached for line in _url_impacts(change, from_environment)
+    ]
     found += _not_applied(changes, before, after)
     return list(dict.fromkeys(found))
+
+
+def _reached_endpoints(desired: dict[str, Any], changes: list[Change]) -> list[Change]:
+    """The URLs of a document switched on that the changes leave as they were: new to members all the same."""
+    changed = {change.path for change in changes}
+    return [
+        Change("add", path, None, value)
+        for path, value in walk(desired, identified=True)
+        if is_url_path(path) and path not in changed
+    ]
 
 
 def classes(found: list[Impact]) -> list[str]:
