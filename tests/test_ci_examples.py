@@ -1078,6 +1078,7 @@ def test_a_rollout_applies_its_first_wave_on_merge_and_the_next_from_the_hourly_
     shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
     assert runner.job(job("apply")) == 0, runner.outputs
     assert console_server.server.requests["PUT"] == 1  # the canary only
+    assert "applied=yes" in runner.github_output.read_text()  # the comment may say the first wave is applied
     # The artifact the apply job keeps, as the promote job downloads it.
     shutil.copytree(runner.workspace / "reviewed", runner.workspace / "rollouts" / "101")
     assert (runner.workspace / "rollouts" / "101" / "mass-change.txt").exists()
@@ -1127,24 +1128,36 @@ def test_the_merge_comment_of_a_rollout_or_a_plan_without_changes_never_says_liv
     assert step["env"]["ROLLOUT"] == "${{ steps.plan.outputs.rollout }}"
     assert step["env"]["CHANGES"] == "${{ steps.plan.outputs.changes }}"
     (tmp_path / "result.txt").write_text("Apply complete: 3 applied\n")
+    assert step["env"]["WAVE_APPLIED"] == "${{ steps.wave.outputs.applied }}"
     bodies = {}
-    for rollout, changes in (("yes", "yes"), ("", "yes"), ("", ""), ("yes", "")):
+    for said in (("yes", "yes", "yes"), ("", "yes", ""), ("", "", ""), ("yes", "", ""), ("yes", "yes", "")):
+        rollout, changes, applied = said
         [call] = run_script(
             tmp_path,
             step["with"]["script"],
             pull_request_context(),
             [],
-            {"PULL": "7", "OUTCOME": "success", "ROLLOUT": rollout, "CHANGES": changes},
+            {
+                "PULL": "7",
+                "OUTCOME": "success",
+                "ROLLOUT": rollout,
+                "CHANGES": changes,
+                "WAVE_APPLIED": applied,
+            },
             tmp_path,
         )
-        bodies[rollout, changes] = call["body"]
-    assert "the first wave is applied; the next follow hourly" in bodies["yes", "yes"]
+        bodies[said] = call["body"]
+    first_wave = bodies["yes", "yes", "yes"]
     assert (
-        "live matches" not in bodies["yes", "yes"] and "live matches the reviewed plan" in bodies["", "yes"]
+        "the first wave is applied; the next follow hourly" in first_wave and "live matches" not in first_wave
     )
+    assert "live matches the reviewed plan" in bodies["", "yes", ""]
+    # A rollout that waits at merge (an earlier plan's canary still holding) applied nothing, and says so.
+    waiting = bodies["yes", "yes", ""]
+    assert "no wave applied yet: the rollout waits" in waiting and "is applied" not in waiting
     # A plan without changes (a pull request that changed no organization, waves or not) applied nothing and
     # read nothing.
     for rollout in ("", "yes"):
-        body = bodies[rollout, ""]
+        body = bodies[rollout, "", ""]
         assert "live matches" not in body and "wave" not in body
         assert "the reviewed plan changes nothing: nothing was applied" in body
