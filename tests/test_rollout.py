@@ -357,6 +357,17 @@ def test_a_wave_with_nothing_to_change_applies_nothing(in_tmp: Path, console_ser
     assert run("plan", "--out", "p.plan", env=env).exit_code == 0
     result = run("apply", "p.plan", "--wave", "none", env=env)
     assert result.exit_code == 0 and "Wave none changes nothing: nothing to apply." in result.stdout
+    as_json = run(
+        "apply", "p.plan", "--wave", "none", "--format", "json", env=env
+    )  # the report, as any apply's
+    assert as_json.exit_code == 0 and "Wave none changes nothing" in as_json.stderr
+    assert json.loads(as_json.stdout)["summary"] == {
+        "applied": 0,
+        "unchanged": 0,
+        "failed": 0,
+        "not_attempted": 0,
+        "exit_code": 0,
+    }
 
 
 def test_the_hold_counts_from_when_live_became_what_it_holds_and_rollback_restores_what_came_before() -> None:

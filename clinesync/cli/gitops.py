@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from clinesync.consoles.base import Console
     from clinesync.files.problems import Problem
     from clinesync.files.project import Project
+    from clinesync.plans.apply import OrgResult
     from clinesync.plans.plan import OrgPlan, Plan, PlanPieces, Totals
     from clinesync.plans.planfile import SavedPlan
 
@@ -336,8 +337,7 @@ def apply(
         if not saved.changing:
             from clinesync.render.gitops import empty_wave
 
-            output.out(empty_wave(wave))
-            return EXIT_OK
+            return _applied_nothing(output, empty_wave(wave), saved.console, [], output_format)
     console = run.open_console(writes=not manual)  # a local one is made by its first write only
     try:
         if saved is not None:
@@ -377,11 +377,18 @@ def _nothing_to_apply(output: Output, console: Console, saved: SavedPlan, output
     if elsewhere:
         output.err(view.saved_plan_refused(elsewhere))
         return EXIT_ERROR
+    unchanged = [OrgResult(org, "unchanged") for org in planfile.left_unchanged(saved)]
     said = view.nothing_to_apply(len(saved.organizations))
+    return _applied_nothing(output, said, console.description, unchanged, output_format)
+
+
+def _applied_nothing(
+    output: Output, said: str, console: str, unchanged: list[OrgResult], output_format: str
+) -> int:
+    """What a run that applies nothing says: on stdout, or, with --format json, on stderr beside the report."""
     if output_format == "json":
         output.err(said)
-        unchanged = [OrgResult(org, "unchanged") for org in planfile.left_unchanged(saved)]
-        output.out(APPLY_RENDERERS["json"](console.description, unchanged, EXIT_OK))
+        output.out(APPLY_RENDERERS["json"](console, unchanged, EXIT_OK))
     else:
         output.out(said)
     return EXIT_OK
