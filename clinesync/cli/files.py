@@ -314,17 +314,16 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool, only_organizations
         raise UserError(str(error)) from None
     if not paths:
         from clinesync.files.affected import extended_bases
-        from clinesync.files.project import repository_root
+        from clinesync.files.project import in_this_repository
 
         # The bases the organizations extend, also where `ignore:` keeps them out of the walk (as the fleet
         # guide has it): they are written in the same style, as the pre-commit hook does. Only the
         # repository's own: a base outside it (`baseFolders:`) is shared with fleets it cannot see.
-        here = (repository_root(os.getcwd()) or os.path.realpath(os.curdir)).rstrip(os.sep) + os.sep
         listed = {os.path.realpath(name) for name in files}
         files += [
             os.path.relpath(base)
             for base in extended_bases(files)
-            if base not in listed and base.startswith(here) and os.path.isfile(base)
+            if base not in listed and in_this_repository(base) and os.path.isfile(base)
         ]
         if project.file:
             files.append(project.file)

@@ -483,7 +483,7 @@ def apply_saved_plan(
     manual, timeout, interval = manually
     if manual:
         return _apply_manually(output, result, console, timeout, interval)
-    in_path_order = [org.file for org in planfile.as_plan(saved).organizations]
+    in_path_order = [entry.file for entry in saved.organizations]  # as the plan file lists them
     return apply_and_report(output, result, console, parallelism, output_format, skipped, in_path_order)
 
 

@@ -342,7 +342,7 @@ def _pull_fleet(run: Run, files: list[str]) -> tuple[Fleet, bool]:
     from clinesync.files.batch import check_one
     from clinesync.files.loader import load_file
     from clinesync.files.paths import PathError, expand
-    from clinesync.files.project import repository_root
+    from clinesync.files.project import in_this_repository
     from clinesync.plans.pull import Fleet, Source
     from clinesync.render.problems import problems_text
     from clinesync.render.pull import not_written
@@ -407,16 +407,10 @@ def _pull_fleet(run: Run, files: list[str]) -> tuple[Fleet, bool]:
             written[path] = load_file(path)
         return written[path]
 
-    here = repository_root(os.getcwd()) or os.path.realpath(os.curdir)
-
-    def in_repository(path: str) -> bool:  # a base outside it is shared with fleets this pull cannot see
-        real = os.path.realpath(path)
-        return real == here or real.startswith(here.rstrip(os.sep) + os.sep)
-
     by_base = {
         real: inherited(base, cache) for real, base in cache.items() if not real.startswith("extends:")
     }
-    return Fleet(read, others, by_base, as_written, writable=in_repository), failed
+    return Fleet(read, others, by_base, as_written, writable=in_this_repository), failed
 
 
 def _member(loaded: LoadedFile | None, cache: dict[str, LoadedFile]) -> Member:

@@ -121,6 +121,14 @@ def repository_root(folder: str) -> str | None:
     return here
 
 
+def in_this_repository(path: str) -> bool:
+    """Whether `path` (its real path) is inside the repository the current folder is in, or inside the current
+    folder outside any: a base elsewhere is shared with fleets this run cannot see."""
+    here = repository_root(os.getcwd()) or os.path.realpath(os.curdir)
+    real = os.path.realpath(path)
+    return real == here or real.startswith(here.rstrip(os.sep) + os.sep)
+
+
 class VersionRefused(Exception):
     """The repository expects another clinesync (`requires:`): nothing is read or done with this one."""
 

@@ -472,8 +472,8 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
             reasons.append(f"{entry.organization}: files or variables changed since the plan; plan again")
     if reasons:
         return reasons
-    in_saved_order = [org for _, org in matched if org is not None]  # every one, as no reason was found
-    if secrets_fingerprint(in_saved_order, saved.salt) != saved.secrets:
+    fresh_orgs = [org for _, org in matched if org is not None]  # every one: no reason was found
+    if secrets_fingerprint(fresh_orgs, saved.salt) != saved.secrets:
         return [
             "files, variables or live changed since the plan, in a value that is not shown (a secret from the "
             "environment, or a live value); plan again"
@@ -482,6 +482,7 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
     return [
         f"{entry.organization}: the plan file's display differs from what apply would do now (the plan file "
         "was edited, or a dated warning changed since): plan again"
-        for entry, org in zip(saved.changing, in_saved_order, strict=True)
-        if _display(_saved_form(org)) != _display(shown.get(os.path.normpath(entry.file), {}))
+        for entry, org in matched
+        if org is not None
+        and _display(_saved_form(org)) != _display(shown.get(os.path.normpath(entry.file), {}))
     ]
