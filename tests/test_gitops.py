@@ -403,6 +403,12 @@ def test_history_and_rollback_restore_an_earlier_revision(org_file: Path) -> Non
     assert console.read(ORG).document == console.history(ORG)[0].document
     console.close()
     assert run("rollback", ORG, "--to", "9", "--auto-approve").exit_code == 1
+    # Again: nothing to write, and nothing said of the files, which now say otherwise (drift tells).
+    again = run("rollback", ORG, "--to", "1", "--auto-approve")
+    assert again.exit_code == 0 and revisions() == 3
+    assert f"{ORG} holds revision 1's document already: nothing to roll back" in again.stdout
+    assert "matches the files" not in again.output
+    assert run("drift", "org.yaml", env=ENV).exit_code == 2
 
 
 def test_a_flow_style_yaml_file_is_not_taken_for_a_plan(in_tmp: Path) -> None:

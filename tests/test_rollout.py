@@ -384,6 +384,12 @@ def test_the_hold_counts_from_when_live_became_what_it_holds_and_rollback_restor
     since, restore = revision_times(history)
     assert (since, restore) == (datetime.datetime(2027, 1, 1, 11, tzinfo=datetime.UTC), 1)
     assert revision_times(history[1:])[1] is None  # created by the plan: nothing before it
+    # An admin's edit put back since (revisions 3 and 4): what came before the plan is still the one it read.
+    edited = Document(True, {"version": "v1", "telemetryEnabled": True, "mcpMarketplaceEnabled": False})
+    put_back = [*history[:2], Revision(3, edited, "t3"), Revision(4, new, "t4")]
+    assert revision_times(put_back)[1] == 3  # without the plan file's word, the history alone misleads
+    assert revision_times(put_back, read_at=1)[1] == 1
+    assert revision_times(history[1:], read_at=0)[1] is None  # read before there was any revision
 
 
 def test_only_a_revision_after_the_one_the_plan_read_can_be_the_plans() -> None:
@@ -588,7 +594,8 @@ def test_a_wave_rolled_back_is_never_applied_again_and_an_edited_one_is_in_the_w
     live = console.read(ORGS[1])
     assert live.document is not None
     tree = live.document.tree()
-    tree["remoteConfig"]["telemetryEnabled"] = False
+    # neither the plan's document nor the one before it (put back as before, it would be rolled back already)
+    tree["remoteConfig"]["providerSettings"]["OpenAiCompatible"]["models"].append({"id": "admin-pick"})
     console.write(ORGS[1], Document.from_tree(tree), live.revision)
     console.close()
     stopped = run("rollout", "status", "p.plan", "--format", "json", env=env)
@@ -599,4 +606,54 @@ def test_a_wave_rolled_back_is_never_applied_again_and_an_edited_one_is_in_the_w
         assert run("rollback", organization, "--to", "1", "--auto-approve", env=env).exit_code == 0
     again = run("rollout", "next", "p.plan", env=env)  # the hourly job, after the rollback
     assert again.exit_code == 1 and "was changed back since (a rollback?)" in again.stdout
+    assert not any(live_telemetry(env).values())
+
+
+def test_the_way_back_leaves_out_what_was_rolled_back_and_restores_the_revision_the_plan_read(
+    fleet: dict[str, str], console_server: RunningServer
+) -> None:
+    """A rollout rolled back in part: what is back as before the plan leaves the way back and the rollout
+    stops, an admin's edit put back since is not what the way back restores, and the plan, rolled back
+    whole, is never applied again: whole or by wave."""
+    env = fleet
+    assert run("rollout", "next", "p.plan", env=env).exit_code == 0  # canary
+    hold_passes(console_server)
+    assert run("rollout", "next", "p.plan", env=env).exit_code == 0  # early
+    plan = json.loads(Path("p.plan").read_text())
+    waves = {wave["name"]: wave["organizations"] for wave in plan["rollout"]["waves"]}
+    applied = waves["canary"] + waves["early"]
+
+    rolled = waves["early"][:3]  # it went wrong there
+    for organization in rolled:
+        assert run("rollback", organization, "--to", "1", "--auto-approve", env=env).exit_code == 0
+    # An admin edits one still applied, then puts it back (revisions 3 and 4): the way back is still revision 1.
+    from clinesync.consoles.http import HttpConsole
+    from clinesync.document import Document
+
+    edited = waves["early"][3]
+    console = HttpConsole(env["CLINESYNC_CONSOLE"], TOKEN)
+    for telemetry in (False, True):
+        live = console.read(edited)
+        assert live.document is not None
+        tree = live.document.tree()
+        tree["remoteConfig"]["telemetryEnabled"] = telemetry
+        console.write(edited, Document.from_tree(tree), live.revision)
+    console.close()
+    found = status(env)
+    assert (found["verdict"], found["exit_code"]) == ("stopped", 1)
+    assert "was changed back since (a rollback?)" in str(found["reason"])
+    way_back = {entry["organization"]: entry["to"] for entry in found["rollback"]}  # type: ignore[attr-defined]
+    assert way_back == {organization: 1 for organization in applied if organization not in rolled}
+    stopped = run("rollout", "next", "p.plan", env=env)
+    assert stopped.exit_code == 1 and "was changed back since (a rollback?)" in stopped.stdout
+    assert sum(live_telemetry(env).values()) == len(applied) - len(rolled)
+
+    for organization in way_back:
+        assert run("rollback", organization, "--to", "1", "--auto-approve", env=env).exit_code == 0
+    assert not any(live_telemetry(env).values())
+    assert status(env)["rollback"] == []
+    for refused in (run("apply", "p.plan", env=env), run("apply", "p.plan", "--wave", "early", env=env)):
+        assert refused.exit_code == 1, refused.output
+        assert "was changed back since (a rollback?)" in refused.stderr
+        assert "Nothing was written" in refused.stderr
     assert not any(live_telemetry(env).values())

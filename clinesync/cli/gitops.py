@@ -438,9 +438,12 @@ def apply_saved_plan(
     parallelism: int = DEFAULT_PARALLELISM,
     manually: tuple[bool, float, float] = (False, 0.0, 0.0),
     allow_mass_change: bool = False,
+    histories_read: bool = False,
 ) -> int:
     """Apply the organizations the reviewed plan changes, exactly as reviewed, or nothing. The others are not
-    read, planned or written: a change to them since the plan was never reviewed."""
+    read, planned or written: a change to them since the plan was never reviewed. A plan made with waves never
+    applies again an organization it applied and someone put back since (`histories_read`: the rollout's
+    status has looked for one already)."""
     from clinesync.plans import planfile
     from clinesync.render import gitops as view
 
@@ -459,6 +462,10 @@ def apply_saved_plan(
     if reasons and planfile.already_applied(saved, result):
         output.out(view.ALREADY_APPLIED)
         return EXIT_OK
+    if not reasons and saved.document.get("rollout") is not None and not histories_read:
+        from clinesync.cli.rollouts import put_back
+
+        reasons = [back] if (back := put_back(console, saved, result)) else []
     if reasons:
         output.err(view.saved_plan_refused(reasons))
         if manually[0]:  # run again after the admin's Save: what is left to do, if that is what moved live

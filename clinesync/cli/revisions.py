@@ -25,7 +25,7 @@ from clinesync.cli.app import (
 from clinesync.cline import is_organization_id
 from clinesync.consoles.base import ConsoleError
 from clinesync.render import adoption as view
-from clinesync.render.history import HISTORY_RENDERERS
+from clinesync.render.history import HISTORY_RENDERERS, already_restored
 
 if TYPE_CHECKING:
     from clinesync.files.loader import LoadedFile
@@ -248,9 +248,10 @@ def rollback(organization: str, revision: int, auto_approve: bool) -> int:
     console = run.open_console(writes=True)
     try:
         result = plan_rollback(console, organization, revision)
-        render(output, result, "text", "plan")
-        if not result.has_changes:
+        if not result.has_changes:  # not "live matches the files": the files were not read
+            output.out(already_restored(console.description, organization, revision))
             return EXIT_OK
+        render(output, result, "text", "plan")
         if not auto_approve and not confirmed(output):
             return EXIT_ERROR
         return apply_and_report(output, result, console)

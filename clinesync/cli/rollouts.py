@@ -22,6 +22,7 @@ from clinesync.cli.app import (
 )
 from clinesync.consoles.base import Console, ConsoleError, HistoryUnsupported, NotFound, Revision
 from clinesync.files.waves import Check
+from clinesync.plans.plan import Plan
 from clinesync.plans.planfile import SavedPlan
 from clinesync.plans.rollout import (
     CheckResult,
@@ -29,6 +30,7 @@ from clinesync.plans.rollout import (
     Standing,
     Status,
     WaveStatus,
+    changed_back,
     decide,
     plan_in_history,
     revision_times,
@@ -101,7 +103,7 @@ def next_wave(plan_path: str, allow_mass_change: bool) -> int:
         if found.verdict != "ready" or found.wave is None:
             return EXIT_ERROR if found.verdict in ("stopped", "partial") else EXIT_OK
         wave = saved.wave(found.wave.wave.name)
-        return apply_saved_plan(run, console, wave, allow_mass_change=allow_mass_change)
+        return apply_saved_plan(run, console, wave, allow_mass_change=allow_mass_change, histories_read=True)
     finally:
         console.close()
 
@@ -147,7 +149,7 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
     if fresh.console_identity != saved.console_identity:
         raise UserError(f"the plan was made against {saved.console}, not {fresh.console}")
     found = standings(saved, fresh)
-    targets = {org.organization: org.target.canonical() for org in fresh.organizations if org.target}
+    targets = _targets(fresh)
     for organization, org in found.items():
         if org.standing == "applied":
             found[organization] = _with_times(console, org)
@@ -234,6 +236,29 @@ def _as_before_the_plan(
     return held
 
 
+def put_back(console: Console, saved: SavedPlan, fresh: Plan) -> str | None:
+    """Why the saved plan, made with waves, may not be applied now (as a whole or a wave): an organization it
+    applied and someone put back since (a rollback), which it never applies again; None when there is none.
+    Only an organization the plan read a revision of can have been put back."""
+    targets = _targets(fresh)
+    for org in standings(saved, fresh).values():
+        if (
+            org.read_at is not None
+            and _in_history(console, org, targets.get(org.organization, "")).was_applied
+        ):
+            return changed_back(org)
+    return None
+
+
+def _targets(fresh: Plan) -> dict[str, str]:
+    """Each organization's document to write, canonical, as the plan's history is searched for it."""
+    return {
+        org.organization: org.target.canonical()
+        for org in fresh.organizations
+        if org.organization and org.target
+    }
+
+
 def _files_of(organizations: list[str], fleet: list[tuple[str, str]]) -> list[str]:
     files = dict(fleet)
     return [files[organization] for organization in organizations if organization in files]
@@ -253,7 +278,7 @@ def _with_times(console: Console, org: Organization) -> Organization:
     revisions = _revisions(console, org)
     if revisions is None:
         return org
-    since, restore = revision_times(revisions)
+    since, restore = revision_times(revisions, org.read_at)
     return dataclasses.replace(org, since=since, restore=restore)
 
 

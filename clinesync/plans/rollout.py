@@ -104,12 +104,13 @@ class Status:
     @property
     def applied(self) -> list[Organization]:
         """Every organization the rollout has applied, in wave order, also one changed since: what a rollback
-        restores."""
+        restores. One put back as it was before the plan (`pending` again) is rolled back already."""
         return [
             org
             for status in self.waves
             for org in status.organizations
-            if (org.standing == "applied" or org.was_applied) and not org.before_plan
+            if (org.standing == "applied" or (org.was_applied and org.standing == "moved"))
+            and not org.before_plan
         ]
 
 
@@ -145,27 +146,38 @@ def standings(saved: SavedPlan, fresh: Plan) -> dict[str, Organization]:
     return found
 
 
-def revision_times(revisions: Sequence[Revision]) -> tuple[datetime.datetime | None, int | None]:
+def revision_times(
+    revisions: Sequence[Revision], read_at: int | None = None
+) -> tuple[datetime.datetime | None, int | None]:
     """From an organization's history (oldest first), applied as it is now: when it became what it holds
     (the first of the newest revisions that all hold it: a Save that changed nothing restarts no hold), and
-    the revision before that, which a rollback restores (None where there is none)."""
+    the revision a rollback restores (`_before_the_plan`)."""
     if not revisions:
         return None, None
     first = _newest_stretch([revision.document == revisions[-1].document for revision in revisions])
     assert first is not None  # the newest revision holds what it holds
-    return _time(revisions[first].created_at), revisions[first - 1].number if first > 0 else None
+    return _time(revisions[first].created_at), _before_the_plan(revisions, first, read_at)
 
 
 def plan_in_history(
     revisions: Sequence[Revision], target: str, read_at: int | None = None
 ) -> tuple[bool, int | None]:
     """Whether the plan's document (canonical `target`) was live after the revision the plan read (`read_at`,
-    where known), and the revision before the newest stretch of it: what a rollback restores (None where there
-    is none). The same document live before the plan (a plan that reverts a change) is not the plan's."""
+    where known), and the revision a rollback restores (`_before_the_plan`). The same document live before
+    the plan (a plan that reverts a change) is not the plan's."""
     first = _newest_stretch([revision.document.canonical() == target for revision in revisions])
     if first is None or (read_at is not None and revisions[first].number <= read_at):
         return False, None
-    return True, revisions[first - 1].number if first > 0 else None
+    return True, _before_the_plan(revisions, first, read_at)
+
+
+def _before_the_plan(revisions: Sequence[Revision], first: int, read_at: int | None) -> int | None:
+    """The revision the plan read, where the plan file says and the history has it (an admin's edit put back
+    since is newer, and not what came before the plan); otherwise the one before the newest stretch holding
+    the plan's document. None where there is none (the plan created the organization)."""
+    if read_at is not None and any(revision.number == read_at for revision in revisions):
+        return read_at
+    return revisions[first - 1].number if first > 0 else None
 
 
 def _newest_stretch(held: list[bool]) -> int | None:
@@ -179,16 +191,21 @@ def _newest_stretch(held: list[bool]) -> int | None:
 
 
 def rolled_back(status: Status, organizations: Sequence[Organization]) -> Status:
-    """The status, stopped where the wave it would apply holds an organization the plan applied and someone
-    put back since (a rollback): the hourly job must not apply the change again."""
+    """The status, stopped where the wave it would apply (or that is applied in part) holds an organization
+    the plan applied and someone put back since (a rollback): the hourly job must not apply the change again,
+    and a plan made again would."""
     back = [org for org in organizations if org.was_applied]
-    if status.verdict != "ready" or not back:
+    if status.verdict not in ("ready", "partial") or not back:
         return status
-    reason = (
-        f"{back[0].organization} ({back[0].file}) held this plan's document and was changed back since (a "
-        "rollback?): plan again to roll the change out anew"
+    return dataclasses.replace(status, verdict="stopped", reason=changed_back(back[0]))
+
+
+def changed_back(org: Organization) -> str:
+    """Why a plan never applies `org` again: it applied it, and someone put it back since."""
+    return (
+        f"{org.organization} ({org.file}) held this plan's document and was changed back since (a rollback?): "
+        "plan again to roll the change out anew"
     )
-    return dataclasses.replace(status, verdict="stopped", reason=reason)
 
 
 def _time(text: str) -> datetime.datetime | None:

@@ -1,4 +1,5 @@
-"""An organization's revisions as a table for people and as JSON for programs (`clinesync history`)."""
+"""An organization's revisions as a table for people and as JSON for programs (`clinesync history`), and what
+a rollback to the revision live holds already says."""
 
 from __future__ import annotations
 
@@ -37,6 +38,15 @@ def history_json(console: str, organization: str, revisions: list[Revision]) -> 
     ]
     document = {"console": console, "organization": organization, "revisions": entries}
     return strictjson.dumps(document, indent=2) + "\n"
+
+
+def already_restored(console: str, organization: str, revision: int) -> str:
+    """A rollback with nothing to write: live holds that revision's document. Of the files nothing is said:
+    after a rollback they usually say otherwise, which `drift` tells."""
+    return (
+        f"{console_line(console)}\n\n{organization} holds revision {revision}'s document already: nothing to roll "
+        "back. (Whether that is what its files say is drift's to tell: clinesync drift.)\n"
+    )
 
 
 def _providers(config: dict[str, Any]) -> list[str]:

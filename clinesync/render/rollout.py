@@ -12,8 +12,7 @@ from clinesync.escape import visible
 from clinesync.files.waves import said
 from clinesync.plans.rollout import Organization, Status, WaveStatus
 from clinesync.render.json_format import FORMAT_VERSION
-
-_NAMED = 5  # organizations named per wave in text; JSON names all
+from clinesync.render.text import counted
 
 
 def rollout_text(plan_path: str, console: str, status: Status) -> str:
@@ -37,21 +36,18 @@ def _wave_line(wave: WaveStatus, held: bool | None) -> str:
     state = wave.state
     if state == "empty":
         return "nothing to apply"
-    names = ", ".join(org.organization for org in organizations[:_NAMED])
-    if len(organizations) > _NAMED:
-        names += f" and {len(organizations) - _NAMED} more"
-    counted = f"{len(organizations)} organization{'s' if len(organizations) != 1 else ''} ({names})"
+    named = counted([org.organization for org in organizations])
     if state != "applied":
         applied = sum(org.standing == "applied" for org in organizations)
         done = f", {applied} applied" if applied and state != "pending" else ""
-        return f"{state}{done}: {counted}"
+        return f"{state}{done}: {named}"
     since, ends = wave.since, wave.hold_ends()
     when = f" since {_moment(since)}" if since else " (the console keeps no revision times)"
     hold = f"; hold {said(wave.wave.hold)}" + (f" until {_moment(ends)}" if ends else "")
     hold += " (passed)" if held else ""
     if all(org.before_plan for org in organizations):
-        return f"unchanged by this plan, as it is{when}{hold}: {counted}"
-    return f"applied{when}{hold}: {counted}"
+        return f"unchanged by this plan, as it is{when}{hold}: {named}"
+    return f"applied{when}{hold}: {named}"
 
 
 def _check_lines(wave: WaveStatus) -> list[str]:

@@ -88,10 +88,23 @@ def wave_lines(rollout: Rollout) -> list[str]:
     for wave in rollout.waves:
         members = rollout.members[wave.name]
         checks = ", ".join(check.label for check in wave.checks) or "no checks"
-        lines.append(f"  {wave.name}: {len(members)} organizations, hold {said(wave.hold)}, {checks}")
+        lines.append(f"  {wave.name}: {counted(members)}, hold {said(wave.hold)}, {checks}")
     if rollout.unassigned:
         lines.append(f"  in no wave: {len(rollout.unassigned)} organizations (rollout never applies them)")
     return lines
+
+
+NAMED = 5  # organizations named per wave in text; markdown's table and JSON name more
+
+
+def counted(organizations: list[str]) -> str:
+    """`3 organizations (org-a, org-b, org-c)`, the first few named and the rest counted."""
+    names = ", ".join(organizations[:NAMED])
+    if len(organizations) > NAMED:
+        names += f" and {len(organizations) - NAMED} more"
+    return f"{len(organizations)} organization{'s' if len(organizations) != 1 else ''}" + (
+        f" ({names})" if organizations else ""
+    )
 
 
 def mass_change_lines(plan: Totals) -> list[str]:
