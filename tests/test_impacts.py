@@ -48,6 +48,27 @@ def test_a_switched_off_document_gives_members_no_provider_until_it_is_switched_
     )
 
 
+def test_a_created_document_names_each_plain_http_endpoint_once_also_in_a_list_added_whole() -> None:
+    """A create adds the document leaf by leaf, except a list whose items have no usable identity (two
+    servers of one name), added whole: its URLs are found inside it."""
+    created = tree(True, OpenAiCompatible={"openAiBaseUrl": "http://llm.corp.example.com/v1"})
+    servers = [
+        {"name": "docs", "url": "http://a.example.com/sse"},
+        {"name": "docs", "url": "http://b.example.com/sse"},
+    ]
+    created["remoteConfig"]["remoteMCPServers"] = servers
+    plain = [line for line in impact_lines(None, created) if "plain http://" in line]
+    assert plain == [
+        "remoteConfig.providerSettings.OpenAiCompatible.openAiBaseUrl is a plain http:// endpoint: traffic, code "
+        "and credentials travel unencrypted",
+        *(
+            f"remoteConfig.remoteMCPServers[{index}].url is a plain http:// endpoint: traffic, code and "
+            "credentials travel unencrypted"
+            for index in (0, 1)
+        ),
+    ]
+
+
 def test_providers_added_and_removed_say_what_members_get() -> None:
     """As Cline's extension decides (clients.py): a member stays on a provider still configured, a new
     one lands on the last in Cline's order, and every configured one is selectable."""

@@ -57,7 +57,7 @@ def impacts(
     found += _member_impacts(before, after)
     # Endpoints as members reach them: none from a document switched off, and every one of a document
     # switched on, changed or not.
-    reached = _reached_endpoints(desired, changes) if desired["enabled"] and not was_enabled else []
+    reached = _reached_endpoints(live, desired, changes) if desired["enabled"] and not was_enabled else []
     for change in changes:
         if desired["enabled"]:
             found += [Impact("endpoint-host", line) for line in _url_impacts(change, from_environment)]
@@ -82,12 +82,21 @@ def impacts(
     return list(dict.fromkeys(found))
 
 
-def _reached_endpoints(desired: dict[str, Any], changes: list[Change]) -> list[Change]:
-    """The URLs of a document switched on that the changes leave as they were: new to members all the same."""
+def _reached_endpoints(
+    live: dict[str, Any] | None, desired: dict[str, Any], changes: list[Change]
+) -> list[Change]:
+    """The URLs of a document switched on that the changes leave as they were: new to members all the same.
+    A created document's changes add all of it, leaf by leaf: only a whole list added as one (its items
+    without identities) can hold such a URL, and only those are walked."""
     changed = {change.path for change in changes}
+    if live is None:
+        where = [(change.path, change.after) for change in changes if isinstance(change.after, dict | list)]
+    else:
+        where = [((), desired)]
     return [
         Change("add", path, None, value)
-        for path, value in walk(desired, identified=True)
+        for start, tree in where
+        for path, value in walk(tree, start, identified=True)
         if is_url_path(path) and path not in changed
     ]
 
