@@ -214,3 +214,14 @@ def mocked(handler: Callable[[httpx.Request], httpx.Response]) -> Exchange:
         return Answer(response.status_code, response.reason_phrase, lowered, response.content)
 
     return exchange
+
+
+def edit_live(console: Any, organization: str, change: Callable[[dict[str, Any]], None]) -> None:
+    """An admin's edit in the console: `change` edits the live remoteConfig in place, saved as one revision."""
+    from clinesync.document import Document
+
+    live = console.read(organization)
+    assert live.document is not None
+    tree = live.document.tree()
+    change(tree["remoteConfig"])
+    console.write(organization, Document.from_tree(tree), live.revision)

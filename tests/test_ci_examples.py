@@ -22,7 +22,7 @@ from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 
 from fake_llm import KEY, FakeLLM
-from support import EXAMPLES, REPO, TOKEN, RunningServer
+from support import EXAMPLES, REPO, TOKEN, RunningServer, edit_live
 
 GITHUB = EXAMPLES / "ci" / "github"
 WORKFLOW = GITHUB / "clinesync.yml"
@@ -1103,11 +1103,7 @@ def test_the_nightly_drift_writes_the_console_edits_into_the_files_for_a_pull_re
     acme = runner.workspace / "orgs" / "acme.yaml"
     before = acme.read_text()
     someone = LocalConsole(console_server.database)  # an admin switches telemetry off in the console
-    live = someone.read(ORG)
-    assert live.document is not None
-    tree = live.document.tree()
-    tree["remoteConfig"]["telemetryEnabled"] = False
-    someone.write(ORG, Document.from_tree(tree), live.revision)
+    edit_live(someone, ORG, lambda config: config.update(telemetryEnabled=False))
     someone.close()
     assert runner.job(job("drift-pull")) == 0, runner.outputs
     assert acme.read_text() == before.replace("telemetryEnabled: true", "telemetryEnabled: false")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import support
 from support import run, write
 
 SECRET = "sk-planted-pull-5e2d"
@@ -53,15 +54,10 @@ def fleet(in_tmp: Path) -> Path:
 def edit_live(organization: str, change: Callable[[dict[str, Any]], None]) -> None:
     """An admin's edit in the console."""
     from clinesync.consoles.local import LocalConsole
-    from clinesync.document import Document
 
     console = LocalConsole(Path(".clinesync/console.db"))
     try:
-        live = console.read(organization)
-        assert live.document is not None
-        tree = live.document.tree()
-        change(tree["remoteConfig"])
-        console.write(organization, Document.from_tree(tree), live.revision)
+        support.edit_live(console, organization, change)
     finally:
         console.close()
 

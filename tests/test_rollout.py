@@ -3,6 +3,7 @@ live state and the console's revision times alone."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 from collections.abc import Iterator
@@ -10,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from clinesync.consoles.http import HttpConsole
 from clinesync.files.waves import Wave, assign, duration, said
 from clinesync.plans.rollout import Organization, WaveStatus, decide
 
 from fake_llm import KEY, FakeLLM
-from support import TOKEN, RunningServer, run, write
+from support import TOKEN, RunningServer, edit_live, run, write
 
 SECRET = "az-planted-rollout-7f3a9c"
 ORGS = [f"org-{index:026d}" for index in range(30)]
@@ -88,14 +90,18 @@ def status(env: dict[str, str]) -> dict[str, object]:
     return dict(json.loads(result.stdout), exit_code=result.exit_code)
 
 
-def live_telemetry(env: dict[str, str]) -> dict[str, bool]:
-    from clinesync.consoles.http import HttpConsole
-
+@contextlib.contextmanager
+def console_of(env: dict[str, str]) -> Iterator[HttpConsole]:
     console = HttpConsole(env["CLINESYNC_CONSOLE"], TOKEN)
     try:
-        return {org: console.read(org).document.tree()["remoteConfig"]["telemetryEnabled"] for org in ORGS}  # type: ignore[union-attr]
+        yield console
     finally:
         console.close()
+
+
+def live_telemetry(env: dict[str, str]) -> dict[str, bool]:
+    with console_of(env) as console:
+        return {org: console.read(org).document.tree()["remoteConfig"]["telemetryEnabled"] for org in ORGS}  # type: ignore[union-attr]
 
 
 def hold_passes(console_server: RunningServer) -> None:
@@ -469,16 +475,8 @@ def test_a_console_edit_the_plan_leaves_alone_keeps_a_wave_applied(fleet: dict[s
     assert run("plan", "--out", "p.plan", env=env).exit_code == 0
     assert run("rollout", "next", "p.plan", env=env).exit_code == 0
 
-    from clinesync.consoles.http import HttpConsole
-    from clinesync.document import Document
-
-    console = HttpConsole(env["CLINESYNC_CONSOLE"], TOKEN)
-    live = console.read(ORGS[0])
-    assert live.document is not None
-    tree = live.document.tree()
-    tree["remoteConfig"]["mcpMarketplaceEnabled"] = True  # an admin's edit of an unmanaged setting
-    console.write(ORGS[0], Document.from_tree(tree), live.revision)
-    console.close()
+    with console_of(env) as console:  # an admin's edit of an unmanaged setting
+        edit_live(console, ORGS[0], lambda config: config.update(mcpMarketplaceEnabled=True))
     found = status(env)
     assert (found["verdict"], found["waves"][0]["state"]) == ("holding", "applied")  # type: ignore[index]
 
@@ -587,17 +585,15 @@ def test_a_wave_rolled_back_is_never_applied_again_and_an_edited_one_is_in_the_w
     assert run("rollout", "next", "p.plan", env=env).exit_code == 0  # the canary: 3 organizations
     edit = run("export", ORGS[1], env=env)  # an admin edits one canary organization since
     assert edit.exit_code == 0
-    from clinesync.consoles.http import HttpConsole
-    from clinesync.document import Document
-
-    console = HttpConsole(env["CLINESYNC_CONSOLE"], TOKEN)
-    live = console.read(ORGS[1])
-    assert live.document is not None
-    tree = live.document.tree()
     # neither the plan's document nor the one before it (put back as before, it would be rolled back already)
-    tree["remoteConfig"]["providerSettings"]["OpenAiCompatible"]["models"].append({"id": "admin-pick"})
-    console.write(ORGS[1], Document.from_tree(tree), live.revision)
-    console.close()
+    with console_of(env) as console:
+        edit_live(
+            console,
+            ORGS[1],
+            lambda config: config["providerSettings"]["OpenAiCompatible"]["models"].append(
+                {"id": "admin-pick"}
+            ),
+        )
     stopped = run("rollout", "status", "p.plan", "--format", "json", env=env)
     assert stopped.exit_code == 1
     way_back = {entry["organization"]: entry["to"] for entry in json.loads(stopped.stdout)["rollback"]}
@@ -627,18 +623,10 @@ def test_the_way_back_leaves_out_what_was_rolled_back_and_restores_the_revision_
     for organization in rolled:
         assert run("rollback", organization, "--to", "1", "--auto-approve", env=env).exit_code == 0
     # An admin edits one still applied, then puts it back (revisions 3 and 4): the way back is still revision 1.
-    from clinesync.consoles.http import HttpConsole
-    from clinesync.document import Document
-
     edited = waves["early"][3]
-    console = HttpConsole(env["CLINESYNC_CONSOLE"], TOKEN)
-    for telemetry in (False, True):
-        live = console.read(edited)
-        assert live.document is not None
-        tree = live.document.tree()
-        tree["remoteConfig"]["telemetryEnabled"] = telemetry
-        console.write(edited, Document.from_tree(tree), live.revision)
-    console.close()
+    with console_of(env) as console:
+        for telemetry in (False, True):
+            edit_live(console, edited, lambda config: config.update(telemetryEnabled=telemetry))  # noqa: B023
     found = status(env)
     assert (found["verdict"], found["exit_code"]) == ("stopped", 1)
     assert "was changed back since (a rollback?)" in str(found["reason"])
