@@ -44,7 +44,7 @@ def already_restored(console: str, organization: str, revision: int) -> str:
     """A rollback with nothing to write: live holds that revision's document. Of the files nothing is said:
     after a rollback they usually say otherwise, which `drift` tells."""
     return (
-        f"{console_line(console)}\n\n{organization} holds revision {revision}'s document already: nothing to roll "
+        f"{console_line(console)}\n{organization} holds revision {revision}'s document already: nothing to roll "
         "back. (Whether that is what its files say is drift's to tell: clinesync drift.)\n"
     )
 
