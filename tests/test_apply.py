@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clinesync.consoles.base import ConsoleError, Live, WritesUnsupported
+import pytest
+
+from clinesync.consoles.base import ConsoleError, Live, NotAttempted, WritesUnsupported
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 from clinesync.plans.apply import apply_plan
@@ -110,3 +112,43 @@ def test_a_batch_whose_transaction_fails_is_failed_whole_and_the_batches_before_
     assert all(result.error == "local console: disk I/O error" for result in results[256:512])
     written = [len(console.history(result.plan.organization or "")) for result in results]
     assert written == [1] * 256 + [0] * 256 + [1] * 88
+
+
+class GoneAfterWriting(LocalConsole):
+    """Takes each write, then is gone before the read that verifies it (killed mid-apply)."""
+
+    gone = False
+
+    def read(self, organization: str) -> Live:
+        if self.gone:
+            raise NotAttempted("not attempted: console unreachable (connection refused)")
+        return super().read(organization)
+
+
+class GoneAfterWritingOneByOne(GoneAfterWriting):
+    """The same, written one organization at a time from threads, as an HTTP console is."""
+
+    inline = False
+    write_many = None  # type: ignore[assignment]
+
+    def write(self, organization: str, document: Document, if_match: str | None) -> Live:
+        [written] = LocalConsole.write_many(self, [(organization, document, if_match)])
+        assert not isinstance(written, ConsoleError)
+        return written
+
+
+@pytest.mark.parametrize("kind", [GoneAfterWriting, GoneAfterWritingOneByOne])
+def test_a_write_the_console_took_is_never_reported_not_attempted(tmp_path: Path, kind: type) -> None:
+    console = kind(tmp_path / "console.db")
+    plan = make_plan(files(tmp_path, 3), console, {})
+    console.gone = True
+    results = apply_plan(plan, console, parallelism=2)
+    console.gone = False
+    for result in results:
+        assert result.plan.organization is not None
+        assert console.read(result.plan.organization).revision == "1"  # written
+        assert (result.outcome, result.revision) == ("failed", "1")
+        assert result.error == (
+            "written (revision 1), but not verified: the read after it failed: console unreachable "
+            "(connection refused)"
+        )

@@ -160,6 +160,18 @@ def test_shard_takes_every_nth_from_the_kth(in_tmp: Path) -> None:
     )
 
 
+def test_an_empty_shard_reads_nothing_and_says_so(in_tmp: Path) -> None:
+    """More shards than files (a fixed matrix over a small fleet): not "live matches the files"."""
+    fleet(in_tmp / "orgs", 2)
+    for command in ("plan", "drift"):
+        empty = run(command, "orgs", "--shard", "3/3")
+        assert empty.exit_code == 0
+        assert "No organization files to compare with live: nothing was read." in empty.stdout
+        assert "matches" not in empty.output
+        markdown = run(command, "orgs", "--shard", "3/3", "--format", "markdown").stdout
+        assert "nothing was read" in markdown and "matches" not in markdown
+
+
 @pytest.mark.parametrize("shard", ["0/2", "3/2", "2", "a/b", "1/0"])
 def test_a_bad_shard_is_a_usage_error(in_tmp: Path, shard: str) -> None:
     fleet(in_tmp / "orgs", 2)

@@ -213,6 +213,15 @@ def test_a_stale_saved_plan_is_refused_and_nothing_is_written(org_file: Path) ->
     assert result.exit_code == 1
     assert f"Error: {ORG}: plan is stale: live changed since the plan; plan again" in result.stderr
     assert revisions() == 1
+    # A script reading the JSON report gets one too: nothing applied, and why (docs/json-format.md).
+    report = run("apply", "reviewed.plan", "--format", "json", env=ENV)
+    assert report.exit_code == 1 and revisions() == 1
+    found = json.loads(report.stdout)
+    assert [(org["organization"], org["outcome"]) for org in found["organizations"]] == [(ORG, "not attempted")]
+    assert found["organizations"][0]["error"] == (
+        f"the saved plan was refused: {ORG}: plan is stale: live changed since the plan; plan again"
+    )
+    assert found["summary"] == {"applied": 0, "unchanged": 0, "failed": 0, "not_attempted": 1, "exit_code": 1}
 
 
 def test_a_changed_variable_after_the_plan_is_refused(org_file: Path) -> None:

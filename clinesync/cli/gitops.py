@@ -474,6 +474,8 @@ def apply_saved_plan(
         every_wave = len(saved.organizations) == len(saved.document["organizations"])
         if saved.document.get("rollout") is not None and every_wave:
             output.err(view.WAVES_APPLIED_SINCE)
+        if output_format == "json":
+            output.out(APPLY_RENDERERS["json"](console.description, _refused(saved, reasons), EXIT_ERROR))
         return EXIT_ERROR
     result = judged(run.project, result)
     if saved.document.get("rollout") is not None:
@@ -492,6 +494,25 @@ def apply_saved_plan(
         return _apply_manually(output, result, console, timeout, interval)
     in_path_order = [entry.file for entry in saved.organizations]  # as the plan file lists them
     return apply_and_report(output, result, console, parallelism, output_format, skipped, in_path_order)
+
+
+def _refused(saved: SavedPlan, reasons: list[str]) -> list[OrgResult]:
+    """A refused saved plan as apply reports it: what it changes not attempted, each with the reason that
+    names it (else the first), and the rest unchanged."""
+    from clinesync.plans import planfile
+    from clinesync.plans.apply import OrgResult
+
+    files = {entry.file for entry in saved.organizations}
+    results = []
+    for org in planfile.as_plan(saved).organizations:
+        if org.file not in files:
+            continue
+        if not org.changes:
+            results.append(OrgResult(org, "unchanged"))
+            continue
+        reason = next((said for said in reasons if org.organization and org.organization in said), reasons[0])
+        results.append(OrgResult(org, "not attempted", f"the saved plan was refused: {reason}"))
+    return results
 
 
 def show_plan(output: Output, result: Plan, output_format: str) -> None:

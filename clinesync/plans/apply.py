@@ -22,6 +22,8 @@ from clinesync.plans.plan import OrgPlan, Plan
 
 Outcome = Literal["applied", "unchanged", "failed", "not attempted"]
 _REFUSES = "not attempted: the console refuses writes"
+# A write and the read that verifies it (an error where that read failed).
+Written = tuple[Live, Live | ConsoleError]
 WriteMany = Callable[[list[tuple[str, Document, str | None]]], list[Live | ConsoleError]]
 
 
@@ -45,7 +47,7 @@ def apply_plan(
         return _results(plan, dict(zip(map(id, todo), done, strict=True)))
     refused = threading.Event()
 
-    def write(org: OrgPlan) -> tuple[Live, Live]:
+    def write(org: OrgPlan) -> Written:
         if refused.is_set():
             raise NotAttempted(_REFUSES)
         assert org.organization and org.target and org.live
@@ -54,7 +56,7 @@ def apply_plan(
         except WritesUnsupported:
             refused.set()
             raise
-        return written, console.read(org.organization)
+        return _verified(console, org, written)
 
     outcomes = dict(
         zip(
@@ -71,9 +73,9 @@ _BATCH = 256  # writes a transaction: a few MiB of documents at most, and progre
 
 def _in_batches(
     todo: list[OrgPlan], console: Console, write_many: WriteMany, progress: Progress | None
-) -> list[tuple[Live, Live] | ConsoleError]:
+) -> list[Written | ConsoleError]:
     """Each batch written in one transaction, then each write verified by a read."""
-    outcomes: list[tuple[Live, Live] | ConsoleError] = []
+    outcomes: list[Written | ConsoleError] = []
     refused = False  # the console refuses writes altogether: the rest are not attempted
     for start in range(0, len(todo), _BATCH):
         batch = todo[start : start + _BATCH]
@@ -102,15 +104,17 @@ def _in_batches(
     return outcomes
 
 
-def _verified(console: Console, org: OrgPlan, written: Live) -> tuple[Live, Live] | ConsoleError:
+def _verified(console: Console, org: OrgPlan, written: Live) -> Written:
+    """The write, and the read that verifies it; a read that fails leaves the write written, unverified (the
+    console may have gone down since: it did take this write)."""
     assert org.organization
     try:
         return written, console.read(org.organization)
     except ConsoleError as error:
-        return error
+        return written, error
 
 
-def _results(plan: Plan, outcomes: dict[int, tuple[Live, Live] | ConsoleError]) -> list[OrgResult]:
+def _results(plan: Plan, outcomes: dict[int, Written | ConsoleError]) -> list[OrgResult]:
     results = []
     for org in plan.organizations:
         if org.action == "failed":
@@ -122,13 +126,21 @@ def _results(plan: Plan, outcomes: dict[int, tuple[Live, Live] | ConsoleError]) 
     return results
 
 
-def _result(org: OrgPlan, outcome: tuple[Live, Live] | ConsoleError) -> OrgResult:
+def _result(org: OrgPlan, outcome: Written | ConsoleError) -> OrgResult:
     if isinstance(outcome, NotAttempted):
-        return OrgResult(org, "not attempted", str(outcome))
+        return OrgResult(org, "not attempted", str(outcome).removeprefix("not attempted: "))
     if isinstance(outcome, ConsoleError):
         return OrgResult(org, "failed", str(outcome))
     assert org.target is not None
     written, reread = outcome
+    if isinstance(reread, ConsoleError):
+        reason = str(reread).removeprefix("not attempted: ")
+        return OrgResult(
+            org,
+            "failed",
+            f"written (revision {written.revision}), but not verified: the read after it failed: {reason}",
+            written.revision,
+        )
     unverified = diff(reread.document.tree() if reread.document else None, org.target.tree())
     if unverified:
         return OrgResult(

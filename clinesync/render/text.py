@@ -126,6 +126,8 @@ def summary(plan: Totals, mode: str = "plan") -> str:
 
 def headline(plan: Totals, mode: str = "plan") -> str:
     """What the plan comes to, in words: the summary's counts, and a comment's headline."""
+    if not plan.organizations:  # an empty shard, or files that are all bases: nothing was read
+        return "No organization files to compare with live: nothing was read"
     if not plan.has_changes and not plan.failed:
         return f"No {'changes' if mode == 'plan' else 'drift'}. Live state matches the files"
     creates, updates = plan.count("create"), plan.count("update")
