@@ -217,7 +217,9 @@ def test_a_stale_saved_plan_is_refused_and_nothing_is_written(org_file: Path) ->
     report = run("apply", "reviewed.plan", "--format", "json", env=ENV)
     assert report.exit_code == 1 and revisions() == 1
     found = json.loads(report.stdout)
-    assert [(org["organization"], org["outcome"]) for org in found["organizations"]] == [(ORG, "not attempted")]
+    assert [(org["organization"], org["outcome"]) for org in found["organizations"]] == [
+        (ORG, "not attempted")
+    ]
     assert found["organizations"][0]["error"] == (
         f"the saved plan was refused: {ORG}: plan is stale: live changed since the plan; plan again"
     )

@@ -14,7 +14,13 @@ import httpx
 import pytest
 
 from clinesync.consoles import http as http_module
-from clinesync.consoles.base import Conflict, ConsoleError, HistoryUnsupported, WritesUnsupported
+from clinesync.consoles.base import (
+    Conflict,
+    ConsoleError,
+    HistoryUnsupported,
+    NotAttempted,
+    WritesUnsupported,
+)
 from clinesync.consoles.http import HttpConsole
 from clinesync.document import Document
 
@@ -135,6 +141,23 @@ def test_failures_are_one_line_that_says_what_to_do(response: httpx.Response, me
     with pytest.raises(ConsoleError, match=message) as raised:
         console(handler).read(ORG)
     assert "\n" not in str(raised.value) and TOKEN not in str(raised.value)
+
+
+def test_a_403_is_the_organizations_alone_and_a_401_the_whole_consoles() -> None:
+    """An account is an admin of some organizations, not all: the next organization is still asked."""
+    handler, seen = sequence(failure(403, "forbidden"), envelope(None))
+    forbidding = console(handler)
+    with pytest.raises(ConsoleError, match="forbids this \\(403\\)") as raised:
+        forbidding.read(ORG)
+    assert not isinstance(raised.value, NotAttempted)
+    assert forbidding.read(ORG.replace("Y", "Z")).document is None and len(seen) == 2
+    handler, seen = sequence(failure(401, "unauthorized"), envelope(None))
+    refusing = console(handler)
+    with pytest.raises(ConsoleError, match="401"):
+        refusing.read(ORG)
+    with pytest.raises(NotAttempted, match="console unreachable"):
+        refusing.read(ORG)
+    assert len(seen) == 1
 
 
 @pytest.mark.parametrize("status", [404, 405])

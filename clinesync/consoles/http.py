@@ -251,8 +251,10 @@ def _raise_for_status(response: Answer, method: str, organization: str, url: str
     reason = _error_text(response, redact)
     if status == 401:
         raise ConsoleDown(f"{url} refused the token (401): check CLINE_API_KEY or --token-file")
-    if status == 403:
-        raise ConsoleDown(f"{url} forbids this (403): the token's account must be an admin of {organization}")
+    if status == 403:  # the organization's alone: an account is an admin of some organizations, not all
+        raise ConsoleError(
+            f"{url} forbids this (403): the token's account must be an admin of {organization}"
+        )
     if method == "PUT" and status in (404, 405):
         raise WritesUnsupported(
             f"{url} does not accept writes of remote configuration (HTTP {status}): Cline's hosted console has "
