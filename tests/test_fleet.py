@@ -145,6 +145,19 @@ def test_cli_summaries_carry_every_organizations_result(in_tmp: Path) -> None:
     assert report["summary"]["failed"] == 1
     markdown = run("drift", "orgs", "--format", "markdown").stdout
     assert "❌ `org-01JZPE4CHW5XTP73W957600001 (orgs/org-001.yaml)` failed" in markdown
+    # Two errors: the review reads the first and where it is, and how many more (validate lists them).
+    write(
+        in_tmp / "orgs" / "org-001.yaml",
+        "organization: org-01JZPE4CHW5XTP73W957600001\nenabled: maybe\nname: 7\n",
+    )
+    [failed] = [
+        entry
+        for entry in json.loads(run("plan", "orgs", "--format", "json").stdout)["organizations"]
+        if entry["action"] == "failed"
+    ]
+    assert failed["error"].startswith("enabled: ") and failed["error"].endswith(
+        "(orgs/org-001.yaml:2:10), and 1 more error"
+    )
 
 
 def test_shard_takes_every_nth_from_the_kth(in_tmp: Path) -> None:

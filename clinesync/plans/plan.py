@@ -373,9 +373,8 @@ def plan_rollback(console: Console, organization: str, revision: int) -> Plan:
 
 
 def _first_error(problems: list[Problem]) -> str:
+    """The first error and where it is, as a review reads it; how many more there are (validate lists them)."""
     errors = [problem for problem in problems if problem.is_error]
-    return (
-        f"{errors[0].message} ({errors[0].file}:{errors[0].line}:{errors[0].column})"
-        if len(errors) == 1
-        else f"the file has {len(errors)} errors"
-    )
+    first = f"{errors[0].message} ({errors[0].file}:{errors[0].line}:{errors[0].column})"
+    more = len(errors) - 1
+    return f"{first}, and {more} more error{'s' if more > 1 else ''}" if more else first
