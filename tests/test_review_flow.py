@@ -188,6 +188,60 @@ def test_at_a_thousand_organizations_every_impact_is_shown_counted_and_named_nev
     assert len(moved) == 1 and "(334 organizations: " in moved[0] and "and 324 more)" in moved[0]
 
 
+def test_impacts_past_what_a_comment_holds_keep_naming_their_one_organization(in_tmp: Path) -> None:
+    """Each of 800 organizations moves to a host of its own: 800 distinct impacts cannot all fit. Those shown
+    still say which organization each is; the comment says how many more there are."""
+    from clinesync.render.markdown import plan_markdown
+
+    settings = {
+        "openAiBaseUrl": "https://gw.example.com/v1",
+        "models": [{"id": "gpt-4.1", "contextWindow": 128000}],
+    }
+    live = Document(True, {"providerSettings": {"OpenAiCompatible": settings}})
+    organizations = [f"org-01JZPE4CHW5XTP73W9{index:08d}" for index in range(800)]
+    for index, organization in enumerate(organizations):
+        text = org(organization, "gpt-4.1").replace("gw.example", f"gw-{index}.example")
+        write(in_tmp / "orgs" / f"{index:04d}.yaml", text)
+    console = LocalConsole(in_tmp / "scratch.db")
+    console.write_many([(organization, live, None) for organization in organizations])
+    plan = make_plan(sorted(str(path) for path in (in_tmp / "orgs").iterdir()), console, {})
+    console.close()
+    text = plan_markdown(plan)
+    assert len(text) <= MAX_COMMENT
+    moves = [
+        line for line in text.splitlines() if line.startswith("! ") and "moves from gw.example.com" in line
+    ]
+    assert 0 < len(moves) < 800
+    for index, line in enumerate(moves):
+        assert f"to gw-{index}.example.com" in line and line.endswith(
+            f"(1 organization: {in_tmp}/orgs/{index:04d}.yaml)"
+        )
+    assert f"{800 - len(moves)} more impact lines: the full plan is in this run's artifacts" in text
+
+
+def test_a_drift_comment_says_each_failure_once_whatever_it_cuts(in_tmp: Path) -> None:
+    """The nightly drift of a thousand organizations with a token the console refuses: the reason is in the
+    head, once, with how many it concerns, and the cut note does not send the reader to a plan file."""
+    from clinesync.consoles.base import ConsoleError, Live
+    from clinesync.render.markdown import plan_markdown
+
+    class Refusing(LocalConsole):
+        def read(self, organization: str) -> Live:
+            raise ConsoleError("https://console.example.com refused the token (401): check CLINE_API_KEY")
+
+    for index in range(1000):
+        write(in_tmp / "orgs" / f"{index:04d}.yaml", org(f"org-01JZPE4CHW5XTP73W9{index:08d}", "gpt-4.1"))
+    console = Refusing(in_tmp / "scratch.db")
+    plan = make_plan(sorted(str(path) for path in (in_tmp / "orgs").iterdir()), console, {})
+    console.close()
+    text = plan_markdown(plan, "drift")
+    assert len(text) <= MAX_COMMENT and "**Cut to fit a comment:**" in text
+    head = text.split("| organization | result | changes |")[0]
+    [reason] = [line for line in head.splitlines() if "refused the token (401)" in line]
+    assert "(1000 organizations: " in reason and reason.endswith("and 990 more)")
+    assert "show PLANFILE" not in text and "clinesync drift --format json" in text
+
+
 def test_apply_reports_per_organization_results_as_json(in_tmp: Path) -> None:
     write(in_tmp / "orgs" / "a.yaml", org(A, "gpt-4o"))
     write(in_tmp / "orgs" / "b.yaml", f"organization: {B}\nenabled: maybe\n")

@@ -30,9 +30,11 @@ _FOLD_AFTER_LINES = 20
 _NAMED = 10  # organizations named beside a shared line; the rest counted
 _CUT_RESERVE = 600  # room kept for the note that says what was cut
 _TRACKED = 20_000  # distinct impact or shared lines followed; a line first seen past them is not grouped
-_FULL_PLAN = (
-    "the full plan is in this run's artifacts (the saved plan renders with `clinesync show PLANFILE`)"
-)
+# Where a reader finds what a comment had to leave out.
+_WHOLE = {
+    "plan": "the full plan is in this run's artifacts (the saved plan renders with `clinesync show PLANFILE`)",
+    "drift": "the full report is in this run's log (`clinesync drift --format json` gives every organization)",
+}
 
 
 def plan_markdown(plan: Plan, mode: str = "plan", members: bool = False, limit: int = MAX_COMMENT) -> str:
@@ -64,6 +66,7 @@ class MarkdownPlan:
         self._listed = self._changing = 0  # organizations failed or changing; changing
         self._rows: list[str] = []
         self._failed_rows: list[str] = []
+        self._failures: dict[str, Named] = {}  # each failure's reason once, with its organizations
         self._sections: list[list[str]] = []
         self._first_open: list[str] = []  # the first section unfolded: shown so if it is the only one
         self._kept_rows = self._kept_sections = self._cut_rows = self._cut_sections = 0
@@ -94,6 +97,9 @@ class MarkdownPlan:
         row = f"| {_cell(organization_label(org))} | {result} | {len(org.changes)} |"
         if org.action == "failed":
             self._failed_rows.append(row)  # every one, first in the table: a reviewer must see each failure
+            reason = visible(org.error or "")
+            if reason in self._failures or len(self._failures) < _TRACKED:
+                self._failures.setdefault(reason, Named()).add(visible(org.file))
         elif self._kept_rows + len(row) + 1 <= self.limit:
             self._rows.append(row)
             self._kept_rows += len(row) + 1
@@ -120,24 +126,26 @@ class MarkdownPlan:
             "",
         ]
         # What a reviewer must not miss comes right after the headline, and is never cut.
-        head += _must_not_miss(totals, self._impacts, self._changing > 1, (limit - _CUT_RESERVE) // 2)
+        whole = _WHOLE[mode]
+        head += _must_not_miss(totals, self._impacts, self._changing > 1, (limit - _CUT_RESERVE) // 2, whole)
+        head += _failed(self._failures, (limit - _CUT_RESERVE) // 8, whole)
         rollout = totals.rollout() if mode == "plan" else None
         if rollout is not None:
             head += rollout_lines(rollout)
         if self._untracked:
             head += [
-                f"{self._untracked} more impact lines, each first met past {_TRACKED:,} others: {_FULL_PLAN}.",
+                f"{self._untracked} more impact lines, each first met past {_TRACKED:,} others: {whole}.",
                 "",
             ]
         sections = self._sections
         if self._listed == 1 and sections:
             sections = [self._first_open]
-        shared = _shared(self._sharing, (limit - _CUT_RESERVE) // 4) if self._changing > 1 else []
+        shared = _shared(self._sharing, (limit - _CUT_RESERVE) // 4, whole) if self._changing > 1 else []
         table = ["| organization | result | changes |", "|---|---|---:|", *self._failed_rows, *self._rows, ""]
         if self._listed <= 1:
             table = []
         cut = (self._cut_rows, self._cut_sections)
-        body = _within(head, table, shared, sections, limit - _CUT_RESERVE, cut)
+        body = _within(head, table, shared, sections, limit - _CUT_RESERVE, cut, whole)
         return "\n".join(body).rstrip("\n") + "\n"
 
 
@@ -171,7 +179,9 @@ def rollout_lines(rollout: Rollout) -> list[str]:
     return [*lines, ""]
 
 
-def _must_not_miss(totals: Totals, impacts: dict[str, Named], several: bool, budget: int) -> list[str]:
+def _must_not_miss(
+    totals: Totals, impacts: dict[str, Named], several: bool, budget: int, whole: str
+) -> list[str]:
     """Every impact line once, with how many organizations it concerns and which, and the mass-change
     verdict. Within `budget` (half a comment) whatever the fleet: past it, the organizations are counted, not
     named; past that, the verdict stays and the impact lines are kept while they fit."""
@@ -185,7 +195,23 @@ def _must_not_miss(totals: Totals, impacts: dict[str, Named], several: bool, bud
         (several, False),
         budget,
         "impact lines",
+        whole,
     )
+
+
+def _failed(failures: dict[str, Named], budget: int, whole: str) -> list[str]:
+    """Each failure's reason once, with the organizations it concerns: a run that could not read a thousand
+    organizations says why once, and the reason survives any cut (it is part of the head). Within `budget`:
+    the organizations counted past it, then the first reasons that fit."""
+    if not failures:
+        return []
+    lines: list[str] = []
+    for naming in (True, False):
+        lines = [f"- {code_span(reason)} {_who(named, naming).strip()}" for reason, named in failures.items()]
+        if _size(lines) <= budget:
+            return ["**Failed:**", "", *lines, ""]
+    fitting = _fitting(lines, budget - 200)
+    return ["**Failed:**", "", *fitting, f"{len(lines) - len(fitting)} more failure reasons: {whole}.", ""]
 
 
 def _bounded(
@@ -195,6 +221,7 @@ def _bounded(
     namings: tuple[bool, ...],
     budget: int,
     what: str,
+    whole: str,
 ) -> list[str]:
     """`title` and a diff block of `kept`, then the grouped lines within `budget`: with the organizations
     named, else counted, else the first that fit and how many more `what` there are."""
@@ -205,7 +232,7 @@ def _bounded(
         if _size(block) <= budget:
             return block
     fitting = _fitting(lines, budget - _size([*title, "```diff", *kept, "```", "", ""]) - 200)
-    more = f"{len(lines) - len(fitting)} more {what}: {_FULL_PLAN}."
+    more = f"{len(lines) - len(fitting)} more {what}: {whole}."
     return [*title, "```diff", *kept, *fitting, "```", more, ""]
 
 
@@ -222,7 +249,7 @@ def _fitting(lines: list[str], budget: int) -> list[str]:
 def _who(named: Named, naming: bool) -> str:
     """`(3 organizations: orgs/a.yaml, orgs/b.yaml, orgs/c.yaml)`, at most ten named."""
     count = f"{named.count} organization{'s' if named.count != 1 else ''}"
-    if not naming:
+    if not naming and named.count > 1:  # one is named as briefly as it is counted
         return f"    ({count})"
     more = f" and {named.count - _NAMED} more" if named.count > _NAMED else ""
     return f"    ({count}: {', '.join(named.files)}{more})"
@@ -234,7 +261,8 @@ def _within(
     shared: list[str],
     sections: list[list[str]],
     budget: int,
-    cut: tuple[int, int] = (0, 0),
+    cut: tuple[int, int],
+    whole: str,
 ) -> list[str]:
     """As much as fits: the head, the table (its rows cut at need, so that what several organizations share
     still shows after it), the shared changes, then whole sections in order. `cut`: the table rows and
@@ -258,7 +286,7 @@ def _within(
         out += [
             "",
             f"**Cut to fit a comment:** {cut_rows} table rows and {cut_sections} organizations' sections "
-            f"are not shown; {_FULL_PLAN}.",
+            f"are not shown; {whole}.",
         ]
     return out
 
@@ -267,7 +295,7 @@ def _size(lines: list[str]) -> int:
     return sum(len(line) + 1 for line in lines)
 
 
-def _shared(sharing: dict[str, Named], budget: int) -> list[str]:
+def _shared(sharing: dict[str, Named], budget: int, whole: str) -> list[str]:
     """Changes that several organizations' plans share, once each with how many share it and which: within
     `budget` (a quarter of a comment), the organizations counted, not named, and then the rarest cut."""
     common = sorted(
@@ -283,6 +311,7 @@ def _shared(sharing: dict[str, Named], budget: int) -> list[str]:
         (True, False),
         budget,
         "shared changes",
+        whole,
     )
 
 
