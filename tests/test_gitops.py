@@ -246,9 +246,25 @@ def test_a_secret_changed_after_the_plan_of_an_update_is_said_to_be_a_variable(o
     assert run("plan", "org.yaml", "--out", "reviewed.plan", env=ENV).exit_code == 0
     result = run("apply", "reviewed.plan", env={"AZURE_OPENAI_KEY": "sk-another-key-5678"})
     assert result.exit_code == 1
-    assert "files, variables or live changed since the plan, in a value that is not shown" in result.stderr
+    assert (
+        f"Error: {ORG}: files, variables or live changed since the plan, in a value the plan shows for it or one "
+        "it does not (a secret from the environment, or a live value)" in result.stderr
+    )
     assert "display differs" not in result.stderr
     assert revisions() == 1
+
+
+def test_a_header_the_plan_showed_edited_after_it_is_refused_naming_its_organization(org_file: Path) -> None:
+    """A header the file writes shows beside the masked live value; its value is bound with the secrets,
+    and the refusal names the organization whose display it changed."""
+    assert run("apply", "org.yaml", "--auto-approve", env=ENV).exit_code == 0
+    org_file.write_text(org_file.read_text().replace("X-Tenant-Id: acme", "X-Tenant-Id: acme-x"))
+    planned = run("plan", "org.yaml", "--out", "reviewed.plan", env=ENV)
+    assert '"acme-x"' in planned.stdout
+    org_file.write_text(org_file.read_text().replace("X-Tenant-Id: acme-x", "X-Tenant-Id: acme-y"))
+    result = run("apply", "reviewed.plan", env=ENV)
+    assert result.exit_code == 1 and revisions() == 1
+    assert f"Error: {ORG}: files, variables or live changed since the plan" in result.stderr
 
 
 def test_a_changed_file_after_the_plan_is_refused(org_file: Path) -> None:

@@ -473,16 +473,27 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
     if reasons:
         return reasons
     fresh_orgs = [org for _, org in matched if org is not None]  # every one: no reason was found
+    shown_otherwise = [
+        entry.organization
+        for entry, org in matched
+        if org is not None
+        and _display(_saved_form(org)) != _display(shown.get(os.path.normpath(entry.file), {}))
+    ]
     if secrets_fingerprint(fresh_orgs, saved.salt) != saved.secrets:
+        # A value the plan showed beside a masked live one (a header the file writes) is bound with the
+        # secrets: the organizations whose display changed are the ones to name.
+        if shown_otherwise:
+            return [
+                f"{organization}: files, variables or live changed since the plan, in a value the plan shows "
+                "for it or one it does not (a secret from the environment, or a live value); plan again"
+                for organization in shown_otherwise
+            ]
         return [
             "files, variables or live changed since the plan, in a value that is not shown (a secret from the "
             "environment, or a live value); plan again"
         ]
-    # Last: a changed secret changes the display too (a line saying it changed), and is the likelier cause.
     return [
-        f"{entry.organization}: the plan file's display differs from what apply would do now (the plan file "
+        f"{organization}: the plan file's display differs from what apply would do now (the plan file "
         "was edited, or a dated warning changed since): plan again"
-        for entry, org in matched
-        if org is not None
-        and _display(_saved_form(org)) != _display(shown.get(os.path.normpath(entry.file), {}))
+        for organization in shown_otherwise
     ]
