@@ -111,6 +111,34 @@ def test_429_honours_retry_after(waits: list[float]) -> None:
     assert waits == [7.0]
 
 
+def test_a_console_asking_to_wait_past_the_longest_wait_ends_the_runs_requests_at_once(
+    waits: list[float],
+) -> None:
+    handler, seen = sequence(failure(429, "slow down", **{"Retry-After": "3600"}), envelope(None))
+    limited = console(handler)
+    with pytest.raises(
+        ConsoleError, match="answered 429 \\(slow down\\), asking to wait 3600 s: try again later"
+    ):
+        limited.read(ORG)
+    with pytest.raises(NotAttempted, match="console unreachable"):
+        limited.read(ORG)
+    assert waits == [] and len(seen) == 1
+
+
+def test_a_retried_failure_that_outlasts_the_retries_is_the_whole_consoles(waits: list[float]) -> None:
+    """A hung, rate-limited or unavailable console: the first organization waits out the retries, the rest
+    of the fleet is not attempted instead of each waiting out its own."""
+    handler, seen = sequence(failure(503, "unavailable"))
+    down = console(handler, retries=2)
+    with pytest.raises(
+        ConsoleError, match="answered 503 \\(unavailable\\), after 3 attempts: try again later"
+    ):
+        down.read(ORG)
+    with pytest.raises(NotAttempted):
+        down.read(ORG)
+    assert len(seen) == 3 and len(waits) == 2
+
+
 def test_500_is_not_retried() -> None:
     handler, seen = sequence(failure(500, "internal error"))
     with pytest.raises(ConsoleError, match=f"answered 500 \\(internal error\\) for {ORG}"):
@@ -234,9 +262,12 @@ def test_a_slow_server_past_the_timeout(raw_server: Callable[..., str]) -> None:
         release.wait(5)
 
     url = raw_server(stall)
+    hung = HttpConsole(url, TOKEN, timeout=0.3, retries=0)
     try:
         with pytest.raises(ConsoleError, match="did not answer within the timeout, after 1 attempt:"):
-            HttpConsole(url, TOKEN, timeout=0.3, retries=0).read(ORG)
+            hung.read(ORG)
+        with pytest.raises(NotAttempted):  # hung: the rest of a fleet does not wait out its own timeouts
+            hung.read(ORG)
     finally:
         release.set()
 

@@ -40,7 +40,7 @@ from clinesync.masking import masked_url
 from clinesync.scrub import Redactor, clipped
 
 _RETRIED_STATUSES = frozenset({429, 502, 503, 504})
-_LONGEST_WAIT = 60.0
+_LONGEST_WAIT = 60.0  # seconds between attempts at most; a console asking for longer ends the run's requests
 
 # One exchange: (method, path, headers, body) to the whole answer. The wire's by default; tests give their own.
 Exchange = Callable[[str, str, dict[str, str], bytes | None], Answer]
@@ -182,7 +182,7 @@ class HttpConsole:
         attempt = 0
         while True:
             self._raise_if_down()
-            unreachable = False  # a refused connection: the whole console is down once retries run out
+            consoles = True  # the console's state once the retries run out, not this organization's answer
             try:
                 response = self._answer(method, path, body, headers)
             except WireError as failed:
@@ -193,7 +193,7 @@ class HttpConsole:
                     self._settle(ConsoleDown(failure))
                 if failed.final:
                     raise ConsoleError(failure) from None
-                unreachable = failed.whole_console
+                consoles = failed.whole_console or failed.timed_out  # not an answer garbled on its way
             else:
                 if response.status not in _RETRIED_STATUSES:
                     try:
@@ -203,9 +203,14 @@ class HttpConsole:
                     return response
                 failure = f"{self.url} answered {response.status} ({_error_text(response, self._redact)})"
                 wait = _retry_after(response)
+                if wait is not None and wait > _LONGEST_WAIT:  # come back in an hour: not within this run
+                    self._settle(ConsoleDown(f"{failure}, asking to wait {wait:.0f} s: try again later"))
             if attempt >= self.retries:
+                # Refused, timed out, rate-limited or unavailable through every retry: the console's state.
+                # The rest of a fleet is not attempted, rather than each waiting out its own retries (a hung
+                # console would take hours over a fleet).
                 attempts = f"{attempt + 1} attempt{'s' if attempt else ''}"
-                if unreachable:
+                if consoles:
                     self._settle(ConsoleDown(f"{failure}, after {attempts}: try again later"))
                 raise ConsoleError(f"{failure}, after {attempts}: try again later")
             time.sleep(wait if wait is not None else self._backoff(attempt))
@@ -341,7 +346,7 @@ def _retry_after(response: Answer) -> float | None:
     if not header:
         return None
     try:
-        return min(_LONGEST_WAIT, max(0.0, float(header)))
+        return max(0.0, float(header))
     except ValueError:
         pass
     import email.utils  # only an answer that asks to wait until a date pays for importing it
@@ -350,4 +355,4 @@ def _retry_after(response: Answer) -> float | None:
         when = email.utils.parsedate_to_datetime(header)
     except (TypeError, ValueError):
         return None
-    return min(_LONGEST_WAIT, max(0.0, when.timestamp() - time.time()))
+    return max(0.0, when.timestamp() - time.time())
