@@ -162,6 +162,8 @@ def test_500_is_not_retried() -> None:
         ),
         (httpx.Response(200, json={"data": {"enabled": "yes"}}), "has no enabled/value"),
         (httpx.Response(200, json=[1, 2]), "without Cline's envelope"),
+        (httpx.Response(200, json={"success": False, "error": "x"}), "the request failed \\(success: false"),
+        (failure(400, "bad org id"), f"rejected the request for {ORG} \\(400\\): bad org id"),
     ],
 )
 def test_failures_are_one_line_that_says_what_to_do(response: httpx.Response, message: str) -> None:

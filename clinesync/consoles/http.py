@@ -276,7 +276,8 @@ def _raise_for_status(response: Answer, method: str, organization: str, url: str
     if status == 413:
         raise ConsoleError(f"{url} refused the document as too large (413)")
     if status == 400:
-        raise ConsoleError(f"{url} rejected the document for {organization} (400): {reason}")
+        what = "the document" if method == "PUT" else "the request"
+        raise ConsoleError(f"{url} rejected {what} for {organization} (400): {reason}")
     raise ConsoleError(f"{url} answered {status} ({reason}) for {organization}")
 
 
@@ -306,7 +307,9 @@ def _data(response: Answer, url: str) -> Any:
         raise ConsoleError(
             f"{url} answered with something that is not JSON (HTTP {response.status})"
         ) from None
-    if not isinstance(envelope, dict) or "data" not in envelope or envelope.get("success") is False:
+    if isinstance(envelope, dict) and envelope.get("success") is False:  # its error text is not echoed
+        raise ConsoleError(f"{url} answered that the request failed (success: false, HTTP {response.status})")
+    if not isinstance(envelope, dict) or "data" not in envelope:
         raise ConsoleError(f"{url} answered without Cline's envelope ({{success, data}})")
     return envelope["data"]
 
