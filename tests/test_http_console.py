@@ -16,6 +16,7 @@ import pytest
 from clinesync.consoles import http as http_module
 from clinesync.consoles.base import (
     Conflict,
+    ConsoleDown,
     ConsoleError,
     HistoryUnsupported,
     NotAttempted,
@@ -137,6 +138,20 @@ def test_a_retried_failure_that_outlasts_the_retries_is_the_whole_consoles(waits
     with pytest.raises(NotAttempted):
         down.read(ORG)
     assert len(seen) == 3 and len(waits) == 2
+
+
+def test_a_write_sent_before_the_console_went_down_is_failed_never_not_attempted(waits: list[float]) -> None:
+    """Its answer is lost (502), and by its retry another request has found the console down: the write may
+    have landed, so it is not reported as never tried."""
+
+    def lost_then_down(request: httpx.Request) -> httpx.Response:
+        down._down = down._down or ConsoleDown("connection refused")  # another thread found it down meanwhile
+        return failure(502, "bad gateway")
+
+    down = console(lost_then_down)
+    with pytest.raises(ConsoleError, match="the write may have landed: plan again to see") as raised:
+        down.write(ORG, Document(True, {"version": "v1"}), None)
+    assert not isinstance(raised.value, NotAttempted)
 
 
 def test_500_is_not_retried() -> None:

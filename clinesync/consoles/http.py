@@ -179,8 +179,13 @@ class HttpConsole:
         body: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Answer:
-        attempt = 0
+        attempt, failure = 0, ""
         while True:
+            if attempt and self._down is not None:  # sent once already: it may have reached the console
+                raise ConsoleError(
+                    f"{failure}; then the console became unreachable ({self._down}): "
+                    f"{'the write may have landed: plan again to see' if method == 'PUT' else 'try again later'}"
+                )
             self._raise_if_down()
             consoles = True  # the console's state once the retries run out, not this organization's answer
             try:
