@@ -475,6 +475,9 @@ def test_a_reviewed_plan_run_again_after_the_admin_saved_it_is_already_applied(o
             in again.stdout
         )
         assert "stale" not in again.output
+    report = run("apply", "reviewed.plan", "--format", "json", env=ENV)  # a script's: JSON on stdout
+    assert report.exit_code == 0 and "Already applied" in report.stderr
+    assert [org["outcome"] for org in json.loads(report.stdout)["organizations"]] == ["unchanged"]
     console = LocalConsole(".clinesync/console.db")
     live = console.read(ORG)
     assert live.document is not None

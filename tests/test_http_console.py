@@ -127,17 +127,17 @@ def test_a_console_asking_to_wait_past_the_longest_wait_ends_the_runs_requests_a
 
 
 def test_a_retried_failure_that_outlasts_the_retries_is_the_whole_consoles(waits: list[float]) -> None:
-    """A hung, rate-limited or unavailable console: the first organization waits out the retries, the rest
-    of the fleet is not attempted instead of each waiting out its own."""
+    """A hung, rate-limited or unavailable console: the requests in flight wait out their retries, and once a
+    second has, the rest of the fleet is not attempted instead of each waiting out its own. One alone may be
+    its organization's own (a document its gateway keeps timing out)."""
     handler, seen = sequence(failure(503, "unavailable"))
     down = console(handler, retries=2)
-    with pytest.raises(
-        ConsoleError, match="answered 503 \\(unavailable\\), after 3 attempts: try again later"
-    ):
-        down.read(ORG)
+    for _ in range(2):
+        with pytest.raises(ConsoleError, match="answered 503 \\(unavailable\\), after 3 attempts: try again"):
+            down.read(ORG)
     with pytest.raises(NotAttempted):
         down.read(ORG)
-    assert len(seen) == 3 and len(waits) == 2
+    assert len(seen) == 6 and len(waits) == 4
 
 
 def test_a_write_sent_before_the_console_went_down_is_failed_never_not_attempted(waits: list[float]) -> None:
@@ -154,9 +154,18 @@ def test_a_write_sent_before_the_console_went_down_is_failed_never_not_attempted
     assert not isinstance(raised.value, NotAttempted)
 
 
+def test_a_write_whose_landing_cannot_be_read_back_says_it_may_have_landed(waits: list[float]) -> None:
+    """Refused by its own If-Match on the retry (412), and the read that would tell whether it landed fails:
+    never "not attempted"."""
+    handler, _ = sequence(failure(412, "precondition failed"), failure(401, "unauthorized"))
+    with pytest.raises(ConsoleError, match=r"refused the token.*the write may have landed") as raised:
+        console(handler).write(ORG, Document(True, {"version": "v1"}), '"1"')
+    assert not isinstance(raised.value, NotAttempted)
+
+
 def test_500_is_not_retried() -> None:
     handler, seen = sequence(failure(500, "internal error"))
-    with pytest.raises(ConsoleError, match=f"answered 500 \\(internal error\\) for {ORG}"):
+    with pytest.raises(ConsoleError, match="answered 500 \\(internal error\\)"):
         console(handler).read(ORG)
     assert len(seen) == 1
 
@@ -165,10 +174,10 @@ def test_500_is_not_retried() -> None:
     ("response", "message"),
     [
         (failure(401, "unauthorized"), "refused the token \\(401\\): check CLINE_API_KEY or --token-file"),
-        (failure(403, "forbidden"), f"the token's account must be an admin of {ORG}"),
+        (failure(403, "forbidden"), "the token's account must be an admin of the organization"),
         (
             failure(404, "not found"),
-            f"{ORG} not found at .* check the id and that the token's account is an admin",
+            "not found at .* check the id and that the token's account is an admin",
         ),
         (httpx.Response(200, text="<html>oops</html>"), "answered with something that is not JSON"),
         (
@@ -178,7 +187,7 @@ def test_500_is_not_retried() -> None:
         (httpx.Response(200, json={"data": {"enabled": "yes"}}), "has no enabled/value"),
         (httpx.Response(200, json=[1, 2]), "without Cline's envelope"),
         (httpx.Response(200, json={"success": False, "error": "x"}), "the request failed \\(success: false"),
-        (failure(400, "bad org id"), f"rejected the request for {ORG} \\(400\\): bad org id"),
+        (failure(400, "bad org id"), "rejected the request \\(400\\): bad org id"),
     ],
 )
 def test_failures_are_one_line_that_says_what_to_do(response: httpx.Response, message: str) -> None:
@@ -281,8 +290,9 @@ def test_a_slow_server_past_the_timeout(raw_server: Callable[..., str]) -> None:
     url = raw_server(stall)
     hung = HttpConsole(url, TOKEN, timeout=0.3, retries=0)
     try:
-        with pytest.raises(ConsoleError, match="did not answer within the timeout, after 1 attempt:"):
-            hung.read(ORG)
+        for _ in range(2):
+            with pytest.raises(ConsoleError, match="did not answer within the timeout, after 1 attempt:"):
+                hung.read(ORG)
         with pytest.raises(NotAttempted):  # hung: the rest of a fleet does not wait out its own timeouts
             hung.read(ORG)
     finally:

@@ -645,3 +645,19 @@ def test_the_way_back_leaves_out_what_was_rolled_back_and_restores_the_revision_
         assert "was changed back since (a rollback?)" in refused.stderr
         assert "Nothing was written" in refused.stderr
     assert not any(live_telemetry(env).values())
+
+
+def test_a_wave_applied_out_of_order_then_rolled_back_in_part_stops_the_rollout(
+    fleet: dict[str, str],
+) -> None:
+    """`apply --wave rest` by hand, then part of it rolled back: `rollout next` must not go on with the canary
+    as if nothing happened."""
+    env = fleet
+    assert run("apply", "p.plan", "--wave", "rest", env=env).exit_code == 0
+    rest = next(
+        wave for wave in json.loads(Path("p.plan").read_text())["rollout"]["waves"] if wave["name"] == "rest"
+    )
+    assert run("rollback", rest["organizations"][0], "--to", "1", "--auto-approve", env=env).exit_code == 0
+    stopped = run("rollout", "next", "p.plan", env=env)
+    assert stopped.exit_code == 1 and "was changed back since (a rollback?)" in stopped.stdout
+    assert sum(live_telemetry(env).values()) == len(rest["organizations"]) - 1  # the canary was not applied

@@ -438,11 +438,11 @@ def apply_saved_plan(
     parallelism: int = DEFAULT_PARALLELISM,
     manually: tuple[bool, float, float] = (False, 0.0, 0.0),
     allow_mass_change: bool = False,
-    histories_read: bool = False,
+    put_back_checked: bool = False,
 ) -> int:
     """Apply the organizations the reviewed plan changes, exactly as reviewed, or nothing. The others are not
     read, planned or written: a change to them since the plan was never reviewed. A plan made with waves never
-    applies again an organization it applied and someone put back since (`histories_read`: the rollout's
+    applies again an organization it applied and someone put back since (`put_back_checked`: the rollout's
     status has looked for one already)."""
     from clinesync.plans import planfile
     from clinesync.render import gitops as view
@@ -460,19 +460,27 @@ def apply_saved_plan(
         raise UserError(str(error)) from None
     report_problems(output, result)
     if reasons and planfile.already_applied(saved, result):
-        output.out(view.ALREADY_APPLIED)
-        return EXIT_OK
-    if not reasons and saved.document.get("rollout") is not None and not histories_read:
+        from clinesync.plans.apply import OrgResult
+
+        reviewed = [*result.organizations, *skipped]  # each unchanged: live holds what the plan writes
+        order = {entry.file: index for index, entry in enumerate(saved.organizations)}
+        unchanged = [
+            OrgResult(org, "unchanged") for org in sorted(reviewed, key=lambda org: order.get(org.file, 0))
+        ]
+        return _applied_nothing(output, view.ALREADY_APPLIED, console.description, unchanged, output_format)
+    back = None
+    if not reasons and saved.document.get("rollout") is not None and not put_back_checked:
         from clinesync.cli.rollouts import put_back
 
-        reasons = [back] if (back := put_back(console, saved, result)) else []
+        back = put_back(console, saved, result)
+        reasons = [back] if back else []
     if reasons:
         output.err(view.saved_plan_refused(reasons))
         if manually[0]:  # run again after the admin's Save: what is left to do, if that is what moved live
             moved = planfile.moved_toward(saved, result)
             output.err(view.still_differs(moved, every_refusal=len(moved) == len(reasons)))
         every_wave = len(saved.organizations) == len(saved.document["organizations"])
-        if saved.document.get("rollout") is not None and every_wave:
+        if saved.document.get("rollout") is not None and every_wave and not back:  # put back: plan again
             output.err(view.WAVES_APPLIED_SINCE)
         if output_format == "json":
             output.out(APPLY_RENDERERS["json"](console.description, _refused(saved, reasons), EXIT_ERROR))

@@ -103,7 +103,9 @@ def next_wave(plan_path: str, allow_mass_change: bool) -> int:
         if found.verdict != "ready" or found.wave is None:
             return EXIT_ERROR if found.verdict in ("stopped", "partial") else EXIT_OK
         wave = saved.wave(found.wave.wave.name)
-        return apply_saved_plan(run, console, wave, allow_mass_change=allow_mass_change, histories_read=True)
+        return apply_saved_plan(
+            run, console, wave, allow_mass_change=allow_mass_change, put_back_checked=True
+        )
     finally:
         console.close()
 
@@ -162,14 +164,18 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
         if wave.state == "applied":
             wave.checks = [_run_check(run, check, wave) for check in wave.wave.checks]
     status = decide(waves, rollout.unassigned, datetime.datetime.now(datetime.UTC))
-    if status.verdict in ("ready", "partial") and status.wave is not None:
-        # Applied once and put back since (a rollback)? Then it is never applied again, and it is on the way
-        # back of a wave applied in part.
-        status.wave.organizations = [
-            org if org.standing == "applied" else _in_history(console, org, targets.get(org.organization, ""))
-            for org in status.wave.organizations
-        ]
-        status = rolled_back(status, status.wave.organizations)
+    if status.verdict in ("ready", "partial"):
+        # Applied once and put back since (a rollback)? Then it is never applied again. Looked for in the wave
+        # to apply and in every wave applied in part (one applied out of order, then rolled back in part).
+        looked = [wave for wave in waves if wave is status.wave or wave.state == "partial"]
+        for wave in looked:
+            wave.organizations = [
+                org
+                if org.standing == "applied"
+                else _in_history(console, org, targets.get(org.organization, ""))
+                for org in wave.organizations
+            ]
+        status = rolled_back(status, [org for wave in looked for org in wave.organizations])
     return status
 
 
@@ -239,13 +245,10 @@ def _as_before_the_plan(
 def put_back(console: Console, saved: SavedPlan, fresh: Plan) -> str | None:
     """Why the saved plan, made with waves, may not be applied now (as a whole or a wave): an organization it
     applied and someone put back since (a rollback), which it never applies again; None when there is none.
-    Only an organization the plan read a revision of can have been put back."""
+    The same search as `rollout status` makes (`_in_history`), so the two never disagree."""
     targets = _targets(fresh)
     for org in standings(saved, fresh).values():
-        if (
-            org.read_at is not None
-            and _in_history(console, org, targets.get(org.organization, "")).was_applied
-        ):
+        if _in_history(console, org, targets.get(org.organization, "")).was_applied:
             return changed_back(org)
     return None
 

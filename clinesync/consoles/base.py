@@ -26,8 +26,9 @@ class NotFound(ConsoleError):
 
 
 class ConsoleDown(ConsoleError):
-    """A failure that holds for every organization of the run: the console is unreachable, its TLS certificate
-    is not trusted, or it refuses the token. The organizations not yet attempted are not attempted."""
+    """A failure that holds for every organization of the run: the console is unreachable or keeps failing
+    (through every retry, for a second request), asks to wait past a minute, its TLS certificate is not
+    trusted, or it refuses the token. The organizations not yet attempted are not attempted."""
 
 
 class NotAttempted(ConsoleError):

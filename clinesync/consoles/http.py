@@ -4,8 +4,10 @@ Reads are Cline's documented `GET /api/v1/organizations/{id}/remote-config`; wri
 Connection failures, 429, 502, 503 and 504 are retried with exponential backoff and jitter, honouring
 Retry-After, a bounded number of times; a TLS or DNS failure is not (it will not heal). `timeout` bounds each
 whole answer, not each read, and an answer over 8 MiB is refused unread. A failure that holds for the whole
-console (unreachable, TLS not trusted, token refused) is remembered, so the rest of a fleet is reported not
-attempted at once instead of each retrying on its own. Every failure becomes one ConsoleError line that says
+console (unreachable, TLS not trusted, token refused, a second request failing through every retry, a
+Retry-After past a minute) is remembered, so the rest of a fleet is reported not attempted at once instead of
+each retrying on its own; a request already sent is failed, never "not attempted", and a write that may have
+landed says so. Every failure becomes one ConsoleError line that says
 what to do; no message carries the token, a header or a body.
 """
 
@@ -40,6 +42,7 @@ from clinesync.masking import masked_url
 from clinesync.scrub import Redactor, clipped
 
 _RETRIED_STATUSES = frozenset({429, 502, 503, 504})
+_FROM_A_GATEWAY = frozenset({502, 504})  # the request may have reached the console behind it
 _LONGEST_WAIT = 60.0  # seconds between attempts at most; a console asking for longer ends the run's requests
 
 # One exchange: (method, path, headers, body) to the whole answer. The wire's by default; tests give their own.
@@ -67,6 +70,9 @@ class HttpConsole:
         self.backoff = backoff
         self.timeout = timeout
         self._down: ConsoleDown | None = None  # the failure that settled the whole console, once seen
+        self._exhausted = (
+            0  # requests that ran out of retries on the console's failures (the second settles it)
+        )
         # Errors echoed by the console are scrubbed of every secret known to the run, then cut to a line.
         self._redact = redact if redact is not None else Redactor()
         self._redact.add({token})
@@ -124,7 +130,12 @@ class HttpConsole:
         except Conflict:
             # A PUT that reached the console but whose answer was lost is retried with the same If-Match and
             # refused. If live is what we wrote, it landed (once): nothing was lost or overwritten.
-            live = self.read(organization)
+            try:
+                live = self.read(organization)
+            except (
+                ConsoleError
+            ) as error:  # also not attempted, the console gone: the write was sent all the same
+                raise ConsoleError(f"{error}; the write may have landed: plan again to see") from None
             if live.document is not None and live.document.canonical() == document.canonical():
                 return live
             raise
@@ -180,14 +191,15 @@ class HttpConsole:
         headers: dict[str, str] | None = None,
     ) -> Answer:
         attempt, failure = 0, ""
+        landed = False  # whether an attempt may have reached the console (a write may then have landed)
         while True:
             if attempt and self._down is not None:  # sent once already: it may have reached the console
                 raise ConsoleError(
-                    f"{failure}; then the console became unreachable ({self._down}): "
-                    f"{'the write may have landed: plan again to see' if method == 'PUT' else 'try again later'}"
+                    f"{failure}; then the console became unreachable ({self._down}){_maybe(method, landed)}"
                 )
             self._raise_if_down()
             consoles = True  # the console's state once the retries run out, not this organization's answer
+            refused = False  # nothing listens: the console's state at once, whatever was asked
             try:
                 response = self._answer(method, path, body, headers)
             except WireError as failed:
@@ -199,6 +211,8 @@ class HttpConsole:
                 if failed.final:
                     raise ConsoleError(failure) from None
                 consoles = failed.whole_console or failed.timed_out  # not an answer garbled on its way
+                refused = failed.whole_console
+                landed = landed or not failed.whole_console  # sent: timed out, or cut off on its way back
             else:
                 if response.status not in _RETRIED_STATUSES:
                     try:
@@ -207,17 +221,24 @@ class HttpConsole:
                         self._settle(down)
                     return response
                 failure = f"{self.url} answered {response.status} ({_error_text(response, self._redact)})"
+                landed = landed or response.status in _FROM_A_GATEWAY
                 wait = _retry_after(response)
                 if wait is not None and wait > _LONGEST_WAIT:  # come back in an hour: not within this run
                     self._settle(ConsoleDown(f"{failure}, asking to wait {wait:.0f} s: try again later"))
             if attempt >= self.retries:
-                # Refused, timed out, rate-limited or unavailable through every retry: the console's state.
-                # The rest of a fleet is not attempted, rather than each waiting out its own retries (a hung
-                # console would take hours over a fleet).
                 attempts = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                given_up = f"{failure}, after {attempts}: try again later{_maybe(method, landed)}"
+                # Refused through every retry, or timed out, rate-limited or unavailable for a second request:
+                # the console's state, not one organization's (a document its gateway keeps timing out). The
+                # rest of a fleet is then not attempted, rather than each waiting out its own retries (a hung
+                # console would take hours over a fleet).
                 if consoles:
-                    self._settle(ConsoleDown(f"{failure}, after {attempts}: try again later"))
-                raise ConsoleError(f"{failure}, after {attempts}: try again later")
+                    with self._wire_lock:
+                        self._exhausted += 1
+                        settled = refused or self._exhausted >= 2
+                    if settled:
+                        self._settle(ConsoleDown(given_up))
+                raise ConsoleError(given_up)
             time.sleep(wait if wait is not None else self._backoff(attempt))
             attempt += 1
 
@@ -239,6 +260,11 @@ class HttpConsole:
 
     def _backoff(self, attempt: int) -> float:
         return float(min(_LONGEST_WAIT, self.backoff * 2**attempt) * random.uniform(0.5, 1.0))
+
+
+def _maybe(method: str, landed: bool) -> str:
+    """What a failed write that may have reached the console leaves to find out."""
+    return "; the write may have landed: plan again to see" if method == "PUT" and landed else ""
 
 
 class _PathNotFound(ConsoleError):
@@ -263,7 +289,7 @@ def _raise_for_status(response: Answer, method: str, organization: str, url: str
         raise ConsoleDown(f"{url} refused the token (401): check CLINE_API_KEY or --token-file")
     if status == 403:  # the organization's alone: an account is an admin of some organizations, not all
         raise ConsoleError(
-            f"{url} forbids this (403): the token's account must be an admin of {organization}"
+            f"{url} forbids this (403): the token's account must be an admin of the organization"
         )
     if method == "PUT" and status in (404, 405):
         raise WritesUnsupported(
@@ -274,7 +300,7 @@ def _raise_for_status(response: Answer, method: str, organization: str, url: str
         if _error_code(response) == "unknown_path":  # clinesync serve's code: this console lacks the path
             raise _PathNotFound(f"{url}: {reason}")
         raise NotFound(
-            f"{organization} not found at {url} (404): check the id and that the token's account is an admin of it"
+            f"not found at {url} (404): check the id and that the token's account is an admin of it"
         )
     if status == 412:
         raise Conflict(f"{organization} changed in the console since it was read (412): plan again")
@@ -282,8 +308,8 @@ def _raise_for_status(response: Answer, method: str, organization: str, url: str
         raise ConsoleError(f"{url} refused the document as too large (413)")
     if status == 400:
         what = "the document" if method == "PUT" else "the request"
-        raise ConsoleError(f"{url} rejected {what} for {organization} (400): {reason}")
-    raise ConsoleError(f"{url} answered {status} ({reason}) for {organization}")
+        raise ConsoleError(f"{url} rejected {what} (400): {reason}")
+    raise ConsoleError(f"{url} answered {status} ({reason})")
 
 
 def _error_text(response: Answer, redact: Redactor) -> str:

@@ -21,7 +21,7 @@ from clinesync.document import Document
 from clinesync.plans.plan import OrgPlan, Plan
 
 Outcome = Literal["applied", "unchanged", "failed", "not attempted"]
-_REFUSES = "not attempted: the console refuses writes"
+_REFUSES = "the console refuses writes"
 # A write and the read that verifies it (an error where that read failed).
 Written = tuple[Live, Live | ConsoleError]
 WriteMany = Callable[[list[tuple[str, Document, str | None]]], list[Live | ConsoleError]]
@@ -128,18 +128,17 @@ def _results(plan: Plan, outcomes: dict[int, Written | ConsoleError]) -> list[Or
 
 def _result(org: OrgPlan, outcome: Written | ConsoleError) -> OrgResult:
     if isinstance(outcome, NotAttempted):
-        return OrgResult(org, "not attempted", str(outcome).removeprefix("not attempted: "))
+        return OrgResult(org, "not attempted", str(outcome).removeprefix("not attempted: "))  # said once
     if isinstance(outcome, ConsoleError):
         return OrgResult(org, "failed", str(outcome))
     assert org.target is not None
     written, reread = outcome
     if isinstance(reread, ConsoleError):
         reason = str(reread).removeprefix("not attempted: ")
+        number = (written.revision or "").removeprefix("W/").strip('"')  # an HTTP console's ETag: "7"
+        what = f"written (revision {number})" if number else "written"
         return OrgResult(
-            org,
-            "failed",
-            f"written (revision {written.revision}), but not verified: the read after it failed: {reason}",
-            written.revision,
+            org, "failed", f"{what}, but not verified: the read after it failed: {reason}", written.revision
         )
     unverified = diff(reread.document.tree() if reread.document else None, org.target.tree())
     if unverified:

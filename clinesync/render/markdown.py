@@ -20,7 +20,7 @@ from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, written
 from clinesync.render.markers import MARKERS
 from clinesync.render.members import member_lines
-from clinesync.render.text import headline, mass_change_lines, organization_label
+from clinesync.render.text import NAMED_PER_WAVE, headline, mass_change_lines, organization_label
 
 if TYPE_CHECKING:  # waves are read only for a plan with a rollout
     from clinesync.files.waves import Rollout
@@ -33,7 +33,7 @@ _TRACKED = 20_000  # distinct impact or shared lines followed; a line first seen
 # Where a reader finds what a comment had to leave out.
 _WHOLE = {
     "plan": "the full plan is in this run's artifacts (the saved plan renders with `clinesync show PLANFILE`)",
-    "drift": "the full report is in this run's log (`clinesync drift --format json` gives every organization)",
+    "drift": "`clinesync drift --format json` (or text) gives every organization",
 }
 
 
@@ -67,6 +67,7 @@ class MarkdownPlan:
         self._rows: list[str] = []
         self._failed_rows: list[str] = []
         self._failures: dict[str, Named] = {}  # each failure's reason once, with its organizations
+        self._failures_untracked = 0  # failures whose reason was first met past _TRACKED others
         self._sections: list[list[str]] = []
         self._first_open: list[str] = []  # the first section unfolded: shown so if it is the only one
         self._kept_rows = self._kept_sections = self._cut_rows = self._cut_sections = 0
@@ -100,6 +101,8 @@ class MarkdownPlan:
             reason = visible(org.error or "")
             if reason in self._failures or len(self._failures) < _TRACKED:
                 self._failures.setdefault(reason, Named()).add(visible(org.file))
+            else:
+                self._failures_untracked += 1  # counted in the Failed block's last line
         elif self._kept_rows + len(row) + 1 <= self.limit:
             self._rows.append(row)
             self._kept_rows += len(row) + 1
@@ -128,7 +131,7 @@ class MarkdownPlan:
         # What a reviewer must not miss comes right after the headline, and is never cut.
         whole = _WHOLE[mode]
         head += _must_not_miss(totals, self._impacts, self._changing > 1, (limit - _CUT_RESERVE) // 2, whole)
-        head += _failed(self._failures, (limit - _CUT_RESERVE) // 8, whole)
+        head += _failed(self._failures, self._failures_untracked, (limit - _CUT_RESERVE) // 8, whole)
         rollout = totals.rollout() if mode == "plan" else None
         if rollout is not None:
             head += rollout_lines(rollout)
@@ -149,9 +152,6 @@ class MarkdownPlan:
         return "\n".join(body).rstrip("\n") + "\n"
 
 
-_NAMED_PER_WAVE = 5
-
-
 def rollout_lines(rollout: Rollout) -> list[str]:
     """The waves, in order, for the comment: merging applies the first; `rollout next` each of the others once
     the one before has held and passed its checks. A few organizations named per wave, the others counted."""
@@ -166,8 +166,8 @@ def rollout_lines(rollout: Rollout) -> list[str]:
     ]
     for wave in rollout.waves:
         members = rollout.members[wave.name]
-        named = ", ".join(code_span(org) for org in members[:_NAMED_PER_WAVE])
-        more = len(members) - _NAMED_PER_WAVE
+        named = ", ".join(code_span(org) for org in members[:NAMED_PER_WAVE])
+        more = len(members) - NAMED_PER_WAVE
         shown = f"{len(members)}: {named}" + (f" and {more} more" if more > 0 else "") if members else "none"
         checks = ", ".join(_cell(check.label) for check in wave.checks) or "none"
         lines.append(f"| {_cell(wave.name)} | {shown} | {said(wave.hold)} | {checks} |")
@@ -199,7 +199,7 @@ def _must_not_miss(
     )
 
 
-def _failed(failures: dict[str, Named], budget: int, whole: str) -> list[str]:
+def _failed(failures: dict[str, Named], untracked: int, budget: int, whole: str) -> list[str]:
     """Each failure's reason once, with the organizations it concerns: a run that could not read a thousand
     organizations says why once, and the reason survives any cut (it is part of the head). Within `budget`:
     the organizations counted past it, then the first reasons that fit."""
@@ -208,10 +208,11 @@ def _failed(failures: dict[str, Named], budget: int, whole: str) -> list[str]:
     lines: list[str] = []
     for naming in (True, False):
         lines = [f"- {code_span(reason)} {_who(named, naming).strip()}" for reason, named in failures.items()]
-        if _size(lines) <= budget:
+        if _size(lines) <= budget and not untracked:
             return ["**Failed:**", "", *lines, ""]
     fitting = _fitting(lines, budget - 200)
-    return ["**Failed:**", "", *fitting, f"{len(lines) - len(fitting)} more failure reasons: {whole}.", ""]
+    more = len(lines) - len(fitting) + untracked
+    return ["**Failed:**", "", *fitting, f"{more} more failures, of other reasons: {whole}.", ""]
 
 
 def _bounded(

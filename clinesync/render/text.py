@@ -94,14 +94,14 @@ def wave_lines(rollout: Rollout) -> list[str]:
     return lines
 
 
-NAMED = 5  # organizations named per wave in text; markdown's table and JSON name more
+NAMED_PER_WAVE = 5  # organizations a wave names in text and markdown; JSON names them all
 
 
 def counted(organizations: list[str]) -> str:
     """`3 organizations (org-a, org-b, org-c)`, the first few named and the rest counted."""
-    names = ", ".join(organizations[:NAMED])
-    if len(organizations) > NAMED:
-        names += f" and {len(organizations) - NAMED} more"
+    names = ", ".join(organizations[:NAMED_PER_WAVE])
+    if len(organizations) > NAMED_PER_WAVE:
+        names += f" and {len(organizations) - NAMED_PER_WAVE} more"
     return f"{len(organizations)} organization{'s' if len(organizations) != 1 else ''}" + (
         f" ({names})" if organizations else ""
     )
