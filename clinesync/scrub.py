@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 SENSITIVE = "(sensitive)"
 _SHORTEST_SECRET = 4  # shorter values would scrub ordinary words out of the output
@@ -70,7 +70,7 @@ class Redactor:
         return "".join(out) + text[start:] if out else text
 
 
-def clipped(text: str, redact: Redactor, limit: int = 300) -> str:
+def clipped(text: str, redact: Callable[[str], str], limit: int = 300) -> str:
     """Text echoed from elsewhere, on one line, scrubbed and then cut: cutting first could leave a prefix of a
     secret that the scrubbing no longer recognises. JSON escapes in it are read first (`\\/`, `\\u0073`), as
     often as they nest: a console may echo a request in any escaping JSON allows, and a secret must be found
@@ -83,7 +83,7 @@ _JSON_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
 _SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
-def _json_unescaped(text: str, redact: Redactor, rounds: int = 3) -> str:
+def _json_unescaped(text: str, redact: Callable[[str], str], rounds: int = 3) -> str:
     """`text` with its JSON string escapes read, up to `rounds` levels deep (JSON inside JSON inside an error),
     and scrubbed after each.
     A `\\u` escape of half a surrogate pair is left as written: it is no character on its own."""

@@ -152,3 +152,20 @@ def test_a_write_the_console_took_is_never_reported_not_attempted(tmp_path: Path
             "written (revision 1), but not verified: the read after it failed: console unreachable "
             "(connection refused)"
         )
+
+
+def test_an_organization_whose_read_was_never_sent_is_not_attempted_not_failed(tmp_path: Path) -> None:
+    """The console settled down while the plan read: the organizations not read were never asked anything."""
+
+    class DownWhilePlanning(LocalConsole):
+        def read(self, organization: str) -> Live:
+            if organization.endswith("01"):
+                raise NotAttempted("not attempted: console unreachable (connection refused)")
+            return super().read(organization)
+
+    console = DownWhilePlanning(tmp_path / "console.db")
+    results = apply_plan(make_plan(files(tmp_path, 2), console, {}), console)
+    assert [(result.outcome, result.error) for result in results] == [
+        ("applied", None),
+        ("not attempted", "console unreachable (connection refused)"),
+    ]

@@ -163,6 +163,27 @@ def test_a_write_whose_landing_cannot_be_read_back_says_it_may_have_landed(waits
     assert not isinstance(raised.value, NotAttempted)
 
 
+def test_a_live_credential_the_console_echoes_in_an_error_is_scrubbed() -> None:
+    """Read from one organization's live document (not a secret of the run's files), echoed in another's
+    error: never printed."""
+    live = {
+        "enabled": True,
+        "value": json.dumps(
+            {
+                "providerSettings": {
+                    "OpenAiCompatible": {"openAiHeaders": {"api-key": "sk-live-OLD-111-abcdef"}}
+                }
+            }
+        ),
+    }
+    handler, _ = sequence(envelope(live), failure(500, "boom: api-key was sk-live-OLD-111-abcdef"))
+    echoing = console(handler)
+    echoing.read(ORG)
+    with pytest.raises(ConsoleError) as raised:
+        echoing.read(ORG)
+    assert "sk-live-OLD-111-abcdef" not in str(raised.value) and "(sensitive)" in str(raised.value)
+
+
 def test_500_is_not_retried() -> None:
     handler, seen = sequence(failure(500, "internal error"))
     with pytest.raises(ConsoleError, match="answered 500 \\(internal error\\)"):

@@ -9,6 +9,7 @@ import base64
 import json
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from typing import ClassVar
@@ -18,6 +19,7 @@ import pytest
 from clinesync.consoles.base import ConsoleError
 from clinesync.consoles.http import HttpConsole
 from clinesync.consoles.wire import Wire, WireError
+from clinesync.document import Document
 
 from fake_llm import JsonHandler, serving
 from support import TOKEN
@@ -185,3 +187,30 @@ def test_a_proxy_dripping_its_tunnel_answer_is_inside_the_whole_timeout(
     with pytest.raises(ConsoleError, match=r"within (1\.5 s|the timeout)"):
         console.read(ORG)
     assert time.monotonic() - started < 5  # the drip would last 10 s
+
+
+def test_a_write_lost_on_a_kept_alive_connection_then_refused_may_have_landed() -> None:
+    """The console takes the PUT on the connection it kept alive, then dies without answering: the new
+    connection is refused. The write may have landed, and the error says so."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            _request(connection)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(ENVELOPE) + ENVELOPE)
+            _request(connection)  # the write, taken
+            listener.close()  # the console dies: nothing listens any more
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    console = HttpConsole(f"http://127.0.0.1:{listener.getsockname()[1]}", TOKEN, retries=0)
+    try:
+        assert console.read(ORG).document is None
+        with pytest.raises(ConsoleError, match="the write may have landed: plan again to see"):
+            console.write(ORG, Document(True, {"version": "v1"}), None)
+    finally:
+        console.close()
+        server.join(5)

@@ -32,7 +32,11 @@ class ConsoleDown(ConsoleError):
 
 
 class NotAttempted(ConsoleError):
-    """Not tried, because an earlier failure settled it: the console is down, or refuses writes."""
+    """Not tried, because an earlier failure settled it: the console is down, or refuses writes. Its message
+    begins with NOT_ATTEMPTED, which a plan's failed organization keeps in its error."""
+
+
+NOT_ATTEMPTED = "not attempted: "
 
 
 class WritesUnsupported(ConsoleError):

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from clinesync import __version__, strictjson
 from clinesync.cline import is_organization_id
 from clinesync.consoles.base import (
+    NOT_ATTEMPTED,
     Administered,
     Conflict,
     ConsoleDown,
@@ -38,6 +39,7 @@ from clinesync.consoles.base import (
 from clinesync.consoles.trust import environment_proxy, tls_context
 from clinesync.consoles.wire import Answer, Wire, WireError
 from clinesync.document import Document
+from clinesync.fields import is_header_path, is_sensitive_path, walk
 from clinesync.masking import masked_url
 from clinesync.scrub import Redactor, clipped
 
@@ -76,6 +78,9 @@ class HttpConsole:
         # Errors echoed by the console are scrubbed of every secret known to the run, then cut to a line.
         self._redact = redact if redact is not None else Redactor()
         self._redact.add({token})
+        # Credentials read from live (`_credentials`): scrubbed from what the console echoes, and only there:
+        # they are no secret of this run's files, whose plan shows them masked already.
+        self._read_credentials = Redactor()
         self._base = _without_userinfo(url.rstrip("/"))
         self._headers = {
             "Authorization": f"Bearer {token}",
@@ -120,7 +125,10 @@ class HttpConsole:
             self._wire.close()
 
     def read(self, organization: str) -> Live:
-        return _live(self._request("GET", _config_path(organization), organization), organization, self.url)
+        live = _live(self._request("GET", _config_path(organization), organization), organization, self.url)
+        if live.document is not None:
+            self._read_credentials.add(_credentials(live.document.config))
+        return live
 
     def write(self, organization: str, document: Document, if_match: str | None) -> Live:
         body = {"enabled": document.enabled, "value": document.wire_value()}
@@ -212,35 +220,39 @@ class HttpConsole:
                     raise ConsoleError(failure) from None
                 consoles = failed.whole_console or failed.timed_out  # not an answer garbled on its way
                 refused = failed.whole_console
-                landed = landed or not failed.whole_console  # sent: timed out, or cut off on its way back
+                landed = landed or failed.sent
             else:
                 if response.status not in _RETRIED_STATUSES:
                     try:
-                        _raise_for_status(response, method, organization, self.url, self._redact)
+                        _raise_for_status(response, method, organization, self.url, self._scrubbed)
                     except ConsoleDown as down:
                         self._settle(down)
                     return response
-                failure = f"{self.url} answered {response.status} ({_error_text(response, self._redact)})"
+                failure = f"{self.url} answered {response.status} ({_error_text(response, self._scrubbed)})"
                 landed = landed or response.status in _FROM_A_GATEWAY
                 wait = _retry_after(response)
                 if wait is not None and wait > _LONGEST_WAIT:  # come back in an hour: not within this run
                     self._settle(ConsoleDown(f"{failure}, asking to wait {wait:.0f} s: try again later"))
             if attempt >= self.retries:
                 attempts = f"{attempt + 1} attempt{'s' if attempt else ''}"
-                given_up = f"{failure}, after {attempts}: try again later{_maybe(method, landed)}"
+                given_up = f"{failure}, after {attempts}: try again later"
                 # Refused through every retry, or timed out, rate-limited or unavailable for a second request:
                 # the console's state, not one organization's (a document its gateway keeps timing out). The
                 # rest of a fleet is then not attempted, rather than each waiting out its own retries (a hung
                 # console would take hours over a fleet).
+                settled = False
                 if consoles:
                     with self._wire_lock:
                         self._exhausted += 1
                         settled = refused or self._exhausted >= 2
-                    if settled:
-                        self._settle(ConsoleDown(given_up))
-                raise ConsoleError(given_up)
+                if settled:  # the rest are told the console's failure, without this request's own note
+                    self._down = self._down or ConsoleDown(given_up)
+                raise (ConsoleDown if settled else ConsoleError)(given_up + _maybe(method, landed))
             time.sleep(wait if wait is not None else self._backoff(attempt))
             attempt += 1
+
+    def _scrubbed(self, text: str) -> str:
+        return self._read_credentials(self._redact(text))
 
     def _answer(self, method: str, path: str, body: Any, headers: dict[str, str] | None) -> Answer:
         content = None
@@ -256,7 +268,7 @@ class HttpConsole:
 
     def _raise_if_down(self) -> None:
         if self._down is not None:
-            raise NotAttempted(f"not attempted: console unreachable ({self._down})")
+            raise NotAttempted(f"{NOT_ATTEMPTED}console unreachable ({self._down})")
 
     def _backoff(self, attempt: int) -> float:
         return float(min(_LONGEST_WAIT, self.backoff * 2**attempt) * random.uniform(0.5, 1.0))
@@ -280,7 +292,9 @@ def _config_path(organization: str) -> str:
     return f"/api/v1/organizations/{quote(organization, safe='')}/remote-config"
 
 
-def _raise_for_status(response: Answer, method: str, organization: str, url: str, redact: Redactor) -> None:
+def _raise_for_status(
+    response: Answer, method: str, organization: str, url: str, redact: Callable[[str], str]
+) -> None:
     status = response.status
     if status < 300:
         return
@@ -312,7 +326,7 @@ def _raise_for_status(response: Answer, method: str, organization: str, url: str
     raise ConsoleError(f"{url} answered {status} ({reason})")
 
 
-def _error_text(response: Answer, redact: Redactor) -> str:
+def _error_text(response: Answer, redact: Callable[[str], str]) -> str:
     """The `error` of Cline's envelope, scrubbed, one line and bounded; never the raw body."""
     try:
         error = strictjson.loads(response.body).get("error")
@@ -353,6 +367,16 @@ def _live(response: Answer, organization: str, url: str) -> Live:
     if not isinstance(data, dict) or not isinstance(data.get("enabled"), bool) or "value" not in data:
         raise ConsoleError(f"the console's answer for {organization} has no enabled/value")
     return Live(Document(data["enabled"], _config(data["value"], organization)), revision)
+
+
+def _credentials(config: dict[str, Any]) -> list[str]:
+    """The credentials a live document holds (keys, header values): learnt as the run reads them, so that a
+    console echoing one in an error (its own, or another organization's) never has it printed."""
+    return [
+        value
+        for path, value in walk(config)
+        if isinstance(value, str) and (is_sensitive_path(path) or is_header_path(path))
+    ]
 
 
 def _config(value: Any, organization: str) -> dict[str, Any]:

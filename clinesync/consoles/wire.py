@@ -50,15 +50,22 @@ class WireError(Exception):
     """One exchange failed below HTTP: `final` when retrying cannot help (TLS, DNS, an answer too large), and
     `whole_console` when the failure is the console's, not this answer's (TLS, DNS, a refused connection): then
     it settles the console as down, at once if final, else once the retries run out. A bad answer (broken
-    encoding, too large, cut short) fails its organization only."""
+    encoding, too large, cut short) fails its organization only. `sent` when the request may have reached the
+    console (it failed once the request was on its way): a write may then have landed."""
 
     def __init__(
-        self, reason: str, final: bool = False, timed_out: bool = False, whole_console: bool = False
+        self,
+        reason: str,
+        final: bool = False,
+        timed_out: bool = False,
+        whole_console: bool = False,
+        sent: bool = False,
     ) -> None:
         super().__init__(reason)
         self.final = final
         self.timed_out = timed_out
         self.whole_console = whole_console
+        self.sent = sent
 
 
 class Wire:
@@ -87,7 +94,11 @@ class Wire:
             return self._exchange_on(connection, fresh, started, method, path, headers, body)
         except _Stale:
             connection = self._new_connection()
-            return self._exchange_on(connection, True, started, method, path, headers, body)
+            try:
+                return self._exchange_on(connection, True, started, method, path, headers, body)
+            except WireError as failed:
+                failed.sent = True  # the connection reset under it may have delivered the request first
+                raise
 
     def _exchange_on(
         self,
@@ -114,11 +125,16 @@ class Wire:
         except WireError:
             raise
         except Exception as error:
+            sent = bool(held)  # connected: the request was on its way
             if time.monotonic() - started >= self.timeout or isinstance(error, TimeoutError):
-                raise WireError(f"no whole answer within {self.timeout:g} s", timed_out=True) from None
+                raise WireError(
+                    f"no whole answer within {self.timeout:g} s", timed_out=True, sent=sent
+                ) from None
             if not fresh and isinstance(error, (ConnectionResetError, BrokenPipeError)):
                 raise _Stale() from None  # RemoteDisconnected too: closed before any answer
-            raise _answer_failure(error) from None
+            failure = _answer_failure(error)
+            failure.sent = sent
+            raise failure from None
         finally:
             if deadlines.shared().done(watchdog) and kept:
                 self._idle.put(connection)

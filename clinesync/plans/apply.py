@@ -14,7 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from clinesync.consoles.base import Console, ConsoleError, Live, NotAttempted, WritesUnsupported
+from clinesync.consoles.base import (
+    NOT_ATTEMPTED,
+    Console,
+    ConsoleError,
+    Live,
+    NotAttempted,
+    WritesUnsupported,
+)
 from clinesync.consoles.fleet import DEFAULT_PARALLELISM, Progress, concurrently
 from clinesync.diff import Change, diff
 from clinesync.document import Document
@@ -117,7 +124,9 @@ def _verified(console: Console, org: OrgPlan, written: Live) -> Written:
 def _results(plan: Plan, outcomes: dict[int, Written | ConsoleError]) -> list[OrgResult]:
     results = []
     for org in plan.organizations:
-        if org.action == "failed":
+        if org.action == "failed" and (org.error or "").startswith(NOT_ATTEMPTED):  # its read never sent
+            results.append(OrgResult(org, "not attempted", (org.error or "").removeprefix(NOT_ATTEMPTED)))
+        elif org.action == "failed":
             results.append(OrgResult(org, "failed", org.error))
         elif not org.changes:
             results.append(OrgResult(org, "unchanged"))
@@ -128,13 +137,13 @@ def _results(plan: Plan, outcomes: dict[int, Written | ConsoleError]) -> list[Or
 
 def _result(org: OrgPlan, outcome: Written | ConsoleError) -> OrgResult:
     if isinstance(outcome, NotAttempted):
-        return OrgResult(org, "not attempted", str(outcome).removeprefix("not attempted: "))  # said once
+        return OrgResult(org, "not attempted", str(outcome).removeprefix(NOT_ATTEMPTED))  # said once
     if isinstance(outcome, ConsoleError):
         return OrgResult(org, "failed", str(outcome))
     assert org.target is not None
     written, reread = outcome
     if isinstance(reread, ConsoleError):
-        reason = str(reread).removeprefix("not attempted: ")
+        reason = str(reread).removeprefix(NOT_ATTEMPTED)
         number = (written.revision or "").removeprefix("W/").strip('"')  # an HTTP console's ETag: "7"
         what = f"written (revision {number})" if number else "written"
         return OrgResult(
