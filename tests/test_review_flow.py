@@ -96,6 +96,9 @@ def test_a_saved_plan_that_changes_nothing_says_nothing_of_live_which_it_does_no
     assert [each["outcome"] for each in report["organizations"]] == ["unchanged", "unchanged"]
     assert revisions(A) == 1 and revisions(B) == 2  # nothing written
     assert run("drift", "orgs").exit_code == 2  # what the message points to finds the edit
+    elsewhere = run("apply", "reviewed.plan", "--format", "json", "--console", "other.db")
+    assert elsewhere.exit_code == 1 and "the plan was made against" in elsewhere.stderr
+    assert json.loads(elsewhere.stdout)["summary"]["exit_code"] == 1  # a script reads the refusal too
 
 
 def test_flags_a_saved_plan_cannot_honour_are_refused_and_another_version_is_refused(in_tmp: Path) -> None:

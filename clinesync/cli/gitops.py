@@ -376,6 +376,8 @@ def _nothing_to_apply(output: Output, console: Console, saved: SavedPlan, output
     elsewhere = planfile.made_elsewhere(saved, console.identity, console.description)
     if elsewhere:
         output.err(view.saved_plan_refused(elsewhere))
+        if output_format == "json":
+            output.out(APPLY_RENDERERS["json"](console.description, _refused(saved, elsewhere), EXIT_ERROR))
         return EXIT_ERROR
     unchanged = [OrgResult(org, "unchanged") for org in planfile.left_unchanged(saved)]
     said = view.nothing_to_apply(len(saved.organizations))
