@@ -425,11 +425,38 @@ def test_only_a_revision_after_the_one_the_plan_read_can_be_the_plans() -> None:
     ]
 
 
+def test_a_history_that_cannot_be_read_is_a_console_error_that_the_rollout_commands_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import httpx
+
+    import clinesync.cli.rollouts as rollouts
+    from clinesync.cli.app import UserError
+    from clinesync.consoles.base import ConsoleError
+    from clinesync.plans.rollout_history import in_history
+
+    from support import mocked
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"success": False, "error": "bad request"})
+
+    console = HttpConsole("https://console.example.test", TOKEN, exchange=mocked(handler))
+    with pytest.raises(ConsoleError, match="rejected the request") as raised:
+        in_history(console, Organization(ORGS[0], "o.yaml", "moved"), "{}")
+
+    def failing(*arguments: object) -> None:
+        raise raised.value
+
+    monkeypatch.setattr(rollouts, "_status", failing)
+    with pytest.raises(UserError, match="rejected the request"):  # said as the command's error, no traceback
+        rollouts.rollout_status(None, console, None)  # type: ignore[arg-type]
+
+
 def test_a_console_without_revisions_holds_the_rollout_and_says_why() -> None:
     import httpx
 
-    from clinesync.cli.rollouts import _with_times
     from clinesync.consoles.http import HttpConsole
+    from clinesync.plans.rollout_history import with_times
 
     from support import mocked
 
@@ -438,7 +465,7 @@ def test_a_console_without_revisions_holds_the_rollout_and_says_why() -> None:
 
     console = HttpConsole("https://console.example.test", TOKEN, exchange=mocked(handler))
     applied = Organization(ORGS[0], "o.yaml", "applied")
-    assert _with_times(console, applied) == applied  # no revision times, and no error
+    assert with_times(console, applied) == applied  # no revision times, and no error
     now = datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC)
     held = decide([_wave("a", "applied"), _wave("b", "pending")], [], now)
     assert held.verdict == "holding" and "keeps no revision times" in held.reason

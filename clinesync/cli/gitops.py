@@ -472,9 +472,13 @@ def apply_saved_plan(
         return _applied_nothing(output, view.ALREADY_APPLIED, console.description, unchanged, output_format)
     back = None
     if not reasons and saved.document.get("rollout") is not None and not put_back_checked:
-        from clinesync.cli.rollouts import put_back
+        from clinesync.consoles.base import ConsoleError
+        from clinesync.plans.rollout_history import put_back
 
-        back = put_back(console, saved, result)
+        try:
+            back = put_back(console, saved, result)
+        except ConsoleError as error:
+            raise UserError(str(error)) from None
         reasons = [back] if back else []
     if reasons:
         output.err(view.saved_plan_refused(reasons))

@@ -3,7 +3,6 @@ has held and passed its checks (SPEC §9 `rollout:`). `apply PLANFILE --wave NAM
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 import subprocess
@@ -20,9 +19,8 @@ from clinesync.cli.app import (
     global_options,
     this_run,
 )
-from clinesync.consoles.base import Console, ConsoleError, HistoryUnsupported, NotFound, Revision
+from clinesync.consoles.base import Console, ConsoleError
 from clinesync.files.waves import Check
-from clinesync.plans.plan import Plan
 from clinesync.plans.planfile import SavedPlan
 from clinesync.plans.rollout import (
     CheckResult,
@@ -30,14 +28,12 @@ from clinesync.plans.rollout import (
     Standing,
     Status,
     WaveStatus,
-    changed_back,
     decide,
-    plan_in_history,
-    revision_times,
     rolled_back,
     standings,
     wave_statuses,
 )
+from clinesync.plans.rollout_history import in_history, targets, with_times
 from clinesync.render.rollout import ROLLOUT_RENDERERS
 
 _COMMAND_TIMEOUT = 900.0  # seconds a command check may take
@@ -128,6 +124,13 @@ def _saved(plan_path: str) -> SavedPlan:
 def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
     """Where the saved plan's rollout stands now: every changing organization re-planned, the applied ones'
     revision times read, the applied waves' checks run."""
+    try:
+        return _status(run, console, saved)
+    except ConsoleError as error:  # a history that could not be read
+        raise UserError(str(error)) from None
+
+
+def _status(run: Run, console: Console, saved: SavedPlan) -> Status:
     from clinesync.cli.gitops import learn_referenced_secrets, report_problems
     from clinesync.fields import is_credential_header
     from clinesync.plans import planfile
@@ -151,12 +154,12 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
     if fresh.console_identity != saved.console_identity:
         raise UserError(f"the plan was made against {saved.console}, not {fresh.console}")
     found = standings(saved, fresh)
-    targets = _targets(fresh)
+    documents = targets(fresh)
     for organization, org in found.items():
         if org.standing == "applied":
-            found[organization] = _with_times(console, org)
+            found[organization] = with_times(console, org)
         elif org.standing == "moved" and not org.superseded:  # changed after it was applied? then undo it too
-            found[organization] = _in_history(console, org, targets.get(organization, ""))
+            found[organization] = in_history(console, org, documents.get(organization, ""))
     waves = wave_statuses(rollout, found)
     for wave, held in _as_before_the_plan(run, console, saved, waves):
         wave.organizations = held
@@ -172,7 +175,7 @@ def rollout_status(run: Run, console: Console, saved: SavedPlan) -> Status:
             wave.organizations = [
                 org
                 if org.standing == "applied"
-                else _in_history(console, org, targets.get(org.organization, ""))
+                else in_history(console, org, documents.get(org.organization, ""))
                 for org in wave.organizations
             ]
         status = rolled_back(status, [org for wave in looked for org in wave.organizations])
@@ -236,63 +239,15 @@ def _as_before_the_plan(
                 else "live is not what its files say (a change put back, or not applied)"
             )
             found = Organization(organization, org.file if org else "", standing, why, before_plan=True)
-            organizations.append(_with_times(console, found) if standing == "applied" else found)
+            organizations.append(with_times(console, found) if standing == "applied" else found)
         if organizations:
             held.append((wave, organizations))
     return held
 
 
-def put_back(console: Console, saved: SavedPlan, fresh: Plan) -> str | None:
-    """Why the saved plan, made with waves, may not be applied now (as a whole or a wave): an organization it
-    applied and someone put back since (a rollback), which it never applies again; None when there is none.
-    The same search as `rollout status` makes (`_in_history`), so the two never disagree."""
-    targets = _targets(fresh)
-    for org in standings(saved, fresh).values():
-        if _in_history(console, org, targets.get(org.organization, "")).was_applied:
-            return changed_back(org)
-    return None
-
-
-def _targets(fresh: Plan) -> dict[str, str]:
-    """Each organization's document to write, canonical, as the plan's history is searched for it."""
-    return {
-        org.organization: org.target.canonical()
-        for org in fresh.organizations
-        if org.organization and org.target
-    }
-
-
 def _files_of(organizations: list[str], fleet: list[tuple[str, str]]) -> list[str]:
     files = dict(fleet)
     return [files[organization] for organization in organizations if organization in files]
-
-
-def _in_history(console: Console, org: Organization, target: str) -> Organization:
-    """The organization, with whether its history shows the plan's document live, and what came before."""
-    revisions = _revisions(console, org)
-    if revisions is None:
-        return org
-    was_applied, restore = plan_in_history(revisions, target, org.read_at)
-    return dataclasses.replace(org, was_applied=was_applied, restore=restore)
-
-
-def _with_times(console: Console, org: Organization) -> Organization:
-    """The applied organization, with when it came to hold the plan's document and what came before."""
-    revisions = _revisions(console, org)
-    if revisions is None:
-        return org
-    since, restore = revision_times(revisions, org.read_at)
-    return dataclasses.replace(org, since=since, restore=restore)
-
-
-def _revisions(console: Console, org: Organization) -> list[Revision] | None:
-    """The organization's history; None where the console keeps none (a 404 for one it just served)."""
-    try:
-        return console.history(org.organization)
-    except (HistoryUnsupported, NotFound):
-        return None
-    except ConsoleError as error:
-        raise UserError(str(error)) from None
 
 
 def _run_check(run: Run, check: Check, wave: WaveStatus) -> CheckResult:
