@@ -1,5 +1,5 @@
 """What members' Cline runs with: a model of Cline's two clients (the VS Code extension and the command-line
-client) applied to a stored document (SPEC §11). Checks (CS180-CS186), impact lines and the member preview
+client) applied to a stored document (SPEC §11). Checks (CS180-CS189), impact lines and the member preview
 all read it.
 
 Every fact below was read from Cline's public repository (github.com/cline/cline) at commit 21cb8d2 of
@@ -9,10 +9,12 @@ that table and this module only. clinesync's own code states the facts; none of 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from clinesync.fields import Item, Path
+from clinesync.yaml12 import scalar_value
 
 CLINE_CHECKED = "Cline 2026-08"
 CLINE_COMMIT = "github.com/cline/cline at 21cb8d2, 2026-08-22"  # where every fact here was read
@@ -21,8 +23,21 @@ CLINE_SOURCES = {
     "discovery": "apps/vscode/src/core/storage/remote-config/contracts.ts, sdk-control-plane.ts",
     "refresh": "apps/vscode/src/sdk/SdkController.ts (hourly timer, and before each session)",
     "mcp": "apps/vscode/src/core/storage/remote-config/syncRemoteMcpServers.ts, apps/vscode/src/services/mcp/McpHub.ts",
-    "skills": "apps/vscode/src/core/context/instructions/user-instructions/skills.ts",
-    "uploads": "apps/vscode/src/core/storage/remote-config/utils.ts, sdk/packages/shared/src/remote-config/blob-storage.ts",
+    "switch-off": "apps/vscode/src/core/storage/remote-config/sdk-refresh.ts, utils.ts (clearRemoteConfig)",
+    "skills": (
+        "apps/vscode/src/core/storage/remote-config/sdk-control-plane.ts (skills to the runtime), "
+        "sdk/packages/core/src/extensions/config/user-instruction-config-loader.ts (the runtime's reading), "
+        "apps/vscode/src/core/context/instructions/user-instructions/skills.ts (the skills panel)"
+    ),
+    "telemetry": (
+        "apps/vscode/webview-ui/src/components/settings/sections/GeneralSettingsSection.tsx, "
+        "apps/vscode/src/shared/services/config/otel-config.ts, sdk/packages/shared/src/remote-config/telemetry.ts"
+    ),
+    "uploads": (
+        "apps/vscode/src/core/storage/remote-config/utils.ts, apps/vscode/src/sdk/vscode-session-host.ts, "
+        "apps/vscode/src/shared/services/worker/backfill.ts, sdk/packages/shared/src/remote-config/blob-storage.ts, "
+        "apps/cli/src/session/session.ts"
+    ),
     "cli": "apps/cli/src/utils/enterprise.ts, sdk/packages/shared/src/remote-config/schema.ts",
 }
 
@@ -83,14 +98,21 @@ def member_views(tree: dict[str, Any] | None, mask: Mask) -> dict[str, View]:
     None is a console with no configuration. `mask(value, path)` is how a value may be shown."""
     config = _in_force(tree)
     if config is None:
-        return {client: _unmanaged() for client in CLIENTS}
+        return {"extension": _unmanaged_extension(tree), "cli": _unmanaged()}
     return {"extension": _extension(config, mask), "cli": _cli(config)}
 
 
 def extension_view(tree: dict[str, Any] | None, mask: Mask) -> View:
     """What a member of the extension runs with when the console holds `tree`: `member_views`'s first."""
     config = _in_force(tree)
-    return _unmanaged() if config is None else _extension(config, mask)
+    return _unmanaged_extension(tree) if config is None else _extension(config, mask)
+
+
+def switched_off(tree: dict[str, Any] | None) -> bool:
+    """A document the console holds with `enabled: false`: members' Cline then clears its copy, but MCP servers
+    an earlier configuration wrote stay in members' MCP settings (`switch-off`: only a configuration that is on
+    removes them)."""
+    return bool(tree) and not tree.get("enabled")  # type: ignore[union-attr]
 
 
 def _in_force(tree: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -112,6 +134,15 @@ def _unmanaged() -> View:
     }
 
 
+def _unmanaged_extension(tree: dict[str, Any] | None) -> View:
+    view = _unmanaged()
+    if switched_off(tree):
+        view["mcpServers"]["earlierServers"] = (
+            "stay: Cline removes MCP servers only while a configuration is on"
+        )
+    return view
+
+
 def _extension(config: dict[str, Any], mask: Mask) -> View:
     view = _unmanaged()
     settings = config.get("providerSettings")
@@ -129,16 +160,18 @@ def _extension(config: dict[str, Any], mask: Mask) -> View:
                 view["locked"].append(
                     {"setting": ".".join(map(str, path[1:])), "value": mask(block[field], path)}
                 )
-    if "telemetryEnabled" in config:
+    # Only `false` is enforced: the settings switch is disabled for it alone, and a member who unticks it
+    # opts out of telemetry whatever the document says (`telemetry`).
+    if config.get("telemetryEnabled") is False:
         path = ("remoteConfig", "telemetryEnabled")
-        view["locked"].append(
-            {"setting": "telemetryEnabled", "value": mask(config["telemetryEnabled"], path)}
-        )
-        view["telemetry"]["telemetry"] = "on" if config["telemetryEnabled"] else "off"
-    view["telemetry"]["openTelemetry"] = "on" if config.get("openTelemetryEnabled") else "off"
+        view["locked"].append({"setting": "telemetryEnabled", "value": mask(False, path)})
+        view["telemetry"]["telemetry"] = "off"
+    elif config.get("telemetryEnabled") is True:
+        view["telemetry"]["telemetry"] = "on unless the member switches it off"
+    view["telemetry"]["openTelemetry"] = "on" if exports_open_telemetry(config) else "off"
     view["mcpServers"] = _mcp(config, mask)
     view["instructions"] = _instructions(config, skills=True)
-    view["uploads"] = _uploads(config, honours_enabled=False)
+    view["uploads"] = _uploads(config, cli=False)
     view["notApplied"] = _not_applied(config, cli=False)
     return view
 
@@ -146,9 +179,10 @@ def _extension(config: dict[str, Any], mask: Mask) -> View:
 def _cli(config: dict[str, Any]) -> View:
     """The command-line client reads rules, workflows, OpenTelemetry and prompt uploading only (`cli`)."""
     view = _unmanaged()
-    view["telemetry"]["openTelemetry"] = "on" if config.get("openTelemetryEnabled") else "off"
+    if exports_open_telemetry(config):  # by the runtime's own service, which a global opt-out skips
+        view["telemetry"]["openTelemetry"] = "on unless the member opted out of telemetry"
     view["instructions"] = _instructions(config, skills=False)
-    view["uploads"] = _uploads(config, honours_enabled=True)
+    view["uploads"] = _uploads(config, cli=True)
     view["notApplied"] = _not_applied(config, cli=True)
     return view
 
@@ -186,29 +220,92 @@ def _mcp(config: dict[str, Any], mask: Mask) -> dict[str, Any]:
     return found
 
 
+def exports_open_telemetry(config: dict[str, Any]) -> bool:
+    """OpenTelemetry switched on with an exporter named: both clients export nothing without one (`telemetry`)."""
+    return config.get("openTelemetryEnabled") is True and bool(
+        config.get("openTelemetryMetricsExporter") or config.get("openTelemetryLogsExporter")
+    )
+
+
 def _instructions(config: dict[str, Any], skills: bool) -> dict[str, list[dict[str, Any]]]:
-    """Rules, workflows and skills arrive on; `alwaysEnabled` locks them on. The extension hides a skill whose
-    front matter has no description (`skills`); the command-line client reads no skills (`cli`)."""
+    """Rules, workflows and skills arrive on; `alwaysEnabled` locks them on. The extension hands every skill to
+    its runtime, which takes those it can read; its skills panel lists only those with a name and a
+    description, so one without stays on with no switch to turn it off (`skills`). The command-line client
+    reads no skills (`cli`)."""
     found: dict[str, list[dict[str, Any]]] = {}
-    for kind, field in (
-        ("rules", "globalRules"),
-        ("workflows", "globalWorkflows"),
-        ("skills", "globalSkills"),
-    ):
-        entries = _listed(config, field)
-        if kind == "skills":
-            entries = [entry for entry in entries if skills and is_described(entry)]
+    for kind, field in (("rules", "globalRules"), ("workflows", "globalWorkflows")):
         found[kind] = [
             {"name": entry.get("name"), "default": "on", "locked": entry.get("alwaysEnabled") is True}
-            for entry in entries
+            for entry in _listed(config, field)
         ]
+    found["skills"] = []
+    for entry in _listed(config, "globalSkills") if skills else []:
+        reading = read_skill(entry)
+        if reading.rejected is None:
+            default = "off" if reading.off else "on"
+            locked = entry.get("alwaysEnabled") is True or (reading.unlisted is not None and not reading.off)
+            found["skills"].append({"name": entry.get("name"), "default": default, "locked": locked})
     return found
 
 
-def is_described(skill: dict[str, Any]) -> bool:
-    """A skill whose front matter has a description: the extension drops any other (`skills`)."""
+class SkillReading(NamedTuple):
+    rejected: str | None  # why the extension's runtime does not load the skill
+    unlisted: str | None  # why the extension's skills panel does not list it (nor let members switch it)
+    off: bool  # its front matter switches it off (`disabled: true` or `enabled: false`)
+
+
+_FRONT_MATTER = re.compile(r"---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)\Z")
+
+
+def read_skill(skill: dict[str, Any]) -> SkillReading:
+    """A skill as the extension reads it: its runtime's reading (front matter optional, YAML when present; a
+    body; `name` and `description` text where given) and its skills panel's (a name and a description)."""
     contents = skill.get("contents")
-    return isinstance(contents, str) and bool(front_matter_value(contents, "description"))
+    if not isinstance(contents, str):
+        return SkillReading("its contents are not text", None, False)
+    text = contents.removeprefix("\ufeff")
+    match = _FRONT_MATTER.match(text)
+    fields: dict[str, Any] | None = {}
+    body = text
+    if match:
+        fields, body = _front_matter(match[1]), match[2]
+    if fields is None:
+        return SkillReading("its front matter is not YAML", None, False)
+    if not body.strip():
+        return SkillReading("it has no instructions after its front matter", None, False)
+    for key, kind in (("name", str), ("description", str), ("disabled", bool), ("enabled", bool)):
+        if fields.get(key) is not None and not isinstance(fields[key], kind):
+            return SkillReading(
+                f"its front matter's {key} is not {'text' if kind is str else 'true or false'}", None, False
+            )
+    off = fields.get("disabled") is True or fields.get("enabled") is False
+    if not (fields.get("name") and fields.get("description")):
+        return SkillReading(None, "its front matter has no description", off)
+    return SkillReading(None, None, off)
+
+
+def _front_matter(text: str) -> dict[str, Any] | None:
+    """The top-level fields of a skill's front matter, each scalar typed by YAML 1.2's core schema as Cline's
+    YAML library types it (so `description: yes` is text); None where it is not YAML. Not a mapping: none."""
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    fields: dict[str, Any] = {}
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        if not isinstance(value, yaml.ScalarNode):
+            fields[key.value] = value  # a list or a mapping: neither text nor a switch
+        elif value.style:  # quoted or a block: text
+            fields[key.value] = value.value
+        else:
+            fields[key.value] = scalar_value(value.value)
+    return fields
 
 
 def front_matter_value(contents: str, key: str) -> str | None:
@@ -225,21 +322,39 @@ def front_matter_value(contents: str, key: str) -> str | None:
     return None
 
 
-def prompt_uploading(config: dict[str, Any]) -> dict[str, Any] | None:
-    """`enterpriseTelemetry.promptUploading` where it names a type: the extension's upload worker starts with
-    it whatever `enabled` says; the command-line client uploads only with `enabled: true` (`uploads`)."""
+def upload_settings(config: dict[str, Any]) -> dict[str, Any] | None:
+    """`enterpriseTelemetry.promptUploading` as written, where it is a mapping."""
     telemetry = config.get("enterpriseTelemetry")
     uploading = telemetry.get("promptUploading") if isinstance(telemetry, dict) else None
-    return uploading if isinstance(uploading, dict) and uploading.get("type") else None
+    return uploading if isinstance(uploading, dict) else None
 
 
-def _uploads(config: dict[str, Any], honours_enabled: bool) -> Any:
+def prompt_uploading(config: dict[str, Any]) -> dict[str, Any] | None:
+    """`enterpriseTelemetry.promptUploading` where its `type` has its settings beside it (`s3_access_keys` with
+    `s3AccessSettings`, ...): both clients take no bucket otherwise (`uploads`)."""
+    uploading = upload_settings(config)
+    kind = uploading.get("type") if uploading else None
+    prefix = kind.removesuffix("_access_keys") if isinstance(kind, str) else ""
+    return uploading if uploading and prefix and uploading.get(f"{prefix}AccessSettings") else None
+
+
+def cli_uploads(tree: dict[str, Any] | None) -> bool:
+    """Whether members' command-line client uploads their prompts when the console holds `tree`."""
+    config = _in_force(tree)
+    return config is not None and _uploads(config, cli=True) != "off"
+
+
+def _uploads(config: dict[str, Any], cli: bool) -> Any:
+    """The command-line client uploads each session's prompts with `enabled: true`. The extension hands the
+    bucket and its keys to its upload worker on every member's machine whatever `enabled` says, and queues no
+    prompt for it: only what an older release queued is sent (`uploads`)."""
     uploading = prompt_uploading(config)
-    if uploading is None:
+    if uploading is None or (cli and uploading.get("enabled") is not True):
         return "off"
-    if honours_enabled and uploading.get("enabled") is not True:
-        return "off"
-    return {"type": uploading.get("type"), "enabledFlag": uploading.get("enabled")}
+    found = {"type": uploading.get("type"), "enabledFlag": uploading.get("enabled")}
+    if cli:
+        return {**found, "prompts": "uploaded"}
+    return {**found, "prompts": "none queued", "bucketKeys": "on members' machines"}
 
 
 def _not_applied(config: dict[str, Any], cli: bool) -> list[dict[str, str]]:
@@ -288,13 +403,23 @@ def _not_applied(config: dict[str, Any], cli: bool) -> list[dict[str, str]]:
         where = f"remoteConfig.globalSkills[name={entry.get('name')}]"
         if cli:
             found.append({"path": where, "reason": "the command-line client reads no skills"})
-        elif not is_described(entry):
-            found.append(
-                {
-                    "path": where,
-                    "reason": "a skill without a description in its front matter is dropped from the extension's skills",
-                }
-            )
+        elif (rejected := read_skill(entry).rejected) is not None:
+            found.append({"path": where, "reason": f"Cline's extension does not load the skill: {rejected}"})
+    if config.get("openTelemetryEnabled") is True and not exports_open_telemetry(config):
+        found.append(
+            {
+                "path": "remoteConfig.openTelemetryEnabled",
+                "reason": "no exporter is named (openTelemetryMetricsExporter or openTelemetryLogsExporter): nothing is exported",
+            }
+        )
+    uploading = upload_settings(config)
+    if uploading and uploading.get("type") and prompt_uploading(config) is None:
+        found.append(
+            {
+                "path": "remoteConfig.enterpriseTelemetry.promptUploading",
+                "reason": f"its type {uploading.get('type')} has no settings of its own beside it: no bucket is used",
+            }
+        )
     if cli:
         for field in (
             "telemetryEnabled",

@@ -18,8 +18,14 @@ def impact_lines(before: dict[str, Any] | None, after: dict[str, Any]) -> list[s
 
 
 def test_enabling_and_disabling() -> None:
+    cline: dict[str, Any] = {"Cline": {}}
+    assert impact_lines(tree(False, **cline), tree(True, **cline)) == [
+        "enabling remote configuration locks every member to these providers",
+        "provider Cline added: every member is forced onto it",
+    ]
+    # No provider block: Cline sets no configured providers and every member's own stays valid (utils.ts).
     assert impact_lines(tree(False), tree(True)) == [
-        "enabling remote configuration locks every member to these providers"
+        "enabling remote configuration: no provider is set, members keep their own"
     ]
     assert impact_lines(tree(True), tree(False))[0].startswith("disabling remote configuration unlocks")
 
@@ -147,8 +153,18 @@ def with_config(**fields: Any) -> dict[str, Any]:
         ),
         (
             with_config(),
-            with_config(openTelemetryEnabled=True),
+            with_config(openTelemetryEnabled=True, openTelemetryMetricsExporter="otlp"),
             "OpenTelemetry is switched on for every member",
+        ),
+        (
+            with_config(),
+            with_config(openTelemetryEnabled=True),
+            "members see no change from remoteConfig.openTelemetryEnabled: no exporter is named",
+        ),
+        (
+            with_config(),
+            with_config(telemetryEnabled=True),
+            "telemetry for every member: on unless the member switches it off",
         ),
         (
             with_config(),
@@ -161,7 +177,18 @@ def with_config(**fields: Any) -> dict[str, Any]:
             with_config(
                 globalSkills=[{"name": "s", "alwaysEnabled": True, "contents": "---\nname: s\n---\nx"}]
             ),
-            "members see no change from remoteConfig.globalSkills[name=s]: a skill without a description",
+            "skill s reaches every member, on and locked",  # not in the skills panel: no switch
+        ),
+        (
+            with_config(),
+            with_config(globalSkills=[{"name": "s", "contents": "---\nname: s\ndescription: d\n---\n"}]),
+            "members see no change from remoteConfig.globalSkills[name=s]: Cline's extension does not load "
+            "the skill: it has no instructions after its front matter",
+        ),
+        (
+            with_config(remoteMCPServers=[{"name": "docs", "url": "https://mcp.example.com"}]),
+            {"enabled": False, "remoteConfig": {"version": "v1"}},
+            "MCP server docs stays in members' MCP settings: Cline removes a server only while a configuration is on",
         ),
         (
             with_config(),
@@ -187,8 +214,16 @@ def test_uploads_switched_off_but_configured_still_reach_members() -> None:
     before = with_config(enterpriseTelemetry={"promptUploading": {**uploading, "enabled": True}})
     after = with_config(enterpriseTelemetry={"promptUploading": {**uploading, "enabled": False}})
     lines = impact_lines(before, after)
-    assert "prompt uploading stops for every member" not in lines  # the extension ignores enabled
-    assert "prompt uploading is in force for every member's prompts" in lines
+    assert not any(
+        line.startswith("prompt uploading stops") for line in lines
+    )  # the extension ignores enabled
+    assert (
+        "the prompt-upload bucket and its keys reach every member's machine; no prompt is uploaded "
+        "(enabled is not true)"
+    ) in lines
+    assert impact_lines(after, before)[-1].endswith(
+        "the command-line client uploads every session's prompts (the extension none)"
+    )
 
 
 def test_a_base_url_moving_host_and_plain_http() -> None:

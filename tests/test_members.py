@@ -28,16 +28,26 @@ def views(config: dict[str, Any], enabled: bool = True) -> dict[str, Any]:
 
 def test_the_recorded_production_payload() -> None:
     extension, cli = views(cline_remote_configs()["recorded-production-remote-config-response"]).values()
-    # providerSettings: {} restricts nothing (utils.ts); telemetryEnabled shadows the member's own setting.
+    # providerSettings: {} restricts nothing (utils.ts); telemetryEnabled: true locks nothing: the settings
+    # switch is disabled for false alone (GeneralSettingsSection.tsx), and a member may still opt out.
     assert (extension["provider"], extension["selectable"]) == (None, "any")
-    assert extension["locked"] == [{"setting": "telemetryEnabled", "value": True}]
-    assert extension["telemetry"] == {"telemetry": "on", "openTelemetry": "off"}
-    assert extension["uploads"] == {"type": "s3_access_keys", "enabledFlag": True}
+    assert extension["locked"] == []
+    assert extension["telemetry"] == {
+        "telemetry": "on unless the member switches it off",
+        "openTelemetry": "off",
+    }
+    # The extension hands the bucket's keys to its worker and queues no prompt (vscode-session-host.ts).
+    assert extension["uploads"] == {
+        "type": "s3_access_keys",
+        "enabledFlag": True,
+        "prompts": "none queued",
+        "bucketKeys": "on members' machines",
+    }
     assert extension["notApplied"] == [
         {"path": "remoteConfig.yoloModeAllowed", "reason": "no Cline client reads yoloModeAllowed"}
     ]
     # The command-line client (enterprise.ts): no provider, MCP or telemetry switch; uploads with enabled: true.
-    assert cli["uploads"] == {"type": "s3_access_keys", "enabledFlag": True}
+    assert cli["uploads"] == {"type": "s3_access_keys", "enabledFlag": True, "prompts": "uploaded"}
     assert {entry["path"] for entry in cli["notApplied"]} >= {
         "remoteConfig.telemetryEnabled",
         "remoteConfig.mcpMarketplaceEnabled",
@@ -49,7 +59,9 @@ def test_rules_workflows_skills_and_mcp_of_clines_contract_payload() -> None:
     assert extension["instructions"] == {
         "rules": [{"name": "Fetched Rule", "default": "on", "locked": False}],
         "workflows": [{"name": "Fetched Workflow", "default": "on", "locked": True}],
-        "skills": [],  # its front matter has no description: skills.ts drops it
+        # No description: the runtime loads it all the same (user-instruction-config-loader.ts), and the
+        # skills panel does not list it (skills.ts): on, with no switch for members.
+        "skills": [{"name": "Fetched Skill", "default": "on", "locked": True}],
     }
     assert extension["mcpServers"] == {
         "written": [{"name": "managed", "url": "https://mcp.example.test"}],
@@ -57,10 +69,7 @@ def test_rules_workflows_skills_and_mcp_of_clines_contract_payload() -> None:
         "personalRemoteServers": "blocked",
     }
     not_applied = {entry["path"] for entry in extension["notApplied"]}
-    assert not_applied == {
-        "remoteConfig.remoteMCPServers[name=managed].alwaysEnabled",
-        "remoteConfig.globalSkills[name=Fetched Skill]",
-    }
+    assert not_applied == {"remoteConfig.remoteMCPServers[name=managed].alwaysEnabled"}
     assert cli["instructions"]["skills"] == [] and cli["mcpServers"]["written"] == []
     assert "remoteConfig.globalSkills[name=Fetched Skill]" in {entry["path"] for entry in cli["notApplied"]}
 
@@ -71,7 +80,12 @@ def test_the_allowlist_is_matched_against_local_server_names() -> None:
     assert extension["mcpServers"]["localServers"] == {
         "onlyNamed": ["https://github.com/example/contract-mcp"]
     }
-    assert extension["telemetry"]["openTelemetry"] == "on"
+    # openTelemetryEnabled with no exporter named: otel-config.ts exports nothing.
+    assert extension["telemetry"]["openTelemetry"] == "off"
+    assert "remoteConfig.openTelemetryEnabled" in {entry["path"] for entry in extension["notApplied"]}
+    exported = views({"version": "v1", "openTelemetryEnabled": True, "openTelemetryLogsExporter": "otlp"})
+    assert exported["extension"]["telemetry"]["openTelemetry"] == "on"
+    assert exported["cli"]["telemetry"]["openTelemetry"] == "on unless the member opted out of telemetry"
     blocked = views({"version": "v1", "mcpMarketplaceEnabled": False})["extension"]
     assert blocked["mcpServers"]["localServers"] == "none"
 
@@ -104,6 +118,46 @@ def test_switched_off_or_absent_configuration_leaves_members_unmanaged() -> None
     for tree in (None, {"enabled": False, "remoteConfig": {"version": "v1", "telemetryEnabled": False}}):
         for view in member_views(tree, shown).values():
             assert view["selectable"] == "any" and view["locked"] == [] and view["notApplied"] == []
+    # Switched off, Cline clears its copy but leaves the MCP servers it wrote (sdk-refresh.ts, utils.ts).
+    off = member_views({"enabled": False, "remoteConfig": {"version": "v1"}}, shown)["extension"]
+    assert off["mcpServers"]["earlierServers"].startswith("stay")
+    assert "earlierServers" not in member_views(None, shown)["extension"]["mcpServers"]
+
+
+def test_skills_as_the_extensions_runtime_and_its_panel_read_them() -> None:
+    def skill(front: str, body: str = "Do the thing.") -> dict[str, Any]:
+        return {"name": "s", "contents": f"---\nname: s\n{front}---\n{body}"}
+
+    def reading(*skills: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+        extension = views({"version": "v1", "globalSkills": list(skills)})["extension"]
+        return extension["instructions"]["skills"], [entry["reason"] for entry in extension["notApplied"]]
+
+    assert reading(skill("description: when to use it\n")) == (
+        [{"name": "s", "default": "on", "locked": False}],
+        [],
+    )
+    assert reading(skill("description: yes\n"))[0][0]["locked"] is False  # YAML 1.2: text, as Cline reads it
+    assert reading(skill("description: when\ndisabled: true\n"))[0][0]["default"] == "off"
+    for front, body, why in (
+        ("description: 42\n", "Do it.", "its front matter's description is not text"),
+        ("description: when\n", "  \n", "it has no instructions after its front matter"),
+        ("description: [a\n", "Do it.", "its front matter is not YAML"),
+        ("description: when\nenabled: maybe\n", "Do it.", "its front matter's enabled is not true or false"),
+    ):
+        skills, reasons = reading(skill(front, body))
+        assert skills == [] and reasons == [f"Cline's extension does not load the skill: {why}"]
+
+
+def test_uploads_need_the_settings_of_their_type() -> None:
+    config = cline_remote_configs()["cached-remote-config-org"]
+    settings = config["enterpriseTelemetry"]["promptUploading"].pop("s3AccessSettings")
+    config["enterpriseTelemetry"]["promptUploading"]["r2AccessSettings"] = settings
+    extension, cli = views(config).values()
+    assert extension["uploads"] == cli["uploads"] == "off"  # utils.ts, blob-storage.ts: no bucket taken
+    assert (
+        "its type s3_access_keys has no settings of its own beside it"
+        in extension["notApplied"][-1]["reason"]
+    )
 
 
 def test_uploads_switched_off_still_reach_the_extensions_worker() -> None:
@@ -113,6 +167,8 @@ def test_uploads_switched_off_still_reach_the_extensions_worker() -> None:
     assert extension["uploads"] == {
         "type": "s3_access_keys",
         "enabledFlag": False,
+        "prompts": "none queued",
+        "bucketKeys": "on members' machines",
     }  # utils.ts ignores enabled
     assert cli["uploads"] == "off"  # blob-storage.ts uploads only with enabled: true
 

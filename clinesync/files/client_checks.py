@@ -1,13 +1,22 @@
-"""Warnings where Cline's clients drop or ignore what the file says (SPEC §11, CS180-CS186), as the model of
+"""Warnings where Cline's clients drop or ignore what the file says (SPEC §11, CS180-CS189), as the model of
 Cline's clients (`clients.py`, as of Cline 2026-08) has it. They are about what is written, so they run on the
 file as written only."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from clinesync.clients import CLINE_CHECKED, configured_providers, is_described, prompt_uploading, provider_id
+from clinesync.clients import (
+    CLINE_CHECKED,
+    configured_providers,
+    exports_open_telemetry,
+    prompt_uploading,
+    provider_id,
+    read_skill,
+    upload_settings,
+)
 from clinesync.fields import Path
 from clinesync.files import envref
 from clinesync.files.loader import LoadedFile
@@ -22,6 +31,14 @@ def check_clients(loaded: LoadedFile) -> Iterator[Problem]:
     yield from _skills(loaded, remote)
     yield from _uploads(loaded, remote)
     yield from _providers(loaded, remote)
+    if remote.get("openTelemetryEnabled") is True and not exports_open_telemetry(remote):
+        yield loaded.problem(
+            "CS189",
+            loaded.value_mark(("remoteConfig", "openTelemetryEnabled")),
+            "OpenTelemetry is switched on with no exporter: Cline's clients export nothing without "
+            "openTelemetryMetricsExporter or openTelemetryLogsExporter (otlp or console) "
+            f"({CLINE_CHECKED})",
+        )
     if "kanbanEnabled" in remote:
         yield loaded.problem(
             "CS183",
@@ -54,60 +71,98 @@ def _mcp_servers(loaded: LoadedFile, remote: dict[str, Any]) -> Iterator[Problem
                 "alwaysEnabled only locks the switch in the extension's MCP panel: it is not written to members' "
                 f"MCP settings, where the server can still be disabled ({CLINE_CHECKED})",
             )
-        yield from _member_side_references(loaded, path, server)
+        url = server.get("url")
+        if isinstance(url, str) and "${" in url:
+            yield from _member_side_references(loaded, path + ("url",), url, remote)
 
 
-def _member_side_references(loaded: LoadedFile, path: Path, server: dict[str, Any]) -> Iterator[Problem]:
-    """Cline's extension expands `${env:NAME}` in MCP server settings on each member's machine; clinesync
-    resolves `${env:...}` in CI. Written here, it means CI's value, pushed to every member."""
-    headers = server.get("headers")
-    values: list[tuple[Path, Any]] = [(path + ("url",), server.get("url"))]
-    values += [
-        (path + ("headers", name), value)
-        for name, value in (headers.items() if isinstance(headers, dict) else [])
-    ]
-    for at, value in values:
-        if not isinstance(value, str) or "${env:" not in value:
-            continue
-        try:
-            names = envref.names(value)
-        except envref.MalformedReference:
-            continue  # CS170 says what is wrong with it
-        for name in names:
-            yield loaded.problem(
-                "CS184",
-                loaded.value_mark(at),
-                f"${{env:{name}}} in an MCP server's settings: clinesync resolves it from the environment it "
-                f"runs in and sends that one value to every member, while Cline would expand it on each "
-                f"member's machine; write $${{env:{name}}} to ship the reference for members' machines (in a path, a query or "
-                "a header value: a host must be written as one)",
-            )
+def _member_side_references(
+    loaded: LoadedFile, at: Path, url: str, remote: dict[str, Any]
+) -> Iterator[Problem]:
+    """Cline's extension expands `${env:NAME}` in the MCP settings it writes on each member's machine (headers
+    are never written: CS180), then checks the URL; clinesync resolves `${env:...}` in CI."""
+    try:
+        names = envref.names(url)
+        shipped = "".join(part for part in envref.parse(url) if isinstance(part, str))
+    except envref.MalformedReference:
+        return  # CS170 says what is wrong with it
+    for name in names:
+        yield loaded.problem(
+            "CS184",
+            loaded.value_mark(at),
+            f"${{env:{name}}} in an MCP server's URL: clinesync resolves it from the environment it runs in "
+            f"and sends that one value to every member, while Cline would expand it on each member's machine; "
+            f"write $${{env:{name}}} to ship the reference for members' machines (in a path or a query: "
+            "CS188 says why not in the host)",
+        )
+    if "${env:" not in shipped:
+        return
+    if remote.get("blockPersonalRemoteMCPServers") is True:
+        yield loaded.problem(
+            "CS187",
+            loaded.value_mark(at),
+            "with blockPersonalRemoteMCPServers, Cline's extension connects to a remote server only where its "
+            "URL, expanded on the member's machine, equals a URL of the document as written: this one differs "
+            f"wherever the variable is set, and the server is blocked there ({CLINE_CHECKED})",
+        )
+    authority = _AUTHORITY.match(shipped)
+    if authority and "${env:" in authority[1]:
+        yield loaded.problem(
+            "CS188",
+            loaded.value_mark(at),
+            "a reference in an MCP server URL's host: on a member's machine without the variable it stays "
+            "as written, the URL is invalid, and Cline's extension then loads none of that member's MCP servers "
+            f"({CLINE_CHECKED}); write the host as one",
+        )
+
+
+_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")
 
 
 def _skills(loaded: LoadedFile, remote: dict[str, Any]) -> Iterator[Problem]:
     for index, skill in _entries(remote, "globalSkills"):
         contents = skill.get("contents")
-        if not isinstance(contents, str) or loaded.deferred(contents) or is_described(skill):
+        if not isinstance(contents, str) or loaded.deferred(contents):
             continue
         if not contents.lstrip("\ufeff").startswith("---"):
             continue  # no front matter at all: CS160 says so
-        yield loaded.problem(
-            "CS182",
-            loaded.value_mark(("remoteConfig", "globalSkills", index, "contents")),
-            "a skill without a description in its front matter is dropped by Cline's extension: add "
-            f"'description: <when to use it>' between the '---' lines ({CLINE_CHECKED})",
-        )
+        reading = read_skill(skill)
+        at = loaded.value_mark(("remoteConfig", "globalSkills", index, "contents"))
+        if reading.rejected is not None:
+            yield loaded.problem(
+                "CS182",
+                at,
+                f"Cline's extension does not load this skill: {reading.rejected} ({CLINE_CHECKED})",
+            )
+        elif reading.unlisted is not None:
+            yield loaded.problem(
+                "CS182",
+                at,
+                "a skill without a description in its front matter still reaches members' Cline, but the "
+                "extension's skills panel does not list it: members can neither see nor switch it off; add "
+                f"'description: <when to use it>' between the '---' lines ({CLINE_CHECKED})",
+            )
 
 
 def _uploads(loaded: LoadedFile, remote: dict[str, Any]) -> Iterator[Problem]:
-    uploading = prompt_uploading(remote)
-    if uploading is not None and uploading.get("enabled") is False:
+    written = upload_settings(remote)
+    if written is None or not written.get("type"):
+        return
+    at: Path = ("remoteConfig", "enterpriseTelemetry", "promptUploading")
+    if prompt_uploading(remote) is None:
         yield loaded.problem(
             "CS185",
-            loaded.value_mark(("remoteConfig", "enterpriseTelemetry", "promptUploading", "enabled")),
-            "prompt uploading is switched off but still configured: Cline's extension starts its upload worker "
-            "with the bucket and keys whatever enabled says; remove promptUploading to stop uploads "
-            f"({CLINE_CHECKED})",
+            loaded.value_mark(at + ("type",)),
+            f"prompt uploading of type {written['type']} has no settings of its own beside it: Cline's clients "
+            f"then take no bucket and upload nothing ({CLINE_CHECKED})",
+        )
+    elif written.get("enabled") is False:
+        yield loaded.problem(
+            "CS185",
+            loaded.value_mark(at + ("enabled",)),
+            "prompt uploading is switched off but still configured: Cline's extension hands the bucket and its "
+            "keys to the upload worker on every member's machine whatever enabled says; remove "
+            f"promptUploading to keep them off members' machines ({CLINE_CHECKED})",
         )
 
 

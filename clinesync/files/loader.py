@@ -9,9 +9,7 @@ resolved by YAML 1.2's core schema, as editors (yaml-language-server) read them,
 
 from __future__ import annotations
 
-import math
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -21,15 +19,15 @@ from clinesync.fields import Path, dotted, value_at, walk
 from clinesync.files.problems import Problem
 from clinesync.files.suppressions import Suppression, scan
 from clinesync.records import evolve
+from clinesync.yaml12 import CONSTRUCT, CORE, CORE_STR, MAYBE_NOT_TEXT, core_tag
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 _FIRST_READ = 64 * 1024
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_CORE = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null")}
-_COLLECTION_TAGS = {_CORE + "map", _CORE + "seq"}
+_SCALAR_TAGS = {CORE + name for name in ("str", "int", "float", "bool", "null")}
+_COLLECTION_TAGS = {CORE + "map", CORE + "seq"}
 
 
 class Mark(NamedTuple):
@@ -287,7 +285,7 @@ class _Composer:
                 if event.anchor is not None or (tag is not None and tag != "!"):
                     self._refuse_anchor_or_tag(event, _SCALAR_TAGS)
                 value = event.value
-                if not event.style and (tag is not None or not value or value[0] in _MAYBE_NOT_TEXT):
+                if not event.style and (tag is not None or not value or value[0] in MAYBE_NOT_TEXT):
                     value = self._plain(event, path)
             elif kind is _MAPPING_START or kind is _SEQUENCE_START:
                 self._refuse_anchor_or_tag(event, _COLLECTION_TAGS)
@@ -339,7 +337,7 @@ class _Composer:
         if tag == CORE_STR:
             return text
         try:
-            value = _CONSTRUCT[tag](text)
+            value = CONSTRUCT[tag](text)
         except (KeyError, ValueError):
             return text  # `!!int abc` is not a number: it stays the text written
         if event.tag is None:
@@ -356,54 +354,3 @@ class _Composer:
                 mark, f"anchor '&{event.anchor}': anchors and aliases are not supported, write the value out"
             )
         raise _Refused(mark, f"tag '{event.tag}' is not supported: remove it")
-
-
-# YAML 1.2's core schema (what yaml-language-server reads): only these plain scalars are not text, so
-# `2024-06-01`, `no`, `on` and `1:30` stay the strings they look like.
-_NULL = re.compile(r"(?:null|Null|NULL|~|)\Z")
-_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z")
-_INT = re.compile(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
-_FLOAT = re.compile(
-    r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
-)
-
-
-CORE_STR = _CORE + "str"
-_MAYBE_NOT_TEXT = frozenset("-+.0123456789nNtTfF~")  # how a null, boolean or number can begin
-
-
-def core_tag(text: str) -> str:
-    """The tag YAML 1.2's core schema gives a plain scalar."""
-    if text and text[0] not in _MAYBE_NOT_TEXT:
-        return CORE_STR  # most values (URLs, names, ids) are decided by their first character
-    for pattern, name in ((_NULL, "null"), (_BOOL, "bool"), (_INT, "int"), (_FLOAT, "float")):
-        if pattern.match(text):
-            return _CORE + name
-    return CORE_STR
-
-
-def _int(text: str) -> int:
-    if text.startswith(("0o", "0x")):
-        return int(text[2:], 8 if text[1] == "o" else 16)
-    return int(text)
-
-
-def _float(text: str) -> float:
-    lowered = text.lower()
-    if lowered.endswith(".inf"):
-        return float(lowered.replace(".inf", "inf"))
-    if lowered == ".nan":
-        return math.nan
-    return float(text)
-
-
-_CONSTRUCT = {
-    _CORE + "null": lambda text: None if _NULL.match(text) else _not(text),
-    _CORE + "bool": lambda text: text.lower() == "true" if _BOOL.match(text) else _not(text),
-    _CORE + "int": _int,
-    _CORE + "float": _float,
-}
-
-
-def _not(text: str) -> Any:
-    raise ValueError(text)

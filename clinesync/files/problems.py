@@ -79,11 +79,14 @@ RULES: dict[str, Rule] = _catalogue(
     ("CS160", E, "skill whose front matter name differs from its entry name"),
     ("CS180", W, "MCP server headers: Cline's extension does not deliver them (as of Cline 2026-08)"),
     ("CS181", W, "MCP server alwaysEnabled: only locks the extension's panel switch (as of Cline 2026-08)"),
-    ("CS182", W, "skill without a description in its front matter: dropped by Cline's extension"),
+    ("CS182", W, "skill that Cline's extension does not load, or does not list in its skills panel"),
     ("CS183", W, "kanbanEnabled: no Cline client reads it (as of Cline 2026-08)"),
     ("CS184", W, "${env:...} in an MCP server's settings, which Cline expands on each member's machine"),
-    ("CS185", W, "prompt uploading switched off but still configured: the extension still uploads"),
+    ("CS185", W, "prompt uploading that does not do what it says: keys still sent, or no bucket taken"),
     ("CS186", W, "several providers: new members land on the last in Cline's order"),
+    ("CS187", W, "MCP server URL expanded on members' machines while personal remote servers are blocked"),
+    ("CS188", W, "reference in an MCP server URL's host, expanded on members' machines"),
+    ("CS189", W, "OpenTelemetry switched on with no exporter: nothing is exported"),
     ("CS170", E, "malformed ${...} reference, or unset variable"),
 )
 

@@ -35,11 +35,11 @@ from clinesync.fields import (
     walk,
 )
 from clinesync.files import envref
-from clinesync.files.loader import CORE_STR, core_tag
 from clinesync.files.style import StyleError, restyled
 from clinesync.masking import is_public_header, looks_like_a_token
 from clinesync.plans.unknown import unknown_fields
 from clinesync.urls import misreading
+from clinesync.yaml12 import CORE_STR, core_tag
 
 _SKIPPED_IN_NAMES = {"remoteConfig", "providerSettings", "enterpriseTelemetry", "promptUploading"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from clinesync.clients import CLINE_CHECKED, configured_providers, extension_view
+from clinesync.clients import CLINE_CHECKED, cli_uploads, configured_providers, extension_view
 from clinesync.cline import is_loopback
 from clinesync.diff import Change
 from clinesync.fields import URL_FIELDS, Path, dotted, is_header_path, is_sensitive_path, is_url_path, walk
@@ -33,7 +33,12 @@ def impacts(
     was_enabled = bool(live and live.get("enabled"))
     if desired["enabled"] and not was_enabled:
         found.append(
-            Impact("enablement", "enabling remote configuration locks every member to these providers")
+            Impact(
+                "enablement",
+                "enabling remote configuration locks every member to these providers"
+                if configured_providers(desired)
+                else "enabling remote configuration: no provider is set, members keep their own",
+            )
         )
     elif was_enabled and not desired["enabled"]:
         found.append(
@@ -54,7 +59,7 @@ def impacts(
     ]
     # What the extension's members see (the command-line client's differences are in the member preview).
     before, after = extension_view(live, _as_is), extension_view(desired, _as_is)
-    found += _member_impacts(before, after)
+    found += _member_impacts(before, after, cli_uploads(desired))
     # Endpoints as members reach them: none from a document switched off, and every one of a document
     # switched on, changed or not.
     reached = _reached_endpoints(live, desired, changes) if desired["enabled"] and not was_enabled else []
@@ -152,7 +157,7 @@ def _as_is(value: Any, _path: Path) -> Any:
     return value  # impact lines name settings, never their values
 
 
-def _member_impacts(before: dict[str, Any], after: dict[str, Any]) -> list[Impact]:
+def _member_impacts(before: dict[str, Any], after: dict[str, Any], cli_uploads: bool) -> list[Impact]:
     """What every member of the extension sees change: locked settings, MCP servers, instructions,
     OpenTelemetry, uploads (`clients.py`). Providers are said by `_provider_impacts`."""
     lines: list[Impact] = []
@@ -185,11 +190,18 @@ def _member_impacts(before: dict[str, Any], after: dict[str, Any]) -> list[Impac
             )
         elif servers[name] != old_servers[name]:
             lines.append(Impact("mcp", f"MCP server {name} changes in every member's MCP settings"))
-    lines += [
-        Impact("mcp", f"MCP server {name} is removed from members' MCP settings")
-        for name in old_servers
-        if name not in servers
-    ]
+    gone = [name for name in old_servers if name not in servers]
+    if "earlierServers" in after["mcpServers"]:  # switched off: Cline removes no server (`switch-off`)
+        lines += [
+            Impact(
+                "mcp",
+                f"MCP server {name} stays in members' MCP settings: Cline removes a server only while a "
+                "configuration is on (remove it from remoteMCPServers and apply before switching off)",
+            )
+            for name in gone
+        ]
+    else:
+        lines += [Impact("mcp", f"MCP server {name} is removed from members' MCP settings") for name in gone]
     for part in ("localServers", "personalRemoteServers"):
         if before["mcpServers"].get(part) != after["mcpServers"].get(part):
             kind = "local" if part == "localServers" else "personal remote"
@@ -217,19 +229,25 @@ def _member_impacts(before: dict[str, Any], after: dict[str, Any]) -> list[Impac
                 f"OpenTelemetry is switched {after['telemetry']['openTelemetry']} for every member",
             )
         )
+    telemetry = after["telemetry"]["telemetry"]
+    if before["telemetry"]["telemetry"] != telemetry and "telemetryEnabled" not in now:
+        lines.append(Impact("telemetry", f"telemetry for every member: {telemetry}"))
     if before["uploads"] != after["uploads"]:
-        lines.append(
-            Impact(
-                "telemetry",
-                "prompt uploading "
-                + (
-                    "stops for every member"
-                    if after["uploads"] == "off"
-                    else "is in force for every member's prompts"
-                ),
-            )
-        )
+        lines.append(Impact("telemetry", _uploads_line(after["uploads"], cli_uploads)))
     return lines
+
+
+def _uploads_line(extension: Any, cli: bool) -> str:
+    """Prompt uploading as members get it: the bucket's keys on their machines (the extension's worker), and
+    prompts uploaded by the command-line client only (`clients.py`)."""
+    if extension == "off":
+        return "prompt uploading stops: members' Cline no longer gets the bucket or its keys"
+    sent = (
+        "the command-line client uploads every session's prompts (the extension none)"
+        if cli
+        else "no prompt is uploaded (enabled is not true)"
+    )
+    return f"the prompt-upload bucket and its keys reach every member's machine; {sent}"
 
 
 _CLASS_OF_FIELD = {
