@@ -13,11 +13,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The main job on the embedded local console (.clinesync/console.db) with examples/org.yaml:
-# validate, plan, apply, and a second plan that must show no changes. The key is a stand-in, not a secret.
+# validate, plan, apply, and a second plan that must show no changes. The key is a stand-in, not a secret. The
+# first plan reads the console before it exists on purpose, which CI otherwise refuses (`CI=`).
 DEMO_ENV := AZURE_OPENAI_KEY=$${AZURE_OPENAI_KEY:-demo-stand-in-key}
 demo: $(STAMP)
 	$(BIN)/clinesync validate examples/
-	$(DEMO_ENV) $(BIN)/clinesync plan examples/org.yaml
+	CI= $(DEMO_ENV) $(BIN)/clinesync plan examples/org.yaml
 	$(DEMO_ENV) $(BIN)/clinesync apply examples/org.yaml --auto-approve --console .clinesync/console.db
 	$(DEMO_ENV) $(BIN)/clinesync plan examples/org.yaml --detailed-exitcode
 

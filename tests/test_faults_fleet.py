@@ -206,7 +206,22 @@ def test_in_ci_apply_and_rollback_refuse_an_embedded_console_nobody_named(
     assert not (in_tmp / ".clinesync").exists()
     named = run("apply", "org.yaml", "--auto-approve", "--console", ".clinesync/console.db")
     assert named.exit_code == 0 and "1 applied" in named.stdout
-    assert run("plan", "org.yaml").exit_code == 0  # reading needs no naming
+    assert run("plan", "org.yaml").exit_code == 0  # reading the one that is there needs no naming
+
+
+@pytest.mark.parametrize("command", [("plan",), ("drift",), ("pull",)])
+def test_in_ci_a_read_of_an_embedded_console_that_is_not_there_is_refused(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    """A repository variable left unset (CLINESYNC_CONSOLE empty) must not turn into a plan of creates, or a
+    drift in every organization, read from an empty stand-in."""
+    write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
+    monkeypatch.setenv("CI", "true")
+    refused = run(*command, "org.yaml", env={"CLINESYNC_CONSOLE": ""})
+    assert refused.exit_code == 1, refused.output
+    assert "no local console at" in refused.stderr and "empty stand-in" in refused.stderr
+    assert "create" not in refused.stdout and "drift" not in refused.stdout.lower()
+    assert not (in_tmp / ".clinesync").exists()
 
 
 def digest(folder: Path) -> dict[str, str]:

@@ -664,12 +664,8 @@ def open_console(writes: bool = False) -> Console:
 
     chosen = settings()
     target = chosen.console or current_project().console
-    if writes and not target and os.environ.get("CI"):
-        raise UserError(
-            "CI is set and no console is named: refusing to write to the embedded local console "
-            "(.clinesync/console.db) in its place. Set --console or CLINESYNC_CONSOLE to your console, or "
-            "name the local one explicitly: --console .clinesync/console.db"
-        )
+    if not target and os.environ.get("CI"):
+        _refuse_a_stand_in(writes)
     try:
         console = open_target(
             target,
@@ -682,6 +678,26 @@ def open_console(writes: bool = False) -> Console:
         raise UserError(str(error)) from None
     chosen.secrets.update(console.secrets)
     return console
+
+
+def _refuse_a_stand_in(writes: bool) -> None:
+    """In CI, a console nobody named is a mistake (a repository variable left unset reaches a job as an empty
+    string): a write must not land in a local stand-in, and a read of one that does not exist would report
+    every organization as having no configuration. Reading a local console that is there is allowed."""
+    from clinesync.consoles.local import DEFAULT_PATH
+
+    named = "Set --console or CLINESYNC_CONSOLE to your console"
+    if writes:
+        raise UserError(
+            "CI is set and no console is named: refusing to write to the embedded local console "
+            f"({DEFAULT_PATH}) in its place. {named}, or name the local one explicitly: --console {DEFAULT_PATH}"
+        )
+    if not os.path.exists(DEFAULT_PATH):
+        raise UserError(
+            f"CI is set, no console is named, and there is no local console at {DEFAULT_PATH}: refusing to read "
+            f"an empty stand-in, where every organization would read as having no configuration. {named} "
+            "(an unset repository variable reaches a job as an empty string)."
+        )
 
 
 def _plan_text(output: Output, mode: str) -> PlanPieces:
