@@ -91,6 +91,23 @@ def test_a_deleted_organization_file_is_no_longer_managed(fleet: Path) -> None:
     assert text.endswith("0 organizations affected, 1 no longer managed.\n")
 
 
+def test_a_renamed_organization_file_is_still_managed_and_says_where_it_came_from(fleet: Path) -> None:
+    git(fleet, "mv", "orgs/team-2.yaml", "orgs/team-two.yaml")
+    git(fleet, "commit", "-q", "-m", "rename")
+    document = run("affected", "--since", "HEAD~1", "--format", "json")
+    found = json.loads(document.stdout)
+    assert found["removed"] == []  # still managed, under its new name
+    assert found["organizations"] == [
+        {
+            "file": "orgs/team-two.yaml",
+            "organization": org(2),
+            "reasons": ["moved from orgs/team-2.yaml", "the file changed"],
+        }
+    ]
+    text = run("affected", "--since", "HEAD~1").stdout
+    assert text.endswith("1 organization affected, 0 no longer managed.\n")
+
+
 def test_a_new_organization_file_not_yet_added_counts(fleet: Path) -> None:
     write(fleet / "orgs" / "team-9.yaml", f"organization: {org(9)}\nextends: [bases/shared.yaml]\n")
     assert files(affected()) == ["orgs/team-9.yaml"]

@@ -41,15 +41,19 @@ def affected(
     configuration: str | None,
 ) -> Impact:
     """`changed` (paths relative to the current folder) mapped to the `organization_files` they can change;
-    `deleted` maps each deleted organization file to the organization it declared."""
+    `deleted` maps each deleted organization file to the organization it declared. An organization a deleted
+    file declared and another file declares now moved there (a renamed file): it is still managed."""
     changed_real = {os.path.realpath(name): name for name in changed}
     everything = configuration is not None and os.path.realpath(configuration) in changed_real
     impact, cache = Impact(), dict[str, tuple[str, ...]]()
+    moved_from = {organization: name for name, organization in deleted.items() if organization is not None}
+    declared = set()
     for name in organization_files:
         organization = declared_organization(name)
         if organization is None:
             continue  # a base, or no organization file: it is found through the files that extend it
-        reasons = []
+        declared.add(organization)
+        reasons = [f"moved from {moved_from[organization]}"] if organization in moved_from else []
         if everything:
             reasons.append(f"{configuration} changed")
         if os.path.realpath(name) in changed_real:
@@ -58,7 +62,9 @@ def affected(
         reasons += [f"its base {changed_real[base]} changed" for base in bases if base in changed_real]
         if reasons:
             impact.organizations.append(Affected(name, organization, tuple(reasons)))
-    impact.removed = sorted(deleted.items())
+    impact.removed = sorted(
+        (name, org) for name, org in deleted.items() if org is None or org not in declared
+    )
     return impact
 
 
