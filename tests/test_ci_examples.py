@@ -1157,3 +1157,53 @@ def test_the_merge_comment_of_a_rollout_or_a_plan_without_changes_never_says_liv
         body = bodies[rollout, "", ""]
         assert "live matches" not in body and "wave" not in body
         assert "the reviewed plan changes nothing: nothing was applied" in body
+
+
+_GH = """#!/usr/bin/env bash
+# gh as the step calls it, answering what --jq would leave: run 33's plan job failed, run 22's succeeded.
+case "$*" in
+  "api repos/acme/fleet/commits/merged/pulls "*) echo 7 ;;
+  "api repos/acme/fleet/pulls/7 "*) echo head-sha ;;
+  "run list --workflow clinesync.yml --event pull_request --commit head-sha "*) printf '33\\n22\\n' ;;
+  "run view 33 "*) echo 0 ;;
+  "run view 22 "*) echo "${PLAN_JOBS_OF_22:-1}" ;;
+  "run download 22 --name clinesync-plan --dir reviewed") mkdir -p reviewed && echo plan > reviewed/clinesync.plan ;;
+  *) echo "unexpected: gh $*" >&2; exit 9 ;;
+esac
+"""
+
+
+@pytest.mark.parametrize("plan_jobs_of_22", ["1", "0"])
+def test_the_reviewed_plan_is_the_newest_run_whose_plan_job_succeeded(
+    tmp_path: Path, plan_jobs_of_22: str
+) -> None:
+    """A pull request run is judged by its plan job: a failed upload to code scanning (a private repository
+    without it) fails the run, not the plan; and no run with a plan is one clear error, never a download of
+    nothing."""
+    [step] = [step for step in job("apply")["steps"] if step.get("name") == "Fetch the reviewed plan"]
+    stub = tmp_path / "bin" / "gh"
+    stub.parent.mkdir()
+    stub.write_text(_GH)
+    stub.chmod(0o755)
+    output = tmp_path / "output"
+    env = {
+        "PATH": f"{stub.parent}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_REPOSITORY": "acme/fleet",
+        "GITHUB_SHA": "merged",
+        "GITHUB_OUTPUT": str(output),
+        "WORKFLOW": "acme/fleet/.github/workflows/clinesync.yml@refs/heads/main",
+        "PLAN_JOBS_OF_22": plan_jobs_of_22,
+    }
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if plan_jobs_of_22 == "1":
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "reviewed" / "clinesync.plan").exists() and output.read_text() == "pull=7\n"
+    else:
+        assert done.returncode == 1 and not (tmp_path / "reviewed").exists()
+        assert "::error::no run of pull request #7 at head-sha has a plan job that succeeded" in done.stdout
