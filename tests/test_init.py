@@ -10,7 +10,7 @@ import yaml
 
 from clinesync import __version__
 
-from support import EXAMPLES, REPO, run
+from support import EXAMPLES, REPO, run, write
 
 PIN = "acme/clinesync@" + "0123456789abcdef" * 2 + "01234567"
 
@@ -43,6 +43,35 @@ def test_init_scaffolds_a_repository_whose_workflow_lists_the_secrets_its_files_
     assert "Kept ./clinesync.yaml: it exists" in again.stderr  # what it did is chatter: -q quiets it
     assert (in_tmp / "clinesync.yaml").read_text() == "paths: [orgs/]  # ours\n"
     assert (in_tmp / ".gitignore").read_text().count("*.plan") == 1
+    # --force writes the workflow again (a new secret list after a re-export), never the team's configuration.
+    write(
+        in_tmp / "orgs" / "more.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95762121Z\n"
+        "remoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: https://llm.example.com/v1\n      openAiHeaders: {api-key: ${env:MORE_KEY}}\n",
+    )
+    forced = run("init", "--force")
+    assert (
+        forced.exit_code == 0
+        and "MORE_KEY" in (in_tmp / ".github" / "workflows" / "clinesync.yml").read_text()
+    )
+    assert (in_tmp / "clinesync.yaml").read_text() == "paths: [orgs/]  # ours\n"
+    assert "Kept ./clinesync.yaml: it exists" in forced.stderr
+
+
+def test_init_warns_when_the_secret_list_is_longer_than_github_holds(in_tmp: Path) -> None:
+    for number in range(100):
+        write(
+            in_tmp / "orgs" / f"o{number:03d}.yaml",
+            f"organization: org-01JZPE4CHW5XTP73W9576{number:04d}Y\nremoteConfig:\n  providerSettings:\n"
+            f"    OpenAiCompatible:\n      openAiBaseUrl: https://llm.example.com/v1\n"
+            f"      openAiHeaders: {{api-key: ${{env:KEY_{number}}}}}\n",
+        )
+    result = run("init")
+    assert result.exit_code == 0
+    assert "Warning: 101 secrets, and GitHub holds at most 100" in result.stdout
+    write(in_tmp / "orgs" / "o099.yaml", "organization: org-01JZPE4CHW5XTP73W95760099Y\n")
+    assert "GitHub holds at most" not in run("init", "--force").stdout  # 100: as many as it holds
 
 
 def test_init_pins_the_workflow_and_the_hook_to_the_commit_given(in_tmp: Path) -> None:

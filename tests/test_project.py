@@ -357,6 +357,34 @@ def test_export_all_adopts_a_fleet_with_a_shared_base_and_plan_shows_no_changes(
     assert again.exit_code == 1 and "pass --force" in again.stderr
 
 
+@pytest.mark.parametrize("own_keys", [2, 0])
+def test_export_all_names_a_key_several_organizations_hold_once(in_tmp: Path, own_keys: int) -> None:
+    """A fleet behind a few gateways holds a few distinct keys: the secret list names each once (GitHub holds
+    100 secrets), an organization with a key of its own keeps a name of its own, and a key every
+    organization holds goes into the base."""
+    console = LocalConsole(in_tmp / "live.db")
+    for number in range(6):
+        key = f"own-{number}-{SECRET}" if number < own_keys else f"gateway-{SECRET}"
+        provider = {"openAiBaseUrl": "https://gw.example.com/v1", "openAiHeaders": {"api-key": key}}
+        remote = {"version": "v1", "providerSettings": {"OpenAiCompatible": provider}}
+        console.write(f"org-01JZPE4CHW5XTP73W9578{number:04d}Y", Document(True, remote), None)
+    console.close()
+    exported = run(
+        "--console", "live.db", "export", "--all", "-o", "orgs", "--extract-base", "--secrets-list", "s.txt"
+    )
+    assert exported.exit_code == 0, exported.output
+    names = [line.split(":", 1)[0] for line in (in_tmp / "s.txt").read_text().splitlines()]
+    assert "CLINE_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY" in names and len(names) == own_keys + 1
+    base = (in_tmp / "orgs" / "bases" / "shared.yaml").read_text()
+    assert ("${env:CLINE_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY}" in base) == (own_keys == 0)
+    files = [path.read_text() for path in (in_tmp / "orgs").rglob("*.yaml")]
+    assert not any(SECRET in text for text in files)
+    env = {"CLINE_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY": f"gateway-{SECRET}"}
+    env |= {name: f"own-{number}-{SECRET}" for number, name in enumerate(sorted(set(names) - set(env)))}
+    planned = run("--console", "live.db", "plan", "orgs", "--detailed-exitcode", env=env)
+    assert planned.exit_code == 0 and "No changes" in planned.stdout, planned.output
+
+
 def test_the_configuration_is_found_as_git_finds_a_repository_never_above_its_root(in_tmp: Path) -> None:
     write(in_tmp / "clinesync.yaml", "console: https://collector.example.net\n")  # a shared folder's file
     repository = in_tmp / "work"

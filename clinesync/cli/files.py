@@ -190,14 +190,20 @@ def affected(paths: tuple[str, ...], since: str, output_format: str) -> int:
     metavar="OWNER/clinesync@SHA",
     help="The clinesync repository and full commit the workflow and the hook run (else a placeholder to fill).",
 )
-@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write the workflow and pre-commit files again where they exist (to refresh the secret list); "
+    "clinesync.yaml, the team's own, is always kept.",
+)
 @global_options
 @command
 def init(directory: str, pin: str | None, force: bool) -> int:
     """Scaffold a repository: clinesync.yaml, the GitHub workflow with its secret list, pre-commit, .gitignore.
 
     The workflow's secret list holds the ${env:...} names the organization files under DIR/orgs/ read (run it
-    after `export --all -o orgs/`). Files that exist are kept unless --force; .gitignore gains only the lines it
+    after `export --all -o orgs/`). Files that exist are kept; --force writes the workflow and the pre-commit
+    configuration again, never clinesync.yaml; .gitignore gains only the lines it
     lacks."""
     import os
 
@@ -222,7 +228,7 @@ def init(directory: str, pin: str | None, force: bool) -> int:
     os.makedirs(os.path.join(directory, "orgs"), exist_ok=True)
     for relative, text in scaffold.files(secrets, pin).items():
         path = os.path.join(directory, relative)
-        if os.path.exists(path) and not force:
+        if os.path.exists(path) and not (force and relative != scaffold.PROJECT_FILE):
             output.info(view.kept(path))
             continue
         os.makedirs(os.path.dirname(path), exist_ok=True)

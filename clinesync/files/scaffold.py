@@ -30,6 +30,7 @@ paths: [orgs/]
 massChange: {{share: 0.25, disable: 1, removeProvider: 5}}
 """
 
+PROJECT_FILE = "clinesync.yaml"  # the team's own once written: init never writes it again
 IGNORED = ("*.plan", ".clinesync/")  # saved plans (reviewed in CI, never committed) and the local console
 
 
@@ -83,7 +84,7 @@ def precommit(pin: str | None) -> str:
 def files(secrets: Iterable[str], pin: str | None) -> dict[str, str]:
     """The files `init` writes, by path relative to the repository."""
     return {
-        "clinesync.yaml": PROJECT,
+        PROJECT_FILE: PROJECT,
         ".github/workflows/clinesync.yml": workflow(secrets, pin),
         ".pre-commit-config.yaml": precommit(pin),
     }

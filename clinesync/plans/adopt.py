@@ -3,7 +3,9 @@ with `extract_base` the part they all share written once, as a base every file e
 
 The base holds what is equal in every organization (mappings compared key by key, identity lists item by
 item); each file holds the rest. Merging a file over the base gives back its export exactly, so `plan` after
-adopting shows no changes. Values that are secrets become per-organization variables, never shared.
+adopting shows no changes. Values that are secrets become variables: one per organization, and one shared by
+the organizations that hold the same value (a gateway's key), so the secret list names each credential once
+(GitHub holds 100 secrets for an environment) and a value every organization holds goes into the base.
 """
 
 from __future__ import annotations
@@ -14,8 +16,15 @@ from typing import Any
 
 from clinesync.consoles.base import Administered
 from clinesync.document import Document
-from clinesync.fields import IDENTITY_KEYS, identified_items
-from clinesync.plans.export import Exported, export_organization, organization_text
+from clinesync.fields import IDENTITY_KEYS, identified_items, set_at, walk
+from clinesync.files import envref
+from clinesync.plans.export import (
+    ORGANIZATION_KEY,
+    Exported,
+    export_organization,
+    organization_text,
+    unique_name,
+)
 
 BASE_FILE = "bases/shared.yaml"
 
@@ -47,21 +56,20 @@ def export_fleet(
             organization.id, live, console, include_secrets, public_headers, organization.name
         )
         exported.append((organization, one))
-        fleet.variables += one.variables
         fleet.left_out += [f"{organization.id}: {path}" for path in one.left_out]
+    if not include_secrets:
+        _share_identical_values([one for _, one in exported])
+    fleet.variables = list(dict.fromkeys(name for _, one in exported for name in one.variables))
     shared = _common([one.tree for _, one in exported]) if extract_base and len(exported) > 1 else _ABSENT
     if shared is not _ABSENT:
         fleet.files[BASE_FILE] = organization_text(None, None, shared, console, [], include_secrets)
     taken: set[str] = set()
     for organization, one in exported:
         name = _file_name(organization, taken)
-        if shared is _ABSENT:
-            fleet.files[name] = one.text
-            continue
-        own = _residual(one.tree, shared)
+        own = one.tree if shared is _ABSENT else _residual(one.tree, shared)
         fleet.files[name] = organization_text(
             organization.id,
-            BASE_FILE,
+            None if shared is _ABSENT else BASE_FILE,
             {} if own is _ABSENT else own,
             console,
             list(one.variables),
@@ -69,6 +77,41 @@ def export_fleet(
             organization.name,
         )
     return fleet
+
+
+def _share_identical_values(exported: list[Exported]) -> None:
+    """Each value that several organizations hold gets one variable, named for where it sits without an
+    organization (`CLINE_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY`), in each of their trees."""
+    holders: dict[str, list[tuple[Exported, str]]] = {}
+    for one in exported:
+        for variable, value in one.variables.items():
+            holders.setdefault(value, []).append((one, variable))
+    taken = {variable for one in exported for variable in one.variables}
+    for held in holders.values():
+        if len(held) < 2:
+            continue
+        first = held[0][1]
+        shared = unique_name("CLINE_" + first[len("CLINE_") + ORGANIZATION_KEY + 1 :], taken)
+        taken.add(shared)
+        for one, variable in held:
+            for path, text in list(walk(one.tree)):
+                if isinstance(text, str) and "${env:" + variable + "}" in text:
+                    set_at(one.tree, path, _renamed(text, variable, shared))
+            one.variables = {
+                shared if name == variable else name: kept for name, kept in one.variables.items()
+            }
+
+
+def _renamed(text: str, variable: str, shared: str) -> str:
+    """`text` with its references to `variable` made references to `shared`; its literal text as written."""
+    return "".join(
+        envref.escape(part)
+        if isinstance(part, str)
+        else envref.reference(shared)
+        if part.name == variable
+        else str(part)
+        for part in envref.parse(text)
+    )
 
 
 def _common(values: list[Any], name: str | None = None) -> Any:

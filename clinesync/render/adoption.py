@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from clinesync.escape import visible
 
+GITHUB_SECRETS = 100  # GitHub holds at most this many secrets for a repository, and for an environment
+
 
 def left_out(field: str) -> str:
     return (
@@ -66,6 +68,12 @@ def next_steps(secrets: list[str], unusable: list[str], placeholder: str | None)
         f"Next: rename ${{env:{name}}} in your files: GitHub refuses secrets named GITHUB_*.\n"
         for name in unusable
     ]
+    if 1 + len(secrets) > GITHUB_SECRETS:
+        lines.append(
+            f"Warning: {1 + len(secrets)} secrets, and GitHub holds at most {GITHUB_SECRETS} for an environment "
+            "or a repository: give organizations that share a credential one ${env:NAME} (in a base, or the "
+            "same name in each file), then run init --force to write the list again.\n"
+        )
     if placeholder:
         lines.append(f"Next: replace {placeholder} with the clinesync commit you reviewed (or pass --pin).\n")
     return "".join(lines)
