@@ -15,7 +15,7 @@ from clinesync.files.batch import check_files
 from clinesync.files.problems import RULES
 from clinesync.files.validate import check_file
 
-from support import EXAMPLES, FILES
+from support import EXAMPLES, FILES, run, write
 
 INVALID = sorted((FILES / "invalid").glob("*.yaml"))
 VALID = sorted((FILES / "valid").glob("*.yaml")) + sorted(EXAMPLES.glob("*.yaml"))
@@ -77,3 +77,33 @@ def test_distinct_organizations_are_not_duplicates(tmp_path: Path) -> None:
 def test_problem_lines_have_the_contract_format() -> None:
     [problem] = check_file(str(FILES / "invalid" / "CS150-deprecated.yaml")).problems
     assert re.fullmatch(r".+CS150-deprecated\.yaml:4:3: warning: .+ \[CS150\]", str(problem))
+
+
+def test_a_host_written_beside_a_reference_is_checked_by_validate_and_said_once_by_plan(in_tmp: Path) -> None:
+    """validate --strict is the pull request's gate: what plan would warn of a host written in the file, it
+    warns of too, and plan says it once, never again for the resolved value."""
+    write(
+        in_tmp / "org.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n  providerSettings:\n"
+        "    OpenAiCompatible:\n      openAiBaseUrl: https://gw.example.net/v1?key=${env:GW_KEY}\n"
+        '      azureApiVersion: "2024-06-01"\n',
+    )
+    strict = run("validate", "org.yaml", "--strict")
+    assert strict.exit_code == 1 and strict.stdout.count("[CS121]") == 1
+    assert "gw.example.net is not an Azure host" in strict.stdout
+    planned = run("plan", "org.yaml", env={"GW_KEY": "planted-gateway-key-5d1"})
+    assert planned.output.count("[CS121]") == 1 and "planted-gateway-key-5d1" not in planned.output
+    write(
+        in_tmp / "org.yaml",
+        (in_tmp / "org.yaml").read_text().replace("gw.example.net/v1?key=", "${env:GW_HOST}/"),
+    )
+    assert "[CS121]" not in run("validate", "org.yaml").stdout  # the host is not known before plan
+    moved = run("plan", "org.yaml", env={"GW_KEY": "k", "GW_HOST": "gw.example.net"})
+    assert moved.output.count("[CS121]") == 1
+    write(
+        in_tmp / "org.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n  providerSettings:\n"
+        "    OpenAiCompatible:\n      openAiBaseUrl: http://gw.example.net/v1?key=${env:GW_KEY}\n",
+    )
+    assert run("validate", "org.yaml").stdout.count("[CS110]") == 1
+    assert run("plan", "org.yaml", env={"GW_KEY": "k"}).output.count("[CS110]") == 1

@@ -32,7 +32,7 @@ from clinesync.files import envref
 from clinesync.files.client_checks import check_clients
 from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
-from clinesync.urls import is_web_url, misreading, read
+from clinesync.urls import WebUrl, is_web_url, misreading, read
 
 Check = Callable[[LoadedFile], Iterator[Problem]]
 
@@ -80,7 +80,12 @@ def check_references(loaded: LoadedFile) -> Iterator[Problem]:
 
 def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
     for path, value in loaded.strings:
-        if not is_url_path(path) or loaded.deferred(value):
+        if not is_url_path(path):
+            continue
+        if loaded.deferred(value):
+            literal = literal_host_and_path(value)  # plain http:// to a host written here: said as written
+            if literal is not None and literal.scheme == "http" and not is_loopback(literal.host):
+                yield _plain_http(loaded, path, literal.host)
             continue
         mark = loaded.value_mark(path)
         url = read(value)
@@ -101,12 +106,18 @@ def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
                 f"written{why}; write the URL as Node reads it",
             )
         elif url.scheme == "http" and not is_loopback(url.host):
-            yield loaded.problem(
-                "CS110",
-                mark,
-                f"{dotted(path)}: plain http:// to {loaded.shown(path, url.host)} sends traffic unencrypted; "
-                "use https:// in production",
-            )
+            written = loaded.references.get(path, "") if loaded.resolved else ""
+            if literal_host_and_path(written) is None:  # else said as written already
+                yield _plain_http(loaded, path, url.host)
+
+
+def _plain_http(loaded: LoadedFile, path: Path, host: str) -> Problem:
+    return loaded.problem(
+        "CS110",
+        loaded.value_mark(path),
+        f"{dotted(path)}: plain http:// to {loaded.shown(path, host)} sends traffic unencrypted; "
+        "use https:// in production",
+    )
 
 
 def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
@@ -116,13 +127,18 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
         base = _provider_path(name)
         version = provider.get("azureApiVersion")
         url = provider.get("openAiBaseUrl")
-        if not isinstance(url, str) or loaded.deferred(url):
+        url_path = base + ("openAiBaseUrl",)
+        if not isinstance(url, str):
             continue
-        parts = read(url)
+        if loaded.deferred(url):
+            parts = literal_host_and_path(url)  # checked as written where references cannot move them
+        elif loaded.resolved and literal_host_and_path(loaded.references.get(url_path, "")) is not None:
+            continue  # checked as written already: validate and plan say the same
+        else:
+            parts = read(url)
         if parts is None:
             continue
         host = parts.host
-        url_path = base + ("openAiBaseUrl",)
         url_mark, shown_host = loaded.value_mark(url_path), loaded.shown(url_path, host)
         if is_azure_host(host):
             if version is None:
@@ -157,6 +173,25 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
                     f"azureIdentity is on but {shown_host} is not an Azure host: "
                     "Entra ID tokens only work with Azure OpenAI",
                 )
+
+
+def literal_host_and_path(written: str) -> WebUrl | None:
+    """The URL as written, where its references sit only where they cannot change its host or path (its
+    userinfo, query or fragment: `https://host/v1?key=${env:KEY}`); None otherwise. Told by reading it with
+    the references as two different texts: the host and path that do not move are the file's own."""
+    if "${" not in written:
+        return None
+    try:
+        parts = envref.parse(written)
+    except envref.MalformedReference:
+        return None
+    one, other = (
+        read("".join(part if isinstance(part, str) else stand_in for part in parts))
+        for stand_in in ("a", "b")
+    )
+    if one is None or other is None or (one.host, one.path) != (other.host, other.path):
+        return None
+    return one
 
 
 def check_headers(loaded: LoadedFile) -> Iterator[Problem]:
