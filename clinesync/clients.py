@@ -30,7 +30,7 @@ CLINE_SOURCES = {
         "apps/vscode/src/core/context/instructions/user-instructions/skills.ts (the skills panel)"
     ),
     "telemetry": (
-        "apps/vscode/webview-ui/src/components/settings/sections/GeneralSettingsSection.tsx, "
+        "apps/vscode/src/core/storage/StateManager.ts (remote settings first), "
         "apps/vscode/src/shared/services/config/otel-config.ts, sdk/packages/shared/src/remote-config/telemetry.ts"
     ),
     "uploads": (
@@ -160,14 +160,13 @@ def _extension(config: dict[str, Any], mask: Mask) -> View:
                 view["locked"].append(
                     {"setting": ".".join(map(str, path[1:])), "value": mask(block[field], path)}
                 )
-    # Only `false` is enforced: the settings switch is disabled for it alone, and a member who unticks it
-    # opts out of telemetry whatever the document says (`telemetry`).
-    if config.get("telemetryEnabled") is False:
+    # Set either way, it shadows the member's own setting, which every reader takes it from (`telemetry`).
+    if "telemetryEnabled" in config:
         path = ("remoteConfig", "telemetryEnabled")
-        view["locked"].append({"setting": "telemetryEnabled", "value": mask(False, path)})
-        view["telemetry"]["telemetry"] = "off"
-    elif config.get("telemetryEnabled") is True:
-        view["telemetry"]["telemetry"] = "on unless the member switches it off"
+        view["locked"].append(
+            {"setting": "telemetryEnabled", "value": mask(config["telemetryEnabled"], path)}
+        )
+        view["telemetry"]["telemetry"] = "on" if config["telemetryEnabled"] else "off"
     view["telemetry"]["openTelemetry"] = "on" if exports_open_telemetry(config) else "off"
     view["mcpServers"] = _mcp(config, mask)
     view["instructions"] = _instructions(config, skills=True)
@@ -242,19 +241,24 @@ def _instructions(config: dict[str, Any], skills: bool) -> dict[str, list[dict[s
     for entry in _listed(config, "globalSkills") if skills else []:
         reading = read_skill(entry)
         if reading.rejected is None:
-            default = "off" if reading.off else "on"
-            locked = entry.get("alwaysEnabled") is True or (reading.unlisted is not None and not reading.off)
-            found["skills"].append({"name": entry.get("name"), "default": default, "locked": locked})
+            # Its front matter's switch wins over alwaysEnabled and the member's own; unlisted, it has no switch.
+            locked = reading.off or entry.get("alwaysEnabled") is True or reading.unlisted is not None
+            found["skills"].append(
+                {"name": entry.get("name"), "default": "off" if reading.off else "on", "locked": locked}
+            )
     return found
 
 
 class SkillReading(NamedTuple):
     rejected: str | None  # why the extension's runtime does not load the skill
     unlisted: str | None  # why the extension's skills panel does not list it (nor let members switch it)
-    off: bool  # its front matter switches it off (`disabled: true` or `enabled: false`)
+    off: bool  # its front matter switches it off (`disabled: true`, or else `enabled: false`): never run
 
 
 _FRONT_MATTER = re.compile(r"---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)\Z")
+_JS_SPACE = re.compile(r"\A[\s\ufeff]*\Z")  # what JavaScript's trim() strips, the byte-order mark too
+# The skills panel's YAML library (js-yaml) also reads 0b binary integers, which YAML 1.2's core schema does not.
+_PANEL_NUMBER = re.compile(r"[-+]?0b[01_]+\Z")
 
 
 def read_skill(skill: dict[str, Any]) -> SkillReading:
@@ -270,27 +274,34 @@ def read_skill(skill: dict[str, Any]) -> SkillReading:
     if match:
         fields, body = _front_matter(match[1]), match[2]
     if fields is None:
-        return SkillReading("its front matter is not YAML", None, False)
-    if not body.strip():
+        return SkillReading(
+            "its front matter is not YAML that Cline reads (a key twice, or not YAML)", None, False
+        )
+    if _JS_SPACE.match(body):
         return SkillReading("it has no instructions after its front matter", None, False)
-    for key, kind in (("name", str), ("description", str), ("disabled", bool), ("enabled", bool)):
+    # `disabled` is read first; `enabled` only where `disabled` is not given.
+    switch = "disabled" if fields.get("disabled") is not None else "enabled"
+    for key, kind in (("name", str), ("description", str), (switch, bool)):
         if fields.get(key) is not None and not isinstance(fields[key], kind):
             return SkillReading(
                 f"its front matter's {key} is not {'text' if kind is str else 'true or false'}", None, False
             )
-    off = fields.get("disabled") is True or fields.get("enabled") is False
-    if not (fields.get("name") and fields.get("description")):
-        return SkillReading(None, "its front matter has no description", off)
+    off = fields["disabled"] if switch == "disabled" else fields.get("enabled") is False
+    description = fields.get("description")
+    if not (fields.get("name") and description) or _PANEL_NUMBER.match(description):
+        return SkillReading(None, "its front matter has no description as text", off)
     return SkillReading(None, None, off)
 
 
 def _front_matter(text: str) -> dict[str, Any] | None:
-    """The top-level fields of a skill's front matter, each scalar typed by YAML 1.2's core schema as Cline's
-    YAML library types it (so `description: yes` is text); None where it is not YAML. Not a mapping: none."""
+    """The top-level fields of a skill's front matter, each scalar typed by YAML 1.2's core schema as the
+    runtime's YAML library types it (so `description: yes` is text); None where that library refuses it (not
+    YAML, or a key twice). Not a mapping: no fields."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        node = yaml.compose(text, Loader=loader)
     except yaml.YAMLError:
         return None
     if not isinstance(node, yaml.MappingNode):
@@ -299,13 +310,24 @@ def _front_matter(text: str) -> dict[str, Any] | None:
     for key, value in node.value:
         if not isinstance(key, yaml.ScalarNode):
             continue
+        if key.value in fields:
+            return None
         if not isinstance(value, yaml.ScalarNode):
             fields[key.value] = value  # a list or a mapping: neither text nor a switch
-        elif value.style:  # quoted or a block: text
+        elif value.style or _tagged_text(value):  # quoted, a block, or `!!str`: text
             fields[key.value] = value.value
         else:
             fields[key.value] = scalar_value(value.value)
     return fields
+
+
+def _tagged_text(node: Any) -> bool:
+    """A plain scalar tagged `!!str` where its text alone would not be text."""
+    import yaml
+
+    text_tag = "tag:yaml.org,2002:str"
+    implicit = yaml.resolver.Resolver().resolve(yaml.ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+    return bool(node.tag == text_tag and implicit != text_tag)
 
 
 def front_matter_value(contents: str, key: str) -> str | None:

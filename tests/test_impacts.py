@@ -161,11 +161,7 @@ def with_config(**fields: Any) -> dict[str, Any]:
             with_config(openTelemetryEnabled=True),
             "members see no change from remoteConfig.openTelemetryEnabled: no exporter is named",
         ),
-        (
-            with_config(),
-            with_config(telemetryEnabled=True),
-            "telemetry for every member: on unless the member switches it off",
-        ),
+        (with_config(), with_config(telemetryEnabled=True), "telemetryEnabled is locked for every member"),
         (
             with_config(),
             with_config(providerSettings={"OpenAiCompatible": {**OPENAI, "models": [{"id": "gpt-4o"}]}}),
@@ -178,6 +174,19 @@ def with_config(**fields: Any) -> dict[str, Any]:
                 globalSkills=[{"name": "s", "alwaysEnabled": True, "contents": "---\nname: s\n---\nx"}]
             ),
             "skill s reaches every member, on and locked",  # not in the skills panel: no switch
+        ),
+        (
+            with_config(),
+            with_config(
+                globalSkills=[
+                    {
+                        "name": "s",
+                        "alwaysEnabled": True,
+                        "contents": "---\nname: s\ndescription: d\ndisabled: true\n---\nx",
+                    }
+                ]
+            ),
+            "skill s reaches every member, off and locked",  # its own switch wins: never run
         ),
         (
             with_config(),

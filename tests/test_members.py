@@ -28,14 +28,11 @@ def views(config: dict[str, Any], enabled: bool = True) -> dict[str, Any]:
 
 def test_the_recorded_production_payload() -> None:
     extension, cli = views(cline_remote_configs()["recorded-production-remote-config-response"]).values()
-    # providerSettings: {} restricts nothing (utils.ts); telemetryEnabled: true locks nothing: the settings
-    # switch is disabled for false alone (GeneralSettingsSection.tsx), and a member may still opt out.
+    # providerSettings: {} restricts nothing (utils.ts); telemetryEnabled shadows the member's own setting
+    # (StateManager.ts reads remote settings first), true as well as false.
     assert (extension["provider"], extension["selectable"]) == (None, "any")
-    assert extension["locked"] == []
-    assert extension["telemetry"] == {
-        "telemetry": "on unless the member switches it off",
-        "openTelemetry": "off",
-    }
+    assert extension["locked"] == [{"setting": "telemetryEnabled", "value": True}]
+    assert extension["telemetry"] == {"telemetry": "on", "openTelemetry": "off"}
     # The extension hands the bucket's keys to its worker and queues no prompt (vscode-session-host.ts).
     assert extension["uploads"] == {
         "type": "s3_access_keys",
@@ -137,11 +134,28 @@ def test_skills_as_the_extensions_runtime_and_its_panel_read_them() -> None:
         [],
     )
     assert reading(skill("description: yes\n"))[0][0]["locked"] is False  # YAML 1.2: text, as Cline reads it
-    assert reading(skill("description: when\ndisabled: true\n"))[0][0]["default"] == "off"
+    # Its own switch: `disabled` first, `enabled` only without it (user-instruction-config-loader.ts).
+    assert reading(skill("description: when\ndisabled: true\n"))[0] == [
+        {"name": "s", "default": "off", "locked": True}
+    ]
+    assert reading(skill("description: when\ndisabled: false\nenabled: false\n"))[0][0]["default"] == "on"
+    assert reading(skill("description: when\ndisabled: true\nenabled: maybe\n"))[0][0]["default"] == "off"
+    assert reading(skill("description: !!str 123\n"))[0][0]["locked"] is False  # tagged: text
+    assert reading(skill("description: 0b101\n"))[0][0]["locked"] is True  # the panel's YAML: a number
     for front, body, why in (
         ("description: 42\n", "Do it.", "its front matter's description is not text"),
         ("description: when\n", "  \n", "it has no instructions after its front matter"),
-        ("description: [a\n", "Do it.", "its front matter is not YAML"),
+        (
+            "description: [a\n",
+            "Do it.",
+            "its front matter is not YAML that Cline reads (a key twice, or not YAML)",
+        ),
+        (
+            "description: a\ndescription: b\n",
+            "Do it.",
+            "its front matter is not YAML that Cline reads (a key twice, or not YAML)",
+        ),
+        ("description: when\n", "\ufeff \n", "it has no instructions after its front matter"),
         ("description: when\nenabled: maybe\n", "Do it.", "its front matter's enabled is not true or false"),
     ):
         skills, reasons = reading(skill(front, body))

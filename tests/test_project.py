@@ -374,13 +374,36 @@ def test_export_all_names_a_key_several_organizations_hold_once(in_tmp: Path, ow
     )
     assert exported.exit_code == 0, exported.output
     names = [line.split(":", 1)[0] for line in (in_tmp / "s.txt").read_text().splitlines()]
-    assert "CLINE_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY" in names and len(names) == own_keys + 1
+    gateway = f"CLINE_8{own_keys:04d}Y_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY"  # its first holder's name
+    assert gateway in names and len(names) == own_keys + 1
     base = (in_tmp / "orgs" / "bases" / "shared.yaml").read_text()
-    assert ("${env:CLINE_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY}" in base) == (own_keys == 0)
+    assert (f"${{env:{gateway}}}" in base) == (own_keys == 0)
     files = [path.read_text() for path in (in_tmp / "orgs").rglob("*.yaml")]
     assert not any(SECRET in text for text in files)
-    env = {"CLINE_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY": f"gateway-{SECRET}"}
+    env = {gateway: f"gateway-{SECRET}"}
     env |= {name: f"own-{number}-{SECRET}" for number, name in enumerate(sorted(set(names) - set(env)))}
+    planned = run("--console", "live.db", "plan", "orgs", "--detailed-exitcode", env=env)
+    assert planned.exit_code == 0 and "No changes" in planned.stdout, planned.output
+
+
+def test_export_all_never_gives_two_values_one_name_where_two_ids_end_alike(in_tmp: Path) -> None:
+    console = LocalConsole(in_tmp / "live.db")
+    for digit in "78":  # the same last six characters: the same names, made per organization
+        provider = {
+            "openAiBaseUrl": "https://gw.example.com/v1",
+            "openAiHeaders": {"api-key": f"key-{digit}-{SECRET}"},
+        }
+        remote = {"version": "v1", "providerSettings": {"OpenAiCompatible": provider}}
+        console.write(f"org-01JZPE4CHW5XTP73W95{digit}ABCDEY", Document(True, remote), None)
+    console.close()
+    exported = run("--console", "live.db", "export", "--all", "-o", "orgs", "--secrets-list", "s.txt")
+    assert exported.exit_code == 0, exported.output
+    names = [line.split(":", 1)[0] for line in (in_tmp / "s.txt").read_text().splitlines()]
+    assert names == [
+        "CLINE_ABCDEY_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY",
+        "CLINE_ABCDEY_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY_2",
+    ]
+    env = {names[0]: f"key-7-{SECRET}", names[1]: f"key-8-{SECRET}"}
     planned = run("--console", "live.db", "plan", "orgs", "--detailed-exitcode", env=env)
     assert planned.exit_code == 0 and "No changes" in planned.stdout, planned.output
 

@@ -100,6 +100,14 @@ def test_a_host_written_beside_a_reference_is_checked_by_validate_and_said_once_
     assert "[CS121]" not in run("validate", "org.yaml").stdout  # the host is not known before plan
     moved = run("plan", "org.yaml", env={"GW_KEY": "k", "GW_HOST": "gw.example.net"})
     assert moved.output.count("[CS121]") == 1
+    # A reference in the userinfo may hold any character: its host is not taken as written.
+    write(
+        in_tmp / "org.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n  providerSettings:\n"
+        "    OpenAiCompatible:\n      openAiBaseUrl: http://${env:USER}@gw.example.net/v1\n",
+    )
+    assert "[CS110]" not in run("validate", "org.yaml").stdout
+    assert run("plan", "org.yaml", env={"USER": "k"}).output.count("[CS110]") == 1
     write(
         in_tmp / "org.yaml",
         "organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n  providerSettings:\n"
@@ -107,3 +115,14 @@ def test_a_host_written_beside_a_reference_is_checked_by_validate_and_said_once_
     )
     assert run("validate", "org.yaml").stdout.count("[CS110]") == 1
     assert run("plan", "org.yaml", env={"GW_KEY": "k"}).output.count("[CS110]") == 1
+
+
+def test_a_reference_in_an_mcp_urls_userinfo_is_not_one_in_its_host(in_tmp: Path) -> None:
+    write(
+        in_tmp / "org.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n  remoteMCPServers:\n"
+        "    - name: docs\n      url: https://$${env:TOK}@mcp.example.com/sse\n"
+        "    - name: host\n      url: https://$${env:HOST}:8443/sse\n",
+    )
+    found = run("validate", "org.yaml").stdout
+    assert found.count("[CS188]") == 1 and ":7:12:" in found  # the second server's host only

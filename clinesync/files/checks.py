@@ -176,9 +176,10 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
 
 
 def literal_host_and_path(written: str) -> WebUrl | None:
-    """The URL as written, where its references sit only where they cannot change its host or path (its
-    userinfo, query or fragment: `https://host/v1?key=${env:KEY}`); None otherwise. Told by reading it with
-    the references as two different texts: the host and path that do not move are the file's own."""
+    """The URL as written, where its references sit only where they cannot change its host or path (its query
+    or fragment: `https://host/v1?key=${env:KEY}`); None otherwise. Told by reading it with the references as
+    two different texts, one holding every character that splits a URL (a userinfo secret may hold one): the
+    host and path that do not move are the file's own."""
     if "${" not in written:
         return None
     try:
@@ -187,7 +188,7 @@ def literal_host_and_path(written: str) -> WebUrl | None:
         return None
     one, other = (
         read("".join(part if isinstance(part, str) else stand_in for part in parts))
-        for stand_in in ("a", "b")
+        for stand_in in ("a", "b/?#:@[]\\c")
     )
     if one is None or other is None or (one.host, one.path) != (other.host, other.path):
         return None

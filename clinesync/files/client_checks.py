@@ -106,7 +106,7 @@ def _member_side_references(
             f"wherever the variable is set, and the server is blocked there ({CLINE_CHECKED})",
         )
     authority = _AUTHORITY.match(shipped)
-    if authority and "${env:" in authority[1]:
+    if authority and "${env:" in authority[1].rpartition("@")[2]:  # the host and port, past any userinfo
         yield loaded.problem(
             "CS188",
             loaded.value_mark(at),

@@ -18,13 +18,7 @@ from clinesync.consoles.base import Administered
 from clinesync.document import Document
 from clinesync.fields import IDENTITY_KEYS, identified_items, set_at, walk
 from clinesync.files import envref
-from clinesync.plans.export import (
-    ORGANIZATION_KEY,
-    Exported,
-    export_organization,
-    organization_text,
-    unique_name,
-)
+from clinesync.plans.export import Exported, export_organization, organization_text, unique_name
 
 BASE_FILE = "bases/shared.yaml"
 
@@ -58,7 +52,7 @@ def export_fleet(
         exported.append((organization, one))
         fleet.left_out += [f"{organization.id}: {path}" for path in one.left_out]
     if not include_secrets:
-        _share_identical_values([one for _, one in exported])
+        _one_name_per_value([one for _, one in exported])
     fleet.variables = list(dict.fromkeys(name for _, one in exported for name in one.variables))
     shared = _common([one.tree for _, one in exported]) if extract_base and len(exported) > 1 else _ABSENT
     if shared is not _ABSENT:
@@ -79,36 +73,36 @@ def export_fleet(
     return fleet
 
 
-def _share_identical_values(exported: list[Exported]) -> None:
-    """Each value that several organizations hold gets one variable, named for where it sits without an
-    organization (`CLINE_OPENAICOMPATIBLE_OPENAIHEADERS_API_KEY`), in each of their trees."""
-    holders: dict[str, list[tuple[Exported, str]]] = {}
+def _one_name_per_value(exported: list[Exported]) -> None:
+    """Across the fleet, one variable for each value and one value for each variable: a value several
+    organizations hold takes its first holder's name (which carries that organization, so an export into the
+    folder from another console never takes it for another value), and a name two organizations made alike
+    for different values (their ids end alike) takes a suffix. Each organization's references are renamed at
+    once, so a rename never meets another."""
+    named: dict[str, str] = {}  # value -> its variable
+    taken: dict[str, str] = {}  # variable -> its value
     for one in exported:
+        renames: dict[str, str] = {}
         for variable, value in one.variables.items():
-            holders.setdefault(value, []).append((one, variable))
-    taken = {variable for one in exported for variable in one.variables}
-    for held in holders.values():
-        if len(held) < 2:
+            if value not in named:
+                name = variable if taken.get(variable, value) == value else unique_name(variable, taken)
+                named[value], taken[name] = name, value
+            renames[variable] = named[value]
+        if all(old == new for old, new in renames.items()):
             continue
-        first = held[0][1]
-        shared = unique_name("CLINE_" + first[len("CLINE_") + ORGANIZATION_KEY + 1 :], taken)
-        taken.add(shared)
-        for one, variable in held:
-            for path, text in list(walk(one.tree)):
-                if isinstance(text, str) and "${env:" + variable + "}" in text:
-                    set_at(one.tree, path, _renamed(text, variable, shared))
-            one.variables = {
-                shared if name == variable else name: kept for name, kept in one.variables.items()
-            }
+        for path, text in list(walk(one.tree)):
+            if isinstance(text, str) and "${env:" in text:
+                set_at(one.tree, path, _renamed(text, renames))
+        one.variables = {renames[variable]: value for variable, value in one.variables.items()}
 
 
-def _renamed(text: str, variable: str, shared: str) -> str:
-    """`text` with its references to `variable` made references to `shared`; its literal text as written."""
+def _renamed(text: str, renames: dict[str, str]) -> str:
+    """`text` with its environment references renamed; its literal text as written."""
     return "".join(
         envref.escape(part)
         if isinstance(part, str)
-        else envref.reference(shared)
-        if part.name == variable
+        else envref.reference(renames.get(part.name, part.name))
+        if part.source == "env"
         else str(part)
         for part in envref.parse(text)
     )

@@ -4,8 +4,8 @@ No credential is written in clear: credential headers, S3-style keys, and the us
 URLs become `${env:NAME}` references (the names and live values are returned so the caller can list the
 names). A value that is not a credential is written as it is, so `export` then `plan` needs only the
 variables of real secrets. Variable names carry the organization, so files exported into one directory never
-share a name for different values (a fleet's export gives a value several organizations hold one name of its
-own: adopt.py). Literal `${` is escaped as `$${`; live fields this version does not know
+share a name for different values (a fleet's export gives a value several organizations hold the first
+holder's name: adopt.py). Literal `${` is escaped as `$${`; live fields this version does not know
 are left out (apply keeps them), so `export` then `plan` with the variables set shows no changes.
 """
 
@@ -123,11 +123,8 @@ def organization_text(
         return text  # the same meaning in PyYAML's style: never seen, but never a lost export
 
 
-ORGANIZATION_KEY = 6  # characters of the organization id in its variables' names: CLINE_<KEY>_...
-
-
 def _variable_name(organization: str, path: Path, part: str = "") -> str:
-    key = re.sub(r"[^A-Za-z0-9]", "", organization.removeprefix("org-"))[-ORGANIZATION_KEY:]
+    key = re.sub(r"[^A-Za-z0-9]", "", organization.removeprefix("org-"))[-6:]
     parts = [
         part.value if isinstance(part, Item) else str(part) for part in path if part not in _SKIPPED_IN_NAMES
     ]
@@ -183,7 +180,7 @@ def _url_with_references(url: str, reference: Callable[[str, str], str]) -> str:
     return urlunsplit((parts.scheme, netloc, path, "&".join(pairs), fragment))
 
 
-def unique_name(name: str, taken: dict[str, str] | set[str]) -> str:
+def unique_name(name: str, taken: dict[str, str]) -> str:
     """`name`, or `name_2`, `name_3`, ...: the first not taken."""
     candidate, number = name, 2
     while candidate in taken:

@@ -211,10 +211,11 @@ def _member_impacts(before: dict[str, Any], after: dict[str, Any], cli_uploads: 
     for kind, entries in after["instructions"].items():
         old = {_key(entry["name"]): entry for entry in before["instructions"][kind]}
         for entry in entries:
-            state, name = ("on and locked" if entry["locked"] else "on by default"), _key(entry["name"])
+            state = f"{entry['default']} and locked" if entry["locked"] else f"{entry['default']} by default"
+            name = _key(entry["name"])
             if name not in old:
                 lines.append(Impact("instructions", f"{kind[:-1]} {name} reaches every member, {state}"))
-            elif old[name]["locked"] != entry["locked"]:
+            elif (old[name]["locked"], old[name]["default"]) != (entry["locked"], entry["default"]):
                 lines.append(Impact("instructions", f"{kind[:-1]} {name} is now {state} for every member"))
         names = {_key(entry["name"]) for entry in entries}
         lines += [
@@ -229,9 +230,6 @@ def _member_impacts(before: dict[str, Any], after: dict[str, Any], cli_uploads: 
                 f"OpenTelemetry is switched {after['telemetry']['openTelemetry']} for every member",
             )
         )
-    telemetry = after["telemetry"]["telemetry"]
-    if before["telemetry"]["telemetry"] != telemetry and "telemetryEnabled" not in now:
-        lines.append(Impact("telemetry", f"telemetry for every member: {telemetry}"))
     if before["uploads"] != after["uploads"]:
         lines.append(Impact("telemetry", _uploads_line(after["uploads"], cli_uploads)))
     return lines
@@ -241,7 +239,10 @@ def _uploads_line(extension: Any, cli: bool) -> str:
     """Prompt uploading as members get it: the bucket's keys on their machines (the extension's worker), and
     prompts uploaded by the command-line client only (`clients.py`)."""
     if extension == "off":
-        return "prompt uploading stops: members' Cline no longer gets the bucket or its keys"
+        return (
+            "prompt uploading is removed: Cline hands no bucket to members from now on, but a running extension "
+            "keeps the keys it has, and what its worker queued, until it restarts: rotate the keys"
+        )
     sent = (
         "the command-line client uploads every session's prompts (the extension none)"
         if cli
