@@ -166,7 +166,10 @@ def _extension(config: dict[str, Any], mask: Mask) -> View:
         view["locked"].append(
             {"setting": "telemetryEnabled", "value": mask(config["telemetryEnabled"], path)}
         )
-        view["telemetry"]["telemetry"] = "on" if config["telemetryEnabled"] else "off"
+        # Sent only where the editor's own telemetry is on too (sdk-telemetry.ts).
+        view["telemetry"]["telemetry"] = (
+            "on where the editor's telemetry is on" if config["telemetryEnabled"] else "off"
+        )
     view["telemetry"]["openTelemetry"] = "on" if exports_open_telemetry(config) else "off"
     view["mcpServers"] = _mcp(config, mask)
     view["instructions"] = _instructions(config, skills=True)
@@ -178,7 +181,7 @@ def _extension(config: dict[str, Any], mask: Mask) -> View:
 def _cli(config: dict[str, Any]) -> View:
     """The command-line client reads rules, workflows, OpenTelemetry and prompt uploading only (`cli`)."""
     view = _unmanaged()
-    if exports_open_telemetry(config):  # by the runtime's own service, which a global opt-out skips
+    if exports_open_telemetry(config, cli=True):  # by the runtime's own service, which a global opt-out skips
         view["telemetry"]["openTelemetry"] = "on unless the member opted out of telemetry"
     view["instructions"] = _instructions(config, skills=False)
     view["uploads"] = _uploads(config, cli=True)
@@ -219,11 +222,25 @@ def _mcp(config: dict[str, Any], mask: Mask) -> dict[str, Any]:
     return found
 
 
-def exports_open_telemetry(config: dict[str, Any]) -> bool:
-    """OpenTelemetry switched on with an exporter named: both clients export nothing without one (`telemetry`)."""
-    return config.get("openTelemetryEnabled") is True and bool(
-        config.get("openTelemetryMetricsExporter") or config.get("openTelemetryLogsExporter")
+def exports_open_telemetry(config: dict[str, Any], cli: bool = False) -> bool:
+    """OpenTelemetry switched on with an exporter that can send: `console`, or `otlp` with an endpoint. The
+    extension takes a metrics or logs endpoint before the general one; the command-line client's runtime reads
+    the general one only (`telemetry`)."""
+    if config.get("openTelemetryEnabled") is not True:
+        return False
+    general = config.get("openTelemetryOtlpEndpoint")
+    return any(
+        _sends(
+            config.get(f"openTelemetry{kind}Exporter"),
+            general if cli else config.get(f"openTelemetryOtlp{kind}Endpoint") or general,
+        )
+        for kind in ("Metrics", "Logs")
     )
+
+
+def _sends(exporters: Any, endpoint: Any) -> bool:
+    names = {name.strip() for name in exporters.split(",")} if isinstance(exporters, str) else set()
+    return "console" in names or ("otlp" in names and bool(endpoint))
 
 
 def _instructions(config: dict[str, Any], skills: bool) -> dict[str, list[dict[str, Any]]]:
@@ -288,7 +305,9 @@ def read_skill(skill: dict[str, Any]) -> SkillReading:
             )
     off = fields["disabled"] if switch == "disabled" else fields.get("enabled") is False
     description = fields.get("description")
-    if not (fields.get("name") and description) or _PANEL_NUMBER.match(description):
+    if not fields.get("name"):
+        return SkillReading(None, "its front matter has no name", off)
+    if not description or _PANEL_NUMBER.match(description):
         return SkillReading(None, "its front matter has no description as text", off)
     return SkillReading(None, None, off)
 
@@ -427,11 +446,13 @@ def _not_applied(config: dict[str, Any], cli: bool) -> list[dict[str, str]]:
             found.append({"path": where, "reason": "the command-line client reads no skills"})
         elif (rejected := read_skill(entry).rejected) is not None:
             found.append({"path": where, "reason": f"Cline's extension does not load the skill: {rejected}"})
-    if config.get("openTelemetryEnabled") is True and not exports_open_telemetry(config):
+    if config.get("openTelemetryEnabled") is True and not exports_open_telemetry(config, cli):
         found.append(
             {
                 "path": "remoteConfig.openTelemetryEnabled",
-                "reason": "no exporter is named (openTelemetryMetricsExporter or openTelemetryLogsExporter): nothing is exported",
+                "reason": "no exporter can send: name otlp (with "
+                + ("openTelemetryOtlpEndpoint, the one endpoint this client reads" if cli else "an endpoint")
+                + ") or console as openTelemetryMetricsExporter or openTelemetryLogsExporter: nothing is exported",
             }
         )
     uploading = upload_settings(config)

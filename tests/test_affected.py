@@ -87,7 +87,12 @@ def test_a_deleted_organization_file_is_no_longer_managed(fleet: Path) -> None:
     assert document["removed"] == [{"file": "orgs/team-2.yaml", "organization": org(2)}]
     assert files(document) == []
     text = run("affected", "--since", "HEAD").stdout
-    assert "orgs/team-2.yaml (" + org(2) + "): deleted: no longer managed, its live state is kept" in text
+    assert (
+        "orgs/team-2.yaml ("
+        + org(2)
+        + "): deleted or moved out of the organization files: no longer managed, its live state is kept"
+        in text
+    )
     assert text.endswith("0 organizations affected, 1 no longer managed.\n")
 
 

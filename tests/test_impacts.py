@@ -153,13 +153,17 @@ def with_config(**fields: Any) -> dict[str, Any]:
         ),
         (
             with_config(),
-            with_config(openTelemetryEnabled=True, openTelemetryMetricsExporter="otlp"),
+            with_config(
+                openTelemetryEnabled=True,
+                openTelemetryMetricsExporter="otlp",
+                openTelemetryOtlpEndpoint="https://otel.example.com",
+            ),
             "OpenTelemetry is switched on for every member",
         ),
         (
             with_config(),
             with_config(openTelemetryEnabled=True),
-            "members see no change from remoteConfig.openTelemetryEnabled: no exporter is named",
+            "members see no change from remoteConfig.openTelemetryEnabled: no exporter can send",
         ),
         (with_config(), with_config(telemetryEnabled=True), "telemetryEnabled is locked for every member"),
         (

@@ -56,7 +56,7 @@ def test_init_scaffolds_a_repository_whose_workflow_lists_the_secrets_its_files_
         and "MORE_KEY" in (in_tmp / ".github" / "workflows" / "clinesync.yml").read_text()
     )
     assert (in_tmp / "clinesync.yaml").read_text() == "paths: [orgs/]  # ours\n"
-    assert "Kept ./clinesync.yaml: it exists" in forced.stderr
+    assert "Kept ./clinesync.yaml: it exists (init never writes it again)" in forced.stderr
 
 
 def test_init_warns_when_the_secret_list_is_longer_than_github_holds(in_tmp: Path) -> None:

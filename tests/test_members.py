@@ -32,7 +32,11 @@ def test_the_recorded_production_payload() -> None:
     # (StateManager.ts reads remote settings first), true as well as false.
     assert (extension["provider"], extension["selectable"]) == (None, "any")
     assert extension["locked"] == [{"setting": "telemetryEnabled", "value": True}]
-    assert extension["telemetry"] == {"telemetry": "on", "openTelemetry": "off"}
+    # Sent only where the editor's own telemetry is on as well (sdk-telemetry.ts).
+    assert extension["telemetry"] == {
+        "telemetry": "on where the editor's telemetry is on",
+        "openTelemetry": "off",
+    }
     # The extension hands the bucket's keys to its worker and queues no prompt (vscode-session-host.ts).
     assert extension["uploads"] == {
         "type": "s3_access_keys",
@@ -80,9 +84,21 @@ def test_the_allowlist_is_matched_against_local_server_names() -> None:
     # openTelemetryEnabled with no exporter named: otel-config.ts exports nothing.
     assert extension["telemetry"]["openTelemetry"] == "off"
     assert "remoteConfig.openTelemetryEnabled" in {entry["path"] for entry in extension["notApplied"]}
-    exported = views({"version": "v1", "openTelemetryEnabled": True, "openTelemetryLogsExporter": "otlp"})
-    assert exported["extension"]["telemetry"]["openTelemetry"] == "on"
-    assert exported["cli"]["telemetry"]["openTelemetry"] == "on unless the member opted out of telemetry"
+    # otlp needs an endpoint; the command-line client's runtime reads the general one only
+    # (OpenTelemetryClientProvider.ts, OpenTelemetryProvider.ts); console needs none.
+    otlp = {"version": "v1", "openTelemetryEnabled": True, "openTelemetryLogsExporter": "otlp"}
+    for extra, extension_on, cli_on in (
+        ({}, False, False),
+        ({"openTelemetryOtlpLogsEndpoint": "https://otel.example.com"}, True, False),
+        ({"openTelemetryOtlpEndpoint": "https://otel.example.com"}, True, True),
+        ({"openTelemetryLogsExporter": "console"}, True, True),
+    ):
+        exported = views({**otlp, **extra})
+        assert (exported["extension"]["telemetry"]["openTelemetry"] == "on") is extension_on, extra
+        assert (exported["cli"]["telemetry"]["openTelemetry"] != "off") is cli_on, extra
+        assert (
+            "remoteConfig.openTelemetryEnabled" in {e["path"] for e in exported["cli"]["notApplied"]}
+        ) is not cli_on
     blocked = views({"version": "v1", "mcpMarketplaceEnabled": False})["extension"]
     assert blocked["mcpServers"]["localServers"] == "none"
 
@@ -142,6 +158,10 @@ def test_skills_as_the_extensions_runtime_and_its_panel_read_them() -> None:
     assert reading(skill("description: when\ndisabled: true\nenabled: maybe\n"))[0][0]["default"] == "off"
     assert reading(skill("description: !!str 123\n"))[0][0]["locked"] is False  # tagged: text
     assert reading(skill("description: 0b101\n"))[0][0]["locked"] is True  # the panel's YAML: a number
+    unnamed = views(
+        {"version": "v1", "globalSkills": [{"name": "", "contents": "---\nname: ''\ndescription: d\n---\nx"}]}
+    )
+    assert unnamed["extension"]["instructions"]["skills"] == [{"name": "", "default": "on", "locked": True}]
     for front, body, why in (
         ("description: 42\n", "Do it.", "its front matter's description is not text"),
         ("description: when\n", "  \n", "it has no instructions after its front matter"),

@@ -126,3 +126,36 @@ def test_a_reference_in_an_mcp_urls_userinfo_is_not_one_in_its_host(in_tmp: Path
     )
     found = run("validate", "org.yaml").stdout
     assert found.count("[CS188]") == 1 and ":7:12:" in found  # the second server's host only
+
+
+@pytest.mark.parametrize(
+    ("url", "version", "rule"),
+    [
+        ("http://gw.example.net/${env:PART}/v1", None, "CS110"),
+        ("https://gw.example.net/${env:PART}/v1", '"2024-06-01"', "CS121"),
+        ("https://acme.openai.azure.com/openai/deployments/${env:PART}", None, "CS122"),
+    ],
+)
+def test_a_reference_in_the_path_leaves_the_host_to_validate(
+    in_tmp: Path, url: str, version: str | None, rule: str
+) -> None:
+    version_line = f"      azureApiVersion: {version}\n" if version else ""
+    write(
+        in_tmp / "org.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n  providerSettings:\n"
+        f"    OpenAiCompatible:\n      openAiBaseUrl: {url}\n{version_line}",
+    )
+    validated = run("validate", "org.yaml")
+    assert validated.stdout.count(f"[{rule}]") == 1, validated.output
+    assert run("plan", "org.yaml", env={"PART": "gpt-4o"}).output.count(f"[{rule}]") == 1
+
+
+def test_a_reference_shipped_in_an_mcp_header_is_not_a_credential_written_in_the_file(in_tmp: Path) -> None:
+    write(
+        in_tmp / "org.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n  remoteMCPServers:\n"
+        "    - name: docs\n      url: https://mcp.example.com/sse\n"
+        "      headers:\n        Authorization: Bearer $${env:MCP_TOKEN}\n",
+    )
+    found = run("validate", "org.yaml")
+    assert found.exit_code == 0 and "[CS131]" not in found.stdout and "[CS180]" in found.stdout

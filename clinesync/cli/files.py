@@ -229,7 +229,7 @@ def init(directory: str, pin: str | None, force: bool) -> int:
     for relative, text in scaffold.files(secrets, pin).items():
         path = os.path.join(directory, relative)
         if os.path.exists(path) and not (force and relative != scaffold.PROJECT_FILE):
-            output.info(view.kept(path))
+            output.info(view.kept(path, force))
             continue
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as stream:

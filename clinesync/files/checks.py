@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from clinesync.clients import front_matter_value
 from clinesync.cline import is_azure_host, is_loopback
@@ -83,9 +83,9 @@ def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
         if not is_url_path(path):
             continue
         if loaded.deferred(value):
-            literal = literal_host_and_path(value)  # plain http:// to a host written here: said as written
-            if literal is not None and literal.scheme == "http" and not is_loopback(literal.host):
-                yield _plain_http(loaded, path, literal.host)
+            seen = as_written(value)  # plain http:// to a host written here: said as written
+            if seen is not None and seen.url.scheme == "http" and not is_loopback(seen.url.host):
+                yield _plain_http(loaded, path, seen.url.host)
             continue
         mark = loaded.value_mark(path)
         url = read(value)
@@ -107,7 +107,7 @@ def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
             )
         elif url.scheme == "http" and not is_loopback(url.host):
             written = loaded.references.get(path, "") if loaded.resolved else ""
-            if literal_host_and_path(written) is None:  # else said as written already
+            if as_written(written) is None:  # else said as written already
                 yield _plain_http(loaded, path, url.host)
 
 
@@ -130,18 +130,21 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
         url_path = base + ("openAiBaseUrl",)
         if not isinstance(url, str):
             continue
+        # Checked as written where references cannot move the host (or the path), and only the rest once
+        # resolved: validate and plan say the same, once.
+        check_host = check_path = True
         if loaded.deferred(url):
-            parts = literal_host_and_path(url)  # checked as written where references cannot move them
-        elif loaded.resolved and literal_host_and_path(loaded.references.get(url_path, "")) is not None:
-            continue  # checked as written already: validate and plan say the same
+            seen = as_written(url)
+            parts, check_path = (seen.url, seen.path_too) if seen else (None, False)
         else:
-            parts = read(url)
+            seen = as_written(loaded.references.get(url_path, "")) if loaded.resolved else None
+            parts, check_host, check_path = read(url), seen is None, seen is None or not seen.path_too
         if parts is None:
             continue
         host = parts.host
         url_mark, shown_host = loaded.value_mark(url_path), loaded.shown(url_path, host)
         if is_azure_host(host):
-            if version is None:
+            if version is None and check_host:
                 yield loaded.problem(
                     "CS122",
                     url_mark,
@@ -150,7 +153,7 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
                     "refuses; set the version the deployment supports",
                 )
             path = parts.path.rstrip("/")
-            if path.endswith("/openai") and "/deployments/" not in path:
+            if check_path and path.endswith("/openai") and "/deployments/" not in path:
                 yield loaded.problem(
                     "CS123",
                     url_mark,
@@ -158,7 +161,7 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
                     "found' (cline issue 13342): use "
                     ".../openai/deployments/<deployment-name>",
                 )
-        elif host:
+        elif host and check_host:
             if version is not None:
                 yield loaded.problem(
                     "CS121",
@@ -175,11 +178,16 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
                 )
 
 
-def literal_host_and_path(written: str) -> WebUrl | None:
-    """The URL as written, where its references sit only where they cannot change its host or path (its query
-    or fragment: `https://host/v1?key=${env:KEY}`); None otherwise. Told by reading it with the references as
-    two different texts, one holding every character that splits a URL (a userinfo secret may hold one): the
-    host and path that do not move are the file's own."""
+class Written(NamedTuple):
+    url: WebUrl  # the URL with its references as stand-in text: its scheme and host are the file's own
+    path_too: bool  # its path too
+
+
+def as_written(written: str) -> Written | None:
+    """A URL with references, where they sit only where they cannot change its host (its path, query or
+    fragment: `https://host/v1?key=${env:KEY}`); None otherwise. Told by reading it with the references as two
+    different texts, one holding every character that splits a URL (a userinfo secret may hold one): the host
+    (and path) that do not move are the file's own."""
     if "${" not in written:
         return None
     try:
@@ -190,9 +198,13 @@ def literal_host_and_path(written: str) -> WebUrl | None:
         read("".join(part if isinstance(part, str) else stand_in for part in parts))
         for stand_in in ("a", "b/?#:@[]\\c")
     )
-    if one is None or other is None or (one.host, one.path) != (other.host, other.path):
+    if (
+        one is None
+        or other is None
+        or (one.scheme, one.host, one.port) != (other.scheme, other.host, other.port)
+    ):
         return None
-    return one
+    return Written(one, one.path == other.path)
 
 
 def check_headers(loaded: LoadedFile) -> Iterator[Problem]:
@@ -371,7 +383,9 @@ def check_cli_client(loaded: LoadedFile) -> Iterator[Problem]:
 def _is_literal_secret(value: str) -> bool:
     """A value written in clear. Placeholders (CS132) and malformed references (CS170) are reported
     by their own rules."""
-    if not value or _PLACEHOLDER.search(value):
+    if (
+        not value or _PLACEHOLDER.search(value) or "$${env:" in value
+    ):  # a reference shipped for members' Cline
         return False
     try:
         return not envref.has_reference(value)

@@ -31,13 +31,14 @@ def check_clients(loaded: LoadedFile) -> Iterator[Problem]:
     yield from _skills(loaded, remote)
     yield from _uploads(loaded, remote)
     yield from _providers(loaded, remote)
-    if remote.get("openTelemetryEnabled") is True and not exports_open_telemetry(remote):
+    every_client = exports_open_telemetry(remote) and exports_open_telemetry(remote, cli=True)
+    if remote.get("openTelemetryEnabled") is True and not every_client:
         yield loaded.problem(
             "CS189",
             loaded.value_mark(("remoteConfig", "openTelemetryEnabled")),
-            "OpenTelemetry is switched on with no exporter: Cline's clients export nothing without "
-            "openTelemetryMetricsExporter or openTelemetryLogsExporter (otlp or console) "
-            f"({CLINE_CHECKED})",
+            "OpenTelemetry is switched on but no exporter can send: Cline's clients export only through "
+            "openTelemetryMetricsExporter or openTelemetryLogsExporter, console, or otlp with an endpoint "
+            f"(openTelemetryOtlpEndpoint; the command-line client reads no other) ({CLINE_CHECKED})",
         )
     if "kanbanEnabled" in remote:
         yield loaded.problem(

@@ -49,8 +49,11 @@ def variables_to_set(variables: list[str], lines: list[str]) -> str:
     )
 
 
-def kept(path: str) -> str:
-    return f"Kept {path}: it exists (--force overwrites it).\n"
+def kept(path: str, forced: bool) -> str:
+    why = (
+        "init never writes it again" if forced or path.endswith("clinesync.yaml") else "--force overwrites it"
+    )
+    return f"Kept {path}: it exists ({why}).\n"
 
 
 def ignoring(path: str, lines: list[str]) -> str:
@@ -71,8 +74,9 @@ def next_steps(secrets: list[str], unusable: list[str], placeholder: str | None)
     if 1 + len(secrets) > GITHUB_SECRETS:
         lines.append(
             f"Warning: {1 + len(secrets)} secrets, and GitHub holds at most {GITHUB_SECRETS} for an environment "
-            "or a repository: give organizations that share a credential one ${env:NAME} (in a base, or the "
-            "same name in each file), then run init --force to write the list again.\n"
+            "or a repository: list headers that are not secret (a tenant id) under publicHeaders in "
+            "clinesync.yaml and export again, or give organizations that share a credential one ${env:NAME}; "
+            "then run init --force to write the list again.\n"
         )
     if placeholder:
         lines.append(f"Next: replace {placeholder} with the clinesync commit you reviewed (or pass --pin).\n")

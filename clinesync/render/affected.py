@@ -16,7 +16,7 @@ def affected_text(impact: Impact) -> str:
     ]
     lines += [
         visible(
-            f"{name} ({organization or 'no organization'}): deleted: no longer managed, its live state is kept"
+            f"{name} ({organization or 'no organization'}): deleted or moved out of the organization files: no longer managed, its live state is kept"
         )
         for name, organization in impact.removed
     ]
