@@ -39,6 +39,9 @@ CLINE_SOURCES = {
         "apps/cli/src/session/session.ts"
     ),
     "cli": "apps/cli/src/utils/enterprise.ts, sdk/packages/shared/src/remote-config/schema.ts",
+    # Requests as the runtime sends them: the member's key as a bearer token, no Entra ID token (`useIdentity`
+    # is carried to sdk/packages/core/src/services/llms/handler-factory.ts and never read).
+    "probe": "sdk/packages/llms/src/providers/vendors/openai-compatible.ts",
 }
 
 CLIENTS = ("extension", "cli")
@@ -73,6 +76,7 @@ _PROVIDERS: dict[str, tuple[str, tuple[str, ...]]] = {
 # Parts of a document no client reads (`mapping`, `cli`): each with why, for the plan to say so.
 _IGNORED_FIELDS = {
     "models": "no Cline client enforces or offers the model list: members pick any model the endpoint serves",
+    "azureIdentity": "Cline's runtime obtains no Entra ID token: members' requests carry their own API key, or none",
     "customModels": "no Cline client reads customModels",
     "kanbanEnabled": "no Cline client reads kanbanEnabled",
     "yoloModeAllowed": "no Cline client reads yoloModeAllowed",
@@ -411,8 +415,8 @@ def _not_applied(config: dict[str, Any], cli: bool) -> list[dict[str, str]]:
                 }
             )
             continue
-        for field in ("models", "customModels"):
-            if isinstance(block, dict) and field in block:
+        for field in ("models", "customModels", "azureIdentity"):
+            if isinstance(block, dict) and block.get(field) not in (None, False):
                 found.append(
                     {
                         "path": f"remoteConfig.providerSettings.{name}.{field}",

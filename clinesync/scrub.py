@@ -104,9 +104,13 @@ def _json_unescaped(text: str, redact: Callable[[str], str], rounds: int = 3) ->
 
 def _forms(secret: str) -> list[str]:
     """The secret as written, and as it appears escaped in JSON (a RemoteConfig value is JSON inside JSON,
-    so twice) or encoded in a URL: a console that echoes a request back shows it in any of these."""
+    so twice), encoded in a URL, or in a Python library's error about it (`Illegal header value b'...'`): a
+    console or an endpoint that echoes a request back, or an HTTP library refusing it, shows it so."""
     from urllib.parse import quote
 
-    once = json.dumps(secret)[1:-1]
-    twice = json.dumps(once)[1:-1]
-    return list(dict.fromkeys((secret, once, twice, quote(secret, safe=""))))
+    python = repr(secret)[1:-1], repr(secret.encode("utf-8", "backslashreplace"))[2:-1]
+    forms = []
+    for written in dict.fromkeys((secret, *python)):
+        once = json.dumps(written)[1:-1]
+        forms += [written, once, json.dumps(once)[1:-1], quote(written, safe="")]
+    return list(dict.fromkeys(forms))

@@ -92,4 +92,7 @@ def test_each_policy_example_fires_and_its_fix_does_not(condition: str, tmp_path
         organization.write_text(text)
         problems = check_file(str(organization), project).problems
         assert (rule.id in {problem.rule for problem in problems}) is fires, problems
-        assert fires or problems == []
+        # What the rule requires may be what no Cline client acts on yet (azureIdentity): CS183 says so.
+        assert fires or [problem.rule for problem in problems] == (
+            ["CS183"] if condition == "requireAzureIdentity" else []
+        )

@@ -45,7 +45,7 @@ def test_a_suppression_on_the_line_or_the_line_before_silences_its_rule_and_says
         APIM.replace(
             '      azureApiVersion: "2024-06-01"\n',
             '      # clinesync: ignore[CS121] API Management on our own domain\n      azureApiVersion: "2024-06-01"\n'
-            "      azureIdentity: true  # clinesync: ignore[CS121] Entra ID through APIM\n",
+            "      azureIdentity: true  # clinesync: ignore[CS121, CS183] Entra ID through APIM\n",
         ),
     )
     result = run("validate", "--strict", "org.yaml", "--format", "json")
@@ -55,6 +55,7 @@ def test_a_suppression_on_the_line_or_the_line_before_silences_its_rule_and_says
     assert [(entry["line"], entry["rule"], entry["reason"]) for entry in report["suppressed"]] == [
         (7, "CS121", "API Management on our own domain"),
         (8, "CS121", "Entra ID through APIM"),
+        (8, "CS183", "Entra ID through APIM"),
     ]
     assert "[CS121]" not in run("validate", "org.yaml").stdout
 

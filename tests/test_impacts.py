@@ -260,7 +260,10 @@ def test_azure_identity_switched() -> None:
     before = tree(OpenAiCompatible={"openAiBaseUrl": "https://x.openai.azure.com", "azureIdentity": False})
     after = tree(OpenAiCompatible={"openAiBaseUrl": "https://x.openai.azure.com", "azureIdentity": True})
     assert impact_lines(before, after) == [
-        "Azure identity authentication switched on: members sign in with Entra ID instead of an API key"
+        "azureIdentity switched on: locked, but Cline's runtime obtains no Entra ID token (Cline 2026-08): "
+        "members' requests carry their own API key, or none",
+        "members see no change from remoteConfig.providerSettings.OpenAiCompatible.azureIdentity: Cline's runtime "
+        "obtains no Entra ID token: members' requests carry their own API key, or none (Cline 2026-08)",
     ]
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import sys
-import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -235,36 +233,47 @@ def test_an_expired_certificate(in_tmp: Path, tmp_path: Path) -> None:
 IDENTITY = '      azureApiVersion: "2024-06-01"\n      azureIdentity: true\n'
 
 
-def test_azure_identity_without_the_extra_says_how_to_install_it(
-    in_tmp: Path, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+def test_azure_identity_sends_no_entra_id_token_as_clines_runtime_sends_none(
+    in_tmp: Path, llm: FakeLLM
 ) -> None:
-    monkeypatch.setitem(sys.modules, "azure.identity", None)  # as when clinesync[azure] is not installed
+    """Cline's runtime carries useIdentity and never reads it (openai-compatible.ts, 2026-08): members send
+    their own key, or nothing. The probe says so and sends what they send."""
     org_file(in_tmp, f"http://127.0.0.1:{llm.port}/openai/deployments/gpt-4o", ["gpt-4o"], IDENTITY)
-    result = run("probe", "org.yaml")
-    assert result.exit_code == 1
-    assert "fail auth: azureIdentity is on: probing needs an Entra ID token" in lines(result.stdout)
-    assert "pip install 'clinesync[azure]'" in result.stdout
-
-
-def test_azure_identity_sends_the_entra_id_token_and_hides_it(
-    in_tmp: Path, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    scopes = []
-
-    class Credential:
-        def get_token(self, scope: str) -> types.SimpleNamespace:
-            scopes.append(scope)
-            return types.SimpleNamespace(token=KEY)  # the fake endpoint accepts it as a bearer token
-
-    monkeypatch.setitem(
-        sys.modules, "azure.identity", types.SimpleNamespace(DefaultAzureCredential=Credential)
+    without = run("probe", "org.yaml")
+    assert without.exit_code == 1
+    shown = lines(without.stdout)
+    assert any(
+        line.startswith("warn auth: azureIdentity is on, but Cline's runtime obtains no Entra ID token")
+        for line in shown
     )
-    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/openai/deployments/gpt-4o", ["gpt-4o"], IDENTITY)
-    result = run("probe", "org.yaml", "--format", "json")
-    assert result.exit_code == 0, result.output
-    assert scopes == ["https://cognitiveservices.azure.com/.default"]
-    assert llm.requests[-1][2]["Authorization"] == f"Bearer {KEY}"
-    assert KEY not in result.output
+    assert any(line.startswith("fail models: HTTP 401") for line in shown)
+    assert "Authorization" not in llm.requests[-1][2]
+    member = run("probe", "org.yaml", "--api-key-env", "K", env={"K": KEY})
+    assert member.exit_code == 0, member.output
+    assert llm.requests[-1][2]["Authorization"] == f"Bearer {KEY}" and KEY not in member.output
+
+
+def test_a_members_key_goes_as_a_bearer_token_to_azure_too(in_tmp: Path, llm: FakeLLM) -> None:
+    org_file(
+        in_tmp,
+        f"http://127.0.0.1:{llm.port}/openai/deployments/gpt-4o",
+        ["gpt-4o"],
+        '      azureApiVersion: "2024-06-01"\n',
+    )
+    assert run("probe", "org.yaml", "--api-key-env", "K", env={"K": KEY}).exit_code == 0
+    headers = llm.requests[-1][2]
+    assert (
+        headers["Authorization"] == f"Bearer {KEY}" and "api-key" not in headers
+    )  # as createOpenAICompatible
+
+
+def test_a_key_an_http_library_refuses_is_not_printed_in_its_error(in_tmp: Path, llm: FakeLLM) -> None:
+    planted = "sk-planted-ctl-key-7e1d\x02 "
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/v1", ["gpt-4o"])
+    for output_format in ("text", "json"):
+        result = run("probe", "org.yaml", "--format", output_format, "--api-key-env", "K", env={"K": planted})
+        assert result.exit_code == 1
+        assert "sk-planted-ctl-key-7e1d" not in result.output
 
 
 def test_json_and_no_requests_anywhere_else(in_tmp: Path, llm: FakeLLM) -> None:

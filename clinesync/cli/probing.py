@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -10,7 +9,6 @@ import click
 from clinesync.cli.app import (
     EXIT_ERROR,
     EXIT_OK,
-    Output,
     Run,
     UserError,
     cli,
@@ -80,7 +78,7 @@ def probed(
 ) -> tuple[list[Endpoint], list[tuple[str, str]]]:
     """The files' endpoints probed, and the files that could not be read; their problems on stderr, every
     secret learnt for output to scrub. Shared with `rollout`'s probe check."""
-    from clinesync.probe.checks import azure_credentials, probe_all
+    from clinesync.probe.checks import probe_all
     from clinesync.probe.endpoints import Credentials, collect
 
     output = run.output
@@ -94,19 +92,4 @@ def probed(
         collected = collect(files, run.environ, run.project)
     output.add_secrets(collected.secrets)
     output.err(problems_text(dict.fromkeys(collected.problems)))
-    if any(endpoint.azure_identity for endpoint in collected.endpoints):
-        credentials.azure_token = _remembering(output, azure_credentials())
     return probe_all(collected.endpoints, credentials, timeout, chat, parallelism), collected.failed_files
-
-
-def _remembering(output: Output, getter: Callable[[], str] | None) -> Callable[[], str] | None:
-    """An Entra ID token getter whose tokens are scrubbed from all output."""
-    if getter is None:
-        return None
-
-    def token() -> str:
-        value = getter()
-        output.add_secrets({value})
-        return value
-
-    return token

@@ -224,6 +224,13 @@ def check_headers(loaded: LoadedFile) -> Iterator[Problem]:
                     f"header {name!r} has a line break or NUL in {loaded.shown(where, 'its value')}: "
                     "that would inject headers",
                 )
+            elif _UNSENDABLE.search(header):
+                yield loaded.problem(
+                    "CS130",
+                    loaded.value_mark(where),
+                    f"header {name!r} has a control character, or one beyond Latin-1, in "
+                    f"{loaded.shown(where, 'its value')}: Node refuses to send it, and Cline's requests would fail",
+                )
             elif not loaded.resolved and is_credential_header(name) and _is_literal_secret(header):
                 yield loaded.problem(
                     "CS131",
@@ -231,6 +238,10 @@ def check_headers(loaded: LoadedFile) -> Iterator[Problem]:
                     f"header {name!r} looks like a credential written in the file: it would be "
                     f"committed to git; write it as ${{env:NAME}}",
                 )
+
+
+# What Node's HTTP client sends in a header value: tab, printable ASCII and Latin-1; anything else is refused.
+_UNSENDABLE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 
 
 def _header_name_problems(

@@ -46,6 +46,19 @@ def check_clients(loaded: LoadedFile) -> Iterator[Problem]:
             loaded.key_mark(("remoteConfig", "kanbanEnabled")),
             f"kanbanEnabled has no effect: no Cline client reads it ({CLINE_CHECKED})",
         )
+    openai = (
+        (remote.get("providerSettings") or {}).get("OpenAiCompatible")
+        if isinstance(remote.get("providerSettings"), dict)
+        else None
+    )
+    if isinstance(openai, dict) and openai.get("azureIdentity") is True:
+        yield loaded.problem(
+            "CS183",
+            loaded.value_mark(("remoteConfig", "providerSettings", "OpenAiCompatible", "azureIdentity")),
+            "azureIdentity is locked for members but has no effect: Cline's runtime obtains no Entra ID token "
+            f"({CLINE_CHECKED}), so members' requests carry their own API key, or none; give them a key "
+            "(openAiHeaders: api-key: ${env:...}) or let them enter their own",
+        )
 
 
 def _entries(remote: dict[str, Any], field: str) -> Iterator[tuple[int, dict[str, Any]]]:

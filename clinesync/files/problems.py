@@ -80,7 +80,7 @@ RULES: dict[str, Rule] = _catalogue(
     ("CS180", W, "MCP server headers: Cline's extension does not deliver them (as of Cline 2026-08)"),
     ("CS181", W, "MCP server alwaysEnabled: only locks the extension's panel switch (as of Cline 2026-08)"),
     ("CS182", W, "skill that Cline's extension does not load, or does not list in its skills panel"),
-    ("CS183", W, "kanbanEnabled: no Cline client reads it (as of Cline 2026-08)"),
+    ("CS183", W, "a setting no Cline client acts on: kanbanEnabled, azureIdentity (as of Cline 2026-08)"),
     ("CS184", W, "${env:...} in an MCP server's settings, which Cline expands on each member's machine"),
     ("CS185", W, "prompt uploading that does not do what it says: keys still sent, or no bucket taken"),
     ("CS186", W, "several providers: new members land on the last in Cline's order"),

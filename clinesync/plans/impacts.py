@@ -74,9 +74,10 @@ def impacts(
             found.append(
                 Impact(
                     "credentials",
-                    "Azure identity authentication switched on: members sign in with Entra ID instead of an API key"
+                    f"azureIdentity switched on: locked, but Cline's runtime obtains no Entra ID token ({CLINE_CHECKED}): "
+                    "members' requests carry their own API key, or none"
                     if change.after
-                    else "Azure identity authentication switched off: members need an API key again",
+                    else "azureIdentity switched off: members' requests carry their own API key, as they did",
                 )
             )
         found += _credential_impacts(change, from_environment)

@@ -17,10 +17,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from clinesync import urls
+from clinesync.clients import CLINE_CHECKED
 from clinesync.probe.endpoints import Check, Credentials, Endpoint, Status, cline_url
 from clinesync.scrub import Redactor, clipped
 
-AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
 _EXPIRY_WARNING_DAYS = 14
 
 FIX_CONNECT = (
@@ -30,10 +30,7 @@ FIX_CONNECT = (
 FIX_TLS = (
     "use a certificate trusted by members' machines and valid for this host (SSL_CERT_FILE for a private CA)"
 )
-FIX_AUTH = (
-    "if members use API keys, verify the key (probe with --api-key-env NAME); with Azure identity, verify "
-    "members' Entra ID role assignments on the Azure OpenAI resource"
-)
+FIX_AUTH = "if members use API keys, verify the key (probe with --api-key-env NAME)"
 
 
 def probe_all(
@@ -147,34 +144,22 @@ def _tls(endpoint: Endpoint, host: str, port: int, timeout: float) -> bool:
 
 
 def _headers(endpoint: Endpoint, credentials: Credentials) -> dict[str, str] | None:
+    """What members' Cline sends (its runtime's OpenAI-compatible provider, `probe` in clients.py's sources): the
+    file's headers, and the member's own key as a bearer token (Azure too) unless a header holds a credential.
+    No Entra ID token: Cline's runtime obtains none, whatever azureIdentity says."""
     headers = {"User-Agent": "clinesync-probe", **endpoint.headers}
     if endpoint.azure_identity:
-        if credentials.azure_token is None:
-            endpoint.checks.append(
-                Check(
-                    "auth",
-                    "fail",
-                    "azureIdentity is on: probing needs an Entra ID token",
-                    "install the Azure extra (pip install 'clinesync[azure]') and sign in (az login, or a managed "
-                    "identity) where the probe runs",
-                )
+        endpoint.checks.append(
+            Check(
+                "auth",
+                "warn",
+                f"azureIdentity is on, but Cline's runtime obtains no Entra ID token ({CLINE_CHECKED}): members' "
+                "requests carry their own API key, or none, as this probe's do",
+                "give members a key (openAiHeaders: api-key: ${env:...}), or their own; then probe with it",
             )
-            return None
-        try:
-            token = credentials.azure_token()
-        except Exception as error:  # azure-identity raises many kinds; each is one line here
-            endpoint.checks.append(
-                Check("auth", "fail", f"no Entra ID token ({type(error).__name__})", FIX_AUTH)
-            )
-            return None
-        headers["Authorization"] = f"Bearer {token}"
-        endpoint.checks.append(Check("auth", "ok", f"Entra ID token for {AZURE_SCOPE}"))
-    elif credentials.api_key and not any(name.lower() in ("api-key", "authorization") for name in headers):
-        headers.update(
-            {"api-key": credentials.api_key}
-            if endpoint.azure
-            else {"Authorization": f"Bearer {credentials.api_key}"}
         )
+    if credentials.api_key and not any(name.lower() in ("api-key", "authorization") for name in headers):
+        headers["Authorization"] = f"Bearer {credentials.api_key}"
     return headers
 
 
@@ -332,13 +317,3 @@ def _host(endpoint: Endpoint, host: str) -> str:
 def _reason(error: BaseException) -> str:
     reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
     return " ".join(str(reason).split())[:200]
-
-
-def azure_credentials() -> Callable[[], str] | None:
-    """A token getter through azure-identity (the `clinesync[azure]` extra), or None when it is not installed."""
-    try:
-        from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    credential = DefaultAzureCredential()
-    return lambda: credential.get_token(AZURE_SCOPE).token

@@ -4,7 +4,7 @@ headers, `api-version` where Cline adds it), and the credentials members would s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -100,10 +100,9 @@ def cline_url(endpoint: Endpoint, suffix: str) -> str:
 
 @dataclass
 class Credentials:
-    """What members would send that the file does not hold: their API key, or an Entra ID token."""
+    """What members would send that the file does not hold: their API key."""
 
     api_key: str | None = None
-    azure_token: Callable[[], str] | None = None
     # Every secret the run knows: an endpoint's echoed error is scrubbed of them before it is cut.
     redact: Redactor = field(default_factory=Redactor)
 
