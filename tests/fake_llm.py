@@ -21,8 +21,11 @@ DEPLOYMENTS = {"gpt-4o": "gpt-4o"}
 class FakeLLM(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, streams: bool = True, lists: bool = True) -> None:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.bodies: list[dict[str, Any]] = []  # each POST's JSON body, in order
+        self.streams = streams  # answers `stream: true` with server-sent events, as OpenAI's API does
+        self.lists = lists  # serves the model listing (a deployment path on Azure does not)
         super().__init__(("127.0.0.1", 0), _Handler)
 
     @property
@@ -46,7 +49,8 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     def _answer_bytes(self, status: int, payload: bytes, **headers: str) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        if "Content_Type" not in headers:
+            self.send_header("Content-Type", "application/json")
         for name, value in headers.items():
             self.send_header(name.replace("_", "-"), value)
         self.send_header("Content-Length", str(len(payload)))
@@ -87,6 +91,8 @@ class _Handler(JsonHandler):
             if method == "POST"
             else {}
         )
+        if method == "POST":
+            self.server.bodies.append(body)
         segments = parts.path.strip("/").split("/")
         if segments[0] == "slow":
             time.sleep(2)
@@ -114,16 +120,26 @@ class _Handler(JsonHandler):
         return False
 
     def _openai(self, rest: list[str], body: dict[str, Any]) -> None:
-        if rest == ["models"]:
+        if rest == ["models"] and self.server.lists:
             self._answer(
                 200, {"object": "list", "data": [{"id": model, "object": "model"} for model in MODELS]}
             )
         elif rest == ["chat", "completions"] and body.get("model") in MODELS:
-            self._answer(200, {"choices": [{"message": {"role": "assistant", "content": "Hi"}}]})
+            self._completion(body)
         elif rest == ["chat", "completions"]:
             self._answer(404, {"error": {"message": f"The model `{body.get('model')}` does not exist"}})
         else:
             self._answer(404, {"error": {"message": "Not found"}})
+
+    def _completion(self, body: dict[str, Any]) -> None:
+        """A chat completion: server-sent events when asked to stream, as OpenAI's API answers."""
+        if not body.get("stream") or not self.server.streams:
+            self._answer(200, {"choices": [{"message": {"role": "assistant", "content": "Hi"}}]})
+            return
+        chunk = json.dumps({"choices": [{"delta": {"role": "assistant", "content": "Hi"}}]})
+        self._answer_bytes(
+            200, f"data: {chunk}\n\ndata: [DONE]\n\n".encode(), Content_Type="text/event-stream"
+        )
 
     def _azure(self, rest: list[str], query: dict[str, list[str]], body: dict[str, Any]) -> None:
         if not query.get("api-version"):
@@ -144,9 +160,9 @@ class _Handler(JsonHandler):
                     }
                 },
             )
-        elif rest[1:] == ["models"]:
+        elif rest[1:] == ["models"] and self.server.lists:
             self._answer(200, {"data": [{"id": DEPLOYMENTS[rest[0]]}]})
         elif rest[1:] == ["chat", "completions"]:
-            self._answer(200, {"choices": [{"message": {"role": "assistant", "content": "Hi"}}]})
+            self._completion(body)
         else:
             self._answer(404, {"error": {"code": "404", "message": "Resource not found"}})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -316,3 +317,79 @@ def test_one_client_per_endpoint_made_before_any_request_is_timed(
     assert result.exit_code == 0, result.output
     assert len([request for request in llm.requests if request[0] == "POST"]) == 2
     assert len(made) == 1  # the model list and both chats on one client
+
+
+def test_chat_asks_as_clines_runtime_asks_streamed_with_the_reasoning_models_limit(
+    in_tmp: Path, llm: FakeLLM
+) -> None:
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/v1", ["gpt-4o"])
+    result = run("probe", "org.yaml", "--chat", "--api-key-env", "K", env={"K": KEY})
+    assert result.exit_code == 0, result.output
+    [body] = llm.bodies
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    assert body["max_tokens"] == 1 and "max_completion_tokens" not in body
+    from clinesync.probe.checks import _REASONING_ERA
+
+    # model-facts.ts: o1, o3, o4 and gpt-5 ids get max_completion_tokens; others keep max_tokens.
+    assert [
+        bool(_REASONING_ERA.search(m))
+        for m in ("o3-mini", "azure-gpt-5-mini", "gpt5", "gpt-4o", "o2", "pro1")
+    ] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_an_endpoint_that_answers_chat_without_a_stream_fails_as_clines_would() -> None:
+    server = FakeLLM(streams=False).start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            org_file(Path(folder), f"http://127.0.0.1:{server.port}/v1", ["gpt-4o"])
+            result = run(
+                "probe", str(Path(folder) / "org.yaml"), "--chat", "--api-key-env", "K", env={"K": KEY}
+            )
+    finally:
+        server.stop()
+    assert result.exit_code == 1
+    assert any(
+        line.startswith("fail chat gpt-4o: HTTP 200, but not as a stream") for line in lines(result.stdout)
+    )
+
+
+def test_chat_is_tried_where_the_model_listing_is_not_served_as_clines_chat_never_lists() -> None:
+    server = FakeLLM(lists=False).start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            org_file(Path(folder), f"http://127.0.0.1:{server.port}", ["gpt-4o"])  # no path: Cline's /v1
+            result = run(
+                "probe", str(Path(folder) / "org.yaml"), "--chat", "--api-key-env", "K", env={"K": KEY}
+            )
+    finally:
+        server.stop()
+    shown = lines(result.stdout)
+    assert any(line.startswith("fail models: HTTP 404") for line in shown)
+    assert any(line.startswith("ok chat gpt-4o: HTTP 200, answered") for line in shown)
+    assert [path for _, path, _ in server.requests] == ["/v1/models", "/v1/chat/completions"]
+
+
+def test_anthropic_and_bedrock_endpoints_are_probed_to_tls_and_say_the_rest_is_not(
+    in_tmp: Path, llm: FakeLLM
+) -> None:
+    write(
+        in_tmp / "org.yaml",
+        f"organization: {ORG}\nremoteConfig:\n  providerSettings:\n"
+        f"    Anthropic:\n      baseUrl: http://127.0.0.1:{llm.port}/v1\n"
+        "    AwsBedrock:\n      awsRegion: us-east-1\n      awsBedrockEndpoint: https://bedrock.invalid\n",
+    )
+    result = run("probe", "org.yaml", "--format", "json")
+    report = json.loads(result.stdout)
+    checks = {
+        endpoint["provider"]: [(check["check"], check["status"]) for check in endpoint["checks"]]
+        for endpoint in report["endpoints"]
+    }
+    assert checks["Anthropic"][-1] == ("api", "warn") and checks["AwsBedrock"] == [("dns", "fail")]
+    assert result.exit_code == 1 and not llm.requests  # no OpenAI request to an Anthropic endpoint

@@ -9,6 +9,7 @@ redirect. Each failed check says what to try, after the admin guide's troublesho
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import time
@@ -62,16 +63,25 @@ def probe_endpoint(endpoint: Endpoint, credentials: Credentials, timeout: float,
         return endpoint
     if secure and not _tls(endpoint, host, port, timeout):
         return endpoint
-    headers = _headers(endpoint, credentials)
-    if headers is None:
+    if endpoint.own_api:
+        endpoint.checks.append(
+            Check(
+                "api",
+                "warn",
+                f"not probed past TLS: Cline calls {endpoint.provider} through its own API, which probe does not speak",
+            )
+        )
         return endpoint
+    headers = _headers(endpoint, credentials)
     import httpx  # only a probe that got this far pays for it
 
     # One client for the endpoint, made before any timing: making one loads a CA bundle (tens of ms), which
     # no member's request pays, and which made the latencies shown 10-50x the requests'.
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         offered = _models(endpoint, client, headers, timeout, credentials.redact)
-        if chat and offered is not None:
+        # Cline's chat never lists models first (the listing fills the extension's model picker): a listing
+        # that failed is said, and chat is still tried.
+        if chat:
             for model in endpoint.models:
                 _chat(endpoint, client, headers, model, offered, credentials.redact)
     return endpoint
@@ -143,7 +153,7 @@ def _tls(endpoint: Endpoint, host: str, port: int, timeout: float) -> bool:
     return True
 
 
-def _headers(endpoint: Endpoint, credentials: Credentials) -> dict[str, str] | None:
+def _headers(endpoint: Endpoint, credentials: Credentials) -> dict[str, str]:
     """What members' Cline sends (its runtime's OpenAI-compatible provider, `probe` in clients.py's sources): the
     file's headers, and the member's own key as a bearer token (Azure too) unless a header holds a credential.
     No Entra ID token: Cline's runtime obtains none, whatever azureIdentity says."""
@@ -222,15 +232,29 @@ def _models(
     return offered
 
 
+# o1, o3, o4 and gpt-5 model ids (sdk/packages/llms/src/providers/model-facts.ts, Cline 2026-08).
+_REASONING_ERA = re.compile(r"(^|[^a-z0-9])(o[134]|gpt-?5)(?=$|[^a-z0-9])")
+
+
 def _chat(
-    endpoint: Endpoint, client: Any, headers: dict[str, str], model: str, offered: set[str], redact: Redactor
+    endpoint: Endpoint,
+    client: Any,
+    headers: dict[str, str],
+    model: str,
+    offered: set[str] | None,
+    redact: Redactor,
 ) -> None:
+    """One completion, asked as Cline's runtime asks (`probe` in clients.py's sources): streamed, with usage,
+    and `max_completion_tokens` for the reasoning-era models that refuse `max_tokens`."""
     import httpx
 
+    limit = "max_completion_tokens" if _REASONING_ERA.search(model.strip().lower()) else "max_tokens"
     body = {
         "model": model,
         "messages": [{"role": "user", "content": "Reply with one word."}],
-        "max_tokens": 1,
+        limit: 1,
+        "stream": True,
+        "stream_options": {"include_usage": True},
     }
     try:
         response, elapsed = _timed(
@@ -252,7 +276,19 @@ def _chat(
                 f"chat {model}",
                 "fail",
                 f"HTTP {response.status_code}: {_endpoint_error(response, redact)}",
-                _fix_model(offered) if model not in offered else _fix_for(response.status_code, endpoint),
+                _fix_model(offered)
+                if offered is not None and model not in offered
+                else _fix_for(response.status_code, endpoint),
+                elapsed,
+            )
+        )
+    elif not _streamed(response):
+        endpoint.checks.append(
+            Check(
+                f"chat {model}",
+                "fail",
+                f"HTTP {response.status_code}, but not as a stream: Cline reads every answer as one",
+                "serve streamed chat completions (stream: true, server-sent events) on this endpoint",
                 elapsed,
             )
         )
@@ -260,6 +296,12 @@ def _chat(
         endpoint.checks.append(
             Check(f"chat {model}", "ok", f"HTTP {response.status_code}, answered", latency_ms=elapsed)
         )
+
+
+def _streamed(response: Any) -> bool:
+    """An answer of server-sent events, as a streamed chat completion is."""
+    kind = response.headers.get("content-type", "")
+    return bool(kind.startswith("text/event-stream") or response.text.lstrip().startswith("data:"))
 
 
 def _model_ids(response: Any) -> set[str] | None:

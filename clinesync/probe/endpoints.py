@@ -42,6 +42,7 @@ class Endpoint:
     api_version: str | None = None
     azure_identity: bool = False
     sensitive_url: bool = False
+    own_api: bool = False  # Cline calls it through the provider's own API (Anthropic, Bedrock), not OpenAI's
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -54,19 +55,21 @@ class Endpoint:
 
 
 def endpoints(desired: Desired) -> list[Endpoint]:
-    """The endpoints an organization configures: OpenAI Compatible, LiteLLM, and Anthropic when its baseUrl
-    is set (without one, Cline calls Anthropic's own API, which is not this organization's to probe)."""
+    """The endpoints an organization configures: OpenAI Compatible, LiteLLM, and Anthropic's or Bedrock's
+    when the file sets one (without, Cline calls the vendor's own, which is not this organization's to probe).
+    Anthropic and Bedrock speak their own APIs: only DNS, TCP and TLS are probed there."""
     settings = desired.document.config.get("providerSettings") or {}
     found = []
     for provider, field_name in (
         ("OpenAiCompatible", "openAiBaseUrl"),
         ("LiteLLM", "baseUrl"),
         ("Anthropic", "baseUrl"),
+        ("AwsBedrock", "awsBedrockEndpoint"),
     ):
         block = settings.get(provider)
         if not isinstance(block, dict) or not block.get(field_name):
             continue
-        url = block[field_name].rstrip("/")
+        url = _with_default_path(provider, block[field_name].rstrip("/"))
         host = urls.host(url) or ""
         version = block.get("azureApiVersion")
         azure = provider == "OpenAiCompatible" and (bool(version) or is_azure_host(host))
@@ -82,9 +85,19 @@ def endpoints(desired: Desired) -> list[Endpoint]:
                 api_version=version or None,  # none set, none sent: as Cline's runtime does (CS122)
                 azure_identity=bool(block.get("azureIdentity")),
                 sensitive_url=("remoteConfig", "providerSettings", provider, field_name) in desired.sensitive,
+                own_api=provider in ("Anthropic", "AwsBedrock"),
             )
         )
     return found
+
+
+def _with_default_path(provider: str, url: str) -> str:
+    """An OpenAI Compatible base URL with no path gets the provider's default one, /v1, as the extension gives it
+    (`normalizeSdkBaseUrl`, apps/vscode/src/sdk/cline-session-factory.ts, Cline 2026-08)."""
+    parts = urlsplit(url)
+    if provider != "OpenAiCompatible" or parts.path not in ("", "/"):
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, "/v1", parts.query, parts.fragment))
 
 
 def cline_url(endpoint: Endpoint, suffix: str) -> str:
