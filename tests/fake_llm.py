@@ -142,6 +142,9 @@ class _Handler(JsonHandler):
         )
 
     def _azure(self, rest: list[str], query: dict[str, list[str]], body: dict[str, Any]) -> None:
+        if rest[1:] == ["models"]:  # Azure lists models at /openai/models, never under a deployment
+            self._answer(404, {"error": {"code": "404", "message": "Resource not found"}})
+            return
         if not query.get("api-version"):
             self._answer(404, {"error": {"code": "404", "message": "Resource not found"}})
             return
@@ -160,8 +163,6 @@ class _Handler(JsonHandler):
                     }
                 },
             )
-        elif rest[1:] == ["models"] and self.server.lists:
-            self._answer(200, {"data": [{"id": DEPLOYMENTS[rest[0]]}]})
         elif rest[1:] == ["chat", "completions"]:
             self._completion(body)
         else:

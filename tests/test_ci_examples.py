@@ -509,7 +509,8 @@ def test_gitlab_jobs_plan_the_merge_request_and_apply_its_reviewed_plan(
 
 
 def test_the_probe_gate_stops_an_apply_whose_endpoint_fails(runner: Runner) -> None:
-    """With CLINESYNC_PROBE on, the apply job probes first: a missing model stops it before any write."""
+    """With CLINESYNC_PROBE on, the apply job probes first, chatting as Cline does: a deployment that does not
+    answer stops it before any write."""
     llm = FakeLLM().start()
     # The fake endpoint is plain http on loopback, which `validate --strict` rightly refuses: plan it anyway.
     plan_without_validate = {
@@ -529,16 +530,11 @@ def test_the_probe_gate_stops_an_apply_whose_endpoint_fails(runner: Runner) -> N
         (runner.workspace / "reviewed").mkdir()
         shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")
         runner.variables["CLINESYNC_PROBE"] = "true"
-        # The deployment offers gpt-4o only; the file also declares gpt-4o-mini.
+        # The key the deployment takes is not the one the probe (members) send.
+        runner.values["secrets.AZURE_OPENAI_KEY"] = "not-the-deployments-key"
         assert runner.job(job("apply")) == 1
-        assert "fail  model gpt-4o-mini: declared but not offered" in runner.outputs[-1]
-        org.write_text(
-            text.replace(
-                "        - id: gpt-4o-mini\n          contextWindow: 128000\n"
-                "          maxTokens: 16384\n          supportsImages: true\n",
-                "",
-            )
-        )
+        assert "fail  chat gpt-4o: HTTP 401" in runner.outputs[-1], runner.outputs[-1]
+        runner.values["secrets.AZURE_OPENAI_KEY"] = KEY
         runner.variables["CLINESYNC_PROBE"] = ""
         runner.job(plan_without_validate)
         shutil.copy(runner.workspace / "clinesync.plan", runner.workspace / "reviewed" / "clinesync.plan")

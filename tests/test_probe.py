@@ -138,19 +138,23 @@ def test_an_azure_deployment_is_probed_with_api_version_as_cline_sends_it(in_tmp
     assert result.exit_code == 0, result.output
     paths = [path for _, path, _ in llm.requests]
     assert paths == [
-        "/openai/deployments/gpt-4o/models?api-version=2024-06-01",
+        "/openai/deployments/gpt-4o/models",  # the model picker's request carries no api-version
         "/openai/deployments/gpt-4o/chat/completions?api-version=2024-06-01",
     ]
-    assert any(line.startswith("ok chat gpt-4o: HTTP 200, answered") for line in lines(result.stdout))
+    shown = lines(result.stdout)
+    assert any(line.startswith("warn models: HTTP 404: a deployment serves no model list") for line in shown)
+    assert any(line.startswith("ok chat gpt-4o: HTTP 200, answered") for line in shown)
 
 
 def test_an_unknown_azure_deployment(in_tmp: Path, llm: FakeLLM) -> None:
     org_file(in_tmp, f"http://127.0.0.1:{llm.port}/openai/deployments/gpt-4-typo", ["gpt-4-typo"], AZURE)
-    result = run("probe", "org.yaml", env={"AZURE_KEY": KEY})
+    result = run("probe", "org.yaml", "--chat", env={"AZURE_KEY": KEY})
     shown = lines(result.stdout)
     assert result.exit_code == 1
     assert any(
-        line.startswith("fail models: HTTP 404: The API deployment for this resource does not exist.")
+        line.startswith(
+            "fail chat gpt-4-typo: HTTP 404: The API deployment for this resource does not exist."
+        )
         for line in shown
     )
     assert any("check the deployment name in the Base URL" in line for line in shown)
@@ -240,16 +244,16 @@ def test_azure_identity_sends_no_entra_id_token_as_clines_runtime_sends_none(
     """Cline's runtime carries useIdentity and never reads it (openai-compatible.ts, 2026-08): members send
     their own key, or nothing. The probe says so and sends what they send."""
     org_file(in_tmp, f"http://127.0.0.1:{llm.port}/openai/deployments/gpt-4o", ["gpt-4o"], IDENTITY)
-    without = run("probe", "org.yaml")
+    without = run("probe", "org.yaml", "--chat")
     assert without.exit_code == 1
     shown = lines(without.stdout)
     assert any(
         line.startswith("warn auth: azureIdentity is on, but Cline's runtime obtains no Entra ID token")
         for line in shown
     )
-    assert any(line.startswith("fail models: HTTP 401") for line in shown)
+    assert any(line.startswith("fail chat gpt-4o: HTTP 401") for line in shown)
     assert "Authorization" not in llm.requests[-1][2]
-    member = run("probe", "org.yaml", "--api-key-env", "K", env={"K": KEY})
+    member = run("probe", "org.yaml", "--chat", "--api-key-env", "K", env={"K": KEY})
     assert member.exit_code == 0, member.output
     assert llm.requests[-1][2]["Authorization"] == f"Bearer {KEY}" and KEY not in member.output
 
@@ -371,7 +375,11 @@ def test_chat_is_tried_where_the_model_listing_is_not_served_as_clines_chat_neve
     finally:
         server.stop()
     shown = lines(result.stdout)
-    assert any(line.startswith("fail models: HTTP 404") for line in shown)
+    assert result.exit_code == 0, result.output  # members chat all the same: their picker is empty
+    assert any(
+        line.startswith("warn models: HTTP 404: Not found: members' model picker stays empty")
+        for line in shown
+    )
     assert any(line.startswith("ok chat gpt-4o: HTTP 200, answered") for line in shown)
     assert [path for _, path, _ in server.requests] == ["/v1/models", "/v1/chat/completions"]
 

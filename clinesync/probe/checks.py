@@ -9,6 +9,7 @@ redirect. Each failed check says what to try, after the admin guide's troublesho
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import socket
 import ssl
@@ -78,13 +79,43 @@ def probe_endpoint(endpoint: Endpoint, credentials: Credentials, timeout: float,
     # One client for the endpoint, made before any timing: making one loads a CA bundle (tens of ms), which
     # no member's request pays, and which made the latencies shown 10-50x the requests'.
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        offered = _models(endpoint, client, headers, timeout, credentials.redact)
+        listing = _listing_headers(endpoint, credentials)
+        offered = _models(endpoint, client, listing, timeout, credentials.redact)
         # Cline's chat never lists models first (the listing fills the extension's model picker): a listing
-        # that failed is said, and chat is still tried.
+        # that failed is said, and chat is still tried; where every chat answers, members chat all the same.
         if chat:
+            listed = len(endpoint.checks)
             for model in endpoint.models:
                 _chat(endpoint, client, headers, model, offered, credentials.redact)
+            if (
+                offered is None
+                and endpoint.models
+                and all(c.status == "ok" for c in endpoint.checks[listed:])
+            ):
+                _picker_only(endpoint)
     return endpoint
+
+
+def _listing_headers(endpoint: Endpoint, credentials: Credentials) -> dict[str, str]:
+    """The model picker's request (refreshOpenAiModels.ts): the file's headers, then the member's key as a
+    bearer token over any Authorization among them, the reverse of chat's order."""
+    headers = {"User-Agent": "clinesync-probe", **endpoint.headers}
+    if credentials.api_key:
+        headers = {name: value for name, value in headers.items() if name.lower() != "authorization"}
+        headers["Authorization"] = f"Bearer {credentials.api_key}"
+    return headers
+
+
+def _picker_only(endpoint: Endpoint) -> None:
+    """A listing that failed where every chat answered: what members miss is the model picker, not Cline."""
+    for index, check in enumerate(endpoint.checks):
+        if check.name == "models" and check.status == "fail":
+            endpoint.checks[index] = dataclasses.replace(
+                check,
+                status="warn",
+                detail=f"{check.detail}: members' model picker stays empty; chat answers all the same",
+                fix="serve GET {base}/models without api-version, as the picker asks, to fill it",
+            )
 
 
 def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
@@ -178,7 +209,7 @@ def _models(
 ) -> set[str] | None:
     import httpx
 
-    url = cline_url(endpoint, "models")
+    url = f"{endpoint.base_url}/models"  # as the picker asks: no api-version (refreshOpenAiModels.ts)
     try:
         response, elapsed = _timed(lambda: client.get(url, headers=headers))
     except httpx.TimeoutException:
@@ -188,6 +219,17 @@ def _models(
         endpoint.checks.append(Check("models", "fail", f"request failed ({_reason(error)})", FIX_CONNECT))
         return None
     status = response.status_code
+    if status == 404 and endpoint.azure and "/openai/deployments/" in endpoint.base_url:
+        endpoint.checks.append(
+            Check(
+                "models",
+                "warn",
+                "HTTP 404: a deployment serves no model list, so members' model picker stays empty",
+                "probe with --chat to check that the deployment answers, as Cline's chat calls it",
+                elapsed,
+            )
+        )
+        return None
     if status >= 300:
         endpoint.checks.append(
             Check(
