@@ -265,7 +265,7 @@ def test_a_members_key_goes_as_a_bearer_token_to_azure_too(in_tmp: Path, llm: Fa
         ["gpt-4o"],
         '      azureApiVersion: "2024-06-01"\n',
     )
-    assert run("probe", "org.yaml", "--api-key-env", "K", env={"K": KEY}).exit_code == 0
+    assert run("probe", "org.yaml", "--chat", "--api-key-env", "K", env={"K": KEY}).exit_code == 0
     headers = llm.requests[-1][2]
     assert (
         headers["Authorization"] == f"Bearer {KEY}" and "api-key" not in headers
@@ -377,11 +377,13 @@ def test_chat_is_tried_where_the_model_listing_is_not_served_as_clines_chat_neve
     shown = lines(result.stdout)
     assert result.exit_code == 0, result.output  # members chat all the same: their picker is empty
     assert any(
-        line.startswith("warn models: HTTP 404: Not found: members' model picker stays empty")
+        line.startswith(
+            "warn models: HTTP 404: Resource not found: members' model picker stays empty"
+        )  # at the URL as stored
         for line in shown
     )
     assert any(line.startswith("ok chat gpt-4o: HTTP 200, answered") for line in shown)
-    assert [path for _, path, _ in server.requests] == ["/v1/models", "/v1/chat/completions"]
+    assert [path for _, path, _ in server.requests] == ["/models", "/v1/chat/completions"]
 
 
 def test_anthropic_and_bedrock_endpoints_are_probed_to_tls_and_say_the_rest_is_not(
@@ -401,3 +403,70 @@ def test_anthropic_and_bedrock_endpoints_are_probed_to_tls_and_say_the_rest_is_n
     }
     assert checks["Anthropic"][-1] == ("api", "warn") and checks["AwsBedrock"] == [("dns", "fail")]
     assert result.exit_code == 1 and not llm.requests  # no OpenAI request to an Anthropic endpoint
+
+
+def test_a_long_secret_in_a_library_error_is_scrubbed_before_it_is_cut() -> None:
+    from clinesync.scrub import Redactor, clipped
+
+    secret = "A" * 150 + "QZXJ7corePLMW" + "B" * 100 + "\x01"
+    said = clipped(
+        f"Illegal header value b'Bearer {secret!r}'"[:-1].replace("'A", "A", 1), Redactor({secret}), 200
+    )
+    assert "QZXJ7corePLMW" not in said and "AAAAAAAAAA" not in said
+
+
+def test_a_members_key_goes_beside_an_api_key_header_as_createopenaicompatible_sends_it(
+    in_tmp: Path, llm: FakeLLM
+) -> None:
+    header = "      openAiHeaders:\n        api-key: ${env:GW}\n"
+    org_file(in_tmp, f"http://127.0.0.1:{llm.port}/v1", ["gpt-4o"], header)
+    env = {"K": f"  {KEY}\n", "GW": "gw-key-0001"}  # the member's key trimmed, as Cline's runtime trims it
+    result = run("probe", "org.yaml", "--chat", "--api-key-env", "K", env=env)
+    assert result.exit_code == 0, result.output
+    headers = llm.requests[-1][2]
+    assert headers["api-key"] == "gw-key-0001" and headers["Authorization"] == f"Bearer {KEY}"
+
+
+def test_a_latin1_header_is_sent_as_node_sends_it(in_tmp: Path, llm: FakeLLM) -> None:
+    org_file(
+        in_tmp,
+        f"http://127.0.0.1:{llm.port}/v1",
+        ["gpt-4o"],
+        "      openAiHeaders:\n        X-Team: équipe\n",
+    )
+    result = run("probe", "org.yaml", "--api-key-env", "K", env={"K": KEY})
+    assert result.exit_code == 0, result.output
+    refused = run("probe", "org.yaml", "--api-key-env", "K", env={"K": "sk-\x01-key"})
+    assert refused.exit_code == 1 and "Node refuses to send in a header" in refused.output
+
+
+def test_a_stream_that_carries_an_error_fails(in_tmp: Path) -> None:
+    server = FakeLLM().start()
+    original = server.RequestHandlerClass._completion  # type: ignore[attr-defined]
+
+    def overloaded(handler: object, body: dict[str, object]) -> None:
+        handler._answer_bytes(  # type: ignore[attr-defined]
+            200, b'data: {"error": {"message": "upstream overloaded"}}\n\n', Content_Type="text/event-stream"
+        )
+
+    server.RequestHandlerClass._completion = overloaded  # type: ignore[attr-defined]
+    try:
+        org_file(in_tmp, f"http://127.0.0.1:{server.port}/v1", ["gpt-4o"])
+        result = run("probe", "org.yaml", "--chat", "--api-key-env", "K", env={"K": KEY})
+    finally:
+        server.RequestHandlerClass._completion = original  # type: ignore[attr-defined]
+        server.stop()
+    assert result.exit_code == 1
+    assert any("the stream carries an error: upstream overloaded" in line for line in lines(result.stdout))
+
+
+def test_a_litellm_base_url_with_no_path_is_called_at_v1_as_cline_calls_it(
+    in_tmp: Path, llm: FakeLLM
+) -> None:
+    write(
+        in_tmp / "org.yaml",
+        f"organization: {ORG}\nremoteConfig:\n  providerSettings:\n"
+        f"    LiteLLM:\n      baseUrl: http://127.0.0.1:{llm.port}\n      models:\n        - id: gpt-4o\n",
+    )
+    run("probe", "org.yaml", "--chat", "--api-key-env", "K", env={"K": KEY})
+    assert llm.requests[-1][1] == "/v1/chat/completions"

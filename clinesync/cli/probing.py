@@ -84,9 +84,16 @@ def probed(
     output = run.output
     credentials = Credentials(redact=output.redact)
     if api_key_env:
-        credentials.api_key = run.environ.get(api_key_env)
+        from clinesync.files.checks import UNSENDABLE_IN_HEADER
+
+        credentials.api_key = (run.environ.get(api_key_env) or "").strip()  # as Cline's runtime trims it
         if not credentials.api_key:
             raise UserError(f"{named} {api_key_env}: the variable is not set")
+        if UNSENDABLE_IN_HEADER.search(credentials.api_key):
+            raise UserError(
+                f"{named} {api_key_env}: the key holds a control character, or one beyond Latin-1, which Node "
+                "refuses to send in a header: members' requests with it fail"
+            )
         output.add_secrets({credentials.api_key})
     with paused_gc():
         collected = collect(files, run.environ, run.project)

@@ -259,7 +259,7 @@ def _run_check(run: Run, check: Check, wave: WaveStatus) -> CheckResult:
         from clinesync.cli.probing import probed
 
         named = f"wave {wave.wave.name}'s probe check: apiKeyEnv"
-        results, failed_files = probed(run, files, check.api_key_env, _PROBE_TIMEOUT, False, 4, named)
+        results, failed_files = probed(run, files, check.api_key_env, _PROBE_TIMEOUT, True, 4, named)
         failing = [endpoint for endpoint in results if not endpoint.passed]
         if failed_files:
             return CheckResult(check.label, False, f"{failed_files[0][0]}: {failed_files[0][1]}")

@@ -224,7 +224,7 @@ def check_headers(loaded: LoadedFile) -> Iterator[Problem]:
                     f"header {name!r} has a line break or NUL in {loaded.shown(where, 'its value')}: "
                     "that would inject headers",
                 )
-            elif _UNSENDABLE.search(header):
+            elif UNSENDABLE_IN_HEADER.search(header):
                 yield loaded.problem(
                     "CS130",
                     loaded.value_mark(where),
@@ -241,7 +241,7 @@ def check_headers(loaded: LoadedFile) -> Iterator[Problem]:
 
 
 # What Node's HTTP client sends in a header value: tab, printable ASCII and Latin-1; anything else is refused.
-_UNSENDABLE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+UNSENDABLE_IN_HEADER = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 
 
 def _header_name_problems(

@@ -80,7 +80,7 @@ def probe_endpoint(endpoint: Endpoint, credentials: Credentials, timeout: float,
     # no member's request pays, and which made the latencies shown 10-50x the requests'.
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         listing = _listing_headers(endpoint, credentials)
-        offered = _models(endpoint, client, listing, timeout, credentials.redact)
+        offered = _models(endpoint, client, listing, timeout, credentials.redact, chat)
         # Cline's chat never lists models first (the listing fills the extension's model picker): a listing
         # that failed is said, and chat is still tried; where every chat answers, members chat all the same.
         if chat:
@@ -94,6 +94,12 @@ def probe_endpoint(endpoint: Endpoint, credentials: Credentials, timeout: float,
             ):
                 _picker_only(endpoint)
     return endpoint
+
+
+def _on_the_wire(headers: dict[str, str]) -> dict[str, bytes]:
+    """Header values as Node sends them, Latin-1 bytes (the HTTP library would send ASCII only); a value
+    beyond Latin-1 is refused before any request (CS130, and the key's own check)."""
+    return {name: value.encode("latin-1") for name, value in headers.items()}
 
 
 def _listing_headers(endpoint: Endpoint, credentials: Credentials) -> dict[str, str]:
@@ -114,7 +120,7 @@ def _picker_only(endpoint: Endpoint) -> None:
                 check,
                 status="warn",
                 detail=f"{check.detail}: members' model picker stays empty; chat answers all the same",
-                fix="serve GET {base}/models without api-version, as the picker asks, to fill it",
+                fix="members type the model id themselves; serve the model list at the Base URL to fill the picker",
             )
 
 
@@ -199,32 +205,38 @@ def _headers(endpoint: Endpoint, credentials: Credentials) -> dict[str, str]:
                 "give members a key (openAiHeaders: api-key: ${env:...}), or their own; then probe with it",
             )
         )
-    if credentials.api_key and not any(name.lower() in ("api-key", "authorization") for name in headers):
+    # createOpenAICompatible sends the key as a bearer token beside the file's headers, of which only an
+    # Authorization header takes its place.
+    if credentials.api_key and not any(name.lower() == "authorization" for name in headers):
         headers["Authorization"] = f"Bearer {credentials.api_key}"
     return headers
 
 
 def _models(
-    endpoint: Endpoint, client: Any, headers: dict[str, str], timeout: float, redact: Redactor
+    endpoint: Endpoint, client: Any, headers: dict[str, str], timeout: float, redact: Redactor, chat: bool
 ) -> set[str] | None:
     import httpx
 
-    url = f"{endpoint.base_url}/models"  # as the picker asks: no api-version (refreshOpenAiModels.ts)
+    url = f"{endpoint.picker_url}/models"  # as the picker asks: the URL as stored, no api-version
     try:
-        response, elapsed = _timed(lambda: client.get(url, headers=headers))
+        response, elapsed = _timed(lambda: client.get(url, headers=_on_the_wire(headers)))
     except httpx.TimeoutException:
         endpoint.checks.append(Check("models", "fail", f"no answer within {timeout:g} s", FIX_CONNECT))
         return None
     except httpx.HTTPError as error:
-        endpoint.checks.append(Check("models", "fail", f"request failed ({_reason(error)})", FIX_CONNECT))
+        endpoint.checks.append(
+            Check("models", "fail", f"request failed ({clipped(str(error), redact, 200)})", FIX_CONNECT)
+        )
         return None
     status = response.status_code
     if status == 404 and endpoint.azure and "/openai/deployments/" in endpoint.base_url:
+        # Azure lists no models under a deployment, known or not: only a chat tells them apart.
         endpoint.checks.append(
             Check(
                 "models",
-                "warn",
-                "HTTP 404: a deployment serves no model list, so members' model picker stays empty",
+                "warn" if chat else "fail",
+                "HTTP 404: a deployment serves no model list, so members' model picker stays empty"
+                + ("" if chat else "; whether the deployment answers is not checked"),
                 "probe with --chat to check that the deployment answers, as Cline's chat calls it",
                 elapsed,
             )
@@ -300,7 +312,9 @@ def _chat(
     }
     try:
         response, elapsed = _timed(
-            lambda: client.post(cline_url(endpoint, "chat/completions"), headers=headers, json=body)
+            lambda: client.post(
+                cline_url(endpoint, "chat/completions"), headers=_on_the_wire(headers), json=body
+            )
         )
     except httpx.TimeoutException:
         endpoint.checks.append(
@@ -309,7 +323,9 @@ def _chat(
         return
     except httpx.HTTPError as error:
         endpoint.checks.append(
-            Check(f"chat {model}", "fail", f"request failed ({_reason(error)})", FIX_CONNECT)
+            Check(
+                f"chat {model}", "fail", f"request failed ({clipped(str(error), redact, 200)})", FIX_CONNECT
+            )
         )
         return
     if response.status_code >= 300:
@@ -324,12 +340,12 @@ def _chat(
                 elapsed,
             )
         )
-    elif not _streamed(response):
+    elif (wrong := _not_a_completion_stream(response, redact)) is not None:
         endpoint.checks.append(
             Check(
                 f"chat {model}",
                 "fail",
-                f"HTTP {response.status_code}, but not as a stream: Cline reads every answer as one",
+                f"HTTP {response.status_code}, but {wrong}: Cline reads every answer as a stream of completions",
                 "serve streamed chat completions (stream: true, server-sent events) on this endpoint",
                 elapsed,
             )
@@ -340,10 +356,28 @@ def _chat(
         )
 
 
-def _streamed(response: Any) -> bool:
-    """An answer of server-sent events, as a streamed chat completion is."""
-    kind = response.headers.get("content-type", "")
-    return bool(kind.startswith("text/event-stream") or response.text.lstrip().startswith("data:"))
+def _not_a_completion_stream(response: Any, redact: Redactor) -> str | None:
+    """Why an answer is not a streamed chat completion (server-sent events carrying `choices`), or None. An
+    event that carries an error fails as Cline's runtime fails it."""
+    import json
+
+    events = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:")]
+    chunks = []
+    for event in events:
+        if event == "[DONE]":
+            continue
+        try:
+            chunks.append(json.loads(event))
+        except ValueError:
+            return "an event of the stream is not JSON"
+    for chunk in chunks:
+        error = chunk.get("error") if isinstance(chunk, dict) else None
+        if error:
+            message = error.get("message") if isinstance(error, dict) else error
+            return f"the stream carries an error: {clipped(str(message), redact)}"
+    if not any(isinstance(chunk, dict) and "choices" in chunk for chunk in chunks):
+        return "not as a stream of completions" if not events else "the stream carries no completion"
+    return None
 
 
 def _model_ids(response: Any) -> set[str] | None:

@@ -43,6 +43,7 @@ class Endpoint:
     azure_identity: bool = False
     sensitive_url: bool = False
     own_api: bool = False  # Cline calls it through the provider's own API (Anthropic, Bedrock), not OpenAI's
+    picker_url: str = ""  # the base URL as stored, which the extension's model picker lists at
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -69,7 +70,8 @@ def endpoints(desired: Desired) -> list[Endpoint]:
         block = settings.get(provider)
         if not isinstance(block, dict) or not block.get(field_name):
             continue
-        url = _with_default_path(provider, block[field_name].rstrip("/"))
+        stored = block[field_name].rstrip("/")
+        url = _with_default_path(provider, stored)
         host = urls.host(url) or ""
         version = block.get("azureApiVersion")
         azure = provider == "OpenAiCompatible" and (bool(version) or is_azure_host(host))
@@ -86,16 +88,18 @@ def endpoints(desired: Desired) -> list[Endpoint]:
                 azure_identity=bool(block.get("azureIdentity")),
                 sensitive_url=("remoteConfig", "providerSettings", provider, field_name) in desired.sensitive,
                 own_api=provider in ("Anthropic", "AwsBedrock"),
+                picker_url=stored,
             )
         )
     return found
 
 
 def _with_default_path(provider: str, url: str) -> str:
-    """An OpenAI Compatible base URL with no path gets the provider's default one, /v1, as the extension gives it
-    (`normalizeSdkBaseUrl`, apps/vscode/src/sdk/cline-session-factory.ts, Cline 2026-08)."""
+    """A base URL with no path gets its provider's default one, /v1 for OpenAI Compatible and LiteLLM, as the
+    extension gives it for chat (`normalizeSdkBaseUrl`, apps/vscode/src/sdk/cline-session-factory.ts,
+    Cline 2026-08)."""
     parts = urlsplit(url)
-    if provider != "OpenAiCompatible" or parts.path not in ("", "/"):
+    if provider not in ("OpenAiCompatible", "LiteLLM") or parts.path not in ("", "/"):
         return url
     return urlunsplit((parts.scheme, parts.netloc, "/v1", parts.query, parts.fragment))
 
