@@ -192,7 +192,7 @@ def _tls(endpoint: Endpoint, host: str, port: int, timeout: float) -> bool:
 
 def _headers(endpoint: Endpoint, credentials: Credentials) -> dict[str, str]:
     """What members' Cline sends (its runtime's OpenAI-compatible provider, `probe` in clients.py's sources): the
-    file's headers, and the member's own key as a bearer token (Azure too) unless a header holds a credential.
+    file's headers, and the member's own key as a bearer token (Azure too) unless the file sets Authorization.
     No Entra ID token: Cline's runtime obtains none, whatever azureIdentity says."""
     headers = {"User-Agent": "clinesync-probe", **endpoint.headers}
     if endpoint.azure_identity:
