@@ -215,11 +215,16 @@ def test_in_ci_a_read_of_an_embedded_console_that_is_not_there_is_refused(
 ) -> None:
     """A repository variable left unset (CLINESYNC_CONSOLE empty) must not turn into a plan of creates, or a
     drift in every organization, read from an empty stand-in."""
-    write(in_tmp / "org.yaml", f"organization: {org_id(0)}\n")
+    write(
+        in_tmp / "org.yaml",
+        f"organization: {org_id(0)}\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: https://llm.example.com/v1\n      openAiHeaders:\n        api-key: ${env:UNSET_KEY}\n",
+    )
     monkeypatch.setenv("CI", "true")
     refused = run(*command, "org.yaml", env={"CLINESYNC_CONSOLE": ""})
     assert refused.exit_code == 1, refused.output
     assert "no local console at" in refused.stderr and "empty stand-in" in refused.stderr
+    assert "[CS170]" not in refused.output  # refused before any file's problems
     assert "create" not in refused.stdout and "drift" not in refused.stdout.lower()
     assert not (in_tmp / ".clinesync").exists()
 

@@ -23,7 +23,7 @@ from clinesync.cli.app import (
     this_run,
 )
 from clinesync.cline import is_organization_id
-from clinesync.consoles.base import ConsoleError
+from clinesync.consoles.base import Console, ConsoleError
 from clinesync.render import adoption as view
 from clinesync.render.history import HISTORY_RENDERERS, already_restored
 
@@ -321,7 +321,13 @@ def pull(paths: tuple[str, ...], output_format: str) -> int:
 
     run = this_run()
     output = run.output
-    fleet, failed = _pull_fleet(run, expand_paths(paths))
+    # The console first: a refusal (CI with none named, a target that is no console) comes before any file's
+    # problems, as plan's and drift's do.
+    console = run.open_console()
+    try:
+        fleet, failed = _pull_fleet(run, expand_paths(paths), console)
+    finally:
+        console.close()
     result, written, trouble = _pull_and_check(run, fleet)
     for file, why in trouble:
         output.err(not_written(file, why))
@@ -331,7 +337,7 @@ def pull(paths: tuple[str, ...], output_format: str) -> int:
     return EXIT_CHANGES if result.differs else EXIT_OK
 
 
-def _pull_fleet(run: Run, files: list[str]) -> tuple[Fleet, bool]:
+def _pull_fleet(run: Run, files: list[str], console: Console) -> tuple[Fleet, bool]:
     """The organizations to pull, each resolved with its merged file kept (where its values were set) and its
     live document read; the fleet's other organization files (the configuration's paths, else this folder),
     merged only; and whether any file to pull failed. A file that cannot be read may extend any base: while
@@ -390,7 +396,6 @@ def _pull_fleet(run: Run, files: list[str]) -> tuple[Fleet, bool]:
             checked = check_one(name, project, None, cache)
             if not (checked.may_be_a_base or checked.plainly_not_an_organization):
                 others.append(_member(checked.loaded, cache))
-    console = run.open_console()
     try:
         read = []
         for source in sources:
@@ -399,8 +404,6 @@ def _pull_fleet(run: Run, files: list[str]) -> tuple[Fleet, bool]:
             read.append(dataclasses.replace(source, live=live.tree() if live else None))
     except ConsoleError as error:
         raise UserError(str(error)) from None
-    finally:
-        console.close()
     written: dict[str, LoadedFile] = {}
 
     def as_written(path: str) -> LoadedFile:
