@@ -112,7 +112,7 @@ def extension_view(tree: dict[str, Any] | None, mask: Mask) -> View:
     return _unmanaged_extension(tree) if config is None else _extension(config, mask)
 
 
-def switched_off(tree: dict[str, Any] | None) -> bool:
+def _switched_off(tree: dict[str, Any] | None) -> bool:
     """A document the console holds with `enabled: false`: members' Cline then clears its copy, but MCP servers
     an earlier configuration wrote stay in members' MCP settings (`switch-off`: only a configuration that is on
     removes them)."""
@@ -140,7 +140,7 @@ def _unmanaged() -> View:
 
 def _unmanaged_extension(tree: dict[str, Any] | None) -> View:
     view = _unmanaged()
-    if switched_off(tree):
+    if _switched_off(tree):
         view["mcpServers"]["earlierServers"] = (
             "stay: Cline removes MCP servers only while a configuration is on"
         )
@@ -263,7 +263,7 @@ def _instructions(config: dict[str, Any], skills: bool) -> dict[str, list[dict[s
         reading = read_skill(entry)
         if reading.rejected is None:
             # Its front matter's switch wins over alwaysEnabled and the member's own; unlisted, it has no switch.
-            locked = reading.off or entry.get("alwaysEnabled") is True or reading.unlisted is not None
+            locked = reading.off or entry.get("alwaysEnabled") is True or reading.unlisted
             found["skills"].append(
                 {"name": entry.get("name"), "default": "off" if reading.off else "on", "locked": locked}
             )
@@ -272,7 +272,7 @@ def _instructions(config: dict[str, Any], skills: bool) -> dict[str, list[dict[s
 
 class SkillReading(NamedTuple):
     rejected: str | None  # why the extension's runtime does not load the skill
-    unlisted: str | None  # why the extension's skills panel does not list it (nor let members switch it)
+    unlisted: bool  # the extension's skills panel does not list it (a name and a description): no switch
     off: bool  # its front matter switches it off (`disabled: true`, or else `enabled: false`): never run
 
 
@@ -287,7 +287,7 @@ def read_skill(skill: dict[str, Any]) -> SkillReading:
     body; `name` and `description` text where given) and its skills panel's (a name and a description)."""
     contents = skill.get("contents")
     if not isinstance(contents, str):
-        return SkillReading("its contents are not text", None, False)
+        return SkillReading("its contents are not text", False, False)
     text = contents.removeprefix("\ufeff")
     match = _FRONT_MATTER.match(text)
     fields: dict[str, Any] | None = {}
@@ -296,24 +296,21 @@ def read_skill(skill: dict[str, Any]) -> SkillReading:
         fields, body = _front_matter(match[1]), match[2]
     if fields is None:
         return SkillReading(
-            "its front matter is not YAML that Cline reads (a key twice, or not YAML)", None, False
+            "its front matter is not YAML that Cline reads (a key twice, or not YAML)", False, False
         )
     if _JS_SPACE.match(body):
-        return SkillReading("it has no instructions after its front matter", None, False)
+        return SkillReading("it has no instructions after its front matter", False, False)
     # `disabled` is read first; `enabled` only where `disabled` is not given.
     switch = "disabled" if fields.get("disabled") is not None else "enabled"
     for key, kind in (("name", str), ("description", str), (switch, bool)):
         if fields.get(key) is not None and not isinstance(fields[key], kind):
             return SkillReading(
-                f"its front matter's {key} is not {'text' if kind is str else 'true or false'}", None, False
+                f"its front matter's {key} is not {'text' if kind is str else 'true or false'}", False, False
             )
     off = fields["disabled"] if switch == "disabled" else fields.get("enabled") is False
     description = fields.get("description")
-    if not fields.get("name"):
-        return SkillReading(None, "its front matter has no name", off)
-    if not description or _PANEL_NUMBER.match(description):
-        return SkillReading(None, "its front matter has no description as text", off)
-    return SkillReading(None, None, off)
+    listed = bool(fields.get("name") and description and not _PANEL_NUMBER.match(description))
+    return SkillReading(None, not listed, off)
 
 
 def _front_matter(text: str) -> dict[str, Any] | None:

@@ -228,8 +228,9 @@ def init(directory: str, pin: str | None, force: bool) -> int:
     os.makedirs(os.path.join(directory, "orgs"), exist_ok=True)
     for relative, text in scaffold.files(secrets, pin).items():
         path = os.path.join(directory, relative)
-        if os.path.exists(path) and not (force and relative != scaffold.PROJECT_FILE):
-            output.info(view.kept(path, force))
+        ours = relative == scaffold.PROJECT_FILE
+        if os.path.exists(path) and not (force and not ours):
+            output.info(view.kept(path, ours))
             continue
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as stream:

@@ -105,10 +105,12 @@ def check_urls(loaded: LoadedFile) -> Iterator[Problem]:
                 f"{dotted(path)}: Cline reads {loaded.shown(path, repr(value))} differently from how it is "
                 f"written{why}; write the URL as Node reads it",
             )
-        elif url.scheme == "http" and not is_loopback(url.host):
-            written = loaded.references.get(path, "") if loaded.resolved else ""
-            if as_written(written) is None:  # else said as written already
-                yield _plain_http(loaded, path, url.host)
+        elif (
+            url.scheme == "http"
+            and not is_loopback(url.host)
+            and as_written(loaded.references.get(path, "")) is None  # else said as written already
+        ):
+            yield _plain_http(loaded, path, url.host)
 
 
 def _plain_http(loaded: LoadedFile, path: Path, host: str) -> Problem:
@@ -137,7 +139,7 @@ def check_azure(loaded: LoadedFile) -> Iterator[Problem]:
             seen = as_written(url)
             parts, check_path = (seen.url, seen.path_too) if seen else (None, False)
         else:
-            seen = as_written(loaded.references.get(url_path, "")) if loaded.resolved else None
+            seen = as_written(loaded.references.get(url_path, ""))  # references: the resolved view's only
             parts, check_host, check_path = read(url), seen is None, seen is None or not seen.path_too
         if parts is None:
             continue

@@ -17,7 +17,7 @@ from clinesync.clients import (
     read_skill,
     upload_settings,
 )
-from clinesync.fields import Path
+from clinesync.fields import Path, find
 from clinesync.files import envref
 from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
@@ -46,12 +46,7 @@ def check_clients(loaded: LoadedFile) -> Iterator[Problem]:
             loaded.key_mark(("remoteConfig", "kanbanEnabled")),
             f"kanbanEnabled has no effect: no Cline client reads it ({CLINE_CHECKED})",
         )
-    openai = (
-        (remote.get("providerSettings") or {}).get("OpenAiCompatible")
-        if isinstance(remote.get("providerSettings"), dict)
-        else None
-    )
-    if isinstance(openai, dict) and openai.get("azureIdentity") is True:
+    if find(remote, ("providerSettings", "OpenAiCompatible", "azureIdentity")) is True:
         yield loaded.problem(
             "CS183",
             loaded.value_mark(("remoteConfig", "providerSettings", "OpenAiCompatible", "azureIdentity")),
@@ -148,7 +143,7 @@ def _skills(loaded: LoadedFile, remote: dict[str, Any]) -> Iterator[Problem]:
                 at,
                 f"Cline's extension does not load this skill: {reading.rejected} ({CLINE_CHECKED})",
             )
-        elif reading.unlisted is not None:
+        elif reading.unlisted:
             yield loaded.problem(
                 "CS182",
                 at,

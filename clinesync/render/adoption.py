@@ -49,10 +49,9 @@ def variables_to_set(variables: list[str], lines: list[str]) -> str:
     )
 
 
-def kept(path: str, forced: bool) -> str:
-    why = (
-        "init never writes it again" if forced or path.endswith("clinesync.yaml") else "--force overwrites it"
-    )
+def kept(path: str, ours: bool) -> str:
+    """A file init found there; `ours`: the team's configuration, which even --force keeps."""
+    why = "init never writes it again" if ours else "--force overwrites it"
     return f"Kept {path}: it exists ({why}).\n"
 
 
