@@ -119,7 +119,7 @@ class GoneAfterWriting(LocalConsole):
 
     gone = False
 
-    def read(self, organization: str) -> Live:
+    def read(self, organization: str, like: Document | None = None) -> Live:
         if self.gone:
             raise NotAttempted("not attempted: console unreachable (connection refused)")
         return super().read(organization)
@@ -158,7 +158,7 @@ def test_an_organization_whose_read_was_never_sent_is_not_attempted_not_failed(t
     """The console settled down while the plan read: the organizations not read were never asked anything."""
 
     class DownWhilePlanning(LocalConsole):
-        def read(self, organization: str) -> Live:
+        def read(self, organization: str, like: Document | None = None) -> Live:
             if organization.endswith("01"):
                 raise NotAttempted("not attempted: console unreachable (connection refused)")
             return super().read(organization)

@@ -59,6 +59,23 @@ def test_a_write_is_read_back_whole(console: Console) -> None:
     assert console.read(ORG).document == written
 
 
+def test_a_read_like_the_stored_text_shares_its_configuration_and_any_other_is_decoded(
+    console: Console,
+) -> None:
+    """A plan reads each organization like its desired document: a fleet in sync is then read without
+    decoding, and the live document is still what the console holds (its own `enabled` too)."""
+    stored = document(telemetryEnabled=True)
+    console.write(ORG, stored, console.read(ORG).revision)
+    same = Document(True, {"version": "v1", "telemetryEnabled": True})
+    assert console.read(ORG, like=same).document is same
+    switched = Document(False, same.config)
+    live = console.read(ORG, like=switched).document
+    assert live == stored and live is not None and live.config is same.config
+    other = document(telemetryEnabled=False)
+    live = console.read(ORG, like=other).document
+    assert live == stored and live is not None and live.config is not other.config
+
+
 def test_every_write_is_a_new_numbered_revision(console: Console) -> None:
     for number in range(3):
         console.write(ORG, document(telemetryEnabled=number % 2 == 0), console.read(ORG).revision)

@@ -47,7 +47,7 @@ class NetworkLike(LocalConsole):
 class ShuffledConsole(NetworkLike):
     """Answers reads after a random delay, so they complete out of order."""
 
-    def read(self, organization: str) -> Live:
+    def read(self, organization: str, like: Document | None = None) -> Live:
         time.sleep(random.uniform(0, 0.02))
         return super().read(organization)
 
@@ -61,7 +61,7 @@ class BarrierConsole(NetworkLike):
         self.in_flight = self.most_in_flight = 0
         self.lock = threading.Lock()
 
-    def read(self, organization: str) -> Live:
+    def read(self, organization: str, like: Document | None = None) -> Live:
         with self.lock:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
@@ -92,7 +92,7 @@ def test_a_local_console_is_read_inline_whatever_the_parallelism(tmp_path: Path)
     readers: set[int] = set()
 
     class Recording(LocalConsole):
-        def read(self, organization: str) -> Live:
+        def read(self, organization: str, like: Document | None = None) -> Live:
             readers.add(threading.get_ident())
             return super().read(organization)
 
@@ -109,7 +109,7 @@ def test_parallelism_1_reads_one_at_a_time(tmp_path: Path) -> None:
 class FlakyConsole(LocalConsole):
     """Fails reads of one organization and writes of another."""
 
-    def read(self, organization: str) -> Live:
+    def read(self, organization: str, like: Document | None = None) -> Live:
         if organization == org(1):
             raise ConsoleError(f"{organization}: cannot reach the console (connection refused)")
         return super().read(organization)

@@ -229,7 +229,7 @@ def test_a_drift_comment_says_each_failure_once_whatever_it_cuts(in_tmp: Path) -
     from clinesync.render.markdown import plan_markdown
 
     class Refusing(LocalConsole):
-        def read(self, organization: str) -> Live:
+        def read(self, organization: str, like: Document | None = None) -> Live:
             raise ConsoleError("https://console.example.com refused the token (401): check CLINE_API_KEY")
 
     for index in range(1000):

@@ -11,6 +11,7 @@ import pytest
 
 from clinesync.consoles.base import Live
 from clinesync.consoles.local import LocalConsole
+from clinesync.document import Document
 from clinesync.plans.plan import Plan, iter_plan
 from clinesync.render.markdown import MarkdownPlan, plan_markdown
 from clinesync.render.text import plan_text
@@ -43,9 +44,9 @@ class CountingConsole(LocalConsole):
     def inline(self) -> bool:
         return not self.network
 
-    def read(self, organization: str) -> Live:
+    def read(self, organization: str, like: Document | None = None) -> Live:
         self.reads += 1
-        return super().read(organization)
+        return super().read(organization, like)
 
 
 def test_an_organization_is_decided_before_the_next_file_is_read(in_tmp: Path) -> None:

@@ -6,8 +6,9 @@ HTTP console sit behind this one interface, so the same contract tests run again
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from clinesync.document import Document
 
@@ -54,9 +55,19 @@ class Live:
 
     document: Document | None
     revision: str | None
-    # The stored RemoteConfig text where the console keeps one (the local console): equal to the desired
-    # document's wire value, the two are the same without comparing trees.
+    # The stored RemoteConfig text: equal to the desired document's wire value, the two are the same without
+    # comparing trees.
     wire: str | None = field(default=None, compare=False, repr=False)
+
+
+def stored_document(
+    enabled: bool, value: Any, like: Document | None, decode: Callable[[], dict[str, Any]]
+) -> Document:
+    """The document a console stores as `value`: `like`'s configuration where the text is `like`'s wire value
+    (equal texts decode to equal documents, and a fleet in sync is then read without decoding), else decoded."""
+    if like is not None and value == like.wire_value():
+        return like if like.enabled == enabled else Document(enabled, like.config)
+    return Document(enabled, decode())
 
 
 class Administered(NamedTuple):
@@ -94,7 +105,10 @@ class Console(Protocol):
         """True when reads and writes gain nothing from threads (a local database: they only contend)."""
         ...
 
-    def read(self, organization: str) -> Live: ...
+    def read(self, organization: str, like: Document | None = None) -> Live:
+        """What the console holds for `organization`. `like` is the document the caller expects: where the
+        console stores exactly its wire value, the live document shares its configuration."""
+        ...
 
     def write(self, organization: str, document: Document, if_match: str | None) -> Live: ...
 

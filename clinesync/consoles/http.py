@@ -35,6 +35,7 @@ from clinesync.consoles.base import (
     NotFound,
     Revision,
     WritesUnsupported,
+    stored_document,
 )
 from clinesync.consoles.trust import environment_proxy, tls_context
 from clinesync.consoles.wire import Answer, Wire, WireError
@@ -123,8 +124,9 @@ class HttpConsole:
         if self._wire is not None:
             self._wire.close()
 
-    def read(self, organization: str) -> Live:
-        live = _live(self._request("GET", _config_path(organization), organization), organization, self.url)
+    def read(self, organization: str, like: Document | None = None) -> Live:
+        answer = self._request("GET", _config_path(organization), organization)
+        live = _live(answer, organization, self.url, like)
         if live.document is not None:
             self._read_credentials.add(_credentials(live.document.config))
         return live
@@ -356,14 +358,16 @@ def _data(response: Answer, url: str) -> Any:
     return envelope["data"]
 
 
-def _live(response: Answer, organization: str, url: str) -> Live:
+def _live(response: Answer, organization: str, url: str, like: Document | None = None) -> Live:
     data = _data(response, url)
     revision = response.header("ETag")
     if data is None:
         return Live(None, revision)
     if not isinstance(data, dict) or not isinstance(data.get("enabled"), bool) or "value" not in data:
         raise ConsoleError(f"the console's answer for {organization} has no enabled/value")
-    return Live(Document(data["enabled"], _config(data["value"], organization)), revision)
+    value = data["value"]
+    document = stored_document(data["enabled"], value, like, lambda: _config(value, organization))
+    return Live(document, revision, value if isinstance(value, str) else None)
 
 
 def _credentials(node: Any, found: list[str] | None = None, headers: bool = False) -> list[str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from clinesync import strictjson
-from clinesync.consoles.base import Administered, Conflict, ConsoleError, Live, Revision
+from clinesync.consoles.base import Administered, Conflict, ConsoleError, Live, Revision, stored_document
 from clinesync.document import Document
 
 DEFAULT_PATH = os.path.join(".clinesync", "console.db")
@@ -166,7 +166,7 @@ class LocalConsole:
         connection.execute("PRAGMA synchronous=FULL")
         return connection
 
-    def read(self, organization: str) -> Live:
+    def read(self, organization: str, like: Document | None = None) -> Live:
         if self._missing():
             return Live(None, NO_REVISION)
         rows = self._rows(
@@ -176,7 +176,8 @@ class LocalConsole:
         if not rows:
             return Live(None, NO_REVISION)
         [(revision, enabled, value)] = rows
-        return Live(Document(bool(enabled), _decode(value, organization)), str(revision), value)
+        document = stored_document(bool(enabled), value, like, lambda: _decode(value, organization))
+        return Live(document, str(revision), value)
 
     def write(self, organization: str, document: Document, if_match: str | None) -> Live:
         [written] = self.write_many([(organization, document, if_match)])

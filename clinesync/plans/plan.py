@@ -345,7 +345,7 @@ def iter_plan(
             if desired is None:
                 org = evolve(org, error=_first_error(checked.problems))
             else:
-                reads.submit(console.read, desired.organization)
+                reads.submit(functools.partial(console.read, like=desired.document), desired.organization)
             waiting.append((org, desired))
             yield from settled(wait=False)
         yield from settled(wait=True)
