@@ -27,8 +27,14 @@ MAX_DEPTH = 64  # a RemoteConfig is a few levels deep; nothing that nests furthe
 def loads(text: str | bytes, max_depth: int | None = None) -> Any:
     """Parse as JSON.parse does; NotStrictJSON (a ValueError) for NaN, infinities and numbers that overflow a
     float64, and for nesting too deep to read or, with `max_depth`, deeper than that."""
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")  # as json.loads reads bytes
+    elif not isinstance(text, str):
+        raise TypeError(f"JSON is text, not {type(text).__name__}")
+    if text.startswith("\ufeff"):  # json.loads refuses it too, and so does JSON.parse
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM", text, 0)
     try:
-        value = json.loads(text, parse_constant=_constant, parse_float=_finite, parse_int=_finite_int)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise NotStrictJSON("nested too deeply") from None
     if max_depth is not None and _openings(text) > max_depth and _depth(value) > max_depth:
@@ -36,12 +42,10 @@ def loads(text: str | bytes, max_depth: int | None = None) -> Any:
     return value
 
 
-def _openings(text: str | bytes) -> int:
+def _openings(text: str) -> int:
     """How many objects and arrays the text could open: no deeper than that, so most documents need no
     walk (counting is done in C; a bracket inside a string only makes the count safely high)."""
-    if isinstance(text, str):
-        return text.count("{") + text.count("[")
-    return text.count(b"{") + text.count(b"[")
+    return text.count("{") + text.count("[")
 
 
 def _depth(value: Any) -> int:
@@ -72,6 +76,11 @@ def _finite(text: str) -> float:
     if not math.isfinite(value):
         raise NotStrictJSON(f"{text} is beyond what a float64 holds")
     return value
+
+
+# One decoder for every read: json.loads with hooks builds a decoder, and its scanner, per call (a sixth of
+# reading a stored document). Its scanner is safe to share between threads.
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_finite, parse_int=_finite_int)
 
 
 # A JSON object `{head..., "LIST": [items...], rest...}` written in pieces, as `dumps(..., indent=2)` writes

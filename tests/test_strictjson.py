@@ -23,6 +23,29 @@ def test_the_depth_limit_is_exact() -> None:
         strictjson.loads(nested(65).encode(), max_depth=64)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, 2.5, "é", null, true]}',
+        b'{"a": 1}',
+        '{"a": 1}'.encode("utf-8-sig"),
+        "\ufeff{}",
+        '{"a": 1',
+        3,
+    ],
+)
+def test_what_is_strict_reads_as_the_standard_library_reads_it(text: str | bytes) -> None:
+    """One decoder serves every read: text, bytes, a byte order mark and what is not JSON at all are taken and
+    refused as `json.loads` takes and refuses them."""
+    try:
+        expected = json.loads(text)
+    except (ValueError, TypeError) as refused:
+        with pytest.raises(type(refused)):
+            strictjson.loads(text)
+    else:
+        assert strictjson.loads(text) == expected
+
+
 def test_brackets_inside_strings_are_not_nesting() -> None:
     shallow = '{"rules": "' + "[{" * 100 + '", "models": [{"id": "a"}, {"id": "b"}]}'
     assert strictjson.loads(shallow, max_depth=3)["models"][1] == {"id": "b"}
