@@ -6,7 +6,7 @@ Checks, diff and masking all read these tables, so a field added here is handled
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from clinesync.escape import visible
@@ -223,6 +223,24 @@ def value_at(tree: Any, path: Path) -> Any:
     for part in path:
         tree = tree[part]
     return tree
+
+
+def replaced(tree: Any, values: Mapping[Path, Any]) -> Any:
+    """`tree` with the value at each positional path replaced, `tree` left as it is: only the containers along
+    those paths are copied (each once); the rest is shared, as nothing changes plain data once it is read."""
+    if not values:
+        return tree
+    copies: dict[Path, Any] = {(): tree.copy()}
+    for path, value in values.items():
+        node = copies[()]
+        for end in range(1, len(path)):
+            inner = copies.get(path[:end])
+            if inner is None:
+                inner = copies[path[:end]] = node[path[end - 1]].copy()
+                node[path[end - 1]] = inner
+            node = inner
+        node[path[-1]] = value
+    return copies[()]
 
 
 def set_at(tree: Any, path: Path, value: Any) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from clinesync.document import Document
-from clinesync.fields import Path, identified, parse_dotted, plain_copy, set_at
+from clinesync.fields import Path, identified, parse_dotted, replaced
 from clinesync.files import envref
 from clinesync.files.checks import ignored_values, run_checks
 from clinesync.files.guardrails import govern
@@ -72,11 +72,10 @@ def resolve(
     loaded = checked.loaded
     assert loaded is not None, "resolved where it was checked, before `slim`"
     data = loaded.data
-    remote = plain_copy(data.get("remoteConfig") or {})
     problems: list[Problem] = []
     secrets: set[str] = set()
     from_environment: dict[Path, str] = {}
-    changed: list[Path] = []  # a `$${` escape too: its text was not checked as written
+    changed: dict[Path, str] = {}  # a `$${` escape too: its text was not checked as written
     for path, value in loaded.strings:  # listed once already, by the checks
         if "$" not in value or path[:1] != ("remoteConfig",):
             continue
@@ -95,15 +94,15 @@ def resolve(
                 )
             )
             continue
-        set_at(remote, path[1:], resolved)
         if resolved != value:
-            changed.append(path)
+            changed[path] = resolved
         if values:
             from_environment[path] = value
             secrets.update([resolved, *values])
+    remote = replaced(data.get("remoteConfig") or {}, {path[1:]: value for path, value in changed.items()})
     if not problems and changed:
         problems = _resolved_problems(
-            checked, loaded, {**data, "remoteConfig": remote}, from_environment, changed
+            checked, loaded, {**data, "remoteConfig": remote}, from_environment, list(changed)
         )
     found.problems.extend(_governed(checked, loaded, problems, found))
     if any(problem.is_error for problem in found.problems):
