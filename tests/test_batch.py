@@ -79,6 +79,7 @@ def test_files_come_in_path_order_whoever_checks_them(
     monkeypatch.setattr(batch, "_CHUNK", 4)
     monkeypatch.setattr(batch, "_HEAD_START", 2)
     monkeypatch.setattr(batch, "_WINDOW", 3)  # several windows, the last one short
+    monkeypatch.setattr(batch, "_FIRST_CHUNK", 3)  # the first chunk shorter than the others
     pooled = [(checked.path, checked.problems) for checked in batch.iter_checked(paths, share=share)]
     assert pooled == alone and len(alone) == 40  # every organization once; the base is not one
 
@@ -109,6 +110,31 @@ def test_a_fleet_checked_by_forked_workers_gives_what_one_process_gives(
     forked = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=in_tmp)
     assert (forked.returncode, forked.stdout) == (alone.exit_code, alone.stdout)
     assert "workers: fork" in forked.stderr and f"{count} files checked" in forked.stderr
+
+
+def test_forked_workers_leave_a_plans_own_process_no_file_to_check(in_tmp: Path) -> None:
+    """A plan's process has each organization's read, diff and rendering to do, and its reads over HTTP wait on
+    its interpreter lock: forked workers start in milliseconds, so they check every file."""
+    import subprocess
+    import sys
+
+    fleet(in_tmp)
+    script = (
+        "import os, pathlib\n"
+        "from clinesync.files import batch\n"
+        "batch.POOL_FROM = 10\n"
+        "method, parent, here, real = batch._start_method(), os.getpid(), [], batch.check_one\n"
+        "def counted(path, *args):\n"
+        "    if os.getpid() == parent:\n"
+        "        here.append(path)\n"
+        "    return real(path, *args)\n"
+        "batch.check_one = counted\n"
+        "paths = sorted(str(path) for path in pathlib.Path('orgs').glob('*.yaml'))\n"
+        "checked = list(batch.iter_checked(paths, share=False))\n"
+        "print(method, len(checked), len(here))\n"
+    )
+    forked = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=in_tmp)
+    assert forked.stdout.split() == ["fork", "40", "0"], forked.stderr
 
 
 def test_workers_are_forked_only_from_a_process_of_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
