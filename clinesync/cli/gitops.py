@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -147,9 +148,6 @@ def streamed(
             root=run.project.directory,
         )
         files = expand_paths(paths, options.shard)
-        # Every secret the files can resolve, scrubbed from the first line on: one organization's live
-        # document may show another's secret, which a plan held whole learnt before printing anything.
-        learn_referenced_secrets(run, files)
         organizations = iter_plan(
             files,
             console,
@@ -160,11 +158,16 @@ def streamed(
             run.project,
         )
         shown: set[Problem] = set()
+        # The first organization is decided before anything is written, and the checks and reads it started
+        # go on while every secret the files can resolve is learnt: scrubbed from the first line on, since
+        # one organization's live document may show another's secret.
+        first = next(organizations, None)
+        learn_referenced_secrets(run, files)
         # Collection is not paused as it is for a plan held whole: little is alive at once here, and a cycle
         # left by one organization must not outlive it.
         for write, piece in pieces:
             write(piece.head(totals))
-        for org in organizations:
+        for org in itertools.chain([] if first is None else [first], organizations):
             totals.add(org)
             report_organization(output, org, shown)
             for write, piece in pieces:
