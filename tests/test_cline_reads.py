@@ -172,6 +172,21 @@ def test_a_console_storing_what_cline_cannot_read_is_reported_not_in_sync(in_tmp
         assert "not JSON that Cline can read" in result.output and "No changes" not in result.output
 
 
+def test_a_number_cline_reads_as_infinity_is_never_in_sync_where_a_project_lowers_cs100(in_tmp: Path) -> None:
+    """CS100 may be lowered; apply then writes a number Cline reads as Infinity, and every later plan and drift
+    reports the console's value, never "No changes" (the stored text is what apply wrote: still not strict)."""
+    write(in_tmp / "clinesync.yaml", "rules:\n  CS100: warning\n")
+    write(
+        in_tmp / "org.yaml",
+        f"organization: {ORG}\nremoteConfig:\n  openTelemetryLogBatchSize: 1{'0' * 400}\n",
+    )
+    run("apply", "org.yaml", "--auto-approve")
+    for command in ("plan", "drift"):
+        result = run(command, "org.yaml")
+        assert result.exit_code == 1
+        assert "not JSON that Cline can read" in result.output and "No changes" not in result.output
+
+
 class _NormalisingConsole(JsonHandler):
     """A console that stores a write but answers reads with NaN in the value, as a buggy one might."""
 

@@ -184,6 +184,30 @@ def test_a_later_organizations_secret_is_scrubbed_from_an_earlier_ones_lines(in_
         assert token not in (in_tmp / "p.plan").read_text()
 
 
+def test_a_bug_met_with_the_first_organization_is_told_without_the_secrets(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first organization is decided before the files' secrets are learnt: a bug met there still prints
+    its traceback (--verbose) scrubbed of them."""
+    from clinesync.plans import plan
+
+    secret = "sk-planted-first-9d41c2"
+    write(
+        in_tmp / "org.yaml",
+        "organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n  providerSettings:\n"
+        "    OpenAiCompatible:\n      openAiBaseUrl: https://gw.example.com/v1\n      openAiHeaders:\n"
+        "        api-key: ${env:GW_KEY}\n",
+    )
+
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError(secret)
+
+    monkeypatch.setattr(plan, "plan_organization", broken)
+    result = run("--verbose", "plan", "org.yaml", env={"GW_KEY": secret})
+    assert result.exit_code == 1 and "KeyError" in result.output
+    assert secret not in result.output
+
+
 def test_the_names_a_run_can_resolve_are_read_from_its_files_and_their_bases(in_tmp: Path) -> None:
     from clinesync.files.references import environment_names
 

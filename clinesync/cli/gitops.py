@@ -159,10 +159,12 @@ def streamed(
         )
         shown: set[Problem] = set()
         # The first organization is decided before anything is written, and the checks and reads it started
-        # go on while every secret the files can resolve is learnt: scrubbed from the first line on, since
-        # one organization's live document may show another's secret.
-        first = next(organizations, None)
-        learn_referenced_secrets(run, files)
+        # go on while every secret the files can resolve is learnt: scrubbed from the first line on (a bug's
+        # traceback too), since one organization's live document may show another's secret.
+        try:
+            first = next(organizations, None)
+        finally:
+            learn_referenced_secrets(run, files)
         # Collection is not paused as it is for a plan held whole: little is alive at once here, and a cycle
         # left by one organization must not outlive it.
         for write, piece in pieces:

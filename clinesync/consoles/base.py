@@ -6,8 +6,9 @@ HTTP console sit behind this one interface, so the same contract tests run again
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from clinesync.document import Document
@@ -55,19 +56,28 @@ class Live:
 
     document: Document | None
     revision: str | None
-    # The stored RemoteConfig text: equal to the desired document's wire value, the two are the same without
-    # comparing trees.
-    wire: str | None = field(default=None, compare=False, repr=False)
 
 
 def stored_document(
     enabled: bool, value: Any, like: Document | None, decode: Callable[[], dict[str, Any]]
 ) -> Document:
-    """The document a console stores as `value`: `like`'s configuration where the text is `like`'s wire value
-    (equal texts decode to equal documents, and a fleet in sync is then read without decoding), else decoded."""
-    if like is not None and value == like.wire_value():
+    """The document a console stores as `value`: `like` itself (or its configuration, where only `enabled`
+    differs) where the text is `like`'s wire value, so a fleet in sync is read without decoding; else decoded,
+    strictly. Equal texts decode to equal documents, but only a strict text is what Cline reads: one holding
+    a number too long for a float64 (a file may lower CS100) is decoded, and refused as the console's."""
+    if like is not None and value == _wire_text(like) and not _OVERFLOWING.search(value):
         return like if like.enabled == enabled else Document(enabled, like.config)
     return Document(enabled, decode())
+
+
+_OVERFLOWING = re.compile(r"\d{309}")  # as many digits as make a number Infinity to JSON.parse (or text)
+
+
+def _wire_text(document: Document) -> str | None:
+    try:
+        return document.wire_value()
+    except ValueError:  # a NaN or an infinity, which no console can store as JSON
+        return None
 
 
 class Administered(NamedTuple):

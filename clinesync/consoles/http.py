@@ -367,7 +367,7 @@ def _live(response: Answer, organization: str, url: str, like: Document | None =
         raise ConsoleError(f"the console's answer for {organization} has no enabled/value")
     value = data["value"]
     document = stored_document(data["enabled"], value, like, lambda: _config(value, organization))
-    return Live(document, revision, value if isinstance(value, str) else None)
+    return Live(document, revision)
 
 
 def _credentials(node: Any, found: list[str] | None = None, headers: bool = False) -> list[str]:

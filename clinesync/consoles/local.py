@@ -177,7 +177,7 @@ class LocalConsole:
             return Live(None, NO_REVISION)
         [(revision, enabled, value)] = rows
         document = stored_document(bool(enabled), value, like, lambda: _decode(value, organization))
-        return Live(document, str(revision), value)
+        return Live(document, str(revision))
 
     def write(self, organization: str, document: Document, if_match: str | None) -> Live:
         [written] = self.write_many([(organization, document, if_match)])

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 POOL_FROM = 500
 _CHUNK = 32
 _FIRST_CHUNK = 4  # the first files alone: a plan's first read waits for them (32 take a worker ~20 ms)
-_HEAD_START = 3  # chunks checked here while spawned workers start (about the time it takes them)
+_HEAD_START = 3  # chunks checked here while spawned workers start
 _WINDOW = 32  # chunks shared out at a time: the results waiting for this process are at most a window's
 
 

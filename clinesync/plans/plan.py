@@ -242,8 +242,9 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
     live_tree = live.document.tree() if live.document else None
     target_tree, warnings = desired_tree, []
     # Live as the files want it (a fleet in sync, drift's usual night): no change, and no field the schema
-    # does not know, since the desired document passed it; one comparison, no walk for unknown fields.
-    in_sync = live_tree is not None and (_same_text(live, desired) or same(live_tree, desired_tree))
+    # does not know, since the desired document passed it; one comparison, no walk for unknown fields. A
+    # read like the desired document is that document where the console stores exactly its text.
+    in_sync = live.document is desired.document or (live_tree is not None and same(live_tree, desired_tree))
     if live_tree is not None and not prune_unknown and not in_sync:
         from clinesync.plans.unknown import keep_unknown, unknown_fields  # only for a live organization
 
@@ -277,18 +278,6 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
         target=desired.document if target_tree is desired_tree else Document.from_tree(target_tree),
         origins=desired.origins,
         unmanaged=desired.unmanaged,
-    )
-
-
-def _same_text(live: Live, desired: Desired) -> bool:
-    """Whether the console stores, as text, exactly what apply would write: apply writes the desired
-    document's wire value, so a fleet in sync is told without comparing trees."""
-    document = live.document
-    return (
-        live.wire is not None
-        and document is not None
-        and document.enabled == desired.document.enabled
-        and live.wire == desired.document.wire_value()
     )
 
 
