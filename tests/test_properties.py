@@ -134,18 +134,17 @@ def _reordered(value: Any) -> Any:
 def test_in_sync_is_told_by_the_stored_text_and_without_it_alike(
     tmp_path_factory: Any, config: dict[str, Any], enabled: bool
 ) -> None:
-    from clinesync.plans.plan import _same_text
-
     console = LocalConsole(tmp_path_factory.mktemp("console") / "console.db")
     console.write(ORG, Document(enabled, config), None)
-    live = console.read(ORG)
     for written in (config, _reordered(config)):
         desired = Desired("generated.yaml", ORG, None, Document(enabled, written))
-        org = plan_organization(desired, live)
-        assert (org.action, org.changes) == ("no-op", [])
-    assert _same_text(live, Desired("generated.yaml", ORG, None, Document(enabled, config)))
-    flipped = plan_organization(Desired("generated.yaml", ORG, None, Document(not enabled, config)), live)
-    assert flipped.action == "update"
+        for live in (console.read(ORG), console.read(ORG, like=desired.document)):
+            org = plan_organization(desired, live)
+            assert (org.action, org.changes) == ("no-op", [])
+    same = Document(enabled, config)
+    assert console.read(ORG, like=same).document is same  # told by the text, without decoding
+    flipped = Desired("generated.yaml", ORG, None, Document(not enabled, config))
+    assert plan_organization(flipped, console.read(ORG, like=flipped.document)).action == "update"
     console.close()
 
 
