@@ -121,6 +121,29 @@ def large_fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.parametrize(("sent", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_landing_while_the_workers_are_forked_ends_the_run(
+    tmp_path: Path, sent: signal.Signals, code: int
+) -> None:
+    """Python drops what a signal handler raises inside a fork's hooks: a Ctrl-C landing while the workers were
+    forked went unheard, and an apply went on to write every organization. A hook sends it at that moment."""
+    fleet(tmp_path, 600)
+    script = (
+        "import os, sys\n"
+        f"os.register_at_fork(before=lambda: os.kill(os.getpid(), {int(sent)}))\n"
+        "from clinesync.cli import main\n"
+        "sys.argv = ['clinesync', 'apply', 'orgs', '--auto-approve']\n"
+        "main()\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "CI"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == code, done.stderr[-2000:]
+    assert "Interrupted" in done.stderr and "Exception ignored" not in done.stderr
+    assert not (tmp_path / ".clinesync" / "console.db").exists()  # nothing was written
+
+
 @pytest.mark.parametrize(("sent", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_sigterm_and_sighup_end_the_run_and_its_workers(
     large_fleet: Path, sent: signal.Signals, code: int

@@ -18,6 +18,7 @@ from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
 from clinesync.files.validate import CheckedFile, check_file
+from clinesync.signals import held, let_through
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -118,6 +119,10 @@ def _in_workers(
     context = multiprocessing.get_context(method)
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_end_with, initargs=(os.getpid(),))
 
+    def hand_out(chunk: list[str]) -> Future[tuple[list[CheckedFile], set[str]]]:
+        with held():  # the pool's first submission starts the workers: a signal waits until they are
+            return pool.submit(task, chunk)
+
     def here(chunk: list[str]) -> Iterator[tuple[CheckedFile, set[str]]]:
         for path in chunk:
             yield check_one(path, project, environ, bases).slim(), set(bases)
@@ -133,13 +138,13 @@ def _in_workers(
             # Forked workers start in milliseconds: checking here would only take this process's time, and
             # the interpreter lock its reads over HTTP wait on (a plan of 1,000 over HTTP: 0.91x the wall).
             head = 0 if method == "fork" else min(_HEAD_START, len(chunks))
-            given = deque(pool.submit(task, chunk) for chunk in chunks[head : head + ahead])
+            given = deque(hand_out(chunk) for chunk in chunks[head : head + ahead])
             for chunk in chunks[:head]:
                 yield from here(chunk)
             for index in range(head + ahead, len(chunks) + ahead):
                 future = given.popleft()
                 if index < len(chunks):
-                    given.append(pool.submit(task, chunks[index]))
+                    given.append(hand_out(chunks[index]))
                 yield from there(future)
             return
         # Chunks [mine[w], end of window w) are the workers'; this process checks window w's others. Once this
@@ -157,7 +162,7 @@ def _in_workers(
                 if giving is None:
                     break
                 mine[giving] -= 1
-                taken[mine[giving]] = pool.submit(task, chunks[mine[giving]])
+                taken[mine[giving]] = hand_out(chunks[mine[giving]])
             yield from here(chunk) if index < mine[window] else there(taken.pop(index))
     finally:
         # A run that ends early (an error, a signal) waits for the chunks in hand only, never the queue.
@@ -169,6 +174,8 @@ def _end_with(parent: int) -> None:
     run's environment, secrets too, and must not outlive it blocked on a queue no one reads."""
     import threading
     import time
+
+    let_through()  # started under `held`: the signals the run's own do not wait here
 
     def watch() -> None:
         while os.getppid() == parent:
