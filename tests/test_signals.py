@@ -144,6 +144,26 @@ def test_a_signal_landing_while_the_workers_are_forked_ends_the_run(
     assert not (tmp_path / ".clinesync" / "console.db").exists()  # nothing was written
 
 
+def test_ctrl_c_while_the_modules_load_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """The run's own handling is in place once its modules are loaded: a Ctrl-C before (a busy runner takes
+    longer to load them) printed the interpreter's traceback. A finder sends it as the command's module loads."""
+    script = (
+        "import os, signal, sys\n"
+        "class Interrupting:\n"
+        "    def find_spec(self, name, *_):\n"
+        "        if name == 'clinesync.cli.app':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "sys.meta_path.insert(0, Interrupting())\n"
+        "from clinesync.cli import main\n"
+        "sys.argv = ['clinesync', 'validate', '.']\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stderr) == (130, "\nInterrupted.\n")
+
+
 @pytest.mark.parametrize(("sent", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_sigterm_and_sighup_end_the_run_and_its_workers(
     large_fleet: Path, sent: signal.Signals, code: int

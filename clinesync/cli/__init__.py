@@ -28,8 +28,11 @@ def main() -> None:
     if answer is not None:
         sys.stdout.write(answer)
         return
-    from clinesync.cli.app import main as run
-
+    try:
+        from clinesync.cli.app import main as run
+    except KeyboardInterrupt:  # Ctrl-C while the modules load, before the run's own handling is in place
+        sys.stderr.write("\nInterrupted.\n")
+        sys.exit(130)
     run()
 
 
