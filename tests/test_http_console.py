@@ -101,7 +101,10 @@ def test_5xx_are_retried_with_backoff_then_succeed(waits: list[float]) -> None:
 
 def test_retries_are_bounded() -> None:
     handler, seen = sequence(failure(503, "busy"))
-    with pytest.raises(ConsoleError, match="answered 503 \\(busy\\), after 3 attempts: try again later"):
+    with pytest.raises(
+        ConsoleError,
+        match="answered 503 \\(busy\\), after 3 attempts \\(CLINESYNC_RETRIES=2\\): try again later",
+    ):
         console(handler, retries=2).read(ORG)
     assert len(seen) == 3
 
@@ -133,7 +136,10 @@ def test_a_retried_failure_that_outlasts_the_retries_is_the_whole_consoles(waits
     handler, seen = sequence(failure(503, "unavailable"))
     down = console(handler, retries=2)
     for _ in range(2):
-        with pytest.raises(ConsoleError, match="answered 503 \\(unavailable\\), after 3 attempts: try again"):
+        with pytest.raises(
+            ConsoleError,
+            match="answered 503 \\(unavailable\\), after 3 attempts \\(CLINESYNC_RETRIES=2\\): try again",
+        ):
             down.read(ORG)
     with pytest.raises(NotAttempted):
         down.read(ORG)
@@ -286,7 +292,8 @@ def test_server_down() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # bound, never listening: connections are refused
         with pytest.raises(
-            ConsoleError, match=r"cannot reach .* \(connection refused\), after 2 attempts: try again later"
+            ConsoleError,
+            match=r"cannot reach .* \(connection refused\), after 2 attempts \(CLINESYNC_RETRIES=1\): try again later",
         ):
             HttpConsole(f"http://127.0.0.1:{port}", TOKEN, retries=1).read(ORG)
 
@@ -312,7 +319,10 @@ def test_a_slow_server_past_the_timeout(raw_server: Callable[..., str]) -> None:
     hung = HttpConsole(url, TOKEN, timeout=0.3, retries=0)
     try:
         for _ in range(2):
-            with pytest.raises(ConsoleError, match="did not answer within the timeout, after 1 attempt:"):
+            with pytest.raises(
+                ConsoleError,
+                match=r"did not answer within the timeout \(\S+ s, CLINESYNC_TIMEOUT\), after 1 attempt \(CLINESYNC_RETRIES=0\):",
+            ):
                 hung.read(ORG)
         with pytest.raises(NotAttempted):  # hung: the rest of a fleet does not wait out its own timeouts
             hung.read(ORG)

@@ -212,7 +212,7 @@ class HttpConsole:
             except WireError as failed:
                 failure, wait = f"cannot reach {self.url} ({failed})", None
                 if failed.timed_out:
-                    failure = f"{self.url} did not answer within the timeout"
+                    failure = f"{self.url} did not answer within the timeout ({self.timeout:g} s, CLINESYNC_TIMEOUT)"
                 if failed.final and failed.whole_console:
                     self._settle(ConsoleDown(failure))
                 if failed.final:
@@ -234,7 +234,8 @@ class HttpConsole:
                     self._settle(ConsoleDown(f"{failure}, asking to wait {wait:.0f} s: try again later"))
             if attempt >= self.retries:
                 attempts = f"{attempt + 1} attempt{'s' if attempt else ''}"
-                given_up = f"{failure}, after {attempts}: try again later"
+                # A CI job's owner facing a console that is merely slow learns what to raise.
+                given_up = f"{failure}, after {attempts} (CLINESYNC_RETRIES={self.retries}): try again later"
                 # Refused through every retry, or timed out, rate-limited or unavailable for a second request:
                 # the console's state, not one organization's (a document its gateway keeps timing out). The
                 # rest of a fleet is then not attempted, rather than each waiting out its own retries (a hung
