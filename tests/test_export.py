@@ -139,3 +139,22 @@ def test_an_empty_header_is_exported_as_written_so_export_then_plan_is_empty(in_
     assert "X-Route: ''" in (in_tmp / "e.yaml").read_text()
     planned = run("plan", "e.yaml", "--detailed-exitcode")
     assert planned.exit_code == 0 and "No changes" in planned.stdout, planned.output
+
+
+def test_export_all_writes_nothing_when_an_organization_cannot_be_read(in_tmp: Path) -> None:
+    """Organizations are read several at a time; one the console holds unreadably stops the export whole."""
+    import sqlite3
+
+    console = LocalConsole(".clinesync/console.db")
+    for number in range(3):
+        console.write(f"org-01JZPE4CHW5XTP73W95762120{number}", Document(True, {"version": "v1"}), None)
+    console.close()
+    with sqlite3.connect(in_tmp / ".clinesync" / "console.db") as database:
+        database.execute(
+            "UPDATE revisions SET value = ? WHERE organization = ?",
+            ('{"version":"v1","kanbanEnabled":NaN}', "org-01JZPE4CHW5XTP73W957621201"),
+        )
+    result = run("export", "--all", "-o", "fleet")
+    assert result.exit_code == 1
+    assert "org-01JZPE4CHW5XTP73W957621201: the stored value is not JSON that Cline can read" in result.stderr
+    assert not (in_tmp / "fleet").exists()

@@ -333,6 +333,9 @@ def test_export_all_adopts_a_fleet_with_a_shared_base_and_plan_shows_no_changes(
     write(in_tmp / "clinesync.yaml", "publicHeaders: [x-tenant-id]\n")  # shared, and not a secret
     exported = run("export", "--all", "-o", "orgs", "--extract-base", env=env)
     assert exported.exit_code == 0, exported.output
+    assert (
+        server.server.connections > 1
+    )  # read as a plan reads, several at a time (2,000 took 44 s one by one)
     files = sorted((in_tmp / "orgs").glob("*.yaml"))
     assert len(files) == 50 and (in_tmp / "orgs" / "bases" / "shared.yaml").exists()
     base = (in_tmp / "orgs" / "bases" / "shared.yaml").read_text()

@@ -18,6 +18,7 @@ from clinesync.cli.app import (
     command,
     confirmed,
     global_options,
+    progress,
     render,
     text_or_json,
     this_run,
@@ -123,22 +124,34 @@ def export(
 def _export_all(
     run: Run, folder: str, extract_base: bool, force: bool, include_secrets: bool, secrets_list: str | None
 ) -> int:
-    """Every organization the console lists, each read once, written into `folder`: nothing is written
-    unless every organization was read and no file would be overwritten without --force."""
+    """Every organization the console lists, each read once (as many at a time as a plan reads), written into
+    `folder`: nothing is written unless every organization was read and no file would be overwritten without
+    --force."""
     import os
 
-    from clinesync.consoles.base import ConsoleError
+    from clinesync.consoles.base import NotAttempted
+    from clinesync.consoles.fleet import DEFAULT_PARALLELISM, concurrently
     from clinesync.plans.adopt import BASE_FILE, export_fleet
 
     output = run.output
     console = run.open_console()
     try:
         listed = console.organizations()
-        lives = [(organization, console.read(organization.id).document) for organization in listed]
+        ids = [organization.id for organization in listed]
+        parallelism = 1 if console.inline else DEFAULT_PARALLELISM
+        read = concurrently(console.read, ids, parallelism, progress(output, "Reading live state"))
     except ConsoleError as error:
         raise UserError(str(error)) from None
     finally:
         console.close()
+    failed = [result for result in read if isinstance(result, ConsoleError)]
+    if failed:  # the first that is not only the console's failure told again
+        raise UserError(str(next((one for one in failed if not isinstance(one, NotAttempted)), failed[0])))
+    lives = [
+        (organization, live.document)
+        for organization, live in zip(listed, read, strict=True)
+        if not isinstance(live, ConsoleError)  # none is, by now
+    ]
     if not listed:
         raise UserError(f"{console.description} lists no organization for this token")
     public = run.project.public_headers
