@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from typing import TextIO
@@ -23,8 +24,34 @@ def write_private(target: str, text: str, overwrite: bool) -> None:
 @contextlib.contextmanager
 def private_stream(target: str, overwrite: bool) -> Iterator[TextIO]:
     """A stream to write `target` through, as `write_private` writes it: the file takes the name only when
-    the block ends without error, and is removed otherwise."""
+    the block ends without error, and is removed otherwise. Where the system has files without a name
+    (Linux), it has none until then: a run killed while writing (SIGKILL) leaves nothing behind."""
     folder = os.path.dirname(os.path.abspath(target))
+    unnamed = _unnamed(folder)
+    if unnamed is None:
+        with _named_stream(folder, target, overwrite) as stream:
+            yield stream
+        return
+    with os.fdopen(unnamed, "w+", encoding="utf-8") as stream:
+        yield stream
+        stream.flush()
+        os.fsync(stream.fileno())
+        try:
+            _name(stream.fileno(), target, overwrite, folder)
+            return
+        except FileExistsError:
+            raise
+        except OSError:  # a system that will not link it (a restricted /proc): written again, under a name
+            mode = os.fstat(stream.fileno()).st_mode & 0o7777
+            stream.seek(0)
+            text = stream.read()
+    with _named_stream(folder, target, overwrite) as again:
+        again.write(text)
+        os.fchmod(again.fileno(), mode)
+
+
+@contextlib.contextmanager
+def _named_stream(folder: str, target: str, overwrite: bool) -> Iterator[TextIO]:
     descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".clinesync-", suffix=".tmp")  # 0600
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
@@ -40,6 +67,39 @@ def private_stream(target: str, overwrite: bool) -> Iterator[TextIO]:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _unnamed(folder: str) -> int | None:
+    """A new 0600 file in `folder` without a name (O_TMPFILE), or None where the system or the file system
+    has none (mkstemp then says why a folder cannot be written)."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        return os.open(folder, flag | os.O_RDWR, 0o600)
+    except OSError:
+        return None
+
+
+def _name(descriptor: int, target: str, overwrite: bool, folder: str) -> None:
+    """The unnamed file takes `target`'s name; to replace a file, through a name of its own for an instant.
+    Linked through the folder's descriptor: only `linkat` follows /proc's link to the file itself."""
+    unnamed = f"/proc/self/fd/{descriptor}"
+    at = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if not overwrite:
+            os.link(unnamed, os.path.basename(target), dst_dir_fd=at)  # fails if the name exists
+            return
+        temporary = f".clinesync-{secrets.token_hex(8)}.tmp"
+        os.link(unnamed, temporary, dst_dir_fd=at)
+        try:
+            os.replace(temporary, os.path.basename(target), src_dir_fd=at, dst_dir_fd=at)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=at)
+            raise
+    finally:
+        os.close(at)
 
 
 def keep_mode(target: str, text: str) -> None:

@@ -425,3 +425,50 @@ def test_rollback_and_plans_hide_a_token_in_a_live_urls_path(in_tmp: Path) -> No
         "https://gw.example.com/${env:CLINE_62121Y_OPENAICOMPATIBLE_OPENAIBASEURL_PATH}/deployments/gpt-4o-2024-08-06/v1"
         in exported.stdout
     )
+
+
+def test_a_run_killed_while_writing_a_private_file_leaves_nothing_behind(tmp_path: Path) -> None:
+    """SIGKILL (a runner out of memory, `timeout -s KILL`) cannot be handled: the file being written has no
+    name until it is whole, so a half-written plan is never left beside the target."""
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal\n"
+        "from clinesync.privatefile import private_stream\n"
+        "with private_stream('p.plan', overwrite=True) as stream:\n"
+        "    stream.write('{' * 100000)\n"
+        "    stream.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("system", ["unnamed files", "none", "linking refused"])
+def test_a_private_file_replaces_a_link_and_never_takes_a_name_it_must_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, system: str
+) -> None:
+    """Files without a name where the system has them, a named temporary where it has none or will not link
+    one (a restricted /proc): the same file."""
+    from clinesync import privatefile
+
+    if system == "none":
+        monkeypatch.setattr(privatefile, "_unnamed", lambda _folder: None)
+    if system == "linking refused":
+
+        def refused(*_: object) -> None:
+            raise PermissionError("linkat")
+
+        monkeypatch.setattr(privatefile, "_name", refused)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (tmp_path / "p.plan").symlink_to(victim)
+    with pytest.raises(FileExistsError):
+        privatefile.write_private(str(tmp_path / "p.plan"), "new\n", overwrite=False)
+    privatefile.write_private(str(tmp_path / "p.plan"), "new\n", overwrite=True)
+    assert victim.read_text() == "precious\n" and (tmp_path / "p.plan").read_text() == "new\n"
+    assert mode(tmp_path / "p.plan") == 0o600
+    assert sorted(os.listdir(tmp_path)) == ["p.plan", "victim.txt"]
