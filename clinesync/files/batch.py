@@ -117,10 +117,15 @@ def _in_workers(
     workers = _workers(share)
     method = _start_method()
     context = multiprocessing.get_context(method)
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_end_with, initargs=(os.getpid(),))
+    # A signal waits while the pool is made and its first submission starts the workers: one landing inside
+    # the fork, or inside the pool's queues' finalizers as they are made, was lost or left half-made objects.
+    with held():
+        pool = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_end_with, initargs=(os.getpid(),)
+        )
 
     def hand_out(chunk: list[str]) -> Future[tuple[list[CheckedFile], set[str]]]:
-        with held():  # the pool's first submission starts the workers: a signal waits until they are
+        with held():
             return pool.submit(task, chunk)
 
     def here(chunk: list[str]) -> Iterator[tuple[CheckedFile, set[str]]]:
