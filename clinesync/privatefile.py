@@ -7,6 +7,7 @@ the target is replaced, never followed, so no other file is overwritten, and a r
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import tempfile
@@ -26,22 +27,24 @@ def private_stream(target: str, overwrite: bool) -> Iterator[TextIO]:
     """A stream to write `target` through, as `write_private` writes it: the file takes the name only when
     the block ends without error, and is removed otherwise. Where the system has files without a name
     (Linux), it has none until then: a run killed while writing (SIGKILL) leaves nothing behind."""
-    folder = os.path.dirname(os.path.abspath(target))
+    folder = os.path.dirname(target) or os.curdir  # as the system resolves the target (`link/..` included)
     unnamed = _unnamed(folder)
     if unnamed is None:
         with _named_stream(folder, target, overwrite) as stream:
             yield stream
         return
-    with os.fdopen(unnamed, "w+", encoding="utf-8") as stream:
+    with os.fdopen(unnamed, "w+", encoding="utf-8", newline="") as stream:  # read back byte for byte
         yield stream
         stream.flush()
         os.fsync(stream.fileno())
         try:
             _name(stream.fileno(), target, overwrite, folder)
             return
-        except FileExistsError:
-            raise
-        except OSError:  # a system that will not link it (a restricted /proc): written again, under a name
+        except OSError as error:
+            if error.errno not in _CANNOT_LINK:  # the target's own failure (a name taken, a folder there)
+                raise
+            # A system that will not link it (a restricted /proc, a folder it cannot open): written again,
+            # through a named temporary.
             mode = os.fstat(stream.fileno()).st_mode & 0o7777
             stream.seek(0)
             text = stream.read()
@@ -67,6 +70,9 @@ def _named_stream(folder: str, target: str, overwrite: bool) -> Iterator[TextIO]
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+_CANNOT_LINK = {errno.EXDEV, errno.EPERM, errno.EACCES, errno.ENOENT, errno.EOPNOTSUPP, errno.EINVAL}
 
 
 def _unnamed(folder: str) -> int | None:

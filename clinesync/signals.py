@@ -26,13 +26,19 @@ def held() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # a helper thread blocks them already
         return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, ENDING)
+    # The mask as it is, read without changing it: a handler waiting to run does so as the mask changes, and
+    # what it raises from the blocking call must still find the mask restored.
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, ENDING)
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
-def let_through() -> None:
-    """Called first thing in a process started under `held`."""
+def leave_to_parent() -> None:
+    """Called first thing in a worker process, which may have started under `held`: the run-ending signals
+    are its run's to handle (a terminal's Ctrl-C reaches the whole group), and the run ends its workers."""
+    for number in ENDING:
+        signal.signal(number, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, ENDING)

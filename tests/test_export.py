@@ -142,19 +142,27 @@ def test_an_empty_header_is_exported_as_written_so_export_then_plan_is_empty(in_
 
 
 def test_export_all_writes_nothing_when_an_organization_cannot_be_read(in_tmp: Path) -> None:
-    """Organizations are read several at a time; one the console holds unreadably stops the export whole."""
+    """Organizations are read several at a time over HTTP; one the console cannot serve stops the export
+    whole, however the reads in flight end."""
     import sqlite3
 
-    console = LocalConsole(".clinesync/console.db")
-    for number in range(3):
-        console.write(f"org-01JZPE4CHW5XTP73W95762120{number}", Document(True, {"version": "v1"}), None)
+    from support import TOKEN, start_server
+
+    database = in_tmp / "served.db"
+    console = LocalConsole(database)
+    for number in range(40):
+        console.write(f"org-01JZPE4CHW5XTP73W957621{number:03d}", Document(True, {"version": "v1"}), None)
     console.close()
-    with sqlite3.connect(in_tmp / ".clinesync" / "console.db") as database:
-        database.execute(
+    with sqlite3.connect(database) as rows:
+        rows.execute(
             "UPDATE revisions SET value = ? WHERE organization = ?",
-            ('{"version":"v1","kanbanEnabled":NaN}', "org-01JZPE4CHW5XTP73W957621201"),
+            ('{"version":"v1","kanbanEnabled":NaN}', "org-01JZPE4CHW5XTP73W957621017"),
         )
-    result = run("export", "--all", "-o", "fleet")
-    assert result.exit_code == 1
-    assert "org-01JZPE4CHW5XTP73W957621201: the stored value is not JSON that Cline can read" in result.stderr
-    assert not (in_tmp / "fleet").exists()
+    server = start_server(database)
+    try:
+        env = {"CLINESYNC_CONSOLE": server.url, "CLINE_API_KEY": TOKEN, "CLINESYNC_RETRIES": "0"}
+        result = run("export", "--all", "-o", "fleet", env=env)
+    finally:
+        server.stop()
+    assert result.exit_code == 1 and "answered 500" in result.stderr, result.output
+    assert server.server.connections > 1 and not (in_tmp / "fleet").exists()

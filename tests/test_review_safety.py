@@ -460,7 +460,7 @@ def test_a_private_file_replaces_a_link_and_never_takes_a_name_it_must_not(
     if system == "linking refused":
 
         def refused(*_: object) -> None:
-            raise PermissionError("linkat")
+            raise PermissionError(13, "linkat")  # EACCES: a folder it cannot open, say
 
         monkeypatch.setattr(privatefile, "_name", refused)
     victim = tmp_path / "victim.txt"
@@ -468,7 +468,7 @@ def test_a_private_file_replaces_a_link_and_never_takes_a_name_it_must_not(
     (tmp_path / "p.plan").symlink_to(victim)
     with pytest.raises(FileExistsError):
         privatefile.write_private(str(tmp_path / "p.plan"), "new\n", overwrite=False)
-    privatefile.write_private(str(tmp_path / "p.plan"), "new\n", overwrite=True)
-    assert victim.read_text() == "precious\n" and (tmp_path / "p.plan").read_text() == "new\n"
+    privatefile.write_private(str(tmp_path / "p.plan"), "new\r\nline\rend\n", overwrite=True)
+    assert victim.read_text() == "precious\n" and (tmp_path / "p.plan").read_bytes() == b"new\r\nline\rend\n"
     assert mode(tmp_path / "p.plan") == 0o600
     assert sorted(os.listdir(tmp_path)) == ["p.plan", "victim.txt"]

@@ -144,6 +144,65 @@ def test_a_signal_landing_while_the_workers_are_forked_ends_the_run(
     assert not (tmp_path / ".clinesync" / "console.db").exists()  # nothing was written
 
 
+def test_holding_the_signals_leaves_the_mask_as_it_was_whatever_lands_meanwhile() -> None:
+    """A handler waiting to run does so as the mask changes: what it raises from the blocking call must still
+    find the mask restored, or the run-ending signals stay blocked for the rest of the process."""
+    script = (
+        "import os, signal, threading, time\n"
+        "from clinesync import signals\n"
+        "armed = False\n"
+        "def handler(*_):\n"  # raises once per arming: never outside the `try` below
+        "    global armed\n"
+        "    if armed:\n"
+        "        armed = False\n"
+        "        raise KeyboardInterrupt\n"
+        "signal.signal(signal.SIGINT, handler)\n"
+        "def send():\n"
+        "    signals.leave_to_main_thread()\n"
+        "    end = time.monotonic() + 1.5\n"
+        "    while time.monotonic() < end:\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "        time.sleep(0.0002)\n"
+        "sender = threading.Thread(target=send)\n"
+        "sender.start()\n"
+        "while sender.is_alive():\n"
+        "    try:\n"
+        "        armed = True\n"
+        "        with signals.held():\n"
+        "            pass\n"
+        "        armed = False\n"
+        "    except KeyboardInterrupt:\n"
+        "        pass\n"
+        "sender.join()\n"
+        "print(sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr[-1000:]
+
+
+def test_a_ctrl_c_reaching_the_workers_as_they_start_is_the_runs_alone(tmp_path: Path) -> None:
+    """A terminal sends Ctrl-C to the whole group: workers that start under held signals leave them to the run
+    (which ends them), and say nothing of their own."""
+    fleet(tmp_path, 600)
+    script = (
+        "import os, signal, sys\n"
+        "os.register_at_fork(after_in_parent=lambda: os.killpg(0, signal.SIGINT))\n"
+        "from clinesync.cli import main\n"
+        "sys.argv = ['clinesync', 'validate', 'orgs']\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,  # the group the signal is sent to is this run's alone
+    )
+    assert done.returncode == 130, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr
+
+
 def test_ctrl_c_while_the_modules_load_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     """The run's own handling is in place once its modules are loaded: a Ctrl-C before (a busy runner takes
     longer to load them) printed the interpreter's traceback. A finder sends it as the command's module loads."""

@@ -18,7 +18,7 @@ from clinesync.files.loader import LoadedFile
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
 from clinesync.files.validate import CheckedFile, check_file
-from clinesync.signals import held, let_through
+from clinesync.signals import held, leave_to_parent
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -180,7 +180,7 @@ def _end_with(parent: int) -> None:
     import threading
     import time
 
-    let_through()  # started under `held`: the signals the run's own do not wait here
+    leave_to_parent()
 
     def watch() -> None:
         while os.getppid() == parent:
