@@ -47,10 +47,27 @@ _SKIPPED_IN_NAMES = {"remoteConfig", "providerSettings", "enterpriseTelemetry", 
 
 @dataclass
 class Exported:
-    text: str
+    organization: str
+    console: str
+    include_secrets: bool
+    name: str | None  # the console's name for the organization
     variables: dict[str, str] = field(default_factory=dict)  # name -> live value; never printed
     left_out: list[str] = field(default_factory=list)
     tree: dict[str, Any] = field(default_factory=dict, repr=False)  # `enabled` and `remoteConfig`, as written
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The organization file, made when asked for: a fleet's export never asks (it writes each file once
+        the fleet's names and base are shared), and formatting one costs more than reading it."""
+        return organization_text(
+            self.organization,
+            None,
+            self.tree,
+            self.console,
+            list(self.variables),
+            self.include_secrets,
+            self.name,
+        )
 
 
 def export_organization(
@@ -88,8 +105,8 @@ def export_organization(
             set_at(tree, path, _url_with_references(value, functools.partial(variable, where)))
         else:
             set_at(tree, path, envref.escape(value))
-    text = organization_text(organization, None, tree, console, list(variables), include_secrets, name)
-    return Exported(text, variables, [dotted(path) for path in left_out], tree)
+    left = [dotted(path) for path in left_out]
+    return Exported(organization, console, include_secrets, name, variables, left, tree)
 
 
 def organization_text(
