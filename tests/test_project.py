@@ -333,9 +333,11 @@ def test_export_all_adopts_a_fleet_with_a_shared_base_and_plan_shows_no_changes(
     write(in_tmp / "clinesync.yaml", "publicHeaders: [x-tenant-id]\n")  # shared, and not a secret
     exported = run("export", "--all", "-o", "orgs", "--extract-base", env=env)
     assert exported.exit_code == 0, exported.output
-    assert (
-        server.server.connections > 1
-    )  # read as a plan reads, several at a time (2,000 took 44 s one by one)
+    # Read as a plan reads, several at a time (2,000 took 44 s one by one); one at a time where asked.
+    assert server.server.connections > 1
+    before = server.server.connections
+    assert run("export", "--all", "-o", "one-by-one", "--parallelism", "1", env=env).exit_code == 0
+    assert server.server.connections == before + 1
     files = sorted((in_tmp / "orgs").glob("*.yaml"))
     assert len(files) == 50 and (in_tmp / "orgs" / "bases" / "shared.yaml").exists()
     base = (in_tmp / "orgs" / "bases" / "shared.yaml").read_text()

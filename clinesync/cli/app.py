@@ -605,6 +605,11 @@ def fleet_options(function: Callable[..., Any]) -> Callable[..., Any]:
         callback=_parse_shard,
         help="Only every N-th organization, from the K-th (1-based), in path order: split a fleet across CI jobs.",
     )(function)
+    return parallelism_option(function)
+
+
+def parallelism_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--parallelism: how many organizations a command reads or writes at once (SPEC §7)."""
     return click.option(
         "--parallelism",
         default=16,

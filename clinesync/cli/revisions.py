@@ -18,6 +18,7 @@ from clinesync.cli.app import (
     command,
     confirmed,
     global_options,
+    parallelism_option,
     progress,
     render,
     text_or_json,
@@ -69,6 +70,7 @@ def organization_argument(value: str) -> str:
     type=click.Path(dir_okay=False),
     help="Write the ${env:...} names the files read as the workflow's secret list (NAME: ${{ secrets.NAME }}).",
 )
+@parallelism_option
 @global_options
 @command
 def export(
@@ -79,6 +81,7 @@ def export(
     force: bool,
     include_secrets: bool,
     secrets_list: str | None,
+    parallelism: int,
 ) -> int:
     """Write an organization's live state as an organization file."""
     from clinesync.consoles.base import ConsoleError
@@ -87,7 +90,9 @@ def export(
     if every:
         if organization or not target:
             raise UserError("--all exports every organization into a folder: give -o DIR and no ORGANIZATION")
-        return _export_all(this_run(), target, extract_base, force, include_secrets, secrets_list)
+        return _export_all(
+            this_run(), target, extract_base, force, include_secrets, secrets_list, parallelism
+        )
     if organization is None:
         raise UserError("name the ORGANIZATION to export, or pass --all -o DIR for every one")
     if extract_base:
@@ -122,15 +127,20 @@ def export(
 
 
 def _export_all(
-    run: Run, folder: str, extract_base: bool, force: bool, include_secrets: bool, secrets_list: str | None
+    run: Run,
+    folder: str,
+    extract_base: bool,
+    force: bool,
+    include_secrets: bool,
+    secrets_list: str | None,
+    parallelism: int,
 ) -> int:
-    """Every organization the console lists, each read once (as many at a time as a plan reads), written into
-    `folder`: nothing is written unless every organization was read and no file would be overwritten without
-    --force."""
+    """Every organization the console lists, each read once (`parallelism` at a time), written into `folder`:
+    nothing is written unless every organization was read and no file would be overwritten without --force."""
     import os
 
     from clinesync.consoles.base import NotAttempted
-    from clinesync.consoles.fleet import DEFAULT_PARALLELISM, concurrently
+    from clinesync.consoles.fleet import concurrently
     from clinesync.plans.adopt import BASE_FILE, export_fleet
 
     output = run.output
@@ -138,8 +148,8 @@ def _export_all(
     try:
         listed = console.organizations()
         ids = [organization.id for organization in listed]
-        parallelism = 1 if console.inline else DEFAULT_PARALLELISM
-        read = concurrently(console.read, ids, parallelism, progress(output, "Reading live state"))
+        at_once = 1 if console.inline else parallelism
+        read = concurrently(console.read, ids, at_once, progress(output, "Reading live state"))
     except ConsoleError as error:
         raise UserError(str(error)) from None
     finally:
