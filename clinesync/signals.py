@@ -22,7 +22,7 @@ def leave_to_main_thread() -> None:
 def held() -> Iterator[None]:
     """The run-ending signals wait while the block runs, and end the run as soon as it is over. Around a fork:
     Python drops what a handler raises inside the fork's hooks, so a Ctrl-C landing there was lost and the run
-    went on (an apply wrote everything). A process started meanwhile inherits the block: `let_through` lifts it."""
+    went on (an apply wrote everything). A process started meanwhile inherits the block: `leave_to_parent` lifts it."""
     if threading.current_thread() is not threading.main_thread():
         yield  # a helper thread blocks them already
         return

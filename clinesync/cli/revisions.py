@@ -84,7 +84,6 @@ def export(
     parallelism: int,
 ) -> int:
     """Write an organization's live state as an organization file."""
-    from clinesync.consoles.base import ConsoleError
     from clinesync.plans.export import export_organization
 
     if every:
@@ -238,7 +237,6 @@ def _write_new(target: str, text: str, force: bool) -> None:
 @command
 def history(organization: str, output_format: str) -> int:
     """List an organization's revisions (consoles that keep them)."""
-    from clinesync.consoles.base import ConsoleError
 
     organization = organization_argument(organization)
     run = this_run()
@@ -262,7 +260,6 @@ def history(organization: str, output_format: str) -> int:
 @command
 def rollback(organization: str, revision: int, auto_approve: bool) -> int:
     """Restore an earlier revision, as a new revision: shows the plan and asks, like apply."""
-    from clinesync.consoles.base import ConsoleError
     from clinesync.plans.plan import plan_rollback
 
     organization = organization_argument(organization)
@@ -294,7 +291,6 @@ def organizations(paths: tuple[str, ...], output_format: str) -> int:
 
     Files are the PATHs given, else the configuration's paths:, else this folder; a file whose organization
     the console does not list is named too (a typo, or an organization not created yet)."""
-    from clinesync.consoles.base import ConsoleError
     from clinesync.files.paths import PathError, declared_organization, expand
     from clinesync.render.organizations import ORGANIZATION_RENDERERS, Listed
 
