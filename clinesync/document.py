@@ -6,14 +6,14 @@ Canonical form ignores what Cline ignores: key order, and the order of identity-
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 
 from clinesync import strictjson
 from clinesync.fields import identified_items
+from clinesync.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Document:
     enabled: bool
     config: dict[str, Any]

@@ -14,11 +14,11 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 import click
 
+from clinesync.records import evolve
 from clinesync.render import run as view
 
 if TYPE_CHECKING:
@@ -495,7 +495,7 @@ def current_project() -> Project:
     except ProjectError as error:
         raise UserError(f"the project configuration is not valid:\n{error}") from None
     if chosen.organizations:
-        project = replace(project, organizations=frozenset(chosen.organizations))
+        project = evolve(project, organizations=frozenset(chosen.organizations))
     if project.file:  # before any request: a console named there is where the token goes
         from clinesync.masking import masked_url
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
@@ -37,6 +36,7 @@ from clinesync.cli.app import (
     this_run,
 )
 from clinesync.consoles.fleet import DEFAULT_PARALLELISM
+from clinesync.records import evolve
 
 if TYPE_CHECKING:
     from clinesync.consoles.base import Console
@@ -71,9 +71,7 @@ def judged(project: Project, plan: Plan) -> Plan:
     """The plan with what makes it a mass change under the project's `massChange:` thresholds."""
     if not project.mass_change.limited:
         return plan
-    from dataclasses import replace
-
-    return replace(plan, mass_change=mass_change(project, plan.totals))
+    return evolve(plan, mass_change=mass_change(project, plan.totals))
 
 
 def mass_change(project: Project, totals: Totals) -> tuple[str, ...]:
@@ -502,7 +500,7 @@ def apply_saved_plan(
         # the wave alone.
         shown = mass_change(run.project, planfile.as_plan(saved).totals)
         whole = (*result.mass_change, *saved.document["mass_change"], *shown)
-        result = dataclasses.replace(result, mass_change=tuple(dict.fromkeys(whole)))
+        result = evolve(result, mass_change=tuple(dict.fromkeys(whole)))
     show_plan(output, result, output_format)
     if not result.has_changes and output_format == "text":
         return EXIT_OK

@@ -361,7 +361,6 @@ def _pull_fleet(run: Run, files: list[str], console: Console) -> tuple[Fleet, bo
     live document read; the fleet's other organization files (the configuration's paths, else this folder),
     merged only; and whether any file to pull failed. A file that cannot be read may extend any base: while
     there is one, no base is written."""
-    import dataclasses
     import os
 
     from clinesync.files.bases import inherited
@@ -370,6 +369,7 @@ def _pull_fleet(run: Run, files: list[str], console: Console) -> tuple[Fleet, bo
     from clinesync.files.paths import PathError, expand
     from clinesync.files.project import in_this_repository
     from clinesync.plans.pull import Fleet, Source
+    from clinesync.records import evolve
     from clinesync.render.problems import problems_text
     from clinesync.render.pull import not_written
 
@@ -420,7 +420,7 @@ def _pull_fleet(run: Run, files: list[str], console: Console) -> tuple[Fleet, bo
         for source in sources:
             assert source.desired is not None
             live = console.read(source.desired.organization).document
-            read.append(dataclasses.replace(source, live=live.tree() if live else None))
+            read.append(evolve(source, live=live.tree() if live else None))
     except ConsoleError as error:
         raise UserError(str(error)) from None
     written: dict[str, LoadedFile] = {}
@@ -449,13 +449,12 @@ def _pull_and_check(run: Run, fleet: Fleet) -> tuple[Pull, list[str], list[tuple
     """The pull written and checked: each organization pulled must then resolve to what live holds (but for
     what is not written), and no other organization file may change. What fails is put back as it was and
     tried again without writing into bases, then with the organizations that still fail left to a person."""
-    import dataclasses
-
     from clinesync.plans.pull import pull
+    from clinesync.records import evolve
 
     by_hand: dict[str, str] = {}
     for into_bases in (True, False, False):
-        result = pull(dataclasses.replace(fleet, into_bases=into_bases, by_hand=by_hand))
+        result = pull(evolve(fleet, into_bases=into_bases, by_hand=by_hand))
         originals: dict[str, bytes] = {}
         try:
             trouble = _write_pull(result, originals, fleet.writable)
@@ -479,14 +478,13 @@ def _pull_and_check(run: Run, fleet: Fleet) -> tuple[Pull, list[str], list[tuple
 
 def _unwritten(result: Pull, why: str) -> Pull:
     """The pull with every value it meant to write reported as not written."""
-    import dataclasses
+    from clinesync.records import evolve
 
     for org in result.organizations:
         org.pulled = [
-            entry if entry.file is None else dataclasses.replace(entry, file=None, why=why)
-            for entry in org.pulled
+            entry if entry.file is None else evolve(entry, file=None, why=why) for entry in org.pulled
         ]
-    return dataclasses.replace(result, edits={})
+    return evolve(result, edits={})
 
 
 def _write_pull(

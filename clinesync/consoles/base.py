@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from clinesync.document import Document
+from clinesync.records import record
 
 
 class ConsoleError(Exception):
@@ -49,7 +49,7 @@ class HistoryUnsupported(ConsoleError):
     pass
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Live:
     """What a console holds for an organization. `document` is None when it has no configuration yet;
     `revision` is the token to send back with a write, or None when the console offers none."""

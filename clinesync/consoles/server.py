@@ -26,7 +26,6 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
@@ -40,6 +39,7 @@ from clinesync.consoles.waitroom import WaitingRoom
 from clinesync.document import Document
 from clinesync.escape import visible
 from clinesync.files.schema import remote_config_errors
+from clinesync.records import field, record
 from clinesync.signals import leave_to_main_thread
 
 MAX_BODY = 1024 * 1024
@@ -123,7 +123,7 @@ class GroupCommit:
             each.woken.set()
 
 
-@dataclass
+@record
 class _Write:
     organization: str
     document: Document
@@ -253,7 +253,7 @@ class ConsoleServer(HTTPServer):
         return any([hmac.compare_digest(offered, token) for token in self.tokens])
 
 
-@dataclass(eq=False)  # one per socket: compared and hashed by identity
+@record(eq=False)  # one per socket: compared and hashed by identity
 class _Connection:
     request: socket.socket
     address: Any

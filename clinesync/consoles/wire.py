@@ -23,17 +23,17 @@ import ssl
 import threading
 import time
 import zlib
-from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from clinesync.consoles import deadlines
+from clinesync.records import record
 
 MAX_ANSWER = 8 * 1024 * 1024  # a remote-config answer is a few KiB; Cline's server limits writes to 1 MiB
 _CONNECT_TIMEOUT = 10.0
 _READ_SIZE = 65536
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Answer:
     """One answer: its body read whole and decoded; header names in lower case."""
 

@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import yaml
 
 from clinesync.files.paths import declared_organization
+from clinesync.records import field, record
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML has it
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Affected:
     file: str
     organization: str | None
     reasons: tuple[str, ...]
 
 
-@dataclass
+@record
 class Impact:
     organizations: list[Affected] = field(default_factory=list)
     removed: list[tuple[str, str | None]] = field(

@@ -7,7 +7,6 @@ collected so that output can be scrubbed of them as a last line of defence.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from clinesync.document import Document
@@ -21,10 +20,10 @@ from clinesync.files.problems import Problem
 from clinesync.files.schema import changed_value_problems
 from clinesync.files.suppressions import Suppression
 from clinesync.files.validate import CheckedFile
-from clinesync.records import evolve
+from clinesync.records import evolve, field, record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Desired:
     file: str
     organization: str

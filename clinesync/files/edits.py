@@ -8,18 +8,18 @@ missing on the way is created (a mapping, or a list item holding only its identi
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from io import StringIO
 from typing import Any
 
 from clinesync.fields import Item, Path
 from clinesync.files.loader import load_bytes
 from clinesync.files.style import StyleError, round_trip
+from clinesync.records import record
 
 DELETE: Any = object()  # an edit's value that removes the key or item
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Edit:
     path: Path
     value: Any  # plain data, or DELETE

@@ -10,13 +10,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from clinesync.files.paths import matches
 from clinesync.files.policy import PolicyRule
 from clinesync.files.problems import RULES, Level, Problem
 from clinesync.files.suppressions import Suppression, suppress, suppression_problems
+from clinesync.records import field, record
 
 # Secrets written in the file (CS131) and redaction placeholders (CS132): a file that could silence these could
 # commit a key to git or overwrite a live secret with "(sensitive)". A value Cline cannot load (CS100) or a URL
@@ -30,7 +30,7 @@ class Override(NamedTuple):
     rules: Mapping[str, Level]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Guardrails:
     rules: Mapping[str, Level] = field(default_factory=dict)  # rule id -> level, for every file
     overrides: tuple[Override, ...] = ()

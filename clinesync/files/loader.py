@@ -10,7 +10,6 @@ resolved by YAML 1.2's core schema, as editors (yaml-language-server) read them,
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 import yaml
@@ -18,7 +17,7 @@ import yaml
 from clinesync.fields import Path, dotted, value_at, walk
 from clinesync.files.problems import Problem
 from clinesync.files.suppressions import Suppression, scan
-from clinesync.records import evolve
+from clinesync.records import evolve, field, record
 from clinesync.yaml12 import CONSTRUCT, CORE, CORE_STR, MAYBE_NOT_TEXT, core_tag
 
 MAX_BYTES = 1024 * 1024
@@ -50,7 +49,7 @@ def as_mark(mark: Mark | YamlMark) -> Mark:
     return mark if isinstance(mark, Mark) else Mark(mark.line + 1, mark.column + 1)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LoadedFile:
     """One file's data and where each part of it stands. `data` is None when the file could not be read.
     Built once by its stage (the loader, a variable substitution, a merge over bases); the next returns a new

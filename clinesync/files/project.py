@@ -11,7 +11,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clinesync.fields import Path, dotted, parse_dotted
@@ -19,6 +18,7 @@ from clinesync.files.guardrails import Guardrails, Override
 from clinesync.files.loader import LoadedFile, load_file
 from clinesync.files.policy import policy_rule
 from clinesync.files.problems import RULES, Level, Problem
+from clinesync.records import field, record
 
 if TYPE_CHECKING:
     from clinesync.files.waves import Wave
@@ -42,7 +42,7 @@ class MassChange(NamedTuple):
         return any(limit is not None for limit in (self.share, self.disable, self.remove_provider))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Project:
     """What the project configuration says, plus what this run adds (`--var`, `--org`). Without a
     configuration file every field is empty and every command behaves as it always has."""

@@ -3,7 +3,6 @@ the problems as the project's guardrails have them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from clinesync.files.bases import extended
@@ -16,7 +15,7 @@ from clinesync.files.project import Project
 from clinesync.files.schema import schema_problems
 from clinesync.files.suppressions import Suppression
 from clinesync.files.variables import substitute
-from clinesync.records import evolve
+from clinesync.records import evolve, field, record
 
 if TYPE_CHECKING:
     from clinesync.files.desired import Desired
@@ -25,7 +24,7 @@ _FIRST_LINE = Mark(1, 1)
 _BASE_KEYS = frozenset({"apiVersion", "name", "enabled", "remoteConfig", "extends", "unmanaged"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckedFile:
     """A file's problems and what commands ask of it. `loaded` is dropped (`slim`) before the result crosses
     to another process; `desired` is set when the file was resolved too (`resolve`)."""

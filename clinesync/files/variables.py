@@ -4,11 +4,11 @@ value is checked, planned and shown like text written in the file."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 from clinesync.fields import plain_copy, set_at, walk
 from clinesync.files import envref
 from clinesync.files.loader import LoadedFile
+from clinesync.records import evolve
 
 
 def substitute(loaded: LoadedFile, variables: Mapping[str, str]) -> LoadedFile:
@@ -17,7 +17,7 @@ def substitute(loaded: LoadedFile, variables: Mapping[str, str]) -> LoadedFile:
     if not isinstance(remote, dict) or not loaded.mentions_variables:
         return loaded
     # A new record on a copy: the loader's data and nodes hold the text before substitution.
-    loaded = replace(loaded, data=plain_copy(loaded.data), problems=list(loaded.problems), walked=None)
+    loaded = evolve(loaded, data=plain_copy(loaded.data), problems=list(loaded.problems), walked=None)
     for path, value in list(walk(loaded.data["remoteConfig"], ("remoteConfig",))):
         if not isinstance(value, str) or "${var:" not in value:
             continue

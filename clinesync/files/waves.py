@@ -13,17 +13,17 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from clinesync.files.paths import matches
+from clinesync.records import record
 
 DEFAULT_HOLD = 3600.0  # seconds: Cline's clients read the remote configuration once an hour
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _HOLD = re.compile(r"([0-9]+[smhd])+")  # the schema's pattern for hold:
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Check:
     """What must pass before the next wave: `probe` (with the API key in `api_key_env`), `drift`, or `command`."""
 
@@ -36,7 +36,7 @@ class Check:
         return f"command {self.command!r}" if self.kind == "command" else self.kind
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Wave:
     name: str
     organizations: tuple[str, ...] = ()
@@ -88,7 +88,7 @@ def said(seconds: float) -> str:
     return "".join(parts)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rollout:
     """A plan's changing organizations dealt into waves, and those no wave takes."""
 

@@ -11,7 +11,6 @@ the organizations that hold the same value (a gateway's key), so the secret list
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from clinesync.consoles.base import Administered
@@ -19,13 +18,14 @@ from clinesync.document import Document
 from clinesync.fields import IDENTITY_KEYS, identified_items, set_at, walk
 from clinesync.files import envref
 from clinesync.plans.export import Exported, export_organization, organization_text, unique_name
+from clinesync.records import field, record
 
 BASE_FILE = "bases/shared.yaml"
 
 _ABSENT: Any = object()
 
 
-@dataclass
+@record
 class AdoptedFleet:
     files: dict[str, str] = field(default_factory=dict)  # path inside the folder -> text
     variables: list[str] = field(default_factory=list)

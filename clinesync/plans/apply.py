@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Literal
 
 from clinesync.consoles.base import (
@@ -26,6 +25,7 @@ from clinesync.consoles.fleet import DEFAULT_PARALLELISM, Progress, concurrently
 from clinesync.diff import Change, diff
 from clinesync.document import Document
 from clinesync.plans.plan import OrgPlan, Plan
+from clinesync.records import field, record
 
 Outcome = Literal["applied", "unchanged", "failed", "not attempted"]
 _REFUSES = "the console refuses writes"
@@ -34,7 +34,7 @@ Written = tuple[Live, Live | ConsoleError]
 WriteMany = Callable[[list[tuple[str, Document, str | None]]], list[Live | ConsoleError]]
 
 
-@dataclass
+@record
 class OrgResult:
     plan: OrgPlan
     outcome: Outcome

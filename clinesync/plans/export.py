@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,13 +38,14 @@ from clinesync.files import envref
 from clinesync.files.style import StyleError, restyled
 from clinesync.masking import is_public_header, looks_like_a_token
 from clinesync.plans.unknown import unknown_fields
+from clinesync.records import field, record
 from clinesync.urls import misreading
 from clinesync.yaml12 import CORE_STR, core_tag
 
 _SKIPPED_IN_NAMES = {"remoteConfig", "providerSettings", "enterpriseTelemetry", "promptUploading"}
 
 
-@dataclass
+@record
 class Exported:
     organization: str
     console: str

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from clinesync.consoles.base import Console, ConsoleError
 from clinesync.diff import Change, diff
 from clinesync.plans.plan import OrgPlan
+from clinesync.records import record
 
 
-@dataclass
+@record
 class Waited:
     org: OrgPlan
     matched: bool

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from clinesync.clients import member_views
@@ -23,7 +22,7 @@ from clinesync.files.problems import Problem
 from clinesync.files.project import Project
 from clinesync.masking import Mask, mask_change
 from clinesync.plans.impacts import classes, impacts
-from clinesync.records import evolve, remembers_last
+from clinesync.records import evolve, field, record, remembers_last
 
 if TYPE_CHECKING:
     from clinesync.files.waves import Rollout, Wave
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
 Action = Literal["create", "update", "no-op", "failed"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class OrgPlan:
     file: str
     organization: str | None
@@ -100,7 +99,7 @@ class OrgPlan:
 _PROVIDERS = ("remoteConfig", "providerSettings")
 
 
-@dataclass
+@record
 class Totals:
     """What a plan comes to, counted as its organizations go by: all that its summary, headline and
     mass-change verdict need, so that a streamed plan can end without holding its organizations."""
@@ -151,7 +150,7 @@ class Totals:
         return self.count("failed") > 0
 
 
-@dataclass
+@record
 class Plan:
     console: str
     console_identity: str

@@ -11,13 +11,11 @@ over its own organizations, so that `apply PLANFILE --wave NAME` checks that wav
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from clinesync import __version__, strictjson
@@ -30,6 +28,7 @@ from clinesync.files.waves import Rollout, deal, rollout_from
 from clinesync.masking import masked
 from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, make_plan, organization_data, written
+from clinesync.records import evolve, record
 
 KIND = "clinesync-plan"
 # 2: each organization's lines as reviewed, and the mass change; 3: the binding streams; 4: per-organization
@@ -41,7 +40,7 @@ class PlanFileError(Exception):
     pass
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SavedOrganization:
     organization: str
     file: str
@@ -52,7 +51,7 @@ class SavedOrganization:
     live_revision: int | None = None  # the revision the plan read, where the console numbers them
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SavedPlan:
     console_identity: str
     console: str
@@ -100,7 +99,7 @@ class SavedPlan:
             known = ", ".join(waves) if waves else "none: it was made without rollout: in clinesync.yaml"
             raise PlanFileError(f"the plan has no wave {name!r}; its waves: {known}")
         members = set(waves[name]["organizations"])
-        return dataclasses.replace(
+        return evolve(
             self,
             organizations=[entry for entry in self.organizations if entry.organization in members],
             secrets=waves[name]["secrets_fingerprint"] or "",

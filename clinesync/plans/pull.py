@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from clinesync.diff import diff
@@ -23,9 +22,10 @@ from clinesync.files import envref
 from clinesync.files.desired import Desired
 from clinesync.files.edits import DELETE, Edit
 from clinesync.files.loader import LoadedFile, as_mark
+from clinesync.records import field, record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Member:
     """An organization file of the fleet: merged over its bases, and the real paths of every base it extends
     (None when it could not be read: it may extend any)."""
@@ -34,7 +34,7 @@ class Member:
     bases: frozenset[str] | None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Source(Member):
     """An organization to pull: what it resolves to, and what the console holds (None: nothing yet)."""
 
@@ -50,7 +50,7 @@ class Source(Member):
         return tuple(unknown_fields(self.live)) if self.live is not None else ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pulled:
     op: str  # as the diff's: add, remove, change (live against the files)
     path: Path
@@ -58,7 +58,7 @@ class Pulled:
     why: str = ""  # for a base: why there; for a value not written: why not
 
 
-@dataclass
+@record
 class OrgPull:
     organization: str
     file: str
@@ -70,7 +70,7 @@ class OrgPull:
         return [entry for entry in self.pulled if entry.file is not None]
 
 
-@dataclass
+@record
 class Pull:
     organizations: list[OrgPull]
     edits: dict[str, list[Edit]]  # file -> its edits, in order
@@ -81,7 +81,7 @@ class Pull:
         return any(org.pulled or org.error for org in self.organizations)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fleet:
     """What a pull decides over: the organizations pulled, the fleet's other files, what each base's own
     bases set (real path -> merged data, for removals), and the files as written (path -> loaded, unmerged)."""

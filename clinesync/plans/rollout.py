@@ -9,24 +9,23 @@ checks must pass before the next wave may be applied. This module decides; the c
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 from clinesync.consoles.base import Revision
 from clinesync.files.waves import Rollout, Wave
 from clinesync.plans.plan import Plan
 from clinesync.plans.planfile import SavedPlan, desired_fingerprint, files_fingerprint, live_fingerprint
+from clinesync.records import evolve, field, record
 
 Standing = Literal["applied", "pending", "moved"]
 WaveState = Literal["applied", "partial", "pending", "moved", "empty"]
 Verdict = Literal["ready", "holding", "stopped", "complete", "partial", "superseded"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Organization:
     organization: str
     file: str
@@ -46,14 +45,14 @@ class Organization:
     before_plan: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckResult:
     label: str
     passed: bool
     detail: str = ""
 
 
-@dataclass
+@record
 class WaveStatus:
     wave: Wave
     organizations: list[Organization]
@@ -87,7 +86,7 @@ class WaveStatus:
         return all(check.passed for check in self.checks)
 
 
-@dataclass
+@record
 class Status:
     waves: list[WaveStatus]
     unassigned: list[str]
@@ -197,7 +196,7 @@ def rolled_back(status: Status, organizations: Sequence[Organization]) -> Status
     back = [org for org in organizations if org.was_applied]
     if status.verdict not in ("ready", "partial") or not back:
         return status
-    return dataclasses.replace(status, verdict="stopped", reason=changed_back(back[0]))
+    return evolve(status, verdict="stopped", reason=changed_back(back[0]))
 
 
 def changed_back(org: Organization) -> str:

@@ -4,12 +4,11 @@ document, and whether one that no longer holds it did once (put back since, by a
 
 from __future__ import annotations
 
-import dataclasses
-
 from clinesync.consoles.base import Console, HistoryUnsupported, NotFound, Revision
 from clinesync.plans.plan import Plan
 from clinesync.plans.planfile import SavedPlan
 from clinesync.plans.rollout import Organization, changed_back, plan_in_history, revision_times, standings
+from clinesync.records import evolve
 
 
 def put_back(console: Console, saved: SavedPlan, fresh: Plan) -> str | None:
@@ -37,7 +36,7 @@ def in_history(console: Console, org: Organization, target: str) -> Organization
     if revisions is None:
         return org
     was_applied, restore = plan_in_history(revisions, target, org.read_at)
-    return dataclasses.replace(org, was_applied=was_applied, restore=restore)
+    return evolve(org, was_applied=was_applied, restore=restore)
 
 
 def with_times(console: Console, org: Organization) -> Organization:
@@ -46,7 +45,7 @@ def with_times(console: Console, org: Organization) -> Organization:
     if revisions is None:
         return org
     since, restore = revision_times(revisions, org.read_at)
-    return dataclasses.replace(org, since=since, restore=restore)
+    return evolve(org, since=since, restore=restore)
 
 
 def _revisions(console: Console, org: Organization) -> list[Revision] | None:

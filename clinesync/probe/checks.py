@@ -9,7 +9,6 @@ redirect. Each failed check says what to try, after the admin guide's troublesho
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import socket
 import ssl
@@ -21,6 +20,7 @@ from typing import Any
 from clinesync import urls
 from clinesync.clients import CLINE_CHECKED
 from clinesync.probe.endpoints import Check, Credentials, Endpoint, Status, cline_url
+from clinesync.records import evolve
 from clinesync.scrub import Redactor, clipped
 
 _EXPIRY_WARNING_DAYS = 14
@@ -116,7 +116,7 @@ def _picker_only(endpoint: Endpoint) -> None:
     """A listing that failed where every chat answered: what members miss is the model picker, not Cline."""
     for index, check in enumerate(endpoint.checks):
         if check.name == "models" and check.status == "fail":
-            endpoint.checks[index] = dataclasses.replace(
+            endpoint.checks[index] = evolve(
                 check,
                 status="warn",
                 detail=f"{check.detail}: members' model picker stays empty; chat answers all the same",

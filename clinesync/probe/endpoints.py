@@ -5,7 +5,6 @@ headers, `api-version` where Cline adds it), and the credentials members would s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,12 +13,13 @@ from clinesync.cline import is_azure_host
 from clinesync.files.desired import Desired
 from clinesync.files.problems import Problem
 from clinesync.files.project import Project
+from clinesync.records import field, record
 from clinesync.scrub import Redactor
 
 Status = Literal["ok", "warn", "fail"]
 
 
-@dataclass
+@record
 class Check:
     name: str
     status: Status
@@ -28,7 +28,7 @@ class Check:
     latency_ms: float | None = None
 
 
-@dataclass
+@record
 class Endpoint:
     """One provider's endpoint in one organization, as Cline will call it."""
 
@@ -115,7 +115,7 @@ def cline_url(endpoint: Endpoint, suffix: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
-@dataclass
+@record
 class Credentials:
     """What members would send that the file does not hold: their API key."""
 
@@ -124,7 +124,7 @@ class Credentials:
     redact: Redactor = field(default_factory=Redactor)
 
 
-@dataclass
+@record
 class Collected:
     """What the files say to probe: their endpoints, the files that could not be read, every problem found,
     and the secrets the endpoints' settings hold (for output to scrub)."""

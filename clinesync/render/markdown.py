@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from clinesync.escape import code_span, visible
 from clinesync.plans.display import organization_lines
 from clinesync.plans.plan import OrgPlan, Plan, Totals, written
+from clinesync.records import field, record
 from clinesync.render.markers import MARKERS
 from clinesync.render.members import member_lines
 from clinesync.render.text import NAMED_PER_WAVE, headline, mass_change_lines, organization_label
@@ -41,7 +41,7 @@ def plan_markdown(plan: Plan, mode: str = "plan", members: bool = False, limit: 
     return written(MarkdownPlan(mode, members, limit), plan)
 
 
-@dataclass
+@record
 class Named:
     """How many organizations share a line, and the first few of them by file."""
 

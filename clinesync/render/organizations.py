@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from clinesync import strictjson
 from clinesync.escape import visible
+from clinesync.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Listed:
     organization: str
     name: str | None

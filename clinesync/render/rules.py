@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from clinesync import strictjson
 from clinesync.escape import visible
 from clinesync.files.guardrails import Guardrails
 from clinesync.files.problems import RULES
+from clinesync.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleEntry:
     id: str
     level: str
