@@ -1,15 +1,16 @@
 """Records: classes made of named fields. `record` makes them, `evolve` makes the next one with some fields
 changed, and `remembers_last` keeps what was made of the last one for the next output that shows it.
 
-`record` is what clinesync used of `dataclasses`, at a fraction of its start-up: importing `dataclasses`
-brings `inspect` (with `ast`, `dis` and `tokenize`: 10 ms), and each class it makes compiles its own methods
-(about 1 ms a class); together a fifth of the CPU of a plan of one organization (measured). Here every class
-shares a few methods written once, each reading the fields `record` listed.
+`record` is what clinesync used of `dataclasses`, at a fraction of its start-up: each class `dataclasses` makes
+compiles methods of its own (about 1 ms a class, with 10 classes on a plan's path), where here every class
+shares a few methods written once, each reading the fields `record` listed. Together with importing
+`dataclasses` itself, a seventh of the CPU of a plan of one organization (measured, paired).
 """
 
 from __future__ import annotations
 
 import functools
+import reprlib
 from collections.abc import Callable
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
@@ -22,6 +23,8 @@ else:
         """For type checkers only: `record` makes classes as `dataclasses.dataclass` does."""
         return lambda decorated: decorated
 
+
+__all__ = ["FrozenRecordError", "evolve", "field", "record", "remembers_last"]
 
 Record = TypeVar("Record")
 Made = TypeVar("Made")
@@ -70,14 +73,16 @@ def record(cls: Any = None, /, *, frozen: bool = False, eq: bool = True) -> Any:
 
 def _made(cls: Any, frozen: bool, eq: bool) -> Any:
     specs: dict[str, _Field] = dict(getattr(cls, "__record_specs__", {}))  # a base record's fields first
-    for name in cls.__dict__.get("__annotations__", {}):  # noqa: RUF063 (inspect is what this spares)
-        value = cls.__dict__.get(name, _NO_DEFAULT)
-        spec = value if isinstance(value, _Field) else _Field(value)
-        if spec.default is _NO_DEFAULT and name in cls.__dict__:
-            delattr(cls, name)  # a default made by a factory is each record's own, never the class's
-        elif isinstance(value, _Field):
+    for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063 (no inspect)
+        if str(annotation).startswith(("ClassVar", "typing.ClassVar")):
+            continue  # the class's own, as dataclasses leave it
+        specs[name] = spec = _spec(cls, name)
+        if spec.default is not _NO_DEFAULT:
             setattr(cls, name, spec.default)
-        specs[name] = spec
+        elif name in cls.__dict__:
+            delattr(cls, name)  # a default made by a factory is each record's own, never the class's
+    if "__post_init__" in cls.__dict__:
+        raise TypeError(f"{cls.__name__}: a record has no __post_init__ (evolve would skip it)")
     names = tuple(specs)
     defaults = {name: spec.default for name, spec in specs.items() if spec.default is not _NO_DEFAULT}
     factories = tuple((name, spec.default_factory) for name, spec in specs.items() if spec.default_factory)
@@ -106,12 +111,13 @@ def _made(cls: Any, frozen: bool, eq: bool) -> Any:
 
     shown = tuple(name for name, spec in specs.items() if spec.repr)
 
+    @reprlib.recursive_repr()
     def __repr__(self: Any) -> str:
         values = self.__dict__
-        return f"{cls.__qualname__}({', '.join(f'{name}={values[name]!r}' for name in shown)})"
+        return f"{type(self).__qualname__}({', '.join(f'{name}={values[name]!r}' for name in shown)})"
 
     methods: dict[str, Any] = {"__init__": __init__, "__repr__": __repr__}
-    if eq:
+    if eq and "__eq__" not in cls.__dict__:  # a class's own equality is kept, with the hash it goes with
         compared = _getter(tuple(name for name, spec in specs.items() if spec.compare))
 
         def __eq__(self: Any, other: Any) -> Any:
@@ -134,12 +140,26 @@ def _made(cls: Any, frozen: bool, eq: bool) -> Any:
 
         methods |= {"__setattr__": __setattr__, "__delattr__": __delattr__}
     for method_name, method in methods.items():
+        if method_name in cls.__dict__ and method_name != "__hash__":
+            continue  # the class's own (a class defining __eq__ has __hash__ None: replaced only with it)
         if method is not None:
             method.__qualname__ = f"{cls.__qualname__}.{method_name}"
         setattr(cls, method_name, method)
     cls.__record_specs__ = specs
     cls.__record_fields__ = known
     return cls
+
+
+def _spec(cls: Any, name: str) -> _Field:
+    """A field as the class body wrote it: a plain default, `field(...)`, or nothing. A default shared by
+    every record must not be one a record could change (a list, a dict, a set), as dataclasses refuse it."""
+    value = cls.__dict__.get(name, _NO_DEFAULT)
+    spec = value if isinstance(value, _Field) else _Field(value)
+    if spec.default is not _NO_DEFAULT and spec.default_factory is not None:
+        raise TypeError(f"{cls.__name__}.{name}: a default or a default_factory, not both")
+    if spec.default is not _NO_DEFAULT and type(spec.default).__hash__ is None:
+        raise TypeError(f"{cls.__name__}.{name}: a mutable default is shared: use default_factory")
+    return spec
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
@@ -152,16 +172,22 @@ def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...
     return itemgetter(*names)
 
 
-def evolve(record: Record, **changes: Any) -> Record:
-    """`record` with `changes`, without running `__init__` again: the plan's hot path makes several per
-    organization. A value a cached property kept is left behind: it was of the record before the changes."""
-    fields: frozenset[str] = type(record).__record_fields__  # type: ignore[attr-defined]
-    if not fields.issuperset(changes):
-        raise TypeError(f"{type(record).__name__} has no field {', '.join(sorted(changes.keys() - fields))}")
-    made: Record = object.__new__(type(record))
-    made.__dict__.update({name: value for name, value in record.__dict__.items() if name in fields})
-    made.__dict__.update(changes)
-    return made
+if TYPE_CHECKING:  # checked as dataclasses.replace is: each change by its field's name and type
+    from dataclasses import replace as evolve
+else:
+
+    def evolve(record, **changes):
+        """`record` with `changes`, without running `__init__` again: the plan's hot path makes several per
+        organization. A value a cached property kept is left behind: it was of the record before the
+        changes."""
+        fields = type(record).__record_fields__
+        if not fields.issuperset(changes):
+            unknown = ", ".join(sorted(changes.keys() - fields))
+            raise TypeError(f"{type(record).__name__} has no field {unknown}")
+        made = object.__new__(type(record))
+        made.__dict__.update({name: value for name, value in record.__dict__.items() if name in fields})
+        made.__dict__.update(changes)
+        return made
 
 
 def remembers_last(make: Callable[[Record], Made]) -> Callable[[Record], Made]:

@@ -104,7 +104,7 @@ def test_a_record_refuses_arguments_that_are_not_its_fields_each_once(
         Kept(*arguments, **names)
 
 
-def test_a_frozen_record_is_not_assigned_to_and_hashes_by_its_compared_fields() -> None:
+def test_a_frozen_record_is_not_assigned_to_and_a_mutable_one_is_not_hashed() -> None:
     from clinesync.records import FrozenRecordError
 
     Kept, Counted, _ = _records()
@@ -169,3 +169,56 @@ def test_clinesync_never_imports_dataclasses_on_a_run() -> None:
     example = str(Path(__file__).parent.parent / "examples" / "org.yaml")
     done = subprocess.run([sys.executable, "-c", probe, example], capture_output=True, text=True, check=True)
     assert done.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_a_frozen_record_of_hashable_fields_hashes_by_the_fields_it_is_compared_by() -> None:
+    from clinesync.records import field, record
+
+    @record(frozen=True)
+    class Named:
+        name: str
+        seen: int = field(default=0, compare=False)
+
+    assert hash(Named("a", seen=1)) == hash(Named("a", seen=2)) and Named("a", 1) == Named("a", 2)
+    assert len({Named("a"), Named("a", 5), Named("b")}) == 2
+
+
+def test_a_record_refuses_what_dataclasses_refused_when_the_class_is_made() -> None:
+    from clinesync.records import field, record
+
+    with pytest.raises(TypeError, match="mutable default is shared"):
+
+        @record
+        class Shared:
+            items: list[int] = []  # noqa: RUF012
+
+    with pytest.raises(TypeError, match="not both"):
+
+        @record
+        class Both:
+            size: int = field(default=1, default_factory=int)
+
+    with pytest.raises(TypeError, match="__post_init__"):
+
+        @record
+        class Checked:
+            size: int
+
+            def __post_init__(self) -> None: ...
+
+
+def test_a_class_variable_is_not_a_field_and_a_record_holding_itself_shows() -> None:
+    from typing import ClassVar
+
+    from clinesync.records import record
+
+    @record
+    class Limited:
+        LIMIT: ClassVar[int] = 3
+        size: int = 0
+        other: object = None
+
+    limited = Limited(5)
+    assert (limited.size, Limited.LIMIT) == (5, 3)
+    limited.other = limited
+    assert repr(limited).endswith("<locals>.Limited(size=5, other=...)")

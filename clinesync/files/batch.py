@@ -112,10 +112,11 @@ def _in_workers(
 
     # Each worker keeps a cache of parsed bases of its own (_WORKER_BASES).
     task = functools.partial(check_chunk, project=project, environ=_plain(environ))
-    chunks = [paths[:1], paths[1:_FIRST_CHUNK]]
-    chunks += [paths[start : start + _CHUNK] for start in range(_FIRST_CHUNK, len(paths), _CHUNK)]
     workers = _workers(share)
     method = _start_method()
+    # Forked, the first file is a chunk of its own (checked here, below); spawned, the first chunks are.
+    chunks = [paths[:1], paths[1:_FIRST_CHUNK]] if method == "fork" else [paths[:_FIRST_CHUNK]]
+    chunks += [paths[start : start + _CHUNK] for start in range(_FIRST_CHUNK, len(paths), _CHUNK)]
     context = multiprocessing.get_context(method)
     # A signal waits while the pool is made and its first submission starts the workers: one landing inside
     # the fork, or inside the pool's queues' finalizers as they are made, was lost or left half-made objects.
