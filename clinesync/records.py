@@ -4,7 +4,7 @@ changed, and `remembers_last` keeps what was made of the last one for the next o
 `record` is what clinesync used of `dataclasses`, at a fraction of its start-up: each class `dataclasses` makes
 compiles methods of its own (about 1 ms a class, with 10 classes on a plan's path), where here every class
 shares a few methods written once, each reading the fields `record` listed. Together with importing
-`dataclasses` itself, a seventh of the CPU of a plan of one organization (measured, paired).
+`dataclasses` itself, a tenth of the CPU of a plan of one organization (measured, paired).
 """
 
 from __future__ import annotations
