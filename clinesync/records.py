@@ -140,8 +140,8 @@ def _made(cls: Any, frozen: bool, eq: bool) -> Any:
 
         methods |= {"__setattr__": __setattr__, "__delattr__": __delattr__}
     for method_name, method in methods.items():
-        if method_name in cls.__dict__ and method_name != "__hash__":
-            continue  # the class's own (a class defining __eq__ has __hash__ None: replaced only with it)
+        if method_name in cls.__dict__:
+            continue  # the class's own
         if method is not None:
             method.__qualname__ = f"{cls.__qualname__}.{method_name}"
         setattr(cls, method_name, method)
