@@ -16,7 +16,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 if TYPE_CHECKING:
-    from typing import dataclass_transform
+    from typing_extensions import dataclass_transform  # in typing from Python 3.11
 else:
 
     def dataclass_transform(**_options: Any) -> Callable[[Any], Any]:

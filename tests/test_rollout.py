@@ -285,7 +285,7 @@ def _wave(name: str, *standings: str, since: datetime.datetime | None = None, ho
 
 
 def test_decide() -> None:
-    now = datetime.datetime(2027, 1, 1, 12, tzinfo=datetime.UTC)
+    now = datetime.datetime(2027, 1, 1, 12, tzinfo=datetime.timezone.utc)
     recent, old = now - datetime.timedelta(seconds=10), now - datetime.timedelta(hours=2)
     assert decide([_wave("a", "applied", since=recent), _wave("b", "pending")], [], now).verdict == "holding"
     assert decide([_wave("a", "applied", since=old), _wave("b", "pending")], [], now).wave.wave.name == "b"  # type: ignore[union-attr]
@@ -388,7 +388,7 @@ def test_the_hold_counts_from_when_live_became_what_it_holds_and_rollback_restor
         Revision(3, new, "2027-01-01T12:00:00+00:00"),  # a Save in the console that changed nothing
     ]
     since, restore = revision_times(history)
-    assert (since, restore) == (datetime.datetime(2027, 1, 1, 11, tzinfo=datetime.UTC), 1)
+    assert (since, restore) == (datetime.datetime(2027, 1, 1, 11, tzinfo=datetime.timezone.utc), 1)
     assert revision_times(history[1:])[1] is None  # created by the plan: nothing before it
     # An admin's edit put back since (revisions 3 and 4): what came before the plan is still the one it read.
     edited = Document(True, {"version": "v1", "telemetryEnabled": True, "mcpMarketplaceEnabled": False})
@@ -466,7 +466,7 @@ def test_a_console_without_revisions_holds_the_rollout_and_says_why() -> None:
     console = HttpConsole("https://console.example.test", TOKEN, exchange=mocked(handler))
     applied = Organization(ORGS[0], "o.yaml", "applied")
     assert with_times(console, applied) == applied  # no revision times, and no error
-    now = datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC)
+    now = datetime.datetime(2027, 1, 1, tzinfo=datetime.timezone.utc)
     held = decide([_wave("a", "applied"), _wave("b", "pending")], [], now)
     assert held.verdict == "holding" and "keeps no revision times" in held.reason
 

@@ -166,7 +166,7 @@ def _status(run: Run, console: Console, saved: SavedPlan) -> Status:
     for wave in waves:
         if wave.state == "applied":
             wave.checks = [_run_check(run, check, wave) for check in wave.wave.checks]
-    status = decide(waves, rollout.unassigned, datetime.datetime.now(datetime.UTC))
+    status = decide(waves, rollout.unassigned, datetime.datetime.now(datetime.timezone.utc))
     if status.verdict in ("ready", "partial"):
         # Applied once and put back since (a rollback)? Then it is never applied again. Looked for in the wave
         # to apply and in every wave applied in part (one applied out of order, then rolled back in part).

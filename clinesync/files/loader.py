@@ -314,7 +314,7 @@ class _Composer:
         if key == "<<" and not event.style:
             raise _Refused(as_mark(start), "YAML merge keys ('<<') are not supported: write the settings out")
         if key in container:
-            first = as_mark(self.loaded.keys[(*path, key)])
+            first = as_mark(self.loaded.keys[path + (key,)])
             self.loaded.problems.append(
                 self.loaded.problem(
                     "CS102",
@@ -324,7 +324,7 @@ class _Composer:
                 )
             )
             return key
-        self.loaded.keys[(*path, key)] = start
+        self.loaded.keys[path + (key,)] = start
         return key
 
     def _plain(self, event: Any, path: Path) -> Any:

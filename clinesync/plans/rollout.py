@@ -93,7 +93,7 @@ class Status:
     verdict: Verdict
     wave: WaveStatus | None = None  # the one the verdict is about: to apply, holding, stopped or partial
     reason: str = ""
-    now: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
+    now: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))
 
     def held(self, wave: WaveStatus) -> bool | None:
         """Whether the wave's hold has passed; None when it is not applied, or its time is not known."""
@@ -212,7 +212,7 @@ def _time(text: str) -> datetime.datetime | None:
         moment = datetime.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
 
 def wave_statuses(rollout: Rollout, found: Mapping[str, Organization]) -> list[WaveStatus]:

@@ -153,11 +153,11 @@ def _wave_data(wave: WaveStatus, held: bool | None) -> dict[str, Any]:
 
 
 def _moment(moment: datetime.datetime | None) -> str:
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "unknown"
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "unknown"
 
 
 def _iso(moment: datetime.datetime | None) -> str | None:
-    return moment.astimezone(datetime.UTC).isoformat(timespec="seconds") if moment else None
+    return moment.astimezone(datetime.timezone.utc).isoformat(timespec="seconds") if moment else None
 
 
 ROLLOUT_RENDERERS: dict[str, Callable[[str, str, Status], str]] = {"text": rollout_text, "json": rollout_json}
