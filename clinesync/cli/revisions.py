@@ -26,6 +26,7 @@ from clinesync.cli.app import (
 )
 from clinesync.cline import is_organization_id
 from clinesync.consoles.base import Console, ConsoleError
+from clinesync.records import evolve
 from clinesync.render import adoption as view
 from clinesync.render.history import HISTORY_RENDERERS, already_restored
 
@@ -369,7 +370,6 @@ def _pull_fleet(run: Run, files: list[str], console: Console) -> tuple[Fleet, bo
     from clinesync.files.paths import PathError, expand
     from clinesync.files.project import in_this_repository
     from clinesync.plans.pull import Fleet, Source
-    from clinesync.records import evolve
     from clinesync.render.problems import problems_text
     from clinesync.render.pull import not_written
 
@@ -450,7 +450,6 @@ def _pull_and_check(run: Run, fleet: Fleet) -> tuple[Pull, list[str], list[tuple
     what is not written), and no other organization file may change. What fails is put back as it was and
     tried again without writing into bases, then with the organizations that still fail left to a person."""
     from clinesync.plans.pull import pull
-    from clinesync.records import evolve
 
     by_hand: dict[str, str] = {}
     for into_bases in (True, False, False):
@@ -478,8 +477,6 @@ def _pull_and_check(run: Run, fleet: Fleet) -> tuple[Pull, list[str], list[tuple
 
 def _unwritten(result: Pull, why: str) -> Pull:
     """The pull with every value it meant to write reported as not written."""
-    from clinesync.records import evolve
-
     for org in result.organizations:
         org.pulled = [
             entry if entry.file is None else evolve(entry, file=None, why=why) for entry in org.pulled
