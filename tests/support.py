@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +201,53 @@ def serve_tls(server: Any, cert: Path, key: Path) -> None:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
+
+
+class HttpsFront:
+    """HTTPS on a free 127.0.0.1 port in front of a plain test server (`clinesync serve` has no TLS): each TLS
+    connection is relayed byte for byte to `backend`, on one thread, which alone uses its TLS socket. A
+    handshake the client refuses ends in the front's accept, as it would in a server's."""
+
+    def __init__(self, backend: RunningServer, cert: Path, key: Path) -> None:
+        import socketserver
+        import ssl
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        address = backend.server.server_address
+
+        class Relay(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                _relay(self.request, address)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Relay)
+        self._server.daemon_threads = True
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _relay(secure: Any, address: tuple[str, int]) -> None:
+    import contextlib
+    import select
+    import socket
+
+    with socket.create_connection(address, timeout=30) as plain, contextlib.suppress(OSError):
+        while True:
+            readable = [secure] if secure.pending() else select.select([secure, plain], [], [], 30)[0]
+            if not readable:
+                return
+            for source in readable:
+                data = source.recv(65536)
+                if not data:
+                    return
+                (plain if source is secure else secure).sendall(data)
 
 
 def mocked(handler: Callable[[httpx.Request], httpx.Response]) -> Exchange:

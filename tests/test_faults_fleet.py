@@ -25,7 +25,7 @@ from clinesync.cli import app
 from clinesync.consoles.wire import _connect_failure
 
 from fake_llm import JsonHandler, serving
-from support import TOKEN, run, self_signed_certificate, serve_tls, start_server, write
+from support import TOKEN, HttpsFront, run, self_signed_certificate, start_server, write
 
 
 def org_id(index: int) -> str:
@@ -101,16 +101,17 @@ def test_an_untrusted_certificate_is_not_retried_and_is_named(
     fleet(in_tmp / "orgs", 10)
     cert, key = self_signed_certificate(tmp_path / "tls")
     server = start_server(tmp_path / "tls.db")
-    serve_tls(server.server, cert, key)
+    front = HttpsFront(server, cert, key)
     try:
         env = {
-            "CLINESYNC_CONSOLE": server.url.replace("http://", "https://"),
+            "CLINESYNC_CONSOLE": front.url,
             "CLINE_API_KEY": TOKEN,
             "CLINESYNC_RETRIES": "4",
             "SSL_CERT_FILE": "",
         }
         result = run("plan", "orgs", "--parallelism", "1", env=env)
     finally:
+        front.stop()
         server.stop()
     assert result.exit_code == 1
     assert "TLS certificate not trusted: set SSL_CERT_FILE" in result.stdout

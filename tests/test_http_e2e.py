@@ -19,10 +19,10 @@ from clinesync.plans.plan import make_plan
 from support import (
     EXAMPLES,
     TOKEN,
+    HttpsFront,
     RunningServer,
     run,
     self_signed_certificate,
-    serve_tls,
     start_server,
     write,
 )
@@ -251,10 +251,9 @@ def test_a_planted_token_never_appears_in_output_or_the_server_log(
 def test_tls_is_verified_and_ssl_cert_file_is_honoured(org_file: Path, tmp_path: Path) -> None:
     cert, key = self_signed_certificate(tmp_path / "tls")
     served = start_server(tmp_path / "tls.db")
-    serve_tls(served.server, cert, key)
-    url = served.url.replace("http://", "https://")
+    front = HttpsFront(served, cert, key)
     env = {
-        "CLINESYNC_CONSOLE": url,
+        "CLINESYNC_CONSOLE": front.url,
         "CLINE_API_KEY": TOKEN,
         "AZURE_OPENAI_KEY": SECRET,
         "CLINESYNC_RETRIES": "0",
@@ -263,6 +262,7 @@ def test_tls_is_verified_and_ssl_cert_file_is_honoured(org_file: Path, tmp_path:
         untrusted = run("plan", "org.yaml", env={**env, "SSL_CERT_FILE": ""})
         trusted = run("plan", "org.yaml", "--detailed-exitcode", env={**env, "SSL_CERT_FILE": str(cert)})
     finally:
+        front.stop()
         served.stop()
     assert untrusted.exit_code == 1 and "TLS certificate not trusted: set SSL_CERT_FILE" in untrusted.stdout
     assert trusted.exit_code == 2, trusted.output
@@ -368,10 +368,10 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
 def test_an_https_console_is_reached_through_the_proxys_tunnel(org_file: Path, tmp_path: Path) -> None:
     cert, key = self_signed_certificate(tmp_path / "tls")
     served = start_server(tmp_path / "tls.db")
-    serve_tls(served.server, cert, key)
+    front = HttpsFront(served, cert, key)
     proxy = _TunnellingProxy()
     env = {
-        "CLINESYNC_CONSOLE": served.url.replace("http://", "https://"),
+        "CLINESYNC_CONSOLE": front.url,
         "CLINE_API_KEY": TOKEN,
         "AZURE_OPENAI_KEY": SECRET,
         "SSL_CERT_FILE": str(cert),
@@ -382,9 +382,10 @@ def test_an_https_console_is_reached_through_the_proxys_tunnel(org_file: Path, t
         planned = run("plan", "org.yaml", "--detailed-exitcode", env=env)
     finally:
         proxy.stop()
+        front.stop()
         served.stop()
     assert planned.exit_code == 2, planned.output  # read through the tunnel: changes to make
-    port = served.url.rsplit(":", 1)[1]
+    port = front.url.rsplit(":", 1)[1]
     assert proxy.seen == [(f"CONNECT 127.0.0.1:{port} HTTP/1.0", "Basic Y29ycC11c2VyOnR1bm5lbC1wYXNzLTc3")]
     assert served.server.requests["GET"] == 1  # the console saw the read, over TLS inside the tunnel
     assert "tunnel-pass-77" not in planned.output

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -363,9 +364,9 @@ def test_a_negative_content_length_is_refused_not_read(console_server: RunningSe
 def test_a_client_dripping_headers_is_cut_off_at_the_header_deadline(
     console_server: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clinesync.consoles import server as server_module
+    from clinesync.consoles import eventloop
 
-    monkeypatch.setattr(server_module, "HEADER_DEADLINE", 1.0)
+    monkeypatch.setattr(eventloop, "HEADER_DEADLINE", 1.0)
     closed_by_server = False
     with socket.create_connection(console_server.server.server_address[:2]) as dripping:
         dripping.settimeout(0.2)
@@ -424,18 +425,17 @@ def test_a_burst_of_200_clients_is_queued_not_refused_and_handles_are_closed(
     # SQLite keeps a closed connection's database descriptor while another connection of the process holds a
     # lock on the file (closing it would drop that lock: POSIX locks are the process's), and every connection
     # in WAL mode holds one for its life; it reuses those descriptors for the connections it opens next, so
-    # they are bounded by the connections open at once, at most one per worker. The last workers close their
-    # connections after answering, later still on a loaded machine: wait for them, boundedly; a leak never
-    # settles.
+    # they are bounded by the connections open at once: one for the loop's thread, one for the writer's. The
+    # last connections close after their answers, later still on a loaded machine: wait for them, boundedly;
+    # a leak never settles.
     from clinesync.consoles.local import _KEPT_OPEN
-    from clinesync.consoles.server import WORKERS
 
     def settled(held: dict[str, int]) -> bool:
         return (
             held["socket"] <= 1
             and held["-wal"] <= _KEPT_OPEN
             and held["-shm"] <= 1
-            and held["database"] <= _KEPT_OPEN + WORKERS
+            and held["database"] <= _KEPT_OPEN + 2
         )
 
     deadline = time.monotonic() + 20
@@ -469,12 +469,38 @@ def _server_handles(running: RunningServer) -> dict[str, int]:
     return held
 
 
-def test_writers_that_arrive_together_are_committed_together_each_against_its_own_if_match(
+def submitted(committer: object, writes: list[tuple[str, object, str | None]]) -> Callable[[], list[object]]:
+    """Submits each write at once; the call returned waits (boundedly) for their results, in order."""
+    from clinesync.consoles.server import Committer
+
+    assert isinstance(committer, Committer)
+    results: dict[int, object] = {}
+    all_done = threading.Event()
+
+    def done(number: int) -> object:
+        def record(result: object) -> None:
+            results[number] = result
+            if len(results) == len(writes):
+                all_done.set()
+
+        return record
+
+    for number, (organization, document, if_match) in enumerate(writes):
+        committer.submit(organization, document, if_match, done(number))  # type: ignore[arg-type]
+
+    def results_in_order() -> list[object]:
+        assert all_done.wait(10)
+        return [results[number] for number in range(len(writes))]
+
+    return results_in_order
+
+
+def test_writes_that_arrive_together_are_committed_together_each_against_its_own_if_match(
     tmp_path: Path,
 ) -> None:
-    from clinesync.consoles.base import Conflict
+    from clinesync.consoles.base import Live
     from clinesync.consoles.local import LocalConsole
-    from clinesync.consoles.server import GroupCommit
+    from clinesync.consoles.server import Committer
     from clinesync.document import Document
 
     console = LocalConsole(tmp_path / "console.db")
@@ -484,27 +510,22 @@ def test_writers_that_arrive_together_are_committed_together_each_against_its_ow
     def counted(writes: list) -> list:  # type: ignore[type-arg]
         commits.append(len(writes))
         deadline = time.monotonic() + 10
-        while len(commits) == 1 and len(group._pending) < 23 and time.monotonic() < deadline:
-            time.sleep(0.005)  # the first transaction is slow: every other writer arrives meanwhile
+        while len(commits) == 1 and len(committer._pending) < 23 and time.monotonic() < deadline:
+            time.sleep(0.005)  # the first transaction is slow: every other write arrives meanwhile
         return write_many(writes)
 
     console.write_many = counted  # type: ignore[method-assign]
-    group = GroupCommit(console)
+    committer = Committer(console)
     org = "org-01JZPE4CHW5XTP73W95762121Y"
-    outcomes: list[object] = []
-
-    def writer(number: int) -> None:
-        try:
-            outcomes.append(group.write(org, Document(True, {"version": "v1", "n": number}), "0").revision)
-        except Conflict:
-            outcomes.append("conflict")
-
-    threads = [threading.Thread(target=writer, args=(number,)) for number in range(24)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes, key=str) == ["1"] + ["conflict"] * 23  # all read revision 0: one may write
+    first = submitted(committer, [(org, Document(True, {"version": "v1", "n": 0}), "0")])
+    deadline = time.monotonic() + 10
+    while not commits and time.monotonic() < deadline:
+        time.sleep(0.005)  # until the first is on its way to disk
+    rest = submitted(committer, [(org, Document(True, {"version": "v1", "n": n}), "0") for n in range(1, 24)])
+    outcomes = first() + rest()
+    committer.stop()
+    shown = [each.revision if isinstance(each, Live) else type(each).__name__ for each in outcomes]
+    assert shown == ["1"] + ["Conflict"] * 23  # all read revision 0: one may write
     assert commits == [1, 23]  # those that arrived during the first transaction shared the next
     assert [revision.number for revision in console.history(org)] == [1]
 
@@ -512,7 +533,7 @@ def test_writers_that_arrive_together_are_committed_together_each_against_its_ow
 def test_a_transaction_that_fails_fails_every_write_it_held_and_acknowledges_none(tmp_path: Path) -> None:
     from clinesync.consoles.base import ConsoleError
     from clinesync.consoles.local import LocalConsole
-    from clinesync.consoles.server import GroupCommit
+    from clinesync.consoles.server import Committer
     from clinesync.document import Document
 
     console = LocalConsole(tmp_path / "console.db")
@@ -521,21 +542,17 @@ def test_a_transaction_that_fails_fails_every_write_it_held_and_acknowledges_non
         raise ConsoleError("disk full")
 
     console.write_many = broken  # type: ignore[method-assign]
-    group = GroupCommit(console)
-    failures: list[str] = []
-
-    def writer(number: int) -> None:
-        try:
-            group.write(f"org-01JZPE4CHW5XTP73W9576212{number:02d}", Document(True, {"version": "v1"}), None)
-        except ConsoleError as error:
-            failures.append(str(error))
-
-    threads = [threading.Thread(target=writer, args=(number,)) for number in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-    assert failures == ["disk full"] * 8
+    committer = Committer(console)
+    outcomes = submitted(
+        committer,
+        [
+            (f"org-01JZPE4CHW5XTP73W9576212{number:02d}", Document(True, {"version": "v1"}), None)
+            for number in range(8)
+        ],
+    )()
+    committer.stop()
+    assert [str(each) for each in outcomes] == ["disk full"] * 8
+    assert all(isinstance(each, ConsoleError) for each in outcomes)
     assert LocalConsole(tmp_path / "console.db").organizations() == []
 
 
@@ -592,9 +609,9 @@ def test_idle_and_silent_connections_hold_no_worker(console_server: RunningServe
 def test_a_connection_that_sends_nothing_is_closed_at_the_first_byte_deadline(
     console_server: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clinesync.consoles import server as server_module
+    from clinesync.consoles import eventloop
 
-    monkeypatch.setattr(server_module, "FIRST_BYTE_DEADLINE", 0.5)
+    monkeypatch.setattr(eventloop, "FIRST_BYTE_DEADLINE", 0.5)
     with socket.create_connection(console_server.server.server_address[:2], timeout=10) as silent:
         assert silent.recv(1) == b""  # closed by the server, well before the 10 s this test waits
 

@@ -1,6 +1,5 @@
 """Deadlines for many requests at once, kept by one thread: starting a timer thread per request costs more than
-a read on a fast console. Shared by the console server (a request from its first byte to its answer) and the
-HTTP client (an answer as a whole)."""
+a read on a fast console. The HTTP client's (`wire.py`): an answer as a whole."""
 
 from __future__ import annotations
 
