@@ -655,3 +655,57 @@ def test_an_integer_cline_reads_as_infinity_is_refused_not_stored(
         assert answer.status_code == 400, answer.text
         assert "9" * 40 not in answer.text  # the value is not echoed whole
         assert http.get(PATH).json()["data"] is None  # nothing stored
+
+
+def test_a_client_that_sends_without_reading_its_answers_is_cut_off_at_the_request_deadline(
+    console_server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers it does not read are not heaped up in the server: its next request waits until it has read the
+    last answer, and the connection is closed at the deadline, while others are served."""
+    from clinesync.consoles import eventloop
+
+    monkeypatch.setattr(eventloop, "REQUEST_DEADLINE", 1.0)
+    request = f"GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+    cut_off = False
+    with socket.create_connection(console_server.server.server_address[:2]) as greedy:
+        greedy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        greedy.settimeout(0.5)
+        started = time.monotonic()
+        while time.monotonic() - started < 8:  # bounded: 1 s deadline, 8 s allowed
+            try:
+                greedy.sendall(request * 64)
+            except TimeoutError:
+                continue  # the server stopped reading: its buffers are full
+            except OSError:
+                cut_off = True
+                break
+        with client(console_server) as http:
+            assert http.get(PATH).status_code == 200
+    assert cut_off, "the server read and answered a client that never read for 8 s"
+
+
+def test_pipelined_requests_are_answered_in_order_a_read_after_a_write_sees_it(
+    console_server: RunningServer,
+) -> None:
+    value = json.dumps(body({"version": "v1", "kanbanEnabled": True})).encode()
+    put = (
+        f"PUT {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {len(value)}\r\n\r\n"
+    ).encode() + value
+    get = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+    answer = raw(console_server, put + get.encode())
+    first, second = answer.split(b"HTTP/1.1 ")[1:]
+    assert first.startswith(b"200") and b'ETag: "1"' in first
+    assert second.startswith(b"200") and b'ETag: "1"' in second and b"kanbanEnabled" in second
+
+
+def test_a_client_expecting_100_continue_is_invited_to_send_its_body(console_server: RunningServer) -> None:
+    value = json.dumps(body({"version": "v1"})).encode()
+    head = (
+        f"PUT {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+        f"Content-Length: {len(value)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(console_server.server.server_address[:2], timeout=10) as connection:
+        connection.sendall(head.encode())
+        assert connection.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        connection.sendall(value)
+        assert connection.recv(65536).startswith(b"HTTP/1.1 200")

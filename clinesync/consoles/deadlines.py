@@ -1,5 +1,6 @@
 """Deadlines for many requests at once, kept by one thread: starting a timer thread per request costs more than
-a read on a fast console. The HTTP client's (`wire.py`): an answer as a whole."""
+a read on a fast console. The HTTP client's (`wire.py`: an answer as a whole), and the delay `serve --latency-ms`
+adds to each answer (`eventloop.py`)."""
 
 from __future__ import annotations
 

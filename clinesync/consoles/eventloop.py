@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import heapq
-import itertools
+import functools
 import selectors
 import socket
 import threading
@@ -28,6 +27,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from clinesync import strictjson
+from clinesync.consoles.deadlines import Deadlines
 from clinesync.consoles.http1 import CONTINUE, BadRequest, Framing, Head, Headers, HeadReader, parse_head
 from clinesync.escape import visible
 from clinesync.records import field, record
@@ -74,7 +74,8 @@ class _Connection:
         self.head: Head | None = None  # read, its body not yet
         self.length: int | None = 0  # of that body: None where it is not read
         self.started = 0.0  # the current request's first byte
-        self.busy = False  # a request is with the server: later bytes wait
+        self.busy = False  # a request is with the server, or its answer being sent: later bytes wait
+        self.answered = False  # its answer is in the outbox
         self.ending = False  # closed once the outbox is sent
         self.client_done = False  # the client has sent all it will
         self.closed = False
@@ -118,8 +119,9 @@ class ConnectionLoop:
         self._woken = False  # a wake-up is on its way: posting again need not send another
         self._wake_lock = threading.Lock()
         self._runnable: collections.deque[_Connection] = collections.deque()  # answered, with bytes waiting
-        self._timers: list[tuple[float, int, Callable[[], None]]] = []
-        self._numbers = itertools.count()
+        # The selector waits in whole milliseconds, which would add up to one to each delayed answer: the
+        # deadlines' thread waits to the microsecond.
+        self._delays = Deadlines() if latency else None
         self._stopping = False
         self._running = threading.Event()
         self._stopped = threading.Event()
@@ -140,10 +142,7 @@ class ConnectionLoop:
         try:
             swept = time.monotonic()
             while not self._stopping:
-                timeout = _SWEEP if self._connections else 1.0
-                if self._timers:
-                    timeout = max(0.0, min(timeout, self._timers[0][0] - time.monotonic()))
-                for key, events in self._selector.select(timeout):
+                for key, events in self._selector.select(_SWEEP if self._connections else 1.0):
                     if key.fileobj is self._listener:
                         self._accept()
                     elif key.data is None:
@@ -151,7 +150,6 @@ class ConnectionLoop:
                     else:
                         self._guarded(key.data, self._ready, events)
                 self._run_posted()
-                self._run_timers()
                 self._run_runnable()
                 now = time.monotonic()
                 if now - swept >= _SWEEP:
@@ -171,6 +169,8 @@ class ConnectionLoop:
         """Every connection and the listening socket, once `run` has returned."""
         for connection in list(self._connections):
             self._close(connection)
+        if self._delays is not None:
+            self._delays.stop()
         self._selector.close()
         for end in (self._listener, self._wake_in, self._wake_out):
             end.close()
@@ -266,8 +266,9 @@ class ConnectionLoop:
         self._handle(request, lambda answer: self._respond(connection, head, answer))
 
     def _respond(self, connection: _Connection, head: Head, answer: Answer) -> None:
-        if self._latency:
-            self._later(self._latency, lambda: self._answer(connection, head, answer))
+        if self._delays is not None:
+            answered = functools.partial(self._answer, connection, head, answer)
+            self._delays.watch(functools.partial(self.post, answered), self._latency)
         else:
             self._answer(connection, head, answer)
 
@@ -281,6 +282,13 @@ class ConnectionLoop:
         self._send(connection, self._framing.answer(answer.status, payload, answer.headers, ending))
         if ending or connection.closed:
             return
+        if connection.outbox:  # the client is not reading: its next request waits until it has this answer
+            connection.answered = True
+            return
+        self._idle(connection)
+
+    def _idle(self, connection: _Connection) -> None:
+        """The request answered, and the answer sent: on to the connection's next request."""
         connection.busy = False
         connection.due = time.monotonic() + IDLE_DEADLINE
         if not connection.events & _READ:
@@ -310,8 +318,11 @@ class ConnectionLoop:
             return
         if connection.ending:
             self._close(connection)
-        else:
-            self._interest(connection, connection.events & ~_WRITE)
+            return
+        self._interest(connection, connection.events & ~_WRITE)
+        if connection.answered:
+            connection.answered = False
+            self._idle(connection)
 
     def _interest(self, connection: _Connection, events: int) -> None:
         if events == connection.events:
@@ -359,14 +370,6 @@ class ConnectionLoop:
             self._woken = False  # posted from now on: woken again
         while self._posted:
             self._posted.popleft()()
-
-    def _later(self, seconds: float, work: Callable[[], None]) -> None:
-        heapq.heappush(self._timers, (time.monotonic() + seconds, next(self._numbers), work))
-
-    def _run_timers(self) -> None:
-        now = time.monotonic()
-        while self._timers and self._timers[0][0] <= now:
-            heapq.heappop(self._timers)[2]()
 
     def _run_runnable(self) -> None:
         while self._runnable:

@@ -142,7 +142,7 @@ class ConsoleServer:
     @property
     def url(self) -> str:
         host, port = self.server_address
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     @property
     def connections(self) -> int:
