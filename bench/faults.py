@@ -137,7 +137,7 @@ def descriptors_after(server: Server, url: str, requests: int = 10_000) -> None:
 
 def idle_sockets(url: str, counts: tuple[int, ...] = (0, 64, 500), requests: int = 50) -> None:
     """Sockets that connect and send nothing must not slow an authenticated request: they wait in the
-    server's waiting room, holding no worker."""
+    server's loop, holding nothing but a descriptor."""
     host, port = url.removeprefix("http://").rsplit(":", 1)
     path = f"/api/v1/organizations/{org_id(0)}/remote-config"
     for count in counts:
