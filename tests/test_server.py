@@ -709,3 +709,45 @@ def test_a_client_expecting_100_continue_is_invited_to_send_its_body(console_ser
         assert connection.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
         connection.sendall(value)
         assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+
+
+def test_out_of_descriptors_the_server_waits_for_one_without_spinning(tmp_path: Path) -> None:
+    """With its descriptors used up, connections wait in the listen backlog: the server does not spin on a
+    listening socket it cannot accept from, and it serves them once descriptors are free again."""
+    import resource
+
+    def few_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (48, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "clinesync", "serve", "--db", str(tmp_path / "c.db"), "--port", "0"],
+        env={**os.environ, "CLINESYNC_SERVER_TOKENS": TOKEN},
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=few_descriptors,
+    )
+    held: list[socket.socket] = []
+    try:
+        assert server.stderr is not None
+        url = server.stderr.readline().split(" on ", 1)[1].split(" ", 1)[0]
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        held = [socket.create_connection((host, int(port)), timeout=5) for _ in range(60)]  # past 48
+        time.sleep(0.5)  # the server takes what it can, and runs out
+
+        def cpu_seconds() -> float:
+            fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        before = cpu_seconds()
+        time.sleep(1.0)
+        assert cpu_seconds() - before < 0.5  # a spin takes a whole core: ~1 s
+        for connection in held:
+            connection.close()
+        held = []
+        with httpx.Client(base_url=url, headers=AUTH, timeout=10) as http:
+            assert http.get(PATH).status_code == 200  # served again
+    finally:
+        for connection in held:
+            connection.close()
+        server.terminate()
+        server.communicate(timeout=20)

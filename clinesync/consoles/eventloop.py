@@ -110,6 +110,7 @@ class ConnectionLoop:
         self.address: tuple[str, int] = self._listener.getsockname()[:2]
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, _READ, None)
+        self._accepting = True
         self._wake_in, self._wake_out = socket.socketpair()
         for end in (self._wake_in, self._wake_out):
             end.setblocking(False)
@@ -142,7 +143,8 @@ class ConnectionLoop:
         try:
             swept = time.monotonic()
             while not self._stopping:
-                for key, events in self._selector.select(_SWEEP if self._connections else 1.0):
+                waiting = self._connections or not self._accepting
+                for key, events in self._selector.select(_SWEEP if waiting else 1.0):
                     if key.fileobj is self._listener:
                         self._accept()
                     elif key.data is None:
@@ -155,6 +157,9 @@ class ConnectionLoop:
                 if now - swept >= _SWEEP:
                     swept = now
                     self._close_past_deadline(now)
+                    if not self._accepting:  # a connection may have freed a descriptor since
+                        self._selector.register(self._listener, _READ, None)
+                        self._accepting = True
         finally:
             self._stopped.set()
 
@@ -181,7 +186,11 @@ class ConnectionLoop:
         for _ in range(64):  # then the others' turn: the rest are accepted on the next pass
             try:
                 sock, address = self._listener.accept()
-            except OSError:  # none waiting (or none to be had now: too many open files)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # no descriptor to be had (too many open files): wait for one, not in a spin
+                self._selector.unregister(self._listener)
+                self._accepting = False
                 return
             self.accepted += 1
             if len(self._connections) >= MAX_CONNECTIONS:
@@ -266,11 +275,12 @@ class ConnectionLoop:
         self._handle(request, lambda answer: self._respond(connection, head, answer))
 
     def _respond(self, connection: _Connection, head: Head, answer: Answer) -> None:
+        """Called now, or later by work posted from the writer's thread: guarded wherever it comes from."""
+        answered = functools.partial(self._guarded, connection, self._answer, head, answer)
         if self._delays is not None:
-            answered = functools.partial(self._answer, connection, head, answer)
             self._delays.watch(functools.partial(self.post, answered), self._latency)
         else:
-            self._answer(connection, head, answer)
+            answered()
 
     def _answer(self, connection: _Connection, head: Head | None, answer: Answer) -> None:
         if connection.closed:  # cut off at a deadline, or the client went, while its answer was made
