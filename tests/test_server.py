@@ -665,15 +665,22 @@ def test_a_client_that_sends_without_reading_its_answers_is_cut_off_at_the_reque
     from clinesync.consoles import eventloop
 
     monkeypatch.setattr(eventloop, "REQUEST_DEADLINE", 1.0)
-    request = f"GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+    with client(console_server) as http:  # answers of 500 KB: the socket's buffers fill after a few
+        big = {
+            "version": "v1",
+            "globalRules": [{"name": "r", "alwaysEnabled": True, "contents": "x" * 500_000}],
+        }
+        assert http.put(PATH, json=body(big)).status_code == 200
+    request = f"GET {PATH}/revisions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
     cut_off = False
-    with socket.create_connection(console_server.server.server_address[:2]) as greedy:
+    with socket.socket() as greedy:
         greedy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        greedy.connect(console_server.server.server_address[:2])
         greedy.settimeout(0.5)
         started = time.monotonic()
         while time.monotonic() - started < 8:  # bounded: 1 s deadline, 8 s allowed
             try:
-                greedy.sendall(request * 64)
+                greedy.sendall(request * 16)
             except TimeoutError:
                 continue  # the server stopped reading: its buffers are full
             except OSError:
