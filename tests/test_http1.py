@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinesync.consoles.http1 import MAX_HEADERS, MAX_LINE, BadRequest, Framing, HeadReader, parse_head
+from clinesync.consoles.http1 import MAX_HEAD, MAX_HEADERS, BadRequest, Framing, HeadReader, parse_head
 
 HEAD = (
     b"PUT /api/v1/organizations/org-1/remote-config HTTP/1.1\r\n"
@@ -49,9 +49,10 @@ def test_a_blank_request_line_is_closed_without_an_answer() -> None:
 @pytest.mark.parametrize(
     ("chunks", "status"),
     [
-        ([b"G" * MAX_LINE], 414),  # no line ending yet, and already too long
-        ([b"GET /" + b"a" * MAX_LINE + b" HTTP/1.1\r\n"], 414),
-        ([b"GET / HTTP/1.1\r\nX: " + b"a" * MAX_LINE], 431),
+        ([b"G" * MAX_HEAD], 414),  # no line ending yet, and already too long
+        ([b"GET /" + b"a" * MAX_HEAD + b" HTTP/1.1\r\n"], 414),
+        ([b"GET / HTTP/1.1\r\nX: " + b"a" * MAX_HEAD], 431),
+        ([b"GET / HTTP/1.1\r\n", *[b"X-%d: %s\r\n" % (n, b"a" * 1000) for n in range(66)]], 431),
         ([b"GET / HTTP/1.1\r\n" + b"X: 1\r\n" * (MAX_HEADERS + 1)], 431),  # refused before the head ends
     ],
 )
@@ -61,12 +62,14 @@ def test_past_a_limit_the_head_is_refused_at_once(chunks: list[bytes], status: i
     assert refused.value.status == status
 
 
-def test_a_line_of_exactly_the_limit_is_read() -> None:
-    line = b"X: " + b"a" * (MAX_LINE - 5) + b"\r\n"
-    assert len(line) == MAX_LINE
-    _, lines = read([b"GET / HTTP/1.1\r\n", line, b"\r\n"])
+def test_a_head_of_exactly_the_limit_is_read() -> None:
+    request_line = b"GET / HTTP/1.1\r\n"
+    line = b"X: " + b"a" * (MAX_HEAD - len(request_line) - 7) + b"\r\n"
+    head_bytes = request_line + line + b"\r\n"
+    assert len(head_bytes) == MAX_HEAD
+    end, lines = read([head_bytes + b"more"])
     head = parse_head(lines)
-    assert head is not None and len(head.headers["x"]) == MAX_LINE - 5
+    assert end == MAX_HEAD and head is not None and len(head.headers["x"]) == len(line) - 5
 
 
 @pytest.mark.parametrize(
@@ -78,11 +81,18 @@ def test_a_line_of_exactly_the_limit_is_read() -> None:
         ("Content-Length: 11\r\n", None),  # over the limit: not read
         ("Content-Length: +5\r\n", None),
         ("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", None),
+        ("Transfer-Encoding:\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n", None),  # even empty
     ],
 )
 def test_the_body_read_is_the_one_stated_in_digits_within_the_limit(headers: str, length: int | None) -> None:
     head = parse_head([b"PUT / HTTP/1.1\r\n", *[line.encode() + b"\n" for line in headers.splitlines()]])
     assert head is not None and head.body_length(10) == length
+
+
+def test_a_bad_header_names_its_request_for_the_log() -> None:
+    with pytest.raises(BadRequest) as refused:
+        parse_head([b"PUT /api/v1/x HTTP/1.1\r\n", b"X : y\r\n"])
+    assert (refused.value.status, refused.value.method, refused.value.target) == (400, "PUT", "/api/v1/x")
 
 
 def test_expect_continue_is_http_1_1s() -> None:

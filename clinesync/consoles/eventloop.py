@@ -48,6 +48,7 @@ class Request:
     target: str
     headers: Headers
     body: bytes | None  # None: the head states a body that was not read (chunked, or too long)
+    caller: Any = None  # what the server's screen made of the caller
 
 
 @record
@@ -60,6 +61,9 @@ class Answer:
 
 Respond = Callable[[Answer], None]
 Handler = Callable[[Request, Respond], None]
+# From a request's head alone: an Answer refuses it (a body it states is never read: a client without a token
+# cannot make the server hold a megabyte); anything else is handed on as the request's `caller`.
+Screen = Callable[[Head], Any]
 
 
 class _Connection:
@@ -72,6 +76,7 @@ class _Connection:
         self.events = _READ  # what the selector watches it for
         self.reader: HeadReader | None = None  # the head being read
         self.head: Head | None = None  # read, its body not yet
+        self.caller: Any = None  # what the screen made of it
         self.length: int | None = 0  # of that body: None where it is not read
         self.started = 0.0  # the current request's first byte
         self.busy = False  # a request is with the server, or its answer being sent: later bytes wait
@@ -85,6 +90,7 @@ class ConnectionLoop:
     def __init__(
         self,
         address: tuple[str, int],
+        screen: Screen,
         handle: Handler,
         server: str,
         max_body: int,
@@ -92,9 +98,10 @@ class ConnectionLoop:
         latency: float = 0.0,
         backlog: int = 128,
     ) -> None:
-        """`handle(request, respond)` is called on the loop's thread and must not block; `respond(answer)`
-        must be called once, on the loop's thread too (`post` gets there from another)."""
-        self._handle, self._max_body, self._log, self._latency = handle, max_body, log, latency
+        """`screen(head)` and `handle(request, respond)` are called on the loop's thread and must not block;
+        `respond(answer)` must be called once, on the loop's thread too (`post` gets there from another)."""
+        self._screen, self._handle = screen, handle
+        self._max_body, self._log, self._latency = max_body, log, latency
         self._framing = Framing(server)
         self.accepted = 0
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
@@ -144,7 +151,8 @@ class ConnectionLoop:
             swept = time.monotonic()
             while not self._stopping:
                 waiting = self._connections or not self._accepting
-                for key, events in self._selector.select(_SWEEP if waiting else 1.0):
+                timeout = 0.0 if self._runnable else _SWEEP if waiting else 1.0
+                for key, events in self._selector.select(timeout):
                     if key.fileobj is self._listener:
                         self._accept()
                     elif key.data is None:
@@ -196,12 +204,16 @@ class ConnectionLoop:
             if len(self._connections) >= MAX_CONNECTIONS:
                 sock.close()
                 continue
-            sock.setblocking(False)
-            # Without this, Nagle's algorithm and the client's delayed ACK can hold an answer back ~40 ms on
-            # a kept-alive connection.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connection = _Connection(sock, str(address[0]), time.monotonic() + FIRST_BYTE_DEADLINE)
-            self._selector.register(sock, _READ, connection)
+            try:
+                sock.setblocking(False)
+                # Without this, Nagle's algorithm and the client's delayed ACK can hold an answer back ~40 ms
+                # on a kept-alive connection.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self._selector.register(sock, _READ, connection)
+            except OSError:  # the client left before it was accepted (macOS then refuses TCP_NODELAY)
+                sock.close()
+                continue
             self._connections.add(connection)
 
     def _guarded(self, connection: _Connection, work: Callable[..., None], *arguments: Any) -> None:
@@ -221,12 +233,11 @@ class ConnectionLoop:
             data = connection.sock.recv(65536)
         except (BlockingIOError, InterruptedError):
             return
-        if not data:
+        if not data:  # the client has sent all it will: what it sent whole is still answered, in order
             connection.client_done = True
-            if connection.busy:  # its answer is still to come; then the connection ends
-                self._interest(connection, connection.events & ~_READ)
-            else:
-                self._close(connection)
+            self._interest(connection, connection.events & ~_READ)
+            if not connection.busy:
+                self._advance(connection)
             return
         connection.inbox += data
         if connection.busy:
@@ -245,48 +256,63 @@ class ConnectionLoop:
             try:
                 end = connection.reader.feed(connection.inbox)
                 if end is None:
+                    self._more_to_come(connection)
                     return
                 head = parse_head(connection.reader.lines)
             except BadRequest as bad:
                 connection.busy = True
                 refusal = Answer(bad.status, {"success": False, "error": str(bad)}, close=True)
-                self._answer(connection, None, refusal)
+                self._answer(connection, bad.method, bad.target, refusal)
                 return
             if head is None:
                 self._close(connection)
                 return
             del connection.inbox[:end]
-            connection.reader, connection.head = None, head
+            connection.reader = None
             connection.length = head.body_length(self._max_body)
             connection.due = connection.started + REQUEST_DEADLINE
+            screened = self._screen(head)
+            if isinstance(screened, Answer):
+                connection.busy = True
+                connection.ending = connection.length != 0  # the body stays unread
+                self._answer(connection, head.method, head.target, screened)
+                return
+            connection.head, connection.caller = head, screened
             if connection.length and head.expects_continue:
                 self._send(connection, CONTINUE)
         head, length = connection.head, connection.length
         if length and len(connection.inbox) < length:
+            self._more_to_come(connection)
             return
         body = None
         if length is not None:
             body = bytes(connection.inbox[:length])
             del connection.inbox[:length]
         connection.head, connection.busy = None, True
-        request = Request(head.method, head.target, head.headers, body)
+        request = Request(head.method, head.target, head.headers, body, connection.caller)
         if length is None or not head.keep_alive:
             connection.ending = True  # an unread body would be taken for the next request
         self._handle(request, lambda answer: self._respond(connection, head, answer))
 
+    def _more_to_come(self, connection: _Connection) -> None:
+        if connection.client_done:  # and never will: a request cut short gets no answer
+            self._close(connection)
+
     def _respond(self, connection: _Connection, head: Head, answer: Answer) -> None:
         """Called now, or later by work posted from the writer's thread: guarded wherever it comes from."""
-        answered = functools.partial(self._guarded, connection, self._answer, head, answer)
+        answered = functools.partial(
+            self._guarded, connection, self._answer, head.method, head.target, answer
+        )
         if self._delays is not None:
             self._delays.watch(functools.partial(self.post, answered), self._latency)
         else:
             answered()
 
-    def _answer(self, connection: _Connection, head: Head | None, answer: Answer) -> None:
+    def _answer(self, connection: _Connection, method: str, target: str, answer: Answer) -> None:
         if connection.closed:  # cut off at a deadline, or the client went, while its answer was made
             return
-        ending = connection.ending or answer.close or connection.client_done
-        self._log_answer(connection, head, answer.status)
+        ending = connection.ending or answer.close
+        self._log_answer(connection, method, target, answer.status)
         payload = strictjson.dumps(answer.body, ensure_ascii=False).encode()
         connection.ending = ending
         self._send(connection, self._framing.answer(answer.status, payload, answer.headers, ending))
@@ -301,10 +327,10 @@ class ConnectionLoop:
         """The request answered, and the answer sent: on to the connection's next request."""
         connection.busy = False
         connection.due = time.monotonic() + IDLE_DEADLINE
-        if not connection.events & _READ:
+        if not connection.events & _READ and not connection.client_done:
             self._interest(connection, connection.events | _READ)
-        if connection.inbox:  # the client sent its next request already: read it on this pass, not now
-            self._runnable.append(connection)
+        if connection.inbox or connection.client_done:  # its next request is here, or none will come
+            self._runnable.append(connection)  # on the next pass: each connection a request a pass
 
     def _send(self, connection: _Connection, data: bytes) -> None:
         if not connection.outbox:
@@ -359,9 +385,8 @@ class ConnectionLoop:
 
     def _ended(self, connection: _Connection, error: BaseException) -> None:
         """One log line, never a traceback: a client that disconnects mid-answer is not the server's fault."""
-        if self._log is not None and not connection.closed:
-            self._log.write(f"{connection.peer} connection ended: {type(error).__name__}\n")
-            self._log.flush()
+        if not connection.closed:
+            self._write_log(f"{connection.peer} connection ended: {type(error).__name__}")
         self._close(connection)
 
     def _close_past_deadline(self, now: float) -> None:
@@ -382,22 +407,26 @@ class ConnectionLoop:
             self._posted.popleft()()
 
     def _run_runnable(self) -> None:
-        while self._runnable:
-            connection = self._runnable.popleft()
+        runnable, self._runnable = self._runnable, collections.deque()  # those queued later wait a pass
+        for connection in runnable:
             if not connection.closed and not connection.busy:
                 self._guarded(connection, self._advance)
 
-    def _log_answer(self, connection: _Connection, head: Head | None, status: int) -> None:
+    def _log_answer(self, connection: _Connection, method: str, target: str, status: int) -> None:
         if self._log is None:
             return
-        method, path = "-", "-"
-        if head is not None:
-            # Every field a client chose is escaped: no request can write terminal escape codes or forge a line.
-            method = visible(head.method[:20]).replace(" ", "\\x20")
-            path = visible(_path(head.target)[:200]).replace(" ", "\\x20")
+        # Every field a client chose is escaped: no request can write terminal escape codes or forge a line.
+        method = visible(method[:20]).replace(" ", "\\x20")
+        path = visible(_path(target)[:200]).replace(" ", "\\x20")
         elapsed = (time.monotonic() - connection.started) * 1000
-        self._log.write(f"{connection.peer} {method} {path} {status} {elapsed:.1f}ms\n")
-        self._log.flush()
+        self._write_log(f"{connection.peer} {method} {path} {status} {elapsed:.1f}ms")
+
+    def _write_log(self, line: str) -> None:
+        """Best effort: a log nobody reads any more (its pipe closed) does not stop the server."""
+        if self._log is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._log.write(line + "\n")
+                self._log.flush()
 
 
 def _path(target: str) -> str:

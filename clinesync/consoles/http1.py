@@ -2,8 +2,10 @@
 bytes. No input or output here: the connection loop (`eventloop.py`) finds the lines and sends the bytes.
 
 Stricter than the standard library where HTTP allows it: no HTTP/0.9, no folded or nameless header lines, a
-repeated Content-Length must agree, and Content-Length is digits only. Its limits are the standard
-library's: lines of 64 KiB, 100 header lines."""
+repeated Content-Length must agree, Content-Length is digits only, and a Transfer-Encoding header, even an
+empty one, means a body that is not read. A head is at most 64 KiB (the standard library's limit for one line)
+in at most 100 header lines: with one thread serving every connection, what a connection may buffer is
+bounded by what it is allowed, not by a number of workers."""
 
 from __future__ import annotations
 
@@ -15,17 +17,19 @@ from typing import Any
 
 from clinesync.records import record
 
-MAX_LINE = 65536  # bytes in a line, its line ending included
+MAX_HEAD = 65536  # bytes of a request's head: its request line, its headers and their line endings
 MAX_HEADERS = 100
 DIGITS = re.compile(r"[0-9]{1,20}")
 
 
 class BadRequest(Exception):
-    """A request that gets `status` and `message`, and then its connection closed."""
+    """A request that gets `status` and `message`, and then its connection closed; its method and target
+    where its request line was read, for the access log."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+        self.method = self.target = "-"
 
 
 class Headers(dict[str, str]):
@@ -34,6 +38,9 @@ class Headers(dict[str, str]):
 
     def get(self, name: str, default: Any = None) -> Any:
         return super().get(name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
 
 
 @record
@@ -59,7 +66,7 @@ class Head:
         """The bytes of body that follow the head: None where they cannot be read as stated (a chunked body,
         a length that is not digits or over `limit`); the request is then answered from its head, and its
         connection closed, since the unread body would be taken for the next request."""
-        if self.headers.get("Transfer-Encoding"):
+        if "Transfer-Encoding" in self.headers:  # even empty: a client or proxy may read the body by it
             return None
         stated = self.headers.get("Content-Length")
         if stated is None:
@@ -81,12 +88,12 @@ class HeadReader:
         """Where the head ends in `buffer` (which holds the request from its first byte), once it is whole;
         None until then. Raises BadRequest past a limit, without waiting for the rest."""
         while True:
-            end = buffer.find(b"\n", self._start)
-            if end < 0 or end + 1 - self._start > MAX_LINE:
-                if len(buffer) - self._start < MAX_LINE:
+            end = buffer.find(b"\n", self._start, MAX_HEAD)
+            if end < 0:
+                if len(buffer) < MAX_HEAD:
                     return None
                 if self.lines:
-                    raise BadRequest(431, "header line too long")
+                    raise BadRequest(431, "request head too large")
                 raise BadRequest(414, "request line too long")
             line = bytes(buffer[self._start : end + 1])
             self._start = end + 1
@@ -113,7 +120,11 @@ def parse_head(lines: list[bytes]) -> Head | None:
     method, target, _ = words
     if target.startswith("//"):
         target = "/" + target.lstrip("/")  # as the standard library does: never a scheme-less URL
-    return Head(method, target, version, _headers(lines[1:]))
+    try:
+        return Head(method, target, version, _headers(lines[1:]))
+    except BadRequest as bad:
+        bad.method, bad.target = method, target
+        raise
 
 
 def _headers(lines: list[bytes]) -> Headers:

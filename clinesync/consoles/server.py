@@ -24,7 +24,7 @@ from clinesync import __version__, strictjson
 from clinesync.cline import is_organization_id
 from clinesync.consoles.base import Conflict, ConsoleError, Live
 from clinesync.consoles.eventloop import Answer, ConnectionLoop, Request, Respond
-from clinesync.consoles.http1 import DIGITS
+from clinesync.consoles.http1 import DIGITS, Head
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
 from clinesync.files.schema import remote_config_errors
@@ -54,10 +54,13 @@ Written = Callable[[Live | BaseException], None]
 
 
 class Committer:
-    """Every write is committed on one thread, and the writes that arrive while a transaction is on its way to
-    disk are committed together in the next: one sync to disk for many writes. Each write is acknowledged
-    (`done` called with its result) only once its transaction is on disk; a transaction that fails fails
-    every write in it."""
+    """Every write is made and committed on one thread, and the writes that arrive while a transaction is on
+    its way to disk are committed together in the next: one sync to disk for many writes. Each write is
+    acknowledged (`done` called with its result) only once its transaction is on disk; a transaction that
+    fails fails every write in it.
+
+    Each write's document is made here too (`prepare`), off the thread that serves every connection: reading
+    and checking a body of a megabyte, or listing every error in it, can take a second."""
 
     def __init__(self, console: LocalConsole) -> None:
         self.console = console
@@ -67,10 +70,13 @@ class Committer:
         self._thread = threading.Thread(target=self._run, name="clinesync-serve-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, organization: str, document: Document, if_match: str | None, done: Written) -> None:
-        """From any thread; `done` is called on the writer's thread."""
+    def submit(
+        self, organization: str, prepare: Callable[[], Document], if_match: str | None, done: Written
+    ) -> None:
+        """From any thread; `prepare` and `done` are called on the writer's thread. What `prepare` raises is
+        the write's result, and the others in its transaction are committed without it."""
         with self._changed:
-            self._pending.append(_Write(organization, document, if_match, done))
+            self._pending.append(_Write(organization, prepare, if_match, done))
             self._changed.notify()
 
     def stop(self) -> None:
@@ -92,23 +98,35 @@ class Committer:
             self._commit(batch)
 
     def _commit(self, batch: list[_Write]) -> None:
+        prepared = []
+        for each in batch:
+            try:
+                prepared.append((each, each.prepare()))
+            except Exception as error:
+                each.done(error)
+        if not prepared:
+            return
         results: list[Live | BaseException]
         try:
-            results = list(
-                self.console.write_many([(each.organization, each.document, each.if_match) for each in batch])
-            )
+            writes = [(each.organization, document, each.if_match) for each, document in prepared]
+            results = list(self.console.write_many(writes))
         except BaseException as error:  # the whole transaction failed: so did every write in it
-            results = [error] * len(batch)
-        for each, result in zip(batch, results, strict=True):
+            results = [error] * len(prepared)
+        for (each, _), result in zip(prepared, results, strict=True):
             each.done(result)
 
 
 @record
 class _Write:
     organization: str
-    document: Document
+    prepare: Callable[[], Document]
     if_match: str | None
     done: Written
+
+
+@record
+class _Caller:
+    member: str | None  # the organization a member token reads; None for the admin token
 
 
 class ConsoleServer:
@@ -131,7 +149,7 @@ class ConsoleServer:
         self.requests = {"GET": 0, "PUT": 0}
         remote_config_errors({"version": "v1"})  # compile the validator now, not on the first write
         self.loop = ConnectionLoop(
-            address, self._handle, f"clinesync/{__version__}", MAX_BODY, log, latency=latency
+            address, self._screen, self._handle, f"clinesync/{__version__}", MAX_BODY, log, latency=latency
         )
         self.writes = Committer(console)
 
@@ -176,27 +194,30 @@ class ConsoleServer:
         # Compare with every token, in constant time, so timing reveals neither a token nor which one matched.
         return any([hmac.compare_digest(offered, token) for token in self.tokens])
 
+    def _screen(self, head: Head) -> Answer | _Caller:
+        """Who is asking, from the head alone; a request refused here has its body never read."""
+        if head.method not in _METHODS:
+            return Answer(501, {"success": False, "error": "unsupported method"}, close=True)
+        self.requests[head.method] = self.requests.get(head.method, 0) + 1
+        if head.method == "HEAD":  # its answer would have a body the client does not read: then close
+            return Answer(405, {"success": False, "error": "method not allowed"}, close=True)
+        header = head.headers.get("Authorization")
+        if self.authorized(header):
+            return _Caller(None)
+        member = self.member(header)  # read-only, bound to one organization
+        if member is None:
+            return _refusal(Reply(401, "missing or wrong token"))
+        return _Caller(member)
+
     def _handle(self, request: Request, respond: Respond) -> None:
-        if request.method not in _METHODS:
-            respond(_refusal(Reply(501, "unsupported method")))
-            return
-        self.requests[request.method] = self.requests.get(request.method, 0) + 1
-        if request.method == "HEAD":  # its answer would have a body the client does not read: then close
-            respond(Answer(405, {"success": False, "error": "method not allowed"}, close=True))
-            return
         try:
-            self._route(request, respond)
+            self._route(request, request.caller.member, respond)
         except Reply as reply:
             respond(_refusal(reply))
         except Exception:  # a bug: answer 500, never a traceback or a value
             respond(_refusal(Reply(500, "internal error")))
 
-    def _route(self, request: Request, respond: Respond) -> None:
-        header = request.headers.get("Authorization")
-        admin = self.authorized(header)
-        member = None if admin else self.member(header)  # read-only, bound to one organization
-        if not admin and member is None:
-            raise Reply(401, "missing or wrong token")
+    def _route(self, request: Request, member: str | None, respond: Respond) -> None:
         try:
             path = urlsplit(request.target).path
         except ValueError:
@@ -229,11 +250,12 @@ class ConsoleServer:
             raise Reply(405, "method not allowed")
 
     def _write(self, organization: str, request: Request, respond: Respond) -> None:
-        document = _document(request)
         if_match = _if_match(request.headers.get("If-Match"))
 
         def written(result: Live | BaseException) -> None:  # on the writer's thread
-            if isinstance(result, Conflict):
+            if isinstance(result, Reply):
+                answer = _refusal(result)
+            elif isinstance(result, Conflict):
                 answer = _refusal(Reply(412, "If-Match does not match the current revision"))
             elif isinstance(result, BaseException):
                 answer = _refusal(Reply(500, "internal error"))
@@ -241,7 +263,7 @@ class ConsoleServer:
                 answer = _live(result)
             self.loop.post(lambda: respond(answer))
 
-        self.writes.submit(organization, document, if_match, written)
+        self.writes.submit(organization, lambda: _document(request), if_match, written)
 
     def _discovery(self, member: str | None) -> dict[str, Any] | None:
         """Which organization distributes configuration to the caller, and that configuration, as Cline's
@@ -309,7 +331,7 @@ def _refusal(reply: Reply) -> Answer:
 
 def _document(request: Request) -> Document:
     headers = request.headers
-    if headers.get("Transfer-Encoding"):
+    if "Transfer-Encoding" in headers:
         raise Reply(400, "send the body with Content-Length, not chunked")
     stated = headers.get("Content-Length", "")
     if stated.startswith("-"):
