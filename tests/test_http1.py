@@ -93,6 +93,9 @@ def test_a_bad_header_names_its_request_for_the_log() -> None:
     with pytest.raises(BadRequest) as refused:
         parse_head([b"PUT /api/v1/x HTTP/1.1\r\n", b"X : y\r\n"])
     assert (refused.value.status, refused.value.method, refused.value.target) == (400, "PUT", "/api/v1/x")
+    with pytest.raises(BadRequest) as too_many:
+        read([b"PUT /api/v1/x HTTP/1.1\r\n" + b"X: 1\r\n" * (MAX_HEADERS + 1)])
+    assert (too_many.value.status, too_many.value.method, too_many.value.target) == (431, "PUT", "/api/v1/x")
 
 
 def test_expect_continue_is_http_1_1s() -> None:

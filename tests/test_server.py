@@ -578,6 +578,23 @@ def test_a_write_whose_document_cannot_be_made_fails_alone(tmp_path: Path) -> No
     assert [found.id for found in console.organizations()] == [second]
 
 
+def test_a_write_whose_making_is_interrupted_fails_alone_and_the_writer_goes_on(tmp_path: Path) -> None:
+    from clinesync.consoles.base import Live
+    from clinesync.consoles.local import LocalConsole
+    from clinesync.consoles.server import Committer
+    from clinesync.document import Document
+
+    def interrupted() -> Document:
+        raise KeyboardInterrupt
+
+    committer = Committer(LocalConsole(tmp_path / "console.db"))
+    org = "org-01JZPE4CHW5XTP73W95762121Y"
+    first = submitted(committer, [(org, interrupted, None)])()
+    then = submitted(committer, [(org, Document(True, {"version": "v1"}), None)])()
+    committer.stop()
+    assert isinstance(first[0], KeyboardInterrupt) and isinstance(then[0], Live)
+
+
 def test_a_batch_of_writes_is_applied_in_order_each_seeing_the_ones_before(tmp_path: Path) -> None:
     from clinesync.consoles.base import Conflict, Live
     from clinesync.consoles.local import LocalConsole
@@ -891,3 +908,41 @@ def test_serve_runs_on_when_nobody_reads_its_log(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(20)
+    assert server.returncode == 0  # stopped as asked, though "Stopped." had nobody to go to
+
+
+def test_a_pipelining_client_that_reads_its_answers_is_not_read_ahead_past_a_request(
+    console_server: RunningServer,
+) -> None:
+    """Read ahead is capped at a whole request (its head and its body), whether or not one is being answered:
+    the server does not take in a client's megabytes of pipelined requests faster than it answers them."""
+    from clinesync.consoles.http1 import MAX_HEAD
+
+    request = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+    loop = console_server.server.loop
+    held: list[int] = []
+    stop = threading.Event()
+
+    def sample() -> None:  # what the server holds unread, the largest of its connections, every 5 ms
+        while not stop.wait(0.005):
+            held.append(max((len(each.inbox) for each in list(loop._connections)), default=0))
+
+    with socket.create_connection(console_server.server.server_address[:2], timeout=10) as pipelining:
+
+        def read_answers() -> None:
+            with contextlib.suppress(OSError):
+                while pipelining.recv(1 << 20):
+                    pass
+
+        threads = [threading.Thread(target=sample), threading.Thread(target=read_answers)]
+        for thread in threads:
+            thread.start()
+        with contextlib.suppress(OSError):
+            pipelining.settimeout(1.5)  # bounded: what the server takes in that time, no more
+            pipelining.sendall(request * (3 * MAX_BODY // len(request)))
+        time.sleep(1.0)  # the server reads and answers meanwhile
+        stop.set()
+        pipelining.shutdown(socket.SHUT_RDWR)
+        for thread in threads:
+            thread.join(10)
+    assert held and max(held) <= MAX_HEAD + MAX_BODY + 65536  # a whole request, and one read past it

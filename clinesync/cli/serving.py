@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import click
@@ -59,7 +60,8 @@ def serve(database: str | None, host: str, port: int, read_only: bool, latency_m
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        output.err(view.STOPPED)
+        with contextlib.suppress(OSError):  # whoever read the log may have gone before the server
+            output.err(view.STOPPED)
     finally:
         server.server_close()
         server.console.close()

@@ -28,7 +28,16 @@ from urllib.parse import urlsplit
 
 from clinesync import strictjson
 from clinesync.consoles.deadlines import Deadlines
-from clinesync.consoles.http1 import CONTINUE, BadRequest, Framing, Head, Headers, HeadReader, parse_head
+from clinesync.consoles.http1 import (
+    CONTINUE,
+    MAX_HEAD,
+    BadRequest,
+    Framing,
+    Head,
+    Headers,
+    HeadReader,
+    parse_head,
+)
 from clinesync.escape import visible
 from clinesync.records import field, record
 
@@ -102,6 +111,8 @@ class ConnectionLoop:
         `respond(answer)` must be called once, on the loop's thread too (`post` gets there from another)."""
         self._screen, self._handle = screen, handle
         self._max_body, self._log, self._latency = max_body, log, latency
+        # What a connection may hold unread: a whole request. Past it, reading waits for requests to be taken.
+        self._read_ahead = MAX_HEAD + max_body
         self._framing = Framing(server)
         self.accepted = 0
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
@@ -240,11 +251,12 @@ class ConnectionLoop:
                 self._advance(connection)
             return
         connection.inbox += data
-        if connection.busy:
-            if len(connection.inbox) > self._max_body:  # read ahead enough: wait for the answer
-                self._interest(connection, connection.events & ~_READ)
-            return
-        self._advance(connection)
+        if not connection.busy:
+            self._advance(connection)
+        if (
+            len(connection.inbox) > self._read_ahead
+        ):  # requests read ahead enough: read on once they are taken
+            self._interest(connection, connection.events & ~_READ)
 
     def _advance(self, connection: _Connection) -> None:
         """Reads as much of the connection's next request as its bytes hold; hands it over once whole."""
@@ -327,7 +339,11 @@ class ConnectionLoop:
         """The request answered, and the answer sent: on to the connection's next request."""
         connection.busy = False
         connection.due = time.monotonic() + IDLE_DEADLINE
-        if not connection.events & _READ and not connection.client_done:
+        if (
+            not connection.events & _READ
+            and not connection.client_done
+            and len(connection.inbox) <= self._read_ahead
+        ):
             self._interest(connection, connection.events | _READ)
         if connection.inbox or connection.client_done:  # its next request is here, or none will come
             self._runnable.append(connection)  # on the next pass: each connection a request a pass

@@ -92,9 +92,9 @@ class HeadReader:
             if end < 0:
                 if len(buffer) < MAX_HEAD:
                     return None
-                if self.lines:
-                    raise BadRequest(431, "request head too large")
-                raise BadRequest(414, "request line too long")
+                if not self.lines:
+                    raise BadRequest(414, "request line too long")
+                raise self._refused("request head too large")
             line = bytes(buffer[self._start : end + 1])
             self._start = end + 1
             if line in (b"\r\n", b"\n") and self.lines:
@@ -103,7 +103,14 @@ class HeadReader:
             if len(self.lines) == 1 and line in (b"\r\n", b"\n"):
                 return self._start  # a blank request line: parse_head says so
             if len(self.lines) > MAX_HEADERS + 1:
-                raise BadRequest(431, "too many headers")
+                raise self._refused("too many headers")
+
+    def _refused(self, message: str) -> BadRequest:
+        """A 431 naming the request its line names, for the access log."""
+        refused = BadRequest(431, message)
+        words = str(self.lines[0], "iso-8859-1").split()
+        refused.method, refused.target = (words + ["-", "-"])[:2]
+        return refused
 
 
 def parse_head(lines: list[bytes]) -> Head | None:

@@ -102,7 +102,7 @@ class Committer:
         for each in batch:
             try:
                 prepared.append((each, each.prepare()))
-            except Exception as error:
+            except BaseException as error:  # its own result; the writer's thread goes on to the next
                 each.done(error)
         if not prepared:
             return
