@@ -21,7 +21,7 @@ import pytest
 from clinesync import __version__
 from clinesync.consoles.server import MAX_BODY
 
-from support import TOKEN, RunningServer
+from support import TOKEN, RunningServer, start_server
 
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 PATH = f"/api/v1/organizations/{ORG}/remote-config"
@@ -946,3 +946,20 @@ def test_a_pipelining_client_that_reads_its_answers_is_not_read_ahead_past_a_req
         for thread in threads:
             thread.join(10)
     assert held and max(held) <= MAX_HEAD + MAX_BODY + 65536  # a whole request, and one read past it
+
+
+def test_the_server_closes_whatever_state_a_signal_left_it_in(tmp_path: Path) -> None:
+    """A SIGTERM ends the loop wherever it lands, between a socket leaving the selector and the record of it,
+    say: closing the server then closes every connection, and raises nothing (it printed an internal error)."""
+    running = start_server(tmp_path / "c.db")
+    request = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+    with socket.create_connection(running.server.server_address[:2], timeout=10) as kept:
+        kept.sendall(request)
+        assert kept.recv(65536).startswith(b"HTTP/1.1 200")  # answered, and kept alive
+        running.server.shutdown()
+        loop = running.server.loop
+        (connection,) = loop._connections
+        loop._selector.unregister(connection.sock)  # what a signal between two steps of the loop leaves
+        running.server.server_close()
+        running.server.console.close()
+        assert kept.recv(1) == b""  # closed

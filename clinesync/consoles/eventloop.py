@@ -190,9 +190,12 @@ class ConnectionLoop:
             self._stopped.wait()
 
     def close(self) -> None:
-        """Every connection and the listening socket, once `run` has returned."""
-        for connection in list(self._connections):
-            self._close(connection)
+        """Every connection and the listening socket, once `run` has returned: closed, not unregistered one by
+        one, since a signal (SIGTERM) may have ended `run` between a socket's registration and its record."""
+        for connection in self._connections:
+            connection.closed = True
+            connection.sock.close()
+        self._connections.clear()
         if self._delays is not None:
             self._delays.stop()
         self._selector.close()
