@@ -963,3 +963,26 @@ def test_the_server_closes_whatever_state_a_signal_left_it_in(tmp_path: Path) ->
         running.server.server_close()
         running.server.console.close()
         assert kept.recv(1) == b""  # closed
+
+
+def test_a_log_nobody_reads_for_a_while_does_not_stop_the_server(tmp_path: Path) -> None:
+    """Its lines are held while the pipe is full (a paused pager), and written once it is read again."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "clinesync", "serve", "--db", str(tmp_path / "c.db"), "--port", "0"],
+        env={**os.environ, "CLINESYNC_SERVER_TOKENS": TOKEN},
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert server.stderr is not None
+        url = server.stderr.readline().decode().split(" on ", 1)[1].split(" ", 1)[0]
+        with httpx.Client(base_url=url, headers=AUTH, timeout=5) as http:  # nobody reads the log meanwhile
+            statuses = {http.get(PATH, params={"n": "x" * 150}).status_code for _ in range(1500)}
+        assert statuses == {200}  # 1,500 lines of 200 bytes: more than the pipe holds
+        logged = b""
+        deadline = time.monotonic() + 20
+        while logged.count(b" 200 ") < 1500 and time.monotonic() < deadline:  # read again: the rest comes
+            logged += os.read(server.stderr.fileno(), 65536)
+    finally:
+        server.terminate()
+        server.communicate(timeout=20)
+    assert logged.decode().count(f" GET {PATH} 200 ") == 1500 and b"dropped" not in logged

@@ -10,8 +10,7 @@ What a thread per connection got from blocking reads is kept by deadlines, all f
 its head within HEADER_DEADLINE, its answer within REQUEST_DEADLINE; a new connection must speak within
 FIRST_BYTE_DEADLINE and a kept-alive one within IDLE_DEADLINE. Past one the connection is closed, whatever the
 client drips. A silent connection costs a file descriptor and nothing else, and at most MAX_CONNECTIONS are
-kept. Every answer and every connection a client ends is one line of the access log, which never records a
-header or a body."""
+kept. Every answer and every connection a client ends is one line of the access log (`accesslog.py`)."""
 
 from __future__ import annotations
 
@@ -24,9 +23,9 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from clinesync import strictjson
+from clinesync.consoles.accesslog import AccessLog
 from clinesync.consoles.deadlines import Deadlines
 from clinesync.consoles.http1 import (
     CONTINUE,
@@ -38,7 +37,6 @@ from clinesync.consoles.http1 import (
     HeadReader,
     parse_head,
 )
-from clinesync.escape import visible
 from clinesync.records import field, record
 
 FIRST_BYTE_DEADLINE = 10.0  # seconds a new connection may stay silent before it is closed
@@ -110,7 +108,8 @@ class ConnectionLoop:
         """`screen(head)` and `handle(request, respond)` are called on the loop's thread and must not block;
         `respond(answer)` must be called once, on the loop's thread too (`post` gets there from another)."""
         self._screen, self._handle = screen, handle
-        self._max_body, self._log, self._latency = max_body, log, latency
+        self._max_body, self._latency = max_body, latency
+        self._log = AccessLog(log)
         # What a connection may hold unread: a whole request. Past it, reading waits for requests to be taken.
         self._read_ahead = MAX_HEAD + max_body
         self._framing = Framing(server)
@@ -161,7 +160,7 @@ class ConnectionLoop:
         try:
             swept = time.monotonic()
             while not self._stopping:
-                waiting = self._connections or not self._accepting
+                waiting = self._connections or not self._accepting or self._log.holding
                 timeout = 0.0 if self._runnable else _SWEEP if waiting else 1.0
                 for key, events in self._selector.select(timeout):
                     if key.fileobj is self._listener:
@@ -172,6 +171,8 @@ class ConnectionLoop:
                         self._guarded(key.data, self._ready, events)
                 self._run_posted()
                 self._run_runnable()
+                if self._log.holding:
+                    self._log.flush()
                 now = time.monotonic()
                 if now - swept >= _SWEEP:
                     swept = now
@@ -198,6 +199,7 @@ class ConnectionLoop:
         self._connections.clear()
         if self._delays is not None:
             self._delays.stop()
+        self._log.close()
         self._selector.close()
         for end in (self._listener, self._wake_in, self._wake_out):
             end.close()
@@ -327,7 +329,7 @@ class ConnectionLoop:
         if connection.closed:  # cut off at a deadline, or the client went, while its answer was made
             return
         ending = connection.ending or answer.close
-        self._log_answer(connection, method, target, answer.status)
+        self._log.answered(connection.peer, method, target, answer.status, connection.started)
         payload = strictjson.dumps(answer.body, ensure_ascii=False).encode()
         connection.ending = ending
         self._send(connection, self._framing.answer(answer.status, payload, answer.headers, ending))
@@ -403,9 +405,8 @@ class ConnectionLoop:
         connection.sock.close()
 
     def _ended(self, connection: _Connection, error: BaseException) -> None:
-        """One log line, never a traceback: a client that disconnects mid-answer is not the server's fault."""
         if not connection.closed:
-            self._write_log(f"{connection.peer} connection ended: {type(error).__name__}")
+            self._log.ended(connection.peer, error)
         self._close(connection)
 
     def _close_past_deadline(self, now: float) -> None:
@@ -430,26 +431,3 @@ class ConnectionLoop:
         for connection in runnable:
             if not connection.closed and not connection.busy:
                 self._guarded(connection, self._advance)
-
-    def _log_answer(self, connection: _Connection, method: str, target: str, status: int) -> None:
-        if self._log is None:
-            return
-        # Every field a client chose is escaped: no request can write terminal escape codes or forge a line.
-        method = visible(method[:20]).replace(" ", "\\x20")
-        path = visible(_path(target)[:200]).replace(" ", "\\x20")
-        elapsed = (time.monotonic() - connection.started) * 1000
-        self._write_log(f"{connection.peer} {method} {path} {status} {elapsed:.1f}ms")
-
-    def _write_log(self, line: str) -> None:
-        """Best effort: a log nobody reads any more (its pipe closed) does not stop the server."""
-        if self._log is not None:
-            with contextlib.suppress(OSError, ValueError):
-                self._log.write(line + "\n")
-                self._log.flush()
-
-
-def _path(target: str) -> str:
-    try:
-        return urlsplit(target).path
-    except ValueError:  # not a URL (an unclosed IPv6 bracket): logged as sent, up to its query
-        return target.partition("?")[0]
