@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -986,3 +987,16 @@ def test_a_log_nobody_reads_for_a_while_does_not_stop_the_server(tmp_path: Path)
         server.terminate()
         server.communicate(timeout=20)
     assert logged.decode().count(f" GET {PATH} 200 ") == 1500 and b"dropped" not in logged
+
+
+def test_a_token_that_cannot_be_looked_up_gets_a_500_not_a_dropped_connection(
+    console_server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(token: str) -> str | None:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(console_server.server.console, "member_organization", unreadable)
+    with client(console_server, {"Authorization": "Bearer not-the-admin-token"}) as http:
+        answer = http.get(PATH)
+    assert (answer.status_code, answer.json()) == (500, {"success": False, "error": "internal error"})
+    assert "malformed" not in console_server.log.getvalue()

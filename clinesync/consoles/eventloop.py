@@ -258,9 +258,8 @@ class ConnectionLoop:
         connection.inbox += data
         if not connection.busy:
             self._advance(connection)
-        if (
-            len(connection.inbox) > self._read_ahead
-        ):  # requests read ahead enough: read on once they are taken
+        # Requests read ahead enough: read on once they are taken.
+        if len(connection.inbox) > self._read_ahead:
             self._interest(connection, connection.events & ~_READ)
 
     def _advance(self, connection: _Connection) -> None:

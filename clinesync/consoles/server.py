@@ -204,7 +204,10 @@ class ConsoleServer:
         header = head.headers.get("Authorization")
         if self.authorized(header):
             return _Caller(None)
-        member = self.member(header)  # read-only, bound to one organization
+        try:
+            member = self.member(header)  # read-only, bound to one organization
+        except Exception:  # a bug, or a database that cannot be read: answer 500, never a traceback
+            return _refusal(Reply(500, "internal error"))
         if member is None:
             return _refusal(Reply(401, "missing or wrong token"))
         return _Caller(member)
