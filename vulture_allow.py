@@ -1,5 +1,3 @@
 # ruff: noqa: F821, B018
 # Names vulture takes for dead code that are not: parameters a framework's signature requires.
 standalone_mode  # click's Group.main: clinesync always runs standalone
-explain  # BaseHTTPRequestHandler.send_error's signature
-format  # BaseHTTPRequestHandler.log_message's signature

@@ -109,7 +109,7 @@ def start_server(database: Path, **options: Any) -> RunningServer:
     server = ConsoleServer(
         ("127.0.0.1", 0), LocalConsole(database, wal=True), [TOKEN], log=log, **options
     )  # as serve opens it
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     return RunningServer(server, database, log)
 
 

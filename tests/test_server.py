@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +28,7 @@ from support import TOKEN, RunningServer, start_server
 ORG = "org-01JZPE4CHW5XTP73W95762121Y"
 PATH = f"/api/v1/organizations/{ORG}/remote-config"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+GET_REQUEST = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
 
 
 def client(server: RunningServer, headers: dict[str, str] | None = None) -> httpx.Client:
@@ -264,7 +266,7 @@ def test_clinesync_serve_runs_binds_loopback_and_stops_on_sigterm(tmp_path: Path
         host, port = url.removeprefix("http://").rsplit(":", 1)
         dripping = socket.create_connection((host, int(port)), timeout=5)  # a request that never ends
         dripping.sendall(f"GET {PATH} HTTP/1.1\r\nX-Drip: 1\r\n".encode())
-        time.sleep(0.3)  # on a worker now, its headers unfinished
+        time.sleep(0.3)  # read by the server now, its headers unfinished
     finally:
         stopping = time.monotonic()
         server.send_signal(signal.SIGTERM)
@@ -294,6 +296,18 @@ def test_serve_without_tokens_refuses_to_start(tmp_path: Path) -> None:
         result.stderr
         == "Error: the server needs at least one token: --token-file or CLINESYNC_SERVER_TOKENS\n"
     )
+
+
+def serve_process(database: Path, **options: Any) -> tuple[subprocess.Popen[bytes], str]:
+    """`clinesync serve` in a process of its own on a free port, its log on a pipe: the process and its URL."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "clinesync", "serve", "--db", str(database), "--port", "0"],
+        env={**os.environ, "CLINESYNC_SERVER_TOKENS": TOKEN},
+        stderr=subprocess.PIPE,
+        **options,
+    )
+    assert server.stderr is not None
+    return server, server.stderr.readline().decode().split(" on ", 1)[1].split(" ", 1)[0]
 
 
 def raw(server: RunningServer, request: bytes, timeout: float = 10) -> bytes:
@@ -434,10 +448,7 @@ def test_a_burst_of_200_clients_is_queued_not_refused_and_handles_are_closed(
 
     def settled(held: dict[str, int]) -> bool:
         return (
-            held["socket"] <= 1
-            and held["-wal"] <= _KEPT_OPEN
-            and held["-shm"] <= 1
-            and held["database"] <= _KEPT_OPEN + 2
+            held["socket"] <= 1 and held["-wal"] <= _KEPT_OPEN and held["-shm"] <= 1 and held["database"] <= 2
         )
 
     deadline = time.monotonic() + 20
@@ -622,24 +633,23 @@ def test_a_batch_of_writes_is_applied_in_order_each_seeing_the_ones_before(tmp_p
     assert live is not None and live.config["n"] == 2
 
 
-def test_idle_and_silent_connections_hold_no_worker(console_server: RunningServer) -> None:
+def test_idle_and_silent_connections_hold_nothing_a_request_needs(console_server: RunningServer) -> None:
     """200 sockets that connect and send nothing, and 100 kept-alive ones resting between requests, more than
-    the 64 workers: an authenticated request is still answered at once, not after a deadline (30 s)."""
+    the 64 workers the server once had: an authenticated request is still answered at once, not after a
+    deadline (30 s)."""
     address = console_server.server.server_address[:2]
     idle = [socket.create_connection(address, timeout=5) for _ in range(200)]
     resting = []
     try:
         for _ in range(100):
             kept = socket.create_connection(address, timeout=5)
-            kept.sendall(f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode())
+            kept.sendall(GET_REQUEST)
             assert kept.recv(65536).startswith(b"HTTP/1.1 200")  # answered; the connection stays open
             resting.append(kept)
         with client(console_server) as http:
             answer = http.get(PATH, timeout=10)  # far under every deadline a held worker would wait out
         assert answer.status_code == 200
-        resting[0].sendall(
-            f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
-        )
+        resting[0].sendall(GET_REQUEST)
         assert resting[0].recv(65536).startswith(b"HTTP/1.1 200")  # a rested connection is served again
     finally:
         for connection in idle + resting:
@@ -700,8 +710,8 @@ def test_an_integer_cline_reads_as_infinity_is_refused_not_stored(
 def test_a_client_that_sends_without_reading_its_answers_is_cut_off_at_the_request_deadline(
     console_server: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Answers it does not read are not heaped up in the server: its next request waits until it has read the
-    last answer, and the connection is closed at the deadline, while others are served."""
+    """Its next request waits until it has read the last answer, so the connection is closed at the deadline
+    (the answers it does not read are not heaped up: the read-ahead test below), while others are served."""
     from clinesync.consoles import eventloop
 
     monkeypatch.setattr(eventloop, "REQUEST_DEADLINE", 1.0)
@@ -766,17 +776,9 @@ def test_out_of_descriptors_the_server_waits_for_one_without_spinning(tmp_path: 
     def few_descriptors() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (48, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 
-    server = subprocess.Popen(
-        [sys.executable, "-m", "clinesync", "serve", "--db", str(tmp_path / "c.db"), "--port", "0"],
-        env={**os.environ, "CLINESYNC_SERVER_TOKENS": TOKEN},
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=few_descriptors,
-    )
+    server, url = serve_process(tmp_path / "c.db", preexec_fn=few_descriptors)
     held: list[socket.socket] = []
     try:
-        assert server.stderr is not None
-        url = server.stderr.readline().split(" on ", 1)[1].split(" ", 1)[0]
         host, port = url.removeprefix("http://").rsplit(":", 1)
         held = [socket.create_connection((host, int(port)), timeout=5) for _ in range(60)]  # past 48
         time.sleep(0.5)  # the server takes what it can, and runs out
@@ -830,7 +832,7 @@ def test_an_unknown_method_is_answered_and_its_connection_closed(console_server:
 def test_a_long_pipeline_does_not_hold_back_another_client(console_server: RunningServer) -> None:
     """Each connection gets one request a pass: a client asking 2,000 at once is not answered all of them
     before another client's one request (a pass used to answer a whole 64 KiB read of them, 400 or so)."""
-    request = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+    request = GET_REQUEST
     address = console_server.server.server_address[:2]
     with (
         socket.create_connection(address, timeout=10) as greedy,
@@ -854,7 +856,7 @@ def test_a_slow_write_does_not_hold_back_reads(console_server: RunningServer) ->
     put = (
         f"PUT {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {len(slow)}\r\n\r\n"
     ).encode() + slow
-    get = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+    get = GET_REQUEST
     address = console_server.server.server_address[:2]
     with (
         socket.create_connection(address, timeout=30) as writer,
@@ -876,7 +878,7 @@ def test_requests_sent_whole_before_a_half_close_are_all_answered(console_server
     put = (
         f"PUT {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {len(value)}\r\n\r\n"
     ).encode() + value
-    get = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+    get = GET_REQUEST
     with socket.create_connection(console_server.server.server_address[:2], timeout=10) as connection:
         connection.sendall(put + get + get + get[:10])  # the last cut short: no answer for it
         connection.shutdown(socket.SHUT_WR)
@@ -893,15 +895,9 @@ def test_a_malformed_header_is_logged_with_its_request(console_server: RunningSe
 
 
 def test_serve_runs_on_when_nobody_reads_its_log(tmp_path: Path) -> None:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "clinesync", "serve", "--db", str(tmp_path / "c.db"), "--port", "0"],
-        env={**os.environ, "CLINESYNC_SERVER_TOKENS": TOKEN},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server, url = serve_process(tmp_path / "c.db")
     try:
         assert server.stderr is not None
-        url = server.stderr.readline().split(" on ", 1)[1].split(" ", 1)[0]
         server.stderr.close()  # whoever read the log has gone
         with httpx.Client(base_url=url, headers=AUTH, timeout=10) as http:
             assert [http.get(PATH).status_code for _ in range(3)] == [200, 200, 200]
@@ -919,7 +915,7 @@ def test_a_pipelining_client_that_reads_its_answers_is_not_read_ahead_past_a_req
     the server does not take in a client's megabytes of pipelined requests faster than it answers them."""
     from clinesync.consoles.http1 import MAX_HEAD
 
-    request = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+    request = GET_REQUEST
     loop = console_server.server.loop
     held: list[int] = []
     stop = threading.Event()
@@ -953,7 +949,7 @@ def test_the_server_closes_whatever_state_a_signal_left_it_in(tmp_path: Path) ->
     """A SIGTERM ends the loop wherever it lands, between a socket leaving the selector and the record of it,
     say: closing the server then closes every connection, and raises nothing (it printed an internal error)."""
     running = start_server(tmp_path / "c.db")
-    request = f"GET {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+    request = GET_REQUEST
     with socket.create_connection(running.server.server_address[:2], timeout=10) as kept:
         kept.sendall(request)
         assert kept.recv(65536).startswith(b"HTTP/1.1 200")  # answered, and kept alive
@@ -968,14 +964,9 @@ def test_the_server_closes_whatever_state_a_signal_left_it_in(tmp_path: Path) ->
 
 def test_a_log_nobody_reads_for_a_while_does_not_stop_the_server(tmp_path: Path) -> None:
     """Its lines are held while the pipe is full (a paused pager), and written once it is read again."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "clinesync", "serve", "--db", str(tmp_path / "c.db"), "--port", "0"],
-        env={**os.environ, "CLINESYNC_SERVER_TOKENS": TOKEN},
-        stderr=subprocess.PIPE,
-    )
+    server, url = serve_process(tmp_path / "c.db")
     try:
         assert server.stderr is not None
-        url = server.stderr.readline().decode().split(" on ", 1)[1].split(" ", 1)[0]
         with httpx.Client(base_url=url, headers=AUTH, timeout=5) as http:  # nobody reads the log meanwhile
             statuses = {http.get(PATH, params={"n": "x" * 150}).status_code for _ in range(1500)}
         assert statuses == {200}  # 1,500 lines of 200 bytes: more than the pipe holds
@@ -1000,3 +991,55 @@ def test_a_token_that_cannot_be_looked_up_gets_a_500_not_a_dropped_connection(
         answer = http.get(PATH)
     assert (answer.status_code, answer.json()) == (500, {"success": False, "error": "internal error"})
     assert "malformed" not in console_server.log.getvalue()
+    asked_to_close = f"GET {PATH} HTTP/1.1\r\nAuthorization: Bearer not-it\r\nConnection: close\r\n\r\n"
+    closed = raw(console_server, asked_to_close.encode(), timeout=5)  # as the client asked, not at 30 s
+    assert closed.startswith(b"HTTP/1.1 500") and b"Connection: close" in closed
+
+
+def test_a_refused_request_gets_its_answer_though_its_body_was_still_coming(
+    console_server: RunningServer,
+) -> None:
+    """The server ends the connection after a refusal from the head, and reads and drops the body still
+    coming: closing at once with it unread sent a reset, which lost the client the 401 one time in four."""
+    import http.client
+
+    host, port = console_server.server.server_address[:2]
+    body = b"x" * 900_000
+    statuses = []
+    for _ in range(20):
+        connection = http.client.HTTPConnection(host, port, timeout=10)
+        try:
+            connection.request("PUT", PATH, body, {"Authorization": "Bearer wrong"})
+            statuses.append(connection.getresponse().status)
+        except OSError as error:
+            statuses.append(type(error).__name__)
+        finally:
+            connection.close()
+    assert statuses == [401] * 20
+
+
+def test_latency_delays_every_answer_refusals_too(tmp_path: Path) -> None:
+    """`serve --latency-ms`, which benchmarks clients as over a network, delays a 401 as it does a 200."""
+    running = start_server(tmp_path / "c.db", latency=0.3)
+    try:
+        with client(running, {}) as http:
+            started = time.monotonic()
+            assert http.get(PATH).status_code == 401
+            assert time.monotonic() - started >= 0.3
+    finally:
+        running.stop()
+
+
+def test_at_stop_the_log_held_is_written_before_stopped(tmp_path: Path) -> None:
+    server, url = serve_process(tmp_path / "c.db")
+    try:
+        with httpx.Client(base_url=url, headers=AUTH, timeout=5) as http:  # more than the pipe holds
+            assert {http.get(PATH, params={"n": "x" * 150}).status_code for _ in range(1500)} == {200}
+        server.terminate()  # and the log read again only now
+        _, logged = server.communicate(timeout=20)
+    finally:
+        server.kill()
+        server.wait(20)
+    lines = logged.decode().splitlines()
+    assert server.returncode == 0 and lines[-1] == "Stopped."
+    assert sum(f" GET {PATH} 200 " in line for line in lines) == 1500

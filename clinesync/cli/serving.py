@@ -60,11 +60,12 @@ def serve(database: str | None, host: str, port: int, read_only: bool, latency_m
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        with contextlib.suppress(OSError):  # whoever read the log may have gone before the server
-            output.err(view.STOPPED)
+        pass
     finally:
-        server.server_close()
+        server.server_close()  # the access log's last lines too, before "Stopped."
         server.console.close()
+    with contextlib.suppress(OSError):  # whoever read the log may have gone before the server
+        output.err(view.STOPPED)
     return EXIT_OK
 
 

@@ -32,7 +32,7 @@ class AccessLog:
             descriptor = out.fileno() if out is not None else -1
         except (AttributeError, OSError, io.UnsupportedOperation):  # in memory: always takes it
             descriptor = -1
-        if descriptor >= 0:
+        if descriptor >= 0 and hasattr(select, "poll"):  # where there is none (Windows), lines are waited on
             self._ready = select.poll()
             self._ready.register(descriptor, select.POLLOUT)
 

@@ -10,7 +10,9 @@ What a thread per connection got from blocking reads is kept by deadlines, all f
 its head within HEADER_DEADLINE, its answer within REQUEST_DEADLINE; a new connection must speak within
 FIRST_BYTE_DEADLINE and a kept-alive one within IDLE_DEADLINE. Past one the connection is closed, whatever the
 client drips. A silent connection costs a file descriptor and nothing else, and at most MAX_CONNECTIONS are
-kept. Every answer and every connection a client ends is one line of the access log (`accesslog.py`)."""
+kept. Every answer, and every connection its client resets, is one line of the access log (`accesslog.py`).
+A connection ended after an answer lingers a moment, reading and dropping what its client still sends, so the
+answer is not lost to a reset (a refused request's unread body would make one)."""
 
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ IDLE_DEADLINE = 30.0  # seconds a kept-alive connection may stay silent between 
 HEADER_DEADLINE = 10.0  # seconds from a request's first byte to the end of its head
 REQUEST_DEADLINE = 30.0  # seconds a request may take from its first byte to its answer
 MAX_CONNECTIONS = 1024  # beyond it a new connection is closed at once: each one is a file descriptor
+LINGER = 2.0  # seconds a connection ended after its answer reads and drops what its client still sends
 _SWEEP = 0.1  # seconds between looks for connections past their deadline: a deadline is met this closely
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
@@ -90,6 +93,8 @@ class _Connection:
         self.answered = False  # its answer is in the outbox
         self.ending = False  # closed once the outbox is sent
         self.client_done = False  # the client has sent all it will
+        self.lingering = False  # answered for the last time: what still comes is read and dropped
+        self.dropped = 0  # bytes of it
         self.closed = False
 
 
@@ -249,6 +254,11 @@ class ConnectionLoop:
             data = connection.sock.recv(65536)
         except (BlockingIOError, InterruptedError):
             return
+        if connection.lingering:
+            connection.dropped += len(data)
+            if not data or connection.dropped > self._read_ahead:
+                self._close(connection)
+            return
         if not data:  # the client has sent all it will: what it sent whole is still answered, in order
             connection.client_done = True
             self._interest(connection, connection.events & ~_READ)
@@ -278,7 +288,7 @@ class ConnectionLoop:
             except BadRequest as bad:
                 connection.busy = True
                 refusal = Answer(bad.status, {"success": False, "error": str(bad)}, close=True)
-                self._answer(connection, bad.method, bad.target, refusal)
+                self._respond(connection, bad.method, bad.target, refusal)
                 return
             if head is None:
                 self._close(connection)
@@ -290,8 +300,8 @@ class ConnectionLoop:
             screened = self._screen(head)
             if isinstance(screened, Answer):
                 connection.busy = True
-                connection.ending = connection.length != 0  # the body stays unread
-                self._answer(connection, head.method, head.target, screened)
+                connection.ending = connection.length != 0 or not head.keep_alive  # its body stays unread
+                self._respond(connection, head.method, head.target, screened)
                 return
             connection.head, connection.caller = head, screened
             if connection.length and head.expects_continue:
@@ -308,17 +318,15 @@ class ConnectionLoop:
         request = Request(head.method, head.target, head.headers, body, connection.caller)
         if length is None or not head.keep_alive:
             connection.ending = True  # an unread body would be taken for the next request
-        self._handle(request, lambda answer: self._respond(connection, head, answer))
+        self._handle(request, lambda answer: self._respond(connection, head.method, head.target, answer))
 
     def _more_to_come(self, connection: _Connection) -> None:
         if connection.client_done:  # and never will: a request cut short gets no answer
             self._close(connection)
 
-    def _respond(self, connection: _Connection, head: Head, answer: Answer) -> None:
+    def _respond(self, connection: _Connection, method: str, target: str, answer: Answer) -> None:
         """Called now, or later by work posted from the writer's thread: guarded wherever it comes from."""
-        answered = functools.partial(
-            self._guarded, connection, self._answer, head.method, head.target, answer
-        )
+        answered = functools.partial(self._guarded, connection, self._answer, method, target, answer)
         if self._delays is not None:
             self._delays.watch(functools.partial(self.post, answered), self._latency)
         else:
@@ -365,7 +373,7 @@ class ConnectionLoop:
             connection.outbox += data
             self._interest(connection, connection.events | _WRITE)
         elif connection.ending:
-            self._close(connection)
+            self._finish(connection)
 
     def _flush(self, connection: _Connection) -> None:
         sent = connection.sock.send(connection.outbox)
@@ -373,12 +381,26 @@ class ConnectionLoop:
         if connection.outbox:
             return
         if connection.ending:
-            self._close(connection)
+            self._finish(connection)
             return
         self._interest(connection, connection.events & ~_WRITE)
         if connection.answered:
             connection.answered = False
             self._idle(connection)
+
+    def _finish(self, connection: _Connection) -> None:
+        """The last answer is sent, and then the connection's end; what the client still sends (a refused
+        request's body, say) is read and dropped for a moment before it is closed. Closed at once with bytes
+        unread, it would send a reset, which can reach the client before the answer does, and lose it."""
+        if connection.client_done:
+            self._close(connection)
+            return
+        with contextlib.suppress(OSError):  # the client is gone already
+            connection.sock.shutdown(socket.SHUT_WR)
+        connection.lingering = True
+        connection.inbox.clear()
+        connection.due = time.monotonic() + LINGER
+        self._interest(connection, _READ)
 
     def _interest(self, connection: _Connection, events: int) -> None:
         if events == connection.events:

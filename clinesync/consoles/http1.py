@@ -77,20 +77,23 @@ class Head:
 
 
 class HeadReader:
-    """A request's head as its bytes arrive: its lines, until the blank line that ends it. Each byte is looked
-    at once however the head is split, so a client dripping it costs no more than one sending it whole."""
+    """A request's head as its bytes arrive: its lines, until the blank line that ends it. Each byte is
+    searched once however the head is split, so a client dripping it costs little more than one sending it
+    whole."""
 
     def __init__(self) -> None:
         self.lines: list[bytes] = []
         self._start = 0  # where the line not yet ended starts
+        self._searched = 0  # up to where it holds no line ending
 
     def feed(self, buffer: bytes | bytearray) -> int | None:
         """Where the head ends in `buffer` (which holds the request from its first byte), once it is whole;
         None until then. Raises BadRequest past a limit, without waiting for the rest."""
         while True:
-            end = buffer.find(b"\n", self._start, MAX_HEAD)
+            end = buffer.find(b"\n", max(self._start, self._searched), MAX_HEAD)
             if end < 0:
                 if len(buffer) < MAX_HEAD:
+                    self._searched = len(buffer)
                     return None
                 if not self.lines:
                     raise BadRequest(414, "request line too long")

@@ -140,8 +140,8 @@ class LocalConsole:
 
     @contextlib.contextmanager
     def _connected(self) -> Iterator[sqlite3.Connection]:
-        """A connection of the pool, used by one thread at a time: opening one costs more than a query, and a
-        server thread per request must not leave one open each."""
+        """A connection of the pool, used by one thread at a time: opening one costs more than a query, and the
+        threads of a fleet's reads must not leave one open each."""
         try:
             connection = self._idle.pop()
         except IndexError:
@@ -189,8 +189,8 @@ class LocalConsole:
         """Several writes in one transaction (one sync to disk), each checked against its own If-Match: a
         conflict refuses that write alone, and a later write of the same organization sees an earlier one.
         Nothing is written when the transaction fails. A handful of statements whatever the batch holds:
-        each gives up the interpreter lock, and a server's committing thread waits behind every busy
-        handler thread to take it back (50 writes of one statement each took 21 ms to commit, measured)."""
+        each gives up the interpreter lock, and a server's writer thread waits behind the thread serving
+        every connection to take it back (50 writes of one statement each took 21 ms to commit, measured)."""
         if self.read_only:
             raise ConsoleError(f"local console {self.path} was opened read-only")
         if self._empty:

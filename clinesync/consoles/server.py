@@ -167,8 +167,8 @@ class ConsoleServer:
         """Accepted so far, for tests and benchmarks."""
         return self.loop.accepted
 
-    def serve_forever(self, poll_interval: float = 0.5) -> None:
-        """Serves until `shutdown`; `poll_interval` is the standard library's, and unused: a stop wakes it."""
+    def serve_forever(self) -> None:
+        """Serves until `shutdown`."""
         self.loop.run()
 
     def shutdown(self) -> None:
@@ -197,10 +197,10 @@ class ConsoleServer:
     def _screen(self, head: Head) -> Answer | _Caller:
         """Who is asking, from the head alone; a request refused here has its body never read."""
         if head.method not in _METHODS:
-            return Answer(501, {"success": False, "error": "unsupported method"}, close=True)
+            return _refusal(Reply(501, "unsupported method"), close=True)
         self.requests[head.method] = self.requests.get(head.method, 0) + 1
         if head.method == "HEAD":  # its answer would have a body the client does not read: then close
-            return Answer(405, {"success": False, "error": "method not allowed"}, close=True)
+            return _refusal(Reply(405, "method not allowed"), close=True)
         header = head.headers.get("Authorization")
         if self.authorized(header):
             return _Caller(None)
@@ -324,12 +324,12 @@ def _live(live: Live) -> Answer:
     return _success({"enabled": live.document.enabled, "value": live.document.wire_value()}, etag)
 
 
-def _refusal(reply: Reply) -> Answer:
+def _refusal(reply: Reply, close: bool = False) -> Answer:
     body: dict[str, Any] = {"success": False, "error": str(reply)}
     if reply.code:
         body["code"] = reply.code
     # After a wrong token no second guess on this connection: a flood of them costs a connection each.
-    return Answer(reply.status, body, close=reply.status == 401)
+    return Answer(reply.status, body, close=close or reply.status == 401)
 
 
 def _document(request: Request) -> Document:
