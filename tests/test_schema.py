@@ -115,6 +115,13 @@ def test_real_cline_payloads_are_valid_remote_configs(name: str) -> None:
     assert remote_config_errors(cline_remote_configs()[name]) == []
 
 
+def test_a_limit_lists_the_first_errors_found_without_looking_for_the_rest() -> None:
+    many = {"version": "v1", "globalRules": [{"x": 1}] * 20_000}  # 80,000 errors
+    first = remote_config_errors(many, limit=10)
+    assert len(first) == 10 and first == sorted(first)
+    assert all(error.startswith("globalRules[") for error in first)
+
+
 def test_a_stored_document_needs_its_version() -> None:
     assert remote_config_errors({}) == ["value: missing 'version'"]
 

@@ -362,11 +362,11 @@ def _document(request: Request) -> Document:
     except ValueError:
         raise Reply(400, "value is not a JSON string of a RemoteConfig") from None
     try:
-        problems = remote_config_errors(config)
+        problems = remote_config_errors(config, limit=10)
     except RecursionError:
         raise Reply(400, "value is nested too deeply for a RemoteConfig") from None
     if problems:
-        raise Reply(400, "invalid RemoteConfig: " + "; ".join(problems[:10]))
+        raise Reply(400, "invalid RemoteConfig: " + "; ".join(problems))
     document = Document(body["enabled"], config)
     try:
         document.wire_value().encode()

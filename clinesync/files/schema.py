@@ -9,6 +9,7 @@ is recognised by a quick check first (`fastcheck.py`); jsonschema gives every ot
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import unicodedata
@@ -56,13 +57,15 @@ def stored_document_schema() -> dict[str, Any]:
     return {"$defs": schema()["$defs"], "$ref": "#/$defs/RemoteConfig", "required": ["version"]}
 
 
-def remote_config_errors(value: Any) -> list[str]:
+def remote_config_errors(value: Any, limit: int | None = None) -> list[str]:
     """Why `value` is not a valid RemoteConfig, as a console server answers a write: field names and rules,
-    never the values themselves (a value may be a credential)."""
+    never the values themselves (a value may be a credential). With a `limit`, the first that many found,
+    sorted: listing all 80,000 errors of a 200 KB document took a second."""
     quick = _quick_document_check()
     if quick is not None and quick(value):
         return []
-    return sorted(_values_free(error) for error in _remote_config_validator().iter_errors(value))
+    errors = itertools.islice(_remote_config_validator().iter_errors(value), limit)
+    return sorted(_values_free(error) for error in errors)
 
 
 def _values_free(error: Any) -> str:
