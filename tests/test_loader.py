@@ -145,3 +145,17 @@ def test_a_resolved_view_walks_only_the_changed_values_and_what_holds_them() -> 
         (("remoteConfig", "a"), data["remoteConfig"]["a"]),
         (("remoteConfig", "a", "x"), "resolved"),
     ]
+
+
+@pytest.mark.parametrize("odd", ["\x85", "\u2028", "\u2029", "\r"])
+def test_problems_are_placed_on_lines_as_git_and_editors_count_them(odd: str) -> None:
+    """libyaml also ends lines at NEL, LS, PS and a lone CR (YAML 1.1's breaks); a reviewer's line is what a
+    LF ends, as GitHub's annotations count it."""
+    text = f"# a comment{odd}# and more{odd}\nversion: v1\nversion: v2\nbroken: [\n"
+    loaded = load_bytes(text.encode(), "org.yaml")
+    assert [(problem.rule, problem.line) for problem in loaded.problems] == [("CS102", 3), ("CS103", 5)]
+    duplicated = load_bytes(text.rsplit("broken", 1)[0].encode(), "org.yaml")
+    (problem,) = duplicated.problems
+    assert (problem.rule, problem.line, problem.column) == ("CS102", 3, 1)
+    assert "first at line 2" in problem.message
+    assert duplicated.value_mark(("version",)) == Mark(3, 10)

@@ -12,7 +12,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from clinesync import strictjson
@@ -41,6 +41,7 @@ SETTINGS = settings(
 @given(
     st.one_of(yaml_texts(), mutated_files(), st.binary(max_size=300).map(lambda raw: raw.decode("latin-1")))
 )
+@example("organization: \n\x850")  # found by hypothesis: libyaml's line after a NEL is not a reviewer's
 def test_validate_never_raises_and_locates_every_problem(text: str) -> None:
     raw = text.encode("utf-8")
     problems = check_loaded(load_bytes(raw, "org.yaml")).problems

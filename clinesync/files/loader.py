@@ -10,6 +10,8 @@ resolved by YAML 1.2's core schema, as editors (yaml-language-server) read them,
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 import yaml
@@ -47,6 +49,36 @@ class YamlMark(Protocol):
 
 def as_mark(mark: Mark | YamlMark) -> Mark:
     return mark if isinstance(mark, Mark) else Mark(mark.line + 1, mark.column + 1)
+
+
+_ODD_BREAK = re.compile("[\x85\u2028\u2029]|\r(?!\n)")
+
+
+class _LinesByLF:
+    """Marks in lines as git, GitHub's annotations and editors count them, for a text where libyaml counts
+    others: it ends a line at a lone CR, NEL, LS and PS too (YAML 1.1's line breaks), so `organization: x`
+    after a NEL was reported a line further than the line a reviewer sees. Such texts are rare: their marks
+    are turned into `Mark`s from each mark's offset, all of them, once loaded."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @staticmethod
+    def needed(text: str) -> bool:
+        return _ODD_BREAK.search(text) is not None
+
+    def mark(self, mark: Mark | YamlMark) -> Mark:
+        if isinstance(mark, Mark):
+            return mark
+        index: int = mark.index  # type: ignore[attr-defined]  # libyaml's marks have it: a character offset
+        line_start = self.text.rfind("\n", 0, index) + 1
+        return Mark(self.text.count("\n", 0, index) + 1, index - line_start + 1)
+
+    def remark(self, loaded: LoadedFile) -> None:
+        """Every mark the loader kept, in lines by LF."""
+        for marks in (loaded.values, loaded.keys):
+            for path, mark in marks.items():
+                marks[path] = self.mark(mark)
 
 
 @record(frozen=True)
@@ -177,12 +209,14 @@ def load_bytes(raw: bytes, name: str) -> LoadedFile:
     if not text.strip():
         return _refused(loaded, Mark(1, 1), "the file is empty: an organization file is one YAML mapping")
     loaded = LoadedFile(name, suppressions=scan(text, name), mentions_variables="${var:" in text)
+    lines = _LinesByLF(text) if _LinesByLF.needed(text) else None
+    composer = _Composer(loaded, lines.mark if lines else as_mark)
     try:
-        data, nodes = _Composer(loaded).compose(text)
+        data, nodes = composer.compose(text)
     except _Refused as refusal:
         return _refused(loaded, refusal.mark, str(refusal))
     except yaml.MarkedYAMLError as error:
-        mark = as_mark(error.problem_mark) if error.problem_mark else Mark(1, 1)
+        mark = composer.mark(error.problem_mark) if error.problem_mark else Mark(1, 1)
         return _refused(loaded, mark, f"invalid YAML: {error.problem}")
     except yaml.reader.ReaderError as error:
         read = text[: error.position]
@@ -195,6 +229,8 @@ def load_bytes(raw: bytes, name: str) -> LoadedFile:
         )
     except yaml.YAMLError as error:
         return _refused(loaded, Mark(1, 1), f"invalid YAML: {error}")
+    if lines is not None:
+        lines.remark(loaded)
     return evolve(loaded, data=data, walked=nodes)
 
 
@@ -205,8 +241,9 @@ def _refused(loaded: LoadedFile, mark: Mark, message: str) -> LoadedFile:
 class _Composer:
     """Turns libyaml events into dicts, lists and scalars, recording marks in the LoadedFile."""
 
-    def __init__(self, loaded: LoadedFile) -> None:
+    def __init__(self, loaded: LoadedFile, mark: Callable[[Mark | YamlMark], Mark]) -> None:
         self.loaded = loaded
+        self.mark = mark  # a libyaml mark as a `Mark`
 
     def compose(self, text: str) -> tuple[Any, list[tuple[Path, Any]] | None]:
         """The document's data, and its nodes in document order (None where a repeated key left a stale
@@ -222,7 +259,7 @@ class _Composer:
             if not loader.check_event(yaml.StreamEndEvent):
                 extra = loader.peek_event()
                 raise _Refused(
-                    as_mark(extra.start_mark), "the file holds more than one YAML document: keep one"
+                    self.mark(extra.start_mark), "the file holds more than one YAML document: keep one"
                 )
             return composed
         finally:
@@ -232,7 +269,7 @@ class _Composer:
         first = loader.peek_event()
         if not isinstance(first, yaml.MappingStartEvent):
             what = "a list" if isinstance(first, yaml.SequenceStartEvent) else "a single value"
-            raise _Refused(as_mark(first.start_mark), f"the document is {what}, not a mapping of settings")
+            raise _Refused(self.mark(first.start_mark), f"the document is {what}, not a mapping of settings")
         # One loop over every event of the file, with the names it uses held locally: it is half the cost of
         # checking a file. Marks are kept as libyaml made them and become `Mark`s when asked for.
         loaded = self.loaded
@@ -290,11 +327,11 @@ class _Composer:
                 self._refuse_anchor_or_tag(event, _COLLECTION_TAGS)
                 value = {} if kind is _MAPPING_START else []
                 if len(stack) >= MAX_DEPTH:
-                    raise _Refused(as_mark(event.start_mark), f"nesting deeper than {MAX_DEPTH} levels")
+                    raise _Refused(self.mark(event.start_mark), f"nesting deeper than {MAX_DEPTH} levels")
                 stack.append([value, path, None])
             else:
                 raise _Refused(
-                    as_mark(event.start_mark),
+                    self.mark(event.start_mark),
                     f"alias '*{event.anchor}': anchors and aliases are not supported, write the value out",
                 )
             append((path, value))
@@ -308,17 +345,19 @@ class _Composer:
     def _key(self, event: Any, container: dict[str, Any], path: Path) -> str:
         start = event.start_mark
         if type(event) is not _SCALAR:
-            raise _Refused(as_mark(start), "a mapping key must be plain text, not a list, mapping or alias")
+            raise _Refused(self.mark(start), "a mapping key must be plain text, not a list, mapping or alias")
         self._refuse_anchor_or_tag(event, _SCALAR_TAGS)
         key: str = event.value
         if key == "<<" and not event.style:
-            raise _Refused(as_mark(start), "YAML merge keys ('<<') are not supported: write the settings out")
+            raise _Refused(
+                self.mark(start), "YAML merge keys ('<<') are not supported: write the settings out"
+            )
         if key in container:
-            first = as_mark(self.loaded.keys[path + (key,)])
+            first = self.mark(self.loaded.keys[path + (key,)])
             self.loaded.problems.append(
                 self.loaded.problem(
                     "CS102",
-                    as_mark(start),
+                    self.mark(start),
                     f"duplicate key '{key}' in {dotted(path)} (first at line {first.line}): "
                     "YAML would silently keep only the last one",
                 )
@@ -343,11 +382,10 @@ class _Composer:
             self.loaded.converted[path] = text
         return value
 
-    @staticmethod
-    def _refuse_anchor_or_tag(event: Any, allowed_tags: set[str]) -> None:
+    def _refuse_anchor_or_tag(self, event: Any, allowed_tags: set[str]) -> None:
         if event.anchor is None and (event.tag is None or event.tag == "!" or event.tag in allowed_tags):
             return
-        mark = as_mark(event.start_mark)
+        mark = self.mark(event.start_mark)
         if event.anchor is not None:
             raise _Refused(
                 mark, f"anchor '&{event.anchor}': anchors and aliases are not supported, write the value out"
