@@ -10,7 +10,6 @@ resolved by YAML 1.2's core schema, as editors (yaml-language-server) read them,
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
@@ -51,9 +50,6 @@ def as_mark(mark: Mark | YamlMark) -> Mark:
     return mark if isinstance(mark, Mark) else Mark(mark.line + 1, mark.column + 1)
 
 
-_ODD_BREAK = re.compile("[\x85\u2028\u2029]|\r(?!\n)")
-
-
 class _LinesByLF:
     """Marks in lines as git, GitHub's annotations and editors count them, for a text where libyaml counts
     others: it ends a line at a lone CR, NEL, LS and PS too (YAML 1.1's line breaks), so `organization: x`
@@ -65,7 +61,10 @@ class _LinesByLF:
 
     @staticmethod
     def needed(text: str) -> bool:
-        return _ODD_BREAK.search(text) is not None
+        # `in` rather than one pattern: for a text of ASCII, Python answers at once (0.1 against 9 us).
+        if "\x85" in text or "\u2028" in text or "\u2029" in text:
+            return True
+        return "\r" in text and text.count("\r") != text.count("\r\n")
 
     def mark(self, mark: Mark | YamlMark) -> Mark:
         if isinstance(mark, Mark):
