@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import signal
@@ -499,7 +498,7 @@ def submitted(committer: object, writes: list[tuple[str, object, str | None]]) -
         return record
 
     for number, (organization, document, if_match) in enumerate(writes):
-        made = document if callable(document) else functools.partial(lambda made: made, document)
+        made = document if callable(document) else (lambda kept=document: kept)
         committer.submit(organization, made, if_match, done(number))  # type: ignore[arg-type]
 
     def results_in_order() -> list[object]:
@@ -832,14 +831,13 @@ def test_an_unknown_method_is_answered_and_its_connection_closed(console_server:
 def test_a_long_pipeline_does_not_hold_back_another_client(console_server: RunningServer) -> None:
     """Each connection gets one request a pass: a client asking 2,000 at once is not answered all of them
     before another client's one request (a pass used to answer a whole 64 KiB read of them, 400 or so)."""
-    request = GET_REQUEST
     address = console_server.server.server_address[:2]
     with (
         socket.create_connection(address, timeout=10) as greedy,
         socket.create_connection(address, timeout=10) as other,
     ):
-        greedy.sendall(request * 2000)
-        other.sendall(request)
+        greedy.sendall(GET_REQUEST * 2000)
+        other.sendall(GET_REQUEST)
         assert other.recv(65536).startswith(b"HTTP/1.1 200")
         greedy.setblocking(False)
         received = b""
@@ -857,14 +855,13 @@ def test_a_slow_write_does_not_hold_back_reads(console_server: RunningServer) ->
     put = (
         f"PUT {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {len(slow)}\r\n\r\n"
     ).encode() + slow
-    get = GET_REQUEST
     address = console_server.server.server_address[:2]
     with (
         socket.create_connection(address, timeout=30) as writer,
         socket.create_connection(address, timeout=30) as reader,
     ):
         writer.sendall(put)
-        reader.sendall(get)
+        reader.sendall(GET_REQUEST)
         assert reader.recv(65536).startswith(b"HTTP/1.1 200")
         writer.setblocking(False)
         with pytest.raises(BlockingIOError):  # the read is answered while the write is still being checked
@@ -878,9 +875,10 @@ def test_requests_sent_whole_before_a_half_close_are_all_answered(console_server
     put = (
         f"PUT {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {len(value)}\r\n\r\n"
     ).encode() + value
-    get = GET_REQUEST
     with socket.create_connection(console_server.server.server_address[:2], timeout=10) as connection:
-        connection.sendall(put + get + get + get[:10])  # the last cut short: no answer for it
+        connection.sendall(
+            put + GET_REQUEST + GET_REQUEST + GET_REQUEST[:10]
+        )  # the last cut short: no answer for it
         connection.shutdown(socket.SHUT_WR)
         answers = b""
         while chunk := connection.recv(65536):
@@ -915,7 +913,6 @@ def test_a_pipelining_client_that_reads_its_answers_is_not_read_ahead_past_a_req
     the server does not take in a client's megabytes of pipelined requests faster than it answers them."""
     from clinesync.consoles.http1 import MAX_HEAD
 
-    request = GET_REQUEST
     loop = console_server.server.loop
     held: list[int] = []
     stop = threading.Event()
@@ -936,7 +933,7 @@ def test_a_pipelining_client_that_reads_its_answers_is_not_read_ahead_past_a_req
             thread.start()
         with contextlib.suppress(OSError):
             pipelining.settimeout(1.5)  # bounded: what the server takes in that time, no more
-            pipelining.sendall(request * (3 * MAX_BODY // len(request)))
+            pipelining.sendall(GET_REQUEST * (3 * MAX_BODY // len(GET_REQUEST)))
         time.sleep(1.0)  # the server reads and answers meanwhile
         stop.set()
         pipelining.shutdown(socket.SHUT_RDWR)
@@ -949,9 +946,8 @@ def test_the_server_closes_whatever_state_a_signal_left_it_in(tmp_path: Path) ->
     """A SIGTERM ends the loop wherever it lands, between a socket leaving the selector and the record of it,
     say: closing the server then closes every connection, and raises nothing (it printed an internal error)."""
     running = start_server(tmp_path / "c.db")
-    request = GET_REQUEST
     with socket.create_connection(running.server.server_address[:2], timeout=10) as kept:
-        kept.sendall(request)
+        kept.sendall(GET_REQUEST)
         assert kept.recv(65536).startswith(b"HTTP/1.1 200")  # answered, and kept alive
         running.server.shutdown()
         loop = running.server.loop
