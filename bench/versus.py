@@ -230,6 +230,58 @@ def serve_latencies(work: Path, rounds: int = ROUNDS) -> None:
     print(f"  failed requests, {rounds} x 1,280 each: {failed[CLINESYNC]} (0.1.0: {failed[OLD]})")
 
 
+# Run in the measured child: the plan, then the names of the modules it imported, on stderr's last line.
+_MODULES_OF_PLAN = (
+    "import atexit, os, sys\n"
+    "atexit.register(lambda: os.write(2, ('\\n' + ' '.join(sorted(sys.modules))).encode()))\n"
+    "sys.argv = ['clinesync', 'plan', sys.argv[1]]\n"
+    "from clinesync.cli import main\n"
+    "main()"
+)
+
+
+def floors(home: dict[str, Path]) -> None:
+    """What the one-organization plan's CPU target leaves room for: the modules that plan imports, imported
+    and nothing run, with click and without it (and whatever only click brings), in rounds with 0.1.0's
+    plan. Each import ends as plan does (`gc.freeze()`, no collection at exit)."""
+    ran = subprocess.run(
+        [sys.executable, "-c", _MODULES_OF_PLAN, str(EXAMPLE)],
+        cwd=home[CLINESYNC],
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
+    modules = ran.stderr.rsplit("\n", 1)[-1].split()
+    alone = subprocess.run(
+        [sys.executable, "-c", "import sys, click; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+    )
+    bare = subprocess.run(
+        [sys.executable, "-c", "import sys; print(' '.join(sys.modules))"], capture_output=True, text=True
+    )
+    clicks = set(alone.stdout.split()) - set(bare.stdout.split())
+    # Top-level packages and clinesync's own modules: importing them brings the rest as plan's run did.
+    imported = [
+        name for name in modules if ("." not in name or name.startswith("clinesync.")) and name != "__main__"
+    ]
+    imported = [name for name in imported if not name.startswith("_cython") and name != "cython_runtime"]
+    without = [name for name in imported if name not in clicks and not name.startswith("clinesync.cli")]
+    cases = {
+        "  plan's modules imported, nothing run": imported,
+        "  the same without click (nor what only it brings)": without,
+    }
+    cpu: dict[str, list[float]] = {what: [] for what in cases}
+    old: list[float] = []
+    for _ in range(15):
+        old.append(measured([OLD, "plan", str(EXAMPLE)], home[OLD])["cpu"])
+        for what, names in cases.items():
+            code = f"import gc, {', '.join(names)}; gc.freeze()"
+            cpu[what].append(measured([sys.executable, "-c", code], home[CLINESYNC])["cpu"])
+    for what, values in cpu.items():
+        compare(what, values, old, "against 0.1.0's plan, same rounds")
+
+
 def main() -> None:
     if not OLD or not os.path.exists(OLD):
         sys.exit("set OLD_CLINESYNC to clinesync 0.1.0's command (make bench-versus installs it)")
@@ -258,6 +310,7 @@ def main() -> None:
         new, old = paired_runs(lambda program: [program, "plan", str(EXAMPLE)], home.__getitem__, rounds=15)
         compare("plan 1 organization: CPU", of(new, "cpu"), of(old, "cpu"), "target <= 0.8")
         compare("plan 1 organization: wall", of(new, "wall"), of(old, "wall"), "for reference")
+        floors(home)
         if OCTODNS_SYNC:
             config = octodns_config(work)
             peer = [measured([OCTODNS_SYNC, "--config-file", str(config)], work)["cpu"] for _ in range(15)]
