@@ -155,6 +155,31 @@ def test_a_commands_local_console_is_made_by_its_first_write_and_seen_once_anoth
         open_console("a-file/console.db")  # where no write could make it, refused at once
 
 
+@pytest.mark.parametrize("where", ["before the command", "after it"])
+def test_the_console_named_on_the_command_line_wins_over_the_environment_wherever_it_is_given(
+    org_file: Path, where: str
+) -> None:
+    # An admin who keeps production in CLINESYNC_CONSOLE and names staging for one run must reach staging.
+    environment = {**ENV, "CLINESYNC_CONSOLE": "sqlite:prod.db"}
+
+    def named(console: str, *command: str) -> tuple[str, ...]:
+        return (
+            ("--console", console, *command)
+            if where == "before the command"
+            else (*command, "--console", console)
+        )
+
+    result = run(*named("sqlite:staging.db", "apply", "org.yaml", "--auto-approve"), env=environment)
+    assert result.exit_code == 0 and result.stdout.startswith("Console: local staging.db"), result.output
+    assert Path("staging.db").exists() and not Path("prod.db").exists()
+    # A mistyped console is refused, not replaced by the environment's.
+    result = run(*named("htps://console.example", "apply", "org.yaml", "--auto-approve"), env=environment)
+    assert result.exit_code == 1 and "did you mean https://console.example?" in result.stderr, result.output
+    assert not Path("prod.db").exists()
+    # Without one on the command line, the environment's is the console.
+    assert "no local console at prod.db" in run("plan", "org.yaml", env=environment).stderr
+
+
 @pytest.mark.parametrize(("answer", "code", "written"), [("yes\n", 0, 1), ("y\n", 1, 0), ("no\n", 1, 0)])
 def test_apply_asks_and_only_yes_is_accepted(
     org_file: Path, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, written: int

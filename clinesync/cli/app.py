@@ -152,13 +152,14 @@ _GLOBAL_OPTIONS = (
         callback=_change_directory,
         help="Run in DIR: its clinesync.yaml, and PATHs relative to it.",
     ),
+    # Not `envvar=`: each place the option is declared would read the environment, and the command's reading
+    # of it replaced a console named before the command. The environment is read once, in `open_console`.
     click.option(
         "--console",
-        envvar="CLINESYNC_CONSOLE",
         expose_value=False,
         callback=_store("console"),
-        help="Console holding live state: a database path, sqlite:PATH, or an http(s):// URL. "
-        "Default: .clinesync/console.db",
+        help="Console holding live state: a database path, sqlite:PATH, or an http(s):// URL "
+        "(else CLINESYNC_CONSOLE). Default: .clinesync/console.db",
     ),
     click.option(
         "--token-file",
@@ -668,7 +669,9 @@ def open_console(writes: bool = False) -> Console:
     from clinesync.consoles.base import ConsoleError
 
     chosen = settings()
-    target = chosen.console or current_project().console
+    # Where it was named, in this order: the command line, the environment, clinesync.yaml; an empty
+    # variable (a repository variable left unset) names nothing.
+    target = chosen.console or os.environ.get("CLINESYNC_CONSOLE") or current_project().console
     if not target and os.environ.get("CI"):
         _refuse_a_stand_in(writes)
     try:
