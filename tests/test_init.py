@@ -34,9 +34,12 @@ def test_init_scaffolds_a_repository_whose_workflow_lists_the_secrets_its_files_
     # The configuration it writes is one clinesync reads, pinned to this minor series: validate with it finds
     # the organizations.
     major, minor = map(int, __version__.split(".")[:2])
-    assert f'requires: ">={major}.{minor},<{major}.{minor + 1}"' in (in_tmp / "clinesync.yaml").read_text()
+    assert f"requires: '>={major}.{minor},<{major}.{minor + 1}'" in (in_tmp / "clinesync.yaml").read_text()
     validated = run("validate")
     assert validated.exit_code == 0 and "2 files checked" in validated.stderr, validated.output
+    # In the style `fmt` keeps, so the pre-commit hook it installs passes the first commit.
+    formatted = run("fmt", "--check", "clinesync.yaml")
+    assert formatted.exit_code == 0, formatted.output
     # Run again: what exists is kept, the ignore file gains nothing twice.
     (in_tmp / "clinesync.yaml").write_text("paths: [orgs/]  # ours\n")
     again = run("init")

@@ -25,32 +25,48 @@ def fleet(root: Path, count: int) -> None:
 
 def test_updating_more_than_the_share_of_the_fleet_is_refused_until_allowed(in_tmp: Path) -> None:
     write(in_tmp / "clinesync.yaml", "paths: [orgs/]\nmassChange: {share: 0.25}\n")
-    fleet(in_tmp, 8)
+    fleet(in_tmp, 12)
     assert run("apply", "--auto-approve").exit_code == 0  # creating the fleet is adoption, not a mass change
-    for index in range(3):  # 3 of 8 (37%): more than a quarter
+    for index in range(4):  # 4 of 12 (33%): more than a quarter
         write(in_tmp / "orgs" / f"{index:02d}.yaml", org(index, '      azureApiVersion: "2024-10-21"\n'))
     planned = run("plan", "--out", "reviewed.plan")
     assert (
-        "! Mass change: it updates 3 of 8 organizations (38%), more than massChange.share (25%)."
+        "! Mass change: it updates 4 of 12 organizations (33%), more than massChange.share (25%)."
         in planned.stdout
     )
     assert "! apply refuses it without --allow-mass-change" in planned.stdout
     data = json.loads(run("plan", "--format", "json").stdout)
-    assert data["mass_change"] == ["it updates 3 of 8 organizations (38%), more than massChange.share (25%)"]
+    assert data["mass_change"] == ["it updates 4 of 12 organizations (33%), more than massChange.share (25%)"]
     shown = run("show", "reviewed.plan")
-    assert "! Mass change: it updates 3 of 8" in shown.stdout  # as it was reviewed
+    assert "! Mass change: it updates 4 of 12" in shown.stdout  # as it was reviewed
     for attempt in (("apply", "reviewed.plan"), ("apply", "--auto-approve")):
         refused = run(*attempt)
         assert refused.exit_code == 1, refused.output
         assert "Refused: a change this large needs a second look" in refused.stderr
         assert "Nothing was written." in refused.stderr
-    assert "3 organizations to update" in run("plan").stdout.replace("organization ", "organizations ")
+    assert "4 organizations to update" in run("plan").stdout.replace("organization ", "organizations ")
     applied = run("apply", "reviewed.plan", "--allow-mass-change")
     assert applied.exit_code == 0, applied.output
     assert run("plan", "--detailed-exitcode").exit_code == 0
     # A pull request's plan of one file is judged against the whole fleet the project manages.
     write(in_tmp / "orgs" / "00.yaml", org(0, '      azureApiVersion: "2025-01-01"\n'))
     assert "Mass change" not in run("plan", "orgs/00.yaml").stdout
+
+
+def test_the_share_is_judged_from_ten_organizations_managed(in_tmp: Path) -> None:
+    # The fleet `clinesync init` starts: its routine one-organization change must not need the allowance.
+    write(in_tmp / "clinesync.yaml", "paths: [orgs/]\nmassChange: {share: 0.25}\n")
+    fleet(in_tmp, 9)
+    assert run("apply", "--auto-approve").exit_code == 0
+    for index in range(9):  # all of them: 100%, in a fleet too small for a share to mean anything
+        write(in_tmp / "orgs" / f"{index:02d}.yaml", org(index, '      azureApiVersion: "2024-10-21"\n'))
+    applied = run("apply", "--auto-approve")
+    assert applied.exit_code == 0 and "Mass change" not in applied.output, applied.output
+    write(in_tmp / "orgs" / "09.yaml", org(9))
+    assert run("apply", "--auto-approve").exit_code == 0  # the tenth, a create
+    for index in range(3):  # 3 of 10: more than a quarter
+        write(in_tmp / "orgs" / f"{index:02d}.yaml", org(index, '      azureApiVersion: "2025-01-01"\n'))
+    assert "it updates 3 of 10 organizations (30%)" in run("apply", "--auto-approve").stderr
 
 
 def test_disabling_or_removing_a_provider_in_more_organizations_than_allowed_is_refused(in_tmp: Path) -> None:

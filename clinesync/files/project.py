@@ -28,7 +28,8 @@ SCHEMA_FILE = "project.schema.json"
 
 
 class MassChange(NamedTuple):
-    """`massChange:`: `share`, the largest fraction of the managed organizations one plan may update;
+    """`massChange:`: `share`, the largest fraction of the managed organizations one plan may update (judged
+    from `masschange.SHARE_FROM` organizations managed);
     `disable`, the most organizations it may switch remote configuration off in; `remove_provider`, the most it
     may remove a provider from. None: no limit."""
 

@@ -24,7 +24,7 @@ def this_minor() -> str:
 
 PROJECT = f"""\
 # clinesync's project configuration: docs/configuration.md.
-requires: "{this_minor()}"  # the clinesync versions this repository expects; others refuse to run here
+requires: '{this_minor()}'  # the clinesync versions this repository expects; others refuse to run here
 paths: [orgs/]
 # apply refuses a plan beyond these without --allow-mass-change (the workflow: the clinesync-mass-change label)
 massChange: {{share: 0.25, disable: 1, removeProvider: 5}}

@@ -9,13 +9,18 @@ from clinesync.files.paths import PathError, expand
 from clinesync.files.project import MassChange, Project
 from clinesync.plans.plan import Totals
 
+# The share is judged from this many organizations managed, as octoDNS judges its thresholds from 10 existing
+# records: in a smaller fleet any routine change is a large share (1 of 3 is 33%), and a guard that every pull
+# request trips teaches reviewers to allow it by reflex. `disable` and `removeProvider` count at any size.
+SHARE_FROM = 10
+
 
 def exceeded(totals: Totals, limits: MassChange, fleet: int) -> list[str]:
     """What makes this plan a mass change, one sentence each; `fleet` is how many organizations the project
     manages (a pull request's plan may hold only the few it changes)."""
     found = []
     updated = totals.count("update")
-    if limits.share is not None and fleet and updated / fleet > limits.share:
+    if limits.share is not None and fleet >= SHARE_FROM and updated / fleet > limits.share:
         found.append(
             f"it updates {updated} of {_organizations(fleet)} ({updated / fleet:.0%}), more than "
             f"massChange.share ({limits.share:.0%})"
