@@ -304,6 +304,19 @@ def test_a_saved_plan_is_refused_against_another_console(org_file: Path) -> None
     run("plan", "org.yaml", "--out", "reviewed.plan", env=ENV)
     result = run("--console", "other.db", "apply", "reviewed.plan", env=ENV)
     assert result.exit_code == 1 and "the plan was made against local .clinesync/console.db" in result.stderr
+    # Known before any request: a console that does not answer is never tried, only named.
+    refused = run(
+        "apply",
+        "reviewed.plan",
+        "--console",
+        "http://127.0.0.1:9",
+        "--format",
+        "json",
+        env={**ENV, "CLINE_API_KEY": "t", "CLINESYNC_RETRIES": "0"},
+    )
+    assert refused.exit_code == 1 and "cannot reach" not in refused.stderr, refused.output
+    assert "not http://127.0.0.1:9" in refused.stderr
+    assert json.loads(refused.stdout)["summary"]["not_attempted"] == 1
 
 
 def test_a_damaged_plan_file_is_a_clear_error(org_file: Path) -> None:

@@ -356,6 +356,18 @@ def test_the_waves_holds_and_checks_are_the_repositorys_not_the_plan_files(fleet
         assert "Traceback" not in result.output
 
 
+def test_the_status_of_a_plan_made_against_another_console_is_refused_before_any_request(
+    in_tmp: Path,
+) -> None:
+    write(in_tmp / "orgs/o.yaml", f"organization: {ORGS[0]}\nenabled: true\nremoteConfig: {{version: v1}}\n")
+    write(in_tmp / "clinesync.yaml", "paths: [orgs/]\nrollout: [{name: all}]\n")
+    assert run("plan", "--out", "p.plan").exit_code == 0
+    env = {"CLINE_API_KEY": TOKEN, "CLINESYNC_RETRIES": "0"}
+    result = run("rollout", "status", "p.plan", "--console", "http://127.0.0.1:9", env=env)
+    assert result.exit_code == 1 and "cannot reach" not in result.stderr, result.output
+    assert "the plan was made against local .clinesync/console.db, not http://127.0.0.1:9" in result.stderr
+
+
 def test_a_wave_with_nothing_to_change_applies_nothing(in_tmp: Path, console_server: RunningServer) -> None:
     env = {"CLINESYNC_CONSOLE": console_server.url, "CLINE_API_KEY": TOKEN}
     write(in_tmp / "orgs/o.yaml", f"organization: {ORGS[0]}\nenabled: true\nremoteConfig: {{version: v1}}\n")

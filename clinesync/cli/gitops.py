@@ -371,17 +371,11 @@ def apply(
 
 def _nothing_to_apply(output: Output, console: Console, saved: SavedPlan, output_format: str) -> int:
     """A saved plan that changes nothing: nothing is read, so nothing is said of live. Its organizations are
-    reported unchanged (SPEC §5); a plan made against another console is refused as any other."""
+    reported unchanged (SPEC §5)."""
     from clinesync.plans import planfile
     from clinesync.plans.apply import OrgResult
     from clinesync.render import gitops as view
 
-    elsewhere = planfile.made_elsewhere(saved, console.identity, console.description)
-    if elsewhere:
-        output.err(view.saved_plan_refused(elsewhere))
-        if output_format == "json":
-            output.out(APPLY_RENDERERS["json"](console.description, _refused(saved, elsewhere), EXIT_ERROR))
-        return EXIT_ERROR
     unchanged = [OrgResult(org, "unchanged") for org in planfile.left_unchanged(saved)]
     said = view.nothing_to_apply(len(saved.organizations))
     return _applied_nothing(output, said, console.description, unchanged, output_format)
@@ -453,6 +447,10 @@ def apply_saved_plan(
     from clinesync.render import gitops as view
 
     output = run.output
+    elsewhere = planfile.made_elsewhere(saved, console.identity, console.description)
+    if elsewhere:  # known before any request: another console is never read for it, only named
+        output.err(view.saved_plan_refused(elsewhere))
+        return _refusal_reported(output, console, saved, elsewhere, output_format)
     if not saved.changing:
         return _nothing_to_apply(output, console, saved, output_format)
     skipped = planfile.left_unchanged(saved)
@@ -491,9 +489,7 @@ def apply_saved_plan(
         every_wave = len(saved.organizations) == len(saved.document["organizations"])
         if saved.document.get("rollout") is not None and every_wave and not back:  # put back: plan again
             output.err(view.WAVES_APPLIED_SINCE)
-        if output_format == "json":
-            output.out(APPLY_RENDERERS["json"](console.description, _refused(saved, reasons), EXIT_ERROR))
-        return EXIT_ERROR
+        return _refusal_reported(output, console, saved, reasons, output_format)
     result = judged(run.project, result)
     if saved.document.get("rollout") is not None:
         # A wave of a mass change is a part of one: judged on the whole plan, as saved and as shown, never on
@@ -511,6 +507,15 @@ def apply_saved_plan(
         return _apply_manually(output, result, console, timeout, interval)
     in_path_order = [entry.file for entry in saved.organizations]  # as the plan file lists them
     return apply_and_report(output, result, console, parallelism, output_format, skipped, in_path_order)
+
+
+def _refusal_reported(
+    output: Output, console: Console, saved: SavedPlan, reasons: list[str], output_format: str
+) -> int:
+    """With --format json, the refused saved plan's report: what it changes, not attempted."""
+    if output_format == "json":
+        output.out(APPLY_RENDERERS["json"](console.description, _refused(saved, reasons), EXIT_ERROR))
+    return EXIT_ERROR
 
 
 def _refused(saved: SavedPlan, reasons: list[str]) -> list[OrgResult]:

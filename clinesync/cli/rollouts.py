@@ -146,13 +146,14 @@ def _status(run: Run, console: Console, saved: SavedPlan) -> Status:
     run.output.add_secrets(
         value for name, value in run.environ.items() if len(value) >= 8 and is_credential_header(name)
     )
+    elsewhere = planfile.made_elsewhere(saved, console.identity, console.description)
+    if elsewhere:  # known before any request: another console is never read for it
+        raise UserError(elsewhere[0])
     try:
         fresh, _ = planfile.replan(saved, console, run.environ, 4, run.project)
     except planfile.PlanFileError as error:
         raise UserError(str(error)) from None
     report_problems(run.output, fresh)
-    if fresh.console_identity != saved.console_identity:
-        raise UserError(f"the plan was made against {saved.console}, not {fresh.console}")
     found = standings(saved, fresh)
     documents = targets(fresh)
     for organization, org in found.items():
