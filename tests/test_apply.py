@@ -9,7 +9,7 @@ import pytest
 from clinesync.consoles.base import ConsoleError, Live, NotAttempted, WritesUnsupported
 from clinesync.consoles.local import LocalConsole
 from clinesync.document import Document
-from clinesync.plans.apply import apply_plan
+from clinesync.plans.apply import UNDER_WAY, ApplyInterrupted, apply_plan
 from clinesync.plans.plan import make_plan
 
 from support import write
@@ -168,4 +168,50 @@ def test_an_organization_whose_read_was_never_sent_is_not_attempted_not_failed(t
     assert [(result.outcome, result.error) for result in results] == [
         ("applied", None),
         ("not attempted", "console unreachable (connection refused)"),
+    ]
+
+
+class InterruptedInSecondBatch(LocalConsole):
+    """Ctrl-C lands while the second batch is being written."""
+
+    batches = 0
+
+    def write_many(self, writes: Writes) -> list[Live | ConsoleError]:
+        InterruptedInSecondBatch.batches += 1
+        if InterruptedInSecondBatch.batches == 2:
+            raise KeyboardInterrupt
+        return super().write_many(writes)
+
+
+class InterruptedAtTheThirdWrite(GoneAfterWritingOneByOne):
+    """Ctrl-C lands while the third write, one at a time, is under way."""
+
+    def write(self, organization: str, document: Document, if_match: str | None) -> Live:
+        if organization.endswith("02"):
+            raise KeyboardInterrupt
+        return super().write(organization, document, if_match)
+
+
+def test_an_interrupted_apply_says_what_each_organization_came_to(tmp_path: Path) -> None:
+    """Batched: the batch written before stays applied, the one under way may have been taken, the rest were
+    never attempted; one at a time: likewise for each write."""
+    InterruptedInSecondBatch.batches = 0
+    console = InterruptedInSecondBatch(tmp_path / "batched.db")
+    with pytest.raises(ApplyInterrupted) as batched:
+        apply_plan(make_plan(files(tmp_path / "a", 600), console, {}), console)
+    outcomes = [result.outcome for result in batched.value.results]
+    assert outcomes == ["applied"] * 256 + ["failed"] * 256 + ["not attempted"] * 88
+    assert batched.value.results[256].error == UNDER_WAY.args[0]
+    assert batched.value.results[512].error == "the run was interrupted first"
+    assert isinstance(batched.value.interruption, KeyboardInterrupt)
+
+    console = InterruptedAtTheThirdWrite(tmp_path / "alone.db")
+    with pytest.raises(ApplyInterrupted) as alone:
+        apply_plan(make_plan(files(tmp_path / "b", 5), console, {}), console, parallelism=1)
+    assert [(result.outcome, result.revision) for result in alone.value.results] == [
+        ("applied", "1"),
+        ("applied", "1"),
+        ("failed", None),
+        ("not attempted", None),
+        ("not attempted", None),
     ]

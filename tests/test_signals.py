@@ -4,6 +4,7 @@ run until its deadline. Real processes, as CI runners signal them."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,8 +14,11 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
+
+from fake_llm import JsonHandler, serving
 
 SECRET = "planted-sigterm-secret-5a1f"
 
@@ -294,3 +298,59 @@ def test_a_failure_while_cleaning_up_after_a_signal_is_the_signal(monkeypatch: p
     result = run("validate", "orgs")
     assert result.exit_code == 143
     assert "Interrupted." in result.stderr and "internal error" not in result.stderr
+
+
+class _StallingConsole(JsonHandler):
+    """Takes the first three writes, then holds every later one unanswered: a signal lands mid-apply."""
+
+    stored: ClassVar[dict[str, Any]] = {}
+    writes = 0
+    release = threading.Event()
+
+    def do_GET(self) -> None:
+        self._answer(200, {"success": True, "data": _StallingConsole.stored.get(self.path)})
+
+    def do_PUT(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _StallingConsole.writes += 1
+        if _StallingConsole.writes > 3:
+            _StallingConsole.release.wait(30)
+            return
+        _StallingConsole.stored[self.path] = body
+        self._answer(200, {"success": True, "data": body})
+
+
+@pytest.mark.parametrize(
+    ("output_format", "sent", "code"), [("json", signal.SIGTERM, 143), ("text", signal.SIGINT, 130)]
+)
+def test_an_apply_interrupted_mid_way_reports_which_organizations_were_applied(
+    tmp_path: Path, output_format: str, sent: signal.Signals, code: int
+) -> None:
+    """A cancelled CI job's log still says what each organization came to: the report is printed, then the
+    interruption ends the run as ever."""
+    _StallingConsole.stored, _StallingConsole.writes = {}, 0
+    _StallingConsole.release.clear()
+    fleet(tmp_path, 6)
+    with serving(_StallingConsole) as url:
+        run = clinesync(
+            "apply", "orgs", "--auto-approve", "--parallelism", "1", "--format", output_format,
+            "--console", url, cwd=tmp_path,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while _StallingConsole.writes < 4 and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.02)
+        run.send_signal(sent)
+        stdout, stderr = run.communicate(timeout=30)
+        _StallingConsole.release.set()
+    assert run.returncode == code, stderr[-2000:]
+    assert stderr.strip().splitlines()[-1].startswith("Interrupted.") and "Traceback" not in stderr
+    assert SECRET not in stdout + stderr
+    if output_format == "json":
+        report = json.loads(stdout)
+        assert report["summary"] == {
+            "applied": 3, "unchanged": 0, "failed": 1, "not_attempted": 2, "exit_code": 143,
+        }  # fmt: skip
+        assert "under way: the console may have taken it" in report["organizations"][3]["error"]
+    else:
+        assert "Apply interrupted: 3 applied, 0 unchanged, 1 failed, 2 not attempted." in stdout
+        assert stdout.count(": applied (revision") == 0 and stdout.count(": applied") == 3

@@ -773,22 +773,32 @@ def apply_and_report(
     in_path_order: Sequence[str] = (),
 ) -> int:
     """Apply the plan and report each organization's outcome; `skipped` (a saved plan's organizations it leaves
-    unchanged, not read) are reported unchanged, among the others in the order of their files."""
-    from clinesync.plans.apply import OrgResult, apply_plan, count
+    unchanged, not read) are reported unchanged, among the others in the order of their files. Interrupted
+    while writing, the report says what each organization came to by then, and the interruption goes on."""
+    from clinesync.plans.apply import ApplyInterrupted, OrgResult, apply_plan, count
     from clinesync.render.apply_text import failure_lines, members_note
 
-    results = apply_plan(result, console, parallelism, progress(output, "Writing"))
+    interruption: KeyboardInterrupt | None = None
+    try:
+        results = apply_plan(result, console, parallelism, progress(output, "Writing"))
+    except ApplyInterrupted as stopped:  # a cancelled CI job's log still says which were applied
+        results, interruption = stopped.results, stopped.interruption
     if skipped:
         place = {file: index for index, file in enumerate(in_path_order)}
         results = sorted(
             [*results, *(OrgResult(org, "unchanged") for org in skipped)],
             key=lambda each: place.get(each.plan.file, len(place)),
         )
-    code = EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
+    if interruption is not None:
+        code = _exit_code(interruption)
+    else:
+        code = EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
     output.err(failure_lines(results))
     output.out(APPLY_RENDERERS[output_format](console.description, results, code))
     if count(results, "applied"):
         output.info(members_note(local=console.inline))
+    if interruption is not None:
+        raise interruption  # the one handler says so, and the run ends with 128 + the signal
     return code
 
 

@@ -43,72 +43,113 @@ class OrgResult:
     unverified: list[Change] = field(default_factory=list)  # how live differs from what was written
 
 
+class ApplyInterrupted(KeyboardInterrupt):
+    """The run was interrupted (Ctrl-C, SIGTERM: `interruption`) while it wrote: what each organization came
+    to by then, so that the run can say which were applied before it ends."""
+
+    def __init__(self, interruption: KeyboardInterrupt, results: list[OrgResult]) -> None:
+        super().__init__()
+        self.interruption = interruption
+        self.results = results
+
+
+# A write under way when the run was interrupted: the console may have taken it, and nothing will say.
+UNDER_WAY = ConsoleError(
+    "interrupted while its write was under way: the console may have taken it (drift, or apply again, tells)"
+)
+_INTERRUPTED = NotAttempted(NOT_ATTEMPTED + "the run was interrupted first")
+
+
 def apply_plan(
     plan: Plan, console: Console, parallelism: int = DEFAULT_PARALLELISM, progress: Progress | None = None
 ) -> list[OrgResult]:
-    """Write every organization with changes at once (one write and one verifying read each)."""
+    """Write every organization with changes at once (one write and one verifying read each). Interrupted,
+    raises ApplyInterrupted with each organization's outcome so far."""
     todo = [org for org in plan.organizations if org.changes and org.action != "failed"]
-    write_many = getattr(console, "write_many", None)
-    if console.inline and write_many is not None:
-        done = _in_batches(todo, console, write_many, progress)
-        return _results(plan, dict(zip(map(id, todo), done, strict=True)))
+    settled: dict[int, Written | ConsoleError] = {}  # by id of the organization's plan, as each settles
+    started: set[int] = set()
+    try:
+        write_many = getattr(console, "write_many", None)
+        if console.inline and write_many is not None:
+            _in_batches(todo, console, write_many, progress, settled, started)
+        else:
+            _each_alone(todo, console, 1 if console.inline else parallelism, progress, settled, started)
+    except KeyboardInterrupt as interruption:
+        for org in todo:
+            if id(org) not in settled:
+                settled[id(org)] = UNDER_WAY if id(org) in started else _INTERRUPTED
+        raise ApplyInterrupted(interruption, _results(plan, settled)) from interruption
+    return _results(plan, settled)
+
+
+def _each_alone(
+    todo: list[OrgPlan],
+    console: Console,
+    parallelism: int,
+    progress: Progress | None,
+    settled: dict[int, Written | ConsoleError],
+    started: set[int],
+) -> None:
+    """One write (and its verifying read) per organization, `parallelism` at a time, each outcome put in
+    `settled` as it settles."""
     refused = threading.Event()
 
     def write(org: OrgPlan) -> Written:
         if refused.is_set():
             raise NotAttempted(_REFUSES)
         assert org.organization and org.target and org.live
+        started.add(id(org))
         try:
             written = console.write(org.organization, org.target, org.live.revision)
-        except WritesUnsupported:
-            refused.set()
+        except ConsoleError as error:
+            if isinstance(error, WritesUnsupported):
+                refused.set()
+            settled[id(org)] = error
             raise
-        return _verified(console, org, written)
+        settled[id(org)] = outcome = _verified(console, org, written)
+        return outcome
 
-    outcomes = dict(
-        zip(
-            map(id, todo),
-            concurrently(write, todo, 1 if console.inline else parallelism, progress),
-            strict=True,
-        )
-    )
-    return _results(plan, outcomes)
+    for org, outcome in zip(todo, concurrently(write, todo, parallelism, progress), strict=True):
+        settled[id(org)] = outcome  # a refusal, and a failure no rule foresaw, settle here
 
 
 _BATCH = 256  # writes a transaction: a few MiB of documents at most, and progress still moves
 
 
 def _in_batches(
-    todo: list[OrgPlan], console: Console, write_many: WriteMany, progress: Progress | None
-) -> list[Written | ConsoleError]:
-    """Each batch written in one transaction, then each write verified by a read."""
-    outcomes: list[Written | ConsoleError] = []
+    todo: list[OrgPlan],
+    console: Console,
+    write_many: WriteMany,
+    progress: Progress | None,
+    settled: dict[int, Written | ConsoleError],
+    started: set[int],
+) -> None:
+    """Each batch written in one transaction, then each write verified by a read; each outcome put in
+    `settled` as it settles."""
     refused = False  # the console refuses writes altogether: the rest are not attempted
     for start in range(0, len(todo), _BATCH):
         batch = todo[start : start + _BATCH]
         if refused:
-            outcomes += [NotAttempted(_REFUSES)] * len(batch)
+            settled.update((id(org), NotAttempted(_REFUSES)) for org in batch)
             continue
         writes = []
         for org in batch:
             assert org.organization and org.target and org.live
             writes.append((org.organization, org.target, org.live.revision))
+        started.update(map(id, batch))
         try:
             written: list[Live | ConsoleError] = write_many(writes)
         except WritesUnsupported as refusal:
             refused = True
-            outcomes += [
-                refusal,
-                *[NotAttempted(_REFUSES)] * (len(batch) - 1),
-            ]
+            settled[id(batch[0])] = refusal
+            settled.update((id(org), NotAttempted(_REFUSES)) for org in batch[1:])
         except ConsoleError as error:  # the transaction failed: nothing of this batch was written
-            outcomes += [error] * len(batch)
+            settled.update((id(org), error) for org in batch)
         else:
             for org, each in zip(batch, written, strict=True):
-                outcomes.append(each if isinstance(each, ConsoleError) else _verified(console, org, each))
+                settled[id(org)] = each if isinstance(each, ConsoleError) else _verified(console, org, each)
         if progress is not None:
-            progress(len(outcomes), len(todo))
-    return outcomes
+            progress(start + len(batch), len(todo))
 
 
 def _verified(console: Console, org: OrgPlan, written: Live) -> Written:

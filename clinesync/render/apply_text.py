@@ -16,8 +16,9 @@ def apply_text(console: str, results: list[OrgResult], exit_code: int) -> str:
             continue
         out.append(f"{organization_label(result.plan)}: {outcome_text(result)}\n")
         out += [f"    {change_line(change, result.plan.mask)}\n" for change in result.unverified]
+    ended = "interrupted" if exit_code > 128 else "complete"  # 128 + a signal: Ctrl-C, SIGTERM
     out.append(
-        f"\nApply complete: {count(results, 'applied')} applied, {count(results, 'unchanged')} unchanged, "
+        f"\nApply {ended}: {count(results, 'applied')} applied, {count(results, 'unchanged')} unchanged, "
         f"{count(results, 'failed')} failed, {count(results, 'not attempted')} not attempted.\n"
     )
     return "".join(out)
