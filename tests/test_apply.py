@@ -215,3 +215,18 @@ def test_an_interrupted_apply_says_what_each_organization_came_to(tmp_path: Path
         ("not attempted", None),
         ("not attempted", None),
     ]
+
+
+def test_once_the_run_is_interrupted_no_write_begins(tmp_path: Path) -> None:
+    """A worker thread about to write when the run is interrupted: either the report counts it under way, or
+    it never writes; never reported not attempted and written."""
+    from clinesync.plans.apply import _Ledger
+
+    console = LocalConsole(tmp_path / "console.db")
+    first, second = make_plan(files(tmp_path, 2), console, {}).organizations
+    ledger = _Ledger()
+    ledger.begin(first)
+    outcomes = ledger.interrupted([first, second])
+    assert outcomes[id(first)] is UNDER_WAY and isinstance(outcomes[id(second)], NotAttempted)
+    with pytest.raises(NotAttempted, match="the run was interrupted first"):
+        ledger.begin(second)

@@ -60,94 +60,110 @@ UNDER_WAY = ConsoleError(
 _INTERRUPTED = NotAttempted(NOT_ATTEMPTED + "the run was interrupted first")
 
 
+class _Ledger:
+    """What each organization's write came to, kept as each settles (by id of its plan) from any thread, so
+    that an interrupted run can say it: settled, begun (under way), or never begun."""
+
+    def __init__(self) -> None:
+        self.settled: dict[int, Written | ConsoleError] = {}
+        self._begun: set[int] = set()
+        self._stopping = threading.Event()
+
+    def begin(self, org: OrgPlan) -> None:
+        """Marks the write begun, before anything is sent; once the run is stopping it is not attempted.
+        Marked first and asked second, so a write the interrupted run counts as never begun never is."""
+        self._begun.add(id(org))
+        if self._stopping.is_set():
+            raise NotAttempted(str(_INTERRUPTED))
+
+    def settle(self, org: OrgPlan, outcome: Written | ConsoleError) -> None:
+        self.settled[id(org)] = outcome
+
+    def interrupted(self, todo: list[OrgPlan]) -> dict[int, Written | ConsoleError]:
+        """Every organization's outcome at the interruption; no write begins after it."""
+        self._stopping.set()
+        for org in todo:
+            if id(org) not in self.settled:
+                self.settled[id(org)] = UNDER_WAY if id(org) in self._begun else _INTERRUPTED
+        return self.settled
+
+
 def apply_plan(
     plan: Plan, console: Console, parallelism: int = DEFAULT_PARALLELISM, progress: Progress | None = None
 ) -> list[OrgResult]:
     """Write every organization with changes at once (one write and one verifying read each). Interrupted,
     raises ApplyInterrupted with each organization's outcome so far."""
     todo = [org for org in plan.organizations if org.changes and org.action != "failed"]
-    settled: dict[int, Written | ConsoleError] = {}  # by id of the organization's plan, as each settles
-    started: set[int] = set()
+    ledger = _Ledger()
     try:
         write_many = getattr(console, "write_many", None)
         if console.inline and write_many is not None:
-            _in_batches(todo, console, write_many, progress, settled, started)
+            _in_batches(todo, console, write_many, progress, ledger)
         else:
-            _each_alone(todo, console, 1 if console.inline else parallelism, progress, settled, started)
+            _each_alone(todo, console, 1 if console.inline else parallelism, progress, ledger)
     except KeyboardInterrupt as interruption:
-        for org in todo:
-            if id(org) not in settled:
-                settled[id(org)] = UNDER_WAY if id(org) in started else _INTERRUPTED
-        raise ApplyInterrupted(interruption, _results(plan, settled)) from interruption
-    return _results(plan, settled)
+        results = _results(plan, ledger.interrupted(todo))
+        raise ApplyInterrupted(interruption, results) from interruption
+    return _results(plan, ledger.settled)
 
 
 def _each_alone(
-    todo: list[OrgPlan],
-    console: Console,
-    parallelism: int,
-    progress: Progress | None,
-    settled: dict[int, Written | ConsoleError],
-    started: set[int],
+    todo: list[OrgPlan], console: Console, parallelism: int, progress: Progress | None, ledger: _Ledger
 ) -> None:
-    """One write (and its verifying read) per organization, `parallelism` at a time, each outcome put in
-    `settled` as it settles."""
+    """One write (and its verifying read) per organization, `parallelism` at a time."""
     refused = threading.Event()
 
     def write(org: OrgPlan) -> Written:
         if refused.is_set():
             raise NotAttempted(_REFUSES)
         assert org.organization and org.target and org.live
-        started.add(id(org))
+        ledger.begin(org)
         try:
             written = console.write(org.organization, org.target, org.live.revision)
         except ConsoleError as error:
             if isinstance(error, WritesUnsupported):
                 refused.set()
-            settled[id(org)] = error
+            ledger.settle(org, error)
             raise
-        settled[id(org)] = outcome = _verified(console, org, written)
+        outcome = _verified(console, org, written)
+        ledger.settle(org, outcome)
         return outcome
 
     for org, outcome in zip(todo, concurrently(write, todo, parallelism, progress), strict=True):
-        settled[id(org)] = outcome  # a refusal, and a failure no rule foresaw, settle here
+        ledger.settle(org, outcome)  # a refusal, and a failure no rule foresaw, settle here
 
 
 _BATCH = 256  # writes a transaction: a few MiB of documents at most, and progress still moves
 
 
 def _in_batches(
-    todo: list[OrgPlan],
-    console: Console,
-    write_many: WriteMany,
-    progress: Progress | None,
-    settled: dict[int, Written | ConsoleError],
-    started: set[int],
+    todo: list[OrgPlan], console: Console, write_many: WriteMany, progress: Progress | None, ledger: _Ledger
 ) -> None:
-    """Each batch written in one transaction, then each write verified by a read; each outcome put in
-    `settled` as it settles."""
+    """Each batch written in one transaction, then each write verified by a read."""
     refused = False  # the console refuses writes altogether: the rest are not attempted
     for start in range(0, len(todo), _BATCH):
         batch = todo[start : start + _BATCH]
         if refused:
-            settled.update((id(org), NotAttempted(_REFUSES)) for org in batch)
+            for org in batch:
+                ledger.settle(org, NotAttempted(_REFUSES))
             continue
         writes = []
         for org in batch:
             assert org.organization and org.target and org.live
             writes.append((org.organization, org.target, org.live.revision))
-        started.update(map(id, batch))
+            ledger.begin(org)
         try:
             written: list[Live | ConsoleError] = write_many(writes)
         except WritesUnsupported as refusal:
             refused = True
-            settled[id(batch[0])] = refusal
-            settled.update((id(org), NotAttempted(_REFUSES)) for org in batch[1:])
+            for org in batch:
+                ledger.settle(org, refusal if org is batch[0] else NotAttempted(_REFUSES))
         except ConsoleError as error:  # the transaction failed: nothing of this batch was written
-            settled.update((id(org), error) for org in batch)
+            for org in batch:
+                ledger.settle(org, error)
         else:
             for org, each in zip(batch, written, strict=True):
-                settled[id(org)] = each if isinstance(each, ConsoleError) else _verified(console, org, each)
+                ledger.settle(org, each if isinstance(each, ConsoleError) else _verified(console, org, each))
         if progress is not None:
             progress(start + len(batch), len(todo))
 
