@@ -341,3 +341,39 @@ def test_the_extensions_view_alone_is_the_one_of_both_clients(enabled: bool) -> 
         assert extension_view(tree, shown) == member_views(tree, shown)["extension"], name
     for odd in (None, {}, {"enabled": True}, {"enabled": True, "remoteConfig": "not a mapping"}):
         assert extension_view(odd, shown) == member_views(odd, shown)["extension"], odd
+
+
+GATEWAY_ORG = f"""\
+organization: {ORG}
+remoteConfig:
+  providerSettings:
+    OpenAiCompatible:
+      openAiBaseUrl: https://gw.corp.example.com/v1
+      openAiHeaders:
+        X-Region: eu-west
+        api-key: ${{env:KEY}}
+  remoteMCPServers:
+    - name: search
+      url: https://mcp.corp.example.com/search
+"""
+
+
+def test_a_part_members_keep_reads_as_kept_though_live_values_are_masked(in_tmp: Path) -> None:
+    """Live header values are hidden and the file's literal ones are not: the same headers must not read as a
+    change of what members are locked to, where only an MCP server's address changes."""
+    write(in_tmp / "org.yaml", GATEWAY_ORG)
+    env = {"KEY": SECRET}
+    assert run("apply", "org.yaml", "--auto-approve", env=env).exit_code == 0
+    write(in_tmp / "org.yaml", GATEWAY_ORG.replace("/search\n", "/search2\n"))
+    text = run("plan", "org.yaml", "--members", env=env).stdout
+    assert "    = locked: " in text and "    ~ locked: " not in text, text
+    assert "    ~ mcpServers: " in text
+    [org] = json.loads(run("plan", "org.yaml", "--format", "json", env=env).stdout)["organizations"]
+    before, after = (org["members"][side]["extension"]["locked"] for side in ("before", "after"))
+    assert before == after
+    assert {"X-Region": "eu-west", "api-key": "(sensitive)"} in [item["value"] for item in after]
+    assert SECRET not in text + json.dumps(org)
+    # A header that does change still reads as one, its live value hidden.
+    write(in_tmp / "org.yaml", GATEWAY_ORG.replace("eu-west", "eu-north"))
+    text = run("plan", "org.yaml", "--members", env=env).stdout
+    assert "    ~ locked: " in text and '"X-Region": "(sensitive)"' in text and "eu-west" not in text

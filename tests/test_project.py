@@ -497,3 +497,23 @@ def test_extends_stays_inside_the_repository_unless_the_configuration_names_a_fo
     result = run("validate", "orgs/a.yaml")
     assert "outside the repository" not in result.output
     assert "elsewhere/secret.txt" in result.output  # read now, and reported for what it is (not a base)
+
+
+def test_an_unmanaged_field_has_no_impact_line_whatever_the_file_says(in_tmp: Path) -> None:
+    """Live keeps telemetryEnabled: false, which members stay locked to, whether the file says true or nothing."""
+    body = (
+        "organization: org-01JZPE4CHW5XTP73W95762121Y\nremoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n"
+        "      openAiBaseUrl: https://gw.corp.example.com/v1\n      openAiHeaders: {X-Region: eu-west}\n"
+    )
+    write(in_tmp / "orgs" / "a.yaml", body + "  telemetryEnabled: false\n")
+    assert run("--console", "c.db", "apply", "orgs", "--auto-approve").exit_code == 0
+    write(in_tmp / "clinesync.yaml", "paths: [orgs/]\nunmanaged: [remoteConfig.telemetryEnabled]\n")
+    for telemetry in ("  telemetryEnabled: true\n", ""):
+        write(in_tmp / "orgs" / "a.yaml", body.replace("eu-west", "eu-north") + telemetry)
+        planned = run("--console", "c.db", "plan", "--format", "json")
+        [org] = json.loads(planned.stdout)["organizations"]
+        assert [change["path"] for change in org["changes"]] == [
+            "remoteConfig.providerSettings.OpenAiCompatible.openAiHeaders.X-Region"
+        ]
+        assert not [line for line in org["impacts"] if "telemetry" in line], org["impacts"]
+        assert "telemetry" not in run("--console", "c.db", "plan").stdout

@@ -15,7 +15,7 @@ from clinesync.consoles.base import Console, ConsoleError, Live
 from clinesync.consoles.fleet import DEFAULT_PARALLELISM, Pool, Progress
 from clinesync.diff import Change, diff
 from clinesync.document import Document, same
-from clinesync.fields import Path, dotted
+from clinesync.fields import Path, dotted, find
 from clinesync.files.batch import iter_checked
 from clinesync.files.desired import Desired
 from clinesync.files.problems import Problem
@@ -61,7 +61,14 @@ class OrgPlan:
         live = self.live.document.tree() if self.live and self.live.document else None
         after = self.target.tree() if self.target else None
         mask = self.mask
-        return {"before": member_views(live, mask.before), "after": member_views(after, mask.after)}
+
+        def before(value: Any, path: Path) -> Any:
+            # A live value the change keeps is shown as the file's is: live header values are hidden and the
+            # file's literal ones are not, and the same headers would read as a change members see.
+            kept = after is not None and find(after, path) == value
+            return mask.after(value, path) if kept else mask.before(value, path)
+
+        return {"before": member_views(live, before), "after": member_views(after, mask.after)}
 
     @property
     def mask(self) -> Mask:
@@ -261,7 +268,7 @@ def plan_organization(desired: Desired, live: Live, prune_unknown: bool = False)
         target_tree = keep_unmanaged(target_tree, live_tree, desired.unmanaged)
     changes = [] if in_sync else diff(live_tree, target_tree)
     action: Action = "create" if live_tree is None else "update" if changes else "no-op"
-    found = impacts(live_tree, desired_tree, changes, desired.sensitive)
+    found = impacts(live_tree, target_tree, changes, desired.sensitive)  # what members get: unmanaged kept
     return OrgPlan(
         file=desired.file,
         organization=desired.organization,
