@@ -64,6 +64,7 @@ def test_export_says_what_validate_finds_in_what_it_wrote_into_a_folder_it_makes
     assert organization
     single = run("export", organization, "-o", "new/orgs/platform.yaml")  # the folder does not exist yet
     fleet = run("export", "--all", "-o", "fleet")
+    assert "Wrote 1 file into fleet, from local .clinesync/console.db." in fleet.stderr  # where it was read
     for result, path in ((single, "new/orgs/platform.yaml"), (fleet, f"fleet/{organization}.yaml")):
         assert result.exit_code == 0, result.output
         assert f"{path}:8:3: warning: 2 providers: members may pick any of them" in result.stderr

@@ -161,7 +161,7 @@ def test_a_secret_edited_in_the_console_is_reported_never_written(fleet: Path) -
 
     edit_live("org-team2", rotate)
     result = run("pull", "--format", "json", env=ENV)
-    assert result.exit_code == 2
+    assert result.exit_code == 2 and json.loads(result.stdout)["console"] == "local .clinesync/console.db"
     entry = next(
         org for org in json.loads(result.stdout)["organizations"] if org["organization"] == "org-team2"
     )
@@ -215,6 +215,7 @@ def test_unknown_live_fields_and_unmanaged_paths_are_not_written(fleet: Path) ->
 def test_in_sync_writes_nothing_and_says_so(fleet: Path) -> None:
     result = run("pull", env=ENV)
     assert result.exit_code == 0 and "Pull: live matches the files; nothing written." in result.stdout
+    assert result.stdout.startswith("Console: local .clinesync/console.db\n")  # where live was read (SPEC §2)
 
 
 def test_a_literal_dollar_brace_members_expand_is_written_escaped_and_reads_back_as_itself(

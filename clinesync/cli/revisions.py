@@ -176,7 +176,8 @@ def _export_all(
         output.err(view.left_out(field))
     for organization in fleet.without_configuration:
         output.err(view.without_configuration(organization))
-    output.info(view.wrote_fleet(len(paths), folder, BASE_FILE if BASE_FILE in fleet.files else None))
+    base = BASE_FILE if BASE_FILE in fleet.files else None
+    output.info(view.wrote_fleet(len(paths), folder, base, console.description))
     if not include_secrets:
         _check_written(run, sorted(paths))
     _name_variables(output, list(dict.fromkeys(fleet.variables)), secrets_list)
@@ -351,7 +352,7 @@ def pull(paths: tuple[str, ...], output_format: str) -> int:
     result, written, trouble = _pull_and_check(run, fleet)
     for file, why in trouble:
         output.err(not_written(file, why))
-    output.out(PULL_RENDERERS[output_format](result, written, bool(failed or trouble)))
+    output.out(PULL_RENDERERS[output_format](console.description, result, written, bool(failed or trouble)))
     if failed or trouble:
         return EXIT_ERROR
     return EXIT_CHANGES if result.differs else EXIT_OK

@@ -23,9 +23,9 @@ def wrote(path: str) -> str:
     return f"Wrote {path}.\n"
 
 
-def wrote_fleet(count: int, folder: str, base: str | None) -> str:
+def wrote_fleet(count: int, folder: str, base: str | None, console: str) -> str:
     shared = f" (one shared base, {base})" if base else ""
-    return f"Wrote {count} file{'' if count == 1 else 's'} into {folder}{shared}.\n"
+    return f"Wrote {count} file{'' if count == 1 else 's'} into {folder}{shared}, from {visible(console)}.\n"
 
 
 def found_in_export(count: int) -> str:

@@ -11,12 +11,13 @@ from clinesync.escape import visible
 from clinesync.fields import dotted
 from clinesync.plans.pull import Pull
 from clinesync.render.json_format import FORMAT_VERSION
+from clinesync.render.text import console_line
 
 _SIGNS = {"add": "+", "remove": "-", "change": "~"}
 
 
-def pull_text(result: Pull, written: list[str], failed: bool = False) -> str:
-    lines = []
+def pull_text(console: str, result: Pull, written: list[str], failed: bool = False) -> str:
+    lines = [console_line(console)]  # the console the values came from, first (SPEC §2)
     for org in result.organizations:
         if not org.pulled and org.error is None:
             continue
@@ -50,9 +51,10 @@ def not_written(file: str, why: str) -> str:
     return f"{visible(file)}: not written: {visible(why)}\n"
 
 
-def pull_json(result: Pull, written: list[str], failed: bool = False) -> str:
+def pull_json(console: str, result: Pull, written: list[str], failed: bool = False) -> str:
     data: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
+        "console": console,
         "organizations": [
             {
                 "organization": org.organization,
@@ -76,4 +78,7 @@ def pull_json(result: Pull, written: list[str], failed: bool = False) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-PULL_RENDERERS: dict[str, Callable[[Pull, list[str], bool], str]] = {"text": pull_text, "json": pull_json}
+PULL_RENDERERS: dict[str, Callable[[str, Pull, list[str], bool], str]] = {
+    "text": pull_text,
+    "json": pull_json,
+}
