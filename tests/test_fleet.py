@@ -173,6 +173,27 @@ def test_shard_takes_every_nth_from_the_kth(in_tmp: Path) -> None:
     )
 
 
+def test_shards_deal_organizations_and_a_base_is_no_shards_organization(in_tmp: Path) -> None:
+    """The layout export writes: a shared base beside the organizations. Each shard takes every N-th
+    organization whatever bases sort among them, and a base extended only by another shard's organizations is
+    not that shard's organization without its `organization:` (a false CS100 failed the sharded drift job)."""
+    write(in_tmp / "orgs" / "bases" / "shared.yaml", "remoteConfig:\n  telemetryEnabled: true\n")
+    ids = [f"org-01JZPE4CHW5XTP73W95760000{index}" for index in range(4)]
+    write(in_tmp / "orgs" / "o0.yaml", f"organization: {ids[0]}\nextends: [bases/shared.yaml]\n")
+    for index in range(1, 4):
+        write(in_tmp / "orgs" / f"o{index}.yaml", f"organization: {ids[index]}\n")
+    for command in ("validate", "drift"):
+        for k, expected in ((1, ["orgs/o0.yaml", "orgs/o2.yaml"]), (2, ["orgs/o1.yaml", "orgs/o3.yaml"])):
+            result = run(command, "orgs", "--shard", f"{k}/2", "--format", "json")
+            assert result.exit_code in (0, 2) and "CS100" not in result.output, result.output
+            report = json.loads(result.stdout)
+            files = report["files"] if command == "validate" else [o["file"] for o in report["organizations"]]
+            assert files == expected
+    # A whole run still reports a file that declares no organization and that nothing extends.
+    write(in_tmp / "orgs" / "stray.yaml", "remoteConfig:\n  telemetryEnabled: false\n")
+    assert "CS100" in run("validate", "orgs").output
+
+
 def test_an_empty_shard_reads_nothing_and_says_so(in_tmp: Path) -> None:
     """More shards than files (a fixed matrix over a small fleet): not "live matches the files"."""
     fleet(in_tmp / "orgs", 2)
@@ -259,3 +280,13 @@ def test_verbose_lists_the_organizations_without_changes(in_tmp: Path) -> None:
     verbose = run("-v", "plan", "orgs").stdout
     assert f"{org(0)} (orgs/org-000.yaml) matches its file." in verbose
     assert f"{org(1)} (orgs/org-001.yaml) matches its file." in verbose
+
+
+def test_the_organization_line_is_found_across_pieces_and_no_further_than_a_mebibyte(tmp_path: Path) -> None:
+    from clinesync.files.paths import declared_organization
+
+    late = write(tmp_path / "late.yaml", "#" * 70_000 + "\norganization: org-01JZPE4CHW5XTP73W957000001\n")
+    too_late = write(tmp_path / "too-late.yaml", "#" * (1024 * 1024) + "\norganization: org-2\n")
+    assert declared_organization(str(late)) == "org-01JZPE4CHW5XTP73W957000001"
+    assert declared_organization(str(too_late)) is None
+    assert declared_organization(str(tmp_path / "absent.yaml")) is None

@@ -132,14 +132,42 @@ def _project_ignores(name: str, patterns: Sequence[str], root: str, configuratio
 _ORGANIZATION_LINE = re.compile(rb"^organization:[ \t]*[\"']?(org-[A-Za-z0-9_-]+)", re.MULTILINE)
 
 
+def sharded(files: list[str], number: int, count: int) -> list[str]:
+    """Shard `number` of `count`, in path order: every count-th file declaring an organization from the
+    number-th, and likewise of the others (bases), dealt apart so that adding a base moves no organization to
+    another shard. Every file is in exactly one shard, whatever a quick read takes it for."""
+    declares = {name: declared_organization(name) is not None for name in files}
+    organizations = [name for name in files if declares[name]]
+    others = [name for name in files if not declares[name]]
+    mine = {*organizations[number - 1 :: count], *others[number - 1 :: count]}
+    return [name for name in files if name in mine]
+
+
+_SCANNED = 1024 * 1024  # how far into a file its organization line is looked for
+# Read a piece at a time: a buffer of the whole 1 MiB per file, for files of a few KiB, made this 5x slower
+# (29 against 6 us a file), which a shard of 100,000 files pays for each file.
+_PIECE = 64 * 1024
+
+
 def declared_organization(name: str) -> str | None:
     """The organization a file declares on a top-level `organization:` line, read without parsing the file:
-    `--org` picks a few organizations out of a fleet without loading every file."""
+    `--org` picks a few organizations out of a fleet without loading every file, and `--shard` deals them."""
     try:
-        with open(name, "rb") as stream:
-            return organization_in(stream.read(1024 * 1024))
+        descriptor = os.open(name, os.O_RDONLY)
     except OSError:
         return None
+    try:
+        head = b""
+        while len(head) < _SCANNED:
+            piece = os.read(descriptor, _PIECE)
+            head += piece
+            if len(piece) < _PIECE:
+                break
+        return organization_in(head[:_SCANNED])
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
 
 
 def organization_in(text: bytes) -> str | None:
