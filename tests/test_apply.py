@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -230,3 +231,65 @@ def test_once_the_run_is_interrupted_no_write_begins(tmp_path: Path) -> None:
     assert outcomes[id(first)] is UNDER_WAY and isinstance(outcomes[id(second)], NotAttempted)
     with pytest.raises(NotAttempted, match="the run was interrupted first"):
         ledger.begin(second)
+
+
+def test_a_signal_landing_as_a_batch_commits_is_the_signal_and_the_batch_stays_written(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C arriving while COMMIT syncs to disk is raised once COMMIT returns: the run ends as interrupted,
+    with the batch under way (it was taken), never as a failed transaction that let the run go on."""
+    import sqlite3
+
+    class SignalAfterCommit(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            cursor = super().execute(sql, *args)
+            if sql == "COMMIT":
+                raise KeyboardInterrupt
+            return cursor
+
+    class Console(LocalConsole):
+        def _open(self) -> sqlite3.Connection:
+            return sqlite3.connect(self.path, isolation_level=None, factory=SignalAfterCommit)
+
+    console = Console(tmp_path / "console.db")
+    plan = make_plan(files(tmp_path, 3), console, {})
+    with pytest.raises(ApplyInterrupted) as interrupted:
+        apply_plan(plan, console)
+    assert [result.outcome for result in interrupted.value.results] == ["failed"] * 3
+    assert all("under way" in (result.error or "") for result in interrupted.value.results)
+    written = LocalConsole(tmp_path / "console.db")
+    assert [len(written.history(result.plan.organization or "")) for result in interrupted.value.results] == [
+        1
+    ] * 3
+
+
+class InterruptedWhileVerifying(LocalConsole):
+    """Takes each write; Ctrl-C lands during the read that verifies the first."""
+
+    verifying = False
+
+    def read(self, organization: str, like: Document | None = None) -> Live:
+        if self.verifying:
+            raise KeyboardInterrupt
+        return super().read(organization)
+
+
+class InterruptedWhileVerifyingOneByOne(InterruptedWhileVerifying, GoneAfterWritingOneByOne):
+    pass
+
+
+@pytest.mark.parametrize("kind", [InterruptedWhileVerifying, InterruptedWhileVerifyingOneByOne])
+def test_a_write_the_console_acknowledged_before_the_interruption_is_reported_written(
+    tmp_path: Path, kind: type
+) -> None:
+    console = kind(tmp_path / "console.db")
+    plan = make_plan(files(tmp_path, 3), console, {})
+    console.verifying = True
+    with pytest.raises(ApplyInterrupted) as interrupted:
+        apply_plan(plan, console, parallelism=1)
+    first = interrupted.value.results[0]
+    assert (first.outcome, first.revision) == ("failed", "1")
+    assert (
+        first.error
+        == "written (revision 1), but not verified: the read after it failed: the run was interrupted first"
+    )

@@ -220,7 +220,10 @@ class LocalConsole:
                     connection.executemany("INSERT INTO revisions VALUES (?, ?, ?, ?, ?)", rows)
                     connection.execute("COMMIT")
                 except BaseException:
-                    connection.execute("ROLLBACK")
+                    # A signal lands between statements, after COMMIT too: then the batch is written, there is
+                    # nothing to roll back, and the signal (not ROLLBACK's own error) is what happened.
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
                     raise
         except sqlite3.Error as error:
             raise ConsoleError(f"local console {self.path}: {error}") from None

@@ -67,6 +67,7 @@ class _Ledger:
     def __init__(self) -> None:
         self.settled: dict[int, Written | ConsoleError] = {}
         self._begun: set[int] = set()
+        self._taken: dict[int, Live] = {}  # writes the console acknowledged, not yet verified
         self._stopping = threading.Event()
 
     def begin(self, org: OrgPlan) -> None:
@@ -76,14 +77,23 @@ class _Ledger:
         if self._stopping.is_set():
             raise NotAttempted(str(_INTERRUPTED))
 
+    def taken(self, org: OrgPlan, written: Live) -> None:
+        """The console acknowledged the write; the read that verifies it is still to come."""
+        self._taken[id(org)] = written
+
     def settle(self, org: OrgPlan, outcome: Written | ConsoleError) -> None:
         self.settled[id(org)] = outcome
 
     def interrupted(self, todo: list[OrgPlan]) -> dict[int, Written | ConsoleError]:
-        """Every organization's outcome at the interruption; no write begins after it."""
+        """Every organization's outcome at the interruption; no write begins after it. A write the console
+        acknowledged is written, with its revision, though not verified."""
         self._stopping.set()
         for org in todo:
-            if id(org) not in self.settled:
+            if id(org) in self.settled:
+                continue
+            if id(org) in self._taken:
+                self.settled[id(org)] = (self._taken[id(org)], ConsoleError("the run was interrupted first"))
+            else:
                 self.settled[id(org)] = UNDER_WAY if id(org) in self._begun else _INTERRUPTED
         return self.settled
 
@@ -125,6 +135,7 @@ def _each_alone(
                 refused.set()
             ledger.settle(org, error)
             raise
+        ledger.taken(org, written)
         outcome = _verified(console, org, written)
         ledger.settle(org, outcome)
         return outcome
@@ -163,7 +174,13 @@ def _in_batches(
                 ledger.settle(org, error)
         else:
             for org, each in zip(batch, written, strict=True):
-                ledger.settle(org, each if isinstance(each, ConsoleError) else _verified(console, org, each))
+                if isinstance(each, ConsoleError):
+                    ledger.settle(org, each)
+                else:
+                    ledger.taken(org, each)
+            for org, each in zip(batch, written, strict=True):
+                if isinstance(each, Live):
+                    ledger.settle(org, _verified(console, org, each))
         if progress is not None:
             progress(start + len(batch), len(todo))
 
