@@ -53,9 +53,14 @@ def test_updating_more_than_the_share_of_the_fleet_is_refused_until_allowed(in_t
     assert "Mass change" not in run("plan", "orgs/00.yaml").stdout
 
 
-def test_the_share_is_judged_from_ten_organizations_managed(in_tmp: Path) -> None:
-    # The fleet `clinesync init` starts: its routine one-organization change must not need the allowance.
+def test_the_share_is_judged_at_any_size_unless_share_from_says_from_how_many(in_tmp: Path) -> None:
     write(in_tmp / "clinesync.yaml", "paths: [orgs/]\nmassChange: {share: 0.25}\n")
+    fleet(in_tmp, 3)
+    assert run("apply", "--auto-approve").exit_code == 0
+    write(in_tmp / "orgs" / "00.yaml", org(0, '      azureApiVersion: "2024-10-21"\n'))
+    assert "it updates 1 of 3 organizations (33%)" in run("apply", "--auto-approve").stderr
+    # The fleet `clinesync init` starts (shareFrom: 10): its routine change does not need the allowance.
+    write(in_tmp / "clinesync.yaml", "paths: [orgs/]\nmassChange: {share: 0.25, shareFrom: 10}\n")
     fleet(in_tmp, 9)
     assert run("apply", "--auto-approve").exit_code == 0
     for index in range(9):  # all of them: 100%, in a fleet too small for a share to mean anything

@@ -28,14 +28,15 @@ SCHEMA_FILE = "project.schema.json"
 
 
 class MassChange(NamedTuple):
-    """`massChange:`: `share`, the largest fraction of the managed organizations one plan may update (judged
-    from `masschange.SHARE_FROM` organizations managed);
-    `disable`, the most organizations it may switch remote configuration off in; `remove_provider`, the most it
-    may remove a provider from. None: no limit."""
+    """`massChange:`: `share`, the largest fraction of the managed organizations one plan may update, judged
+    where the project manages `share_from` or more (None: at any size); `disable`, the most organizations it
+    may switch remote configuration off in; `remove_provider`, the most it may remove a provider from. None:
+    no limit."""
 
     share: float | None = None
     disable: int | None = None
     remove_provider: int | None = None
+    share_from: int | None = None
 
     @property
     def limited(self) -> bool:
@@ -378,7 +379,12 @@ def schema_path() -> str:
 
 
 def _mass_change(thresholds: dict[str, Any]) -> MassChange:
-    return MassChange(thresholds.get("share"), thresholds.get("disable"), thresholds.get("removeProvider"))
+    return MassChange(
+        thresholds.get("share"),
+        thresholds.get("disable"),
+        thresholds.get("removeProvider"),
+        thresholds.get("shareFrom"),
+    )
 
 
 @functools.cache

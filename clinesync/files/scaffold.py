@@ -27,7 +27,7 @@ PROJECT = f"""\
 requires: '{this_minor()}'  # the clinesync versions this repository expects; others refuse to run here
 paths: [orgs/]
 # apply refuses a plan beyond these without --allow-mass-change (the workflow: the clinesync-mass-change label)
-massChange: {{share: 0.25, disable: 1, removeProvider: 5}}
+massChange: {{share: 0.25, shareFrom: 10, disable: 1, removeProvider: 5}}
 """
 
 PROJECT_FILE = "clinesync.yaml"  # the team's own once written: init never writes it again

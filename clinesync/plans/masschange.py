@@ -9,21 +9,19 @@ from clinesync.files.paths import PathError, expand
 from clinesync.files.project import MassChange, Project
 from clinesync.plans.plan import Totals
 
-# The share is judged from this many organizations managed, as octoDNS judges its thresholds from 10 existing
-# records: in a smaller fleet any routine change is a large share (1 of 3 is 33%), and a guard that every pull
-# request trips teaches reviewers to allow it by reflex. `disable` and `removeProvider` count at any size.
-SHARE_FROM = 10
-
 
 def exceeded(totals: Totals, limits: MassChange, fleet: int) -> list[str]:
     """What makes this plan a mass change, one sentence each; `fleet` is how many organizations the project
     manages (a pull request's plan may hold only the few it changes)."""
     found = []
     updated = totals.count("update")
-    if limits.share is not None and fleet >= SHARE_FROM and updated / fleet > limits.share:
+    # `shareFrom` (init writes 10, as octoDNS judges its thresholds from 10 records): in a smaller fleet any
+    # routine change is a large share, and a guard every pull request trips is allowed by reflex.
+    share = limits.share if fleet >= (limits.share_from or 1) else None
+    if share is not None and updated / fleet > share:
         found.append(
             f"it updates {updated} of {_organizations(fleet)} ({updated / fleet:.0%}), more than "
-            f"massChange.share ({limits.share:.0%})"
+            f"massChange.share ({share:.0%})"
         )
     if limits.disable is not None and totals.disabling > limits.disable:
         found.append(
