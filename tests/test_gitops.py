@@ -178,6 +178,11 @@ def test_the_console_named_on_the_command_line_wins_over_the_environment_whereve
     assert not Path("prod.db").exists()
     # Without one on the command line, the environment's is the console.
     assert "no local console at prod.db" in run("plan", "org.yaml", env=environment).stderr
+    # clinesync.yaml's console is named only where it is the one used.
+    write(org_file.parent / "clinesync.yaml", "console: sqlite:yaml.db\n")
+    said = run("plan", "org.yaml", env=environment).stderr
+    assert "Using the project configuration clinesync.yaml\n" in said and "yaml.db" not in said
+    assert "(console: sqlite:yaml.db)" in run("plan", "org.yaml", env=ENV).stderr
 
 
 @pytest.mark.parametrize(("answer", "code", "written"), [("yes\n", 0, 1), ("y\n", 1, 0), ("no\n", 1, 0)])

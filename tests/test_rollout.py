@@ -386,6 +386,9 @@ def test_a_wave_with_nothing_to_change_applies_nothing(in_tmp: Path, console_ser
         "not_attempted": 0,
         "exit_code": 0,
     }
+    # Even an empty wave of another console's plan is refused, not "applied".
+    elsewhere = run("apply", "p.plan", "--wave", "none", "--console", "other.db", env=env)
+    assert elsewhere.exit_code == 1 and "the plan was made against" in elsewhere.stderr
 
 
 def test_the_hold_counts_from_when_live_became_what_it_holds_and_rollback_restores_what_came_before() -> None:

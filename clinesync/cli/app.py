@@ -503,7 +503,8 @@ def current_project() -> Project:
     if project.file:  # before any request: a console named there is where the token goes
         from clinesync.masking import masked_url
 
-        console = masked_url(project.console, live=False) if project.console else None
+        used = project.console and not _console_named(chosen)  # else the command line's or the environment's
+        console = masked_url(project.console, live=False) if used else None
         Output().info(view.using_configuration(project.file, console))
     context = click.get_current_context(silent=True)
     if project.notices and (context is None or context.info_name != "validate"):  # validate reports them
@@ -674,9 +675,7 @@ def open_console(writes: bool = False) -> Console:
     from clinesync.consoles.base import ConsoleError
 
     chosen = settings()
-    # Where it was named, in this order: the command line, the environment, clinesync.yaml; an empty
-    # variable (a repository variable left unset) names nothing.
-    target = chosen.console or os.environ.get("CLINESYNC_CONSOLE") or current_project().console
+    target = _console_named(chosen) or current_project().console
     if not target and os.environ.get("CI"):
         _refuse_a_stand_in(writes)
     try:
@@ -691,6 +690,12 @@ def open_console(writes: bool = False) -> Console:
         raise UserError(str(error)) from None
     chosen.secrets.update(console.secrets)
     return console
+
+
+def _console_named(chosen: Settings) -> str | None:
+    """The console named on the command line, else in the environment: both over clinesync.yaml's. An empty
+    variable (a repository variable left unset) names nothing."""
+    return chosen.console or os.environ.get("CLINESYNC_CONSOLE") or None
 
 
 def _refuse_a_stand_in(writes: bool) -> None:

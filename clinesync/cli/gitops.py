@@ -337,13 +337,13 @@ def apply(
         )
     if wave is not None:
         saved = _wave_of(run.project, saved_plan, saved, wave)
-        if not saved.changing:
-            from clinesync.render.gitops import empty_wave
-
-            return _applied_nothing(output, empty_wave(wave), saved.console, [], output_format)
     console = run.open_console(writes=not manual)  # a local one is made by its first write only
     try:
         if saved is not None:
+            if wave is not None and not saved.changing and saved.console_identity == console.identity:
+                from clinesync.render.gitops import empty_wave
+
+                return _applied_nothing(output, empty_wave(wave), saved.console, [], output_format)
             return apply_saved_plan(
                 run,
                 console,
