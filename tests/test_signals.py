@@ -354,3 +354,26 @@ def test_an_apply_interrupted_mid_way_reports_which_organizations_were_applied(
     else:
         assert "Apply interrupted: 3 applied, 0 unchanged, 1 failed, 2 not attempted." in stdout
         assert stdout.count(": applied (revision") == 0 and stdout.count(": applied") == 3
+
+
+def test_a_second_signal_while_the_interrupted_report_is_written_keeps_the_first_exit_code(
+    monkeypatch: pytest.MonkeyPatch, in_tmp: Path
+) -> None:
+    """Ctrl-C, then SIGTERM while the report goes out: the run ends 130, as the report it began says."""
+    from clinesync.cli import app
+    from clinesync.plans import apply
+
+    from support import run
+
+    def interrupted(plan: Any, *args: Any) -> Any:
+        raise apply.ApplyInterrupted(KeyboardInterrupt(), [])
+
+    def cut_short(console: str, results: Any, exit_code: int) -> str:
+        assert exit_code == 130
+        raise app.Terminated(signal.SIGTERM)
+
+    monkeypatch.setattr(apply, "apply_plan", interrupted)
+    monkeypatch.setitem(app.APPLY_RENDERERS, "json", cut_short)
+    fleet(in_tmp, 1)
+    result = run("apply", "orgs", "--auto-approve", "--format", "json")
+    assert result.exit_code == 130 and "Interrupted." in result.stderr, result.output

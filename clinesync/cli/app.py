@@ -803,12 +803,18 @@ def apply_and_report(
         code = _exit_code(interruption)
     else:
         code = EXIT_ERROR if count(results, "failed") or count(results, "not attempted") else EXIT_OK
-    output.err(failure_lines(results))
-    output.out(APPLY_RENDERERS[output_format](console.description, results, code))
-    if count(results, "applied"):
-        output.info(members_note(local=console.inline))
+    try:
+        output.err(failure_lines(results))
+        output.out(APPLY_RENDERERS[output_format](console.description, results, code))
+        if count(results, "applied"):
+            output.info(members_note(local=console.inline))
+    except KeyboardInterrupt:
+        if interruption is None:
+            raise
     if interruption is not None:
-        raise interruption  # the one handler says so, and the run ends with 128 + the signal
+        # The one handler says so, and the run ends with 128 + the signal, as the report says: a second signal
+        # may cut the report short, never change the exit code it gave.
+        raise interruption
     return code
 
 
