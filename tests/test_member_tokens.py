@@ -166,3 +166,12 @@ def test_revoking_on_a_database_that_is_not_there_is_an_error_not_zero_revoked(i
     result = run("member-token", ORG, "--db", "typo.db", "--revoke")
     assert result.exit_code == 1 and "typo.db: no such console database" in result.stderr
     assert not (in_tmp / "typo.db").exists()
+
+
+def test_a_console_named_to_serve_or_member_token_is_refused_not_passed_over(in_tmp: Path) -> None:
+    """They take their database as --db: a token made in another database than serve's is refused to every
+    member, so a --console given to them is an error, never quietly the default database."""
+    for command in (("member-token", ORG), ("serve", "--port", "0")):
+        result = run("--console", "sqlite:other.db", *command)
+        assert result.exit_code == 1 and "take the database as --db PATH" in result.stderr, result.output
+    assert not (in_tmp / ".clinesync").exists() and not (in_tmp / "other.db").exists()

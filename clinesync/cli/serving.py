@@ -34,11 +34,11 @@ def serve(database: str | None, host: str, port: int, read_only: bool, latency_m
     import signal
 
     from clinesync.consoles.base import ConsoleError
-    from clinesync.consoles.local import DEFAULT_PATH, LocalConsole
+    from clinesync.consoles.local import LocalConsole
     from clinesync.consoles.server import ConsoleServer, read_tokens
 
     output = Output()
-    database = database or DEFAULT_PATH
+    database = _database(output, database)
     try:
         tokens = read_tokens(output.settings.token_file, os.environ.get("CLINESYNC_SERVER_TOKENS"))
         output.add_secrets(set(tokens))
@@ -82,11 +82,11 @@ def member_token(organization: str, database: str | None, revoke: bool) -> int:
     effect at once, while serve runs too. --revoke revokes every member token of ORGANIZATION."""
     from clinesync.cli.revisions import organization_argument
     from clinesync.consoles.base import ConsoleError
-    from clinesync.consoles.local import DEFAULT_PATH, LocalConsole
+    from clinesync.consoles.local import LocalConsole
 
     organization = organization_argument(organization)
     output = Output()
-    path = database or DEFAULT_PATH
+    path = _database(output, database)
     if revoke and not os.path.isfile(path):  # a new, empty database would revoke nothing and say so
         raise UserError(f"{path}: no such console database; name the one serve runs on with --db")
     console = LocalConsole(path)
@@ -102,3 +102,15 @@ def member_token(organization: str, database: str | None, revoke: bool) -> int:
     click.echo(token)  # asked for: the one time this token is shown
     output.info(view.member_token_made(organization))
     return EXIT_OK
+
+
+def _database(output: Output, database: str | None) -> str:
+    """The database --db names; --console, which every other command reads, is refused here rather than passed
+    over: a member token made in another database than the one serve runs on is refused to every member."""
+    from clinesync.consoles.local import DEFAULT_PATH
+
+    if output.settings.console is not None:
+        raise UserError(
+            f"--console {output.settings.console}: serve and member-token take the database as --db PATH"
+        )
+    return database or DEFAULT_PATH
