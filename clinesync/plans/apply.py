@@ -173,6 +173,8 @@ def _in_batches(
             for org in batch:
                 ledger.settle(org, error)
         else:
+            # The whole batch is known taken before the first verifying read: an interruption during the reads
+            # reports every write of it written.
             for org, each in zip(batch, written, strict=True):
                 if isinstance(each, ConsoleError):
                     ledger.settle(org, each)
