@@ -189,9 +189,18 @@ def test_shards_deal_organizations_and_a_base_is_no_shards_organization(in_tmp: 
             report = json.loads(result.stdout)
             files = report["files"] if command == "validate" else [o["file"] for o in report["organizations"]]
             assert files == expected
-    # A whole run still reports a file that declares no organization and that nothing extends.
+    # A file that declares no organization and that nothing names (its `organization:` line lost) is reported
+    # by one shard, as a whole run reports it; an organization written in flow style is one shard's.
     write(in_tmp / "orgs" / "stray.yaml", "remoteConfig:\n  telemetryEnabled: false\n")
-    assert "CS100" in run("validate", "orgs").output
+    write(in_tmp / "orgs" / "flow.yaml", '{"organization": "org-01JZPE4CHW5XTP73W957000009"}\n')
+    assert "orgs/stray.yaml" in run("validate", "orgs").output
+    shards = [run("validate", "orgs", "--shard", f"{k}/3", "--format", "json") for k in (1, 2, 3)]
+    reported = [{problem["file"] for problem in json.loads(shard.stdout)["problems"]} for shard in shards]
+    assert [files for files in reported if files] == [{"orgs/stray.yaml"}]
+    checked = [name for shard in shards for name in json.loads(shard.stdout)["files"]]
+    assert sorted(checked) == sorted(
+        ["orgs/flow.yaml", "orgs/stray.yaml", *(f"orgs/o{i}.yaml" for i in range(4))]
+    )
 
 
 def test_an_empty_shard_reads_nothing_and_says_so(in_tmp: Path) -> None:

@@ -98,7 +98,6 @@ class Settings:
         self.insecure_http = False
         self.variables: tuple[str, ...] = ()  # --var NAME=VALUE
         self.organizations: tuple[str, ...] = ()  # --org ID
-        self.shard: tuple[int, int] | None = None  # --shard K/N
         self.secrets: set[str] = set()
         self.project: Project | None = None  # loaded on first use: `current_project`
 
@@ -498,8 +497,6 @@ def current_project() -> Project:
         raise UserError(f"the project configuration is not valid:\n{error}") from None
     if chosen.organizations:
         project = evolve(project, organizations=frozenset(chosen.organizations))
-    if chosen.shard:
-        project = evolve(project, shard=chosen.shard)
     if project.file:  # before any request: a console named there is where the token goes
         from clinesync.masking import masked_url
 
@@ -568,14 +565,13 @@ def _selected(files: list[str], organizations: frozenset[str]) -> list[str]:
     return [name for name, organization in declared.items() if organization in organizations]
 
 
-def _parse_shard(ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+def _parse_shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
     number, _, count = value.partition("/")
     if not (number.isdigit() and count.isdigit() and 1 <= int(number) <= int(count)):
         raise click.BadParameter("K/N with 1 <= K <= N, e.g. 2/4", param_hint="--shard")
-    shard = _settings(ctx).shard = int(number), int(count)  # the project's too: a part of the fleet
-    return shard
+    return int(number), int(count)
 
 
 def members_option(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -62,7 +62,7 @@ def iter_checked(
         elif organization is not None:
             first[organization] = checked.path
         yield checked
-    if project.whole_fleet:
+    if project.organizations is None:
         yield from (checked for checked in maybe_bases if os.path.realpath(checked.path) not in bases)
 
 

@@ -134,13 +134,50 @@ _ORGANIZATION_LINE = re.compile(rb"^organization:[ \t]*[\"']?(org-[A-Za-z0-9_-]+
 
 def sharded(files: list[str], number: int, count: int) -> list[str]:
     """Shard `number` of `count`, in path order: every count-th file declaring an organization from the
-    number-th, and likewise of the others (bases), dealt apart so that adding a base moves no organization to
-    another shard. Every file is in exactly one shard, whatever a quick read takes it for."""
-    declares = {name: declared_organization(name) is not None for name in files}
+    number-th, and likewise of the others, dealt apart so that adding a base moves no organization to another
+    shard. Every file is in one shard at most; one that declares none and that another file names (a base) is
+    in none, read wherever an organization extends it: in a shard without one it would read as an organization
+    file without its `organization:`. One that nothing names is its shard's, to be reported so."""
+    # The quick read misses an organization written otherwise (flow style, a quoted key): the few files it
+    # finds none in are read whole, so that no organization file is ever taken for a base.
+    declares = {name: declared_organization(name) is not None or _declares_whole(name) for name in files}
     organizations = [name for name in files if declares[name]]
-    others = [name for name in files if not declares[name]]
-    mine = {*organizations[number - 1 :: count], *others[number - 1 :: count]}
+    others = [name for name in files if not declares[name]][number - 1 :: count]
+    mine = {*organizations[number - 1 :: count], *others} - _named_elsewhere(others, files)
     return [name for name in files if name in mine]
+
+
+def _declares_whole(name: str) -> bool:
+    """Whether the file, parsed, is a mapping with `organization` (a file that cannot be read or parsed is
+    taken for one: it is then its shard's, and reported there)."""
+    import yaml
+
+    try:
+        with open(name, "rb") as stream:
+            data = yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, yaml.YAMLError):
+        return True
+    return isinstance(data, dict) and "organization" in data
+
+
+def _named_elsewhere(candidates: list[str], files: list[str]) -> set[str]:
+    """Those of `candidates` whose file name another file's text names, as its `extends:` must: one pass over
+    the files, for the few that declare no organization."""
+    pending = {candidate: os.path.basename(candidate).encode() for candidate in candidates}
+    named = set()
+    for name in files:
+        if not pending:
+            break
+        try:
+            with open(name, "rb") as stream:
+                text = stream.read()
+        except OSError:
+            continue
+        for candidate, wanted in list(pending.items()):
+            if candidate != name and wanted in text:
+                named.add(candidate)
+                del pending[candidate]
+    return named
 
 
 _SCANNED = 1024 * 1024  # how far into a file its organization line is looked for

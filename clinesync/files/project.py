@@ -62,7 +62,6 @@ class Project:
     rollout: tuple[Wave, ...] = ()
     notices: tuple[Problem, ...] = ()  # warnings about the configuration itself: exceptions that expired
     organizations: frozenset[str] | None = None  # --org: only these
-    shard: tuple[int, int] | None = None  # --shard K/N: only this part of the fleet
 
     @property
     def directory(self) -> str:
@@ -78,12 +77,6 @@ class Project:
 
     def selects(self, organization: str | None) -> bool:
         return self.organizations is None or organization in self.organizations
-
-    @property
-    def whole_fleet(self) -> bool:
-        """Whether the run reads every file (no --org, no --shard): only then can it tell that a file declaring
-        no organization is one no other file extends, and so no base."""
-        return self.organizations is None and self.shard is None
 
 
 class ProjectError(Exception):
