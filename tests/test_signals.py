@@ -377,3 +377,25 @@ def test_a_second_signal_while_the_interrupted_report_is_written_keeps_the_first
     fleet(in_tmp, 1)
     result = run("apply", "orgs", "--auto-approve", "--format", "json")
     assert result.exit_code == 130 and "Interrupted." in result.stderr, result.output
+
+
+def test_the_first_signal_of_the_run_gives_its_exit_code_whatever_lands_after_it() -> None:
+    """Ctrl-C, then SIGTERM while the run ends (closing its console, its pool): exit 130, as the first said."""
+    from clinesync.cli import app
+
+    with app._signals_end_the_run():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+            except app.Terminated as second:
+                assert app._exit_code(second) == 130
+            else:
+                pytest.fail("the second signal did not end the wait")
+        else:
+            pytest.fail("the first signal did not end the wait")
+    with app._signals_end_the_run():  # a new run starts afresh
+        assert app._exit_code(app.Terminated(signal.SIGTERM)) == 143

@@ -60,8 +60,15 @@ def _behind_abort(abort: click.Abort) -> BaseException | None:
     return behind if isinstance(behind, KeyboardInterrupt) else None
 
 
+# The run's first ending signal: a second one, landing while the run ends (its report written, its console
+# closed), may cut that short but never changes the exit code the first gave.
+_FIRST_SIGNAL: list[int] = []
+
+
 def _exit_code(interruption: BaseException) -> int:
-    """128 + the signal, as shells report it."""
+    """128 + the signal, as shells report it: the first of the run's."""
+    if _FIRST_SIGNAL:
+        return 128 + _FIRST_SIGNAL[0]
     cause = _behind_abort(interruption) if isinstance(interruption, click.Abort) else interruption
     return 128 + cause.signum if isinstance(cause, Terminated) else EXIT_INTERRUPTED
 
@@ -75,9 +82,17 @@ def _signals_end_the_run() -> Iterator[None]:
         return
 
     def terminate(signum: int, _frame: Any) -> None:
+        if not _FIRST_SIGNAL:
+            _FIRST_SIGNAL.append(signum)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise Terminated(signum)
 
-    kept = {number: signal.signal(number, terminate) for number in (signal.SIGTERM, signal.SIGHUP)}
+    _FIRST_SIGNAL.clear()
+    numbers = [signal.SIGTERM, signal.SIGHUP]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where the shell ignores it
+        numbers.append(signal.SIGINT)
+    kept = {number: signal.signal(number, terminate) for number in numbers}
     try:
         yield
     finally:
