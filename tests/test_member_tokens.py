@@ -168,10 +168,20 @@ def test_revoking_on_a_database_that_is_not_there_is_an_error_not_zero_revoked(i
     assert not (in_tmp / "typo.db").exists()
 
 
-def test_a_console_named_to_serve_or_member_token_is_refused_not_passed_over(in_tmp: Path) -> None:
-    """They take their database as --db: a token made in another database than serve's is refused to every
-    member, so a --console given to them is an error, never quietly the default database."""
+def test_member_token_and_serve_use_the_local_console_the_other_commands_use(in_tmp: Path) -> None:
+    """A token made in another database than the one apply writes to and serve reads is refused to every
+    member: without --db they take the local console named as every other command finds it, and refuse an
+    http(s) one named on their command line, whose database only --db can name."""
+    made = run("--console", "sqlite:named.db", "member-token", ORG)
+    assert made.exit_code == 0 and (in_tmp / "named.db").exists(), made.output
+    (in_tmp / "clinesync.yaml").write_text("console: configured.db\n")
+    assert run("member-token", ORG).exit_code == 0 and (in_tmp / "configured.db").exists()
+    assert run("member-token", ORG, env={"CLINESYNC_CONSOLE": "from-env.db"}).exit_code == 0
+    assert (in_tmp / "from-env.db").exists()
     for command in (("member-token", ORG), ("serve", "--port", "0")):
-        result = run("--console", "sqlite:other.db", *command)
+        result = run("--console", "http://127.0.0.1:8787", *command)
         assert result.exit_code == 1 and "take the database as --db PATH" in result.stderr, result.output
-    assert not (in_tmp / ".clinesync").exists() and not (in_tmp / "other.db").exists()
+    assert not (in_tmp / ".clinesync").exists()
+    # An environment naming the server's address (as plan and apply reach it) names no database: the default.
+    served = run("member-token", ORG, env={"CLINESYNC_CONSOLE": "http://127.0.0.1:8787"})
+    assert served.exit_code == 0 and (in_tmp / ".clinesync" / "console.db").exists()

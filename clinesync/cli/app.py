@@ -515,7 +515,7 @@ def current_project() -> Project:
     if project.file:  # before any request: a console named there is where the token goes
         from clinesync.masking import masked_url
 
-        used = project.console and not _console_named(chosen)  # else the command line's or the environment's
+        used = project.console and not console_named(chosen)  # else the command line's or the environment's
         console = masked_url(project.console, live=False) if used else None
         Output().info(view.using_configuration(project.file, console))
     context = click.get_current_context(silent=True)
@@ -686,7 +686,7 @@ def open_console(writes: bool = False) -> Console:
     from clinesync.consoles.base import ConsoleError
 
     chosen = settings()
-    target = _console_named(chosen) or current_project().console
+    target = console_named(chosen) or current_project().console
     if not target and os.environ.get("CI"):
         _refuse_a_stand_in(writes)
     try:
@@ -703,7 +703,7 @@ def open_console(writes: bool = False) -> Console:
     return console
 
 
-def _console_named(chosen: Settings) -> str | None:
+def console_named(chosen: Settings) -> str | None:
     """The console named on the command line, else in the environment: both over clinesync.yaml's. An empty
     variable (a repository variable left unset) names nothing."""
     return chosen.console or os.environ.get("CLINESYNC_CONSOLE") or None

@@ -12,7 +12,12 @@ from clinesync.render import serving as view
 
 
 @cli.command()
-@click.option("--db", "database", help="The local console database.  [default: .clinesync/console.db]")
+@click.option(
+    "--db",
+    "database",
+    help="The local console database.  [default: the local one --console, CLINESYNC_CONSOLE or clinesync.yaml "
+    "names, else .clinesync/console.db]",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; loopback unless told.")
 @click.option(
     "--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
@@ -71,7 +76,12 @@ def serve(database: str | None, host: str, port: int, read_only: bool, latency_m
 
 @cli.command("member-token")
 @click.argument("organization")
-@click.option("--db", "database", help="The local console database.  [default: .clinesync/console.db]")
+@click.option(
+    "--db",
+    "database",
+    help="The local console database.  [default: the local one --console, CLINESYNC_CONSOLE or clinesync.yaml "
+    "names, else .clinesync/console.db]",
+)
 @click.option("--revoke", is_flag=True, help="Revoke every member token of ORGANIZATION instead.")
 @global_options
 @command
@@ -105,12 +115,23 @@ def member_token(organization: str, database: str | None, revoke: bool) -> int:
 
 
 def _database(output: Output, database: str | None) -> str:
-    """The database --db names; --console, which every other command reads, is refused here rather than passed
-    over: a member token made in another database than the one serve runs on is refused to every member."""
+    """The database --db names, else the local one the other commands would use (--console, CLINESYNC_CONSOLE,
+    clinesync.yaml's console), else the default: a member token made in another database than the one apply
+    writes to and serve reads is refused to every member. An http(s) console named on the command line is
+    refused: its database is the server's, which only --db can name."""
+    from clinesync.cli.app import console_named, current_project
+    from clinesync.consoles import local_database
+    from clinesync.consoles.base import ConsoleError
     from clinesync.consoles.local import DEFAULT_PATH
 
-    if output.settings.console is not None:
+    if database:
+        return database
+    try:
+        named = local_database(console_named(output.settings) or current_project().console)
+    except ConsoleError as error:
+        raise UserError(str(error)) from None
+    if named is None and output.settings.console is not None:
         raise UserError(
             f"--console {output.settings.console}: serve and member-token take the database as --db PATH"
         )
-    return database or DEFAULT_PATH
+    return named or DEFAULT_PATH

@@ -44,6 +44,15 @@ def open_console(
     return LocalConsole(target.removeprefix("sqlite:"), read_only=read_only, made_by_first_write=True)
 
 
+def local_database(target: str | None) -> str | None:
+    """The path of the local database `target` names; None for none named or an http(s) console. A target
+    that is neither is refused as `open_console` refuses it."""
+    if not target:
+        return None
+    _refuse_lookalike(target)
+    return None if target.startswith(("http://", "https://")) else target.removeprefix("sqlite:")
+
+
 _HOST_LIKE = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?(/.*)?\Z|localhost(:\d+)?(/.*)?\Z")
 _DATABASE_ENDINGS = (".db", ".sqlite", ".sqlite3", ".db3")
 
