@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from io import StringIO
 from typing import Any
 
 from clinesync.files.loader import load_bytes
+
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\r?\n)+")
 
 
 class StyleError(Exception):
@@ -30,7 +33,8 @@ def restyled(text: str, name: str, project: bool = False) -> str:
 
     yaml = round_trip()
     try:
-        document = yaml.load(text)
+        # Blank lines before the first line mean nothing, and ruamel.yaml keeps one fewer each pass.
+        document = yaml.load(_LEADING_BLANK_LINES.sub("", text))
     except Exception as error:  # ruamel's errors share no base class with a location worth keeping
         raise StyleError(f"{name} is not YAML the formatter reads ({type(error).__name__})") from None
     if not isinstance(document, CommentedMap):
