@@ -528,3 +528,20 @@ def test_a_reviewed_plan_run_again_after_the_admin_saved_it_is_already_applied(o
     console.close()
     refused = run("apply", "reviewed.plan", env=ENV)
     assert refused.exit_code == 1 and "plan is stale" in refused.output
+
+
+def test_a_literal_env_reference_for_members_machines_is_no_secret_here(in_tmp: Path) -> None:
+    """`$${env:TEAM}` is written through for members' Cline to expand: TEAM's value in this run's environment
+    is no secret of the plan's, so it is neither masked elsewhere nor a reason to refuse the reviewed plan."""
+    write(
+        in_tmp / "org.yaml",
+        f"organization: {ORG}\nremoteConfig:\n  remoteMCPServers:\n    - name: docs\n"
+        "      url: https://mcp.example.com/$${env:TEAM}/sse\n  globalRules:\n    - name: r\n"
+        "      alwaysEnabled: false\n      contents: the sky is blue\n",
+    )
+    env = {"TEAM": "blue"}
+    planned = run("plan", "org.yaml", "--out", "reviewed.plan", env=env)
+    assert 'contents: "the sky is blue"' in planned.stdout, planned.output
+    assert "https://mcp.example.com/${env:TEAM}/sse" in planned.stdout
+    applied = run("apply", "reviewed.plan", env=env)
+    assert applied.exit_code == 0 and "applied (revision 1)" in applied.stdout, applied.output

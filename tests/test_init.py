@@ -104,6 +104,7 @@ def test_init_lists_each_secret_once_reads_bases_too_and_names_what_github_refus
     (in_tmp / "bases" / "gateway.yaml").write_text(
         "remoteConfig:\n  providerSettings:\n    OpenAiCompatible:\n      openAiHeaders:\n"
         "        x-key: ${env:CLINE_API_KEY}\n        x-other: ${env:GATEWAY_KEY}\n        x-gh: ${env:GITHUB_TOKEN}\n"
+        "        x-member: $${env:MEMBERS_OWN}\n"  # a literal, for members' machines: no secret of the job's
     )
     result = run("init")
     assert result.exit_code == 0, result.output
@@ -111,5 +112,6 @@ def test_init_lists_each_secret_once_reads_bases_too_and_names_what_github_refus
     yaml.safe_load(workflow)  # still YAML (PyYAML keeps a repeated key silently: the count below checks that)
     assert workflow.count("CLINE_API_KEY: ${{ secrets.CLINE_API_KEY }}") == 1
     assert "GATEWAY_KEY: ${{ secrets.GATEWAY_KEY }}" in workflow and "GITHUB_TOKEN" not in workflow
+    assert "MEMBERS_OWN" not in workflow
     assert "clinesync-rollout): CLINE_API_KEY, AZURE_OPENAI_KEY, GATEWAY_KEY." in result.stdout
     assert "rename ${env:GITHUB_TOKEN} in your files" in result.stdout

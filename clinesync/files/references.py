@@ -15,7 +15,8 @@ from collections.abc import Iterable
 
 import yaml
 
-_NAME = re.compile(rb"\$\{env:([A-Za-z_][A-Za-z0-9_]*)")
+# Not after a `$`: `$${env:NAME}` is a literal `${env:NAME}`, for members' machines to expand, not a secret here.
+_NAME = re.compile(rb"(?<!\$)\$\{env:([A-Za-z_][A-Za-z0-9_]*)")
 _EXTENDS = re.compile(rb"^extends:[^\n]*(?:\n(?:[ \t]|-)[^\n]*)*", re.MULTILINE)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAX_BYTES = 1024 * 1024  # as the loader reads: more is refused, never resolved

@@ -13,7 +13,7 @@ from clinesync import __version__
 PLACEHOLDER = "OWNER/clinesync@COMMIT_SHA"
 PIN = re.compile(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}")
 _FILE_SECRETS = re.compile(r"^( +)AZURE_OPENAI_KEY: \$\{\{ secrets\.AZURE_OPENAI_KEY \}\}\n", re.MULTILINE)
-_ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)")
+_ENV_REFERENCE = re.compile(r"(?<!\$)\$\{env:([A-Za-z_][A-Za-z0-9_]*)")  # `$${` is a literal
 
 
 def this_minor() -> str:
