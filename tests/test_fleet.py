@@ -299,3 +299,24 @@ def test_the_organization_line_is_found_across_pieces_and_no_further_than_a_mebi
     assert declared_organization(str(late)) == "org-01JZPE4CHW5XTP73W957000001"
     assert declared_organization(str(too_late)) is None
     assert declared_organization(str(tmp_path / "absent.yaml")) is None
+
+
+def test_a_link_that_leads_nowhere_is_reported_where_it_is_never_passed_over(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "ok.yaml", "organization: org-01JZPE4CHW5XTP73W957000001\n")
+    (in_tmp / "orgs" / "loop.yaml").symlink_to("loop.yaml")
+    (in_tmp / "orgs" / "dangling.yaml").symlink_to("gone.yaml")
+    result = run("validate", "orgs")
+    assert result.exit_code == 1 and "3 files checked" in result.stderr, result.output
+    assert (
+        "orgs/loop.yaml:1:1: error: cannot read the file: Too many levels of symbolic links [CS103]"
+        in result.stdout
+    )
+    assert (
+        "orgs/dangling.yaml:1:1: error: cannot read the file: No such file or directory [CS103]"
+        in result.stdout
+    )
+    named = run("validate", "orgs/loop.yaml")
+    assert (
+        named.stderr
+        == "Error: orgs/loop.yaml: a symbolic link that leads nowhere (its target is missing, or a loop)\n"
+    )

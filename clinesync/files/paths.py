@@ -42,6 +42,10 @@ def expand(
             )
         elif path.is_file():
             files.append(str(path))
+        elif path.is_symlink():
+            raise PathError(
+                f"{argument}: a symbolic link that leads nowhere (its target is missing, or a loop)"
+            )
         else:
             raise PathError(f"{argument}: no such file or directory")
     return list(dict.fromkeys(os.path.normpath(name) for name in files))
@@ -59,9 +63,11 @@ def _organization_files(directory: Path) -> list[str]:
             if name.startswith(".") or os.path.splitext(name)[1] not in SUFFIXES:
                 continue
             path = os.path.join(folder, name)
-            if matches(name if within == "." else f"{within}/{name}", ignored) or not os.path.isfile(path):
+            if matches(name if within == "." else f"{within}/{name}", ignored):
                 continue
-            found.append(path)
+            # A link that leads nowhere is taken, to be reported unreadable where it is, never passed over.
+            if os.path.isfile(path) or (os.path.islink(path) and not os.path.exists(path)):
+                found.append(path)
     return sorted(found)
 
 
