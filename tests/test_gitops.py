@@ -465,6 +465,8 @@ def test_history_and_rollback_restore_an_earlier_revision(org_file: Path) -> Non
     history = run("history", ORG)
     assert history.stdout.splitlines()[0] == "Console: local .clinesync/console.db"
     assert [line.split()[0] for line in history.stdout.splitlines()[3:]] == ["1", "2"]
+    listed = json.loads(run("history", ORG, "--format", "json").stdout)
+    assert listed["format_version"] == "1" and [entry["revision"] for entry in listed["revisions"]] == [1, 2]
     result = run("rollback", ORG, "--to", "1", "--auto-approve")
     assert result.exit_code == 0, result.output
     assert "  ~ remoteConfig.telemetryEnabled: false -> true" in result.stdout

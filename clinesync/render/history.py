@@ -8,6 +8,7 @@ from typing import Any
 from clinesync import strictjson
 from clinesync.consoles.base import Revision
 from clinesync.escape import visible
+from clinesync.render.json_format import FORMAT_VERSION
 from clinesync.render.text import console_line
 
 
@@ -36,7 +37,12 @@ def history_json(console: str, organization: str, revisions: list[Revision]) -> 
         }
         for revision in revisions
     ]
-    document = {"console": console, "organization": organization, "revisions": entries}
+    document = {
+        "format_version": FORMAT_VERSION,
+        "console": console,
+        "organization": organization,
+        "revisions": entries,
+    }
     return strictjson.dumps(document, indent=2) + "\n"
 
 
