@@ -106,11 +106,17 @@ def test_a_renamed_organization_file_is_still_managed_and_says_where_it_came_fro
         {
             "file": "orgs/team-two.yaml",
             "organization": org(2),
-            "reasons": ["moved from orgs/team-2.yaml", "the file changed"],
+            "reasons": ["moved from orgs/team-2.yaml"],  # as it was: moved, not changed
         }
     ]
     text = run("affected", "--since", "HEAD~1").stdout
     assert text.endswith("1 organization affected, 0 no longer managed.\n")
+    # Moved and edited: both.
+    moved = fleet / "orgs" / "team-two.yaml"
+    moved.write_text(moved.read_text() + "name: Team Two\n")
+    git(fleet, "mv", "orgs/team-two.yaml", "orgs/team-2b.yaml")
+    [entry] = json.loads(run("affected", "--since", "HEAD", "--format", "json").stdout)["organizations"]
+    assert entry["reasons"] == ["moved from orgs/team-two.yaml", "the file changed"]
 
 
 def test_a_new_organization_file_not_yet_added_counts(fleet: Path) -> None:

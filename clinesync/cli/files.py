@@ -172,13 +172,18 @@ def affected(paths: tuple[str, ...], since: str, output_format: str) -> int:
     run = this_run()
     project = run.project
     files = expand_paths(paths or (() if project.paths else (".",)))  # this folder, as the hook reads it
+    before = {name: _git_show(since, name, top) for name in deleted if name.endswith((".yaml", ".yml"))}
     removed = {
         name: organization
-        for name in deleted
-        if name.endswith((".yaml", ".yml"))
-        and (organization := organization_in(_git_show(since, name, top))) is not None
+        for name, text in before.items()
+        if (organization := organization_in(text)) is not None
     }
-    impact = affected_by(files, changed + deleted, removed, project.file)
+    # A file moved as it was (git's R100) is listed as moved, not as changed.
+    texts = set(before.values())
+    moved = {name for name in changed if _text_of(name) in texts}
+    impact = affected_by(
+        files, [name for name in changed if name not in moved] + deleted, removed, project.file
+    )
     run.output.out(affected_json(impact, since) if output_format == "json" else affected_text(impact))
     return EXIT_OK
 
@@ -277,6 +282,14 @@ def _git_changes(since: str, top: str) -> tuple[list[str], list[str]]:
     untracked = _git("ls-files", "--others", "--exclude-standard", "-z").decode().split("\0")
     changed += [name for name in untracked if name]
     return changed, deleted
+
+
+def _text_of(name: str) -> bytes | None:
+    try:
+        with open(name, "rb") as stream:
+            return stream.read()
+    except OSError:
+        return None
 
 
 def _git_show(since: str, name: str, top: str) -> bytes:
