@@ -153,6 +153,19 @@ def test_policy_holds_for_values_written_from_variables_and_from_bases(in_tmp: P
     )
 
 
+def test_policy_names_list_items_by_identity_as_plans_do(in_tmp: Path) -> None:
+    write(in_tmp / "clinesync.yaml", POLICY)
+    write(
+        in_tmp / "orgs" / "a.yaml",
+        organization("https://llm.corp.example.com/v1")
+        + "  remoteMCPServers:\n    - name: docs\n      url: https://mcp.elsewhere.example/sse\n",
+    )
+    result = run("validate")
+    assert "remoteConfig.remoteMCPServers[name=docs].url goes to mcp.elsewhere.example" in result.stdout, (
+        result.output
+    )
+
+
 def test_policy_holds_for_values_from_the_environment_once_resolved(in_tmp: Path) -> None:
     write(in_tmp / "clinesync.yaml", POLICY)
     write(in_tmp / "orgs" / "a.yaml", organization("${env:BASE_URL}", "${env:TENANT}"))

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from clinesync import urls
 from clinesync.cline import is_azure_host
-from clinesync.fields import Path, dotted, is_url_path
+from clinesync.fields import Path, dotted, identified, is_url_path
 from clinesync.files.loader import LoadedFile, Mark
 from clinesync.files.problems import Level, Problem
 
@@ -92,20 +92,25 @@ def _endpoints(loaded: LoadedFile) -> Iterator[tuple[Path, str]]:
             yield path, value
 
 
+def _named(loaded: LoadedFile, path: Path) -> str:
+    """A value's path as plans name it: list items by identity (`remoteMCPServers[name=docs]`)."""
+    return dotted(identified(loaded.data, path))
+
+
 def _allow_hosts(loaded: LoadedFile, patterns: list[str]) -> Violations:
     for path, url in _endpoints(loaded):
         host = urls.host(url)  # as Node reads it: an IPv6 host in brackets, matched without them
         if host is None:  # where CS111 is suppressed, a URL Cline cannot read still goes nowhere allowed
             yield (
                 loaded.value_mark(path),
-                f"{dotted(path)} has no host Cline can read, so none that is allowed",
+                f"{_named(loaded, path)} has no host Cline can read, so none that is allowed",
             )
             continue
         host = host.removeprefix("[").removesuffix("]")
         if not any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in patterns):
             yield (
                 loaded.value_mark(path),
-                f"{dotted(path)} goes to {loaded.shown(path, host)}, not an allowed host",
+                f"{_named(loaded, path)} goes to {loaded.shown(path, host)}, not an allowed host",
             )
 
 
@@ -169,7 +174,7 @@ def _require_https(loaded: LoadedFile, required: bool) -> Violations:
     for path, url in _endpoints(loaded):
         parsed = urls.read(url)  # as Node reads it: "ht\ttp://" is http:// to Node
         if parsed is not None and parsed.scheme != "https":
-            yield loaded.value_mark(path), f"{dotted(path)} is plain http://: use https://"
+            yield loaded.value_mark(path), f"{_named(loaded, path)} is plain http://: use https://"
 
 
 def _require_azure_identity(loaded: LoadedFile, required: bool) -> Violations:
