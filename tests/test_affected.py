@@ -137,3 +137,13 @@ def test_without_paths_anywhere_this_folder_is_the_fleet(fleet: Path) -> None:
     git(fleet, "commit", "-q", "-am", "no configuration")
     write(fleet / "orgs" / "team-4.yaml", f"organization: {org(4)}\nenabled: false\n")
     assert files(affected()) == ["orgs/team-4.yaml"]
+
+
+def test_a_base_given_another_deleted_files_text_is_changed_not_moved(fleet: Path) -> None:
+    """Only an organization file matched with the deleted file of its own organization is moved as it was."""
+    write(fleet / "orgs" / "bases" / "spare.yaml", "remoteConfig:\n  telemetryEnabled: false\n")
+    git(fleet, "add", ".")
+    git(fleet, "commit", "-q", "-m", "spare")
+    (fleet / "orgs" / "bases" / "tier.yaml").write_text("remoteConfig:\n  telemetryEnabled: false\n")
+    git(fleet, "rm", "-q", "orgs/bases/spare.yaml")
+    assert files(affected()) == ["orgs/team-1.yaml", "orgs/team-2.yaml", "orgs/team-3.yaml"]

@@ -223,8 +223,15 @@ def test_links_hidden_files_and_folders_named_like_files_are_told_apart(in_tmp: 
     write(in_tmp / "orgs" / "folder.yaml" / "inside.yml", "organization: org-I\n")
     (in_tmp / "orgs" / "linked-folder").symlink_to(in_tmp / "elsewhere")  # not followed
     (in_tmp / "orgs" / "linked.yaml").symlink_to(in_tmp / "elsewhere" / "far.yaml")  # a file: taken
-    (in_tmp / "orgs" / "dangling.yaml").symlink_to(in_tmp / "nowhere.yaml")
-    assert expand(["orgs"]) == ["orgs/a.yaml", "orgs/folder.yaml/inside.yml", "orgs/linked.yaml"]
+    (in_tmp / "orgs" / "dangling.yaml").symlink_to(
+        in_tmp / "nowhere.yaml"
+    )  # taken, to be reported unreadable
+    assert expand(["orgs"]) == [
+        "orgs/a.yaml",
+        "orgs/dangling.yaml",
+        "orgs/folder.yaml/inside.yml",
+        "orgs/linked.yaml",
+    ]
     assert expand(["./orgs/"]) == expand(["orgs"])
 
 

@@ -115,3 +115,12 @@ def test_init_lists_each_secret_once_reads_bases_too_and_names_what_github_refus
     assert "MEMBERS_OWN" not in workflow
     assert "clinesync-rollout): CLINE_API_KEY, AZURE_OPENAI_KEY, GATEWAY_KEY." in result.stdout
     assert "rename ${env:GITHUB_TOKEN} in your files" in result.stdout
+
+
+def test_init_says_which_file_it_cannot_read_and_reads_the_rest(in_tmp: Path) -> None:
+    write(in_tmp / "orgs" / "ok.yaml", "organization: org-1\nremoteConfig: {x: ${env:OK_KEY}}\n")
+    (in_tmp / "orgs" / "gone.yaml").symlink_to("nowhere.yaml")
+    result = run("init")
+    assert result.exit_code == 0, result.output
+    assert "orgs/gone.yaml: cannot read the file: No such file or directory" in result.stderr
+    assert "OK_KEY: ${{ secrets.OK_KEY }}" in (in_tmp / ".github" / "workflows" / "clinesync.yml").read_text()

@@ -178,9 +178,16 @@ def affected(paths: tuple[str, ...], since: str, output_format: str) -> int:
         for name, text in before.items()
         if (organization := organization_in(text)) is not None
     }
-    # A file moved as it was (git's R100) is listed as moved, not as changed.
-    texts = set(before.values())
-    moved = {name for name in changed if _text_of(name) in texts}
+    # An organization file moved as it was is listed as moved, not as changed: its text is the text of the
+    # deleted file that declared the same organization. Any other file, a base included, counts as changed.
+    declared_before = {organization: before[name] for name, organization in removed.items()}
+    moved = {
+        name
+        for name in changed
+        if (text := _text_of(name)) is not None
+        and (organization := organization_in(text)) in declared_before
+        and declared_before[organization] == text
+    }
     impact = affected_by(
         files, [name for name in changed if name not in moved] + deleted, removed, project.file
     )
@@ -225,8 +232,14 @@ def init(directory: str, pin: str | None, force: bool) -> int:
         for folder, _, found in os.walk(os.path.join(directory, top)):
             for name in found:
                 if name.endswith((".yaml", ".yml")):
-                    with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as stream:
-                        texts.append(stream.read())
+                    path = os.path.join(folder, name)
+                    try:
+                        with open(path, encoding="utf-8", errors="replace") as stream:
+                            texts.append(stream.read())
+                    except OSError as error:  # a link that leads nowhere: said, and the rest still read
+                        output.err(
+                            f"{path}: cannot read the file: {error.strerror}: its secrets are not listed\n"
+                        )
     secrets = scaffold.referenced_secrets(texts)
     unusable = [name for name in secrets if scaffold.unusable_secret(name)]
     secrets = [name for name in secrets if name not in unusable]
