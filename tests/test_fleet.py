@@ -192,14 +192,17 @@ def test_shards_deal_organizations_and_a_base_is_no_shards_organization(in_tmp: 
     # A file that declares no organization and that nothing names (its `organization:` line lost) is reported
     # by one shard, as a whole run reports it; an organization written in flow style is one shard's.
     write(in_tmp / "orgs" / "stray.yaml", "remoteConfig:\n  telemetryEnabled: false\n")
+    # Named like the base, extended by nothing: whose name a file says is not what makes a base.
+    write(in_tmp / "orgs" / "shared.yaml", "remoteConfig:\n  telemetryEnabled: false\n")
     write(in_tmp / "orgs" / "flow.yaml", '{"organization": "org-01JZPE4CHW5XTP73W957000009"}\n')
-    assert "orgs/stray.yaml" in run("validate", "orgs").output
+    whole = run("validate", "orgs").output
+    assert "orgs/stray.yaml" in whole and "orgs/shared.yaml" in whole
     shards = [run("validate", "orgs", "--shard", f"{k}/3", "--format", "json") for k in (1, 2, 3)]
     reported = [{problem["file"] for problem in json.loads(shard.stdout)["problems"]} for shard in shards]
-    assert [files for files in reported if files] == [{"orgs/stray.yaml"}]
+    assert sorted(name for files in reported for name in files) == ["orgs/shared.yaml", "orgs/stray.yaml"]
     checked = [name for shard in shards for name in json.loads(shard.stdout)["files"]]
     assert sorted(checked) == sorted(
-        ["orgs/flow.yaml", "orgs/stray.yaml", *(f"orgs/o{i}.yaml" for i in range(4))]
+        ["orgs/flow.yaml", "orgs/shared.yaml", "orgs/stray.yaml", *(f"orgs/o{i}.yaml" for i in range(4))]
     )
 
 

@@ -141,15 +141,20 @@ _ORGANIZATION_LINE = re.compile(rb"^organization:[ \t]*[\"']?(org-[A-Za-z0-9_-]+
 def sharded(files: list[str], number: int, count: int) -> list[str]:
     """Shard `number` of `count`, in path order: every count-th file declaring an organization from the
     number-th, and likewise of the others, dealt apart so that adding a base moves no organization to another
-    shard. Every file is in one shard at most; one that declares none and that another file names (a base) is
-    in none, read wherever an organization extends it: in a shard without one it would read as an organization
-    file without its `organization:`. One that nothing names is its shard's, to be reported so."""
+    shard. Every file is in one shard at most; one that declares none and that another file extends (a base)
+    is in none, read wherever an organization extends it: in a shard without one it would read as an
+    organization file without its `organization:`. One that nothing extends is its shard's, reported there."""
     # The quick read misses an organization written otherwise (flow style, a quoted key): the few files it
     # finds none in are read whole, so that no organization file is ever taken for a base.
     declares = {name: declared_organization(name) is not None or _declares_whole(name) for name in files}
     organizations = [name for name in files if declares[name]]
     others = [name for name in files if not declares[name]][number - 1 :: count]
-    mine = {*organizations[number - 1 :: count], *others} - _named_elsewhere(others, files)
+    if others:
+        from clinesync.files.references import extended
+
+        bases = extended(files)
+        others = [name for name in others if os.path.realpath(name) not in bases]
+    mine = {*organizations[number - 1 :: count], *others}
     return [name for name in files if name in mine]
 
 
@@ -160,30 +165,10 @@ def _declares_whole(name: str) -> bool:
 
     try:
         with open(name, "rb") as stream:
-            data = yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            data = yaml.load(stream.read(_SCANNED), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError):
         return True
     return isinstance(data, dict) and "organization" in data
-
-
-def _named_elsewhere(candidates: list[str], files: list[str]) -> set[str]:
-    """Those of `candidates` whose file name another file's text names, as its `extends:` must: one pass over
-    the files, for the few that declare no organization."""
-    pending = {candidate: os.path.basename(candidate).encode() for candidate in candidates}
-    named = set()
-    for name in files:
-        if not pending:
-            break
-        try:
-            with open(name, "rb") as stream:
-                text = stream.read()
-        except OSError:
-            continue
-        for candidate, wanted in list(pending.items()):
-            if candidate != name and wanted in text:
-                named.add(candidate)
-                del pending[candidate]
-    return named
 
 
 _SCANNED = 1024 * 1024  # how far into a file its organization line is looked for
