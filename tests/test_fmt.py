@@ -43,6 +43,7 @@ def test_every_example_and_fixture_keeps_its_meaning_and_is_formatted_once(path:
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(yaml_texts() | mutated_files())
 @example("\n\norganization: ")  # ruamel.yaml kept one leading blank line fewer each pass
+@example("\ufeff\n\n\norganization: ")  # and after a byte-order mark
 def test_fmt_never_changes_what_a_file_means(text: str) -> None:
     try:
         once = restyled(text, "generated.yaml")

@@ -17,7 +17,7 @@ from typing import Any
 
 from clinesync.files.loader import load_bytes
 
-_LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\r?\n)+")
+_LEADING_BLANK_LINES = re.compile(r"\A(\ufeff?)(?:[ \t]*\r?\n)+")  # after a byte-order mark too
 
 
 class StyleError(Exception):
@@ -34,7 +34,7 @@ def restyled(text: str, name: str, project: bool = False) -> str:
     yaml = round_trip()
     try:
         # Blank lines before the first line mean nothing, and ruamel.yaml keeps one fewer each pass.
-        document = yaml.load(_LEADING_BLANK_LINES.sub("", text))
+        document = yaml.load(_LEADING_BLANK_LINES.sub(r"\1", text))
     except Exception as error:  # ruamel's errors share no base class with a location worth keeping
         raise StyleError(f"{name} is not YAML the formatter reads ({type(error).__name__})") from None
     if not isinstance(document, CommentedMap):
