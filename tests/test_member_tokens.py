@@ -182,6 +182,9 @@ def test_member_token_and_serve_use_the_local_console_the_other_commands_use(in_
         result = run("--console", "http://127.0.0.1:8787", *command)
         assert result.exit_code == 1 and "take the database as --db PATH" in result.stderr, result.output
     assert not (in_tmp / ".clinesync").exists()
-    # An environment naming the server's address (as plan and apply reach it) names no database: the default.
+    # An environment naming the server's address (as plan and apply reach it) is passed over for the
+    # configuration's database, which serve started without it uses too.
+    (in_tmp / "configured.db").unlink()
     served = run("member-token", ORG, env={"CLINESYNC_CONSOLE": "http://127.0.0.1:8787"})
-    assert served.exit_code == 0 and (in_tmp / ".clinesync" / "console.db").exists()
+    assert served.exit_code == 0 and (in_tmp / "configured.db").exists()
+    assert not (in_tmp / ".clinesync").exists()

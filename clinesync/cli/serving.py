@@ -15,8 +15,8 @@ from clinesync.render import serving as view
 @click.option(
     "--db",
     "database",
-    help="The local console database.  [default: the local one --console, CLINESYNC_CONSOLE or clinesync.yaml "
-    "names, else .clinesync/console.db]",
+    help="The local console database.  [default: the first local one --console, CLINESYNC_CONSOLE or "
+    "clinesync.yaml names, else .clinesync/console.db]",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; loopback unless told.")
 @click.option(
@@ -79,8 +79,8 @@ def serve(database: str | None, host: str, port: int, read_only: bool, latency_m
 @click.option(
     "--db",
     "database",
-    help="The local console database.  [default: the local one --console, CLINESYNC_CONSOLE or clinesync.yaml "
-    "names, else .clinesync/console.db]",
+    help="The local console database.  [default: the first local one --console, CLINESYNC_CONSOLE or "
+    "clinesync.yaml names, else .clinesync/console.db]",
 )
 @click.option("--revoke", is_flag=True, help="Revoke every member token of ORGANIZATION instead.")
 @global_options
@@ -115,23 +115,25 @@ def member_token(organization: str, database: str | None, revoke: bool) -> int:
 
 
 def _database(output: Output, database: str | None) -> str:
-    """The database --db names, else the local one the other commands would use (--console, CLINESYNC_CONSOLE,
-    clinesync.yaml's console), else the default: a member token made in another database than the one apply
-    writes to and serve reads is refused to every member. An http(s) console named on the command line is
-    refused: its database is the server's, which only --db can name."""
-    from clinesync.cli.app import console_named, current_project
+    """The database --db names, else the first local one named as the other commands find their console
+    (--console, CLINESYNC_CONSOLE, clinesync.yaml), else the default: a member token made in another database
+    than the one apply writes to and serve reads is refused to every member. An http(s) console is the
+    server's address, whose database only --db can name: refused on the command line, passed over elsewhere."""
+    from clinesync.cli.app import current_project
     from clinesync.consoles import local_database
     from clinesync.consoles.base import ConsoleError
     from clinesync.consoles.local import DEFAULT_PATH
 
     if database:
         return database
+    named = output.settings.console
     try:
-        named = local_database(console_named(output.settings) or current_project().console)
+        if named is not None and local_database(named) is None:
+            raise UserError(f"--console {named}: serve and member-token take the database as --db PATH")
+        for target in (named, os.environ.get("CLINESYNC_CONSOLE"), current_project().console):
+            path = local_database(target)
+            if path is not None:
+                return path
     except ConsoleError as error:
         raise UserError(str(error)) from None
-    if named is None and output.settings.console is not None:
-        raise UserError(
-            f"--console {output.settings.console}: serve and member-token take the database as --db PATH"
-        )
-    return named or DEFAULT_PATH
+    return DEFAULT_PATH
