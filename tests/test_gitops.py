@@ -547,3 +547,22 @@ def test_a_literal_env_reference_for_members_machines_is_no_secret_here(in_tmp: 
     assert "https://mcp.example.com/${env:TEAM}/sse" in planned.stdout
     applied = run("apply", "reviewed.plan", env=env)
     assert applied.exit_code == 0 and "applied (revision 1)" in applied.stdout, applied.output
+
+
+def test_a_secret_whose_value_also_stands_in_plain_text_does_not_make_the_reviewed_plan_refused(
+    in_tmp: Path,
+) -> None:
+    """The plan file scrubs a secret's value wherever it stands, a rule's text too: apply compares its display
+    with the fresh one scrubbed the same way, so nothing changed means nothing refused."""
+    write(
+        in_tmp / "org.yaml",
+        f"organization: {ORG}\nremoteConfig:\n  remoteMCPServers:\n    - name: docs\n"
+        "      url: https://mcp.example.com/${env:TENANT_KEY}/sse\n  globalRules:\n    - name: r\n"
+        "      alwaysEnabled: false\n      contents: REAL=topsecretvalue\n",
+    )
+    env = {"TENANT_KEY": "topsecretvalue"}
+    planned = run("plan", "org.yaml", "--out", "reviewed.plan", env=env)
+    assert "topsecretvalue" not in planned.output + (in_tmp / "reviewed.plan").read_text()
+    applied = run("apply", "reviewed.plan", env=env)
+    assert applied.exit_code == 0 and "applied (revision 1)" in applied.stdout, applied.output
+    assert "topsecretvalue" not in applied.output

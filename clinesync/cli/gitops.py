@@ -456,9 +456,13 @@ def apply_saved_plan(
     skipped = planfile.left_unchanged(saved)
     if skipped:
         output.info(view.skipped(len(skipped)))
+    # The secrets the plan command scrubbed its file with, learnt before its display is compared with now's.
+    learn_referenced_secrets(run, [entry.file for entry in saved.changing])
     try:
         with paused_gc():
-            result, reasons = planfile.replan(saved, console, run.environ, parallelism, run.project)
+            result, reasons = planfile.replan(
+                saved, console, run.environ, parallelism, run.project, redact=output.redact
+            )
     except planfile.PlanFileError as error:
         raise UserError(str(error)) from None
     report_problems(output, result)

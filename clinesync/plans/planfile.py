@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from clinesync import __version__, strictjson
@@ -387,15 +387,30 @@ def _saved_form(org: OrgPlan) -> dict[str, Any]:
     return {**organization_data(org), "lines": organization_lines(org)}
 
 
+def _as_written(org: OrgPlan, redact: Callable[[str], str] | None) -> dict[str, Any]:
+    """The organization as its plan file holds it: the plan command scrubs every secret value it knows from
+    the file's text, wherever it stands (a rule's text may hold one), which a display by place does not."""
+    form = _saved_form(org)
+    if redact is None:
+        return form
+    try:
+        written: dict[str, Any] = strictjson.loads(redact(strictjson.dumps(form)))
+    except ValueError:  # a secret standing as a whole number: the file holds it scrubbed, and not as JSON
+        return form
+    return written
+
+
 def replan(
     saved: SavedPlan,
     console: Console,
     environ: Mapping[str, str],
     parallelism: int,
     project: Project | None = None,
+    redact: Callable[[str], str] | None = None,
 ) -> tuple[Plan, list[str]]:
     """The organizations the saved plan changes, planned again now, and why that fresh plan is not the reviewed
-    one (empty when it is). The others are not read: a change to them since was never reviewed."""
+    one (empty when it is). The others are not read: a change to them since was never reviewed. `redact` is
+    what the plan command scrubbed its file's text with (every secret value the run knows)."""
     files = [entry.file for entry in saved.changing]
     missing = [name for name in files if not os.path.isfile(name)]
     if missing:
@@ -403,7 +418,7 @@ def replan(
             f"the plan names files that are not here: {', '.join(missing)}. Nothing was written."
         )
     fresh = make_plan(files, console, environ, saved.prune_unknown, parallelism, project=project)
-    return fresh, refusals(saved, fresh)
+    return fresh, refusals(saved, fresh, redact)
 
 
 def _fresh_of(saved: SavedPlan, fresh: Plan) -> list[tuple[SavedOrganization, OrgPlan | None]]:
@@ -452,7 +467,7 @@ def made_elsewhere(saved: SavedPlan, identity: str, description: str) -> list[st
     return []
 
 
-def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
+def refusals(saved: SavedPlan, fresh: Plan, redact: Callable[[str], str] | None = None) -> list[str]:
     """Why the fresh plan is not the reviewed one; empty when it is."""
     elsewhere = made_elsewhere(saved, fresh.console_identity, fresh.console)
     if elsewhere:
@@ -476,7 +491,7 @@ def refusals(saved: SavedPlan, fresh: Plan) -> list[str]:
         entry.organization
         for entry, org in matched
         if org is not None
-        and _display(_saved_form(org)) != _display(shown.get(os.path.normpath(entry.file), {}))
+        and _display(_as_written(org, redact)) != _display(shown.get(os.path.normpath(entry.file), {}))
     ]
     if secrets_fingerprint(fresh_orgs, saved.salt) != saved.secrets:
         # A value the plan showed beside a masked live one (a header the file writes) is bound with the
