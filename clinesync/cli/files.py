@@ -237,9 +237,7 @@ def init(directory: str, pin: str | None, force: bool) -> int:
                         with open(path, encoding="utf-8", errors="replace") as stream:
                             texts.append(stream.read())
                     except OSError as error:  # a link that leads nowhere: said, and the rest still read
-                        output.err(
-                            f"{path}: cannot read the file: {error.strerror}: its secrets are not listed\n"
-                        )
+                        output.err(view.unread(path, error.strerror or str(error)))
     secrets = scaffold.referenced_secrets(texts)
     unusable = [name for name in secrets if scaffold.unusable_secret(name)]
     secrets = [name for name in secrets if name not in unusable]

@@ -49,6 +49,11 @@ def variables_to_set(variables: list[str], lines: list[str]) -> str:
     )
 
 
+def unread(path: str, why: str) -> str:
+    """init met a file it cannot read (a link that leads nowhere): its secrets are not in the list."""
+    return f"{visible(path)}: cannot read the file: {visible(why)}: its secrets are not listed\n"
+
+
 def kept(path: str, ours: bool) -> str:
     """A file init found there; `ours`: the team's configuration, which even --force keeps."""
     why = "init never writes it again" if ours else "--force overwrites it"
