@@ -532,21 +532,27 @@ def test_a_reviewed_plan_run_again_after_the_admin_saved_it_is_already_applied(o
     assert refused.exit_code == 1 and "plan is stale" in refused.output
 
 
+def reviewed_and_applied(in_tmp: Path, url: str, rule: str, env: dict[str, str]) -> str:
+    """An MCP server at `url` and a rule saying `rule`, planned into a saved plan and that plan applied: the
+    plan's output and the plan file, once apply took the plan."""
+    write(
+        in_tmp / "org.yaml",
+        f"organization: {ORG}\nremoteConfig:\n  remoteMCPServers:\n    - name: docs\n      url: {url}\n"
+        f"  globalRules:\n    - name: r\n      alwaysEnabled: false\n      contents: {rule}\n",
+    )
+    planned = run("plan", "org.yaml", "--out", "reviewed.plan", env=env)
+    applied = run("apply", "reviewed.plan", env=env)
+    assert applied.exit_code == 0 and "applied (revision 1)" in applied.stdout, applied.output
+    return planned.output + applied.output + (in_tmp / "reviewed.plan").read_text()
+
+
 def test_a_literal_env_reference_for_members_machines_is_no_secret_here(in_tmp: Path) -> None:
     """`$${env:TEAM}` is written through for members' Cline to expand: TEAM's value in this run's environment
     is no secret of the plan's, so it is neither masked elsewhere nor a reason to refuse the reviewed plan."""
-    write(
-        in_tmp / "org.yaml",
-        f"organization: {ORG}\nremoteConfig:\n  remoteMCPServers:\n    - name: docs\n"
-        "      url: https://mcp.example.com/$${env:TEAM}/sse\n  globalRules:\n    - name: r\n"
-        "      alwaysEnabled: false\n      contents: the sky is blue\n",
+    said = reviewed_and_applied(
+        in_tmp, "https://mcp.example.com/$${env:TEAM}/sse", "the sky is blue", {"TEAM": "blue"}
     )
-    env = {"TEAM": "blue"}
-    planned = run("plan", "org.yaml", "--out", "reviewed.plan", env=env)
-    assert 'contents: "the sky is blue"' in planned.stdout, planned.output
-    assert "https://mcp.example.com/${env:TEAM}/sse" in planned.stdout
-    applied = run("apply", "reviewed.plan", env=env)
-    assert applied.exit_code == 0 and "applied (revision 1)" in applied.stdout, applied.output
+    assert 'contents: "the sky is blue"' in said and "https://mcp.example.com/${env:TEAM}/sse" in said
 
 
 def test_a_secret_whose_value_also_stands_in_plain_text_does_not_make_the_reviewed_plan_refused(
@@ -554,15 +560,6 @@ def test_a_secret_whose_value_also_stands_in_plain_text_does_not_make_the_review
 ) -> None:
     """The plan file scrubs a secret's value wherever it stands, a rule's text too: apply compares its display
     with the fresh one scrubbed the same way, so nothing changed means nothing refused."""
-    write(
-        in_tmp / "org.yaml",
-        f"organization: {ORG}\nremoteConfig:\n  remoteMCPServers:\n    - name: docs\n"
-        "      url: https://mcp.example.com/${env:TENANT_KEY}/sse\n  globalRules:\n    - name: r\n"
-        "      alwaysEnabled: false\n      contents: REAL=topsecretvalue\n",
-    )
-    env = {"TENANT_KEY": "topsecretvalue"}
-    planned = run("plan", "org.yaml", "--out", "reviewed.plan", env=env)
-    assert "topsecretvalue" not in planned.output + (in_tmp / "reviewed.plan").read_text()
-    applied = run("apply", "reviewed.plan", env=env)
-    assert applied.exit_code == 0 and "applied (revision 1)" in applied.stdout, applied.output
-    assert "topsecretvalue" not in applied.output
+    url, rule = "https://mcp.example.com/${env:TENANT_KEY}/sse", "REAL=topsecretvalue"
+    said = reviewed_and_applied(in_tmp, url, rule, {"TENANT_KEY": "topsecretvalue"})
+    assert "topsecretvalue" not in said
