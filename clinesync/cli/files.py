@@ -183,7 +183,7 @@ def affected(paths: tuple[str, ...], since: str, output_format: str) -> int:
     declared_before = {organization: before[name] for name, organization in removed.items()}
     moved = {
         name
-        for name in changed
+        for name in (changed if declared_before else ())  # no file read where none was deleted
         if (text := _text_of(name)) is not None
         and (organization := organization_in(text)) in declared_before
         and declared_before[organization] == text

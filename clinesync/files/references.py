@@ -27,54 +27,62 @@ def environment_names(files: Iterable[str]) -> set[str]:
     """The names every `files` and the bases they extend reference with `${env:...}`."""
     names: set[str] = set()
     seen: set[str] = set()
-    targets: dict[tuple[str, bytes], list[str]] = {}  # (folder, extends text) -> the bases it names
+    targets: _Targets = {}
     # Absolute paths, not real ones: a realpath costs more than reading a small file, and a base reached by
     # two names is only read twice.
     waiting = [os.path.abspath(name) for name in files]
     while waiting:
-        real = waiting.pop()
-        if real in seen:
+        path = waiting.pop()
+        if path in seen:
             continue
-        seen.add(real)
-        try:
-            with open(real, "rb") as stream:
-                text = stream.read(_FIRST_READ)  # asking for the limit at once allocates it, for every file
-                if len(text) == _FIRST_READ:
-                    text += stream.read(_MAX_BYTES - _FIRST_READ)
-        except OSError:
+        seen.add(path)
+        text = _read(path)
+        if text is None:
             continue  # checking says why, located
         names.update(name.decode() for name in _NAME.findall(text))
-        found = _EXTENDS.search(text) if b"extends:" in text else None
-        if found is None:
-            continue
-        key = (os.path.dirname(real), found.group())
-        if key not in targets:
-            targets[key] = [os.path.normpath(os.path.join(key[0], name)) for name in _named(found.group())]
-        waiting += targets[key]
+        waiting += _extends(path, text, targets)
     return names
 
 
 def extended(files: Iterable[str]) -> set[str]:
-    """The real paths of the bases `files` extend directly: each file's `extends:` read as above, the same text
-    in the same folder parsed once."""
+    """The real paths of the bases `files` extend directly."""
     found: set[str] = set()
-    targets: dict[tuple[str, bytes], list[str]] = {}
+    targets: _Targets = {}
+    real: dict[str, str] = {}  # a fleet that extends one base resolves it once
     for name in files:
-        try:
-            with open(name, "rb") as stream:
-                text = stream.read(_FIRST_READ)
-                if len(text) == _FIRST_READ:
-                    text += stream.read(_MAX_BYTES - _FIRST_READ)
-        except OSError:
-            continue
-        region = _EXTENDS.search(text) if b"extends:" in text else None
-        if region is None:
-            continue
-        key = (os.path.dirname(os.path.abspath(name)), region.group())
-        if key not in targets:
-            targets[key] = [os.path.realpath(os.path.join(key[0], base)) for base in _named(region.group())]
-        found.update(targets[key])
+        path = os.path.abspath(name)
+        text = _read(path)
+        for base in _extends(path, text, targets) if text is not None else ():
+            if base not in real:
+                real[base] = os.path.realpath(base)
+            found.add(real[base])
     return found
+
+
+_Targets = dict[tuple[str, bytes], list[str]]  # (folder, extends text) -> the bases it names
+
+
+def _read(path: str) -> bytes | None:
+    """The file's text as the loader reads it (up to its limit); None where it cannot be read."""
+    try:
+        with open(path, "rb") as stream:
+            text = stream.read(_FIRST_READ)  # asking for the limit at once allocates it, for every file
+            if len(text) == _FIRST_READ:
+                text += stream.read(_MAX_BYTES - _FIRST_READ)
+    except OSError:
+        return None
+    return text
+
+
+def _extends(path: str, text: bytes, targets: _Targets) -> list[str]:
+    """The absolute paths of the bases the file at `path` extends, its `extends:` text parsed once a folder."""
+    found = _EXTENDS.search(text) if b"extends:" in text else None
+    if found is None:
+        return []
+    key = (os.path.dirname(path), found.group())
+    if key not in targets:
+        targets[key] = [os.path.normpath(os.path.join(key[0], name)) for name in _named(found.group())]
+    return targets[key]
 
 
 def _named(region: bytes) -> list[str]:
